@@ -1,0 +1,146 @@
+//! Player events: what the TUI shows and what `--headless --events json` prints.
+//!
+//! The JSON shape is the contract of `../shared/docs/interface.md`: one object per line, with
+//! `"event"` naming the variant and `"t_ms"` added by the printer. Extend freely, never rename.
+
+use serde::Serialize;
+
+pub use mmsplay_net::Transport;
+
+/// Why playback ended normally.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndReason {
+    /// The stream ended.
+    Eos,
+    /// `--duration` seconds of audio were decoded.
+    Duration,
+    /// The user (or a signal) stopped playback.
+    Stopped,
+}
+
+/// What the `stream` event says about the chosen audio stream.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StreamInfo {
+    /// One of `wmav1`, `wmav2`, `wmapro`, `wmalossless`, `wmavoice`, `mp3`, `pcm`, `adpcm_ms`,
+    /// `adpcm_ima` (or `unknown`).
+    pub codec: String,
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// The stream's declared bitrate in bits per second.
+    pub bitrate: u32,
+    pub live: bool,
+    /// ASF stream number of the chosen stream.
+    pub stream_number: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copyright: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// Extended content description (WM/AlbumTitle and the like), name and text value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+}
+
+/// The `stats` event: about once a second while playing, and once at the end.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// Received bitrate over the last second.
+    pub bitrate_bps: u64,
+    pub bytes_received: u64,
+    pub packets_received: u64,
+    pub packets_lost: u64,
+    pub packets_recovered: u64,
+    /// Audio queued ahead of the sink.
+    pub buffer_ms: u64,
+    pub underruns: u64,
+    /// Packets that arrived after their successors (UDP reordering).
+    pub packets_late: u64,
+    /// Packets the demuxer or decoder skipped as damaged.
+    pub packets_bad: u64,
+    /// Milliseconds of audio decoded so far.
+    pub position_ms: u64,
+    pub reconnects: u64,
+}
+
+/// One player event. Serialised with `"event": "<snake_case name>"` and the fields inline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum PlayerEvent {
+    /// A rollover step (or a file open) starts.
+    Attempt {
+        #[serde(serialize_with = "ser_transport")]
+        transport: Transport,
+        url: String,
+    },
+    /// That step failed; `reason` is a short human sentence.
+    AttemptFailed {
+        #[serde(serialize_with = "ser_transport")]
+        transport: Transport,
+        reason: String,
+    },
+    /// Media started flowing on that transport.
+    Connected {
+        #[serde(serialize_with = "ser_transport")]
+        transport: Transport,
+    },
+    /// The audio stream was chosen.
+    Stream(StreamInfo),
+    /// The first decoded samples reached the sink.
+    FirstAudio,
+    Stats(Stats),
+    /// A live script command (caption text, URL) arrived.
+    Script { kind: String, text: String },
+    /// The transport dropped and is being re-established.
+    Reconnect { attempt: u32, reason: String },
+    /// A line for the log view.
+    Log { level: String, message: String },
+    /// Playback ended normally.
+    End { reason: EndReason },
+    /// Playback ended on an error.
+    Error { message: String },
+}
+
+fn ser_transport<S: serde::Serializer>(t: &Transport, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(t.as_str())
+}
+
+impl PlayerEvent {
+    /// The event as one JSON line (without newline), with `t_ms` added.
+    pub fn to_json_line(&self, t_ms: u64) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let serde_json::Value::Object(map) = &mut v {
+            map.insert("t_ms".into(), t_ms.into());
+        }
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape_follows_the_contract() {
+        let line = PlayerEvent::Attempt { transport: Transport::Mmsh, url: "mmsh://h/x".into() }
+            .to_json_line(12);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event"], "attempt");
+        assert_eq!(v["transport"], "mmsh");
+        assert_eq!(v["t_ms"], 12);
+        let line = PlayerEvent::End { reason: EndReason::Eos }.to_json_line(1);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["reason"], "eos");
+        let line = PlayerEvent::Stats(Stats::default()).to_json_line(1);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event"], "stats");
+        assert_eq!(v["packets_lost"], 0);
+        let line = PlayerEvent::FirstAudio.to_json_line(3);
+        assert!(line.contains("\"event\":\"first_audio\""));
+    }
+}

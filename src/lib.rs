@@ -1,0 +1,6 @@
+//! mmsplay: a terminal player for Microsoft Media Server streams.
+//!
+//! The binary is a thin shell over this library so that integration tests can drive the player
+//! headless.
+
+pub mod events;
