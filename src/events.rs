@@ -144,3 +144,18 @@ mod tests {
         assert!(line.contains("\"event\":\"first_audio\""));
     }
 }
+
+/// What the TUI asks of the player runtime. The TUI never touches sockets, files or the audio
+/// device itself: it sends these and renders the `PlayerEvent`s that come back.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UiCommand {
+    /// Start playing a target (URL, file or bookmark URL); stops what is playing first.
+    Play { target: String },
+    /// Stop what is playing (the TUI stays open).
+    Stop,
+    SetPaused(bool),
+    /// Linear gain, 0.0 to 2.0.
+    SetVolume(f32),
+    /// Leave the program.
+    Quit,
+}
