@@ -3,4 +3,5 @@
 //! The binary is a thin shell over this library so that integration tests can drive the player
 //! headless.
 
+pub mod cli;
 pub mod events;
