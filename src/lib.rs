@@ -5,3 +5,11 @@
 
 pub mod cli;
 pub mod events;
+pub mod serve;
+pub mod signals;
+
+/// Plays a target as the command line asked.
+pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
+    let _ = args;
+    anyhow::bail!("playback is not wired yet")
+}
