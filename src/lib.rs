@@ -6,8 +6,8 @@
 pub mod audio;
 pub mod cli;
 pub mod events;
-pub mod player;
 pub mod headless;
+pub mod player;
 pub mod serve;
 pub mod signals;
 pub mod target;
@@ -46,7 +46,9 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         let (proto, n) = spec
             .split_once('=')
             .with_context(|| format!("--port {spec}: expected PROTO=N"))?;
-        let n: u16 = n.parse().with_context(|| format!("--port {spec}: bad port number"))?;
+        let n: u16 = n
+            .parse()
+            .with_context(|| format!("--port {spec}: bad port number"))?;
         match proto.to_ascii_lowercase().as_str() {
             "rtsp" => ports.rtsp = n,
             "mms" => ports.mms = n,
@@ -54,10 +56,10 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
             other => anyhow::bail!("--port {spec}: unknown protocol {other:?} (rtsp, mms or http)"),
         }
     }
-    if let Some(d) = args.duration {
-        if !(d.is_finite() && d > 0.0) {
-            anyhow::bail!("--duration must be a positive number of seconds");
-        }
+    if let Some(d) = args.duration
+        && !(d.is_finite() && d > 0.0)
+    {
+        anyhow::bail!("--duration must be a positive number of seconds");
     }
     Ok(PlayOptions {
         output,

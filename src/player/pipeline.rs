@@ -106,13 +106,13 @@ impl Pipeline {
             .make_audio_decoder(&chosen.params, &opts)
             .map_err(|e| PipelineError::Decoder(e.to_string()))?;
         let w = &chosen.format;
-        if let Some((rate, ch)) = self.sink_format {
-            if (rate, ch) != (w.sample_rate, w.channels) {
-                return Err(PipelineError::FormatChange(format!(
-                    "{rate} Hz {ch} ch to {} Hz {} ch",
-                    w.sample_rate, w.channels
-                )));
-            }
+        if let Some((rate, ch)) = self.sink_format
+            && (rate, ch) != (w.sample_rate, w.channels)
+        {
+            return Err(PipelineError::FormatChange(format!(
+                "{rate} Hz {ch} ch to {} Hz {} ch",
+                w.sample_rate, w.channels
+            )));
         }
         let c = &header.content;
         let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
@@ -138,7 +138,13 @@ impl Pipeline {
         };
         obs.stream(info);
         let demuxer = Demuxer::new(&header, chosen.number);
-        self.active = Some(Active { header, chosen, demuxer, decoder, mpeg: FrameSplitter::default() });
+        self.active = Some(Active {
+            header,
+            chosen,
+            demuxer,
+            decoder,
+            mpeg: FrameSplitter::default(),
+        });
         Ok(())
     }
 
@@ -157,7 +163,9 @@ impl Pipeline {
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
-        let Some(a) = self.active.as_mut() else { return Err(PipelineError::NoHeader) };
+        let Some(a) = self.active.as_mut() else {
+            return Err(PipelineError::NoHeader);
+        };
         if let Err(e) = a.demuxer.push_packet(packet) {
             obs.log(format!("skipped a damaged data packet: {e}"));
         }
@@ -171,7 +179,11 @@ impl Pipeline {
     }
 
     /// End of stream: flush what is pending.
-    pub fn on_end(&mut self, sink: &mut dyn Sink, obs: &mut dyn PipelineObserver) -> Result<(), PipelineError> {
+    pub fn on_end(
+        &mut self,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.flush();
         }
@@ -191,15 +203,21 @@ impl Pipeline {
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
-        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
         let pts = Timestamp::new(obj.pts_ms);
         match a.chosen.framing {
             Framing::Object => {
                 let p = Packet::new(0, pts, SymDuration::new(0), obj.data);
                 self.decode_packet(&p, sink, obs)?;
             }
-            Framing::Blocks { block_align, frames_per_block } => {
-                let per_packet = (super::codec::MAX_FRAMES_PER_PACKET / frames_per_block).max(1) as usize;
+            Framing::Blocks {
+                block_align,
+                frames_per_block,
+            } => {
+                let per_packet =
+                    (super::codec::MAX_FRAMES_PER_PACKET / frames_per_block).max(1) as usize;
                 let whole = obj.data.len() / block_align.max(1) * block_align.max(1);
                 for chunk in obj.data[..whole].chunks(per_packet * block_align.max(1)) {
                     let frames = (chunk.len() / block_align.max(1)) as u64 * frames_per_block;
@@ -209,7 +227,8 @@ impl Pipeline {
             }
             Framing::Mpeg => {
                 a.mpeg.push(&obj.data);
-                while let Some((h, frame)) = self.active.as_mut().and_then(|a| a.mpeg.next_frame()) {
+                while let Some((h, frame)) = self.active.as_mut().and_then(|a| a.mpeg.next_frame())
+                {
                     let p = Packet::new(0, pts, SymDuration::new(u64::from(h.samples)), frame);
                     self.decode_packet(&p, sink, obs)?;
                 }
@@ -224,7 +243,9 @@ impl Pipeline {
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
-        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
         match a.decoder.decode(p) {
             Ok(buf) => {
                 if buf.frames() == 0 {
@@ -235,7 +256,7 @@ impl Pipeline {
                 let ch = spec.channels().count() as u16;
                 self.samples.clear();
                 buf.copy_to_vec_interleaved::<f32>(&mut self.samples);
-            if self.sink_format.is_none() {
+                if self.sink_format.is_none() {
                     sink.start(rate, ch)?;
                     self.sink_format = Some((rate, ch));
                 }
