@@ -25,11 +25,11 @@ use pipeline::{Pipeline, PipelineObserver};
 pub enum PlayError {
     #[error("{0}")]
     Input(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Net(#[from] mmsplay_net::NetError),
-    #[error("{0}")]
+    #[error(transparent)]
     Pipeline(#[from] pipeline::PipelineError),
-    #[error("{0}")]
+    #[error(transparent)]
     Audio(#[from] crate::audio::AudioError),
     #[error("{0}")]
     Internal(String),

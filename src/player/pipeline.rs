@@ -16,18 +16,50 @@ use crate::events::StreamInfo;
 /// Why the pipeline stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    #[error("{0}")]
+    #[error(transparent)]
     Asf(#[from] mmsplay_asf::AsfError),
-    #[error("{0}")]
+    #[error(transparent)]
     Codec(#[from] CodecError),
     #[error("decoder: {0}")]
     Decoder(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Audio(#[from] crate::audio::AudioError),
     #[error("data arrived before the stream header")]
     NoHeader,
     #[error("the stream changed format mid-stream ({0}), which this output cannot follow")]
     FormatChange(String),
+}
+
+/// The `stream` event's description of one audio stream.
+fn stream_info(
+    header: &Header,
+    number: u8,
+    w: &mmsplay_asf::WaveFormatEx,
+    codec: &str,
+    live_hint: bool,
+) -> StreamInfo {
+    let c = &header.content;
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    StreamInfo {
+        codec: codec.to_string(),
+        sample_rate: w.sample_rate,
+        channels: w.channels,
+        bitrate: header.stream_bitrate(number),
+        live: header.file.broadcast || live_hint,
+        stream_number: u16::from(number),
+        title: some(&c.title),
+        author: some(&c.author),
+        copyright: some(&c.copyright),
+        description: some(&c.description),
+        duration_ms: header.file.duration_ms(),
+        tags: header
+            .tags
+            .iter()
+            .filter(|t| matches!(t.value, mmsplay_asf::header::TagValue::Text(_)))
+            .take(32)
+            .map(|t| (t.name.clone(), t.value.display()))
+            .collect(),
+    }
 }
 
 /// What the pipeline reports back to its owner as it goes.
@@ -99,7 +131,27 @@ impl Pipeline {
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
         let header = parse_header(bytes)?;
-        let chosen = choose_stream(&header, self.wanted_stream, &self.registry)?;
+        let chosen = match choose_stream(&header, self.wanted_stream, &self.registry) {
+            Ok(c) => c,
+            Err(e) => {
+                // Name the codec we cannot play in the stream event too, so a script or the
+                // TUI can say what the stream was.
+                if let Some((n, w)) = header
+                    .streams
+                    .iter()
+                    .find_map(|s| s.audio.as_ref().map(|w| (s.number, w)))
+                {
+                    let codec = super::codec::codec_name(w.format_tag);
+                    obs.stream(stream_info(&header, n, w, codec, live_hint));
+                }
+                return Err(match e {
+                    CodecError::Unsupported(name) => {
+                        CodecError::Unsupported(format!("{name} (not supported yet)")).into()
+                    }
+                    other => other.into(),
+                });
+            }
+        };
         let opts = AudioDecoderOptions::default();
         let decoder = self
             .registry
@@ -114,29 +166,7 @@ impl Pipeline {
                 w.sample_rate, w.channels
             )));
         }
-        let c = &header.content;
-        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        let info = StreamInfo {
-            codec: chosen.codec.to_string(),
-            sample_rate: w.sample_rate,
-            channels: w.channels,
-            bitrate: chosen.bitrate,
-            live: header.file.broadcast || live_hint,
-            stream_number: u16::from(chosen.number),
-            title: some(&c.title),
-            author: some(&c.author),
-            copyright: some(&c.copyright),
-            description: some(&c.description),
-            duration_ms: header.file.duration_ms(),
-            tags: header
-                .tags
-                .iter()
-                .filter(|t| matches!(t.value, mmsplay_asf::header::TagValue::Text(_)))
-                .take(32)
-                .map(|t| (t.name.clone(), t.value.display()))
-                .collect(),
-        };
-        obs.stream(info);
+        obs.stream(stream_info(&header, chosen.number, w, chosen.codec, live_hint));
         let demuxer = Demuxer::new(&header, chosen.number);
         self.active = Some(Active {
             header,

@@ -5,3 +5,4 @@
 mod common;
 mod cpal_output;
 mod playback;
+mod third_party;
