@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod cli;
+pub mod demo;
 pub mod events;
 pub mod headless;
 pub mod player;
@@ -75,11 +76,20 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
 /// Plays a target as the command line asked.
 pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let opts = play_options(&args)?;
-    let Some(target) = args.target.as_deref() else {
-        anyhow::bail!("no target given (a URL, a file or a bookmark name)");
+    let mut opts = play_options(&args)?;
+    let target = if args.demo {
+        if args.target.is_some() {
+            anyhow::bail!("--demo plays its own stream: give no TARGET with it");
+        }
+        let demo = demo::start().await?;
+        opts.ports = demo.ports;
+        target::resolve(&demo.url, &|_| None).map_err(anyhow::Error::msg)?
+    } else {
+        let Some(target) = args.target.as_deref() else {
+            anyhow::bail!("no target given (a URL, a file or a bookmark name)");
+        };
+        target::resolve(target, &|_| None).map_err(anyhow::Error::msg)?
     };
-    let target = target::resolve(target, &|_| None).map_err(anyhow::Error::msg)?;
     let (tx, rx) = tokio::sync::mpsc::channel(4096);
     let printer = tokio::spawn(headless::print_events(rx, args.events.is_some(), started));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -166,7 +166,13 @@ impl Pipeline {
                 w.sample_rate, w.channels
             )));
         }
-        obs.stream(stream_info(&header, chosen.number, w, chosen.codec, live_hint));
+        obs.stream(stream_info(
+            &header,
+            chosen.number,
+            w,
+            chosen.codec,
+            live_hint,
+        ));
         let demuxer = Demuxer::new(&header, chosen.number);
         self.active = Some(Active {
             header,
