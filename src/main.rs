@@ -1,1 +1,30 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use mmsplay::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mmsplay: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = match &cli.command {
+        Some(Command::Serve(args)) => runtime.block_on(mmsplay::serve::run(args)),
+        Some(Command::Bookmarks { command: _ }) => Err(anyhow::anyhow!("bookmarks: not yet")),
+        None => runtime.block_on(mmsplay::run_play(cli.play.clone())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mmsplay: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

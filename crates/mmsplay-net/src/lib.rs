@@ -1,10 +1,21 @@
 //! Network side of mmsplay: the Windows Media streaming protocols as sans-IO codecs
-//! ([MS-MMSP], [MS-WMSP], [MS-RTSP]), tokio transports that turn each into the same stream of
-//! ASF header + data packets, and the protocol rollover that tries them in order.
+//! ([MS-MMSP] in `mmsp`, [MS-WMSP] in `mmsh`, [MS-RTSP] in `rtsp`), tokio transports that turn
+//! each into the same stream of ASF header + data packets (`transport`, `session`), and the
+//! protocol rollover that tries them in order.
 //!
 //! Layering rule: the protocol modules (`mmsp`, `mmsh`, `rtsp`) never import tokio; only
-//! `transport` and `rollover` do.
+//! `transport`, `session` and `rollover` do.
 
-pub mod transport_kind;
+pub mod error;
+pub mod mmsh;
+pub mod mmsp;
+pub mod rtsp;
+pub mod session;
+pub mod transport;
+mod transport_kind;
+pub mod url;
 
-pub use transport_kind::Transport;
+pub use error::{ErrorKind, NetError};
+pub use session::{AsfEvent, ConnectOptions, Session, TransportStats};
+pub use transport_kind::{Transport, UnknownTransport};
+pub use url::{Ports, StreamUrl};

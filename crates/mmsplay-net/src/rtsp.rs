@@ -1,0 +1,1 @@
+//! [MS-RTSP] sans-IO: RTSP messages, SDP with the ASF header (`a=pgmpu`), and the ASF RTP payload format.

@@ -1,0 +1,176 @@
+//! Stream URLs: which scheme, host, port and path, and which transports a scheme starts with.
+
+use crate::Transport;
+use crate::error::{NetError, Result};
+
+/// A parsed stream URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamUrl {
+    /// Lowercase scheme: mms, mmst, mmsu, mmsh, rtsp, rtspu, rtspt, http.
+    pub scheme: String,
+    pub host: String,
+    /// The port given in the URL, if any.
+    pub port: Option<u16>,
+    /// Path with query, starting with '/'.
+    pub path: String,
+}
+
+/// Default ports per protocol family, overridable with `--port`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ports {
+    pub rtsp: u16,
+    pub mms: u16,
+    pub http: u16,
+}
+
+impl Default for Ports {
+    fn default() -> Self {
+        Ports {
+            rtsp: 554,
+            mms: 1755,
+            http: 80,
+        }
+    }
+}
+
+impl StreamUrl {
+    pub fn parse(s: &str) -> Result<StreamUrl> {
+        let bad = || NetError::unsupported(format!("not a stream URL: {s}"));
+        let (scheme, rest) = s.split_once("://").ok_or_else(bad)?;
+        let scheme = scheme.to_ascii_lowercase();
+        if !matches!(
+            scheme.as_str(),
+            "mms" | "mmst" | "mmsu" | "mmsh" | "rtsp" | "rtspu" | "rtspt" | "http"
+        ) {
+            return Err(NetError::unsupported(format!(
+                "unsupported URL scheme {scheme:?}"
+            )));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        // Drop user info; we have no use for credentials.
+        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, tail) = v6.split_once(']').ok_or_else(bad)?;
+            let port = match tail.strip_prefix(':') {
+                Some(p) => Some(p.parse::<u16>().map_err(|_| bad())?),
+                None => None,
+            };
+            (h.to_string(), port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p.parse::<u16>().map_err(|_| bad())?)),
+                None => (authority.to_string(), None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok(StreamUrl {
+            scheme,
+            host,
+            port,
+            path: path.to_string(),
+        })
+    }
+
+    /// The transports this scheme tries, in Windows Media Player's order.
+    pub fn default_transports(&self) -> Vec<Transport> {
+        use Transport::*;
+        match self.scheme.as_str() {
+            "mms" => Transport::LADDER.to_vec(),
+            "mmst" => vec![Mmst],
+            "mmsu" => vec![Mmsu],
+            "mmsh" | "http" => vec![Mmsh],
+            "rtsp" => vec![Rtspu, Rtspt],
+            "rtspu" => vec![Rtspu],
+            "rtspt" => vec![Rtspt],
+            _ => vec![],
+        }
+    }
+
+    /// The port a transport connects to: the URL's own port when its scheme names that
+    /// protocol family (or is `mms://`, where the URL port applies to every step, as WMP did
+    /// when a server published one port), else the default for the family.
+    pub fn port_for(&self, t: Transport, ports: &Ports) -> u16 {
+        let family_default = match t {
+            Transport::Rtspu | Transport::Rtspt => ports.rtsp,
+            Transport::Mmsu | Transport::Mmst => ports.mms,
+            Transport::Mmsh | Transport::File => ports.http,
+        };
+        let same_family = match t {
+            Transport::Rtspu | Transport::Rtspt => self.scheme.starts_with("rtsp"),
+            Transport::Mmsu | Transport::Mmst => matches!(self.scheme.as_str(), "mmst" | "mmsu"),
+            Transport::Mmsh | Transport::File => matches!(self.scheme.as_str(), "mmsh" | "http"),
+        };
+        match self.port {
+            Some(p) if same_family => p,
+            _ => family_default,
+        }
+    }
+
+    /// `host:port` for a socket connect (IPv6 literals bracketed).
+    pub fn authority(&self, port: u16) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{port}", self.host)
+        } else {
+            format!("{}:{port}", self.host)
+        }
+    }
+
+    /// The URL rewritten for one transport's protocol, e.g. `mms://h/x` as `rtsp://h:554/x`.
+    pub fn for_transport(&self, t: Transport, ports: &Ports) -> String {
+        let scheme = match t {
+            Transport::Rtspu | Transport::Rtspt => "rtsp",
+            Transport::Mmsu | Transport::Mmst => "mms",
+            Transport::Mmsh | Transport::File => "http",
+        };
+        format!(
+            "{scheme}://{}{}",
+            self.authority(self.port_for(t, ports)),
+            self.path
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_maps_schemes() {
+        let u = StreamUrl::parse("MMS://example.org:8080/live/radio.asf?x=1").unwrap();
+        assert_eq!(u.scheme, "mms");
+        assert_eq!(u.host, "example.org");
+        assert_eq!(u.port, Some(8080));
+        assert_eq!(u.path, "/live/radio.asf?x=1");
+        assert_eq!(u.default_transports().len(), 5);
+        let u = StreamUrl::parse("rtsp://[::1]:5540/a").unwrap();
+        assert_eq!(u.host, "::1");
+        assert_eq!(u.authority(5540), "[::1]:5540");
+        assert_eq!(
+            u.default_transports(),
+            vec![Transport::Rtspu, Transport::Rtspt]
+        );
+        assert!(StreamUrl::parse("ftp://x/y").is_err());
+        assert!(StreamUrl::parse("mms://:99/y").is_err());
+        assert!(StreamUrl::parse("mms://h:99999/y").is_err());
+    }
+
+    #[test]
+    fn ports_follow_family() {
+        let p = Ports {
+            rtsp: 1,
+            mms: 2,
+            http: 3,
+        };
+        let u = StreamUrl::parse("mmsh://h:9/x").unwrap();
+        assert_eq!(u.port_for(Transport::Mmsh, &p), 9);
+        assert_eq!(u.port_for(Transport::Mmst, &p), 2);
+        let u = StreamUrl::parse("mms://h/x").unwrap();
+        assert_eq!(u.port_for(Transport::Rtspt, &p), 1);
+        assert_eq!(u.for_transport(Transport::Mmsh, &p), "http://h:3/x");
+    }
+}

@@ -1,0 +1,125 @@
+//! The files a server serves, loaded once: header bytes and data packets with their send times.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use mmsplay_asf::{FileLayout, Header};
+
+use crate::error::ServerError;
+
+/// Largest file we load into memory.
+const MAX_FILE_SIZE: u64 = 512 * 1024 * 1024;
+
+/// One servable ASF file.
+#[derive(Debug)]
+pub struct Media {
+    /// The URL path name (the file name).
+    pub name: String,
+    pub header: Header,
+    /// Header Object plus the Data Object prefix, as MMS and MMSH send it.
+    pub header_bytes: Bytes,
+    /// Data packets, each exactly `packet_size` bytes (padding included).
+    pub packets: Vec<Bytes>,
+    /// Send time of each packet in milliseconds (from its packet header).
+    pub send_times_ms: Vec<u32>,
+    pub packet_size: u32,
+    /// The stream's duration (send time span) in milliseconds, for looping live broadcasts.
+    pub duration_ms: u64,
+}
+
+impl Media {
+    pub fn load(path: &Path) -> Result<Media, ServerError> {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| ServerError::Media(format!("{}: not a file name", path.display())))?
+            .to_string();
+        let meta = std::fs::metadata(path)
+            .map_err(|e| ServerError::Media(format!("{}: {e}", path.display())))?;
+        if meta.len() > MAX_FILE_SIZE {
+            return Err(ServerError::Media(format!(
+                "{}: larger than 512 MiB",
+                path.display()
+            )));
+        }
+        let bytes = std::fs::read(path)
+            .map_err(|e| ServerError::Media(format!("{}: {e}", path.display())))?;
+        Self::from_bytes(name, &bytes)
+            .map_err(|e| ServerError::Media(format!("{}: {e}", path.display())))
+    }
+
+    pub fn from_bytes(name: String, bytes: &[u8]) -> Result<Media, mmsplay_asf::AsfError> {
+        let layout = FileLayout::parse(bytes, bytes.len() as u64)?;
+        let header_bytes = Bytes::copy_from_slice(&bytes[..layout.header_bytes_len()]);
+        let mut packets = Vec::new();
+        let mut send_times_ms = Vec::new();
+        let mut scratch = Vec::new();
+        for p in layout.packets(bytes) {
+            let t = mmsplay_asf::parse_packet(p, layout.packet_size, &mut scratch)
+                .map(|i| i.send_time_ms)
+                .unwrap_or_else(|_| send_times_ms.last().copied().unwrap_or(0));
+            send_times_ms.push(t);
+            packets.push(Bytes::copy_from_slice(p));
+        }
+        let first = send_times_ms.first().copied().unwrap_or(0);
+        let last = send_times_ms.last().copied().unwrap_or(0);
+        let duration_ms = layout
+            .header
+            .file
+            .duration_ms()
+            .unwrap_or(u64::from(last.saturating_sub(first)))
+            .max(1);
+        Ok(Media {
+            name,
+            packet_size: layout.packet_size,
+            header: layout.header,
+            header_bytes,
+            packets,
+            send_times_ms,
+            duration_ms,
+        })
+    }
+
+    /// The index of the first packet to send for a start position in milliseconds.
+    pub fn packet_at_ms(&self, ms: u64) -> usize {
+        let preroll = self.header.file.preroll_ms;
+        let target = ms.saturating_add(preroll);
+        self.send_times_ms
+            .partition_point(|t| u64::from(*t) < target)
+    }
+}
+
+/// The set of files served, looked up by URL path.
+#[derive(Debug, Default, Clone)]
+pub struct Library {
+    pub media: Vec<Arc<Media>>,
+}
+
+impl Library {
+    /// Finds a file by the last path segment of a request path, ignoring any query.
+    pub fn find(&self, path: &str) -> Option<Arc<Media>> {
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        let name = path.rsplit('/').next().unwrap_or("");
+        let name = percent_decode(name);
+        self.media.iter().find(|m| m.name == name).cloned()
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
