@@ -37,6 +37,27 @@ impl FrameError {
     }
 }
 
+/// Counts of the coding tools met so far; for diagnostics and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    /// Frames decoded.
+    pub frames: u64,
+    /// Frames completed from the bit reservoir (begun in an earlier superframe).
+    pub reservoir_frames: u64,
+    /// Blocks decoded per block size index (0 = frame length, k = frame length >> k).
+    pub blocks_per_size: [u64; 5],
+    /// Channel exponent sets decoded with the Huffman code.
+    pub exponents_vlc: u64,
+    /// Channel exponent sets decoded from LSP coefficients.
+    pub exponents_lsp: u64,
+    /// Coded blocks (per channel) that reused earlier exponents.
+    pub exponents_reused: u64,
+    /// High bands replaced by noise (per channel).
+    pub noise_bands: u64,
+    /// Blocks coded as mid/side stereo.
+    pub mid_side_blocks: u64,
+}
+
 /// Most high bands a block can have (25 bands, at most 16 above the noise start).
 const HIGH_BAND_MAX: usize = 25;
 
@@ -70,6 +91,7 @@ pub(crate) struct FrameDecoder {
     pub(crate) reset_block_lengths: bool,
     ms_stereo: bool,
     block_pos: usize,
+    pub(crate) stats: DecodeStats,
 }
 
 impl FrameDecoder {
@@ -113,6 +135,7 @@ impl FrameDecoder {
             reset_block_lengths: true,
             ms_stereo: false,
             block_pos: 0,
+            stats: DecodeStats::default(),
             s,
         }
     }
@@ -133,6 +156,7 @@ impl FrameDecoder {
         while self.block_pos < self.s.frame_len {
             self.decode_block(r)?;
         }
+        self.stats.frames += 1;
         let fl = self.s.frame_len;
         for (fo, o) in self.frame_out.iter_mut().zip(out.iter_mut()) {
             o.extend_from_slice(&fo[..fl]);
@@ -185,8 +209,12 @@ impl FrameDecoder {
         let block_len = 1usize << self.cur_bits;
         let bsize = (self.s.frame_len_bits - self.cur_bits) as usize;
 
+        if let Some(n) = self.stats.blocks_per_size.get_mut(bsize) {
+            *n += 1;
+        }
         if channels == 2 {
             self.ms_stereo = r.read_bit();
+            self.stats.mid_side_blocks += u64::from(self.ms_stereo);
         }
         let mut coded = [false; 2];
         for c in coded.iter_mut().take(channels) {
@@ -278,6 +306,7 @@ impl FrameDecoder {
                         let a = r.read_bit();
                         band_coded[ch][j] = a;
                         if a {
+                            self.stats.noise_bands += 1;
                             nb_coefs[ch] = nb_coefs[ch].saturating_sub(usize::from(w));
                         }
                     }
@@ -304,15 +333,23 @@ impl FrameDecoder {
         }
 
         // Exponents: always sent for full-size blocks, optionally reused for shorter ones.
-        if block_len == self.s.frame_len || r.read_bit() {
+        let fresh = block_len == self.s.frame_len || r.read_bit();
+        if !fresh {
+            self.stats.exponents_reused += coded.iter().filter(|&&c| c).count() as u64;
+        }
+        if fresh {
             for ch in 0..channels {
                 if !coded[ch] {
                     continue;
                 }
                 let out = &mut self.exponents[ch][..block_len];
                 let max = match &self.lsp {
-                    Some(lsp) => lsp.decode(r, out),
+                    Some(lsp) => {
+                        self.stats.exponents_lsp += 1;
+                        lsp.decode(r, out)
+                    }
                     None => {
+                        self.stats.exponents_vlc += 1;
                         let bands = self.s.exponent_bands.get(bsize).map_or(&[][..], |b| &b[..]);
                         decode_vlc(r, self.s.version, bands, &self.pow_tab, out)
                             .ok_or(FrameError::Exponent)?

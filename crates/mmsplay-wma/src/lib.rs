@@ -52,6 +52,7 @@ use extradata::{
     Flags, TAG_WMALOSSLESS, TAG_WMAPRO, TAG_WMAV1, TAG_WMAV2, TAG_WMAVOICE, WaveFormatEx,
     check_supported_tag,
 };
+pub use frame::DecodeStats;
 use frame::FrameDecoder;
 use setup::Setup;
 use superframe::SuperframeDecoder;
@@ -185,6 +186,16 @@ impl WmaDecoder {
     /// default; the first frame is only a half-overlapped window.
     pub fn codec_delay(&self) -> usize {
         2 * self.frame_len()
+    }
+
+    /// Counts of the coding tools met since the decoder was made (diagnostics).
+    pub fn stats(&self) -> &DecodeStats {
+        &self.inner.frames.stats
+    }
+
+    /// The extradata flags word (`flags2`) in use.
+    pub fn flags2(&self) -> u16 {
+        self.inner.frames.s.flags.flags2
     }
 
     /// The superframe size (nBlockAlign).

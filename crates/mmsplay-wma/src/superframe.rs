@@ -112,6 +112,7 @@ impl SuperframeDecoder {
                 self.clear_reservoir();
                 return Err(e.message());
             }
+            self.frames.stats.reservoir_frames += 1;
             nb_frames -= 1;
         }
 

@@ -11,7 +11,11 @@ fn check(name: &str) {
     }
     let path = data_path(name);
     let ours = decode_file(&path);
-    assert!(ours.superframes.iter().all(|s| s.is_ok()), "{name}: {:?}", ours.superframes);
+    assert!(
+        ours.superframes.iter().all(|s| s.is_ok()),
+        "{name}: {:?}",
+        ours.superframes
+    );
     let reference = ffmpeg_reference(&path, ours.planes.len());
     assert_parity(name, &ours, &reference);
 }

@@ -5,20 +5,25 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
+use mmsplay_wma::{DecodeStats, WmaDecoder, codec_params_from_waveformatex};
 use symphonia_core::audio::GenericAudioBufferRef;
 use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration, Timestamp};
 
 pub fn data_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// `Some(())` when ffmpeg can be run. Without it the test fails under CI=true and is
 /// skipped (with a printed reason) otherwise.
 pub fn require_ffmpeg() -> Option<()> {
-    let ok = Command::new("ffmpeg").arg("-version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if ok {
         return Some(());
     }
@@ -35,13 +40,15 @@ pub struct AsfAudio {
     pub objects: Vec<Vec<u8>>,
 }
 
-pub fn demux(file: &[u8]) -> AsfAudio {
+/// Demuxes the `audio_index`-th audio stream (in header order).
+pub fn demux(file: &[u8], audio_index: usize) -> AsfAudio {
     let layout = mmsplay_asf::FileLayout::parse(file, file.len() as u64).expect("ASF layout");
     let stream = layout
         .header
         .streams
         .iter()
-        .find(|s| s.audio.is_some())
+        .filter(|s| s.audio.is_some())
+        .nth(audio_index)
         .expect("an audio stream");
     let wfx = stream.type_specific.clone();
     let mut demuxer = mmsplay_asf::Demuxer::new(&layout.header, stream.number);
@@ -76,14 +83,20 @@ pub struct Decoded {
     pub frame_len: usize,
     /// Per superframe: Ok(frames decoded) or Err(message).
     pub superframes: Vec<Result<usize, String>>,
+    pub stats: DecodeStats,
+    pub flags2: u16,
 }
 
 /// Decodes every superframe of the file, one `decode` call per superframe (as FFmpeg's
 /// generic layer feeds its decoder), then the end-of-stream tail. A trailing piece shorter
 /// than a superframe is reported as an error, as in FFmpeg.
 pub fn decode_file(path: &Path) -> Decoded {
+    decode_stream(path, 0)
+}
+
+pub fn decode_stream(path: &Path, audio_index: usize) -> Decoded {
     let file = std::fs::read(path).expect("read fixture");
-    let asf = demux(&file);
+    let asf = demux(&file, audio_index);
     let params = codec_params_from_waveformatex(&asf.wfx).expect("params");
     let mut dec = WmaDecoder::try_new(&params, &AudioDecoderOptions::default()).expect("decoder");
     let channels = usize::from(u16::from_le_bytes([asf.wfx[2], asf.wfx[3]]));
@@ -109,20 +122,53 @@ pub fn decode_file(path: &Path) -> Decoded {
     }
     let tail = dec.flush();
     append_planes(&tail, &mut planes);
-    Decoded { planes, frame_len: fl, superframes }
+    Decoded {
+        planes,
+        frame_len: fl,
+        superframes,
+        stats: dec.stats().clone(),
+        flags2: dec.flags2(),
+    }
 }
 
 /// FFmpeg's raw decoder output (no start trimming, plus its end-of-stream frame), planar.
 pub fn ffmpeg_reference(path: &Path, channels: usize) -> Vec<Vec<f32>> {
+    ffmpeg_reference_stream(path, 0, channels)
+}
+
+pub fn ffmpeg_reference_stream(path: &Path, audio_index: usize, channels: usize) -> Vec<Vec<f32>> {
     let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-cpuflags", "0", "-flags2", "+skip_manual", "-i"])
+        .args([
+            "-v",
+            "error",
+            "-cpuflags",
+            "0",
+            "-flags2",
+            "+skip_manual",
+            "-i",
+        ])
         .arg(path)
-        .args(["-f", "f32le", "-c:a", "pcm_f32le", "-"])
+        .args([
+            "-map",
+            &format!("0:a:{audio_index}"),
+            "-f",
+            "f32le",
+            "-c:a",
+            "pcm_f32le",
+            "-",
+        ])
         .output()
         .expect("run ffmpeg");
-    assert!(out.status.success(), "ffmpeg failed: {}", String::from_utf8_lossy(&out.stderr));
-    let samples: Vec<f32> =
-        out.stdout.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    assert!(
+        out.status.success(),
+        "ffmpeg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples: Vec<f32> = out
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
     let mut planes = vec![Vec::new(); channels];
     for frame in samples.chunks_exact(channels) {
         for (p, &s) in planes.iter_mut().zip(frame) {
@@ -145,7 +191,11 @@ pub fn compare(ours: &[Vec<f32>], reference: &[Vec<f32>]) -> Vec<(f64, f64)> {
                 err += d * d;
                 max = max.max(d.abs());
             }
-            let snr = if err == 0.0 { f64::INFINITY } else { 10.0 * (sig / err).log10() };
+            let snr = if err == 0.0 {
+                f64::INFINITY
+            } else {
+                10.0 * (sig / err).log10()
+            };
             (snr, max)
         })
         .collect()
@@ -164,7 +214,10 @@ pub fn assert_parity(name: &str, ours: &Decoded, reference: &[Vec<f32>]) -> f64 
     let mut worst = f64::INFINITY;
     for (ch, (snr, max)) in compare(&ours.planes, reference).into_iter().enumerate() {
         println!("{name} ch{ch}: SNR {snr:.1} dB, max |diff| {max:.3e}, {la} vs {lb} samples");
-        assert!(snr >= 90.0 || max <= 1e-4, "{name} ch{ch}: SNR {snr:.1} dB, max {max:.3e}");
+        assert!(
+            snr >= 90.0 || max <= 1e-4,
+            "{name} ch{ch}: SNR {snr:.1} dB, max {max:.3e}"
+        );
         worst = worst.min(snr);
     }
     worst
