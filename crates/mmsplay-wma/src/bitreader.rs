@@ -50,23 +50,26 @@ impl<'a> BitReader<'a> {
     pub(crate) fn peek32(&self) -> u32 {
         let byte = self.pos >> 3;
         let shift = (self.pos & 7) as u32;
-        let word = match self.buf.get(byte..byte + 8) {
-            Some(b) => {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(b);
-                u64::from_be_bytes(a)
-            }
-            None => {
-                let mut a = [0u8; 8];
-                for (i, d) in a.iter_mut().enumerate() {
-                    *d = self.buf.get(byte + i).copied().unwrap_or(0);
-                }
-                u64::from_be_bytes(a)
-            }
-        };
-        // The buffer may extend past `size` only within the last byte (see `with_bit_len`),
-        // whose unused low bits must also read as zero.
-        let v = ((word << shift) >> 32) as u32;
+        // Fast path: 8 whole bytes available. `buf` ends at the byte holding bit `size`
+        // (see `with_bit_len`), so then at least 50 valid bits follow `pos`.
+        if let Some(b) = self.buf.get(byte..byte + 8) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            return ((u64::from_be_bytes(a) << shift) >> 32) as u32;
+        }
+        self.peek32_near_end()
+    }
+
+    #[cold]
+    fn peek32_near_end(&self) -> u32 {
+        let byte = self.pos >> 3;
+        let shift = (self.pos & 7) as u32;
+        let mut a = [0u8; 8];
+        for (i, d) in a.iter_mut().enumerate() {
+            *d = self.buf.get(byte + i).copied().unwrap_or(0);
+        }
+        let v = ((u64::from_be_bytes(a) << shift) >> 32) as u32;
+        // Bits past `size` (the unused low bits of the last byte) read as zero.
         let left = self.bits_left();
         if left >= 32 {
             v

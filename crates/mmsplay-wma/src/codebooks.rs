@@ -47,7 +47,14 @@ impl Vlc {
     /// Decodes one symbol; `None` if the bits match no code (never for complete codes).
     #[inline]
     pub(crate) fn read(&self, r: &mut BitReader<'_>) -> Option<u32> {
-        let bits = r.peek32();
+        let (sym, len) = self.decode(r.peek32())?;
+        r.skip(len as usize);
+        Some(sym)
+    }
+
+    /// Decodes the symbol at the top of `bits`: (symbol, code length).
+    #[inline]
+    pub(crate) fn decode(&self, bits: u32) -> Option<(u32, u32)> {
         let mut e = *self.table.get((bits >> (32 - ROOT_BITS)) as usize)?;
         let mut used = ROOT_BITS;
         while e.sub_bits != 0 {
@@ -57,10 +64,10 @@ impl Vlc {
             used += sb;
         }
         if e.len == 0 {
-            return None;
+            None
+        } else {
+            Some((e.value, u32::from(e.len)))
         }
-        r.skip(usize::from(e.len));
-        Some(e.value)
     }
 }
 
@@ -105,27 +112,23 @@ fn build_level(entries: &[(u32, u32, u32)], prefix_len: u32, nbits: u32, table: 
 /// One of the six run/level coefficient code books with its symbol meanings.
 pub(crate) struct CoefCodebook {
     pub(crate) vlc: Vlc,
-    /// Run (zeros skipped before the value) per symbol; 0 for escape and end of block.
-    pub(crate) run: Vec<u16>,
-    /// Level (absolute value) per symbol, as f32 as the reference uses it.
-    pub(crate) level: Vec<f32>,
+    /// Per symbol: run (zeros skipped before the value) and level (absolute value, as f32
+    /// as the reference uses it); (0, 0) for escape and end of block.
+    pub(crate) run_level: Vec<(u32, f32)>,
 }
 
 fn coef_codebook(codes: &[u32], lens: &[u8], levels: &[u16]) -> CoefCodebook {
     // Symbols 0 (escape) and 1 (end of block), then level 1 with runs 0..levels[0]-1,
     // level 2 with runs 0..levels[1]-1, ... (FFmpeg `init_coef_vlc`).
-    let mut run = vec![0u16; 2];
-    let mut level = vec![0f32; 2];
+    let mut run_level = vec![(0, 0.0); 2];
     for (l, &count) in levels.iter().enumerate() {
         for r in 0..count {
-            run.push(r);
-            level.push((l + 1) as f32);
+            run_level.push((u32::from(r), (l + 1) as f32));
         }
     }
     CoefCodebook {
         vlc: Vlc::new(codes, lens),
-        run,
-        level,
+        run_level,
     }
 }
 

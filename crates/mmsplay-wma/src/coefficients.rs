@@ -22,16 +22,23 @@ pub(crate) fn read_run_levels(
     let mask = q.len().wrapping_sub(1);
     let mut off = 0usize;
     while off < nb_coefs {
+        let bits = r.peek32();
         // The code books are complete, so a missing code cannot happen; the reference would
         // treat it as an escape.
-        let code = book.vlc.read(r).unwrap_or(0) as usize;
+        let (code, len) = book.vlc.decode(bits).unwrap_or((0, 0));
+        let code = code as usize;
         let value = if code > 1 {
-            off += usize::from(*book.run.get(code).ok_or(())?);
-            let level = *book.level.get(code).ok_or(())?;
-            if r.read_bit() { level } else { -level }
+            // Codes are at most 22 bits, so the sign bit is in the same 32-bit window.
+            let positive = (bits << len) & 0x8000_0000 != 0;
+            r.skip(len as usize + 1);
+            let (run, level) = book.run_level.get(code).copied().unwrap_or((0, 0.0));
+            off += run as usize;
+            if positive { level } else { -level }
         } else if code == 1 {
+            r.skip(len as usize);
             break;
         } else {
+            r.skip(len as usize);
             let level = r.read(coef_nb_bits) as i32;
             off += r.read(frame_len_bits) as usize;
             // Sign bit 1 means positive.
