@@ -138,15 +138,10 @@ pub fn ffmpeg_reference(path: &Path, channels: usize) -> Vec<Vec<f32>> {
 
 pub fn ffmpeg_reference_stream(path: &Path, audio_index: usize, channels: usize) -> Vec<Vec<f32>> {
     let out = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-cpuflags",
-            "0",
-            "-flags2",
-            "+skip_manual",
-            "-i",
-        ])
+        // Raw decoder output (+skip_manual: no start trimming), plain-C DSP, and no giving up
+        // on streams with many damaged superframes.
+        .args(["-v", "error", "-max_error_rate", "1", "-cpuflags", "0"])
+        .args(["-flags2", "+skip_manual", "-i"])
         .arg(path)
         .args([
             "-map",
