@@ -103,6 +103,9 @@ pub fn codec_params_from_waveformatex(wfx: &[u8]) -> Result<AudioCodecParameters
     Ok(p)
 }
 
+/// Most samples per channel one packet may decode to (about 24 s at 44.1 kHz).
+const MAX_FRAMES_PER_PACKET: usize = 1 << 20;
+
 const PROFILES: &[CodecProfileInfo] = &[
     CodecProfileInfo {
         profile: CodecProfile::new(TAG_WMAV1 as u32),
@@ -234,6 +237,11 @@ impl WmaDecoder {
         for sf in data.chunks_exact(self.block_align) {
             if let Err(msg) = self.inner.decode(sf, &mut self.planes) {
                 return decode_error(msg);
+            }
+            // A superframe of a few bytes can legally yield up to 15 silent frames, so bound
+            // what one packet may expand to.
+            if self.planes.first().map_or(0, Vec::len) > MAX_FRAMES_PER_PACKET {
+                return decode_error("wma: packet expands to too many samples");
             }
         }
         let frames = self.planes.first().map_or(0, Vec::len);
