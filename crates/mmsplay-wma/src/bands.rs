@@ -98,6 +98,8 @@ pub(crate) fn high_bands(bands: &[u16], high_band_start: u32, coefs_end: u32) ->
 }
 
 #[cfg(test)]
+// Check values are quoted with the digits given in wma-decoder.md.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

@@ -170,6 +170,8 @@ fn codes_from_lengths(list: &[(u8, u8)]) -> (Vec<u32>, Vec<u8>) {
 }
 
 #[cfg(test)]
+// Check values are quoted with the digits given in wma-decoder.md.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

@@ -219,6 +219,8 @@ impl Reconstruct<'_> {
 }
 
 #[cfg(test)]
+// Check values are quoted with the digits given in wma-decoder.md.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
     use crate::codebooks::COEF_CODEBOOKS;

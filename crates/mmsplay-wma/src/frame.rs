@@ -1,6 +1,10 @@
 //! Frames and blocks: block-length switching, block headers, and reconstruction of one frame
 //! of `frame_len` samples per channel (wma-decoder.md §4, §5).
 
+// Channel loops index several parallel per-channel arrays (coded flags, band flags, buffers);
+// an index reads more plainly than zipping four iterators.
+#![allow(clippy::needless_range_loop)]
+
 use crate::bitreader::BitReader;
 use crate::codebooks::{COEF_CODEBOOKS, HGAIN_VLC};
 use crate::coefficients::{NoiseParams, Reconstruct, exp10, read_run_levels};

@@ -231,7 +231,7 @@ impl WmaDecoder {
         if data.is_empty() {
             return Ok(());
         }
-        if data.len() % self.block_align != 0 {
+        if !data.len().is_multiple_of(self.block_align) {
             return decode_error("wma: packet is not a whole number of superframes");
         }
         for sf in data.chunks_exact(self.block_align) {

@@ -122,8 +122,9 @@ impl LspTables {
                 q *= w - lsp[j - 1];
                 p *= w - lsp[j];
             }
-            p *= p * (2.0 - w);
-            q *= q * (2.0 + w);
+            // Same association as the reference: p·(p·(2 − w)).
+            p = p * (p * (2.0 - w));
+            q = q * (q * (2.0 + w));
             let v = self.pow_m1_4(p + q);
             if v > max {
                 max = v;
@@ -135,6 +136,8 @@ impl LspTables {
 }
 
 #[cfg(test)]
+// Check values are quoted with the digits given in wma-decoder.md.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

@@ -19,6 +19,8 @@ pub(crate) fn noise_table(noise_mult: f32) -> Vec<f32> {
 }
 
 #[cfg(test)]
+// Check values are quoted with the digits given in wma-decoder.md.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

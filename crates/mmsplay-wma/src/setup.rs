@@ -205,6 +205,8 @@ impl Setup {
 }
 
 #[cfg(test)]
+// Check values are quoted with the digits given in wma-decoder.md.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

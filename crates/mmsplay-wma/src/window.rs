@@ -100,6 +100,8 @@ pub(crate) fn window_add<'w>(
 }
 
 #[cfg(test)]
+// Check values are quoted with the digits given in wma-decoder.md.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

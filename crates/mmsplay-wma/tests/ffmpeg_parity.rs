@@ -1,6 +1,9 @@
 //! Parity with FFmpeg's wmav1/wmav2 decoder on ffmpeg-encoded fixtures (tests/data, made by
 //! tests/data/make_fixtures.sh; see SOURCES.md). The reference PCM is computed at test time.
 
+// Tests may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -3,6 +3,9 @@
 //! block lengths, exponent reuse, LSP exponents and noise substitution; each test also checks
 //! that the features it is meant to cover were really met.
 
+// Tests may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

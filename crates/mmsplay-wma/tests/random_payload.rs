@@ -5,6 +5,9 @@
 //! substitution with its gain code, variable block lengths with noise, and many error paths
 //! that no encoder produces.
 
+// Tests may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,9 @@
 //! The decoder's contract with the player: parameters, refusals, packet handling, error
 //! recovery, end of stream, and never panicking on hostile bytes.
 
+// Tests may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
