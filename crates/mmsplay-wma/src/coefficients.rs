@@ -154,7 +154,7 @@ impl Reconstruct<'_> {
 
         // Power of each noise-substituted band; the last such band is the reference.
         let nh = np.high_bands.len();
-        let mut power = [0f32; 16];
+        let mut power = [0f32; 25];
         let mut last_high_band = 0usize;
         let mut p = ((np.high_band_start << bsize) >> esz) as isize;
         for j in 0..nh {
