@@ -48,6 +48,29 @@ fn frames(r: &Result<GenericAudioBufferRef<'_>, Error>) -> Option<usize> {
     r.as_ref().ok().map(|b| b.frames())
 }
 
+/// The player's path: register, then build the decoder through the registry.
+#[test]
+fn registers_with_symphonia() {
+    use symphonia_core::codecs::registry::CodecRegistry;
+    let mut registry = CodecRegistry::new();
+    registry.register_audio_decoder::<WmaDecoder>();
+    let file = std::fs::read(data_path("wmav1_11025_1ch_24k_tone.wma")).unwrap();
+    let asf = demux(&file, 0);
+    let params = codec_params_from_waveformatex(&asf.wfx).unwrap();
+    let mut dec = registry
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .unwrap();
+    assert_eq!(dec.codec_info().short_name, "wma");
+    assert_eq!(frames(&dec.decode(&packet(&asf.objects[0]))), Some(512));
+    let pro = wfx(0x0162, 2, 44100, 6000, 2230, &[0; 18]);
+    let params = codec_params_from_waveformatex(&pro).unwrap();
+    assert!(
+        registry
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .is_err()
+    );
+}
+
 #[test]
 fn codec_names() {
     assert_eq!(codec_name(0x0160), "wmav1");
