@@ -62,6 +62,20 @@ impl BodyReader {
         self.chunks.buffered() + self.partial.len()
     }
 
+    /// Starts with a header already known (from the Describe), so that the Play's repeat of it
+    /// is not reported as a change and data may come without it.
+    pub fn seed_header(&mut self, header: Bytes) -> Result<(), MmshError> {
+        let parsed = mmsplay_asf::parse_header(&header)
+            .map_err(|e| MmshError::Chunk(format!("bad ASF header: {e}")))?;
+        let size = parsed.packet_size();
+        if size == 0 || size > mmsplay_asf::limits::MAX_PACKET_SIZE {
+            return Err(MmshError::Chunk(format!("bad ASF packet size {size}")));
+        }
+        self.packet_size = size;
+        self.header = Some(header);
+        Ok(())
+    }
+
     /// The current ASF header, once one arrived.
     pub fn header(&self) -> Option<&Bytes> {
         self.header.as_ref()
