@@ -19,7 +19,9 @@ pub mod stream;
 
 pub use chunk::{Chunk, ChunkDecoder, ChunkKind, MmsPacket};
 pub use classify::{HttpContent, classify_http};
-pub use http::{Dechunker, Headers, RequestHead, ResponseHead, parse_request_head, parse_response_head};
+pub use http::{
+    Dechunker, Headers, RequestHead, ResponseHead, parse_request_head, parse_response_head,
+};
 pub use pragma::{Pragmas, StreamSwitch};
 pub use request::{ClientRequest, HttpMode, RequestKind, ServerRequest, StartAt};
 pub use stream::{BodyEvent, BodyReader};

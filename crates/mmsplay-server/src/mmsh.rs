@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mmsplay_net::Transport;
-use mmsplay_net::mmsh::chunk::{ChunkKind, encode_header_chunks, encode_mms_chunk, encode_reason_chunk};
+use mmsplay_net::mmsh::chunk::{
+    ChunkKind, encode_header_chunks, encode_mms_chunk, encode_reason_chunk,
+};
 use mmsplay_net::mmsh::http::MAX_HEAD_LEN;
 use mmsplay_net::mmsh::{RequestKind, ServerRequest, StartAt, parse_request_head};
 use tokio::io::AsyncReadExt;
@@ -171,7 +173,11 @@ async fn read_head(
     }
 }
 
-async fn discard_body(sink: &mut Sink, buf: &mut Vec<u8>, mut len: usize) -> Result<(), ServerError> {
+async fn discard_body(
+    sink: &mut Sink,
+    buf: &mut Vec<u8>,
+    mut len: usize,
+) -> Result<(), ServerError> {
     let have = buf.len().min(len);
     buf.drain(..have);
     len -= have;
@@ -269,7 +275,8 @@ async fn stream(
     };
     sink.raw(head.as_bytes()).await?;
     sink.set_chunked(req.pipelined);
-    sink.body(&encode_header_chunks(&header_for(ctx, media))).await?;
+    sink.body(&encode_header_chunks(&header_for(ctx, media)))
+        .await?;
     if n == 0 {
         sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
         return sink.finish().await;
@@ -284,8 +291,9 @@ async fn stream(
         let pacer = Pacer::new(ctx.fast, u64::from(times[i]), media.header.file.preroll_ms);
         loop {
             pacer.wait(clock.timeline_ms(i, loops)).await;
-            let chunk = encode_mms_chunk(ChunkKind::Data, location, 0, *sent as u8, &media.packets[i])
-                .map_err(|e| ServerError::Media(e.to_string()))?;
+            let chunk =
+                encode_mms_chunk(ChunkKind::Data, location, 0, *sent as u8, &media.packets[i])
+                    .map_err(|e| ServerError::Media(e.to_string()))?;
             sink.body(&chunk).await?;
             *sent += 1;
             location = location.wrapping_add(1);
@@ -305,7 +313,7 @@ async fn stream(
             // (protocols.md 6.3): take a packet boundary of the file if it is one, else VLC's.
             let size = u64::from(media.packet_size.max(1));
             let data_at = media.header_bytes.len() as u64;
-            let idx = if off >= data_at && (off - data_at) % size == 0 {
+            let idx = if off >= data_at && (off - data_at).is_multiple_of(size) {
                 (off - data_at) / size
             } else {
                 off / size
@@ -315,7 +323,11 @@ async fn stream(
     }
     .min(n);
     if start < n {
-        let pacer = Pacer::new(ctx.fast, u64::from(times[start]), media.header.file.preroll_ms);
+        let pacer = Pacer::new(
+            ctx.fast,
+            u64::from(times[start]),
+            media.header.file.preroll_ms,
+        );
         for (i, packet) in media.packets.iter().enumerate().skip(start) {
             pacer.wait(u64::from(times[i])).await;
             // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).

@@ -160,7 +160,9 @@ async fn garbage_instead_of_dollar() {
     assert!(e.to_string().contains("expected a '$' chunk"), "{e}");
     within(took, &o);
     // Garbage from the very first byte of the Describe body: not MS-WMSP at all.
-    let url = scripted_server(|_| b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>hello</html>".to_vec());
+    let url = scripted_server(|_| {
+        b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>hello</html>".to_vec()
+    });
     let (e, _) = play_error(&url, &o).await;
     assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
     // Not even HTTP.
@@ -247,7 +249,10 @@ async fn declared_length_of_gigabytes() {
     });
     let o = short_opts();
     let (e, took) = play_error(&url, &o).await;
-    assert!(matches!(e.kind, ErrorKind::Limit | ErrorKind::Protocol), "{e}");
+    assert!(
+        matches!(e.kind, ErrorKind::Limit | ErrorKind::Protocol),
+        "{e}"
+    );
     within(took, &o);
     // A chunked body whose chunk size is absurd: only what arrives is held.
     let url = scripted_server(|_| {
@@ -256,7 +261,10 @@ async fn declared_length_of_gigabytes() {
         r
     });
     let (e, took) = play_error(&url, &o).await;
-    assert!(matches!(e.kind, ErrorKind::Closed | ErrorKind::Protocol), "{e}");
+    assert!(
+        matches!(e.kind, ErrorKind::Closed | ErrorKind::Protocol),
+        "{e}"
+    );
     within(took, &o);
     let grown = rss_kib().saturating_sub(before);
     assert!(grown < 200 * 1024, "memory grew by {grown} KiB");
@@ -268,7 +276,10 @@ async fn header_that_never_ends() {
     let url = scripted(|_, sock| {
         let _ = sock.write_all(b"HTTP/1.0 200 OK\r\n");
         for _ in 0..10_000 {
-            if sock.write_all(b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n").is_err() {
+            if sock
+                .write_all(b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n")
+                .is_err()
+            {
                 break;
             }
         }
@@ -283,7 +294,9 @@ async fn header_that_never_ends() {
     let url = scripted(move |_, sock| {
         let mut head = h.clone();
         head[16..24].copy_from_slice(&(1u64 << 20).to_le_bytes());
-        let _ = sock.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: application/vnd.ms.wms-hdr.asfv1\r\n\r\n");
+        let _ = sock.write_all(
+            b"HTTP/1.0 200 OK\r\nContent-Type: application/vnd.ms.wms-hdr.asfv1\r\n\r\n",
+        );
         let _ = sock.write_all(&encode_mms_chunk(ChunkKind::Header, 0, 0, 0x04, &head).unwrap());
         for i in 1..40u32 {
             let piece = encode_mms_chunk(ChunkKind::Header, i, 0, 0, &[0u8; 1000]).unwrap();
@@ -303,10 +316,12 @@ async fn redirects_are_followed_and_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let file = synthetic_asf(dir.path(), "tone.asf", 1);
     let (_, want) = file_packets(&file);
-    let server = TestServer::start(vec![file], false, true, mmsplay_server::Faults::default()).await;
+    let server =
+        TestServer::start(vec![file], false, true, mmsplay_server::Faults::default()).await;
     let target = server.url("tone.asf").replace("mmsh://", "http://");
     let url = scripted_server(move |_| {
-        format!("HTTP/1.0 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n").into_bytes()
+        format!("HTTP/1.0 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n")
+            .into_bytes()
     });
     let mut s = open(&url, &opts()).await.unwrap();
     let (events, err) = collect(&mut s, 10_000).await;

@@ -24,7 +24,10 @@ async fn on_demand_delivers_every_packet_in_order() {
     let got = packets(&events);
     assert_eq!(got.len(), want.len());
     assert!(got == want, "packets differ from the file's");
-    assert_eq!(TransportStats::get(&o.stats.packets_received), want.len() as u64);
+    assert_eq!(
+        TransportStats::get(&o.stats.packets_received),
+        want.len() as u64
+    );
     assert_eq!(TransportStats::get(&o.stats.packets_lost), 0);
     assert!(TransportStats::get(&o.stats.bytes_received) >= (want.len() * 1000) as u64);
     let ends = server.wait_session_ends(1).await;
@@ -42,7 +45,10 @@ async fn start_ms_resumes_on_demand_stream() {
     let first = media.packet_at_ms(2000);
     assert!(first > 0 && first < want.len());
     let server = TestServer::start(vec![file], false, true, Faults::default()).await;
-    let o = ConnectOptions { start_ms: 2000, ..opts() };
+    let o = ConnectOptions {
+        start_ms: 2000,
+        ..opts()
+    };
     let mut s = open(&server.url("tone.asf"), &o).await.unwrap();
     let (events, err) = collect(&mut s, 10_000).await;
     assert!(err.is_none(), "{err:?}");
@@ -84,10 +90,20 @@ async fn live_joins_mid_stream_and_loops() {
     let n = want.len();
     let (events, err) = collect(&mut s, n + 20).await;
     assert!(err.is_none(), "{err:?}");
-    assert!(!events.iter().any(|e| matches!(e, AsfEvent::Gap { .. } | AsfEvent::End)));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AsfEvent::Gap { .. } | AsfEvent::End))
+    );
     let got = packets(&events);
-    let start = want.iter().position(|p| *p == got[0]).expect("first packet is from the file");
-    assert!(start > 0, "a live client must join mid-stream, not at packet 0");
+    let start = want
+        .iter()
+        .position(|p| *p == got[0])
+        .expect("first packet is from the file");
+    assert!(
+        start > 0,
+        "a live client must join mid-stream, not at packet 0"
+    );
     for (k, p) in got.iter().enumerate() {
         assert!(*p == want[(start + k) % n], "packet {k} out of sequence");
     }
@@ -111,7 +127,10 @@ async fn refused_and_blackholed_fail_fast_and_clearly() {
     let mut faults = Faults::default();
     faults.blackhole.insert(mmsplay_net::Transport::Mmsh);
     let hole = TestServer::start(vec![file.clone()], false, true, faults).await;
-    let o = ConnectOptions { connect_timeout: Duration::from_millis(800), ..opts() };
+    let o = ConnectOptions {
+        connect_timeout: Duration::from_millis(800),
+        ..opts()
+    };
     let t0 = Instant::now();
     let e = open(&hole.url("tone.asf"), &o).await.err().unwrap();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");

@@ -48,7 +48,10 @@ async fn ffmpeg_plays_from_our_server_bit_exact() {
         } else {
             assert!(out.status.success());
             assert_eq!(got.len(), reference.len());
-            assert!(got == reference, "ffmpeg's decode over MMSH differs from the file's");
+            assert!(
+                got == reference,
+                "ffmpeg's decode over MMSH differs from the file's"
+            );
             let ends = server.wait_session_ends(1).await;
             assert_eq!(ends[0]["transport"], "mmsh");
             assert!(ends[0]["packets_sent"].as_u64().unwrap() > 0);
@@ -73,7 +76,14 @@ async fn vlc_plays_from_our_server() {
     let status = tokio::time::timeout(
         Duration::from_secs(30),
         vlc_command(dir.path())
-            .args(["-I", "dummy", "--sout", &sout, &server.url("chirp.asf"), "vlc://quit"])
+            .args([
+                "-I",
+                "dummy",
+                "--sout",
+                &sout,
+                &server.url("chirp.asf"),
+                "vlc://quit",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status(),
@@ -85,7 +95,12 @@ async fn vlc_plays_from_our_server() {
     let got = wav_f32(&wav);
     // VLC decodes with libavcodec too, but differs in the first samples and the last frame
     // (oracles.md 2): compare the middle, sample-aligned.
-    assert!(got.len() + 4096 * 2 >= reference.len(), "VLC got {} of {}", got.len(), reference.len());
+    assert!(
+        got.len() + 4096 * 2 >= reference.len(),
+        "VLC got {} of {}",
+        got.len(),
+        reference.len()
+    );
     let snr = snr_db(&reference, &got, 4096 * 2);
     assert!(snr >= 90.0, "VLC's decode is {snr:.1} dB from the file's");
     let ends = server.wait_session_ends(1).await;

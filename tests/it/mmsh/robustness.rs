@@ -1,8 +1,12 @@
 //! The no-panic property of the MMSH parsers on stable: thousands of random and mutated
 //! inputs through the same entry points as `fuzz/fuzz_targets/mmsh_*.rs`.
 
-use mmsplay_net::mmsh::chunk::{ChunkKind, encode_header_chunks, encode_mms_chunk, encode_reason_chunk};
-use mmsplay_net::mmsh::{BodyReader, Dechunker, Pragmas, ServerRequest, parse_request_head, parse_response_head};
+use mmsplay_net::mmsh::chunk::{
+    ChunkKind, encode_header_chunks, encode_mms_chunk, encode_reason_chunk,
+};
+use mmsplay_net::mmsh::{
+    BodyReader, Dechunker, Pragmas, ServerRequest, parse_request_head, parse_response_head,
+};
 
 use super::support::*;
 

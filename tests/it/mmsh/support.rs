@@ -78,7 +78,17 @@ pub fn ffmpeg_wma(dir: &Path, name: &str, seconds: u32, bitrate: &str) -> PathBu
         "aevalsrc=0.5*sin(2*PI*(100*t+190*t*t))|0.5*sin(2*PI*(3000*t-140*t*t)):d={seconds}:s=44100"
     );
     let st = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i", &src, "-ac", "2"])
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            &src,
+            "-ac",
+            "2",
+        ])
         .args(["-c:a", "wmav2", "-b:a", bitrate])
         .arg(&path)
         .status()
@@ -123,7 +133,10 @@ pub fn wav_f32(path: &Path) -> Vec<f32> {
 /// values at both ends.
 pub fn snr_db(reference: &[f32], test: &[f32], edge: usize) -> f64 {
     let n = reference.len().min(test.len());
-    assert!(n > 2 * edge + 1000, "too little audio to compare ({n} values)");
+    assert!(
+        n > 2 * edge + 1000,
+        "too little audio to compare ({n} values)"
+    );
     let (mut sig, mut err) = (0f64, 0f64);
     for i in edge..n - edge {
         let r = f64::from(reference[i]);
@@ -131,7 +144,11 @@ pub fn snr_db(reference: &[f32], test: &[f32], edge: usize) -> f64 {
         sig += r * r;
         err += d * d;
     }
-    if err == 0.0 { f64::INFINITY } else { 10.0 * (sig / err).log10() }
+    if err == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (sig / err).log10()
+    }
 }
 
 /// The data packets of a file, as our server sends them (padded, full size).
@@ -213,7 +230,10 @@ pub async fn open(url: &str, o: &ConnectOptions) -> mmsplay_net::error::Result<S
 }
 
 /// Collects events until `End`, an error, or `max` events.
-pub async fn collect(s: &mut Session, max: usize) -> (Vec<AsfEvent>, Option<mmsplay_net::NetError>) {
+pub async fn collect(
+    s: &mut Session,
+    max: usize,
+) -> (Vec<AsfEvent>, Option<mmsplay_net::NetError>) {
     let mut out = Vec::new();
     while out.len() < max {
         match s.next_event().await {
@@ -270,10 +290,15 @@ pub fn free_port() -> u16 {
 /// Runs `cvlc` as `nobody` (VLC refuses root), with its own HOME, killed on drop.
 pub fn vlc_command(home: &Path) -> tokio::process::Command {
     let mut c = tokio::process::Command::new("setpriv");
-    c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "cvlc"])
-        .env("HOME", home)
-        .kill_on_drop(true)
-        .stdin(std::process::Stdio::null());
+    c.args([
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "cvlc",
+    ])
+    .env("HOME", home)
+    .kill_on_drop(true)
+    .stdin(std::process::Stdio::null());
     c
 }
 

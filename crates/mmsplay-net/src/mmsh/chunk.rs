@@ -196,8 +196,12 @@ pub fn encode_mms_chunk(
     payload: &[u8],
 ) -> Result<Vec<u8>, MmshError> {
     let size = MMS_HEADER_LEN + payload.len();
-    let size16 = u16::try_from(size)
-        .map_err(|_| MmshError::Chunk(format!("payload of {} bytes is too large for one chunk", payload.len())))?;
+    let size16 = u16::try_from(size).map_err(|_| {
+        MmshError::Chunk(format!(
+            "payload of {} bytes is too large for one chunk",
+            payload.len()
+        ))
+    })?;
     let mut out = Vec::with_capacity(FRAMING_LEN + size);
     out.push(0x24);
     out.push(kind.id());
@@ -284,7 +288,10 @@ mod tests {
     fn verify_vlc_describe_header_chunk() {
         // The first bytes of VLC's `$H` (protocols.md 6A.3): 24 48 len 0 0 0 0 0 0C len.
         let c = encode_mms_chunk(ChunkKind::Header, 0, 0, 0x0C, &[0u8; 544]).unwrap();
-        assert_eq!(&c[..12], &[0x24, 0x48, 0x28, 0x02, 0, 0, 0, 0, 0, 0x0C, 0x28, 0x02]);
+        assert_eq!(
+            &c[..12],
+            &[0x24, 0x48, 0x28, 0x02, 0, 0, 0, 0, 0, 0x0C, 0x28, 0x02]
+        );
     }
 
     #[test]

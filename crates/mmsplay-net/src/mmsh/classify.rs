@@ -24,13 +24,20 @@ const ASF_HEADER_GUID: [u8; 16] = [
 /// (a few dozen are enough; fewer still give an answer).
 pub fn classify_http(content_type: Option<&str>, body_prefix: &[u8]) -> HttpContent {
     let ct = content_type
-        .map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     // Bytes first: they cannot lie about framing.
-    if let [first, id, ..] = body_prefix {
-        if first & 0x7F == 0x24 && matches!(id, b'H' | b'M' | b'P' | b'T' | b'C' | b'D' | b'E') {
-            return HttpContent::Wmsp;
-        }
+    if let [first, id, ..] = body_prefix
+        && first & 0x7F == 0x24
+        && matches!(id, b'H' | b'M' | b'P' | b'T' | b'C' | b'D' | b'E')
+    {
+        return HttpContent::Wmsp;
     }
     if body_prefix.starts_with(&ASF_HEADER_GUID) {
         return HttpContent::PlainAsf;
@@ -64,12 +71,33 @@ mod tests {
 
     #[test]
     fn verify_classification() {
-        assert_eq!(classify_http(Some("application/octet-stream"), b"$H\x28\x02"), HttpContent::Wmsp);
-        assert_eq!(classify_http(Some("application/vnd.ms.wms-hdr.asfv1"), b""), HttpContent::Wmsp);
-        assert_eq!(classify_http(Some("video/x-ms-asf"), b"<ASX version=\"3.0\">"), HttpContent::Metafile);
-        assert_eq!(classify_http(Some("video/x-ms-asf"), b"[Reference]\r\nRef1=http://x/"), HttpContent::Metafile);
-        assert_eq!(classify_http(Some("video/x-ms-asf"), &ASF_HEADER_GUID), HttpContent::PlainAsf);
-        assert_eq!(classify_http(Some("text/html"), b"<html>"), HttpContent::Other);
-        assert_eq!(classify_http(None, b"\xEF\xBB\xBF  <?xml version=\"1.0\"?><asx>"), HttpContent::Metafile);
+        assert_eq!(
+            classify_http(Some("application/octet-stream"), b"$H\x28\x02"),
+            HttpContent::Wmsp
+        );
+        assert_eq!(
+            classify_http(Some("application/vnd.ms.wms-hdr.asfv1"), b""),
+            HttpContent::Wmsp
+        );
+        assert_eq!(
+            classify_http(Some("video/x-ms-asf"), b"<ASX version=\"3.0\">"),
+            HttpContent::Metafile
+        );
+        assert_eq!(
+            classify_http(Some("video/x-ms-asf"), b"[Reference]\r\nRef1=http://x/"),
+            HttpContent::Metafile
+        );
+        assert_eq!(
+            classify_http(Some("video/x-ms-asf"), &ASF_HEADER_GUID),
+            HttpContent::PlainAsf
+        );
+        assert_eq!(
+            classify_http(Some("text/html"), b"<html>"),
+            HttpContent::Other
+        );
+        assert_eq!(
+            classify_http(None, b"\xEF\xBB\xBF  <?xml version=\"1.0\"?><asx>"),
+            HttpContent::Metafile
+        );
     }
 }

@@ -129,7 +129,9 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, 
     // Fail fast on something that is not HTTP at all, instead of waiting for a blank line.
     let probe = &buf[..buf.len().min(5)];
     if !b"HTTP/"[..probe.len()].eq_ignore_ascii_case(probe) {
-        return Err(MmshError::Http("the server did not answer with HTTP".into()));
+        return Err(MmshError::Http(
+            "the server did not answer with HTTP".into(),
+        ));
     }
     let Some((first, headers, end)) = split_head(buf, "response")? else {
         return Ok(None);
@@ -281,7 +283,11 @@ mod tests {
         assert_eq!(h.minor, 0);
         assert_eq!(h.headers.all("pragma").count(), 2);
         assert_eq!(&raw[end..], b"$H");
-        assert!(parse_response_head(b"HTTP/1.0 200 OK\r\nServ").unwrap().is_none());
+        assert!(
+            parse_response_head(b"HTTP/1.0 200 OK\r\nServ")
+                .unwrap()
+                .is_none()
+        );
         assert!(parse_response_head(b"$H\x10\x00").is_err());
         let long = [b"HTTP/1.0 200 OK\r\nX: ".as_slice(), &[b'a'; MAX_HEAD_LEN]].concat();
         assert!(parse_response_head(&long).is_err());

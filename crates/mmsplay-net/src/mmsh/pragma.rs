@@ -81,7 +81,11 @@ impl Pragmas {
                 ) else {
                     continue;
                 };
-                out.push(StreamSwitch { src, dst, thinning: thin });
+                out.push(StreamSwitch {
+                    src,
+                    dst,
+                    thinning: thin,
+                });
             }
         }
         out
@@ -130,13 +134,17 @@ mod tests {
 
     fn pragmas(lines: &[&str]) -> Pragmas {
         Pragmas::from_headers(&Headers(
-            lines.iter().map(|l| ("Pragma".to_string(), l.to_string())).collect(),
+            lines
+                .iter()
+                .map(|l| ("Pragma".to_string(), l.to_string()))
+                .collect(),
         ))
     }
 
     #[test]
     fn verify_server_pragma() {
-        let p = pragmas(&[r#"no-cache,client-id=3627234,features="seekable,stridable",timeout=60000"#]);
+        let p =
+            pragmas(&[r#"no-cache,client-id=3627234,features="seekable,stridable",timeout=60000"#]);
         assert_eq!(p.number("client-id"), Some(3_627_234));
         assert_eq!(p.features(), vec!["seekable", "stridable"]);
         assert_eq!(p.number("timeout"), Some(60000));
@@ -157,6 +165,13 @@ mod tests {
         assert_eq!(p.number("stream-time"), Some(1500));
         let e = p.stream_switch_entries();
         assert_eq!(e.len(), 2);
-        assert_eq!(e[1], StreamSwitch { src: 0xFFFF, dst: 10, thinning: 2 });
+        assert_eq!(
+            e[1],
+            StreamSwitch {
+                src: 0xFFFF,
+                dst: 10,
+                thinning: 2
+            }
+        );
     }
 }

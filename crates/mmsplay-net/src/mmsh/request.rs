@@ -88,12 +88,18 @@ impl ClientRequest<'_> {
         }
         s.push_str("Pragma: xPlayStrm=1\r\n");
         if !streams.is_empty() {
-            s.push_str(&format!("Pragma: stream-switch-count={}\r\n", streams.len()));
+            s.push_str(&format!(
+                "Pragma: stream-switch-count={}\r\n",
+                streams.len()
+            ));
             let entries: Vec<String> = streams
                 .iter()
                 .map(|(n, thin)| format!("ffff:{n:x}:{thin}"))
                 .collect();
-            s.push_str(&format!("Pragma: stream-switch-entry={}\r\n", entries.join(" ")));
+            s.push_str(&format!(
+                "Pragma: stream-switch-entry={}\r\n",
+                entries.join(" ")
+            ));
         }
         self.end(&mut s);
         s
@@ -105,8 +111,22 @@ pub fn random_client_guid() -> String {
     let b: [u8; 16] = rand::random();
     format!(
         "{{{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}}}",
-        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-        b[14], b[15]
+        b[0],
+        b[1],
+        b[2],
+        b[3],
+        b[4],
+        b[5],
+        b[6],
+        b[7],
+        b[8],
+        b[9],
+        b[10],
+        b[11],
+        b[12],
+        b[13],
+        b[14],
+        b[15]
     )
 }
 
@@ -172,28 +192,30 @@ impl ServerRequest {
 
     pub fn start_at(&self) -> StartAt {
         let p = &self.pragmas;
-        if let Some(t) = p.number("stream-time").filter(|t| *t != 0 && *t != IGNORE_U32) {
+        if let Some(t) = p
+            .number("stream-time")
+            .filter(|t| *t != 0 && *t != IGNORE_U32)
+        {
             return StartAt::TimeMs(t);
         }
         if let Some(n) = p.number("packet-num").filter(|n| *n != IGNORE_U32) {
             return StartAt::Packet(n);
         }
-        if let Some(v) = p.get("stream-offset") {
-            if let Some((hi, lo)) = v.split_once(':') {
-                let (hi, lo) = (
-                    hi.trim().parse::<u64>().unwrap_or(IGNORE_U32),
-                    lo.trim()
-                        .split(|c: char| !c.is_ascii_digit())
-                        .next()
-                        .and_then(|d| d.parse::<u64>().ok())
-                        .unwrap_or(IGNORE_U32),
-                );
-                if !(hi == IGNORE_U32 && lo == IGNORE_U32) && hi <= IGNORE_U32 {
-                    let off = (hi << 32) | (lo & IGNORE_U32);
-                    if off != 0 {
-                        return StartAt::Offset(off);
-                    }
-                }
+        if let Some(v) = p.get("stream-offset")
+            && let Some((hi, lo)) = v.split_once(':')
+        {
+            let hi = hi.trim().parse::<u64>().unwrap_or(IGNORE_U32);
+            // Leading digits only: ffmpeg may glue the next header onto the value.
+            let lo = lo
+                .trim()
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|d| d.parse::<u64>().ok())
+                .unwrap_or(IGNORE_U32);
+            let ignore = hi == IGNORE_U32 && lo == IGNORE_U32;
+            let off = (hi.min(IGNORE_U32) << 32) | lo.min(IGNORE_U32);
+            if !ignore && off != 0 {
+                return StartAt::Offset(off);
             }
         }
         StartAt::Beginning
@@ -227,7 +249,10 @@ mod tests {
         let d = server_view(&c.describe());
         assert_eq!(d.kind, RequestKind::Describe);
         assert_eq!(d.pragmas.get("xClientGUID"), Some(guid.as_str()));
-        let c = ClientRequest { request_context: 2, ..c };
+        let c = ClientRequest {
+            request_context: 2,
+            ..c
+        };
         let p = server_view(&c.play(Some(2500), &[(1, 0), (0x1a, 2)]));
         assert_eq!(p.kind, RequestKind::Play);
         assert_eq!(p.start_at(), StartAt::TimeMs(2500));
@@ -236,7 +261,10 @@ mod tests {
         assert!(!p.pipelined);
         let live = server_view(&c.play(None, &[]));
         assert_eq!(live.start_at(), StartAt::Beginning);
-        let c = ClientRequest { mode: HttpMode::Pipelined, ..c };
+        let c = ClientRequest {
+            mode: HttpMode::Pipelined,
+            ..c
+        };
         assert!(server_view(&c.play(Some(0), &[])).pipelined);
     }
 

@@ -166,7 +166,11 @@ impl BodyReader {
     /// Adds one `$H` piece; returns the header once complete and different from the current
     /// one. The total length comes from the Header Object's size field, so a piece with the
     /// "last" flag is not needed (VLC marks every piece first+last) but is checked.
-    fn add_header_piece(&mut self, af_flags: u8, payload: &[u8]) -> Result<Option<Bytes>, MmshError> {
+    fn add_header_piece(
+        &mut self,
+        af_flags: u8,
+        payload: &[u8],
+    ) -> Result<Option<Bytes>, MmshError> {
         if af_flags & AF_FIRST != 0 || !self.assembling {
             self.partial.clear();
             self.assembling = true;
@@ -318,11 +322,23 @@ mod tests {
         h[16..24].copy_from_slice(&100_000_000u64.to_le_bytes());
         let mut r = BodyReader::new();
         r.push(&encode_mms_chunk(ChunkKind::Header, 0, 0, AF_FIRST, &h[..]).unwrap());
-        assert!(matches!(r.next_event(), Err(MmshError::Limit(_)) | Err(MmshError::Chunk(_))));
+        assert!(matches!(
+            r.next_event(),
+            Err(MmshError::Limit(_)) | Err(MmshError::Chunk(_))
+        ));
         // Truncated with the last flag.
         let h = test_header();
         let mut r = BodyReader::new();
-        r.push(&encode_mms_chunk(ChunkKind::Header, 0, 0, AF_FIRST | AF_LAST, &h[..h.len() - 1]).unwrap());
+        r.push(
+            &encode_mms_chunk(
+                ChunkKind::Header,
+                0,
+                0,
+                AF_FIRST | AF_LAST,
+                &h[..h.len() - 1],
+            )
+            .unwrap(),
+        );
         assert!(r.next_event().is_err());
     }
 }

@@ -171,7 +171,8 @@ async fn exchange(target: &Target, request: &str, deadline: Instant) -> Result<R
                 return Err(NetError::closed(if buf.is_empty() {
                     "the server closed the connection without answering".to_string()
                 } else {
-                    "the server closed the connection in the middle of the HTTP response".to_string()
+                    "the server closed the connection in the middle of the HTTP response"
+                        .to_string()
                 }));
             }
             buf.extend_from_slice(&chunk[..n]);
@@ -197,7 +198,11 @@ async fn exchange(target: &Target, request: &str, deadline: Instant) -> Result<R
 
 /// Maps a non-200 status to an error.
 fn status_error(head: &ResponseHead) -> NetError {
-    let what = format!("the server answered HTTP {} {}", head.status, head.reason.trim());
+    let what = format!(
+        "the server answered HTTP {} {}",
+        head.status,
+        head.reason.trim()
+    );
     match head.status {
         404 | 410 => NetError::new(ErrorKind::NotFound, what),
         401 | 407 => NetError::refused(format!("{what} (authentication is not supported)")),
@@ -214,11 +219,7 @@ struct Described {
 }
 
 /// Describe ([MS-WMSP] 2.2.2.1), following redirects.
-async fn describe(
-    mut target: Target,
-    guid: &str,
-    deadline: Instant,
-) -> Result<Described> {
+async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<Described> {
     let mut hops = 0;
     let mut resp = loop {
         let req = ClientRequest {
@@ -239,9 +240,10 @@ async fn describe(
                         "more than {MAX_REDIRECTS} redirects"
                     )));
                 }
-                let loc = resp.head.headers.get("location").ok_or_else(|| {
-                    NetError::protocol("a redirect without a Location header")
-                })?;
+                let loc =
+                    resp.head.headers.get("location").ok_or_else(|| {
+                        NetError::protocol("a redirect without a Location header")
+                    })?;
                 target = target.redirect(loc)?;
             }
             _ => return Err(status_error(&resp.head)),
@@ -314,8 +316,9 @@ async fn describe(
 /// A playing MMSH stream.
 pub struct MmshSession {
     transport: Transport,
-    resp: Response,
-    reader: BodyReader,
+    // Boxed: keeps `Session`, an enum over all transports, small.
+    resp: Box<Response>,
+    reader: Box<BodyReader>,
     pending: VecDeque<AsfEvent>,
     packet_size: u32,
     idle_timeout: Duration,
@@ -367,8 +370,8 @@ impl MmshSession {
         reader.seed_header(d.header.clone())?;
         let mut session = MmshSession {
             transport: Transport::Mmsh,
-            resp,
-            reader,
+            resp: Box::new(resp),
+            reader: Box::new(reader),
             pending: VecDeque::new(),
             packet_size: header.packet_size(),
             idle_timeout: opts.idle_timeout,
@@ -448,7 +451,13 @@ impl MmshSession {
                 self.packet_size = self.reader.packet_size();
                 // A new header may change the packet count too.
                 self.expected_packets = mmsplay_asf::parse_header(&h)
-                    .map(|p| if p.file.broadcast { 0 } else { p.file.data_packets })
+                    .map(|p| {
+                        if p.file.broadcast {
+                            0
+                        } else {
+                            p.file.data_packets
+                        }
+                    })
                     .unwrap_or(0);
                 self.received = 0;
                 AsfEvent::Header(h)
