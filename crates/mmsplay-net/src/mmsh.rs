@@ -8,7 +8,7 @@
 //! - [`stream`]: `$` chunks to header / packet / gap / end events, for the client.
 //! - [`classify`]: is an HTTP answer MS-WMSP, a metafile, plain ASF or something else.
 //!
-//! Never imports tokio: `transport::mmsh` and the server drive these with sockets.
+//! Sans-IO: `transport::mmsh` (the client) and the server drive these with sockets.
 
 pub mod chunk;
 pub mod classify;
