@@ -4,5 +4,6 @@
 mod hostile;
 mod ours;
 mod peers;
+mod player;
 mod robustness;
 mod support;
