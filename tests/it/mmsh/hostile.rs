@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use mmsplay_net::mmsh::chunk::{ChunkKind, encode_mms_chunk, encode_reason_chunk};
-use mmsplay_net::{ConnectOptions, ErrorKind};
+use mmsplay_net::{AsfEvent, ConnectOptions, ErrorKind};
 
 use super::support::*;
 
@@ -344,4 +344,89 @@ async fn metafile_over_http_is_named() {
     let (e, _) = play_error(&url.replace("mmsh://", "http://"), &short_opts()).await;
     assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
     assert!(e.to_string().contains("metafile"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_header_mid_stream_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h1, p1) = file_packets(&synthetic_asf_sized(dir.path(), "a.asf", 1, 1000));
+    let (h2, p2) = file_packets(&synthetic_asf_sized(dir.path(), "b.asf", 1, 1400));
+    assert_ne!(h1, h2);
+    let (hh1, hh2) = (h1.clone(), h2.clone());
+    let (pp1, pp2) = (p1.clone(), p2.clone());
+    let url = scripted_server(move |req| {
+        if !req.contains("xPlayStrm=1") {
+            return describe_response(&hh1);
+        }
+        let mut b = play_head();
+        b.extend(h_chunk(&hh1));
+        b.extend(d_chunk(0, &pp1[0]));
+        b.extend(d_chunk(1, &pp1[1]));
+        // VLC's looping server: the same header again, LocationId counter running on.
+        b.extend(encode_mms_chunk(ChunkKind::Header, 2, 0, 0x0C, &hh1).unwrap());
+        b.extend(d_chunk(3, &pp1[2]));
+        // A server-side playlist moves on: $E(1), $C, the next entry's header and data,
+        // with the padding stripped.
+        b.extend(encode_reason_chunk(ChunkKind::End, 1));
+        b.extend(encode_reason_chunk(ChunkKind::Change, 0));
+        b.extend(h_chunk(&hh2));
+        b.extend(d_chunk(0, &pp2[0][..700]));
+        b.extend(d_chunk(1, &pp2[1]));
+        b.extend(encode_reason_chunk(ChunkKind::End, 0));
+        b
+    });
+    let o = opts();
+    let mut s = open(&url, &o).await.unwrap();
+    let (events, err) = collect(&mut s, 100).await;
+    assert!(err.is_none(), "{err:?}");
+    let headers: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            AsfEvent::Header(h) => Some(h.to_vec()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(headers, vec![h1, h2], "one Header per distinct header");
+    let got = packets(&events);
+    assert_eq!(got.len(), 5);
+    assert_eq!(&got[..3], &p1[..3]);
+    // Packets after the change are padded to the new packet size.
+    assert_eq!(got[3].len(), 1400);
+    assert_eq!(&got[3][..700], &p2[0][..700]);
+    assert!(got[3][700..].iter().all(|b| *b == 0));
+    assert_eq!(got[4], p2[1]);
+    assert_eq!(events.last(), Some(&AsfEvent::End));
+    assert_eq!(mmsplay_net::TransportStats::get(&o.stats.packets_lost), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn location_gaps_are_counted_and_reported() {
+    let (h, p, _d) = fixture();
+    let url = scripted_server(move |req| {
+        if !req.contains("xPlayStrm=1") {
+            return describe_response(&h);
+        }
+        let mut b = play_head();
+        b.extend(h_chunk(&h));
+        b.extend(d_chunk(0, &p[0]));
+        b.extend(d_chunk(3, &p[3]));
+        b.extend(d_chunk(4, &p[4]));
+        b.extend(d_chunk(9, &p[9]));
+        b.extend(encode_reason_chunk(ChunkKind::End, 0));
+        b
+    });
+    let o = opts();
+    let mut s = open(&url, &o).await.unwrap();
+    let (events, err) = collect(&mut s, 100).await;
+    assert!(err.is_none(), "{err:?}");
+    let gaps: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            AsfEvent::Gap { lost } => Some(*lost),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gaps, vec![2, 4]);
+    assert_eq!(mmsplay_net::TransportStats::get(&o.stats.packets_lost), 6);
+    assert_eq!(mmsplay_net::TransportStats::get(&o.stats.packets_received), 4);
 }

@@ -28,10 +28,14 @@ pub fn require(tool: &str) -> bool {
 /// A synthetic PCM file (8 kHz stereo 16-bit), `seconds` long, made with our ASF writer: no
 /// external tool needed. Every media object is distinct, so byte comparisons mean something.
 pub fn synthetic_asf(dir: &Path, name: &str, seconds: u32) -> PathBuf {
-    const PACKET: u32 = 1000;
+    synthetic_asf_sized(dir, name, seconds, 1000)
+}
+
+/// [`synthetic_asf`] with a chosen packet size.
+pub fn synthetic_asf_sized(dir: &Path, name: &str, seconds: u32, packet_size: u32) -> PathBuf {
     let object_ms = 50u32;
     let object_len = 32 * object_ms as usize; // 32000 B/s
-    let mut p = Packetizer::new(PACKET);
+    let mut p = Packetizer::new(packet_size);
     let count = seconds * 1000 / object_ms;
     for i in 0..count {
         let data: Vec<u8> = (0..object_len)
@@ -42,7 +46,7 @@ pub fn synthetic_asf(dir: &Path, name: &str, seconds: u32) -> PathBuf {
     p.flush();
     let packets = p.take_packets();
     let spec = HeaderSpec {
-        packet_size: PACKET,
+        packet_size,
         data_packets: packets.len() as u64,
         play_duration: u64::from(seconds * 1000 + 500) * 10_000,
         preroll_ms: 500,
