@@ -4,5 +4,6 @@
 
 mod common;
 mod cpal_output;
+mod mmsh;
 mod playback;
 mod third_party;
