@@ -79,7 +79,8 @@ impl DataHeader {
 
     /// Classifies by the incarnations of the client's ReadBlock and StartPlaying.
     pub fn kind(&self, header_incarnation: u8, play_incarnation: u8) -> DataKind {
-        if self.incarnation == PACKET_PAIR_INCARNATION || self.af_flags == AF_PACKET_PAIR {
+        // Only the incarnation marks packet-pair: AFFlags 0x10 is also data sequence 16.
+        if self.incarnation == PACKET_PAIR_INCARNATION {
             DataKind::PacketPair
         } else if self.incarnation == header_incarnation {
             // ffmpeg's test for "more pieces" is AFFlags == 0x04 exactly; any other value ends

@@ -422,7 +422,7 @@ impl Session {
             let data_start = media.header_bytes.len();
             (asf_offset as usize).saturating_sub(data_start) / (media.packet_size.max(1) as usize)
         } else if position.is_finite() && position > 0.0 {
-            media.packet_at_ms((position * 1000.0).min(1e15) as u64)
+            packet_at_position(&media, (position * 1000.0).min(1e15) as u64)
         } else {
             0
         }
@@ -556,4 +556,11 @@ impl Session {
             }
         }
     }
+}
+
+/// The first packet whose send time is at or after `ms` of content time. Send times run on
+/// the content clock without the preroll (ffmpeg's first packet is sent at 0 while its first
+/// payload is presented at the preroll), so no preroll is added here.
+fn packet_at_position(media: &Media, ms: u64) -> usize {
+    media.send_times_ms.partition_point(|t| u64::from(*t) < ms)
 }

@@ -1,0 +1,7 @@
+//! MMS (MS-MMSP) over TCP and UDP: our client against our server, hostile servers, and
+//! independent peers (ffmpeg, VLC, libmms, tshark) against our server.
+
+mod client_server;
+mod hostile;
+mod oracles;
+mod util;

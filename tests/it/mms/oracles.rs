@@ -1,0 +1,1 @@
+//! Independent peers against our server.
