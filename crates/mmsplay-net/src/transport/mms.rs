@@ -48,13 +48,37 @@ const PLAY_INCARNATION: u32 = 10;
 const PLAYER_TOKEN: &str = "NSPlayer/9.0.0.2980";
 const CLIENT_GUID: &str = "{3300AD50-2C39-46C0-AE0A-60B3E5B2CD57}";
 
-pub struct MmsSession {
+/// An open MMS session. Boxed state keeps `Session` small whichever transport it holds.
+pub struct MmsSession(Box<Conn>);
+
+impl MmsSession {
+    pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
+        Conn::connect(url, t, opts)
+            .await
+            .map(|c| MmsSession(Box::new(c)))
+    }
+
+    pub async fn next_event(&mut self) -> Result<AsfEvent> {
+        self.0.next_event().await
+    }
+
+    pub fn transport(&self) -> Transport {
+        self.0.transport
+    }
+
+    pub async fn close(self) {
+        self.0.close().await
+    }
+}
+
+struct Conn {
     transport: Transport,
     ctl: TcpStream,
     decoder: TcpDecoder,
     tcp_buf: Vec<u8>,
     out_seq: u32,
-    udp: Option<Udp>,
+    /// Boxed: keeps `Session` small whichever transport it holds.
+    udp: Option<Box<Udp>>,
     packet_size: u32,
     packet_count: u64,
     live: bool,
@@ -115,8 +139,8 @@ fn hr_error(step: &str, hr: u32) -> NetError {
     )
 }
 
-impl MmsSession {
-    pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
+impl Conn {
+    async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
         let port = url.port_for(t, &opts.ports);
         let addr = url.authority(port);
         let ctl = TcpStream::connect(&addr)
@@ -129,7 +153,7 @@ impl MmsSession {
         let server = ctl
             .peer_addr()
             .map_err(|e| NetError::io("peer address", e))?;
-        let mut s = MmsSession {
+        let mut s = Conn {
             transport: t,
             ctl,
             decoder: TcpDecoder::new(false),
@@ -159,7 +183,7 @@ impl MmsSession {
                 .local_addr()
                 .map_err(|e| NetError::io("UDP port", e))?
                 .port();
-            s.udp = Some(Udp {
+            s.udp = Some(Box::new(Udp {
                 sock,
                 buf: vec![0u8; 65_536],
                 server_ip: server.ip(),
@@ -169,7 +193,7 @@ impl MmsSession {
                 unsequenced: false,
                 last: None,
                 queue_seq: 0,
-            });
+            }));
             Funnel {
                 ip: local.ip().to_string(),
                 udp: true,
@@ -461,7 +485,7 @@ impl MmsSession {
             }
             let far = Instant::now() + Duration::from_secs(24 * 3600);
             let until = deadline.unwrap_or(far);
-            let MmsSession {
+            let Conn {
                 ctl,
                 tcp_buf,
                 udp,
@@ -617,12 +641,14 @@ impl MmsSession {
         let packet = pad_packet(payload.to_vec(), packet_size);
         // Servers that leave AFFlags constant do not number packets: switch loss detection
         // off rather than call every packet a duplicate.
-        if let Some((af, loc)) = u.last {
-            if af == h.af_flags && loc != h.location_id && !u.unsequenced {
-                u.unsequenced = true;
-                u.reorder.flush_all();
-                u.queue_seq = u.reorder.next_seq();
-            }
+        if let Some((af, loc)) = u.last
+            && af == h.af_flags
+            && loc != h.location_id
+            && !u.unsequenced
+        {
+            u.unsequenced = true;
+            u.reorder.flush_all();
+            u.queue_seq = u.reorder.next_seq();
         }
         u.last = Some((h.af_flags, h.location_id));
         let now = Instant::now();
@@ -690,7 +716,7 @@ impl MmsSession {
         TransportStats::add(&self.stats.packets_late, c.late);
     }
 
-    pub async fn next_event(&mut self) -> Result<AsfEvent> {
+    async fn next_event(&mut self) -> Result<AsfEvent> {
         if let Some(ev) = self.pending.pop_front() {
             return Ok(ev);
         }
@@ -702,12 +728,8 @@ impl MmsSession {
         ev
     }
 
-    pub fn transport(&self) -> Transport {
-        self.transport
-    }
-
     /// CloseFile, then close ([MS-MMSP] 3.1.4.8).
-    pub async fn close(mut self) {
+    async fn close(mut self) {
         let id = self.open_file_id;
         let _ = self.send(FromClient::CloseFile { open_file_id: id }).await;
         let _ = timeout_at(
@@ -729,7 +751,7 @@ impl Udp {
 
 /// Receives one datagram from the server into `udp.buf`; pends forever without UDP.
 /// Datagrams from other hosts are dropped (`Ok(None)`).
-async fn recv_udp(udp: &mut Option<Udp>) -> Result<Option<usize>> {
+async fn recv_udp(udp: &mut Option<Box<Udp>>) -> Result<Option<usize>> {
     let Some(u) = udp.as_mut() else {
         return std::future::pending().await;
     };

@@ -80,8 +80,8 @@ impl Reorder {
                 self.next = seq;
             } else {
                 for q in from..seq {
-                    if !self.missing.contains_key(&q) {
-                        self.missing.insert(q, now + RESEND_WAIT);
+                    if let std::collections::btree_map::Entry::Vacant(e) = self.missing.entry(q) {
+                        e.insert(now + RESEND_WAIT);
                         new_holes.push(q);
                     }
                 }
@@ -109,8 +109,8 @@ impl Reorder {
         let mut holes = Vec::new();
         if last >= from && last - from < MAX_HELD as u32 {
             for q in from..=last {
-                if !self.missing.contains_key(&q) {
-                    self.missing.insert(q, now + RESEND_WAIT);
+                if let std::collections::btree_map::Entry::Vacant(e) = self.missing.entry(q) {
+                    e.insert(now + RESEND_WAIT);
                     holes.push(q);
                 }
             }
