@@ -141,7 +141,7 @@ async fn refusals_are_refused_with_a_reason() {
         .expect("refused");
     assert!(e.to_string().contains("data over TCP"), "{e}");
     let s = Session::open(&srv.url("mmsu", f.name), Transport::Mmsu, &opts()).await;
-    assert!(s.is_ok());
+    assert!(s.is_ok(), "{:?}", s.err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -251,7 +251,7 @@ async fn tshark_dissects_our_session_cleanly() {
     for (t, scheme) in [(Transport::Mmst, "mmst"), (Transport::Mmsu, "mmsu")] {
         let mut s = Session::open(&srv.url(scheme, f.name), t, &opts())
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{scheme}: {e}"));
         while !matches!(s.next_event().await.unwrap(), AsfEvent::End) {}
         s.close().await;
     }

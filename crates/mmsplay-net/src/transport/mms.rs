@@ -396,7 +396,7 @@ impl Conn {
             .as_ref()
             .map(|_| Instant::now() + UDP_FIRST_DATA_TIMEOUT);
         loop {
-            let (h, payload) = match self.input(deadline).await? {
+            let (h, payload) = match self.input(deadline, true).await? {
                 Input::Item(TcpItem::Data { header, payload }) => (header, payload),
                 Input::Item(TcpItem::Command { mid, body }) => {
                     match FromServer::decode(mid, &body).map_err(codec)? {
@@ -456,9 +456,11 @@ impl Conn {
     }
 
     /// The next command during the handshake, answering Pings. Data here is a protocol error.
+    /// UDP is not read here: datagrams wait in the socket until the header or media is read,
+    /// so a header piece that races its ReportReadBlock is not lost.
     async fn command(&mut self) -> Result<FromServer> {
         loop {
-            match self.input(None).await? {
+            match self.input(None, false).await? {
                 Input::Item(TcpItem::Command { mid, body }) => {
                     let m = FromServer::decode(mid, &body).map_err(codec)?;
                     if m == FromServer::Ping {
@@ -470,7 +472,6 @@ impl Conn {
                 Input::Item(TcpItem::Data { .. }) => {
                     return Err(NetError::protocol("the server sent data out of turn"));
                 }
-                // Stray datagrams before play (a previous session's) are ignored.
                 Input::Datagram(_) | Input::Tick => {}
             }
         }
@@ -478,7 +479,7 @@ impl Conn {
 
     /// Waits for the next TCP item or UDP datagram, or `deadline`. TCP reads are bounded by
     /// the decoder (one frame at most), so a hostile length cannot grow memory.
-    async fn input(&mut self, deadline: Option<Instant>) -> Result<Input> {
+    async fn input(&mut self, deadline: Option<Instant>, poll_udp: bool) -> Result<Input> {
         loop {
             if let Some(item) = self.decoder.next_item().map_err(codec)? {
                 return Ok(Input::Item(item));
@@ -504,7 +505,7 @@ impl Conn {
                     }
                     decoder.push(&tcp_buf[..n]);
                 }
-                r = recv_udp(udp) => {
+                r = recv_udp(udp), if poll_udp => {
                     if let Some(n) = r? {
                         return Ok(Input::Datagram(n));
                     }
@@ -552,7 +553,7 @@ impl Conn {
                 .flatten()
                 .min()
                 .unwrap_or(data_deadline);
-            match self.input(Some(wake)).await? {
+            match self.input(Some(wake), true).await? {
                 Input::Item(TcpItem::Data { header, payload }) => {
                     if let Some(ev) = self.tcp_data(header, payload) {
                         return Ok(ev);
