@@ -7,4 +7,5 @@
 mod client_server;
 mod hostile;
 mod oracles;
+mod player;
 mod util;

@@ -73,11 +73,20 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(f: &Fixture, faults: Faults, live: bool, fast: bool) -> TestServer {
+        Self::start_files(vec![f.asf.clone()], faults, live, fast).await
+    }
+
+    pub async fn start_files(
+        files: Vec<PathBuf>,
+        faults: Faults,
+        live: bool,
+        fast: bool,
+    ) -> TestServer {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let l2 = lines.clone();
         let bound = mmsplay_server::start(
             ServerOptions {
-                files: vec![f.asf.clone()],
+                files,
                 bind: "127.0.0.1".into(),
                 rtsp_port: 0,
                 mms_port: 0,
