@@ -4,6 +4,7 @@
 
 mod common;
 mod cpal_output;
+mod mms;
 mod mmsh;
 mod playback;
 mod third_party;
