@@ -5,3 +5,5 @@
 
 pub mod cli;
 pub mod events;
+pub mod app;
+pub mod bookmarks;
