@@ -12,7 +12,7 @@ pub mod msg;
 pub mod update;
 
 pub use model::{
-    Model, Overlay, PlayState, Prompt, PromptKind, Session, Step, StepState, View, HISTORY_LEN,
+    HISTORY_LEN, Model, Overlay, PlayState, Prompt, PromptKind, Session, Step, StepState, View,
 };
 pub use msg::{BookmarkOp, Cmd, Msg};
 pub use update::update;

@@ -53,7 +53,12 @@ pub struct Bookmark {
 
 impl Bookmark {
     pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
-        Bookmark { name: name.into(), url: url.into(), last_transport: None, last_played: None }
+        Bookmark {
+            name: name.into(),
+            url: url.into(),
+            last_transport: None,
+            last_played: None,
+        }
     }
 }
 
@@ -69,7 +74,9 @@ fn ser_transport<S: Serializer>(t: &Option<Transport>, s: S) -> Result<S::Ok, S:
 
 fn de_transport<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Transport>, D::Error> {
     let name = String::deserialize(d)?;
-    name.parse::<Transport>().map(Some).map_err(serde::de::Error::custom)
+    name.parse::<Transport>()
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// The file's shape: an array of `[[bookmark]]` tables. Unknown keys are ignored so that a file
@@ -85,9 +92,17 @@ struct File {
 pub enum BookmarksError {
     /// The file exists but is not a valid bookmarks file. `line` and `column` are 1-based.
     #[error("{}:{line}:{column}: {message} (fix the file by hand; mmsplay will not overwrite it)", path.display())]
-    Invalid { path: PathBuf, line: usize, column: usize, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no configuration directory: set {CONFIG_DIR_ENV} or XDG_CONFIG_HOME")]
     NoConfigDir,
     #[error("there is already a bookmark named {0:?}")]
@@ -100,7 +115,10 @@ pub enum BookmarksError {
 
 impl BookmarksError {
     fn io(path: &Path, source: std::io::Error) -> Self {
-        BookmarksError::Io { path: path.to_path_buf(), source }
+        BookmarksError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -141,7 +159,10 @@ impl Store {
 
     /// An empty store that will save to `path` (for tests and first runs).
     pub fn empty(path: impl Into<PathBuf>) -> Store {
-        Store { path: path.into(), bookmarks: Vec::new() }
+        Store {
+            path: path.into(),
+            bookmarks: Vec::new(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -245,11 +266,15 @@ impl Store {
 
     /// The file's text, as [`Store::save`] writes it.
     pub fn to_toml(&self) -> String {
-        let file = File { bookmarks: self.bookmarks.clone() };
+        let file = File {
+            bookmarks: self.bookmarks.clone(),
+        };
         // Serialising plain strings, enums-as-strings and datetimes cannot fail; fall back to an
         // empty body rather than panic if it ever did.
         let body = toml::to_string_pretty(&file).unwrap_or_default();
-        format!("# mmsplay bookmarks: edit freely; `mmsplay bookmarks --help` for the commands.\n\n{body}")
+        format!(
+            "# mmsplay bookmarks: edit freely; `mmsplay bookmarks --help` for the commands.\n\n{body}"
+        )
     }
 }
 
@@ -263,16 +288,18 @@ fn read_file(path: &Path) -> Result<Option<String>, BookmarksError> {
 
 /// Parses a bookmarks file, turning toml's byte span into a line and column.
 fn parse(path: &Path, text: &str) -> Result<Vec<Bookmark>, BookmarksError> {
-    toml::from_str::<File>(text).map(|f| f.bookmarks).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        let (line, column) = line_column(text, offset);
-        BookmarksError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: e.message().trim().to_string(),
-        }
-    })
+    toml::from_str::<File>(text)
+        .map(|f| f.bookmarks)
+        .map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            let (line, column) = line_column(text, offset);
+            BookmarksError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -286,7 +313,9 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// The current time as a TOML datetime in UTC, to the second.
 pub fn now_utc() -> Datetime {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     datetime_from_unix(secs)
 }
 
@@ -310,7 +339,11 @@ pub fn datetime_from_unix(secs: u64) -> Datetime {
         rem % 60
     );
     // The string above is always a valid RFC 3339 datetime.
-    text.parse().unwrap_or(Datetime { date: None, time: None, offset: None })
+    text.parse().unwrap_or(Datetime {
+        date: None,
+        time: None,
+        offset: None,
+    })
 }
 
 /// A short form for lists: `2026-11-25 20:30`.
@@ -350,7 +383,10 @@ impl fmt::Display for ListDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for b in self.0 {
             let transport = b.last_transport.map_or("-", Transport::as_str);
-            let played = b.last_played.as_ref().map_or_else(|| "-".to_string(), |d| d.to_string());
+            let played = b
+                .last_played
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |d| d.to_string());
             writeln!(f, "{}\t{}\t{transport}\t{played}", b.name, b.url)?;
         }
         Ok(())
@@ -364,8 +400,14 @@ mod tests {
     #[test]
     fn verify_civil_dates() {
         assert_eq!(datetime_from_unix(0).to_string(), "1970-01-01T00:00:00Z");
-        assert_eq!(datetime_from_unix(951_782_400).to_string(), "2000-02-29T00:00:00Z");
-        assert_eq!(datetime_from_unix(1_795_638_645).to_string(), "2026-11-25T20:30:45Z");
+        assert_eq!(
+            datetime_from_unix(951_782_400).to_string(),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            datetime_from_unix(1_795_638_645).to_string(),
+            "2026-11-25T20:30:45Z"
+        );
     }
 
     #[test]
@@ -380,7 +422,9 @@ mod tests {
         let mut store = Store::empty("unused.toml");
         store.add("One", "mms://h/one").unwrap();
         store.add("Two", "mmsh://h/two").unwrap();
-        store.record_played("Two", Transport::Mmst, datetime_from_unix(0)).unwrap();
+        store
+            .record_played("Two", Transport::Mmst, datetime_from_unix(0))
+            .unwrap();
         let text = store.to_toml();
         let back = parse(Path::new("x"), &text).unwrap();
         assert_eq!(back, store.bookmarks());

@@ -3,7 +3,8 @@
 //! The binary is a thin shell over this library so that integration tests can drive the player
 //! headless.
 
-pub mod cli;
-pub mod events;
 pub mod app;
 pub mod bookmarks;
+pub mod cli;
+pub mod events;
+pub mod ui;

@@ -27,7 +27,9 @@ pub enum Overlay {
     Help,
     Prompt(Prompt),
     /// "Delete bookmark NAME? y/n".
-    ConfirmDelete { name: String },
+    ConfirmDelete {
+        name: String,
+    },
 }
 
 /// A one-line text input.
@@ -82,7 +84,10 @@ pub enum PlayState {
     /// Media flows.
     Playing,
     /// The transport dropped and is being re-established.
-    Reconnecting { attempt: u32, reason: String },
+    Reconnecting {
+        attempt: u32,
+        reason: String,
+    },
     Ended(EndReason),
     Failed(String),
 }
@@ -119,7 +124,10 @@ impl Session {
             state: PlayState::Connecting,
             steps: ladder
                 .into_iter()
-                .map(|transport| Step { transport, state: StepState::Waiting })
+                .map(|transport| Step {
+                    transport,
+                    state: StepState::Waiting,
+                })
                 .collect(),
             url: None,
             connected: None,
@@ -140,14 +148,22 @@ impl Session {
     /// Average received bitrate in bit/s over the history.
     pub fn average_bitrate(&self) -> u64 {
         let n = self.bitrate_history.len() as u64;
-        if n == 0 { 0 } else { self.bitrate_history.iter().sum::<u64>() / n }
+        if n == 0 {
+            0
+        } else {
+            self.bitrate_history.iter().sum::<u64>() / n
+        }
     }
 
     /// Packets lost over packets expected, in percent, since the start.
     pub fn loss_percent(&self) -> f64 {
         let s = &self.stats;
         let expected = s.packets_received + s.packets_lost;
-        if expected == 0 { 0.0 } else { s.packets_lost as f64 * 100.0 / expected as f64 }
+        if expected == 0 {
+            0.0
+        } else {
+            s.packets_lost as f64 * 100.0 / expected as f64
+        }
     }
 }
 
@@ -224,7 +240,9 @@ impl Model {
 
 /// The transports a target's scheme rolls over, in Windows Media Player's order.
 pub fn ladder_for_target(target: &str) -> Vec<Transport> {
-    let scheme = target.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    let scheme = target
+        .split_once("://")
+        .map(|(s, _)| s.to_ascii_lowercase());
     match scheme.as_deref() {
         Some("mms") => Transport::LADDER.to_vec(),
         Some("mmst") => vec![Transport::Mmst],
@@ -247,7 +265,10 @@ mod tests {
     fn ladder_follows_the_scheme() {
         assert_eq!(ladder_for_target("mms://h/x"), Transport::LADDER.to_vec());
         assert_eq!(ladder_for_target("MMSH://h/x"), vec![Transport::Mmsh]);
-        assert_eq!(ladder_for_target("rtsp://h/x"), vec![Transport::Rtspu, Transport::Rtspt]);
+        assert_eq!(
+            ladder_for_target("rtsp://h/x"),
+            vec![Transport::Rtspu, Transport::Rtspt]
+        );
         assert_eq!(ladder_for_target("/music/a.wma"), vec![Transport::File]);
         assert!(ladder_for_target("gopher://h/x").is_empty());
     }

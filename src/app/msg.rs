@@ -14,7 +14,10 @@ pub enum Msg {
     Player { event: PlayerEvent, now_ms: u64 },
     /// Start playing `target` (the command-line TARGET, resolved against the bookmarks by the
     /// runtime when it names one).
-    Play { target: String, bookmark: Option<String> },
+    Play {
+        target: String,
+        bookmark: Option<String>,
+    },
     /// The bookmarks as loaded or saved, or why they could not be.
     Bookmarks(Result<Vec<Bookmark>, String>),
     /// The terminal was resized (nothing to store: the next draw uses the new size).
@@ -24,11 +27,22 @@ pub enum Msg {
 /// A change to the bookmarks file, carried out by the runtime through `bookmarks::Store`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BookmarkOp {
-    Add { name: String, url: String },
-    Rename { from: String, to: String },
-    Remove { name: String },
+    Add {
+        name: String,
+        url: String,
+    },
+    Rename {
+        from: String,
+        to: String,
+    },
+    Remove {
+        name: String,
+    },
     /// Remember the transport that worked, stamped with the current time by the runtime.
-    RecordPlayed { name: String, transport: Transport },
+    RecordPlayed {
+        name: String,
+        transport: Transport,
+    },
 }
 
 /// An effect for the runtime to carry out.

@@ -56,8 +56,11 @@ fn play(model: &mut Model, target: String, bookmark: Option<String>) -> Vec<Cmd>
 fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
     let now = model.now_ms;
     // Every event also lands in the log, so the log view tells the connection's story.
-    let (level, line) = log_line_for(&event);
-    push_log(model, level, line);
+    // (Stats are the charts' business: one a second would drown the log.)
+    if !matches!(event, PlayerEvent::Stats(_)) {
+        let (level, line) = log_line_for(&event);
+        push_log(model, level, line);
+    }
 
     let Some(session) = model.session.as_mut() else {
         return Vec::new();
@@ -158,9 +161,15 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
 /// Loss between two stats samples, in tenths of a percent (what the loss chart plots).
 fn interval_loss_permille(before: &Stats, after: &Stats) -> u64 {
     let lost = after.packets_lost.saturating_sub(before.packets_lost);
-    let received = after.packets_received.saturating_sub(before.packets_received);
+    let received = after
+        .packets_received
+        .saturating_sub(before.packets_received);
     let expected = lost + received;
-    if expected == 0 { 0 } else { lost * 1000 / expected }
+    if expected == 0 {
+        0
+    } else {
+        lost * 1000 / expected
+    }
 }
 
 fn push_capped(history: &mut std::collections::VecDeque<u64>, value: u64) {
@@ -174,7 +183,11 @@ fn push_log(model: &mut Model, level: &str, message: String) {
     if model.log.len() == LOG_LEN {
         model.log.pop_front();
     }
-    model.log.push_back(LogLine { at_ms: model.now_ms, level: level.to_string(), message });
+    model.log.push_back(LogLine {
+        at_ms: model.now_ms,
+        level: level.to_string(),
+        message,
+    });
 }
 
 /// How a player event reads in the log.
@@ -197,11 +210,12 @@ fn log_line_for(event: &PlayerEvent) -> (&str, String) {
             ),
         ),
         PlayerEvent::FirstAudio => ("info", "first audio reached the output".to_string()),
-        PlayerEvent::Stats(_) => ("debug", String::new()),
+        PlayerEvent::Stats(s) => ("debug", format!("stats: {} b/s", s.bitrate_bps)),
         PlayerEvent::Script { kind, text } => ("info", format!("script {kind}: {text}")),
-        PlayerEvent::Reconnect { attempt, reason } => {
-            ("warn", format!("reconnecting (attempt {attempt}): {reason}"))
-        }
+        PlayerEvent::Reconnect { attempt, reason } => (
+            "warn",
+            format!("reconnecting (attempt {attempt}): {reason}"),
+        ),
         PlayerEvent::Log { level, message } => (level.as_str(), message.clone()),
         PlayerEvent::End { reason } => (
             "info",
@@ -276,7 +290,11 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
         }
         Action::VolumeUp | Action::VolumeDown => {
             // Work in whole percent so that repeated presses land on clean values.
-            let step = if action == Action::VolumeUp { VOLUME_STEP } else { -VOLUME_STEP };
+            let step = if action == Action::VolumeUp {
+                VOLUME_STEP
+            } else {
+                -VOLUME_STEP
+            };
             let percent = (model.volume * 100.0).round() as i32 + step;
             model.volume = percent.clamp(0, VOLUME_MAX) as f32 / 100.0;
             return vec![Cmd::Player(UiCommand::SetVolume(model.volume))];
@@ -306,7 +324,9 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
             if model.view == View::Bookmarks
                 && let Some(b) = model.selected_bookmark()
             {
-                model.overlay = Some(Overlay::ConfirmDelete { name: b.name.clone() });
+                model.overlay = Some(Overlay::ConfirmDelete {
+                    name: b.name.clone(),
+                });
             }
         }
     }
@@ -347,13 +367,20 @@ fn move_cursor(model: &mut Model, action: Action) {
 /// stream's title); elsewhere ask for a URL first, suggesting the current stream's.
 fn start_add(model: &mut Model) {
     let current = model.session.as_ref().map(|s| {
-        let title = s.stream.as_ref().and_then(|i| i.title.clone()).filter(|t| !t.is_empty());
+        let title = s
+            .stream
+            .as_ref()
+            .and_then(|i| i.title.clone())
+            .filter(|t| !t.is_empty());
         (s.target.clone(), title)
     });
     model.overlay = Some(Overlay::Prompt(match (model.view, current) {
         (View::Player, Some((url, title))) => {
             let text = title.unwrap_or_else(|| url.clone());
-            Prompt { kind: PromptKind::AddName { url }, text }
+            Prompt {
+                kind: PromptKind::AddName { url },
+                text,
+            }
         }
         (_, current) => Prompt {
             kind: PromptKind::AddUrl,
@@ -429,23 +456,59 @@ mod tests {
     #[test]
     fn rollover_steps_follow_the_events() {
         let mut m = Model::default();
-        let cmds =
-            update(&mut m, Msg::Play { target: "mms://h/x".into(), bookmark: Some("X".into()) });
-        assert_eq!(cmds, vec![Cmd::Player(UiCommand::Play { target: "mms://h/x".into() })]);
+        let cmds = update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: Some("X".into()),
+            },
+        );
+        assert_eq!(
+            cmds,
+            vec![Cmd::Player(UiCommand::Play {
+                target: "mms://h/x".into()
+            })]
+        );
         assert_eq!(m.view, View::Player);
         let url = "rtspu://h/x".to_string();
-        ev(&mut m, PlayerEvent::Attempt { transport: Transport::Rtspu, url }, 100);
         ev(
             &mut m,
-            PlayerEvent::AttemptFailed { transport: Transport::Rtspu, reason: "timed out".into() },
+            PlayerEvent::Attempt {
+                transport: Transport::Rtspu,
+                url,
+            },
+            100,
+        );
+        ev(
+            &mut m,
+            PlayerEvent::AttemptFailed {
+                transport: Transport::Rtspu,
+                reason: "timed out".into(),
+            },
             600,
         );
-        ev(&mut m, PlayerEvent::Attempt { transport: Transport::Rtspt, url: "u".into() }, 700);
-        let cmds = ev(&mut m, PlayerEvent::Connected { transport: Transport::Rtspt }, 900);
+        ev(
+            &mut m,
+            PlayerEvent::Attempt {
+                transport: Transport::Rtspt,
+                url: "u".into(),
+            },
+            700,
+        );
+        let cmds = ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Rtspt,
+            },
+            900,
+        );
         let s = m.session.as_ref().unwrap();
         assert_eq!(
             s.steps[0].state,
-            StepState::Failed { reason: "timed out".into(), after_ms: 500 }
+            StepState::Failed {
+                reason: "timed out".into(),
+                after_ms: 500
+            }
         );
         assert_eq!(s.steps[1].state, StepState::Connected { after_ms: 200 });
         assert_eq!(s.steps[2].state, StepState::Waiting);
@@ -463,8 +526,20 @@ mod tests {
     fn connected_records_a_bookmark_with_the_same_url() {
         let mut m = Model::default();
         m.bookmarks = vec![Bookmark::new("Radio", "mms://h/r")];
-        update(&mut m, Msg::Play { target: "mms://h/r".into(), bookmark: None });
-        let cmds = ev(&mut m, PlayerEvent::Connected { transport: Transport::Mmsh }, 5);
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/r".into(),
+                bookmark: None,
+            },
+        );
+        let cmds = ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Mmsh,
+            },
+            5,
+        );
         assert_eq!(
             cmds,
             vec![Cmd::Bookmarks(BookmarkOp::RecordPlayed {
@@ -472,14 +547,35 @@ mod tests {
                 transport: Transport::Mmsh
             })]
         );
-        update(&mut m, Msg::Play { target: "mms://h/other".into(), bookmark: None });
-        assert!(ev(&mut m, PlayerEvent::Connected { transport: Transport::Mmsh }, 6).is_empty());
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/other".into(),
+                bookmark: None,
+            },
+        );
+        assert!(
+            ev(
+                &mut m,
+                PlayerEvent::Connected {
+                    transport: Transport::Mmsh
+                },
+                6
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn stats_build_the_histories() {
         let mut m = Model::default();
-        update(&mut m, Msg::Play { target: "mmsu://h/x".into(), bookmark: None });
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mmsu://h/x".into(),
+                bookmark: None,
+            },
+        );
         for i in 1..=70u64 {
             let stats = Stats {
                 bitrate_bps: i * 1000,
@@ -501,9 +597,21 @@ mod tests {
     fn keys_drive_the_player() {
         let mut m = Model::default();
         assert!(update(&mut m, key(' ')).is_empty(), "nothing to pause yet");
-        update(&mut m, Msg::Play { target: "mms://h/x".into(), bookmark: None });
-        assert_eq!(update(&mut m, key(' ')), vec![Cmd::Player(UiCommand::SetPaused(true))]);
-        assert_eq!(update(&mut m, key('+')), vec![Cmd::Player(UiCommand::SetVolume(1.05))]);
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        assert_eq!(
+            update(&mut m, key(' ')),
+            vec![Cmd::Player(UiCommand::SetPaused(true))]
+        );
+        assert_eq!(
+            update(&mut m, key('+')),
+            vec![Cmd::Player(UiCommand::SetVolume(1.05))]
+        );
         for _ in 0..100 {
             update(&mut m, key('-'));
         }
@@ -516,7 +624,10 @@ mod tests {
     #[test]
     fn bookmarks_keys_add_rename_delete_play() {
         let mut m = Model::default();
-        m.bookmarks = vec![Bookmark::new("A", "mms://h/a"), Bookmark::new("B", "mmsh://h/b")];
+        m.bookmarks = vec![
+            Bookmark::new("A", "mms://h/a"),
+            Bookmark::new("B", "mmsh://h/b"),
+        ];
         update(&mut m, key('j'));
         update(&mut m, key('j'));
         assert_eq!(m.selected, 1);
@@ -527,7 +638,10 @@ mod tests {
         let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
         assert_eq!(
             cmds,
-            vec![Cmd::Bookmarks(BookmarkOp::Rename { from: "B".into(), to: "2".into() })]
+            vec![Cmd::Bookmarks(BookmarkOp::Rename {
+                from: "B".into(),
+                to: "2".into()
+            })]
         );
         // Delete asks first; anything but y keeps it.
         update(&mut m, key('d'));
@@ -558,34 +672,87 @@ mod tests {
         // Enter plays the selection, from its URL.
         update(&mut m, key('g'));
         let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
-        assert_eq!(cmds, vec![Cmd::Player(UiCommand::Play { target: "mms://h/a".into() })]);
+        assert_eq!(
+            cmds,
+            vec![Cmd::Player(UiCommand::Play {
+                target: "mms://h/a".into()
+            })]
+        );
         assert_eq!(m.session.as_ref().unwrap().bookmark.as_deref(), Some("A"));
     }
 
     #[test]
     fn add_from_the_player_suggests_the_title() {
         let mut m = Model::default();
-        update(&mut m, Msg::Play { target: "mms://h/x".into(), bookmark: None });
-        let info = StreamInfo { title: Some("Tone".into()), ..StreamInfo::default() };
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        let info = StreamInfo {
+            title: Some("Tone".into()),
+            ..StreamInfo::default()
+        };
         ev(&mut m, PlayerEvent::Stream(info), 1);
         update(&mut m, key('a'));
         let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
         assert_eq!(
             cmds,
-            vec![Cmd::Bookmarks(BookmarkOp::Add { name: "Tone".into(), url: "mms://h/x".into() })]
+            vec![Cmd::Bookmarks(BookmarkOp::Add {
+                name: "Tone".into(),
+                url: "mms://h/x".into()
+            })]
         );
     }
 
     #[test]
     fn a_repeated_attempt_starts_a_new_round() {
         let mut m = Model::default();
-        update(&mut m, Msg::Play { target: "mms://h/x".into(), bookmark: None });
-        ev(&mut m, PlayerEvent::Attempt { transport: Transport::Mmst, url: "u".into() }, 1);
-        ev(&mut m, PlayerEvent::Connected { transport: Transport::Mmst }, 2);
-        ev(&mut m, PlayerEvent::Reconnect { attempt: 1, reason: "reset".into() }, 3);
-        ev(&mut m, PlayerEvent::Attempt { transport: Transport::Mmst, url: "u".into() }, 4);
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Attempt {
+                transport: Transport::Mmst,
+                url: "u".into(),
+            },
+            1,
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Mmst,
+            },
+            2,
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Reconnect {
+                attempt: 1,
+                reason: "reset".into(),
+            },
+            3,
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Attempt {
+                transport: Transport::Mmst,
+                url: "u".into(),
+            },
+            4,
+        );
         let s = m.session.as_ref().unwrap();
         assert_eq!(s.steps[3].state, StepState::Trying { since_ms: 4 });
-        assert!(matches!(s.state, PlayState::Reconnecting { attempt: 1, .. }));
+        assert!(matches!(
+            s.state,
+            PlayState::Reconnecting { attempt: 1, .. }
+        ));
     }
 }

@@ -1,0 +1,185 @@
+//! The view: a pure function of `&Model` that draws one frame.
+//!
+//! Each panel has its own module and draws into the area it is given, whatever its size: a
+//! panel that gets too little room shows less, never panics. Nothing here reads a clock, a file
+//! or a channel; time comes from `Model::now_ms`.
+
+mod bitrate;
+mod bookmarks;
+mod format;
+mod help;
+mod log_pane;
+mod loss;
+mod now_playing;
+mod rollover;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::app::{Model, PlayState, View};
+use theme::THEME;
+
+pub use format::{clock, kbps};
+
+/// Below this size the full layout cannot fit; a one-line summary is drawn instead.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Draws the whole screen.
+pub fn view(model: &Model, frame: &mut Frame<'_>) {
+    render(model, frame.area(), frame.buffer_mut());
+}
+
+/// Draws the whole screen into `buf` (what `view` does, usable without a `Frame`).
+pub fn render(model: &Model, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        render_tiny(model, area, buf);
+        help::render_overlay(model, area, buf);
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(model, header, buf);
+    match model.view {
+        View::Player => render_player(model, body, buf),
+        View::Bookmarks => bookmarks::render(model, body, buf),
+        View::Log => log_pane::render(model, body, buf, "Log (j/k scroll)"),
+    }
+    render_footer(model, footer, buf);
+    help::render_overlay(model, area, buf);
+}
+
+/// The player view: rollover and bitrate on top, now playing and packet loss below, then the
+/// last log lines.
+fn render_player(model: &Model, area: Rect, buf: &mut Buffer) {
+    let Some(session) = &model.session else {
+        Paragraph::new(
+            "Nothing is playing. Press 2 for the bookmarks, or start mmsplay with a URL.",
+        )
+        .style(THEME.dim)
+        .render(area, buf);
+        return;
+    };
+    // Rollover needs one row per step plus borders; the log gets what is left (at least 3).
+    let ladder_rows = (session.steps.len().max(1) as u16 + 2).min(7);
+    let [top, middle, log] = Layout::vertical([
+        Constraint::Length(ladder_rows),
+        Constraint::Length(11),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    let [rollover_area, bitrate_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+    let [playing_area, loss_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
+    rollover::render(session, model.now_ms, rollover_area, buf);
+    bitrate::render(session, bitrate_area, buf);
+    now_playing::render(model, session, playing_area, buf);
+    loss::render(session, loss_area, buf);
+    log_pane::render(model, log, buf, "Log");
+}
+
+fn render_header(model: &Model, area: Rect, buf: &mut Buffer) {
+    let mut spans = vec![Span::styled(" mmsplay ", THEME.title)];
+    for (view, label) in [
+        (View::Player, "1 Player"),
+        (View::Bookmarks, "2 Bookmarks"),
+        (View::Log, "3 Log"),
+    ] {
+        let style = if model.view == view {
+            THEME.tab_active
+        } else {
+            THEME.dim
+        };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(format!(" {label} "), style));
+    }
+    if let Some(session) = &model.session {
+        spans.push(Span::raw("  "));
+        spans.push(state_span(model, session));
+    }
+    Line::from(spans).render(area, buf);
+}
+
+/// A short, coloured word for where playback stands.
+fn state_span(model: &Model, session: &crate::app::Session) -> Span<'static> {
+    match &session.state {
+        PlayState::Connecting => Span::styled("connecting…", THEME.busy),
+        PlayState::Playing if model.paused => Span::styled("⏸ paused", THEME.warn),
+        PlayState::Playing => Span::styled("▶ playing", THEME.ok),
+        PlayState::Reconnecting { attempt, .. } => {
+            Span::styled(format!("reconnecting ({attempt})…"), THEME.busy)
+        }
+        PlayState::Ended(reason) => {
+            Span::styled(format!("■ {}", format::end_reason(*reason)), THEME.dim)
+        }
+        PlayState::Failed(_) => Span::styled("✘ failed", THEME.bad),
+    }
+}
+
+fn render_footer(model: &Model, area: Rect, buf: &mut Buffer) {
+    if let Some(status) = &model.status {
+        Line::styled(format!(" {status}"), THEME.warn).render(area, buf);
+        return;
+    }
+    let keys: &[(&str, &str)] = match model.view {
+        View::Player => &[
+            ("space", "pause"),
+            ("+/-", "volume"),
+            ("a", "bookmark"),
+            ("tab", "views"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+        View::Bookmarks => &[
+            ("enter", "play"),
+            ("a", "add"),
+            ("r", "rename"),
+            ("d", "delete"),
+            ("tab", "views"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+        View::Log => &[
+            ("j/k", "scroll"),
+            ("tab", "views"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+    };
+    let mut spans = Vec::new();
+    for (key, what) in keys {
+        spans.push(Span::styled(format!(" {key}"), THEME.key));
+        spans.push(Span::styled(format!(" {what} "), THEME.dim));
+    }
+    Line::from(spans).render(area, buf);
+}
+
+/// For terminals too small for panels: the state and the connected transport on one line, and
+/// the help hint if there is room.
+fn render_tiny(model: &Model, area: Rect, buf: &mut Buffer) {
+    let summary = match &model.session {
+        Some(s) => {
+            let transport = s.connected.map(|t| t.to_string()).unwrap_or_default();
+            let state = state_span(model, s).content.into_owned();
+            format!("{state} {transport} {}", kbps(s.current_bitrate()))
+        }
+        None => format!("{} bookmarks", model.bookmarks.len()),
+    };
+    let lines = vec![
+        Line::from(summary),
+        Line::styled("terminal too small", THEME.dim),
+    ];
+    Paragraph::new(lines).render(area, buf);
+}

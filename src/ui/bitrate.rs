@@ -1,0 +1,56 @@
+//! The live bitrate panel: received bitrate over the last minute, with current and average.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Sparkline, Widget};
+
+use super::format::kbps;
+use super::theme::THEME;
+use crate::app::Session;
+
+pub fn render(session: &Session, area: Rect, buf: &mut Buffer) {
+    let block = Block::bordered()
+        .title(" Bitrate, last minute ")
+        .border_style(THEME.border);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let [figures, chart] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let mut spans = vec![
+        Span::styled("now ", THEME.dim),
+        Span::styled(kbps(session.current_bitrate()), THEME.bitrate),
+        Span::styled("  avg ", THEME.dim),
+        Span::raw(kbps(session.average_bitrate())),
+    ];
+    let declared = session.stream.as_ref().map_or(0, |s| u64::from(s.bitrate));
+    if declared > 0 {
+        spans.push(Span::styled(
+            format!("  of {} kb/s", declared / 1000),
+            THEME.dim,
+        ));
+    }
+    Line::from(spans).render(figures, buf);
+    // The sparkline draws its data from the left and cuts what does not fit, so hand it only
+    // the newest samples that fit. Scale to the declared rate too, so that a steady stream
+    // reads as a flat line at its level rather than a full-height block.
+    let width = usize::from(chart.width);
+    let history = &session.bitrate_history;
+    let newest: Vec<u64> = history
+        .iter()
+        .skip(history.len().saturating_sub(width))
+        .copied()
+        .collect();
+    let max = newest
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(declared)
+        .max(1);
+    Sparkline::default()
+        .data(newest)
+        .max(max)
+        .style(THEME.bitrate)
+        .render(chart, buf);
+}

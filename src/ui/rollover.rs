@@ -1,0 +1,53 @@
+//! The rollover panel: one row per step of the ladder, in order, with its state.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget};
+
+use super::format::secs;
+use super::theme::{GLYPH_FAILED, GLYPH_OK, GLYPH_WAITING, SPINNER, THEME};
+use crate::app::{Session, StepState};
+
+pub fn render(session: &Session, now_ms: u64, area: Rect, buf: &mut Buffer) {
+    let title = match session.connected {
+        Some(t) => format!(" Rollover → {t} "),
+        None => " Rollover ".to_string(),
+    };
+    let block = Block::bordered().title(title).border_style(THEME.border);
+    let lines: Vec<Line<'_>> = if session.steps.is_empty() {
+        vec![Line::styled("waiting for the player", THEME.dim)]
+    } else {
+        session
+            .steps
+            .iter()
+            .map(|step| step_line(step.transport.as_str(), &step.state, now_ms))
+            .collect()
+    };
+    Paragraph::new(lines).block(block).render(area, buf);
+}
+
+/// `✘ rtspu  failed 3.0 s: timed out`, `⠋ rtspt  trying 1.2 s`, `✔ mmst   connected 0.4 s`.
+pub fn step_line<'a>(name: &'a str, state: &StepState, now_ms: u64) -> Line<'a> {
+    let (glyph, style, text) = match state {
+        StepState::Waiting => (GLYPH_WAITING, THEME.dim, "waiting".to_string()),
+        StepState::Trying { since_ms } => {
+            let elapsed = now_ms.saturating_sub(*since_ms);
+            let frame = SPINNER[(now_ms / 100) as usize % SPINNER.len()];
+            (frame, THEME.busy, format!("trying {}", secs(elapsed)))
+        }
+        StepState::Failed { reason, after_ms } => (
+            GLYPH_FAILED,
+            THEME.bad,
+            format!("failed {}: {reason}", secs(*after_ms)),
+        ),
+        StepState::Connected { after_ms } => {
+            (GLYPH_OK, THEME.ok, format!("connected {}", secs(*after_ms)))
+        }
+    };
+    Line::from(vec![
+        Span::styled(format!("{glyph} "), style),
+        Span::styled(format!("{name:<6} "), THEME.title),
+        Span::styled(text, style),
+    ])
+}
