@@ -7,4 +7,5 @@ pub mod app;
 pub mod bookmarks;
 pub mod cli;
 pub mod events;
+pub mod tui;
 pub mod ui;

@@ -6,6 +6,7 @@
 
 mod bitrate;
 mod bookmarks;
+mod chart;
 mod format;
 mod help;
 mod log_pane;
@@ -79,8 +80,9 @@ fn render_player(model: &Model, area: Rect, buf: &mut Buffer) {
         Constraint::Min(3),
     ])
     .areas(area);
+    // The rollover gets the wider half: failure reasons are its point.
     let [rollover_area, bitrate_area] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
     let [playing_area, loss_area] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
     rollover::render(session, model.now_ms, rollover_area, buf);

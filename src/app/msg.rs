@@ -20,6 +20,8 @@ pub enum Msg {
     },
     /// The bookmarks as loaded or saved, or why they could not be.
     Bookmarks(Result<Vec<Bookmark>, String>),
+    /// Leave (SIGTERM, SIGHUP, or the terminal's input ended).
+    Quit,
     /// The terminal was resized (nothing to store: the next draw uses the new size).
     Resize,
 }

@@ -21,6 +21,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Resize => Vec::new(),
+        Msg::Quit => quit(model),
         Msg::Key(key) => on_key(model, key),
         Msg::Player { event, now_ms } => {
             model.now_ms = model.now_ms.max(now_ms);
@@ -234,6 +235,8 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
+    // A status message has been seen once the user acts again.
+    model.status = None;
     // Windows first: they own the keyboard while open.
     match model.overlay.take() {
         Some(Overlay::Prompt(prompt)) => return on_prompt_key(model, prompt, key),
@@ -418,7 +421,25 @@ fn on_prompt_key(model: &mut Model, mut prompt: Prompt, key: KeyEvent) -> Vec<Cm
                 }
                 PromptKind::AddName { url } => {
                     model.status = Some(format!("saved {text}"));
-                    vec![Cmd::Bookmarks(BookmarkOp::Add { name: text, url })]
+                    let mut cmds = vec![Cmd::Bookmarks(BookmarkOp::Add {
+                        name: text.clone(),
+                        url: url.clone(),
+                    })];
+                    // Bookmarking the stream that is playing: it belongs to the bookmark from now
+                    // on, and if it has already connected, what worked is recorded at once
+                    // rather than at the next play.
+                    if let Some(session) = model.session.as_mut()
+                        && session.target == url
+                    {
+                        session.bookmark.get_or_insert_with(|| text.clone());
+                        if let Some(transport) = session.connected {
+                            cmds.push(Cmd::Bookmarks(BookmarkOp::RecordPlayed {
+                                name: text,
+                                transport,
+                            }));
+                        }
+                    }
+                    cmds
                 }
                 PromptKind::Rename { from } => {
                     if from == text {

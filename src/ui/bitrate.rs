@@ -3,8 +3,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Sparkline, Widget};
+use ratatui::widgets::{Block, Widget};
 
+use super::chart;
 use super::format::kbps;
 use super::theme::THEME;
 use crate::app::Session;
@@ -31,26 +32,14 @@ pub fn render(session: &Session, area: Rect, buf: &mut Buffer) {
         ));
     }
     Line::from(spans).render(figures, buf);
-    // The sparkline draws its data from the left and cuts what does not fit, so hand it only
-    // the newest samples that fit. Scale to the declared rate too, so that a steady stream
-    // reads as a flat line at its level rather than a full-height block.
-    let width = usize::from(chart.width);
-    let history = &session.bitrate_history;
-    let newest: Vec<u64> = history
-        .iter()
-        .skip(history.len().saturating_sub(width))
-        .copied()
-        .collect();
-    let max = newest
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(declared)
-        .max(1);
-    Sparkline::default()
-        .data(newest)
-        .max(max)
-        .style(THEME.bitrate)
-        .render(chart, buf);
+    // Scale to the declared rate too, so that a steady stream reads as a level line rather
+    // than a full-height block.
+    let peak = session.bitrate_history.iter().copied().max().unwrap_or(0);
+    chart::render(
+        &session.bitrate_history,
+        peak.max(declared),
+        THEME.bitrate,
+        chart,
+        buf,
+    );
 }

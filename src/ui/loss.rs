@@ -3,8 +3,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline, Widget};
+use ratatui::widgets::{Block, Paragraph, Widget};
 
+use super::chart;
 use super::theme::THEME;
 use crate::app::Session;
 
@@ -77,17 +78,6 @@ pub fn render(session: &Session, area: Rect, buf: &mut Buffer) {
         Span::raw(format!("{:.1} %", peak as f64 / 10.0)),
     ])
     .render(label, buf);
-    let width = usize::from(chart.width);
-    let history = &session.loss_history;
-    let newest: Vec<u64> = history
-        .iter()
-        .skip(history.len().saturating_sub(width))
-        .copied()
-        .collect();
     // Scale to at least 10 % so that a trickle of loss shows as small bars, not full ones.
-    Sparkline::default()
-        .data(newest)
-        .max(peak.max(100))
-        .style(THEME.loss)
-        .render(chart, buf);
+    chart::render(&session.loss_history, peak.max(100), THEME.loss, chart, buf);
 }

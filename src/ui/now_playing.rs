@@ -48,12 +48,11 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
     }
     match info {
         Some(i) => lines.push(Line::raw(format!(
-            "{} · {} Hz · {} · {} kb/s · {}",
+            "{} · {:.1} kHz · {} · {} kb/s",
             i.codec,
-            i.sample_rate,
+            f64::from(i.sample_rate) / 1000.0,
             channels(i.channels),
             i.bitrate / 1000,
-            if i.live { "live" } else { "on demand" }
         ))),
         None => lines.push(Line::styled("waiting for the stream header", THEME.dim)),
     }
@@ -76,7 +75,17 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
                 ),
             ]));
         }
-        None => lines.push(Line::raw(format!("{} elapsed", clock(position)))),
+        None => {
+            let live = if info.is_some_and(|i| i.live) {
+                "live, "
+            } else {
+                ""
+            };
+            lines.push(Line::raw(format!(
+                "{} elapsed ({live}no duration)",
+                clock(position)
+            )))
+        }
     }
 
     let mut status = vec![

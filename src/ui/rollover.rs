@@ -27,23 +27,27 @@ pub fn render(session: &Session, now_ms: u64, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines).block(block).render(area, buf);
 }
 
-/// `✘ rtspu  failed 3.0 s: timed out`, `⠋ rtspt  trying 1.2 s`, `✔ mmst   connected 0.4 s`.
+/// `✘ rtspu  failed: timed out · 3.0 s`, `⠋ rtspt  trying… 1.2 s`, `✔ mmst   connected in 0.4 s`.
 pub fn step_line<'a>(name: &'a str, state: &StepState, now_ms: u64) -> Line<'a> {
     let (glyph, style, text) = match state {
         StepState::Waiting => (GLYPH_WAITING, THEME.dim, "waiting".to_string()),
         StepState::Trying { since_ms } => {
             let elapsed = now_ms.saturating_sub(*since_ms);
             let frame = SPINNER[(now_ms / 100) as usize % SPINNER.len()];
-            (frame, THEME.busy, format!("trying {}", secs(elapsed)))
+            (frame, THEME.busy, format!("trying… {}", secs(elapsed)))
         }
+        // The reason before the time: in a narrow panel it matters more (and the log has the
+        // whole line).
         StepState::Failed { reason, after_ms } => (
             GLYPH_FAILED,
             THEME.bad,
-            format!("failed {}: {reason}", secs(*after_ms)),
+            format!("failed: {reason} · {}", secs(*after_ms)),
         ),
-        StepState::Connected { after_ms } => {
-            (GLYPH_OK, THEME.ok, format!("connected {}", secs(*after_ms)))
-        }
+        StepState::Connected { after_ms } => (
+            GLYPH_OK,
+            THEME.ok,
+            format!("connected in {}", secs(*after_ms)),
+        ),
     };
     Line::from(vec![
         Span::styled(format!("{glyph} "), style),
