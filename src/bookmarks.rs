@@ -355,14 +355,20 @@ pub fn short_datetime(d: &Datetime) -> String {
     }
 }
 
-/// `mmsplay bookmarks list | add NAME URL | remove NAME`.
+/// `mmsplay bookmarks list | add NAME URL | remove NAME`, on the default file.
 pub fn run_bookmarks_command(cmd: &BookmarksCommand) -> anyhow::Result<()> {
-    let mut store = Store::load()?;
+    run_bookmarks_command_at(cmd, &default_path()?, &mut std::io::stdout().lock())
+}
+
+/// The same on the file at `path`, printing `list` to `out`.
+pub fn run_bookmarks_command_at(
+    cmd: &BookmarksCommand,
+    path: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut store = Store::load_from(path)?;
     match cmd {
-        BookmarksCommand::List => {
-            let mut out = std::io::stdout().lock();
-            write!(out, "{}", ListDisplay(store.bookmarks()))?;
-        }
+        BookmarksCommand::List => write!(out, "{}", ListDisplay(store.bookmarks()))?,
         BookmarksCommand::Add { name, url } => {
             store.add(name, url)?;
             store.save()?;

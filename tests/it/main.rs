@@ -1,0 +1,2 @@
+mod bookmarks;
+mod tui;
