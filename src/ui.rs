@@ -72,24 +72,32 @@ fn render_player(model: &Model, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
         return;
     };
-    // Rollover needs one row per step plus borders; the log gets what is left (at least 3).
+    // Rollover needs one row per step plus borders. Below it, now playing and packets want 11
+    // rows (8 still shows every figure); the log pane gets what is left, and is the first thing
+    // dropped when the terminal is short (the log view still has it all).
     let ladder_rows = (session.steps.len().max(1) as u16 + 2).min(7);
+    let (middle_rows, log_rows) = match area.height.saturating_sub(ladder_rows) {
+        h if h >= 11 + 3 => (11, h - 11),
+        h => (h, 0),
+    };
     let [top, middle, log] = Layout::vertical([
         Constraint::Length(ladder_rows),
-        Constraint::Length(11),
-        Constraint::Min(3),
+        Constraint::Length(middle_rows),
+        Constraint::Length(log_rows),
     ])
     .areas(area);
     // The rollover gets the wider half: failure reasons are its point.
     let [rollover_area, bitrate_area] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
     let [playing_area, loss_area] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
     rollover::render(session, model.now_ms, rollover_area, buf);
     bitrate::render(session, bitrate_area, buf);
     now_playing::render(model, session, playing_area, buf);
     loss::render(session, loss_area, buf);
-    log_pane::render(model, log, buf, "Log");
+    if !log.is_empty() {
+        log_pane::render(model, log, buf, "Log");
+    }
 }
 
 fn render_header(model: &Model, area: Rect, buf: &mut Buffer) {
@@ -171,17 +179,20 @@ fn render_footer(model: &Model, area: Rect, buf: &mut Buffer) {
 /// For terminals too small for panels: the state and the connected transport on one line, and
 /// the help hint if there is room.
 fn render_tiny(model: &Model, area: Rect, buf: &mut Buffer) {
-    let summary = match &model.session {
-        Some(s) => {
-            let transport = s.connected.map(|t| t.to_string()).unwrap_or_default();
-            let state = state_span(model, s).content.into_owned();
-            format!("{state} {transport} {}", kbps(s.current_bitrate()))
-        }
-        None => format!("{} bookmarks", model.bookmarks.len()),
+    let lines = match &model.session {
+        Some(s) => vec![
+            Line::from(state_span(model, s)),
+            Line::raw(format!(
+                "{} {}",
+                s.connected.map(|t| t.as_str()).unwrap_or("-"),
+                kbps(s.current_bitrate())
+            )),
+            Line::styled("(terminal too small)", THEME.dim),
+        ],
+        None => vec![
+            Line::raw(format!("{} bookmarks", model.bookmarks.len())),
+            Line::styled("(terminal too small)", THEME.dim),
+        ],
     };
-    let lines = vec![
-        Line::from(summary),
-        Line::styled("terminal too small", THEME.dim),
-    ];
     Paragraph::new(lines).render(area, buf);
 }

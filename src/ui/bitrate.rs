@@ -18,19 +18,14 @@ pub fn render(session: &Session, area: Rect, buf: &mut Buffer) {
     block.render(area, buf);
     let [figures, chart] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
-    let mut spans = vec![
+    let spans = vec![
         Span::styled("now ", THEME.dim),
         Span::styled(kbps(session.current_bitrate()), THEME.bitrate),
         Span::styled("  avg ", THEME.dim),
         Span::raw(kbps(session.average_bitrate())),
     ];
+    // (The stream's declared rate is in the now-playing panel; it only sets the scale here.)
     let declared = session.stream.as_ref().map_or(0, |s| u64::from(s.bitrate));
-    if declared > 0 {
-        spans.push(Span::styled(
-            format!("  of {} kb/s", declared / 1000),
-            THEME.dim,
-        ));
-    }
     Line::from(spans).render(figures, buf);
     // Scale to the declared rate too, so that a steady stream reads as a level line rather
     // than a full-height block.

@@ -10,12 +10,15 @@ use super::theme::THEME;
 use crate::app::{Model, PlayState, Session};
 
 pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
-    let block = Block::bordered()
-        .title(" Now playing ")
-        .border_style(THEME.border);
+    let info = session.stream.as_ref();
+    let title = match info {
+        Some(i) if i.live => " Now playing · live ",
+        Some(_) => " Now playing · on demand ",
+        None => " Now playing ",
+    };
+    let block = Block::bordered().title(title).border_style(THEME.border);
     let width = usize::from(block.inner(area).width);
     let mut lines = Vec::new();
-    let info = session.stream.as_ref();
 
     let title = info.and_then(|i| i.title.clone()).filter(|t| !t.is_empty());
     lines.push(Line::styled(
