@@ -147,12 +147,9 @@ impl Session {
 
     /// Average received bitrate in bit/s over the history.
     pub fn average_bitrate(&self) -> u64 {
-        let n = self.bitrate_history.len() as u64;
-        if n == 0 {
-            0
-        } else {
-            self.bitrate_history.iter().sum::<u64>() / n
-        }
+        let sum: u64 = self.bitrate_history.iter().sum();
+        sum.checked_div(self.bitrate_history.len() as u64)
+            .unwrap_or(0)
     }
 
     /// Packets lost over packets expected, in percent, since the start.

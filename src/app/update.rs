@@ -165,12 +165,7 @@ fn interval_loss_permille(before: &Stats, after: &Stats) -> u64 {
     let received = after
         .packets_received
         .saturating_sub(before.packets_received);
-    let expected = lost + received;
-    if expected == 0 {
-        0
-    } else {
-        lost * 1000 / expected
-    }
+    (lost * 1000).checked_div(lost + received).unwrap_or(0)
 }
 
 fn push_capped(history: &mut std::collections::VecDeque<u64>, value: u64) {
@@ -545,8 +540,10 @@ mod tests {
 
     #[test]
     fn connected_records_a_bookmark_with_the_same_url() {
-        let mut m = Model::default();
-        m.bookmarks = vec![Bookmark::new("Radio", "mms://h/r")];
+        let mut m = Model {
+            bookmarks: vec![Bookmark::new("Radio", "mms://h/r")],
+            ..Model::default()
+        };
         update(
             &mut m,
             Msg::Play {
@@ -644,11 +641,14 @@ mod tests {
 
     #[test]
     fn bookmarks_keys_add_rename_delete_play() {
-        let mut m = Model::default();
-        m.bookmarks = vec![
+        let bookmarks = vec![
             Bookmark::new("A", "mms://h/a"),
             Bookmark::new("B", "mmsh://h/b"),
         ];
+        let mut m = Model {
+            bookmarks,
+            ..Model::default()
+        };
         update(&mut m, key('j'));
         update(&mut m, key('j'));
         assert_eq!(m.selected, 1);

@@ -1,5 +1,8 @@
 //! The bookmarks file: loading, saving, hand-edited files with errors, and the command line.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

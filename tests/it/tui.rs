@@ -2,6 +2,9 @@
 //! in `tests/it/snapshots/`), the event loop driven by a scripted player, and the whole program
 //! in tmux.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent};

@@ -1,6 +1,9 @@
 //! The whole program in tmux: a real terminal emulator, so crossterm's queries get answers and
 //! capture-pane shows what a user would see.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -264,7 +267,10 @@ fn demo_in_tmux() {
 #[test]
 fn fake_player_in_tmux() {
     let bin = example_binary("tui_fake");
-    let (_dir, env) = temp_env();
+    let (dir, mut env) = temp_env();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    env.push(("TMPDIR", tmp.clone()));
     let tmux = Tmux::start(
         100,
         30,
@@ -295,6 +301,17 @@ fn fake_player_in_tmux() {
     let screen = tmux.wait_for("a bitrate", long, bitrate_nonzero);
     assert!(
         screen.contains("Demo tone") && screen.contains("received"),
+        "{screen}"
+    );
+    // The example writes to stderr like ALSA does, and logs: both go to the log file, never to
+    // the screen.
+    let log = std::fs::read_to_string(tmp.join("mmsplay-tui-fake.log")).unwrap();
+    assert!(
+        log.contains("ALSA lib pcm.c") && log.contains("from the fake player"),
+        "{log}"
+    );
+    assert!(
+        !screen.contains("ALSA") && !screen.contains("fake player"),
         "{screen}"
     );
     tmux.keys(&["a"]);

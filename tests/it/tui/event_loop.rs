@@ -1,6 +1,9 @@
 //! The runtime loop on a `TestBackend`, with a scripted player on the other end of the
 //! channels.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use futures::Stream;
