@@ -24,6 +24,16 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("log line {i} from the fake player");
         }
     });
+    // For testing the terminal's restoration: a panic on another thread, as if in the player.
+    if let Some(ms) = std::env::var("TUI_FAKE_PANIC_AFTER_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            panic!("fake player bug");
+        });
+    }
     tui::run(opts, event_rx, command_tx).await?;
     chatter.abort();
     player.await?;

@@ -7,14 +7,18 @@
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
+use std::io::Stdout;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use crossterm::cursor::Show;
 use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
-use ratatui::backend::Backend;
+use ratatui::backend::{Backend, CrosstermBackend};
 use tokio::sync::mpsc::{Receiver, UnboundedSender};
 
 use crate::app::{self, BookmarkOp, Cmd, Model, Msg};
@@ -23,6 +27,9 @@ use crate::events::{PlayerEvent, Transport, UiCommand};
 use crate::ui;
 
 pub mod fake_player;
+
+/// Set by the panic hook while the TUI is up: the terminal has been restored, stop drawing.
+static PANICKED: AtomicBool = AtomicBool::new(false);
 
 /// How often the screen is redrawn when nothing else happens (spinners, elapsed times).
 const TICK: Duration = Duration::from_millis(100);
@@ -54,28 +61,60 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let log = open_log(&opts.log_path)?;
     init_file_logging(&log);
+    install_panic_hook();
     stderr::redirect_to(&log)
         .with_context(|| format!("redirecting stderr to {}", opts.log_path.display()))?;
-    let mut terminal = match ratatui::try_init() {
+    let mut terminal = match enter_terminal() {
         Ok(t) => t,
         Err(e) => {
-            stderr::restore();
+            leave_terminal();
             return Err(e).context("setting up the terminal");
         }
     };
-    // ratatui's hook (installed by try_init) restores the terminal and then prints the panic;
-    // put stderr back first so that the message reaches the user, not the log file.
-    let ratatui_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        stderr::restore();
-        ratatui_hook(info);
-    }));
-
     let input = terminal_input();
     let result = run_loop(&mut terminal, &opts, input, events, commands).await;
-    ratatui::restore();
-    stderr::restore();
+    leave_terminal();
     result.map(drop)
+}
+
+/// Whether the terminal is in TUI mode (raw, alternate screen, stderr redirected). Whoever
+/// swaps it to false first, the normal exit or the panic hook, restores the terminal: exactly
+/// once, because a second "leave alternate screen" moves the cursor over what was printed.
+static TUI_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+fn enter_terminal() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
+    TUI_ACTIVE.store(true, Ordering::SeqCst);
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), EnterAlternateScreen)?;
+    Terminal::new(CrosstermBackend::new(std::io::stdout()))
+}
+
+/// Gives the terminal and stderr back, if nobody has yet.
+fn leave_terminal() {
+    if TUI_ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = crossterm::terminal::disable_raw_mode();
+        let _ = crossterm::execute!(std::io::stdout(), LeaveAlternateScreen, Show);
+        stderr::restore();
+    }
+}
+
+/// On a panic anywhere (also on the player's threads) while the TUI is up: give the terminal
+/// and stderr back first, so that the message is readable and reaches the user rather than the
+/// log file, then stop the loop, since drawing on a restored terminal would garble it.
+fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let was_active = TUI_ACTIVE.load(Ordering::SeqCst);
+            leave_terminal();
+            previous(info);
+            // Set after the message is out, so that the loop's own error line follows it.
+            if was_active {
+                PANICKED.store(true, Ordering::SeqCst);
+            }
+        }));
+    });
 }
 
 /// The event loop, on any backend: `run` uses the real terminal, tests a `TestBackend` and a
@@ -127,6 +166,9 @@ where
                     pending.push_back(reply);
                 }
             }
+        }
+        if PANICKED.load(Ordering::SeqCst) {
+            anyhow::bail!("stopped after a panic (reported above)");
         }
         terminal.draw(|frame| ui::view(&model, frame))?;
         if model.should_quit {

@@ -347,6 +347,34 @@ fn fake_player_in_tmux() {
     tmux.quit_and_check_restored();
 }
 
+/// A panic anywhere gives the terminal back and shows its message (not in the log file).
+#[test]
+fn a_panic_restores_the_terminal() {
+    let bin = example_binary("tui_fake");
+    let (dir, mut env) = temp_env();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    env.push(("TMPDIR", tmp.clone()));
+    let command = format!(
+        "RUST_BACKTRACE=0 TUI_FAKE_PANIC_AFTER_MS=1500 {} mms://h/x",
+        bin.display()
+    );
+    let tmux = Tmux::start(100, 30, &command, &env_refs(&env));
+    let long = Duration::from_secs(20);
+    tmux.wait_for("the TUI", long, |s| s.contains("1 Player"));
+    let screen = tmux.wait_for("the exit", long, |s| s.contains("MMSPLAY-EXIT="));
+    assert!(
+        screen.contains("fake player bug"),
+        "the panic message is not shown:\n{screen}"
+    );
+    assert!(screen.contains("MMSPLAY-EXIT=1"), "{screen}");
+    assert!(
+        screen.contains("BEFORE-MMSPLAY") && !screen.contains("1 Player"),
+        "{screen}"
+    );
+    assert!(!tmux.alternate_on());
+}
+
 /// The path of an example binary, building it if this test run did not.
 fn example_binary(name: &str) -> PathBuf {
     let deps_dir = Path::new(env!("CARGO_BIN_EXE_mmsplay"))
