@@ -31,6 +31,9 @@ pub mod fake_player;
 /// Set by the panic hook while the TUI is up: the terminal has been restored, stop drawing.
 static PANICKED: AtomicBool = AtomicBool::new(false);
 
+/// At most this many queued player events are handled between two frames.
+const MAX_EVENTS_PER_FRAME: usize = 256;
+
 /// How often the screen is redrawn when nothing else happens (spinners, elapsed times).
 const TICK: Duration = Duration::from_millis(100);
 
@@ -174,15 +177,9 @@ where
         if model.should_quit {
             break;
         }
-        // Player events first: under a burst of them, the screen shows the latest state rather
-        // than lagging behind keys and ticks.
         let msg = tokio::select! {
-            biased;
             event = events.recv(), if events_open => match event {
-                Some(event) => {
-                    tracing::debug!(?event, "player event");
-                    Msg::Player { event, now_ms: now_ms() }
-                }
+                Some(event) => Msg::Player { event, now_ms: now_ms() },
                 None => {
                     // The player is gone; keep the screen up so the user can read why.
                     events_open = false;
@@ -196,7 +193,29 @@ where
             },
             _ = ticker.tick() => Msg::Tick { now_ms: now_ms() },
         };
-        pending.push_back(msg);
+        // Take every player event already queued before drawing again, so that a burst costs
+        // one frame, not one per event. Events queued before a key are handled before it.
+        let mut queued = Vec::new();
+        while queued.len() < MAX_EVENTS_PER_FRAME
+            && let Ok(event) = events.try_recv()
+        {
+            queued.push(Msg::Player {
+                event,
+                now_ms: now_ms(),
+            });
+        }
+        if matches!(msg, Msg::Player { .. }) {
+            pending.push_back(msg);
+            pending.extend(queued);
+        } else {
+            pending.extend(queued);
+            pending.push_back(msg);
+        }
+        for msg in &pending {
+            if let Msg::Player { event, .. } = msg {
+                tracing::debug!(?event, "player event");
+            }
+        }
     }
     Ok(model)
 }
