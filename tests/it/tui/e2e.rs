@@ -339,10 +339,14 @@ fn fake_player_in_tmux() {
             .status
             .success()
     );
+    // Redrawn for the new size: the panel's bottom border is on row 23 of 24 and the footer on
+    // row 24 (tmux only clips the old frame, whose border was on row 29).
     tmux.wait_for("the redraw at 80x24", long, |s| {
-        s.lines().count() <= 24
-            && s.lines()
-                .any(|l| l.starts_with('└') && l.chars().count() == 80)
+        let lines: Vec<&str> = s.lines().collect();
+        lines.len() == 24
+            && lines[22].starts_with('└')
+            && lines[22].chars().count() == 80
+            && lines[23].contains("enter play")
     });
     tmux.quit_and_check_restored();
 }
@@ -375,20 +379,31 @@ fn a_panic_restores_the_terminal() {
     assert!(!tmux.alternate_on());
 }
 
-/// The path of an example binary, building it if this test run did not.
+/// The path of an example binary, built (once per test run, so never stale) with the features
+/// this test binary was built with.
 fn example_binary(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
     let deps_dir = Path::new(env!("CARGO_BIN_EXE_mmsplay"))
         .parent()
         .unwrap()
         .to_path_buf();
     let path = deps_dir.join("examples").join(name);
-    if !path.exists() {
+    if !built.iter().any(|b| b == name) {
+        let mut args = vec!["build", "--quiet", "--example", name];
+        if !cfg!(feature = "cpal") {
+            args.push("--no-default-features");
+        }
+        if !cfg!(debug_assertions) {
+            args.push("--release");
+        }
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", name])
+            .args(&args)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .unwrap();
         assert!(status.success(), "building the {name} example");
+        built.push(name.to_string());
     }
     assert!(path.exists(), "{} missing", path.display());
     path
