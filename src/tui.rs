@@ -53,6 +53,15 @@ pub struct TuiOptions {
     pub transports: Option<Vec<Transport>>,
 }
 
+/// Where the log goes by default while the TUI is up: `mmsplay.log` in the platform's cache
+/// directory (`$XDG_CACHE_HOME/mmsplay/` on Linux), else in the temporary directory.
+pub fn default_log_path() -> PathBuf {
+    directories::ProjectDirs::from("", "", "mmsplay")
+        .map(|d| d.cache_dir().to_path_buf())
+        .unwrap_or_else(std::env::temp_dir)
+        .join("mmsplay.log")
+}
+
 /// Runs the TUI on the real terminal until the user quits.
 ///
 /// Sends `UiCommand`s to the player on `commands` (at once `Play` if `start_target` is set, and

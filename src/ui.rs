@@ -91,7 +91,12 @@ fn render_player(model: &Model, area: Rect, buf: &mut Buffer) {
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
     let [playing_area, loss_area] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
-    rollover::render(session, model.now_ms, rollover_area, buf);
+    let last_worked = session
+        .bookmark
+        .as_ref()
+        .and_then(|name| model.bookmarks.iter().find(|b| &b.name == name))
+        .and_then(|b| b.last_transport);
+    rollover::render(session, model.now_ms, last_worked, rollover_area, buf);
     bitrate::render(session, bitrate_area, buf);
     now_playing::render(model, session, playing_area, buf);
     loss::render(session, loss_area, buf);

@@ -8,8 +8,17 @@ use ratatui::widgets::{Block, Paragraph, Widget};
 use super::format::secs;
 use super::theme::{GLYPH_FAILED, GLYPH_OK, GLYPH_WAITING, SPINNER, THEME};
 use crate::app::{Session, StepState};
+use crate::events::Transport;
 
-pub fn render(session: &Session, now_ms: u64, area: Rect, buf: &mut Buffer) {
+/// `last_worked` is the transport that worked the last time this bookmark played: the ladder
+/// marks it, so that a user sees where the rollover is heading.
+pub fn render(
+    session: &Session,
+    now_ms: u64,
+    last_worked: Option<Transport>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let title = match session.connected {
         Some(t) => format!(" Rollover → {t} "),
         None => " Rollover ".to_string(),
@@ -21,7 +30,14 @@ pub fn render(session: &Session, now_ms: u64, area: Rect, buf: &mut Buffer) {
         session
             .steps
             .iter()
-            .map(|step| step_line(step.transport.as_str(), &step.state, now_ms))
+            .map(|step| {
+                let mut line = step_line(step.transport.as_str(), &step.state, now_ms);
+                let pending = matches!(step.state, StepState::Waiting | StepState::Trying { .. });
+                if pending && last_worked == Some(step.transport) {
+                    line.push_span(Span::styled(" (worked last time)", THEME.ok));
+                }
+                line
+            })
             .collect()
     };
     Paragraph::new(lines).block(block).render(area, buf);

@@ -344,6 +344,45 @@ fn rollover_shows_each_step_in_order_with_its_state() {
 }
 
 #[test]
+fn the_ladder_marks_what_worked_last_time_and_follows_transports() {
+    let mut m = Model {
+        bookmarks: bookmarks(),
+        ..Model::default()
+    };
+    update(&mut m, key(KeyCode::Enter)); // Evening Jazz, which last worked on mmst
+    event(&mut m, 10, attempt(Transport::Rtspu));
+    let text = screen(&m, 100, 30);
+    let mmst = text.lines().find(|l| l.contains(" mmst ")).unwrap();
+    assert!(mmst.contains("waiting (worked last time)"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .find(|l| l.contains(" rtspu "))
+            .unwrap()
+            .contains("last time")
+    );
+
+    // `--transports mmsh,mmst` is the ladder the panel shows.
+    let mut m = Model {
+        ladder_override: Some(vec![Transport::Mmsh, Transport::Mmst]),
+        ..Model::default()
+    };
+    update(
+        &mut m,
+        Msg::Play {
+            target: "mms://h/x".into(),
+            bookmark: None,
+        },
+    );
+    let text = screen(&m, 80, 24);
+    let mmsh = text.find(" mmsh ").unwrap();
+    assert!(
+        mmsh < text.find(" mmst ").unwrap() && !text.contains("rtspu"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_file_has_one_step() {
     let mut m = Model::default();
     update(
