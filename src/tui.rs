@@ -158,7 +158,7 @@ where
     let mut store = path.and_then(Store::load_from).map_err(|e| e.to_string());
     // Messages waiting for `update`, in order: the initial ones, then each input followed by
     // the replies to the commands it caused.
-    let mut pending = VecDeque::from([Msg::Bookmarks(
+    let mut pending = VecDeque::from([Msg::BookmarksLoaded(
         store
             .as_ref()
             .map(|s| s.bookmarks().to_vec())
@@ -268,7 +268,7 @@ fn execute(
             if let Err(e) = &result {
                 tracing::warn!("bookmarks: {e}");
             }
-            Some(Msg::Bookmarks(result))
+            Some(Msg::BookmarksSaved(result))
         }
     }
 }

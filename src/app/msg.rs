@@ -18,8 +18,11 @@ pub enum Msg {
         target: String,
         bookmark: Option<String>,
     },
-    /// The bookmarks as loaded or saved, or why they could not be.
-    Bookmarks(Result<Vec<Bookmark>, String>),
+    /// The bookmarks as loaded at start, or why the file cannot be used (then bookmark edits
+    /// are refused, so that the file is never overwritten).
+    BookmarksLoaded(Result<Vec<Bookmark>, String>),
+    /// The answer to a `Cmd::Bookmarks`: the list as saved, or why the change was refused.
+    BookmarksSaved(Result<Vec<Bookmark>, String>),
     /// Leave (SIGTERM, SIGHUP, or the terminal's input ended).
     Quit,
     /// The terminal was resized (nothing to store: the next draw uses the new size).
@@ -52,6 +55,6 @@ pub enum BookmarkOp {
 pub enum Cmd {
     /// Forward to the player.
     Player(UiCommand),
-    /// Change the bookmarks file; the runtime answers with `Msg::Bookmarks`.
+    /// Change the bookmarks file; the runtime answers with `Msg::BookmarksSaved`.
     Bookmarks(BookmarkOp),
 }

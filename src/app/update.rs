@@ -28,17 +28,19 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
             on_player_event(model, event)
         }
         Msg::Play { target, bookmark } => play(model, target, bookmark),
-        Msg::Bookmarks(Ok(list)) => {
+        Msg::BookmarksLoaded(Ok(list)) | Msg::BookmarksSaved(Ok(list)) => {
             model.bookmarks = list;
-            model.bookmarks_error = None;
             model.selected = model.selected.min(model.bookmarks.len().saturating_sub(1));
             Vec::new()
         }
-        Msg::Bookmarks(Err(message)) => {
-            // A failed save leaves the list as it was; a failed load leaves it empty. Either way
-            // the message stays on screen until the next success.
-            model.status = Some(message.clone());
+        Msg::BookmarksLoaded(Err(message)) => {
+            // Shown in the bookmarks view until mmsplay is restarted with a fixed file.
             model.bookmarks_error = Some(message);
+            Vec::new()
+        }
+        Msg::BookmarksSaved(Err(message)) => {
+            // The list stays as it was; say why in the status line.
+            model.status = Some(message);
             Vec::new()
         }
     }
@@ -51,7 +53,12 @@ fn play(model: &mut Model, target: String, bookmark: Option<String>) -> Vec<Cmd>
     model.paused = false;
     model.view = View::Player;
     model.status = None;
-    vec![Cmd::Player(UiCommand::Play { target })]
+    let mut cmds = vec![Cmd::Player(UiCommand::Play { target })];
+    // The volume is the user's, not the stream's: carry it over to the new playback.
+    if model.volume != 1.0 {
+        cmds.push(Cmd::Player(UiCommand::SetVolume(model.volume)));
+    }
+    cmds
 }
 
 fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
@@ -725,6 +732,49 @@ mod tests {
                 name: "Tone".into(),
                 url: "mms://h/x".into()
             })]
+        );
+    }
+
+    #[test]
+    fn a_refused_edit_keeps_the_list_and_says_why() {
+        let mut m = Model {
+            bookmarks: vec![Bookmark::new("A", "mms://h/a")],
+            ..Model::default()
+        };
+        update(
+            &mut m,
+            Msg::BookmarksSaved(Err("there is already a bookmark named \"A\"".into())),
+        );
+        assert_eq!(m.bookmarks.len(), 1);
+        assert!(m.status.as_deref().unwrap_or_default().contains("already"));
+        assert_eq!(
+            m.bookmarks_error, None,
+            "a refused edit is not a broken file"
+        );
+        // The next key clears the status line.
+        update(&mut m, key('j'));
+        assert_eq!(m.status, None);
+    }
+
+    #[test]
+    fn the_volume_carries_over_to_the_next_playback() {
+        let mut m = Model::default();
+        update(&mut m, key('-'));
+        let cmds = update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        assert_eq!(
+            cmds,
+            vec![
+                Cmd::Player(UiCommand::Play {
+                    target: "mms://h/x".into()
+                }),
+                Cmd::Player(UiCommand::SetVolume(0.95))
+            ]
         );
     }
 

@@ -129,7 +129,7 @@ fn bookmarks() -> Vec<Bookmark> {
 /// A fresh model showing a `mms://` playback that has just started (rtspu trying for 1.2 s).
 fn connecting() -> Model {
     let mut m = Model::default();
-    update(&mut m, Msg::Bookmarks(Ok(bookmarks())));
+    update(&mut m, Msg::BookmarksLoaded(Ok(bookmarks())));
     update(
         &mut m,
         Msg::Play {
@@ -207,7 +207,7 @@ const SIZES: &[(u16, u16)] = &[
 fn all_states() -> Vec<(&'static str, Model)> {
     let mut states = vec![("bookmarks_empty", Model::default())];
     let mut m = Model::default();
-    update(&mut m, Msg::Bookmarks(Ok(bookmarks())));
+    update(&mut m, Msg::BookmarksLoaded(Ok(bookmarks())));
     states.push(("bookmarks", m.clone()));
     update(&mut m, ch('?'));
     states.push(("help", m));
@@ -609,7 +609,7 @@ fn a_broken_bookmarks_file_is_shown() {
     let mut m = Model::default();
     update(
         &mut m,
-        Msg::Bookmarks(Err("/x/bookmarks.toml:3:1: missing field `url`".into())),
+        Msg::BookmarksLoaded(Err("/x/bookmarks.toml:3:1: missing field `url`".into())),
     );
     let text = screen(&m, 80, 24);
     assert!(
