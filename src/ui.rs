@@ -24,9 +24,9 @@ use ratatui::widgets::{Paragraph, Widget};
 use crate::app::{Model, PlayState, View};
 use theme::THEME;
 
-pub use format::{clock, kbps};
+use format::kbps;
 
-/// Below this size the full layout cannot fit; a one-line summary is drawn instead.
+/// Below this size the full layout cannot fit; a three-line summary is drawn instead.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
 

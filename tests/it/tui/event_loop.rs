@@ -193,15 +193,34 @@ async fn the_fake_player_walks_the_whole_demo() {
     let (event_tx, event_rx) = mpsc::channel(64);
     let (command_tx, command_rx) = mpsc::unbounded_channel();
     let (key_tx, key_rx) = mpsc::unbounded_channel();
+    // Between the fake player and the TUI, a relay that says when the stream has ended.
+    let (fake_tx, mut fake_rx) = mpsc::channel(64);
+    let (ended_tx, ended_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut ended_tx = Some(ended_tx);
+        while let Some(event) = fake_rx.recv().await {
+            let end = matches!(event, PlayerEvent::End { .. });
+            if event_tx.send(event).await.is_err() {
+                break;
+            }
+            if end && let Some(tx) = ended_tx.take() {
+                let _ = tx.send(());
+            }
+        }
+    });
     let fake = fake_player::FakeOptions {
         time_scale: 0.01,
         stream_secs: 4,
     };
-    let player = tokio::spawn(fake_player::run(command_rx, event_tx, fake));
+    let player = tokio::spawn(fake_player::run(command_rx, fake_tx, fake));
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
     let user = async {
-        // The whole script takes about 0.1 s at this scale.
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        // The whole script takes about 0.1 s at this scale. The End event is queued before
+        // these keys, so the TUI handles it first.
+        tokio::time::timeout(Duration::from_secs(10), ended_rx)
+            .await
+            .unwrap()
+            .unwrap();
         key_tx.send(ch('a')).unwrap();
         key_tx.send(key(KeyCode::Enter)).unwrap();
         key_tx.send(ch('q')).unwrap();
