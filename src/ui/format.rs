@@ -50,6 +50,18 @@ pub fn bar(fraction: f64, width: usize) -> String {
     format!("{}{}", "━".repeat(filled), "─".repeat(width - filled))
 }
 
+/// `text` cut to `max` characters, the last one an ellipsis when something was cut.
+pub fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    if max > 0 {
+        cut.push('…');
+    }
+    cut
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +76,8 @@ mod tests {
         assert_eq!(bar(0.5, 4), "━━──");
         assert_eq!(bar(f64::NAN, 2), "──");
         assert_eq!(bar(7.0, 3), "━━━");
+        assert_eq!(fit("abcdef", 6), "abcdef");
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abcdef", 0), "");
     }
 }

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
-use super::format::secs;
+use super::format::{fit, secs};
 use super::theme::{GLYPH_FAILED, GLYPH_OK, GLYPH_WAITING, SPINNER, THEME};
 use crate::app::{Session, StepState};
 use crate::events::Transport;
@@ -24,6 +24,7 @@ pub fn render(
         None => " Rollover ".to_string(),
     };
     let block = Block::bordered().title(title).border_style(THEME.border);
+    let width = usize::from(block.inner(area).width);
     let lines: Vec<Line<'_>> = if session.steps.is_empty() {
         vec![Line::styled("waiting for the player", THEME.dim)]
     } else {
@@ -31,7 +32,7 @@ pub fn render(
             .steps
             .iter()
             .map(|step| {
-                let mut line = step_line(step.transport.as_str(), &step.state, now_ms);
+                let mut line = step_line(step.transport.as_str(), &step.state, now_ms, width);
                 let pending = matches!(step.state, StepState::Waiting | StepState::Trying { .. });
                 if pending && last_worked == Some(step.transport) {
                     line.push_span(Span::styled(" (worked last time)", THEME.ok));
@@ -43,8 +44,9 @@ pub fn render(
     Paragraph::new(lines).block(block).render(area, buf);
 }
 
-/// `✘ rtspu  failed: timed out · 3.0 s`, `⠋ rtspt  trying… 1.2 s`, `✔ mmst   connected in 0.4 s`.
-pub fn step_line<'a>(name: &'a str, state: &StepState, now_ms: u64) -> Line<'a> {
+/// `✘ rtspu  failed: timed out · 3.0 s`, `⠋ rtspt  trying… 1.2 s`, `✔ mmst   connected in 0.4 s`,
+/// cut with `…` to `width` columns.
+pub fn step_line<'a>(name: &'a str, state: &StepState, now_ms: u64, width: usize) -> Line<'a> {
     let (glyph, style, text) = match state {
         StepState::Waiting => (GLYPH_WAITING, THEME.dim, "waiting".to_string()),
         StepState::Trying { since_ms } => {
@@ -68,6 +70,7 @@ pub fn step_line<'a>(name: &'a str, state: &StepState, now_ms: u64) -> Line<'a> 
     Line::from(vec![
         Span::styled(format!("{glyph} "), style),
         Span::styled(format!("{name:<6} "), THEME.title),
-        Span::styled(text, style),
+        // Glyph, space, name padded to 6, space: 9 columns before the text.
+        Span::styled(fit(&text, width.saturating_sub(9)), style),
     ])
 }
