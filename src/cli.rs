@@ -6,12 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// A terminal player for Microsoft Media Server streams, with the whole protocol rollover.
 #[derive(Debug, Parser)]
-#[command(
-    name = "mmsplay",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "mmsplay", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

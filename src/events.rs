@@ -95,28 +95,15 @@ pub enum PlayerEvent {
     FirstAudio,
     Stats(Stats),
     /// A live script command (caption text, URL) arrived.
-    Script {
-        kind: String,
-        text: String,
-    },
+    Script { kind: String, text: String },
     /// The transport dropped and is being re-established.
-    Reconnect {
-        attempt: u32,
-        reason: String,
-    },
+    Reconnect { attempt: u32, reason: String },
     /// A line for the log view.
-    Log {
-        level: String,
-        message: String,
-    },
+    Log { level: String, message: String },
     /// Playback ended normally.
-    End {
-        reason: EndReason,
-    },
+    End { reason: EndReason },
     /// Playback ended on an error.
-    Error {
-        message: String,
-    },
+    Error { message: String },
 }
 
 fn ser_transport<S: serde::Serializer>(t: &Transport, s: S) -> Result<S::Ok, S::Error> {
@@ -140,19 +127,13 @@ mod tests {
 
     #[test]
     fn json_shape_follows_the_contract() {
-        let line = PlayerEvent::Attempt {
-            transport: Transport::Mmsh,
-            url: "mmsh://h/x".into(),
-        }
-        .to_json_line(12);
+        let line = PlayerEvent::Attempt { transport: Transport::Mmsh, url: "mmsh://h/x".into() }
+            .to_json_line(12);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["event"], "attempt");
         assert_eq!(v["transport"], "mmsh");
         assert_eq!(v["t_ms"], 12);
-        let line = PlayerEvent::End {
-            reason: EndReason::Eos,
-        }
-        .to_json_line(1);
+        let line = PlayerEvent::End { reason: EndReason::Eos }.to_json_line(1);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["reason"], "eos");
         let line = PlayerEvent::Stats(Stats::default()).to_json_line(1);
@@ -169,9 +150,7 @@ mod tests {
 #[derive(Clone, Debug, PartialEq)]
 pub enum UiCommand {
     /// Start playing a target (URL, file or bookmark URL); stops what is playing first.
-    Play {
-        target: String,
-    },
+    Play { target: String },
     /// Stop what is playing (the TUI stays open).
     Stop,
     SetPaused(bool),
