@@ -159,6 +159,7 @@ fn render_footer(model: &Model, area: Rect, buf: &mut Buffer) {
         ],
         View::Bookmarks => &[
             ("enter", "play"),
+            ("o", "open"),
             ("a", "add"),
             ("r", "rename"),
             ("d", "delete"),

@@ -42,6 +42,8 @@ pub struct Prompt {
 /// What a prompt's text is for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PromptKind {
+    /// A URL, file or bookmark name to play now, without saving it.
+    Open,
     /// The URL of a new bookmark; a name prompt follows.
     AddUrl,
     /// The name of a new bookmark for `url`.
@@ -53,6 +55,7 @@ pub enum PromptKind {
 impl PromptKind {
     pub fn label(&self) -> &'static str {
         match self {
+            PromptKind::Open => "Play URL or file",
             PromptKind::AddUrl => "Add bookmark: URL",
             PromptKind::AddName { .. } => "Add bookmark: name",
             PromptKind::Rename { .. } => "Rename bookmark",

@@ -313,6 +313,12 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                 return play(model, target, Some(name));
             }
         }
+        Action::Open => {
+            model.overlay = Some(Overlay::Prompt(Prompt {
+                kind: PromptKind::Open,
+                text: String::new(),
+            }))
+        }
         Action::Add => start_add(model),
         Action::Rename => {
             if model.view == View::Bookmarks
@@ -414,6 +420,15 @@ fn on_prompt_key(model: &mut Model, mut prompt: Prompt, key: KeyEvent) -> Vec<Cm
                 return Vec::new();
             }
             return match prompt.kind {
+                // A bookmark name typed here plays the bookmark, as on the command line.
+                PromptKind::Open => {
+                    let bookmark = model.bookmarks.iter().find(|b| b.name == text);
+                    let (target, name) = match bookmark {
+                        Some(b) => (b.url.clone(), Some(b.name.clone())),
+                        None => (text, None),
+                    };
+                    play(model, target, name)
+                }
                 PromptKind::AddUrl => {
                     model.overlay = Some(Overlay::Prompt(Prompt {
                         kind: PromptKind::AddName { url: text.clone() },
@@ -733,6 +748,36 @@ mod tests {
                 url: "mms://h/x".into()
             })]
         );
+    }
+
+    #[test]
+    fn open_plays_a_typed_url_or_bookmark_name() {
+        let mut m = Model {
+            bookmarks: vec![Bookmark::new("A", "mms://h/a")],
+            ..Model::default()
+        };
+        update(&mut m, key('o'));
+        for c in "mmsh://h/z".chars() {
+            update(&mut m, key(c));
+        }
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(
+            cmds,
+            vec![Cmd::Player(UiCommand::Play {
+                target: "mmsh://h/z".into()
+            })]
+        );
+        assert_eq!(m.session.as_ref().unwrap().steps.len(), 1);
+        update(&mut m, key('o'));
+        update(&mut m, key('A'));
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(
+            cmds,
+            vec![Cmd::Player(UiCommand::Play {
+                target: "mms://h/a".into()
+            })]
+        );
+        assert_eq!(m.session.as_ref().unwrap().bookmark.as_deref(), Some("A"));
     }
 
     #[test]

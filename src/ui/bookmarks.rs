@@ -2,7 +2,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use super::theme::THEME;
@@ -32,12 +32,23 @@ pub fn render(model: &Model, area: Rect, buf: &mut Buffer) {
         let hint = if model.bookmarks_error.is_some() {
             "The bookmarks file has an error (above); fix it and restart mmsplay."
         } else {
-            "No bookmarks yet: press a to add one."
+            "No bookmarks yet: press a to add one, or o to play a URL."
         };
         Paragraph::new(Line::styled(hint, THEME.dim))
             .wrap(Wrap { trim: true })
             .render(list_area, buf);
         return;
+    }
+    // The table cuts long URLs; the selected one is spelled out in full on the last line.
+    let detail_rows = if list_area.height >= 4 { 1 } else { 0 };
+    let [list_area, detail_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(detail_rows)]).areas(list_area);
+    if let Some(b) = model.selected_bookmark() {
+        Line::from(vec![
+            Span::styled("→ ", THEME.key),
+            Span::raw(b.url.as_str()),
+        ])
+        .render(detail_area, buf);
     }
     let header = Row::new(["Name", "URL", "Worked", "Last played"]).style(THEME.dim);
     let rows = model.bookmarks.iter().map(|b| {
