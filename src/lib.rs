@@ -3,7 +3,9 @@
 //! The binary is a thin shell over this library so that integration tests can drive the player
 //! headless.
 
+pub mod app;
 pub mod audio;
+pub mod bookmarks;
 pub mod cli;
 pub mod demo;
 pub mod events;
@@ -12,6 +14,8 @@ pub mod player;
 pub mod serve;
 pub mod signals;
 pub mod target;
+pub mod tui;
+pub mod ui;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
