@@ -176,6 +176,7 @@ impl TestServer {
         let sink = lines.clone();
         let bound = mmsplay_server::start(
             ServerOptions {
+                media: Vec::new(),
                 files,
                 bind: "127.0.0.1".into(),
                 rtsp_port: 0,
