@@ -10,7 +10,9 @@ pub mod cli;
 pub mod demo;
 pub mod events;
 pub mod headless;
+pub mod metafile;
 pub mod player;
+pub mod playlist;
 pub mod runtime;
 pub mod serve;
 pub mod signals;
@@ -135,7 +137,7 @@ async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
         let _ = stop_tx.send(true);
     });
     let control = Arc::new(AudioControl::default());
-    let result = player::play(target, opts, control, Events::new(tx), stop_rx).await;
+    let result = playlist::play(target, opts, control, Events::new(tx), stop_rx).await;
     let _ = printer.await;
     result.map(|_| ()).map_err(anyhow::Error::from)
 }

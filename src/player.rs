@@ -2,6 +2,7 @@
 //! its own thread, and the sink; events out for the TUI or the headless printer.
 
 pub mod codec;
+pub mod http_file;
 pub mod mp3_frames;
 pub mod pipeline;
 pub mod record;
@@ -40,6 +41,8 @@ pub enum PlayError {
 pub enum Target {
     File(PathBuf),
     Url(StreamUrl),
+    /// A plain ASF file on a web server, played as it downloads.
+    HttpFile(StreamUrl),
 }
 
 /// How to play it.
@@ -270,15 +273,85 @@ pub async fn play(
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
+    stop_rx: tokio::sync::watch::Receiver<bool>,
+) -> Result<EndReason, PlayError> {
+    play_first(vec![target], None, opts, control, events, stop_rx).await
+}
+
+/// How opening one target went.
+enum Opened {
+    Feeding(Feeder, mpsc::Receiver<AsfEvent>),
+    Stopped,
+    Failed(PlayError),
+}
+
+/// Tries `targets` in order (the entries of a metafile) until one delivers media, and plays
+/// that one. Each try shows in the `attempt` events; only the last failure (or `prior`, a
+/// failure from before the list, when the list is empty) becomes the `error`.
+pub async fn play_first(
+    targets: Vec<Target>,
+    prior: Option<PlayError>,
+    opts: PlayOptions,
+    control: Arc<AudioControl>,
+    events: Events,
     mut stop_rx: tokio::sync::watch::Receiver<bool>,
 ) -> Result<EndReason, PlayError> {
     let transport_stats = Arc::new(TransportStats::default());
     let counters = Arc::new(PlaybackCounters::default());
     let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel::<AsfEvent>(ASF_QUEUE);
+    let mut last = prior;
+    let mut opened = None;
+    for target in &targets {
+        match open_target(
+            target,
+            &opts,
+            &events,
+            &transport_stats,
+            &counters,
+            &mut stop_rx,
+        )
+        .await
+        {
+            Opened::Feeding(f, rx) => {
+                opened = Some((f, rx));
+                break;
+            }
+            Opened::Stopped => {
+                return finish_with(Ok(EndReason::Stopped), &events, &transport_stats, &counters);
+            }
+            Opened::Failed(e) => last = Some(e),
+        }
+    }
+    let Some((feeder, rx)) = opened else {
+        let e = last.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
+        return finish_with(Err(e), &events, &transport_stats, &counters);
+    };
+    run_playback(
+        feeder,
+        rx,
+        opts,
+        control,
+        events,
+        stop_rx,
+        transport_stats,
+        counters,
+        stop,
+    )
+    .await
+}
 
-    // Connect first (for URLs), so that a failed rollover never opens the sound device.
-    let feeder = match &target {
+/// Connects to one target (for URLs, the whole rollover), so that a failed one never opens the
+/// sound device.
+async fn open_target(
+    target: &Target,
+    opts: &PlayOptions,
+    events: &Events,
+    transport_stats: &Arc<TransportStats>,
+    counters: &Arc<PlaybackCounters>,
+    stop_rx: &mut tokio::sync::watch::Receiver<bool>,
+) -> Opened {
+    let (tx, rx) = mpsc::channel::<AsfEvent>(ASF_QUEUE);
+    let feeder = match target {
         Target::File(path) => {
             events.emit(PlayerEvent::Attempt {
                 transport: Transport::File,
@@ -291,7 +364,7 @@ pub async fn play(
                         transport: Transport::File,
                         reason: e.to_string(),
                     });
-                    return finish_with(Err(e), &events, &transport_stats, &counters);
+                    return Opened::Failed(e);
                 }
             };
             events.emit(PlayerEvent::Connected {
@@ -300,6 +373,35 @@ pub async fn play(
             let st = transport_stats.clone();
             std::thread::spawn(move || source::pump_file(&layout, header, reader, &tx, &st));
             Feeder::Thread
+        }
+        Target::HttpFile(url) => {
+            events.emit(PlayerEvent::Attempt {
+                transport: Transport::File,
+                url: url.for_transport(Transport::File, &opts.ports),
+            });
+            let open = http_file::open(url, opts.ports.http, opts.connect_timeout);
+            let o = tokio::select! {
+                o = open => o,
+                _ = stop_rx.changed() => return Opened::Stopped,
+            };
+            let o = match o {
+                Ok(o) => o,
+                Err(e) => {
+                    events.emit(PlayerEvent::AttemptFailed {
+                        transport: Transport::File,
+                        reason: e.to_string(),
+                    });
+                    return Opened::Failed(e);
+                }
+            };
+            events.emit(PlayerEvent::Connected {
+                transport: Transport::File,
+            });
+            Feeder::Task(tokio::spawn(http_file::pump(
+                o,
+                tx,
+                transport_stats.clone(),
+            )))
         }
         Target::Url(url) => {
             let plan = RolloverPlan::new(url, opts.transports.as_deref());
@@ -325,13 +427,11 @@ pub async fn play(
             let connect = mmsplay_net::rollover::connect(url, plan, &copts, &mut on_event);
             let session = tokio::select! {
                 s = connect => s,
-                _ = stop_rx.changed() => {
-                    return finish_with(Ok(EndReason::Stopped), &events, &transport_stats, &counters);
-                }
+                _ = stop_rx.changed() => return Opened::Stopped,
             };
             let session = match session {
                 Ok(s) => s,
-                Err(e) => return finish_with(Err(e.into()), &events, &transport_stats, &counters),
+                Err(e) => return Opened::Failed(e.into()),
             };
             let feed = Feed {
                 url: url.clone(),
@@ -343,7 +443,22 @@ pub async fn play(
             Feeder::Task(tokio::spawn(feed.run(session)))
         }
     };
+    Opened::Feeding(feeder, rx)
+}
 
+/// Decodes and plays what an opened target feeds, to the end, a stop or an error.
+#[allow(clippy::too_many_arguments)]
+async fn run_playback(
+    feeder: Feeder,
+    rx: mpsc::Receiver<AsfEvent>,
+    opts: PlayOptions,
+    control: Arc<AudioControl>,
+    events: Events,
+    mut stop_rx: tokio::sync::watch::Receiver<bool>,
+    transport_stats: Arc<TransportStats>,
+    counters: Arc<PlaybackCounters>,
+    stop: Arc<AtomicBool>,
+) -> Result<EndReason, PlayError> {
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
     {
         let (opts, control, events, counters, stop) = (

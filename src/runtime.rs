@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::audio::AudioControl;
 use crate::events::{PlayerEvent, UiCommand};
-use crate::player::{self, Events, PlayOptions};
+use crate::player::{Events, PlayOptions};
 use crate::tui::{self, TuiOptions};
 
 /// A playback in progress: how to stop it and where it runs.
@@ -86,7 +86,7 @@ fn start_playback(
     let task = tokio::spawn(async move {
         match crate::target::resolve(&target, &crate::lookup_bookmark) {
             Ok(t) => {
-                let _ = player::play(t, opts, control, events, stop_rx).await;
+                let _ = crate::playlist::play(t, opts, control, events, stop_rx).await;
             }
             Err(message) => events.emit(PlayerEvent::Error { message }),
         }
