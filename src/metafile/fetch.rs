@@ -60,9 +60,8 @@ impl HttpBody {
         deadline: Instant,
     ) -> Result<bool, FetchError> {
         if !self.pending.is_empty() {
-            let mut p = std::mem::take(&mut self.pending);
-            self.take_from(&mut p);
-            out.extend_from_slice(&p);
+            // Already counted against Content-Length when the head was read.
+            out.append(&mut self.pending);
             return Ok(true);
         }
         if self.remaining == Some(0) {

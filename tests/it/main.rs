@@ -5,6 +5,7 @@
 mod bookmarks;
 mod common;
 mod cpal_output;
+mod meta;
 mod mms;
 mod mmsh;
 mod playback;

@@ -1,0 +1,1 @@
+//! `--record` over every transport.

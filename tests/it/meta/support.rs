@@ -1,0 +1,193 @@
+//! Helpers: `mmsplay serve` as a process, a tiny HTTP server for metafiles, running the player.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::common::*;
+
+/// Whether a tool is there (fails in CI when it is not; skips with a reason otherwise).
+pub fn tool(name: &str) -> bool {
+    have_tool(name)
+}
+
+/// `mmsplay serve FILES --fast` with its ports.
+pub struct Server {
+    _guard: ChildGuard,
+    pub rtsp: u16,
+    pub mms: u16,
+    pub http: u16,
+}
+
+impl Server {
+    pub fn start(files: &[&Path], extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mmsplay"))
+            .arg("serve")
+            .args(files)
+            .args(["--rtsp-port", "0", "--mms-port", "0", "--http-port", "0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let guard = ChildGuard(child);
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event"], "listening", "{line}");
+        // Keep draining the server's stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while out.read_line(&mut sink).is_ok_and(|n| n > 0) {
+                sink.clear();
+            }
+        });
+        let port = |k: &str| v[k].as_u64().unwrap() as u16;
+        Server {
+            rtsp: port("rtsp"),
+            mms: port("mms"),
+            http: port("http"),
+            _guard: guard,
+        }
+    }
+
+    /// `--port` options for the player, so `mms://` rollover finds every listener.
+    pub fn port_args(&self) -> Vec<String> {
+        vec![
+            "--port".into(),
+            format!("rtsp={}", self.rtsp),
+            "--port".into(),
+            format!("mms={}", self.mms),
+            "--port".into(),
+            format!("http={}", self.http),
+        ]
+    }
+}
+
+/// One canned HTTP answer.
+#[derive(Clone)]
+pub struct Reply {
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+pub fn reply(content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+    Reply {
+        content_type: content_type.into(),
+        body: body.into(),
+    }
+}
+
+/// A tiny HTTP/1.0 server on 127.0.0.1: answers each exact request target from a table, 404
+/// otherwise, and records what was asked.
+pub struct HttpFiles {
+    pub port: u16,
+    routes: Arc<Mutex<HashMap<String, Reply>>>,
+    pub requests: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HttpFiles {
+    pub fn start() -> HttpFiles {
+        let routes: Arc<Mutex<HashMap<String, Reply>>> = Arc::default();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (s, r, table) = (stop.clone(), requests.clone(), routes.clone());
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (table, r) = (table.clone(), r.clone());
+                std::thread::spawn(move || answer(conn, &table, &r));
+            }
+        });
+        HttpFiles {
+            port,
+            routes,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Serves `reply` for exactly this request target.
+    pub fn route(&self, target: &str, reply: Reply) {
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(target.to_string(), reply);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for HttpFiles {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn answer(mut conn: TcpStream, routes: &Mutex<HashMap<String, Reply>>, log: &Mutex<Vec<String>>) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = Vec::new();
+    let mut b = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        match conn.read(&mut b) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&b[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let target = text.split_whitespace().nth(1).unwrap_or("").to_string();
+    log.lock().unwrap().push(target.clone());
+    let found = routes.lock().unwrap().get(&target).cloned();
+    let resp = match found {
+        Some(r) => {
+            let mut v = format!(
+                "HTTP/1.0 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n",
+                r.content_type,
+                r.body.len()
+            )
+            .into_bytes();
+            v.extend_from_slice(&r.body);
+            v
+        }
+        None => b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+    };
+    let _ = conn.write_all(&resp);
+}
+
+/// Runs the player headless with JSON events; returns the output and the events.
+pub fn run_player(args: &[String], limit: Duration) -> (Output, Vec<serde_json::Value>) {
+    let out = run_with_deadline(
+        mmsplay()
+            .args(["--headless", "--events", "json"])
+            .args(args),
+        limit,
+    );
+    let ev = events(&out.stdout);
+    (out, ev)
+}
+
+/// The events of one kind.
+pub fn of<'a>(ev: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    ev.iter().filter(|e| e["event"] == kind).collect()
+}
