@@ -44,7 +44,8 @@ pub struct TuiOptions {
     /// Play this at once (URL, file, metafile or bookmark name) and show the player; with `None`
     /// the TUI opens on the bookmarks.
     pub start_target: Option<String>,
-    /// Where logs and anything written to stderr go while the TUI is up.
+    /// Where logs and anything written to stderr go while the TUI is up (empty: the default,
+    /// [`default_log_path`]).
     pub log_path: PathBuf,
     /// The bookmarks file; `None` for the default (`bookmarks::default_path`).
     pub bookmarks_path: Option<PathBuf>,
@@ -71,11 +72,16 @@ pub async fn run(
     events: Receiver<PlayerEvent>,
     commands: UnboundedSender<UiCommand>,
 ) -> anyhow::Result<()> {
-    let log = open_log(&opts.log_path)?;
+    let log_path = if opts.log_path.as_os_str().is_empty() {
+        default_log_path()
+    } else {
+        opts.log_path.clone()
+    };
+    let log = open_log(&log_path)?;
     init_file_logging(&log);
     install_panic_hook();
     stderr::redirect_to(&log)
-        .with_context(|| format!("redirecting stderr to {}", opts.log_path.display()))?;
+        .with_context(|| format!("redirecting stderr to {}", log_path.display()))?;
     let mut terminal = match enter_terminal() {
         Ok(t) => t,
         Err(e) => {
