@@ -4,6 +4,19 @@
 //!
 //! While the TUI is up, file descriptor 2 points at the log file: ALSA and other C libraries
 //! print to stderr behind Rust's back, and anything written there would garble the screen.
+//!
+//! The player runtime drives it through two channels:
+//!
+//! ```text
+//! let (event_tx, event_rx) = tokio::sync::mpsc::channel::<PlayerEvent>(256);
+//! let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel::<UiCommand>();
+//! // the runtime executes what arrives on command_rx (Play, Stop, SetPaused, SetVolume, Quit)
+//! // and sends each playback's PlayerEvents on event_tx
+//! tui::run(TuiOptions { start_target, log_path, ..Default::default() }, event_rx, command_tx).await?;
+//! ```
+//!
+//! `fake_player` is a scripted stand-in for the runtime, used by the tests and the `tui_fake`
+//! example.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
