@@ -74,9 +74,21 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepState {
     Waiting,
-    Trying { since_ms: u64 },
-    Failed { reason: String, after_ms: u64 },
-    Connected { after_ms: u64 },
+    Trying {
+        since_ms: u64,
+    },
+    Failed {
+        reason: String,
+        after_ms: u64,
+    },
+    Connected {
+        after_ms: u64,
+    },
+    /// Started early beside a more preferred step, and dropped when that one connected: not a
+    /// failure of this transport.
+    Dropped {
+        reason: String,
+    },
 }
 
 /// Where the current playback stands.

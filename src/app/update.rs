@@ -97,12 +97,23 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             }
         }
         PlayerEvent::AttemptFailed { transport, reason } => {
+            // The player starts later steps early beside a slow one; once a more preferred step
+            // connects it ends them with a "failure" that says nothing about their transport.
+            let other_connected = session.steps.iter().any(|s| {
+                s.transport != transport && matches!(s.state, StepState::Connected { .. })
+            });
             if let Some(step) = session.steps.iter_mut().find(|s| s.transport == transport) {
-                let after_ms = match step.state {
-                    StepState::Trying { since_ms } => now.saturating_sub(since_ms),
-                    _ => 0,
+                step.state = match step.state {
+                    _ if other_connected => StepState::Dropped { reason },
+                    StepState::Trying { since_ms } => StepState::Failed {
+                        reason,
+                        after_ms: now.saturating_sub(since_ms),
+                    },
+                    _ => StepState::Failed {
+                        reason,
+                        after_ms: 0,
+                    },
                 };
-                step.state = StepState::Failed { reason, after_ms };
             }
         }
         PlayerEvent::Connected { transport } => {
@@ -558,6 +569,62 @@ mod tests {
                 transport: Transport::Rtspt
             })]
         );
+    }
+
+    #[test]
+    fn steps_ended_after_another_connected_are_dropped_not_failed() {
+        let mut m = Model::default();
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        for (t, at) in [
+            (Transport::Rtspu, 0),
+            (Transport::Rtspt, 300),
+            (Transport::Mmsu, 600),
+        ] {
+            ev(
+                &mut m,
+                PlayerEvent::Attempt {
+                    transport: t,
+                    url: "u".into(),
+                },
+                at,
+            );
+        }
+        let failed = |t, reason: &str| PlayerEvent::AttemptFailed {
+            transport: t,
+            reason: reason.into(),
+        };
+        ev(&mut m, failed(Transport::Rtspu, "no RTP"), 3000);
+        ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Rtspt,
+            },
+            3000,
+        );
+        ev(
+            &mut m,
+            failed(Transport::Mmsu, "not needed: rtspt connected first"),
+            3000,
+        );
+        let s = m.session.as_ref().unwrap();
+        assert!(matches!(s.steps[0].state, StepState::Failed { .. }));
+        assert!(matches!(
+            s.steps[1].state,
+            StepState::Connected { after_ms: 2700 }
+        ));
+        assert_eq!(
+            s.steps[2].state,
+            StepState::Dropped {
+                reason: "not needed: rtspt connected first".into()
+            }
+        );
+        assert_eq!(s.steps[3].state, StepState::Waiting);
     }
 
     #[test]

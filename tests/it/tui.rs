@@ -164,12 +164,19 @@ fn playing(live: bool, seconds: u64) -> Model {
         failed(Transport::Mmsu, "no UDP data packets within 3 s"),
     );
     event(&mut m, 6450, attempt(Transport::Mmst));
+    // mmsh started early beside mmst, and is dropped when mmst connects.
+    event(&mut m, 6750, attempt(Transport::Mmsh));
     event(
         &mut m,
         6850,
         PlayerEvent::Connected {
             transport: Transport::Mmst,
         },
+    );
+    event(
+        &mut m,
+        6850,
+        failed(Transport::Mmsh, "not needed: mmst connected first"),
     );
     event(&mut m, 6900, PlayerEvent::Stream(stream_info(live)));
     event(&mut m, 7000, PlayerEvent::FirstAudio);
@@ -341,6 +348,10 @@ fn rollover_shows_each_step_in_order_with_its_state() {
     );
     assert!(text.contains("✔ mmst   connected in 0.4 s"), "{text}");
     assert!(text.contains("Rollover → mmst"), "{text}");
+    assert!(
+        text.contains("– mmsh   not needed: mmst connected first"),
+        "{text}"
+    );
 }
 
 #[test]

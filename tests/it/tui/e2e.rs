@@ -228,8 +228,8 @@ fn demo_in_tmux() {
     assert!(
         rows[connected + 1..]
             .iter()
-            .all(|(_, r)| r.contains("waiting")),
-        "{screen}"
+            .all(|(_, r)| r.contains("waiting") || r.starts_with("–")),
+        "the steps after it are not started, or dropped once it connected:\n{screen}"
     );
     let screen = tmux.wait_for("a bitrate", long, bitrate_nonzero);
     assert!(
@@ -295,7 +295,7 @@ fn fake_player_in_tmux() {
         "{screen}"
     );
     assert!(
-        rows[3].1.starts_with("✔ mmst") && rows[4].1.contains("waiting"),
+        rows[3].1.starts_with("✔ mmst") && rows[4].1.starts_with("– mmsh   not needed"),
         "{screen}"
     );
     let screen = tmux.wait_for("a bitrate", long, bitrate_nonzero);
