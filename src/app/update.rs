@@ -143,6 +143,13 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
         PlayerEvent::Stream(info) => session.stream = Some(info),
         PlayerEvent::FirstAudio => session.first_audio = true,
         PlayerEvent::Stats(stats) => {
+            // A reconnect is over when media flows again (the player says "reconnecting" but
+            // not "reconnected" as an event of its own).
+            if matches!(session.state, PlayState::Reconnecting { .. })
+                && stats.packets_received > session.stats.packets_received
+            {
+                session.state = PlayState::Playing;
+            }
             let loss = interval_loss_permille(&session.stats, &stats);
             push_capped(&mut session.bitrate_history, stats.bitrate_bps);
             push_capped(&mut session.loss_history, loss);
@@ -888,6 +895,47 @@ mod tests {
                 Cmd::Player(UiCommand::SetVolume(0.95))
             ]
         );
+    }
+
+    #[test]
+    fn media_flowing_again_ends_a_reconnect() {
+        let mut m = Model::default();
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mmst://h/x".into(),
+                bookmark: None,
+            },
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Mmst,
+            },
+            1,
+        );
+        let stats = |n| {
+            PlayerEvent::Stats(Stats {
+                packets_received: n,
+                ..Stats::default()
+            })
+        };
+        ev(&mut m, stats(10), 1000);
+        ev(
+            &mut m,
+            PlayerEvent::Reconnect {
+                attempt: 1,
+                reason: "reset".into(),
+            },
+            1500,
+        );
+        ev(&mut m, stats(10), 2000);
+        assert!(matches!(
+            m.session.as_ref().unwrap().state,
+            PlayState::Reconnecting { .. }
+        ));
+        ev(&mut m, stats(14), 3000);
+        assert_eq!(m.session.as_ref().unwrap().state, PlayState::Playing);
     }
 
     #[test]
