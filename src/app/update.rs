@@ -66,7 +66,17 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
     // Every event also lands in the log, so the log view tells the connection's story.
     // (Stats are the charts' business: one a second would drown the log.)
     if !matches!(event, PlayerEvent::Stats(_)) {
-        let (level, line) = log_line_for(&event);
+        let (level, line) = match &event {
+            PlayerEvent::AttemptFailed { transport, reason }
+                if model
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| dropped(s, *transport)) =>
+            {
+                ("info", format!("{transport}: {reason}"))
+            }
+            _ => log_line_for(&event),
+        };
         push_log(model, level, line);
     }
 
@@ -88,20 +98,22 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             }
             let state = StepState::Trying { since_ms: now };
             match session.steps.iter_mut().find(|s| s.transport == transport) {
-                Some(step) => step.state = state,
-                None => session.steps.push(Step { transport, state }),
+                Some(step) => {
+                    step.state = state;
+                    step.url = Some(url);
+                }
+                None => session.steps.push(Step {
+                    transport,
+                    state,
+                    url: Some(url),
+                }),
             }
-            session.url = Some(url);
             if !matches!(session.state, PlayState::Reconnecting { .. }) {
                 session.state = PlayState::Connecting;
             }
         }
         PlayerEvent::AttemptFailed { transport, reason } => {
-            // The player starts later steps early beside a slow one; once a more preferred step
-            // connects it ends them with a "failure" that says nothing about their transport.
-            let other_connected = session.steps.iter().any(|s| {
-                s.transport != transport && matches!(s.state, StepState::Connected { .. })
-            });
+            let other_connected = dropped(session, transport);
             if let Some(step) = session.steps.iter_mut().find(|s| s.transport == transport) {
                 step.state = match step.state {
                     _ if other_connected => StepState::Dropped { reason },
@@ -129,7 +141,7 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             // Remember what worked in the bookmark this playback belongs to: the one it was
             // started from, or one saved with the same URL.
             let name = session.bookmark.clone().or_else(|| {
-                let url = session.url.as_deref();
+                let url = session.connected_url();
                 model
                     .bookmarks
                     .iter()
@@ -182,6 +194,16 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
         }
     }
     Vec::new()
+}
+
+/// Whether a failure of `transport` only means it was dropped: the player starts later steps
+/// early beside a slow one, and once a more preferred step connects it ends them with a
+/// "failure" that says nothing about their transport.
+fn dropped(session: &Session, transport: crate::events::Transport) -> bool {
+    session
+        .steps
+        .iter()
+        .any(|s| s.transport != transport && matches!(s.state, StepState::Connected { .. }))
 }
 
 /// Loss between two stats samples, in tenths of a percent (what the loss chart plots).

@@ -102,7 +102,7 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
     }
     lines.push(Line::from(status));
     if let Some(t) = session.connected {
-        let url = session.url.as_deref().unwrap_or(&session.target);
+        let url = session.connected_url().unwrap_or(&session.target);
         lines.push(Line::from(vec![
             Span::styled("via ", THEME.dim),
             Span::raw(format!("{t}  {url}")),

@@ -457,6 +457,8 @@ fn now_playing_shows_the_header_and_the_position() {
         "1:30 / 4:00 ━",
         "buffer 2.5 s",
         "volume 100%",
+        // The URL of the step that connected, not of the last one tried (mmsh).
+        "via mmst  mmst://example.net/station",
     ] {
         assert!(text.contains(part), "missing {part:?}:\n{text}");
     }
