@@ -43,11 +43,21 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
     if !credits.is_empty() {
         lines.push(Line::raw(credits.join("  ")));
     }
-    if let Some(description) = info
+    // The description, and the album, may only be in the extended content description.
+    let tag = |name: &str| {
+        info.and_then(|i| i.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let description = info
         .and_then(|i| i.description.as_deref())
         .filter(|d| !d.is_empty())
-    {
+        .or_else(|| tag("Description"));
+    if let Some(description) = description {
         lines.push(Line::styled(description.to_string(), THEME.dim));
+    }
+    if let Some(album) = tag("WM/AlbumTitle") {
+        lines.push(Line::styled(format!("album: {album}"), THEME.dim));
     }
     match info {
         Some(i) => lines.push(Line::raw(format!(

@@ -474,6 +474,32 @@ fn now_playing_shows_the_header_and_the_position() {
 }
 
 #[test]
+fn the_description_and_album_may_come_from_the_tags() {
+    let mut m = Model::default();
+    update(
+        &mut m,
+        Msg::Play {
+            target: "mms://h/x".into(),
+            bookmark: None,
+        },
+    );
+    let info = StreamInfo {
+        description: None,
+        tags: vec![
+            ("Description".into(), "From the tags".into()),
+            ("WM/AlbumTitle".into(), "Greatest Hits".into()),
+        ],
+        ..stream_info(false)
+    };
+    event(&mut m, 10, PlayerEvent::Stream(info));
+    let text = screen(&m, 100, 30);
+    assert!(
+        text.contains("From the tags") && text.contains("album: Greatest Hits"),
+        "{text}"
+    );
+}
+
+#[test]
 fn paused_volume_and_ended_are_shown() {
     let mut m = playing(false, 3);
     update(&mut m, ch(' '));
