@@ -111,16 +111,7 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
         status.push(Span::styled("  ⏸ paused", THEME.warn));
     }
     lines.push(Line::from(status));
-    if let Some(t) = session.connected {
-        let url = session.connected_url().unwrap_or(&session.target);
-        lines.push(Line::from(vec![
-            Span::styled("via ", THEME.dim),
-            Span::raw(format!("{t}  {url}")),
-        ]));
-    }
-    if let Some(caption) = &session.caption {
-        lines.push(Line::styled(caption.clone(), THEME.warn));
-    }
+    // Where playback stands comes before the details, so a short panel keeps it.
     match &session.state {
         PlayState::Reconnecting { attempt, reason } => lines.push(Line::styled(
             format!("reconnecting ({attempt}): {reason}"),
@@ -131,6 +122,16 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
             lines.push(Line::styled(format!("error: {message}"), THEME.bad))
         }
         PlayState::Connecting | PlayState::Playing => {}
+    }
+    if let Some(t) = session.connected {
+        let url = session.connected_url().unwrap_or(&session.target);
+        lines.push(Line::from(vec![
+            Span::styled("via ", THEME.dim),
+            Span::raw(format!("{t}  {url}")),
+        ]));
+    }
+    if let Some(caption) = &session.caption {
+        lines.push(Line::styled(caption.clone(), THEME.warn));
     }
     Paragraph::new(lines).block(block).render(area, buf);
 }
