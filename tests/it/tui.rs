@@ -394,6 +394,26 @@ fn the_ladder_marks_what_worked_last_time_and_follows_transports() {
 }
 
 #[test]
+fn an_unknown_scheme_waits_for_the_players_steps() {
+    let mut m = Model::default();
+    update(
+        &mut m,
+        Msg::Play {
+            target: "gopher://h/x".into(),
+            bookmark: None,
+        },
+    );
+    assert!(screen(&m, 80, 24).contains("waiting for the player"));
+    // A step the player reports that was not expected is added to the ladder.
+    event(&mut m, 10, attempt(Transport::Mmsh));
+    let text = screen(&m, 80, 24);
+    assert!(
+        text.contains(" mmsh   trying… 0.0 s") && !text.contains("waiting for the player"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_file_has_one_step() {
     let mut m = Model::default();
     update(
