@@ -9,5 +9,7 @@ mod meta;
 mod mms;
 mod mmsh;
 mod playback;
+mod reconnect;
+mod rollover;
 mod third_party;
 mod tui;
