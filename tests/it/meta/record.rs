@@ -1,1 +1,183 @@
-//! `--record` over every transport.
+//! `--record` over every transport against `mmsplay serve`: ffprobe reads the recording with
+//! the source's duration and ffmpeg decodes it to the source's audio; a live recording joined
+//! mid-broadcast starts at zero and lasts as long as it was recorded.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::support::*;
+use crate::common::*;
+
+/// A 3-second WMA v2 stereo fixture made by ffmpeg.
+fn wma_fixture(dir: &Path) -> PathBuf {
+    let path = dir.join("tone.asf");
+    let ok = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("sine=f=440:d=3:sample_rate=44100")
+        .args(["-ac", "2", "-c:a", "wmav2", "-b:a", "64k"])
+        .arg(&path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "ffmpeg could not make the fixture");
+    path
+}
+
+/// ffprobe's format duration and start time, in seconds.
+fn probe(path: &Path) -> (f64, f64) {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration,start_time"])
+        .args(["-of", "default=noprint_wrappers=1"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ffprobe failed on {}", path.display());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |k: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {k} in ffprobe's answer: {text}"))
+    };
+    (field("duration"), field("start_time"))
+}
+
+fn record(target: &str, rec: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args: Vec<String> = vec![
+        "--output".into(),
+        "null".into(),
+        "--record".into(),
+        rec.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push(target.into());
+    let (out, ev) = run_player(&args, Duration::from_secs(30));
+    assert!(
+        out.status.success(),
+        "{target}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    ev
+}
+
+#[test]
+fn recordings_over_every_transport_match_the_source() {
+    if !(tool("ffmpeg") && tool("ffprobe")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = wma_fixture(dir.path());
+    let (src_duration, _) = probe(&src);
+    let reference = ffmpeg_decode(src.to_str().unwrap(), 44_100, 2);
+    let server = Server::start(&[&src], &["--fast"]);
+    let urls = [
+        format!("mmst://127.0.0.1:{}/tone.asf", server.mms),
+        format!("mmsu://127.0.0.1:{}/tone.asf", server.mms),
+        format!("mmsh://127.0.0.1:{}/tone.asf", server.http),
+        format!("rtspt://127.0.0.1:{}/tone.asf", server.rtsp),
+        format!("rtspu://127.0.0.1:{}/tone.asf", server.rtsp),
+    ];
+    for url in &urls {
+        let rec = dir.path().join(format!("rec-{}.asf", &url[..5]));
+        let ev = record(url, &rec, &[]);
+        let connected = of(&ev, "connected");
+        assert_eq!(connected.len(), 1, "{url}: {ev:?}");
+        let (duration, start) = probe(&rec);
+        assert!(
+            (duration - src_duration).abs() < 0.1,
+            "{url}: recording lasts {duration} s, the source {src_duration} s"
+        );
+        assert!(start.abs() < 0.1, "{url}: recording starts at {start} s");
+        let audio = ffmpeg_decode(rec.to_str().unwrap(), 44_100, 2);
+        assert_eq!(audio.frames(), reference.frames(), "{url}");
+        assert!(
+            audio.samples == reference.samples,
+            "{url}: the recording decodes differently"
+        );
+    }
+}
+
+#[test]
+fn live_recording_joined_mid_stream_starts_at_zero() {
+    if !(tool("ffmpeg") && tool("ffprobe")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = wma_fixture(dir.path());
+    let server = Server::start(&[&src], &["--live"]);
+    // Join the broadcast a moment after it started, so its clock is not at zero.
+    std::thread::sleep(Duration::from_millis(1500));
+    let rec = dir.path().join("live.asf");
+    let ev = record(
+        &format!("mmst://127.0.0.1:{}/tone.asf", server.mms),
+        &rec,
+        &["--duration", "4"],
+    );
+    assert_eq!(of(&ev, "stream")[0]["live"], true, "{ev:?}");
+    let (duration, start) = probe(&rec);
+    assert!(start.abs() < 0.5, "recording starts at {start} s");
+    // Four seconds played (across a loop of the 3-second file), a little more received.
+    assert!(
+        (3.5..7.0).contains(&duration),
+        "recording lasts {duration} s"
+    );
+    let audio = ffmpeg_decode(rec.to_str().unwrap(), 44_100, 2);
+    let secs = audio.frames() as f64 / 44_100.0;
+    assert!(
+        (secs - duration).abs() < 0.6,
+        "decoded {secs} s, header says {duration} s"
+    );
+}
+
+#[test]
+fn recording_stopped_by_sigint_is_a_valid_file() {
+    if !(tool("ffmpeg") && tool("ffprobe")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = wma_fixture(dir.path());
+    let server = Server::start(&[&src], &["--live"]);
+    let rec = dir.path().join("stopped.asf");
+    let child = mmsplay()
+        .args([
+            "--headless",
+            "--events",
+            "json",
+            "--output",
+            "null",
+            "--record",
+        ])
+        .arg(&rec)
+        .arg(format!("mmsh://127.0.0.1:{}/tone.asf", server.http))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    std::thread::sleep(Duration::from_millis(2500));
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    let out = wait_output(child, Duration::from_secs(10));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ev = events(&out.stdout);
+    assert_eq!(ev.last().unwrap()["reason"], "stopped", "{ev:?}");
+    let (duration, start) = probe(&rec);
+    assert!(start.abs() < 0.5, "recording starts at {start} s");
+    // What arrived: 2.5 s of broadcast plus the fast-start burst a live join gets.
+    assert!(
+        (0.5..9.0).contains(&duration),
+        "recording lasts {duration} s"
+    );
+    let audio = ffmpeg_decode(rec.to_str().unwrap(), 44_100, 2);
+    let secs = audio.frames() as f64 / 44_100.0;
+    assert!(
+        (secs - duration).abs() < 0.6,
+        "decoded {secs} s, header says {duration} s"
+    );
+}
