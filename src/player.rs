@@ -6,6 +6,7 @@ pub mod http_file;
 pub mod mp3_frames;
 pub mod pipeline;
 pub mod record;
+pub mod script;
 pub mod source;
 
 use std::path::PathBuf;
@@ -128,6 +129,10 @@ impl PipelineObserver for Observer<'_> {
 
     fn log(&mut self, message: String) {
         self.events.log("warn", message);
+    }
+
+    fn script(&mut self, kind: String, text: String) {
+        self.events.emit(PlayerEvent::Script { kind, text });
     }
 }
 

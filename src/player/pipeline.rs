@@ -67,6 +67,10 @@ pub trait PipelineObserver {
     fn stream(&mut self, info: StreamInfo);
     fn first_audio(&mut self);
     fn log(&mut self, message: String);
+    /// A script command (caption, URL…) from the stream.
+    fn script(&mut self, kind: String, text: String) {
+        let _ = (kind, text);
+    }
 }
 
 /// The decoder for the chosen stream. Our WMA decoder is held as itself rather than behind
@@ -96,6 +100,8 @@ struct Active {
     mpeg: FrameSplitter,
     /// Decoded frames still to drop at the start (the decoder's priming output).
     skip_frames: usize,
+    /// The header's script commands and the command stream, if any.
+    scripts: super::script::Scripts,
 }
 
 pub struct Pipeline {
@@ -202,7 +208,9 @@ impl Pipeline {
             live_hint,
         ));
         let demuxer = Demuxer::new(&header, chosen.number);
+        let scripts = super::script::Scripts::new(&header);
         self.active = Some(Active {
+            scripts,
             header,
             chosen,
             demuxer,
@@ -217,6 +225,7 @@ impl Pipeline {
     pub fn on_gap(&mut self) {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.note_gap();
+            a.scripts.on_gap();
             a.mpeg.reset();
         }
     }
@@ -234,10 +243,19 @@ impl Pipeline {
         if let Err(e) = a.demuxer.push_packet(packet) {
             obs.log(format!("skipped a damaged data packet: {e}"));
         }
+        for (kind, text) in a.scripts.on_packet(packet) {
+            obs.script(kind, text);
+        }
         while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
             self.decode_object(obj, sink, obs)?;
             if self.done() {
                 break;
+            }
+        }
+        if let (Some(rate), Some(a)) = (self.sample_rate(), self.active.as_mut()) {
+            let position_ms = self.frames_out * 1000 / u64::from(rate.max(1));
+            for (kind, text) in a.scripts.due(position_ms) {
+                obs.script(kind, text);
             }
         }
         Ok(())

@@ -319,3 +319,116 @@ pub fn patch_header_counts(
     d[40..48].copy_from_slice(&packets.to_le_bytes());
     patched
 }
+
+/// A Stream Properties Object declaring a Command Media stream (ASF spec 9.2): script commands
+/// (captions, URLs) carried as media objects in the data packets.
+pub fn command_stream_properties(number: u8) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&guid::COMMAND_MEDIA.0);
+    b.extend_from_slice(&guid::NO_ERROR_CORRECTION.0);
+    b.extend_from_slice(&0u64.to_le_bytes()); // time offset
+    b.extend_from_slice(&0u32.to_le_bytes()); // type-specific data length
+    b.extend_from_slice(&0u32.to_le_bytes()); // error correction data length
+    b.extend_from_slice(&u16::from(number & 0x7F).to_le_bytes());
+    b.extend_from_slice(&0u32.to_le_bytes()); // reserved
+    object(guid::STREAM_PROPERTIES, &b)
+}
+
+/// A Script Command Object (ASF spec 3.7) holding `(time_ms, type, command)` entries.
+pub fn script_command_object(commands: &[(u32, &str, &str)]) -> Vec<u8> {
+    let mut types: Vec<&str> = Vec::new();
+    for (_, t, _) in commands {
+        if !types.contains(t) {
+            types.push(t);
+        }
+    }
+    let wide = |s: &str| -> (u16, Vec<u8>) {
+        let v = to_utf16le_nul(s);
+        ((v.len() / 2) as u16, v)
+    };
+    let mut b = vec![0u8; 16]; // reserved GUID, ignored by readers
+    b.extend_from_slice(&(commands.len() as u16).to_le_bytes());
+    b.extend_from_slice(&(types.len() as u16).to_le_bytes());
+    for t in &types {
+        let (n, v) = wide(t);
+        b.extend_from_slice(&n.to_le_bytes());
+        b.extend_from_slice(&v);
+    }
+    for (time, t, c) in commands {
+        let index = types.iter().position(|x| x == t).unwrap_or(0) as u16;
+        let (n, v) = wide(c);
+        b.extend_from_slice(&time.to_le_bytes());
+        b.extend_from_slice(&index.to_le_bytes());
+        b.extend_from_slice(&n.to_le_bytes());
+        b.extend_from_slice(&v);
+    }
+    object(guid::SCRIPT_COMMAND, &b)
+}
+
+/// Appends header objects (such as the two above) to the Header Object in `buf` (which may be
+/// followed by the Data Object prefix), fixing the header's size and object count and, when it
+/// is set, the file size in File Properties. Returns false when `buf` is not an ASF header.
+pub fn append_header_objects(buf: &mut Vec<u8>, objects: &[Vec<u8>]) -> bool {
+    let Ok(header_len) = crate::header::header_object_len(buf) else {
+        return false;
+    };
+    if buf.len() < header_len || header_len < 30 {
+        return false;
+    }
+    let added: usize = objects.iter().map(Vec::len).sum();
+    let mut pos = 30usize;
+    while pos + 24 <= header_len {
+        let size = u64::from_le_bytes(buf[pos + 16..pos + 24].try_into().unwrap_or([0; 8]));
+        if size < 24 || pos as u64 + size > header_len as u64 {
+            break;
+        }
+        if buf[pos..pos + 16] == guid::FILE_PROPERTIES.0 && size >= 104 {
+            let f = &mut buf[pos + 40..pos + 48];
+            let file_size = u64::from_le_bytes(f.try_into().unwrap_or([0; 8]));
+            if file_size != 0 {
+                f.copy_from_slice(&(file_size + added as u64).to_le_bytes());
+            }
+        }
+        pos += size as usize;
+    }
+    let count = u32::from_le_bytes(buf[24..28].try_into().unwrap_or([0; 4]));
+    buf[16..24].copy_from_slice(&((header_len + added) as u64).to_le_bytes());
+    buf[24..28].copy_from_slice(&(count + objects.len() as u32).to_le_bytes());
+    let tail = buf.split_off(header_len);
+    for o in objects {
+        buf.extend_from_slice(o);
+    }
+    buf.extend_from_slice(&tail);
+    true
+}
+
+#[cfg(test)]
+mod command_tests {
+    use super::*;
+
+    #[test]
+    fn command_stream_and_script_commands_parse_back() {
+        let spec = HeaderSpec {
+            packet_size: 1000,
+            ..HeaderSpec::default()
+        };
+        let mut h = write_header(&spec);
+        let before = h.len();
+        assert!(append_header_objects(
+            &mut h,
+            &[
+                command_stream_properties(2),
+                script_command_object(&[(500, "TEXT", "hello"), (900, "URL", "http://x/")]),
+            ]
+        ));
+        let parsed = crate::parse_header(&h).unwrap();
+        assert_eq!(parsed.len + DATA_OBJECT_FIXED_LEN, h.len());
+        assert!(h.len() > before);
+        let s = parsed.stream(2).unwrap();
+        assert_eq!(s.kind, crate::header::StreamKind::Command);
+        assert_eq!(parsed.script_commands.len(), 2);
+        assert_eq!(parsed.script_commands[1].kind, "URL");
+        assert_eq!(parsed.script_commands[1].text, "http://x/");
+        assert_eq!(parsed.script_commands[0].time_ms, 500);
+    }
+}
