@@ -292,3 +292,26 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    #[test]
+    fn rebasing_garbage_never_panics_or_resizes() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..5000 {
+            let len = (next() % 600) as usize;
+            let mut p: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let _ = packet_times(&p);
+            rebase_times(&mut p, (next() % 100_000) as i64);
+            assert_eq!(p.len(), len);
+        }
+    }
+}

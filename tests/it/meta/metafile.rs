@@ -135,6 +135,23 @@ fn reference_file_local_and_over_http() {
     assert_eq!(of(&ev, "connected")[0]["transport"], "mmsh");
     assert_same_audio(dir.path());
 
+    // A station file's unicast rollover URL.
+    let nsc = dir.path().join("station.nsc");
+    std::fs::write(
+        &nsc,
+        format!(
+            "[Address]\r\nName=Test station\r\nUnicast URL=mmsh://127.0.0.1:{}/{MEDIA}\r\n[Formats]\r\nFormat1=0\r\n",
+            server.http
+        ),
+    )
+    .unwrap();
+    let (out, ev) = run_player(
+        &wav_args(dir.path(), nsc.to_str().unwrap(), &[]),
+        Duration::from_secs(30),
+    );
+    assert_played(&out, &ev);
+    assert_same_audio(dir.path());
+
     // The same file served over HTTP as application/octet-stream, as old servers did.
     let http = HttpFiles::start();
     http.route("/radio", reply("application/octet-stream", refs));

@@ -181,3 +181,37 @@ fn recording_stopped_by_sigint_is_a_valid_file() {
         "decoded {secs} s, header says {duration} s"
     );
 }
+
+#[test]
+fn recording_with_lost_packets_notes_the_gaps_and_stays_readable() {
+    if !(tool("ffmpeg") && tool("ffprobe")) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = wma_fixture(dir.path());
+    let server = Server::start(&[&src], &["--fast", "--udp-loss", "0.2", "--seed", "3"]);
+    let rec = dir.path().join("lossy.asf");
+    let ev = record(
+        &format!("rtspu://127.0.0.1:{}/tone.asf", server.rtsp),
+        &rec,
+        &[],
+    );
+    let lost = of(&ev, "stats").last().unwrap()["packets_lost"]
+        .as_u64()
+        .unwrap();
+    assert!(lost > 0, "the server dropped nothing: {ev:?}");
+    let notes: Vec<&str> = of(&ev, "log")
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .filter(|m| m.contains("recording has gaps"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{ev:?}");
+    let (duration, start) = probe(&rec);
+    assert!(start.abs() < 0.1 && duration > 1.0, "{start} {duration}");
+    let audio = ffmpeg_decode(rec.to_str().unwrap(), 44_100, 2);
+    assert!(
+        audio.frames() > 44_100,
+        "decoded only {} frames",
+        audio.frames()
+    );
+}
