@@ -116,7 +116,7 @@ fn parse_tolerant(text: &str) -> Result<Metafile, MetafileError> {
                 }
             }
             Tag::End(name) => b.end(&name),
-            Tag::NotATag => b.text("<"),
+            Tag::Text => b.text("<"),
         }
     }
     Ok(b.finish())
@@ -129,7 +129,7 @@ enum Tag {
         empty: bool,
     },
     End(String),
-    NotATag,
+    Text,
 }
 
 /// Reads one tag after its `<`; returns it and the text after its `>`.
@@ -143,7 +143,7 @@ fn scan_tag(s: &str) -> (Tag, &str) {
     }
     let end = s.find(|c: char| !is_name(c)).unwrap_or(s.len());
     if end == 0 {
-        return (Tag::NotATag, s);
+        return (Tag::Text, s);
     }
     let name = s[..end].to_ascii_lowercase();
     let mut r = &s[end..];
