@@ -4,9 +4,9 @@
 //! real-time side: its callback reads a lock-free ring buffer and never allocates, locks, blocks
 //! or prints.
 
+mod control;
 #[cfg(feature = "cpal")]
 mod cpal_sink;
-mod control;
 mod null;
 mod resample;
 mod wav;
@@ -79,7 +79,10 @@ impl std::str::FromStr for OutputSpec {
 }
 
 /// Opens the sink an output spec names. Nothing touches a device or a file until `start`.
-pub fn open_sink(spec: &OutputSpec, control: Arc<AudioControl>) -> Result<Box<dyn Sink>, AudioError> {
+pub fn open_sink(
+    spec: &OutputSpec,
+    control: Arc<AudioControl>,
+) -> Result<Box<dyn Sink>, AudioError> {
     match spec {
         OutputSpec::Null => Ok(Box::new(NullSink::default())),
         OutputSpec::Wav(p) => Ok(Box::new(WavSink::new(p.clone()))),
@@ -88,7 +91,9 @@ pub fn open_sink(spec: &OutputSpec, control: Arc<AudioControl>) -> Result<Box<dy
         #[cfg(not(feature = "cpal"))]
         OutputSpec::Cpal(_) => {
             let _ = control;
-            Err(AudioError::Device("this build has no sound device support (feature cpal)".into()))
+            Err(AudioError::Device(
+                "this build has no sound device support (feature cpal)".into(),
+            ))
         }
     }
 }
@@ -99,12 +104,18 @@ mod tests {
 
     #[test]
     fn output_specs_parse() {
-        assert_eq!("cpal".parse::<OutputSpec>().unwrap(), OutputSpec::Cpal(None));
+        assert_eq!(
+            "cpal".parse::<OutputSpec>().unwrap(),
+            OutputSpec::Cpal(None)
+        );
         assert_eq!(
             "cpal:USB".parse::<OutputSpec>().unwrap(),
             OutputSpec::Cpal(Some("USB".into()))
         );
-        assert_eq!("wav:/tmp/x.wav".parse::<OutputSpec>().unwrap(), OutputSpec::Wav("/tmp/x.wav".into()));
+        assert_eq!(
+            "wav:/tmp/x.wav".parse::<OutputSpec>().unwrap(),
+            OutputSpec::Wav("/tmp/x.wav".into())
+        );
         assert_eq!("null".parse::<OutputSpec>().unwrap(), OutputSpec::Null);
         assert!("wav:".parse::<OutputSpec>().is_err());
         assert!("speaker".parse::<OutputSpec>().is_err());

@@ -5,9 +5,10 @@
 
 pub mod audio;
 pub mod cli;
+pub mod demo;
 pub mod events;
-pub mod player;
 pub mod headless;
+pub mod player;
 pub mod serve;
 pub mod signals;
 pub mod target;
@@ -46,7 +47,9 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         let (proto, n) = spec
             .split_once('=')
             .with_context(|| format!("--port {spec}: expected PROTO=N"))?;
-        let n: u16 = n.parse().with_context(|| format!("--port {spec}: bad port number"))?;
+        let n: u16 = n
+            .parse()
+            .with_context(|| format!("--port {spec}: bad port number"))?;
         match proto.to_ascii_lowercase().as_str() {
             "rtsp" => ports.rtsp = n,
             "mms" => ports.mms = n,
@@ -54,10 +57,10 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
             other => anyhow::bail!("--port {spec}: unknown protocol {other:?} (rtsp, mms or http)"),
         }
     }
-    if let Some(d) = args.duration {
-        if !(d.is_finite() && d > 0.0) {
-            anyhow::bail!("--duration must be a positive number of seconds");
-        }
+    if let Some(d) = args.duration
+        && !(d.is_finite() && d > 0.0)
+    {
+        anyhow::bail!("--duration must be a positive number of seconds");
     }
     Ok(PlayOptions {
         output,
@@ -73,11 +76,20 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
 /// Plays a target as the command line asked.
 pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let opts = play_options(&args)?;
-    let Some(target) = args.target.as_deref() else {
-        anyhow::bail!("no target given (a URL, a file or a bookmark name)");
+    let mut opts = play_options(&args)?;
+    let target = if args.demo {
+        if args.target.is_some() {
+            anyhow::bail!("--demo plays its own stream: give no TARGET with it");
+        }
+        let demo = demo::start().await?;
+        opts.ports = demo.ports;
+        target::resolve(&demo.url, &|_| None).map_err(anyhow::Error::msg)?
+    } else {
+        let Some(target) = args.target.as_deref() else {
+            anyhow::bail!("no target given (a URL, a file or a bookmark name)");
+        };
+        target::resolve(target, &|_| None).map_err(anyhow::Error::msg)?
     };
-    let target = target::resolve(target, &|_| None).map_err(anyhow::Error::msg)?;
     let (tx, rx) = tokio::sync::mpsc::channel(4096);
     let printer = tokio::spawn(headless::print_events(rx, args.events.is_some(), started));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

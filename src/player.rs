@@ -25,11 +25,11 @@ use pipeline::{Pipeline, PipelineObserver};
 pub enum PlayError {
     #[error("{0}")]
     Input(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Net(#[from] mmsplay_net::NetError),
-    #[error("{0}")]
+    #[error(transparent)]
     Pipeline(#[from] pipeline::PipelineError),
-    #[error("{0}")]
+    #[error(transparent)]
     Audio(#[from] crate::audio::AudioError),
     #[error("{0}")]
     Internal(String),
@@ -89,7 +89,10 @@ impl Events {
             "warn" => tracing::warn!("{message}"),
             _ => tracing::info!("{message}"),
         }
-        self.emit(PlayerEvent::Log { level: level.to_string(), message });
+        self.emit(PlayerEvent::Log {
+            level: level.to_string(),
+            message,
+        });
     }
 }
 
@@ -149,19 +152,19 @@ fn decode_thread(
         };
         let step = match ev {
             AsfEvent::Header(h) => {
-                if let Some(r) = recorder.as_mut() {
-                    if let Err(e) = r.header(&h) {
-                        events.log("warn", e);
-                    }
+                if let Some(r) = recorder.as_mut()
+                    && let Err(e) = r.header(&h)
+                {
+                    events.log("warn", e);
                 }
                 pipe.on_header(&h, live_hint, &mut obs)
             }
             AsfEvent::Packet(p) => {
-                if let Some(r) = recorder.as_mut() {
-                    if let Err(e) = r.packet(&p) {
-                        events.log("warn", e);
-                        recorder = None;
-                    }
+                if let Some(r) = recorder.as_mut()
+                    && let Err(e) = r.packet(&p)
+                {
+                    events.log("warn", e);
+                    recorder = None;
                 }
                 pipe.on_packet(&p, sink.as_mut(), &mut obs)
             }
@@ -184,20 +187,27 @@ fn decode_thread(
         if let Err(e) = step {
             break Err(PlayError::Pipeline(e));
         }
-        if rate_for_limit.is_none() {
-            if let (Some(rate), Some(secs)) = (pipe.sample_rate(), opts.duration) {
-                rate_for_limit = Some(rate);
-                pipe.frame_limit = Some((secs.max(0.0) * f64::from(rate)).round() as u64);
-            }
+        if rate_for_limit.is_none()
+            && let (Some(rate), Some(secs)) = (pipe.sample_rate(), opts.duration)
+        {
+            rate_for_limit = Some(rate);
+            pipe.frame_limit = Some((secs.max(0.0) * f64::from(rate)).round() as u64);
         }
-        counters.buffer_ms.store(sink.buffered_ms(), Ordering::Relaxed);
-        counters.underruns.store(sink.underruns(), Ordering::Relaxed);
+        counters
+            .buffer_ms
+            .store(sink.buffered_ms(), Ordering::Relaxed);
+        counters
+            .underruns
+            .store(sink.underruns(), Ordering::Relaxed);
         counters.bad.store(
             pipe.bad_objects + pipe.demux_stats().map_or(0, |s| s.bad_packets),
             Ordering::Relaxed,
         );
         if let Some(rate) = pipe.sample_rate() {
-            counters.position_ms.store(pipe.frames_out * 1000 / u64::from(rate.max(1)), Ordering::Relaxed);
+            counters.position_ms.store(
+                pipe.frames_out * 1000 / u64::from(rate.max(1)),
+                Ordering::Relaxed,
+            );
         }
         if pipe.done() {
             break Ok(EndReason::Duration);
@@ -206,7 +216,10 @@ fn decode_thread(
     let finish = sink.finish();
     if let Some(mut r) = recorder {
         if r.gaps > 0 {
-            events.log("warn", format!("the recording has gaps: {} packets were lost", r.gaps));
+            events.log(
+                "warn",
+                format!("the recording has gaps: {} packets were lost", r.gaps),
+            );
         }
         if let Err(e) = r.finish() {
             events.log("warn", e);
@@ -266,15 +279,23 @@ pub async fn play(
     // Connect first (for URLs), so that a failed rollover never opens the sound device.
     let feeder = match &target {
         Target::File(path) => {
-            events.emit(PlayerEvent::Attempt { transport: Transport::File, url: path.display().to_string() });
+            events.emit(PlayerEvent::Attempt {
+                transport: Transport::File,
+                url: path.display().to_string(),
+            });
             let (layout, header, reader) = match source::open_file(path) {
                 Ok(v) => v,
                 Err(e) => {
-                    events.emit(PlayerEvent::AttemptFailed { transport: Transport::File, reason: e.to_string() });
+                    events.emit(PlayerEvent::AttemptFailed {
+                        transport: Transport::File,
+                        reason: e.to_string(),
+                    });
                     return finish_with(Err(e), &events, &transport_stats, &counters);
                 }
             };
-            events.emit(PlayerEvent::Connected { transport: Transport::File });
+            events.emit(PlayerEvent::Connected {
+                transport: Transport::File,
+            });
             let st = transport_stats.clone();
             std::thread::spawn(move || source::pump_file(&layout, header, reader, &tx, &st));
             Feeder::Thread
@@ -289,11 +310,17 @@ pub async fn play(
                 ..ConnectOptions::default()
             };
             let ev = events.clone();
-            let mut on_event = move |e: ConnectEvent| ev.emit(match e {
-                ConnectEvent::Attempt { transport, url } => PlayerEvent::Attempt { transport, url },
-                ConnectEvent::Failed { transport, reason } => PlayerEvent::AttemptFailed { transport, reason },
-                ConnectEvent::Connected { transport } => PlayerEvent::Connected { transport },
-            });
+            let mut on_event = move |e: ConnectEvent| {
+                ev.emit(match e {
+                    ConnectEvent::Attempt { transport, url } => {
+                        PlayerEvent::Attempt { transport, url }
+                    }
+                    ConnectEvent::Failed { transport, reason } => {
+                        PlayerEvent::AttemptFailed { transport, reason }
+                    }
+                    ConnectEvent::Connected { transport } => PlayerEvent::Connected { transport },
+                })
+            };
             let connect = mmsplay_net::rollover::connect(url, plan, &copts, &mut on_event);
             let session = tokio::select! {
                 s = connect => s,
@@ -316,7 +343,10 @@ pub async fn play(
                             }
                         }
                         Err(e) => {
-                            ev.emit(PlayerEvent::Log { level: "warn".into(), message: e.to_string() });
+                            ev.emit(PlayerEvent::Log {
+                                level: "warn".into(),
+                                message: e.to_string(),
+                            });
                             let _ = tx.send(AsfEvent::End).await;
                             session.close().await;
                             return Some(e);
@@ -331,8 +361,13 @@ pub async fn play(
 
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
     {
-        let (opts, control, events, counters, stop) =
-            (opts.clone(), control.clone(), events.clone(), counters.clone(), stop.clone());
+        let (opts, control, events, counters, stop) = (
+            opts.clone(),
+            control.clone(),
+            events.clone(),
+            counters.clone(),
+            stop.clone(),
+        );
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
@@ -341,7 +376,11 @@ pub async fn play(
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;
     }
-    let ticker = tokio::spawn(stats_ticker(events.clone(), transport_stats.clone(), counters.clone()));
+    let ticker = tokio::spawn(stats_ticker(
+        events.clone(),
+        transport_stats.clone(),
+        counters.clone(),
+    ));
     let outcome = tokio::select! {
         r = &mut done_rx => r.unwrap_or(Err(PlayError::Internal("the decode thread died".into()))),
         _ = stop_rx.changed() => {
@@ -398,7 +437,9 @@ fn finish_with(
     events.emit(PlayerEvent::Stats(s));
     match &outcome {
         Ok(reason) => events.emit(PlayerEvent::End { reason: *reason }),
-        Err(e) => events.emit(PlayerEvent::Error { message: e.to_string() }),
+        Err(e) => events.emit(PlayerEvent::Error {
+            message: e.to_string(),
+        }),
     }
     outcome
 }

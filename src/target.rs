@@ -13,7 +13,9 @@ pub fn resolve(
     lookup_bookmark: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Target, String> {
     if target.contains("://") {
-        return StreamUrl::parse(target).map(Target::Url).map_err(|e| e.to_string());
+        return StreamUrl::parse(target)
+            .map(Target::Url)
+            .map_err(|e| e.to_string());
     }
     let p = Path::new(target);
     if p.exists() {

@@ -33,7 +33,11 @@ impl AudioControl {
 
     /// Sets the gain, clamped to 0..=2.
     pub fn set_volume(&self, v: f32) {
-        let v = if v.is_finite() { v.clamp(0.0, 2.0) } else { 1.0 };
+        let v = if v.is_finite() {
+            v.clamp(0.0, 2.0)
+        } else {
+            1.0
+        };
         self.volume.store(v.to_bits(), Ordering::Relaxed);
     }
 

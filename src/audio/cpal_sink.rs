@@ -17,11 +17,16 @@ use super::{AudioControl, AudioError, Sink};
 const RING_MS: u64 = 300;
 /// A device that takes nothing for this long (while not paused) is declared dead.
 const STALL_LIMIT: Duration = Duration::from_secs(3);
+/// Audio queued before the device starts, so that it does not begin with an underrun.
+const PREBUFFER_MS: u64 = 100;
+/// The device buffer we ask for (about 40 ms at 48 kHz), clamped to what the device supports.
+const DEVICE_BUFFER_FRAMES: u32 = 2048;
 /// Largest callback buffer handled in one pass for integer devices.
 const SCRATCH_SAMPLES: usize = 16_384;
 
 struct Open {
-    _stream: cpal::Stream,
+    stream: cpal::Stream,
+    started: bool,
     producer: rtrb::Producer<f32>,
     capacity: usize,
     device_rate: u32,
@@ -42,7 +47,11 @@ pub struct CpalSink {
 
 impl CpalSink {
     pub fn new(name: Option<String>, control: Arc<AudioControl>) -> CpalSink {
-        CpalSink { name, control, open: None }
+        CpalSink {
+            name,
+            control,
+            open: None,
+        }
     }
 }
 
@@ -57,15 +66,19 @@ fn pick_device(name: &Option<String>) -> Result<cpal::Device, AudioError> {
             .default_output_device()
             .ok_or_else(|| AudioError::Device("no default output device".into())),
         Some(want) => {
-            let devices = host.output_devices().map_err(|e| dev_err("listing devices", e))?;
+            let devices = host
+                .output_devices()
+                .map_err(|e| dev_err("listing devices", e))?;
             for d in devices {
-                if let Ok(desc) = d.description() {
-                    if desc.name().contains(want.as_str()) {
-                        return Ok(d);
-                    }
+                if let Ok(desc) = d.description()
+                    && desc.name().contains(want.as_str())
+                {
+                    return Ok(d);
                 }
             }
-            Err(AudioError::Device(format!("no output device named {want:?}")))
+            Err(AudioError::Device(format!(
+                "no output device named {want:?}"
+            )))
         }
     }
 }
@@ -84,18 +97,22 @@ fn pick_config(
             if !matches!(fmt, SampleFormat::F32 | SampleFormat::I16) {
                 continue;
             }
-            if r.min_sample_rate() <= rate && rate <= r.max_sample_rate() && r.channels() >= channels
+            if r.min_sample_rate() <= rate
+                && rate <= r.max_sample_rate()
+                && r.channels() >= channels
             {
                 let cfg = StreamConfig {
                     channels: r.channels(),
                     sample_rate: rate,
-                    buffer_size: cpal::BufferSize::Default,
+                    buffer_size: buffer_size(r.buffer_size()),
                 };
                 let better = match &best {
                     None => true,
                     Some((b, bf)) => {
                         cfg.channels < b.channels
-                            || (cfg.channels == b.channels && fmt == SampleFormat::F32 && *bf != fmt)
+                            || (cfg.channels == b.channels
+                                && fmt == SampleFormat::F32
+                                && *bf != fmt)
                     }
                 };
                 if better {
@@ -107,8 +124,23 @@ fn pick_config(
             return Ok(b);
         }
     }
-    let def = device.default_output_config().map_err(|e| dev_err("device configuration", e))?;
-    Ok((def.config(), def.sample_format()))
+    let def = device
+        .default_output_config()
+        .map_err(|e| dev_err("device configuration", e))?;
+    let mut cfg = def.config();
+    cfg.buffer_size = buffer_size(def.buffer_size());
+    Ok((cfg, def.sample_format()))
+}
+
+/// A small fixed device buffer where the device says what it supports: low latency for pause
+/// and volume, and no device that asks for seconds of audio at once.
+fn buffer_size(supported: &cpal::SupportedBufferSize) -> cpal::BufferSize {
+    match supported {
+        cpal::SupportedBufferSize::Range { min, max } => {
+            cpal::BufferSize::Fixed(DEVICE_BUFFER_FRAMES.clamp(*min, (*max).max(*min)))
+        }
+        cpal::SupportedBufferSize::Unknown => cpal::BufferSize::Default,
+    }
 }
 
 fn build<T: SizedSample + cpal::FromSample<f32> + Send + 'static>(
@@ -124,7 +156,7 @@ fn build<T: SizedSample + cpal::FromSample<f32> + Send + 'static>(
     let err_flag = failed.clone();
     let stream = device
         .build_output_stream::<T, _, _>(
-            config.clone(),
+            *config,
             move |out: &mut [T], _| {
                 let paused = control.paused();
                 let gain = control.volume();
@@ -152,6 +184,12 @@ fn build<T: SizedSample + cpal::FromSample<f32> + Send + 'static>(
     Ok(stream)
 }
 
+/// Audio in the ring, in milliseconds.
+fn queued_ms(o: &Open) -> u64 {
+    let queued = o.capacity.saturating_sub(o.producer.slots()) as u64;
+    queued * 1000 / (u64::from(o.device_rate.max(1)) * o.device_channels as u64)
+}
+
 impl Sink for CpalSink {
     fn start(&mut self, rate: u32, channels: u16) -> Result<(), AudioError> {
         if self.open.is_some() {
@@ -160,8 +198,7 @@ impl Sink for CpalSink {
         let device = pick_device(&self.name)?;
         let (config, fmt) = pick_config(&device, rate, channels)?;
         let device_channels = usize::from(config.channels.max(1));
-        let capacity =
-            (config.sample_rate as u64 * RING_MS / 1000) as usize * device_channels;
+        let capacity = (config.sample_rate as u64 * RING_MS / 1000) as usize * device_channels;
         let (producer, consumer) = rtrb::RingBuffer::<f32>::new(capacity.max(1024));
         let failed = Arc::new(AtomicBool::new(false));
         let draining = Arc::new(AtomicBool::new(false));
@@ -170,7 +207,6 @@ impl Sink for CpalSink {
             SampleFormat::I16 => build::<i16>(&device, &config, consumer, c, f, d)?,
             _ => build::<f32>(&device, &config, consumer, c, f, d)?,
         };
-        stream.play().map_err(|e| dev_err("starting playback", e))?;
         let resampler = if config.sample_rate != rate {
             Some(
                 Resampler::new(rate, config.sample_rate, usize::from(channels.max(1)))
@@ -183,10 +219,15 @@ impl Sink for CpalSink {
             "audio device at {} Hz, {} channels{}",
             config.sample_rate,
             device_channels,
-            if resampler.is_some() { " (resampling)" } else { "" }
+            if resampler.is_some() {
+                " (resampling)"
+            } else {
+                ""
+            }
         );
         self.open = Some(Open {
-            _stream: stream,
+            stream,
+            started: false,
             producer,
             capacity: capacity.max(1024),
             device_rate: config.sample_rate,
@@ -225,9 +266,17 @@ impl Sink for CpalSink {
             if remaining.len() < rest.len() || self.control.paused() {
                 last_progress = Instant::now();
             } else if last_progress.elapsed() > STALL_LIMIT {
-                return Err(AudioError::Device("the output device stopped taking audio".into()));
+                return Err(AudioError::Device(
+                    "the output device stopped taking audio".into(),
+                ));
             }
             rest = remaining;
+            if !o.started && (!rest.is_empty() || queued_ms(o) >= PREBUFFER_MS) {
+                o.stream
+                    .play()
+                    .map_err(|e| dev_err("starting playback", e))?;
+                o.started = true;
+            }
             if !rest.is_empty() {
                 std::thread::sleep(Duration::from_millis(3));
             }
@@ -236,13 +285,7 @@ impl Sink for CpalSink {
     }
 
     fn buffered_ms(&self) -> u64 {
-        match &self.open {
-            Some(o) => {
-                let queued = o.capacity.saturating_sub(o.producer.slots()) as u64;
-                queued * 1000 / (u64::from(o.device_rate.max(1)) * o.device_channels as u64)
-            }
-            None => 0,
-        }
+        self.open.as_ref().map_or(0, queued_ms)
     }
 
     fn underruns(&self) -> u64 {
@@ -250,6 +293,14 @@ impl Sink for CpalSink {
     }
 
     fn finish(&mut self) -> Result<(), AudioError> {
+        if let Some(o) = self.open.as_mut()
+            && !o.started
+        {
+            o.stream
+                .play()
+                .map_err(|e| dev_err("starting playback", e))?;
+            o.started = true;
+        }
         if let Some(o) = self.open.as_ref() {
             o.draining.store(true, Ordering::Relaxed);
             let deadline = Instant::now() + Duration::from_millis(RING_MS + 1000);

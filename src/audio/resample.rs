@@ -16,7 +16,12 @@ impl Resampler {
         let inner = FftFixedInOut::<f32>::new(from as usize, to as usize, 1024, channels.max(1))
             .map_err(|e| e.to_string())?;
         let output = inner.output_buffer_allocate(true);
-        Ok(Resampler { inner, channels: channels.max(1), pending: vec![Vec::new(); channels.max(1)], output })
+        Ok(Resampler {
+            inner,
+            channels: channels.max(1),
+            pending: vec![Vec::new(); channels.max(1)],
+            output,
+        })
     }
 
     /// Feeds interleaved frames; appends resampled interleaved frames to `out`.
@@ -32,7 +37,9 @@ impl Resampler {
                 break;
             }
             let input: Vec<&[f32]> = self.pending.iter().map(|p| &p[..need]).collect();
-            let Ok((_, produced)) = self.inner.process_into_buffer(&input, &mut self.output, None)
+            let Ok((_, produced)) = self
+                .inner
+                .process_into_buffer(&input, &mut self.output, None)
             else {
                 break;
             };
@@ -57,7 +64,11 @@ pub fn map_channels(input: &[f32], from: usize, to: usize, out: &mut Vec<f32>) {
     }
     for frame in input.chunks_exact(from.max(1)) {
         for c in 0..to {
-            let s = if from == 1 { frame[0] } else { frame.get(c).copied().unwrap_or(0.0) };
+            let s = if from == 1 {
+                frame[0]
+            } else {
+                frame.get(c).copied().unwrap_or(0.0)
+            };
             out.push(s);
         }
     }

@@ -18,7 +18,10 @@ impl WavSink {
     }
 
     fn err(&self, e: impl std::fmt::Display) -> AudioError {
-        AudioError::File { path: self.path.clone(), message: e.to_string() }
+        AudioError::File {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -39,11 +42,17 @@ impl Sink for WavSink {
 
     fn write(&mut self, samples: &[f32]) -> Result<(), AudioError> {
         let Some(w) = self.writer.as_mut() else {
-            return Err(AudioError::File { path: self.path.clone(), message: "not started".into() });
+            return Err(AudioError::File {
+                path: self.path.clone(),
+                message: "not started".into(),
+            });
         };
         for s in samples {
             if let Err(e) = w.write_sample(*s) {
-                return Err(AudioError::File { path: self.path.clone(), message: e.to_string() });
+                return Err(AudioError::File {
+                    path: self.path.clone(),
+                    message: e.to_string(),
+                });
             }
         }
         Ok(())

@@ -60,7 +60,10 @@ pub fn codec_long_name(format_tag: u16) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framing {
     /// Whole blocks of `block_align` bytes, `frames_per_block` frames each (PCM, ADPCM).
-    Blocks { block_align: usize, frames_per_block: u64 },
+    Blocks {
+        block_align: usize,
+        frames_per_block: u64,
+    },
     /// MPEG audio: re-split into frames.
     Mpeg,
     /// One media object is one packet (WMA: N superframes).
@@ -114,7 +117,8 @@ pub fn stream_params(w: &WaveFormatEx) -> Result<(AudioCodecParameters, Framing)
         )));
     }
     let mut p = AudioCodecParameters::new();
-    p.with_sample_rate(w.sample_rate).with_channels(channels(w.channels));
+    p.with_sample_rate(w.sample_rate)
+        .with_channels(channels(w.channels));
     let block_align = usize::from(w.block_align);
     let ch = usize::from(w.channels);
     let framing = match w.format_tag {
@@ -134,35 +138,50 @@ pub fn stream_params(w: &WaveFormatEx) -> Result<(AudioCodecParameters, Framing)
                 tag::ALAW | tag::MULAW => 1,
                 _ => usize::from(w.bits_per_sample / 8),
             };
-            p.for_codec(codec).with_max_frames_per_packet(MAX_FRAMES_PER_PACKET);
+            p.for_codec(codec)
+                .with_max_frames_per_packet(MAX_FRAMES_PER_PACKET);
             if !matches!(w.format_tag, tag::ALAW | tag::MULAW) {
                 p.with_bits_per_sample(u32::from(w.bits_per_sample))
                     .with_bits_per_coded_sample(u32::from(w.bits_per_sample));
             }
-            Framing::Blocks { block_align: bytes * ch, frames_per_block: 1 }
+            Framing::Blocks {
+                block_align: bytes * ch,
+                frames_per_block: 1,
+            }
         }
         tag::MS_ADPCM | tag::IMA_ADPCM => {
             if block_align < 8 * ch {
                 return Err(unsupported());
             }
-            let from_extra = (w.extra.len() >= 2).then(|| u64::from(u16::from_le_bytes([w.extra[0], w.extra[1]])));
+            let from_extra = (w.extra.len() >= 2)
+                .then(|| u64::from(u16::from_le_bytes([w.extra[0], w.extra[1]])));
             let computed = if w.format_tag == tag::MS_ADPCM {
                 ((block_align - 7 * ch) * 2 / ch + 2) as u64
             } else {
                 ((block_align - 4 * ch) * 8 / (4 * ch) + 1) as u64
             };
             let fpb = from_extra.filter(|v| *v > 0).unwrap_or(computed);
-            let codec =
-                if w.format_tag == tag::MS_ADPCM { CODEC_ID_ADPCM_MS } else { CODEC_ID_ADPCM_IMA_WAV };
+            let codec = if w.format_tag == tag::MS_ADPCM {
+                CODEC_ID_ADPCM_MS
+            } else {
+                CODEC_ID_ADPCM_IMA_WAV
+            };
             let blocks = (MAX_FRAMES_PER_PACKET / fpb).max(1);
             p.for_codec(codec)
                 .with_frames_per_block(fpb)
                 .with_max_frames_per_packet(blocks * fpb)
                 .with_bits_per_coded_sample(4);
-            Framing::Blocks { block_align, frames_per_block: fpb }
+            Framing::Blocks {
+                block_align,
+                frames_per_block: fpb,
+            }
         }
         tag::MP3 | tag::MPEG => {
-            p.for_codec(if w.format_tag == tag::MP3 { CODEC_ID_MP3 } else { CODEC_ID_MP2 });
+            p.for_codec(if w.format_tag == tag::MP3 {
+                CODEC_ID_MP3
+            } else {
+                CODEC_ID_MP2
+            });
             Framing::Mpeg
         }
         tag::WMA_V1 | tag::WMA_V2 => {

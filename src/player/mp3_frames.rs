@@ -6,19 +6,31 @@
 /// MPEG-2 and 2.5. From ISO/IEC 11172-3 table 2.4.2.3 and ISO/IEC 13818-3 table 2.4.2.3.
 const BITRATES: [[[u16; 15]; 3]; 2] = [
     [
-        [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
-        [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
-        [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+        [
+            0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
+        ],
+        [
+            0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
+        ],
+        [
+            0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ],
     ],
     [
-        [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+        [
+            0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
+        ],
         [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
         [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
     ],
 ];
 /// Sample rates by [version: 0 = 2.5, 2 = 2, 3 = 1][index].
-const RATES: [[u32; 3]; 4] =
-    [[11_025, 12_000, 8_000], [0, 0, 0], [22_050, 24_000, 16_000], [44_100, 48_000, 32_000]];
+const RATES: [[u32; 3]; 4] = [
+    [11_025, 12_000, 8_000],
+    [0, 0, 0],
+    [22_050, 24_000, 16_000],
+    [44_100, 48_000, 32_000],
+];
 
 /// What a frame header says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +71,13 @@ pub fn parse_header(b: &[u8]) -> Option<FrameHeader> {
         _ => ((72 * br / sample_rate) as usize + padding, 576),
     };
     let channels = if b[3] >> 6 == 3 { 1 } else { 2 };
-    Some(FrameHeader { layer, sample_rate, channels, len, samples })
+    Some(FrameHeader {
+        layer,
+        sample_rate,
+        channels,
+        len,
+        samples,
+    })
 }
 
 /// Accumulates bytes and yields whole frames.
@@ -91,7 +109,10 @@ impl FrameSplitter {
     /// The next whole frame, if one is buffered.
     pub fn next_frame(&mut self) -> Option<(FrameHeader, Vec<u8>)> {
         loop {
-            let start = self.buf.windows(2).position(|w| w[0] == 0xFF && w[1] & 0xE0 == 0xE0)?;
+            let start = self
+                .buf
+                .windows(2)
+                .position(|w| w[0] == 0xFF && w[1] & 0xE0 == 0xE0)?;
             if start > 0 {
                 self.skipped += start as u64;
                 self.buf.drain(..start);
@@ -122,10 +143,16 @@ mod tests {
     fn header_lengths_match_the_standard() {
         // MPEG-1 layer III, 128 kb/s, 44.1 kHz, no padding: 417 bytes.
         let h = parse_header(&[0xFF, 0xFB, 0x90, 0x00]).unwrap();
-        assert_eq!((h.layer, h.sample_rate, h.len, h.samples), (3, 44_100, 417, 1152));
+        assert_eq!(
+            (h.layer, h.sample_rate, h.len, h.samples),
+            (3, 44_100, 417, 1152)
+        );
         // MPEG-2 layer III, 64 kb/s, 22.05 kHz, mono: 72 * 64000 / 22050 = 208.
         let h = parse_header(&[0xFF, 0xF3, 0x80, 0xC0]).unwrap();
-        assert_eq!((h.sample_rate, h.channels, h.len, h.samples), (22_050, 1, 208, 576));
+        assert_eq!(
+            (h.sample_rate, h.channels, h.len, h.samples),
+            (22_050, 1, 208, 576)
+        );
         assert!(parse_header(&[0xFF, 0xFB, 0xF0, 0x00]).is_none());
         assert!(parse_header(&[0x00, 0xFB, 0x90, 0x00]).is_none());
     }

@@ -16,18 +16,50 @@ use crate::events::StreamInfo;
 /// Why the pipeline stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    #[error("{0}")]
+    #[error(transparent)]
     Asf(#[from] mmsplay_asf::AsfError),
-    #[error("{0}")]
+    #[error(transparent)]
     Codec(#[from] CodecError),
     #[error("decoder: {0}")]
     Decoder(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Audio(#[from] crate::audio::AudioError),
     #[error("data arrived before the stream header")]
     NoHeader,
     #[error("the stream changed format mid-stream ({0}), which this output cannot follow")]
     FormatChange(String),
+}
+
+/// The `stream` event's description of one audio stream.
+fn stream_info(
+    header: &Header,
+    number: u8,
+    w: &mmsplay_asf::WaveFormatEx,
+    codec: &str,
+    live_hint: bool,
+) -> StreamInfo {
+    let c = &header.content;
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    StreamInfo {
+        codec: codec.to_string(),
+        sample_rate: w.sample_rate,
+        channels: w.channels,
+        bitrate: header.stream_bitrate(number),
+        live: header.file.broadcast || live_hint,
+        stream_number: u16::from(number),
+        title: some(&c.title),
+        author: some(&c.author),
+        copyright: some(&c.copyright),
+        description: some(&c.description),
+        duration_ms: header.file.duration_ms(),
+        tags: header
+            .tags
+            .iter()
+            .filter(|t| matches!(t.value, mmsplay_asf::header::TagValue::Text(_)))
+            .take(32)
+            .map(|t| (t.name.clone(), t.value.display()))
+            .collect(),
+    }
 }
 
 /// What the pipeline reports back to its owner as it goes.
@@ -99,46 +131,56 @@ impl Pipeline {
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
         let header = parse_header(bytes)?;
-        let chosen = choose_stream(&header, self.wanted_stream, &self.registry)?;
+        let chosen = match choose_stream(&header, self.wanted_stream, &self.registry) {
+            Ok(c) => c,
+            Err(e) => {
+                // Name the codec we cannot play in the stream event too, so a script or the
+                // TUI can say what the stream was.
+                if let Some((n, w)) = header
+                    .streams
+                    .iter()
+                    .find_map(|s| s.audio.as_ref().map(|w| (s.number, w)))
+                {
+                    let codec = super::codec::codec_name(w.format_tag);
+                    obs.stream(stream_info(&header, n, w, codec, live_hint));
+                }
+                return Err(match e {
+                    CodecError::Unsupported(name) => {
+                        CodecError::Unsupported(format!("{name} (not supported yet)")).into()
+                    }
+                    other => other.into(),
+                });
+            }
+        };
         let opts = AudioDecoderOptions::default();
         let decoder = self
             .registry
             .make_audio_decoder(&chosen.params, &opts)
             .map_err(|e| PipelineError::Decoder(e.to_string()))?;
         let w = &chosen.format;
-        if let Some((rate, ch)) = self.sink_format {
-            if (rate, ch) != (w.sample_rate, w.channels) {
-                return Err(PipelineError::FormatChange(format!(
-                    "{rate} Hz {ch} ch to {} Hz {} ch",
-                    w.sample_rate, w.channels
-                )));
-            }
+        if let Some((rate, ch)) = self.sink_format
+            && (rate, ch) != (w.sample_rate, w.channels)
+        {
+            return Err(PipelineError::FormatChange(format!(
+                "{rate} Hz {ch} ch to {} Hz {} ch",
+                w.sample_rate, w.channels
+            )));
         }
-        let c = &header.content;
-        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        let info = StreamInfo {
-            codec: chosen.codec.to_string(),
-            sample_rate: w.sample_rate,
-            channels: w.channels,
-            bitrate: chosen.bitrate,
-            live: header.file.broadcast || live_hint,
-            stream_number: u16::from(chosen.number),
-            title: some(&c.title),
-            author: some(&c.author),
-            copyright: some(&c.copyright),
-            description: some(&c.description),
-            duration_ms: header.file.duration_ms(),
-            tags: header
-                .tags
-                .iter()
-                .filter(|t| matches!(t.value, mmsplay_asf::header::TagValue::Text(_)))
-                .take(32)
-                .map(|t| (t.name.clone(), t.value.display()))
-                .collect(),
-        };
-        obs.stream(info);
+        obs.stream(stream_info(
+            &header,
+            chosen.number,
+            w,
+            chosen.codec,
+            live_hint,
+        ));
         let demuxer = Demuxer::new(&header, chosen.number);
-        self.active = Some(Active { header, chosen, demuxer, decoder, mpeg: FrameSplitter::default() });
+        self.active = Some(Active {
+            header,
+            chosen,
+            demuxer,
+            decoder,
+            mpeg: FrameSplitter::default(),
+        });
         Ok(())
     }
 
@@ -157,7 +199,9 @@ impl Pipeline {
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
-        let Some(a) = self.active.as_mut() else { return Err(PipelineError::NoHeader) };
+        let Some(a) = self.active.as_mut() else {
+            return Err(PipelineError::NoHeader);
+        };
         if let Err(e) = a.demuxer.push_packet(packet) {
             obs.log(format!("skipped a damaged data packet: {e}"));
         }
@@ -171,7 +215,11 @@ impl Pipeline {
     }
 
     /// End of stream: flush what is pending.
-    pub fn on_end(&mut self, sink: &mut dyn Sink, obs: &mut dyn PipelineObserver) -> Result<(), PipelineError> {
+    pub fn on_end(
+        &mut self,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.flush();
         }
@@ -191,15 +239,21 @@ impl Pipeline {
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
-        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
         let pts = Timestamp::new(obj.pts_ms);
         match a.chosen.framing {
             Framing::Object => {
                 let p = Packet::new(0, pts, SymDuration::new(0), obj.data);
                 self.decode_packet(&p, sink, obs)?;
             }
-            Framing::Blocks { block_align, frames_per_block } => {
-                let per_packet = (super::codec::MAX_FRAMES_PER_PACKET / frames_per_block).max(1) as usize;
+            Framing::Blocks {
+                block_align,
+                frames_per_block,
+            } => {
+                let per_packet =
+                    (super::codec::MAX_FRAMES_PER_PACKET / frames_per_block).max(1) as usize;
                 let whole = obj.data.len() / block_align.max(1) * block_align.max(1);
                 for chunk in obj.data[..whole].chunks(per_packet * block_align.max(1)) {
                     let frames = (chunk.len() / block_align.max(1)) as u64 * frames_per_block;
@@ -209,7 +263,8 @@ impl Pipeline {
             }
             Framing::Mpeg => {
                 a.mpeg.push(&obj.data);
-                while let Some((h, frame)) = self.active.as_mut().and_then(|a| a.mpeg.next_frame()) {
+                while let Some((h, frame)) = self.active.as_mut().and_then(|a| a.mpeg.next_frame())
+                {
                     let p = Packet::new(0, pts, SymDuration::new(u64::from(h.samples)), frame);
                     self.decode_packet(&p, sink, obs)?;
                 }
@@ -224,7 +279,9 @@ impl Pipeline {
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
-        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
         match a.decoder.decode(p) {
             Ok(buf) => {
                 if buf.frames() == 0 {
@@ -235,7 +292,7 @@ impl Pipeline {
                 let ch = spec.channels().count() as u16;
                 self.samples.clear();
                 buf.copy_to_vec_interleaved::<f32>(&mut self.samples);
-            if self.sink_format.is_none() {
+                if self.sink_format.is_none() {
                     sink.start(rate, ch)?;
                     self.sink_format = Some((rate, ch));
                 }

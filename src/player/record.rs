@@ -50,7 +50,10 @@ impl Recorder {
         let h = parse_header(bytes).map_err(|e| self.err(e))?;
         let hlen = header_object_len(bytes).map_err(|e| self.err(e))?;
         let need = hlen + mmsplay_asf::header::DATA_OBJECT_FIXED_LEN;
-        let mut header = bytes.get(..need).ok_or_else(|| self.err("short header"))?.to_vec();
+        let mut header = bytes
+            .get(..need)
+            .ok_or_else(|| self.err("short header"))?
+            .to_vec();
         patch_header_counts(&mut header, 0, h.packet_size(), 0);
         let mut f = BufWriter::new(File::create(&self.path).map_err(|e| self.err(e))?);
         f.write_all(&header).map_err(|e| self.err(e))?;
@@ -63,7 +66,9 @@ impl Recorder {
 
     pub fn packet(&mut self, p: &[u8]) -> Result<(), String> {
         let size = self.packet_size as usize;
-        let Some(out) = self.out.as_mut() else { return Ok(()) };
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
         if p.len() != size {
             return Ok(());
         }
@@ -82,12 +87,21 @@ impl Recorder {
 
     /// Rewrites the header with the final counts and duration.
     pub fn finish(&mut self) -> Result<(), String> {
-        let Some(mut out) = self.out.take() else { return Ok(()) };
-        let span = u64::from(self.last_send_ms.saturating_sub(self.first_send_ms.unwrap_or(0)))
-            + u64::from(self.last_duration_ms);
+        let Some(mut out) = self.out.take() else {
+            return Ok(());
+        };
+        let span = u64::from(
+            self.last_send_ms
+                .saturating_sub(self.first_send_ms.unwrap_or(0)),
+        ) + u64::from(self.last_duration_ms);
         // Play duration includes the preroll (ASF spec 3.2), in 100 ns units.
         let play_duration = (span + self.preroll_ms) * 10_000;
-        patch_header_counts(&mut self.header, self.packets, self.packet_size, play_duration);
+        patch_header_counts(
+            &mut self.header,
+            self.packets,
+            self.packet_size,
+            play_duration,
+        );
         let r = (|| -> std::io::Result<()> {
             out.flush()?;
             let mut f = out.into_inner().map_err(|e| e.into_error())?;

@@ -21,11 +21,13 @@ pub fn open_file(path: &Path) -> Result<(FileLayout, Bytes, BufReader<File>), Pl
     let len = f.metadata().map_err(|e| err(e.to_string()))?.len();
     let mut r = BufReader::with_capacity(64 * 1024, f);
     let mut prefix = vec![0u8; 24];
-    r.read_exact(&mut prefix).map_err(|_| err("too short to be an ASF file".into()))?;
+    r.read_exact(&mut prefix)
+        .map_err(|_| err("too short to be an ASF file".into()))?;
     let hlen = header_object_len(&prefix).map_err(|e| err(e.to_string()))?;
     let want = (hlen + mmsplay_asf::header::DATA_OBJECT_FIXED_LEN).min(MAX_PREFIX);
     prefix.resize(want, 0);
-    r.read_exact(&mut prefix[24..]).map_err(|_| err("the header is truncated".into()))?;
+    r.read_exact(&mut prefix[24..])
+        .map_err(|_| err("the header is truncated".into()))?;
     let layout = FileLayout::parse(&prefix, len).map_err(|e| err(e.to_string()))?;
     Ok((layout, Bytes::from(prefix), r))
 }

@@ -12,7 +12,9 @@ pub fn mmsplay() -> Command {
 }
 
 pub fn asset(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/media").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/media")
+        .join(name)
 }
 
 /// Whether an external tool is available. In CI (`CI=true`) a missing tool is a failure; here
@@ -50,17 +52,35 @@ impl Audio {
 /// ffmpeg's decoding of a file (or URL), at its native rate and channel count.
 pub fn ffmpeg_decode(input: &str, rate: u32, channels: u16) -> Audio {
     let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-i", input, "-f", "f32le", "-c:a", "pcm_f32le"])
+        .args([
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            input,
+            "-f",
+            "f32le",
+            "-c:a",
+            "pcm_f32le",
+        ])
         .args(["-ar", &rate.to_string(), "-ac", &channels.to_string(), "-"])
         .output()
         .expect("run ffmpeg");
-    assert!(out.status.success(), "ffmpeg failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffmpeg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let samples = out
         .stdout
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
-    Audio { rate, channels, samples }
+    Audio {
+        rate,
+        channels,
+        samples,
+    }
 }
 
 pub fn read_wav(path: &Path) -> Audio {
@@ -69,7 +89,11 @@ pub fn read_wav(path: &Path) -> Audio {
     assert_eq!(spec.sample_format, hound::SampleFormat::Float);
     assert_eq!(spec.bits_per_sample, 32);
     let samples = r.samples::<f32>().map(|s| s.expect("sample")).collect();
-    Audio { rate: spec.sample_rate, channels: spec.channels, samples }
+    Audio {
+        rate: spec.sample_rate,
+        channels: spec.channels,
+        samples,
+    }
 }
 
 /// Signal-to-noise ratio of `test` against `reference` over their common length, in dB.
@@ -82,16 +106,27 @@ pub fn snr_db(reference: &[f32], test: &[f32]) -> f64 {
         sig += r * r;
         err += d * d;
     }
-    if err == 0.0 { f64::INFINITY } else { 10.0 * (sig / err).log10() }
+    if err == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (sig / err).log10()
+    }
 }
 
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// Runs mmsplay to completion with a deadline, returning its output.
 pub fn run_with_deadline(cmd: &mut Command, limit: Duration) -> Output {
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn mmsplay");
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mmsplay");
     wait_output(child, limit)
 }
 

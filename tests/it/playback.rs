@@ -20,11 +20,28 @@ fn check(name: &str, min_snr: f64, frame_len: usize) {
         reference.frames()
     );
     let snr = snr_db(&reference.samples, &ours.samples);
-    println!("{name}: SNR {snr:.1} dB, {} frames vs {}", ours.frames(), reference.frames());
-    assert!(snr >= min_snr, "{name}: SNR {snr:.1} dB is below {min_snr} dB");
+    println!(
+        "{name}: SNR {snr:.1} dB, {} frames vs {}",
+        ours.frames(),
+        reference.frames()
+    );
+    assert!(
+        snr >= min_snr,
+        "{name}: SNR {snr:.1} dB is below {min_snr} dB"
+    );
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
-    for want in ["attempt", "connected", "stream", "first_audio", "stats", "end"] {
-        assert!(kinds.contains(&want), "{name}: no {want} event in {kinds:?}");
+    for want in [
+        "attempt",
+        "connected",
+        "stream",
+        "first_audio",
+        "stats",
+        "end",
+    ] {
+        assert!(
+            kinds.contains(&want),
+            "{name}: no {want} event in {kinds:?}"
+        );
     }
     let end = events.iter().find(|e| e["event"] == "end").unwrap();
     assert_eq!(end["reason"], "eos");
@@ -72,8 +89,10 @@ fn stream_event_describes_the_stream() {
 
 #[test]
 fn duration_stops_early() {
-    let (audio, events) =
-        play_to_wav(asset("pcm_s16_8k_mono.asf").to_str().unwrap(), &["--duration", "0.5"]);
+    let (audio, events) = play_to_wav(
+        asset("pcm_s16_8k_mono.asf").to_str().unwrap(),
+        &["--duration", "0.5"],
+    );
     assert_eq!(audio.frames(), 4000);
     let end = events.iter().find(|e| e["event"] == "end").unwrap();
     assert_eq!(end["reason"], "duration");
@@ -82,7 +101,9 @@ fn duration_stops_early() {
 #[test]
 fn null_output_plays_to_the_end() {
     let out = run_with_deadline(
-        mmsplay().args(["--headless", "--events", "json", "--output", "null"]).arg(asset("mp3_22k_mono.asf")),
+        mmsplay()
+            .args(["--headless", "--events", "json", "--output", "null"])
+            .arg(asset("mp3_22k_mono.asf")),
         Duration::from_secs(30),
     );
     assert!(out.status.success());

@@ -31,7 +31,10 @@ impl RolloverPlan {
                 seen.push(t);
             }
         }
-        RolloverPlan { steps: seen, next: 0 }
+        RolloverPlan {
+            steps: seen,
+            next: 0,
+        }
     }
 
     pub fn steps(&self) -> &[Transport] {
@@ -54,9 +57,17 @@ impl RolloverPlan {
 /// What the driver reports as it goes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConnectEvent {
-    Attempt { transport: Transport, url: String },
-    Failed { transport: Transport, reason: String },
-    Connected { transport: Transport },
+    Attempt {
+        transport: Transport,
+        url: String,
+    },
+    Failed {
+        transport: Transport,
+        reason: String,
+    },
+    Connected {
+        transport: Transport,
+    },
 }
 
 /// Per-step deadline: long enough for a slow server, short enough that a silently blocked
@@ -73,7 +84,10 @@ pub async fn connect(
     let mut last_kind = None;
     let mut last_err: Option<NetError> = None;
     while let Some(t) = plan.next(last_kind) {
-        on_event(ConnectEvent::Attempt { transport: t, url: url.for_transport(t, &opts.ports) });
+        on_event(ConnectEvent::Attempt {
+            transport: t,
+            url: url.for_transport(t, &opts.ports),
+        });
         let mut step = opts.clone();
         step.connect_timeout = opts.connect_timeout.min(STEP_TIMEOUT);
         match Session::open(url, t, &step).await {
@@ -82,7 +96,10 @@ pub async fn connect(
                 return Ok(s);
             }
             Err(e) => {
-                on_event(ConnectEvent::Failed { transport: t, reason: e.to_string() });
+                on_event(ConnectEvent::Failed {
+                    transport: t,
+                    reason: e.to_string(),
+                });
                 last_kind = Some(e.kind);
                 last_err = Some(e);
             }
@@ -106,7 +123,10 @@ mod tests {
         assert_eq!(p.next(None), Some(Transport::Rtspu));
         assert_eq!(p.next(Some(ErrorKind::Timeout)), Some(Transport::Rtspt));
         assert_eq!(p.next(Some(ErrorKind::NotFound)), None);
-        let p = RolloverPlan::new(&u, Some(&[Transport::Mmsh, Transport::Mmst, Transport::Mmsh]));
+        let p = RolloverPlan::new(
+            &u,
+            Some(&[Transport::Mmsh, Transport::Mmst, Transport::Mmsh]),
+        );
         assert_eq!(p.steps(), &[Transport::Mmsh, Transport::Mmst]);
         let u = StreamUrl::parse("rtsp://h/x").unwrap();
         let p = RolloverPlan::new(&u, Some(&[Transport::Mmsh, Transport::Rtspt]));
