@@ -17,6 +17,24 @@ pub fn data_path(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The file from tests/data/ms, or else from the unpacked mutagen sdist that CI places in
+/// target/third-party (issue_29.wma only). Missing: fails under CI=true, skipped otherwise.
+pub fn ms_file(name: &str) -> Option<std::path::PathBuf> {
+    let here = data_path(&format!("ms/{name}"));
+    let third_party = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/third-party/mutagen-1.48.1/tests/data")
+        .join(name);
+    let found = [here, third_party].into_iter().find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{name} is missing"
+        );
+        eprintln!("skipped: {name} not found (see tests/data/SOURCES.md)");
+    }
+    found
+}
+
 /// `Some(())` when ffmpeg can be run. Without it the test fails under CI=true and is
 /// skipped (with a printed reason) otherwise.
 pub fn require_ffmpeg() -> Option<()> {
