@@ -155,11 +155,21 @@ pub fn ffmpeg_reference(path: &Path, channels: usize) -> Vec<Vec<f32>> {
 }
 
 pub fn ffmpeg_reference_stream(path: &Path, audio_index: usize, channels: usize) -> Vec<Vec<f32>> {
+    ffmpeg_pcm(path, audio_index, channels, true)
+}
+
+/// ffmpeg's PCM; `raw` selects the untrimmed decoder output (`-flags2 +skip_manual`),
+/// otherwise what `ffmpeg -i` plays (the first 2·frame_len samples dropped).
+pub fn ffmpeg_pcm(path: &Path, audio_index: usize, channels: usize, raw: bool) -> Vec<Vec<f32>> {
     let out = Command::new("ffmpeg")
         // Raw decoder output (+skip_manual: no start trimming), plain-C DSP, and no giving up
         // on streams with many damaged superframes.
         .args(["-v", "error", "-max_error_rate", "1", "-cpuflags", "0"])
-        .args(["-flags2", "+skip_manual", "-i"])
+        .args(if raw {
+            &["-flags2", "+skip_manual", "-i"][..]
+        } else {
+            &["-i"][..]
+        })
         .arg(path)
         .args([
             "-map",
