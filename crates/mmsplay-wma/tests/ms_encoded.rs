@@ -1,7 +1,7 @@
-//! Parity with FFmpeg on files made by Microsoft's encoders (tests/data/ms, provenance in
-//! tests/data/SOURCES.md). Unlike ffmpeg's encoder, these use the bit reservoir, variable
-//! block lengths, exponent reuse, LSP exponents and noise substitution; each test also checks
-//! that the features it is meant to cover were really met.
+//! Parity with FFmpeg on files made by Microsoft's encoders (fetched by .ci/run into
+//! target/third-party; provenance in tests/data/SOURCES.md). Unlike ffmpeg's encoder, these
+//! use the bit reservoir, variable block lengths, exponent reuse, LSP exponents and noise
+//! substitution; each test also checks that the features it is meant to cover were met.
 
 // Tests may unwrap: a failure is a test failure.
 #![allow(clippy::unwrap_used)]

@@ -17,20 +17,26 @@ pub fn data_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The file from tests/data/ms, or else from the unpacked mutagen sdist that CI places in
-/// target/third-party (issue_29.wma only). Missing: fails under CI=true, skipped otherwise.
-pub fn ms_file(name: &str) -> Option<std::path::PathBuf> {
-    let here = data_path(&format!("ms/{name}"));
-    let third_party = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/third-party/mutagen-1.48.1/tests/data")
-        .join(name);
-    let found = [here, third_party].into_iter().find(|p| p.exists());
+/// A Microsoft-encoded test file (see tests/data/SOURCES.md). They are other projects' test
+/// data under GPL-2.0, so they are not committed: `.ci/run` unpacks them into
+/// `target/third-party/`. A copy in tests/data/ms is used first. Missing: fails under
+/// CI=true, skipped with a printed reason otherwise.
+pub fn ms_file(name: &str) -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let third_party = root.join("../../target/third-party");
+    let found = [
+        data_path(&format!("ms/{name}")),
+        third_party.join("mutagen-1.48.1/tests/data").join(name),
+        third_party.join("Audio-Scan-1.01/t/asf").join(name),
+    ]
+    .into_iter()
+    .find(|p| p.exists());
     if found.is_none() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "{name} is missing"
+            "{name} is missing: bash .ci/run fetches it into target/third-party"
         );
-        eprintln!("skipped: {name} not found (see tests/data/SOURCES.md)");
+        eprintln!("skipped: {name} not found (bash .ci/run fetches it into target/third-party)");
     }
     found
 }
