@@ -104,9 +104,13 @@ async fn handle(sock: TcpStream, ctx: &ServerContext, epoch: Instant) -> Result<
                     sink.simple(404, "Not Found").await;
                     return Ok(());
                 };
-                describe(&mut sink, ctx, &media).await?;
                 // Content-Length and close: libmms waits for the close (protocols.md 4.3).
-                return Ok(());
+                // A pipelined-mode client keeps the connection for its Play.
+                let keep = req.pipelined && keep_alive;
+                describe(&mut sink, ctx, &media, keep).await?;
+                if !keep {
+                    return Ok(());
+                }
             }
             RequestKind::Play => {
                 let Some(media) = ctx.library.find(&req.path) else {
@@ -228,10 +232,20 @@ fn header_for(ctx: &ServerContext, media: &Media) -> bytes::Bytes {
     }
 }
 
-async fn describe(sink: &mut Sink, ctx: &ServerContext, media: &Media) -> Result<(), ServerError> {
+async fn describe(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    media: &Media,
+    keep_alive: bool,
+) -> Result<(), ServerError> {
     let body = encode_header_chunks(&header_for(ctx, media));
+    let (version, conn) = if keep_alive {
+        ("1.1", "Keep-Alive")
+    } else {
+        ("1.0", "close")
+    };
     let head = format!(
-        "HTTP/1.0 200 OK\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/{version} 200 OK\r\n{}Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
         common_headers(ctx.live, "application/vnd.ms.wms-hdr.asfv1"),
         body.len()
     );

@@ -428,5 +428,8 @@ async fn location_gaps_are_counted_and_reported() {
         .collect();
     assert_eq!(gaps, vec![2, 4]);
     assert_eq!(mmsplay_net::TransportStats::get(&o.stats.packets_lost), 6);
-    assert_eq!(mmsplay_net::TransportStats::get(&o.stats.packets_received), 4);
+    assert_eq!(
+        mmsplay_net::TransportStats::get(&o.stats.packets_received),
+        4
+    );
 }

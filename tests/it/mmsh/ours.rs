@@ -168,3 +168,39 @@ async fn server_dying_mid_stream_is_a_clear_error() {
     assert_eq!(packets(&events).len(), 5);
     assert!(t0.elapsed() < Duration::from_secs(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_mode_uses_one_connection_and_chunked_body() {
+    use mmsplay_net::mmsh::HttpMode;
+    use mmsplay_net::transport::mmsh::MmshSession;
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic_asf(dir.path(), "tone.asf", 2);
+    let (header, want) = file_packets(&file);
+    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
+    let url = mmsplay_net::StreamUrl::parse(&server.url("tone.asf")).unwrap();
+    let o = opts();
+    let mut s = MmshSession::connect_with(&url, &o, HttpMode::Pipelined)
+        .await
+        .unwrap();
+    assert!(
+        s.pipelined(),
+        "the server kept the connection and sent a chunked Play body"
+    );
+    let mut events = Vec::new();
+    loop {
+        let e = s.next_event().await.unwrap();
+        let end = e == AsfEvent::End;
+        events.push(e);
+        if end {
+            break;
+        }
+    }
+    assert_eq!(events[0], AsfEvent::Header(header.into()));
+    assert!(packets(&events) == want);
+    let ends = server.wait_session_ends(1).await;
+    assert_eq!(ends[0]["packets_sent"], want.len() as u64);
+    // The default mode still works on the same server (HTTP/1.0, two connections).
+    let mut s = MmshSession::connect(&url, &o).await.unwrap();
+    assert!(!s.pipelined());
+    assert!(matches!(s.next_event().await.unwrap(), AsfEvent::Header(_)));
+}

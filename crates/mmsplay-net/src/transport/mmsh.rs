@@ -129,6 +129,30 @@ impl Response {
     }
 }
 
+impl Response {
+    /// Reads the rest of a length-delimited or chunked body (bounded) and hands the connection
+    /// back for the next request, when the server keeps it open (HTTP/1.1 keep-alive).
+    async fn into_reusable(mut self, deadline: Instant) -> Option<TcpStream> {
+        let keep = self.head.minor == 1
+            && !matches!(self.framing, Framing::Close)
+            && !self
+                .head
+                .headers
+                .all("connection")
+                .any(|v| v.eq_ignore_ascii_case("close"));
+        if !keep {
+            return None;
+        }
+        let mut rest = Vec::new();
+        while !self.done {
+            if rest.len() > 64 * 1024 || !self.read_body(&mut rest, deadline).await.ok()? {
+                return None;
+            }
+        }
+        Some(self.sock)
+    }
+}
+
 /// Runs `fut` until `deadline`, naming `what` in the timeout error.
 async fn by<T>(
     deadline: Instant,
@@ -143,13 +167,18 @@ async fn by<T>(
 /// Connects, sends one request and reads the response head.
 async fn exchange(target: &Target, request: &str, deadline: Instant) -> Result<Response> {
     let addr = target.authority();
-    let mut sock = by(deadline, &format!("connecting to {addr}"), async {
+    let sock = by(deadline, &format!("connecting to {addr}"), async {
         TcpStream::connect(&addr)
             .await
             .map_err(|e| NetError::io(&format!("connecting to {addr}"), e))
     })
     .await?;
     let _ = sock.set_nodelay(true);
+    request_on(sock, request, deadline).await
+}
+
+/// Sends one request on an open connection and reads the response head.
+async fn request_on(mut sock: TcpStream, request: &str, deadline: Instant) -> Result<Response> {
     by(deadline, "sending the request", async {
         sock.write_all(request.as_bytes())
             .await
@@ -213,13 +242,20 @@ fn status_error(head: &ResponseHead) -> NetError {
 /// What the Describe step learned.
 struct Described {
     target: Target,
+    /// The Describe's connection, still open for the Play (pipelined mode).
+    conn: Option<TcpStream>,
     header: Bytes,
     live: bool,
     scripts: Vec<AsfEvent>,
 }
 
 /// Describe ([MS-WMSP] 2.2.2.1), following redirects.
-async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<Described> {
+async fn describe(
+    mut target: Target,
+    guid: &str,
+    mode: HttpMode,
+    deadline: Instant,
+) -> Result<Described> {
     let mut hops = 0;
     let mut resp = loop {
         let req = ClientRequest {
@@ -227,7 +263,7 @@ async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<D
             host: &target.authority(),
             client_guid: guid,
             request_context: 1,
-            mode: HttpMode::NonPipelined,
+            mode,
         }
         .describe();
         let resp = exchange(&target, &req, deadline).await?;
@@ -305,8 +341,13 @@ async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<D
     .await?;
     let parsed = mmsplay_asf::parse_header(&header)?;
     let live = parsed.file.broadcast || features.iter().any(|f| f == "broadcast");
+    let conn = match mode {
+        HttpMode::Pipelined => resp.into_reusable(deadline).await,
+        HttpMode::NonPipelined => None,
+    };
     Ok(Described {
         target,
+        conn,
         header,
         live,
         scripts,
@@ -316,6 +357,8 @@ async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<D
 /// A playing MMSH stream.
 pub struct MmshSession {
     transport: Transport,
+    /// Play went over the Describe's connection with a chunked body.
+    pipelined: bool,
     // Boxed: keeps `Session`, an enum over all transports, small.
     resp: Box<Response>,
     reader: Box<BodyReader>,
@@ -331,7 +374,20 @@ pub struct MmshSession {
 }
 
 impl MmshSession {
+    /// Connects the way ffmpeg, VLC and libmms do (non-pipelined, HTTP/1.0): what every server
+    /// answers.
     pub async fn connect(url: &StreamUrl, opts: &ConnectOptions) -> Result<Self> {
+        Self::connect_with(url, opts, HttpMode::NonPipelined).await
+    }
+
+    /// Connects in the given mode. Pipelined ([MS-WMSP] 1.3, HTTP/1.1 with
+    /// `version11-enabled=1`): the Play reuses the Describe's connection when the server kept
+    /// it open, and its body comes chunked; otherwise it falls back to a new connection.
+    pub async fn connect_with(
+        url: &StreamUrl,
+        opts: &ConnectOptions,
+        mode: HttpMode,
+    ) -> Result<Self> {
         let deadline = Instant::now() + opts.connect_timeout;
         let guid = random_client_guid();
         let target = Target {
@@ -339,7 +395,7 @@ impl MmshSession {
             port: url.port_for(Transport::Mmsh, &opts.ports),
             path: url.path.clone(),
         };
-        let d = describe(target, &guid, deadline).await?;
+        let mut d = describe(target, &guid, mode, deadline).await?;
         let header = mmsplay_asf::parse_header(&d.header)?;
 
         // Stream selection ([MS-WMSP] 2.2.1.4.27): every stream, or the asked ones with the
@@ -359,10 +415,15 @@ impl MmshSession {
             host: &d.target.authority(),
             client_guid: &guid,
             request_context: 2,
-            mode: HttpMode::NonPipelined,
+            mode,
         }
         .play(start, &streams);
-        let resp = exchange(&d.target, &req, deadline).await?;
+        let reused = d.conn.is_some();
+        let resp = match d.conn.take() {
+            Some(sock) => request_on(sock, &req, deadline).await?,
+            None => exchange(&d.target, &req, deadline).await?,
+        };
+        let pipelined = reused && resp.head.is_chunked();
         if resp.head.status != 200 {
             return Err(status_error(&resp.head));
         }
@@ -370,6 +431,7 @@ impl MmshSession {
         reader.seed_header(d.header.clone())?;
         let mut session = MmshSession {
             transport: Transport::Mmsh,
+            pipelined,
             resp: Box::new(resp),
             reader: Box::new(reader),
             pending: VecDeque::new(),
@@ -485,6 +547,11 @@ impl MmshSession {
 
     pub fn transport(&self) -> Transport {
         self.transport
+    }
+
+    /// Whether the session runs in pipelined mode (one connection, chunked Play body).
+    pub fn pipelined(&self) -> bool {
+        self.pipelined
     }
 
     /// Non-pipelined mode has nothing to say at the end: closing the connection stops the
