@@ -284,3 +284,18 @@ mod tests {
         assert_eq!(server_view(ka).kind, RequestKind::KeepAlive);
     }
 }
+
+#[cfg(test)]
+mod libmms_tests {
+    use super::super::http::parse_request_head;
+    use super::*;
+
+    #[test]
+    fn verify_libmms_play_starts_at_beginning() {
+        let req = "GET /x.asf HTTP/1.0\r\nAccept: */*\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nHost: 127.0.0.1:37427\r\nPragma: no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=2,max-duration=0\r\nPragma: xClientGUID={c77e7400-738a-11d2-9add-0020af0a3278}\r\nPragma: xPlayStrm=1\r\nPragma: stream-switch-count=1\r\nPragma: stream-switch-entry=ffff:1:0 \r\nConnection: Close\r\n\r\n";
+        let (h, _) = parse_request_head(req.as_bytes()).unwrap().unwrap();
+        let r = ServerRequest::from_head(&h);
+        assert_eq!(r.kind, RequestKind::Play);
+        assert_eq!(r.start_at(), StartAt::Beginning);
+    }
+}
