@@ -107,7 +107,7 @@ async fn handle(sock: TcpStream, ctx: &ServerContext, epoch: Instant) -> Result<
                 // Content-Length and close: libmms waits for the close (protocols.md 4.3).
                 // A pipelined-mode client keeps the connection for its Play.
                 let keep = req.pipelined && keep_alive;
-                describe(&mut sink, ctx, &media, keep).await?;
+                describe(&mut sink, ctx, &media, &req, keep).await?;
                 if !keep {
                     return Ok(());
                 }
@@ -224,6 +224,23 @@ fn common_headers(ctx_live: bool, content_type: &str) -> String {
     )
 }
 
+/// The `$M` packet for clients of version 9 and later, empty for others
+/// ([MS-WMSP] 2.2.3.6, 3.2.5.1): playlist-gen-id, broadcast-id, features, NUL, no CDL.
+fn metadata_chunk(ctx: &ServerContext, req: &ServerRequest) -> Vec<u8> {
+    if !req.wants_metadata() {
+        return Vec::new();
+    }
+    let (broadcast_id, features) = if ctx.live {
+        (1, "\"broadcast\"")
+    } else {
+        (0, "\"seekable,stridable\"")
+    };
+    let mut payload =
+        format!("playlist-gen-id=1, broadcast-id={broadcast_id}, features={features}").into_bytes();
+    payload.push(0);
+    encode_mms_chunk(ChunkKind::Meta, 0, 0, 0x0C, &payload).unwrap_or_default()
+}
+
 fn header_for(ctx: &ServerContext, media: &Media) -> bytes::Bytes {
     if ctx.live {
         live::broadcast_header(&media.header_bytes)
@@ -236,9 +253,11 @@ async fn describe(
     sink: &mut Sink,
     ctx: &ServerContext,
     media: &Media,
+    req: &ServerRequest,
     keep_alive: bool,
 ) -> Result<(), ServerError> {
-    let body = encode_header_chunks(&header_for(ctx, media));
+    let mut body = metadata_chunk(ctx, req);
+    body.extend(encode_header_chunks(&header_for(ctx, media)));
     let (version, conn) = if keep_alive {
         ("1.1", "Keep-Alive")
     } else {
@@ -289,8 +308,9 @@ async fn stream(
     };
     sink.raw(head.as_bytes()).await?;
     sink.set_chunked(req.pipelined);
-    sink.body(&encode_header_chunks(&header_for(ctx, media)))
-        .await?;
+    let mut first = metadata_chunk(ctx, req);
+    first.extend(encode_header_chunks(&header_for(ctx, media)));
+    sink.body(&first).await?;
     if n == 0 {
         sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
         return sink.finish().await;

@@ -204,3 +204,64 @@ async fn pipelined_mode_uses_one_connection_and_chunked_body() {
     assert!(!s.pipelined());
     assert!(matches!(s.next_event().await.unwrap(), AsfEvent::Header(_)));
 }
+
+/// Sends one raw request to our server and returns the response (read to the close).
+async fn raw_exchange(port: u16, request: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_only_for_version_9_clients() {
+    use mmsplay_net::mmsh::{BodyEvent, BodyReader, parse_response_head};
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic_asf(dir.path(), "tone.asf", 1);
+    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
+    let port = server.bound.http.port();
+    for (agent, play) in [
+        ("NSPlayer/12.0.7680.0", false),
+        ("NSPlayer/12.0.7680.0", true),
+        ("NSPlayer/4.1.0.3856", false),
+        ("NSPlayer/7.10.0.3059", true),
+    ] {
+        let extra = if play { "Pragma: xPlayStrm=1\r\n" } else { "" };
+        let req = format!(
+            "GET /tone.asf HTTP/1.0\r\nUser-Agent: {agent}\r\n{extra}Pragma: xClientGUID={{0xbabac001-0x1170-0x5ef8-0xaf1c29bf45a70f47}}\r\n\r\n"
+        );
+        let resp = raw_exchange(port, &req).await;
+        let (head, used) = parse_response_head(&resp).unwrap().unwrap();
+        assert_eq!(head.status, 200);
+        assert_eq!(head.headers.get("server"), Some("Cougar/9.01.01.3814"));
+        let want_type = if play {
+            "application/x-mms-framed"
+        } else {
+            "application/vnd.ms.wms-hdr.asfv1"
+        };
+        assert_eq!(head.content_type(), Some(want_type));
+        let mut r = BodyReader::new();
+        r.push(&resp[used..]);
+        let first = r.next_event().unwrap().unwrap();
+        let v9 = agent.contains("/12.");
+        match first {
+            BodyEvent::Meta(text) => {
+                assert!(v9, "{agent} must not get $M");
+                assert!(text.contains("features=\"seekable,stridable\""), "{text}");
+                assert!(matches!(
+                    r.next_event().unwrap(),
+                    Some(BodyEvent::Header(_))
+                ));
+            }
+            BodyEvent::Header(_) => assert!(!v9, "{agent} must get $M first"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -221,6 +221,25 @@ impl ServerRequest {
         StartAt::Beginning
     }
 
+    /// The client's major version from `NSPlayer/<major>.<minor>…` (or NSServer, WMCacheProxy:
+    /// [MS-WMSP] 2.2.1.8). `None` for anything else (browsers, ffmpeg's http layer).
+    pub fn client_major_version(&self) -> Option<u32> {
+        let (product, version) = self.user_agent.split_once('/')?;
+        if !matches!(
+            product.trim().to_ascii_lowercase().as_str(),
+            "nsplayer" | "nsserver" | "wmcacheproxy"
+        ) {
+            return None;
+        }
+        version.split('.').next()?.trim().parse().ok()
+    }
+
+    /// A Cougar server sends `$M` before `$H` to clients of version 9 and later
+    /// ([MS-WMSP] 3.2.5.1). Older ones (ffmpeg and libmms say 4.1, VLC 7.10) abort on it.
+    pub fn wants_metadata(&self) -> bool {
+        self.client_major_version().is_some_and(|v| v >= 9)
+    }
+
     pub fn stream_switches(&self) -> Vec<StreamSwitch> {
         self.pragmas.stream_switch_entries()
     }
@@ -280,6 +299,11 @@ mod tests {
         assert_eq!(server_view(vlc).start_at(), StartAt::Offset(6400));
         let pn = "GET /t.asf HTTP/1.0\r\nPragma: packet-num=12,stream-offset=4294967295:4294967295\r\nPragma: xPlayStrm=1\r\n\r\n";
         assert_eq!(server_view(pn).start_at(), StartAt::Packet(12));
+        assert!(!server_view(vlc).wants_metadata());
+        let wmp = "GET /t.asf HTTP/1.1\r\nUser-Agent: NSPlayer/12.0.7680.0\r\n\r\n";
+        assert_eq!(server_view(wmp).client_major_version(), Some(12));
+        assert!(server_view(wmp).wants_metadata());
+        assert!(!server_view(ff).wants_metadata());
         let ka = "POST /t.asf HTTP/1.0\r\nPragma: xKeepAliveInPause=1\r\n\r\n";
         assert_eq!(server_view(ka).kind, RequestKind::KeepAlive);
     }
