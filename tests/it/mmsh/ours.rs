@@ -265,3 +265,35 @@ async fn metadata_only_for_version_9_clients() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn play_start_by_packet_number_and_byte_offset() {
+    use mmsplay_net::mmsh::{BodyEvent, BodyReader, parse_response_head};
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic_asf(dir.path(), "tone.asf", 2);
+    let (header, want) = file_packets(&file);
+    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
+    let port = server.bound.http.port();
+    // packet-num, a file offset (spec) and a data offset (VLC) all land on packet 7.
+    let file_offset = header.len() as u64 + 7 * 1000;
+    for pragma in [
+        "packet-num=7".to_string(),
+        format!("stream-offset=0:{file_offset}"),
+        "stream-offset=0:7000".to_string(),
+    ] {
+        let req = format!(
+            "GET /tone.asf HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nPragma: no-cache,rate=1.000000,{pragma},request-context=2\r\nPragma: xPlayStrm=1\r\n\r\n"
+        );
+        let resp = raw_exchange(port, &req).await;
+        let (_, used) = parse_response_head(&resp).unwrap().unwrap();
+        let mut r = BodyReader::new();
+        r.push(&resp[used..]);
+        let mut got = Vec::new();
+        while let Some(e) = r.next_event().unwrap() {
+            if let BodyEvent::Packet(p) = e {
+                got.push(p.to_vec());
+            }
+        }
+        assert!(got == want[7..].to_vec(), "{pragma}: wrong start");
+    }
+}
