@@ -433,3 +433,35 @@ async fn location_gaps_are_counted_and_reported() {
         4
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vlc_style_answers_in_small_pieces_are_fine() {
+    // VLC's server: octet-stream, `Cougar 4.1` with a space, one Pragma line per token; here
+    // also written a few bytes at a time, so that classification sees a 1-byte first read.
+    let (h, p, _d) = fixture();
+    let want = p.clone();
+    let url = scripted(move |req, sock| {
+        let mut b = b"HTTP/1.0 200 OK\r\nContent-type: application/octet-stream\r\nServer: Cougar 4.1.0.3921\r\nPragma: no-cache\r\nPragma: client-id=22383\r\nPragma: features=\"broadcast\"\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n".to_vec();
+        let head_len = b.len();
+        b.extend(h_chunk(&h));
+        if req.contains("xPlayStrm=1") {
+            for (i, pk) in p.iter().enumerate() {
+                b.extend(d_chunk(i as u32 + 1, pk));
+            }
+            b.extend(encode_reason_chunk(ChunkKind::End, 0));
+        }
+        let _ = sock.write_all(&b[..head_len + 1]);
+        let _ = sock.flush();
+        thread::sleep(Duration::from_millis(50));
+        for piece in b[head_len + 1..].chunks(333) {
+            let _ = sock.write_all(piece);
+            let _ = sock.flush();
+        }
+    });
+    let o = opts();
+    let mut s = open(&url, &o).await.unwrap();
+    let (events, err) = collect(&mut s, 1000).await;
+    assert!(err.is_none(), "{err:?}");
+    assert!(packets(&events) == want);
+    assert_eq!(events.last(), Some(&AsfEvent::End));
+}

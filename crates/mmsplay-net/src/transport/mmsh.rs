@@ -239,6 +239,30 @@ fn status_error(head: &ResponseHead) -> NetError {
     }
 }
 
+/// Body bytes looked at before deciding whether a Describe answer is MS-WMSP.
+const PROBE_LEN: usize = 16;
+
+/// Rejects an answer that is not an MS-WMSP body, naming what it is instead (the metafile
+/// code handles ASX and `[Reference]` files).
+fn check_content(content_type: Option<&str>, probe: &[u8]) -> Result<()> {
+    match classify_http(content_type, probe) {
+        HttpContent::Wmsp => Ok(()),
+        HttpContent::Metafile => Err(NetError::unsupported(
+            "the URL is a metafile (ASX), not an MS-WMSP stream",
+        )),
+        HttpContent::PlainAsf => Err(NetError::unsupported(
+            "the URL is a plain ASF file, not an MS-WMSP stream",
+        )),
+        HttpContent::Other if probe.is_empty() => Err(NetError::closed(
+            "the server closed the connection before sending the ASF header",
+        )),
+        HttpContent::Other => Err(NetError::unsupported(format!(
+            "the URL is not an MS-WMSP stream (Content-Type {})",
+            content_type.unwrap_or("none")
+        ))),
+    }
+}
+
 /// What the Describe step learned.
 struct Described {
     target: Target,
@@ -290,7 +314,8 @@ async fn describe(
     let content_type = resp.head.content_type().map(str::to_string);
     let mut reader = BodyReader::new();
     let mut body = Vec::new();
-    let mut classified = false;
+    // The first body bytes, held until there are enough to tell what the body is.
+    let mut probe: Option<Vec<u8>> = Some(Vec::new());
     let mut scripts = Vec::new();
     let header = by(deadline, "waiting for the ASF header", async {
         loop {
@@ -308,32 +333,24 @@ async fn describe(
                 }
             }
             body.clear();
-            if !resp.read_body(&mut body, deadline).await? {
+            let more = resp.read_body(&mut body, deadline).await?;
+            if let Some(p) = probe.as_mut() {
+                p.extend_from_slice(&body);
+                if p.len() < PROBE_LEN && more {
+                    continue;
+                }
+                check_content(content_type.as_deref(), p)?;
+                body = probe.take().unwrap_or_default();
+            }
+            if !more {
+                reader.push(&body);
+                // Whatever is left may still complete the header; otherwise the body ended.
+                if let Some(BodyEvent::Header(h)) = reader.next_event()? {
+                    return Ok(h);
+                }
                 return Err(NetError::closed(
                     "the server closed the connection before sending the ASF header",
                 ));
-            }
-            if !classified && !body.is_empty() {
-                classified = true;
-                match classify_http(content_type.as_deref(), &body) {
-                    HttpContent::Wmsp => {}
-                    HttpContent::Metafile => {
-                        return Err(NetError::unsupported(
-                            "the URL is a metafile (ASX), not an MS-WMSP stream",
-                        ));
-                    }
-                    HttpContent::PlainAsf => {
-                        return Err(NetError::unsupported(
-                            "the URL is a plain ASF file, not an MS-WMSP stream",
-                        ));
-                    }
-                    HttpContent::Other => {
-                        return Err(NetError::unsupported(format!(
-                            "the URL is not an MS-WMSP stream (Content-Type {})",
-                            content_type.as_deref().unwrap_or("none")
-                        )));
-                    }
-                }
             }
             reader.push(&body);
         }
