@@ -465,3 +465,32 @@ async fn vlc_style_answers_in_small_pieces_are_fine() {
     assert!(packets(&events) == want);
     assert_eq!(events.last(), Some(&AsfEvent::End));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_after_the_last_declared_packet_is_an_end() {
+    // Old servers close without `$E`: when every packet the header declares has come, that is
+    // the end of the stream, not a failure; one packet short is a failure.
+    for short in [false, true] {
+        let (h, p, _d) = fixture();
+        let n = p.len() - usize::from(short);
+        let url = scripted_server(move |req| {
+            if !req.contains("xPlayStrm=1") {
+                return describe_response(&h);
+            }
+            let mut b = play_head();
+            b.extend(h_chunk(&h));
+            for (i, pk) in p.iter().take(n).enumerate() {
+                b.extend(d_chunk(i as u32, pk));
+            }
+            b
+        });
+        let mut s = open(&url, &opts()).await.unwrap();
+        let (events, err) = collect(&mut s, 1000).await;
+        if short {
+            assert_eq!(err.map(|e| e.kind), Some(ErrorKind::Closed));
+        } else {
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(events.last(), Some(&AsfEvent::End));
+        }
+    }
+}

@@ -84,6 +84,8 @@ struct Response {
     framing: Framing,
     /// Body bytes that came with the head, not yet handed out.
     early: Vec<u8>,
+    /// Read buffer, reused.
+    scratch: Vec<u8>,
     done: bool,
 }
 
@@ -95,8 +97,8 @@ impl Response {
             return Ok(false);
         }
         let raw = if self.early.is_empty() {
-            let mut buf = vec![0u8; READ_CHUNK];
-            let n = timeout_at(deadline, self.sock.read(&mut buf))
+            self.scratch.resize(READ_CHUNK, 0);
+            let n = timeout_at(deadline, self.sock.read(&mut self.scratch))
                 .await
                 .map_err(|_| NetError::timeout("the server stopped sending"))?
                 .map_err(|e| NetError::io("reading from the server", e))?;
@@ -104,13 +106,13 @@ impl Response {
                 self.done = true;
                 return Ok(false);
             }
-            buf.truncate(n);
-            buf
+            &self.scratch[..n]
         } else {
-            std::mem::take(&mut self.early)
+            self.scratch = std::mem::take(&mut self.early);
+            &self.scratch[..]
         };
         match &mut self.framing {
-            Framing::Close => out.extend_from_slice(&raw),
+            Framing::Close => out.extend_from_slice(raw),
             Framing::Length(left) => {
                 let n = raw.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
                 out.extend_from_slice(&raw[..n]);
@@ -120,7 +122,7 @@ impl Response {
                 }
             }
             Framing::Chunked(d) => {
-                if d.decode(&raw, out)? {
+                if d.decode(raw, out)? {
                     self.done = true;
                 }
             }
@@ -221,6 +223,7 @@ async fn request_on(mut sock: TcpStream, request: &str, deadline: Instant) -> Re
         head,
         framing,
         early: buf.split_off(used),
+        scratch: Vec::new(),
         done,
     })
 }
@@ -386,7 +389,6 @@ pub struct MmshSession {
     /// On demand: the packet count the header declares (0: unknown), to tell a clean end
     /// without `$E` from a server that died.
     expected_packets: u64,
-    received: u64,
     finished: bool,
 }
 
@@ -456,7 +458,6 @@ impl MmshSession {
             idle_timeout: opts.idle_timeout,
             stats: opts.stats.clone(),
             expected_packets: if d.live { 0 } else { header.file.data_packets },
-            received: 0,
             finished: false,
         };
         session.pending.push_back(AsfEvent::Header(d.header));
@@ -510,7 +511,10 @@ impl MmshSession {
             if !more {
                 // A clean end without `$E`: every declared packet arrived.
                 if self.expected_packets > 0
-                    && self.received >= self.expected_packets
+                    && self
+                        .reader
+                        .last_location()
+                        .is_some_and(|l| u64::from(l) + 1 >= self.expected_packets)
                     && self.reader.buffered() == 0
                 {
                     self.finished = true;
@@ -538,17 +542,14 @@ impl MmshSession {
                         }
                     })
                     .unwrap_or(0);
-                self.received = 0;
                 AsfEvent::Header(h)
             }
             BodyEvent::Packet(p) => {
                 self.stats.packet(p.len());
-                self.received += 1;
                 AsfEvent::Packet(pad_packet(p.to_vec(), self.packet_size))
             }
             BodyEvent::Gap(n) => {
                 TransportStats::add(&self.stats.packets_lost, n);
-                self.received += n;
                 AsfEvent::Gap { lost: n }
             }
             BodyEvent::Meta(text) => AsfEvent::Script {
