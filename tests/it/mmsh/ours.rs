@@ -297,3 +297,20 @@ async fn play_start_by_packet_number_and_byte_offset() {
         assert!(got == want[7..].to_vec(), "{pragma}: wrong start");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic_asf(dir.path(), "tone.asf", 1);
+    let (_, want) = file_packets(&file);
+    let Ok(server) = TestServer::start_on("::1", vec![file], false, true, Faults::default()).await
+    else {
+        eprintln!("skipping: no IPv6 loopback here");
+        return;
+    };
+    let url = format!("mmsh://[::1]:{}/tone.asf", server.bound.http.port());
+    let mut s = open(&url, &opts()).await.unwrap();
+    let (events, err) = collect(&mut s, 10_000).await;
+    assert!(err.is_none(), "{err:?}");
+    assert!(packets(&events) == want);
+}

@@ -172,12 +172,25 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(files: Vec<PathBuf>, live: bool, fast: bool, faults: Faults) -> TestServer {
+        Self::start_on("127.0.0.1", files, live, fast, faults)
+            .await
+            .unwrap()
+    }
+
+    /// [`TestServer::start`] on a given address; fails if it cannot bind (no IPv6, say).
+    pub async fn start_on(
+        bind: &str,
+        files: Vec<PathBuf>,
+        live: bool,
+        fast: bool,
+        faults: Faults,
+    ) -> Result<TestServer, mmsplay_server::ServerError> {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         let bound = mmsplay_server::start(
             ServerOptions {
                 files,
-                bind: "127.0.0.1".into(),
+                bind: bind.into(),
                 rtsp_port: 0,
                 mms_port: 0,
                 http_port: 0,
@@ -187,9 +200,8 @@ impl TestServer {
             },
             Box::new(move |l: &str| sink.lock().unwrap().push(l.to_string())),
         )
-        .await
-        .unwrap();
-        TestServer { bound, lines }
+        .await?;
+        Ok(TestServer { bound, lines })
     }
 
     pub fn url(&self, name: &str) -> String {
