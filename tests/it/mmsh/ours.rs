@@ -122,7 +122,8 @@ async fn refused_and_blackholed_fail_fast_and_clearly() {
     let e = open(&refused.url("tone.asf"), &opts()).await.err().unwrap();
     assert_eq!(e.kind, ErrorKind::Refused, "{e}");
     assert!(e.to_string().contains("503"), "{e}");
-    assert!(t0.elapsed() < Duration::from_secs(1));
+    // At once: well before any deadline (generous for loaded CI machines).
+    assert!(t0.elapsed() < Duration::from_secs(3));
 
     let mut faults = Faults::default();
     faults.blackhole.insert(mmsplay_net::Transport::Mmsh);
@@ -134,7 +135,7 @@ async fn refused_and_blackholed_fail_fast_and_clearly() {
     let t0 = Instant::now();
     let e = open(&hole.url("tone.asf"), &o).await.err().unwrap();
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
-    assert!(t0.elapsed() < Duration::from_millis(1500));
+    assert!(t0.elapsed() < Duration::from_secs(3));
 
     let ok = TestServer::start(vec![file], false, true, Faults::default()).await;
     let e = open(&ok.url("missing.asf"), &opts()).await.err().unwrap();
