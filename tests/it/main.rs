@@ -2,7 +2,13 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
+mod bookmarks;
 mod common;
 mod cpal_output;
+mod mms;
 mod mmsh;
 mod playback;
+mod reconnect;
+mod rollover;
+mod third_party;
+mod tui;

@@ -189,6 +189,7 @@ impl TestServer {
         let sink = lines.clone();
         let bound = mmsplay_server::start(
             ServerOptions {
+                media: Vec::new(),
                 files,
                 bind: bind.into(),
                 rtsp_port: 0,
