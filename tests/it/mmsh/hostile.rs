@@ -494,3 +494,35 @@ async fn close_after_the_last_declared_packet_is_an_end() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_tells_streams_from_metafiles() {
+    use mmsplay_net::mmsh::HttpContent;
+    use mmsplay_net::transport::mmsh::probe;
+    let asx = "<ASX version=\"3.0\"><Entry><Ref href=\"mms://h/x\"/></Entry></ASX>";
+    let web = scripted_server(move |_| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: video/x-ms-asf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{asx}",
+            asx.len()
+        )
+        .into_bytes()
+    });
+    let web_http = web.replace("mmsh://", "http://");
+    let redirect = scripted_server(move |_| {
+        format!("HTTP/1.0 302 Found\r\nLocation: {web_http}\r\n\r\n").into_bytes()
+    });
+    let url = mmsplay_net::StreamUrl::parse(&redirect.replace("mmsh://", "http://")).unwrap();
+    let p = probe(&url, &opts(), 64 * 1024).await.unwrap();
+    assert_eq!(p.content, HttpContent::Metafile);
+    assert_eq!(p.body, asx.as_bytes());
+    assert_eq!(p.url, web.replace("mmsh://", "http://"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic_asf(dir.path(), "tone.asf", 1);
+    let server =
+        TestServer::start(vec![file], true, false, mmsplay_server::Faults::default()).await;
+    let url = mmsplay_net::StreamUrl::parse(&server.url("tone.asf")).unwrap();
+    let p = probe(&url, &opts(), 64 * 1024).await.unwrap();
+    assert_eq!(p.content, HttpContent::Wmsp);
+    assert!(p.body.starts_with(b"$H"));
+}

@@ -276,15 +276,16 @@ struct Described {
     scripts: Vec<AsfEvent>,
 }
 
-/// Describe ([MS-WMSP] 2.2.2.1), following redirects.
-async fn describe(
+/// Sends a Describe ([MS-WMSP] 2.2.2.1) and follows redirects (bounded); returns the final
+/// target and its 200 response, body unread.
+async fn describe_request(
     mut target: Target,
     guid: &str,
     mode: HttpMode,
     deadline: Instant,
-) -> Result<Described> {
+) -> Result<(Target, Response)> {
     let mut hops = 0;
-    let mut resp = loop {
+    loop {
         let req = ClientRequest {
             path: &target.path,
             host: &target.authority(),
@@ -295,7 +296,7 @@ async fn describe(
         .describe();
         let resp = exchange(&target, &req, deadline).await?;
         match resp.head.status {
-            200 => break resp,
+            200 => return Ok((target, resp)),
             301 | 302 | 303 | 305 | 307 | 308 => {
                 hops += 1;
                 if hops > MAX_REDIRECTS {
@@ -311,7 +312,74 @@ async fn describe(
             }
             _ => return Err(status_error(&resp.head)),
         }
+    }
+}
+
+/// What an `http://` URL serves, as [`probe`] found it.
+#[derive(Clone, Debug)]
+pub struct HttpProbe {
+    pub content: HttpContent,
+    pub content_type: Option<String>,
+    /// The URL after redirects.
+    pub url: String,
+    /// The start of the body (at most the `max_body` asked for): a metafile's text.
+    pub body: Vec<u8>,
+}
+
+/// Asks an `http://` (or `mmsh://`) URL what it serves, the way Windows Media Player did: a
+/// Describe with an NSPlayer User-Agent, redirects followed. An MS-WMSP server answers with
+/// `$H` ([`HttpContent::Wmsp`]: play it with [`MmshSession`]); a web server with the file,
+/// often an ASX metafile ([`HttpContent::Metafile`]: parse `body`). Bounded by
+/// `opts.connect_timeout` and `max_body`.
+pub async fn probe(url: &StreamUrl, opts: &ConnectOptions, max_body: usize) -> Result<HttpProbe> {
+    let deadline = Instant::now() + opts.connect_timeout;
+    let target = Target {
+        host: url.host.clone(),
+        port: url.port_for(Transport::Mmsh, &opts.ports),
+        path: url.path.clone(),
     };
+    let guid = random_client_guid();
+    let (target, mut resp) =
+        describe_request(target, &guid, HttpMode::NonPipelined, deadline).await?;
+    let content_type = resp.head.content_type().map(str::to_string);
+    let mut body = Vec::new();
+    let mut chunk = Vec::new();
+    while body.len() < max_body {
+        chunk.clear();
+        match by(
+            deadline,
+            "reading the answer",
+            resp.read_body(&mut chunk, deadline),
+        )
+        .await
+        {
+            Ok(true) => body.extend_from_slice(&chunk[..chunk.len().min(max_body - body.len())]),
+            Ok(false) => break,
+            // A streaming answer never ends: what arrived is enough to classify it.
+            Err(e) if e.kind == ErrorKind::Timeout && !body.is_empty() => break,
+            Err(e) => return Err(e),
+        }
+        // A stream's first bytes tell all; only a metafile needs its whole text.
+        if classify_http(content_type.as_deref(), &body) == HttpContent::Wmsp {
+            break;
+        }
+    }
+    Ok(HttpProbe {
+        content: classify_http(content_type.as_deref(), &body),
+        content_type,
+        url: format!("http://{}{}", target.authority(), target.path),
+        body,
+    })
+}
+
+/// Describe ([MS-WMSP] 2.2.2.1), following redirects, then the ASF header from its body.
+async fn describe(
+    target: Target,
+    guid: &str,
+    mode: HttpMode,
+    deadline: Instant,
+) -> Result<Described> {
+    let (target, mut resp) = describe_request(target, guid, mode, deadline).await?;
     let pragmas = Pragmas::from_headers(&resp.head.headers);
     let features = pragmas.features();
     let content_type = resp.head.content_type().map(str::to_string);
