@@ -315,3 +315,93 @@ async fn ipv6_loopback() {
     assert!(err.is_none(), "{err:?}");
     assert!(packets(&events) == want);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keepalive_and_log_requests_are_acknowledged() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic_asf(dir.path(), "tone.asf", 1);
+    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
+    let port = server.bound.http.port();
+    // Non-pipelined KeepAlive ([MS-WMSP] 2.2.2.3.1) and a Log POST with a body.
+    let ka = raw_exchange(port, "POST /tone.asf HTTP/1.0\r\nPragma: xKeepAliveInPause=1,client-id=5\r\nContent-Length: 0\r\n\r\n").await;
+    assert!(
+        ka.starts_with(b"HTTP/1.0 200 OK\r\n"),
+        "{}",
+        String::from_utf8_lossy(&ka)
+    );
+    let log = raw_exchange(port, "POST /tone.asf HTTP/1.0\r\nContent-Type: application/x-wms-LogStats\r\nContent-Length: 11\r\n\r\nlog-line=1\n").await;
+    assert!(log.starts_with(b"HTTP/1.0 200 OK\r\n"));
+    // Pipelined KeepAlive (`OPTIONS *`) keeps the connection for the next request.
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(b"OPTIONS * HTTP/1.1\r\nPragma: client-id=5\r\n\r\nPOST /tone.asf HTTP/1.1\r\nPragma: xStopStrm=1\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(text.matches("200 OK").count(), 2, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_clients_do_not_take_the_server_down() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic_asf(dir.path(), "tone.asf", 1);
+    let (_, want) = file_packets(&file);
+    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
+    let port = server.bound.http.port();
+    let status = |resp: &[u8]| String::from_utf8_lossy(&resp[..resp.len().min(12)]).to_string();
+    // Garbage instead of a request line.
+    let r = raw_exchange(port, "\u{1}\u{2}garbage without spaces\r\n\r\n").await;
+    assert_eq!(status(&r), "HTTP/1.0 400");
+    // A head that never ends.
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(b"GET /tone.asf HTTP/1.0\r\n").await.unwrap();
+    let line =
+        b"X-Junk: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+    for _ in 0..400 {
+        if s.write_all(line).await.is_err() {
+            break;
+        }
+    }
+    let mut r = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut r)).await;
+    assert!(
+        r.starts_with(b"HTTP/1.0 4"),
+        "{}",
+        String::from_utf8_lossy(&r)
+    );
+    // A request body claiming 10 MB.
+    let r = raw_exchange(
+        port,
+        "POST /tone.asf HTTP/1.0\r\nContent-Length: 10000000\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status(&r), "HTTP/1.0 413");
+    // A client that connects and goes away half-way through a head, or mid-stream.
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(b"GET /tone.asf HTT").await.unwrap();
+    drop(s);
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(b"GET /tone.asf HTTP/1.0\r\nPragma: xPlayStrm=1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut some = [0u8; 100];
+    let _ = s.read(&mut some).await;
+    drop(s);
+    // And the server still serves.
+    let mut ok = open(&server.url("tone.asf"), &opts()).await.unwrap();
+    let (events, err) = collect(&mut ok, 10_000).await;
+    assert!(err.is_none(), "{err:?}");
+    assert!(packets(&events) == want);
+}
