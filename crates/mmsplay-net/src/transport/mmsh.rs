@@ -1,7 +1,10 @@
-//! MMSH over tokio: the non-pipelined MS-WMSP client ([MS-WMSP] 3.1). A Describe on one
-//! connection fetches the ASF header (following redirects), a Play on a second connection
-//! streams `$H $D … $E`. The sans-IO [`crate::mmsh`] module does all parsing; this file only
-//! moves bytes and keeps deadlines.
+//! MMSH over tokio: the MS-WMSP client ([MS-WMSP] 3.1). A Describe fetches the ASF header
+//! (following redirects), then a Play streams `$H $D … $E`: on a second connection in
+//! non-pipelined mode (HTTP/1.0, what ffmpeg, VLC and libmms do, and our default), or on the
+//! same keep-alive connection with a chunked body in pipelined mode (HTTP/1.1,
+//! [`MmshSession::connect_with`]). [`probe`] tells an `http://` URL's stream from a metafile.
+//! The sans-IO [`crate::mmsh`] module does all parsing; this file only moves bytes and keeps
+//! deadlines: every wait is bounded by the connect deadline or `idle_timeout`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
