@@ -88,7 +88,10 @@ async fn live_joins_mid_stream_and_loops() {
     assert!(h.file.broadcast, "live header must say broadcast");
     // Receive past the loop point: the packets continue the file cyclically, without gaps.
     let n = want.len();
+    let t0 = Instant::now();
     let (events, err) = collect(&mut s, n + 20).await;
+    // A broadcast is paced: a whole loop (2 s) less the preroll burst (0.5 s) takes time.
+    assert!(t0.elapsed() >= Duration::from_millis(1200), "live is not paced");
     assert!(err.is_none(), "{err:?}");
     assert!(
         !events
