@@ -286,6 +286,7 @@ async fn play(
     (sent, result)
 }
 
+/// The Play response ([MS-WMSP] 2.2.2.6): head, [`$M`] `$H`, the data, `$E` (on demand).
 async fn stream(
     sink: &mut Sink,
     ctx: &ServerContext,
@@ -315,30 +316,74 @@ async fn stream(
         sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
         return sink.finish().await;
     }
-    let times = &media.send_times_ms;
     if ctx.live {
-        // Join the broadcast where it is now, and loop for ever on one continuous timeline.
-        let clock = live::LiveClock::new(media);
-        let mut i = clock.packet_now(epoch.elapsed());
-        let mut loops = 0u64;
-        let mut location = i as u32;
-        let pacer = Pacer::new(ctx.fast, u64::from(times[i]), media.header.file.preroll_ms);
-        loop {
-            pacer.wait(clock.timeline_ms(i, loops)).await;
-            let chunk =
-                encode_mms_chunk(ChunkKind::Data, location, 0, *sent as u8, &media.packets[i])
-                    .map_err(|e| ServerError::Media(e.to_string()))?;
-            sink.body(&chunk).await?;
-            *sent += 1;
-            location = location.wrapping_add(1);
-            i += 1;
-            if i == n {
-                i = 0;
-                loops += 1;
-            }
+        return send_live(sink, ctx, media, epoch, sent).await;
+    }
+    send_on_demand(sink, ctx, media, start_index(media, req), sent).await?;
+    sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
+    sink.finish().await
+}
+
+/// Broadcast: join where the broadcast is now and loop for ever on one continuous timeline,
+/// LocationIds counting on as if through one endless virtual file ([MS-WMSP] 2.2.3.1.2).
+/// Ends only when the client goes away.
+async fn send_live(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    media: &Media,
+    epoch: Instant,
+    sent: &mut u64,
+) -> Result<(), ServerError> {
+    let n = media.packets.len();
+    let clock = live::LiveClock::new(media);
+    let mut i = clock.packet_now(epoch.elapsed());
+    let mut loops = 0u64;
+    let mut location = i as u32;
+    let first_ms = u64::from(media.send_times_ms[i]);
+    let pacer = Pacer::new(ctx.fast, first_ms, media.header.file.preroll_ms);
+    loop {
+        pacer.wait(clock.timeline_ms(i, loops)).await;
+        let chunk = encode_mms_chunk(ChunkKind::Data, location, 0, *sent as u8, &media.packets[i])
+            .map_err(|e| ServerError::Media(e.to_string()))?;
+        sink.body(&chunk).await?;
+        *sent += 1;
+        location = location.wrapping_add(1);
+        i += 1;
+        if i == n {
+            i = 0;
+            loops += 1;
         }
     }
-    let start = match req.start_at() {
+}
+
+/// On demand: packets `start..` paced by their send times after a preroll burst.
+async fn send_on_demand(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    media: &Media,
+    start: usize,
+    sent: &mut u64,
+) -> Result<(), ServerError> {
+    let times = &media.send_times_ms;
+    let Some(first) = times.get(start) else {
+        return Ok(());
+    };
+    let pacer = Pacer::new(ctx.fast, u64::from(*first), media.header.file.preroll_ms);
+    for (i, packet) in media.packets.iter().enumerate().skip(start) {
+        pacer.wait(u64::from(times[i])).await;
+        // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
+        let chunk = encode_mms_chunk(ChunkKind::Data, i as u32, 0, *sent as u8, packet)
+            .map_err(|e| ServerError::Media(e.to_string()))?;
+        sink.body(&chunk).await?;
+        *sent += 1;
+    }
+    Ok(())
+}
+
+/// The first packet a Play asks for ([MS-WMSP] 3.2.5.6 precedence), clamped to the file.
+fn start_index(media: &Media, req: &ServerRequest) -> usize {
+    let n = media.packets.len();
+    let idx = match req.start_at() {
         StartAt::Beginning => 0,
         StartAt::TimeMs(ms) => media.packet_at_ms(ms),
         StartAt::Packet(p) => usize::try_from(p).unwrap_or(n),
@@ -354,23 +399,6 @@ async fn stream(
             };
             usize::try_from(idx).unwrap_or(n)
         }
-    }
-    .min(n);
-    if start < n {
-        let pacer = Pacer::new(
-            ctx.fast,
-            u64::from(times[start]),
-            media.header.file.preroll_ms,
-        );
-        for (i, packet) in media.packets.iter().enumerate().skip(start) {
-            pacer.wait(u64::from(times[i])).await;
-            // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
-            let chunk = encode_mms_chunk(ChunkKind::Data, i as u32, 0, *sent as u8, packet)
-                .map_err(|e| ServerError::Media(e.to_string()))?;
-            sink.body(&chunk).await?;
-            *sent += 1;
-        }
-    }
-    sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
-    sink.finish().await
+    };
+    idx.min(n)
 }

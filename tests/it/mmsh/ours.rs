@@ -91,7 +91,10 @@ async fn live_joins_mid_stream_and_loops() {
     let t0 = Instant::now();
     let (events, err) = collect(&mut s, n + 20).await;
     // A broadcast is paced: a whole loop (2 s) less the preroll burst (0.5 s) takes time.
-    assert!(t0.elapsed() >= Duration::from_millis(1200), "live is not paced");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1200),
+        "live is not paced"
+    );
     assert!(err.is_none(), "{err:?}");
     assert!(
         !events
