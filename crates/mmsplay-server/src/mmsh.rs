@@ -5,7 +5,9 @@
 //! `application/x-mms-framed` for Play, `features="seekable,stridable"` or `"broadcast"`, one
 //! `$H` with AFFlags 0x0C, `$D` with PacketLength == PacketSize, never `$M`/`$P`/`$T` (those
 //! clients abort on them), Content-Length *and* close after a Describe (libmms waits for the
-//! close).
+//! close). Data packets go out whole, padding included: [MS-WMSP] 2.2.3.3 says padding
+//! SHOULD be stripped, but every client tested accepts padded packets, and with them libmms
+//! rebuilds the served file byte for byte (protocols.md, correction 2).
 //!
 //! Each connection is its own task; request heads are bounded, reads and writes have
 //! deadlines, and whatever a client sends only ends its own connection.
