@@ -3,9 +3,9 @@
 //! so that ffmpeg, VLC and libmms accept it (protocols.md 6.3 and 6A.3):
 //! `Server: Cougar/9.01.01.3814`, `application/vnd.ms.wms-hdr.asfv1` for Describe and
 //! `application/x-mms-framed` for Play, `features="seekable,stridable"` or `"broadcast"`, one
-//! `$H` with AFFlags 0x0C, `$D` with PacketLength == PacketSize, never `$M`/`$P`/`$T` (those
-//! clients abort on them), Content-Length *and* close after a Describe (libmms waits for the
-//! close). Data packets go out whole, padding included: [MS-WMSP] 2.2.3.3 says padding
+//! `$H` with AFFlags 0x0C, `$D` with PacketLength == PacketSize, `$M` only to clients of
+//! version 9 and later (ffmpeg, libmms and VLC say 4.1 and 7.10 and abort on it), never `$P` or
+//! `$T`, Content-Length *and* close after a Describe (libmms waits for the close). Data packets go out whole, padding included: [MS-WMSP] 2.2.3.3 says padding
 //! SHOULD be stripped, but every client tested accepts padded packets, and with them libmms
 //! rebuilds the served file byte for byte (protocols.md, correction 2).
 //!
