@@ -229,3 +229,47 @@ async fn libmms_rebuilds_the_file_from_our_server() {
     // We send padded packets, so libmms's file is the original, byte for byte.
     assert!(std::fs::read(&out).unwrap() == std::fs::read(&file).unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vlc_plays_our_live_broadcast() {
+    if !require("cvlc") || !require("ffmpeg") || !require("setpriv") {
+        return;
+    }
+    let dir = shared_tempdir();
+    let file = ffmpeg_wma(dir.path(), "radio.asf", 20, "64k");
+    let reference = ffmpeg_decode(file.to_str().unwrap());
+    let server = TestServer::start(vec![file], true, false, Faults::default()).await;
+    // Join a little after the broadcast started.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let wav = dir.path().join("live.wav");
+    let sout = format!(
+        "#transcode{{acodec=f32l}}:std{{access=file,mux=wav,dst={}}}",
+        wav.display()
+    );
+    let mut vlc = vlc_command(dir.path())
+        .args(["-I", "dummy", "--sout", &sout, &server.url("radio.asf")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A broadcast never ends: stop VLC (SIGTERM, so it finishes the WAV) after a while.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    if let Some(pid) = vlc.id() {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), vlc.wait()).await;
+    let got = wav_f32(&wav);
+    assert!(
+        got.len() >= 2 * 44100 * 2,
+        "VLC played only {} values",
+        got.len()
+    );
+    // Joined mid-broadcast: a stretch of VLC's decode is a stretch of the file's.
+    let probe = &got[44100 * 2..44100 * 2 + 4096];
+    let at = locate(&reference, probe, 2, 90.0).expect("VLC's audio is not in the file");
+    assert!(at > 0, "a live client must join mid-stream");
+    let ends = server.wait_session_ends(1).await;
+    assert!(ends[0]["packets_sent"].as_u64().unwrap() > 10);
+}

@@ -111,16 +111,6 @@ fn headless_player_plays_mmsh_live_and_refused_is_reported() {
     );
 }
 
-/// Where `probe` (interleaved, `channels` wide) sits in `reference`, if some frame-aligned
-/// position matches at ≥ `min_snr` dB.
-fn locate(reference: &[f32], probe: &[f32], channels: usize, min_snr: f64) -> Option<usize> {
-    let close = |a: f32, b: f32| (a - b).abs() < 1e-4;
-    (0..reference.len().saturating_sub(probe.len()))
-        .step_by(channels)
-        .filter(|&k| (0..4).all(|j| close(reference[k + j], probe[j])))
-        .find(|&k| snr_db(&reference[k..k + probe.len()], probe) >= min_snr)
-}
-
 #[test]
 fn headless_player_decodes_wma_over_mmsh_like_ffmpeg() {
     if !have_tool("ffmpeg") {
@@ -207,7 +197,7 @@ fn headless_player_plays_from_vlc_mmsh_server() {
     let reference = ffmpeg_decode(file.to_str().unwrap(), audio.rate, audio.channels);
     let probe = &audio.samples[44100..44100 + 4096];
     assert!(
-        locate(&reference.samples, probe, 2, 90.0).is_some(),
+        super::support::locate(&reference.samples, probe, 2, 90.0).is_some(),
         "what we played from VLC is not in the file"
     );
 }

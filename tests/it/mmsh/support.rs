@@ -329,3 +329,14 @@ pub fn shared_tempdir() -> tempfile::TempDir {
     }
     d
 }
+
+/// Where `probe` (interleaved, `channels` wide) sits in `reference`, if some frame-aligned
+/// position matches at ≥ `min_snr` dB. Candidates are found by their first values, so this is
+/// fast on long references.
+pub fn locate(reference: &[f32], probe: &[f32], channels: usize, min_snr: f64) -> Option<usize> {
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-4;
+    (0..reference.len().saturating_sub(probe.len()))
+        .step_by(channels)
+        .filter(|&k| (0..4).all(|j| close(reference[k + j], probe[j])))
+        .find(|&k| snr_db(&reference[k..k + probe.len()], probe, 0) >= min_snr)
+}
