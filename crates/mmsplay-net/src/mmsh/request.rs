@@ -106,6 +106,28 @@ impl ClientRequest<'_> {
     }
 }
 
+/// The stream-switch entries of a Play ([MS-WMSP] 2.2.1.4.27): `(stream, thinning)`, with
+/// thinning 0 for streams we want and 2 ("off") for the others. `wanted` empty means every
+/// audio and command (script) stream, video off: we only play audio. A header without audio
+/// gets everything, so that the player can say what it found.
+pub fn select_streams(header: &mmsplay_asf::Header, wanted: &[u16]) -> Vec<(u16, u8)> {
+    use mmsplay_asf::StreamKind;
+    let has_audio = header.streams.iter().any(|s| s.kind == StreamKind::Audio);
+    header
+        .streams
+        .iter()
+        .map(|s| {
+            let n = u16::from(s.number);
+            let on = if !wanted.is_empty() {
+                wanted.contains(&n)
+            } else {
+                !has_audio || matches!(s.kind, StreamKind::Audio | StreamKind::Command)
+            };
+            (n, if on { 0 } else { 2 })
+        })
+        .collect()
+}
+
 /// A random client GUID in the spec's syntax.
 pub fn random_client_guid() -> String {
     let b: [u8; 16] = rand::random();
@@ -306,6 +328,45 @@ mod tests {
         assert!(!server_view(ff).wants_metadata());
         let ka = "POST /t.asf HTTP/1.0\r\nPragma: xKeepAliveInPause=1\r\n\r\n";
         assert_eq!(server_view(ka).kind, RequestKind::KeepAlive);
+    }
+}
+
+#[cfg(test)]
+mod selection_tests {
+    use super::*;
+    use mmsplay_asf::{Header, StreamKind, StreamProperties};
+
+    fn stream(number: u8, kind: StreamKind) -> StreamProperties {
+        StreamProperties {
+            number,
+            kind,
+            time_offset: 0,
+            encrypted: false,
+            type_specific: Vec::new(),
+            error_correction_type: mmsplay_asf::Guid::default(),
+            error_correction: Vec::new(),
+            audio: None,
+            spread: None,
+        }
+    }
+
+    #[test]
+    fn verify_stream_selection() {
+        let h = Header {
+            streams: vec![
+                stream(1, StreamKind::Audio),
+                stream(2, StreamKind::Video),
+                stream(3, StreamKind::Command),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(select_streams(&h, &[]), vec![(1, 0), (2, 2), (3, 0)]);
+        assert_eq!(select_streams(&h, &[2]), vec![(1, 2), (2, 0), (3, 2)]);
+        let video_only = Header {
+            streams: vec![stream(1, StreamKind::Video)],
+            ..Default::default()
+        };
+        assert_eq!(select_streams(&video_only, &[]), vec![(1, 0)]);
     }
 }
 

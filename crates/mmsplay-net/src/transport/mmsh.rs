@@ -19,7 +19,8 @@ use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
 use crate::mmsh::{
     BodyEvent, BodyReader, ClientRequest, Dechunker, HttpContent, HttpMode, Pragmas, ResponseHead,
-    classify_http, parse_response_head, request::random_client_guid,
+    classify_http, parse_response_head,
+    request::{random_client_guid, select_streams},
 };
 use crate::session::{AsfEvent, ConnectOptions, TransportStats, pad_packet};
 use crate::url::StreamUrl;
@@ -488,17 +489,7 @@ impl MmshSession {
         let mut d = describe(target, &guid, mode, deadline).await?;
         let header = mmsplay_asf::parse_header(&d.header)?;
 
-        // Stream selection ([MS-WMSP] 2.2.1.4.27): every stream, or the asked ones with the
-        // others switched off (thinning 2).
-        let streams: Vec<(u16, u8)> = header
-            .streams
-            .iter()
-            .map(|s| {
-                let n = u16::from(s.number);
-                let on = opts.streams.is_empty() || opts.streams.contains(&n);
-                (n, if on { 0 } else { 2 })
-            })
-            .collect();
+        let streams = select_streams(&header, &opts.streams);
         let start = if d.live { None } else { Some(opts.start_ms) };
         let req = ClientRequest {
             path: &d.target.path,
