@@ -411,3 +411,20 @@ async fn misbehaving_clients_do_not_take_the_server_down() {
     assert!(err.is_none(), "{err:?}");
     assert!(packets(&events) == want);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_larger_than_one_chunk_goes_in_pieces() {
+    // A 150 KB header (big tags, as album art makes them) needs three `$H` pieces
+    // ([MS-WMSP] 2.2.3.5).
+    let dir = tempfile::tempdir().unwrap();
+    let tags = vec![("WM/Lyrics".to_string(), "la ".repeat(25_000))];
+    let file = synthetic_asf_tagged(dir.path(), "big.asf", 1, 1000, tags);
+    let (header, want) = file_packets(&file);
+    assert!(header.len() > 2 * 65_535);
+    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
+    let mut s = open(&server.url("big.asf"), &opts()).await.unwrap();
+    let (events, err) = collect(&mut s, 10_000).await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(events[0], AsfEvent::Header(header.into()));
+    assert!(packets(&events) == want);
+}

@@ -33,6 +33,17 @@ pub fn synthetic_asf(dir: &Path, name: &str, seconds: u32) -> PathBuf {
 
 /// [`synthetic_asf`] with a chosen packet size.
 pub fn synthetic_asf_sized(dir: &Path, name: &str, seconds: u32, packet_size: u32) -> PathBuf {
+    synthetic_asf_tagged(dir, name, seconds, packet_size, Vec::new())
+}
+
+/// [`synthetic_asf_sized`] with string tags in the header (to make it large, say).
+pub fn synthetic_asf_tagged(
+    dir: &Path,
+    name: &str,
+    seconds: u32,
+    packet_size: u32,
+    tags: Vec<(String, String)>,
+) -> PathBuf {
     let object_ms = 50u32;
     let object_len = 32 * object_ms as usize; // 32000 B/s
     let mut p = Packetizer::new(packet_size);
@@ -64,6 +75,7 @@ pub fn synthetic_asf_sized(dir: &Path, name: &str, seconds: u32, packet_size: u3
             spread: None,
             bitrate: 256_000,
         }],
+        tags,
         ..Default::default()
     };
     let mut file = mmsplay_asf::write_header(&spec);
