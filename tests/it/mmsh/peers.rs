@@ -273,3 +273,60 @@ async fn vlc_plays_our_live_broadcast() {
     let ends = server.wait_session_ends(1).await;
     assert!(ends[0]["packets_sent"].as_u64().unwrap() > 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_follows_vlc_looping_with_a_new_header_mid_stream() {
+    if !require("cvlc") || !require("ffmpeg") || !require("setpriv") {
+        return;
+    }
+    // With `--loop --sout-keep` VLC re-sends `$H` at each loop point, in the middle of the
+    // `$D` stream (oracles.md 3); ffmpeg fails on it, we carry on.
+    let dir = shared_tempdir();
+    let file = ffmpeg_wma(dir.path(), "short.asf", 2, "128k");
+    let port = free_port();
+    let sout = format!("#std{{access=mmsh,mux=asfh,dst=127.0.0.1:{port}}}");
+    let _vlc = vlc_command(dir.path())
+        .args([
+            "-I",
+            "dummy",
+            "--loop",
+            "--sout-keep",
+            file.to_str().unwrap(),
+            "--sout",
+            &sout,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("mmsh://127.0.0.1:{port}/");
+    let mut session = None;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Ok(s) = open(&url, &opts()).await {
+            session = Some(s);
+            break;
+        }
+    }
+    let mut s = session.expect("could not play from VLC's MMSH server");
+    let t0 = std::time::Instant::now();
+    let mut packets = 0;
+    let mut headers = 0;
+    while t0.elapsed() < Duration::from_millis(5500) {
+        match s.next_event().await {
+            Ok(AsfEvent::Packet(p)) => {
+                assert_eq!(p.len(), 4096);
+                packets += 1;
+            }
+            Ok(AsfEvent::Header(_)) => headers += 1,
+            Ok(AsfEvent::End) => panic!("VLC's broadcast ended"),
+            Ok(_) => {}
+            Err(e) => panic!("failed across VLC's loop point: {e}"),
+        }
+    }
+    s.close().await;
+    eprintln!("{packets} packets, {headers} header events across VLC loop points");
+    // Over 5.5 s of a 2 s loop: at least two loop points crossed.
+    assert!(packets >= 15, "only {packets} packets");
+    assert!(headers >= 1);
+}
