@@ -47,12 +47,21 @@ impl Target {
         }
     }
 
-    /// Resolves a `Location` header: absolute `http://`/`mmsh://` URLs, or a path on the same
-    /// server.
+    /// Resolves a `Location` header: absolute `http://`/`mmsh://` URLs, or an absolute or
+    /// relative path on the same server.
     fn redirect(&self, location: &str) -> Result<Target> {
         if location.starts_with('/') {
             return Ok(Target {
                 path: location.to_string(),
+                ..self.clone()
+            });
+        }
+        if !location.contains("://") {
+            // Relative to the current path's directory (RFC 3986 5.2, simply).
+            let path = self.path.split(['?', '#']).next().unwrap_or("/");
+            let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+            return Ok(Target {
+                path: format!("{}{location}", if dir.is_empty() { "/" } else { dir }),
                 ..self.clone()
             });
         }
@@ -639,5 +648,28 @@ impl MmshSession {
     pub async fn close(self) {
         let mut sock = self.resp.sock;
         let _ = sock.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_redirect_targets() {
+        let t = Target {
+            host: "h".into(),
+            port: 8080,
+            path: "/radio/live.asf?x=1".into(),
+        };
+        assert_eq!(t.redirect("/other.asf").unwrap().path, "/other.asf");
+        assert_eq!(t.redirect("backup.asf").unwrap().path, "/radio/backup.asf");
+        let abs = t.redirect("http://[::1]:81/a").unwrap();
+        assert_eq!(
+            (abs.host.as_str(), abs.port, abs.path.as_str()),
+            ("::1", 81, "/a")
+        );
+        assert_eq!(t.redirect("mmsh://x/y").unwrap().port, 80);
+        assert!(t.redirect("rtsp://x/y").is_err());
     }
 }
