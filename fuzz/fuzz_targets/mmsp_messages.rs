@@ -8,9 +8,13 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 4 {
         return;
     }
-    // Low 16 bits from the input, direction from the next bit, so known MIDs are hit often.
+    // MID number from the input (6 bits: every defined one), direction from the next byte.
     let low = u32::from(u16::from_le_bytes([data[0], data[1]])) & 0x3F;
-    let mid = if data[2] & 1 == 0 { 0x0003_0000 } else { 0x0004_0000 } | low;
+    let mid = if data[2] & 1 == 0 {
+        0x0003_0000
+    } else {
+        0x0004_0000
+    } | low;
     let body = &data[4..];
     if let Ok(m) = FromClient::decode(mid, body) {
         let _ = m.encode(0);
