@@ -3,14 +3,20 @@
 //! The binary is a thin shell over this library so that integration tests can drive the player
 //! headless.
 
+pub mod app;
 pub mod audio;
+pub mod bookmarks;
 pub mod cli;
+pub mod demo;
 pub mod events;
 pub mod headless;
 pub mod player;
+pub mod runtime;
 pub mod serve;
 pub mod signals;
 pub mod target;
+pub mod tui;
+pub mod ui;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,14 +78,55 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
     })
 }
 
-/// Plays a target as the command line asked.
+/// The URL of a saved bookmark, by name (a broken bookmarks file is treated as having none;
+/// the TUI and `mmsplay bookmarks` report it).
+pub fn lookup_bookmark(name: &str) -> Option<String> {
+    bookmarks::Store::load()
+        .ok()?
+        .get(name)
+        .map(|b| b.url.clone())
+}
+
+/// Plays a target as the command line asked: the TUI, or headless.
 pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let opts = play_options(&args)?;
-    let Some(target) = args.target.as_deref() else {
-        anyhow::bail!("no target given (a URL, a file or a bookmark name)");
+    if args.headless {
+        return run_headless(args).await;
+    }
+    if args.events.is_some() {
+        anyhow::bail!("--events needs --headless");
+    }
+    let mut opts = play_options(&args)?;
+    let start = if args.demo {
+        if args.target.is_some() {
+            anyhow::bail!("--demo plays its own stream: give no TARGET with it");
+        }
+        let demo = demo::start().await?;
+        opts.ports = demo.ports;
+        Some(demo.url)
+    } else {
+        args.target.clone()
     };
-    let target = target::resolve(target, &|_| None).map_err(anyhow::Error::msg)?;
+    let log_path = args.log_file.clone().unwrap_or_else(tui::default_log_path);
+    runtime::run_tui(start, opts, log_path).await
+}
+
+/// `--headless`: play one target to its end and print events.
+async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut opts = play_options(&args)?;
+    let target = if args.demo {
+        if args.target.is_some() {
+            anyhow::bail!("--demo plays its own stream: give no TARGET with it");
+        }
+        let demo = demo::start().await?;
+        opts.ports = demo.ports;
+        target::resolve(&demo.url, &|_| None).map_err(anyhow::Error::msg)?
+    } else {
+        let Some(target) = args.target.as_deref() else {
+            anyhow::bail!("no target given (a URL, a file or a bookmark name)");
+        };
+        target::resolve(target, &lookup_bookmark).map_err(anyhow::Error::msg)?
+    };
     let (tx, rx) = tokio::sync::mpsc::channel(4096);
     let printer = tokio::spawn(headless::print_events(rx, args.events.is_some(), started));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -103,6 +103,7 @@ struct PlaybackCounters {
     underruns: AtomicU64,
     position_ms: AtomicU64,
     bad: AtomicU64,
+    reconnects: AtomicU64,
 }
 
 /// Sends events and counts from the decode thread.
@@ -256,7 +257,7 @@ fn snapshot(t: &TransportStats, c: &PlaybackCounters, last_bytes: &mut u64) -> S
         packets_late: TransportStats::get(&t.packets_late),
         packets_bad: c.bad.load(Ordering::Relaxed),
         position_ms: c.position_ms.load(Ordering::Relaxed),
-        reconnects: 0,
+        reconnects: c.reconnects.load(Ordering::Relaxed),
     };
     *last_bytes = bytes;
     s
@@ -328,34 +329,18 @@ pub async fn play(
                     return finish_with(Ok(EndReason::Stopped), &events, &transport_stats, &counters);
                 }
             };
-            let mut session = match session {
+            let session = match session {
                 Ok(s) => s,
                 Err(e) => return finish_with(Err(e.into()), &events, &transport_stats, &counters),
             };
-            let ev = events.clone();
-            Feeder::Task(tokio::spawn(async move {
-                loop {
-                    match session.next_event().await {
-                        Ok(e) => {
-                            let end = e == AsfEvent::End;
-                            if tx.send(e).await.is_err() || end {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            ev.emit(PlayerEvent::Log {
-                                level: "warn".into(),
-                                message: e.to_string(),
-                            });
-                            let _ = tx.send(AsfEvent::End).await;
-                            session.close().await;
-                            return Some(e);
-                        }
-                    }
-                }
-                session.close().await;
-                None
-            }))
+            let feed = Feed {
+                url: url.clone(),
+                opts: copts,
+                events: events.clone(),
+                tx,
+                counters: counters.clone(),
+            };
+            Feeder::Task(tokio::spawn(feed.run(session)))
         }
     };
 
@@ -401,6 +386,78 @@ pub async fn play(
         (o, _) => o,
     };
     finish_with(outcome, &events, &transport_stats, &counters)
+}
+
+/// Most reconnects in a row before giving up, and the backoff between them.
+const RECONNECT_LIMIT: u32 = 5;
+const RECONNECT_BACKOFF: [u64; 5] = [250, 500, 1000, 2000, 4000];
+
+/// Moves a network session's events to the decoder, and reconnects when the stream drops:
+/// through the transport that worked, resuming an on-demand stream where it stopped.
+struct Feed {
+    url: StreamUrl,
+    opts: ConnectOptions,
+    events: Events,
+    tx: mpsc::Sender<AsfEvent>,
+    counters: Arc<PlaybackCounters>,
+}
+
+impl Feed {
+    async fn run(self, mut session: mmsplay_net::Session) -> Option<mmsplay_net::NetError> {
+        let transport = session.transport();
+        let mut failures = 0u32;
+        loop {
+            let err = loop {
+                match session.next_event().await {
+                    Ok(e) => {
+                        let end = e == AsfEvent::End;
+                        if matches!(e, AsfEvent::Packet(_)) {
+                            failures = 0;
+                        }
+                        if self.tx.send(e).await.is_err() || end {
+                            session.close().await;
+                            return None;
+                        }
+                    }
+                    Err(e) => break e,
+                }
+            };
+            session.close().await;
+            // Packets lost in the drop: whatever was half-built is gone.
+            let _ = self.tx.send(AsfEvent::Gap { lost: 0 }).await;
+            loop {
+                failures += 1;
+                if failures > RECONNECT_LIMIT {
+                    self.events.log(
+                        "warn",
+                        format!("giving up after {RECONNECT_LIMIT} reconnects"),
+                    );
+                    let _ = self.tx.send(AsfEvent::End).await;
+                    return Some(err);
+                }
+                self.events.emit(PlayerEvent::Reconnect {
+                    attempt: failures,
+                    reason: err.to_string(),
+                });
+                self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+                let backoff =
+                    RECONNECT_BACKOFF[(failures as usize - 1).min(RECONNECT_BACKOFF.len() - 1)];
+                tokio::time::sleep(Duration::from_millis(backoff)).await;
+                let mut opts = self.opts.clone();
+                // An on-demand stream resumes where playback is; a live one joins the present.
+                opts.start_ms = self.counters.position_ms.load(Ordering::Relaxed);
+                match mmsplay_net::Session::open(&self.url, transport, &opts).await {
+                    Ok(s) => {
+                        self.events
+                            .log("info", format!("reconnected over {transport}"));
+                        session = s;
+                        break;
+                    }
+                    Err(e) => self.events.log("warn", format!("reconnect failed: {e}")),
+                }
+            }
+        }
+    }
 }
 
 enum Feeder {

@@ -209,7 +209,7 @@ pub fn registry() -> CodecRegistry {
 }
 
 fn register_wma(r: &mut CodecRegistry) {
-    let _ = r;
+    r.register_audio_decoder::<mmsplay_wma::WmaDecoder>();
 }
 
 /// Picks the stream to play: the one asked for, else the decodable audio stream with the

@@ -69,13 +69,33 @@ pub trait PipelineObserver {
     fn log(&mut self, message: String);
 }
 
+/// The decoder for the chosen stream. Our WMA decoder is held as itself rather than behind
+/// the registry's trait object, because playback uses two things the trait has no room for:
+/// its codec delay (dropped at the start, as FFmpeg does) and its final overlap (flushed at the
+/// end).
+enum Decoder {
+    Generic(Box<dyn AudioDecoder>),
+    Wma(Box<mmsplay_wma::WmaDecoder>),
+}
+
+impl Decoder {
+    fn get(&mut self) -> &mut dyn AudioDecoder {
+        match self {
+            Decoder::Generic(d) => d.as_mut(),
+            Decoder::Wma(d) => d.as_mut(),
+        }
+    }
+}
+
 /// The decoder state for one header.
 struct Active {
     header: Header,
     chosen: ChosenStream,
     demuxer: Demuxer,
-    decoder: Box<dyn AudioDecoder>,
+    decoder: Decoder,
     mpeg: FrameSplitter,
+    /// Decoded frames still to drop at the start (the decoder's priming output).
+    skip_frames: usize,
 }
 
 pub struct Pipeline {
@@ -153,10 +173,18 @@ impl Pipeline {
             }
         };
         let opts = AudioDecoderOptions::default();
-        let decoder = self
-            .registry
-            .make_audio_decoder(&chosen.params, &opts)
-            .map_err(|e| PipelineError::Decoder(e.to_string()))?;
+        let (decoder, skip_frames) = if chosen.framing == Framing::Object {
+            let d = mmsplay_wma::WmaDecoder::try_new(&chosen.params, &opts)
+                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
+            let delay = d.codec_delay();
+            (Decoder::Wma(Box::new(d)), delay)
+        } else {
+            let d = self
+                .registry
+                .make_audio_decoder(&chosen.params, &opts)
+                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
+            (Decoder::Generic(d), 0)
+        };
         let w = &chosen.format;
         if let Some((rate, ch)) = self.sink_format
             && (rate, ch) != (w.sample_rate, w.channels)
@@ -166,7 +194,13 @@ impl Pipeline {
                 w.sample_rate, w.channels
             )));
         }
-        obs.stream(stream_info(&header, chosen.number, w, chosen.codec, live_hint));
+        obs.stream(stream_info(
+            &header,
+            chosen.number,
+            w,
+            chosen.codec,
+            live_hint,
+        ));
         let demuxer = Demuxer::new(&header, chosen.number);
         self.active = Some(Active {
             header,
@@ -174,6 +208,7 @@ impl Pipeline {
             demuxer,
             decoder,
             mpeg: FrameSplitter::default(),
+            skip_frames,
         });
         Ok(())
     }
@@ -219,6 +254,23 @@ impl Pipeline {
         }
         while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
             self.decode_object(obj, sink, obs)?;
+        }
+        // The last frame's overlap, which only the end of the stream releases.
+        if let Some(Active {
+            decoder: Decoder::Wma(d),
+            ..
+        }) = self.active.as_mut()
+        {
+            let tail = d.flush();
+            if tail.frames() > 0 {
+                let ch = tail.spec().channels().count();
+                self.samples.clear();
+                tail.copy_to_vec_interleaved::<f32>(&mut self.samples);
+                let samples = std::mem::take(&mut self.samples);
+                let r = self.write(&samples, ch, sink, obs);
+                self.samples = samples;
+                r?;
+            }
         }
         Ok(())
     }
@@ -267,6 +319,31 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Writes interleaved frames to the sink, up to the `--duration` limit.
+    fn write(
+        &mut self,
+        samples: &[f32],
+        ch: usize,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        let ch = ch.max(1);
+        let mut frames = samples.len() / ch;
+        if let Some(limit) = self.frame_limit {
+            frames = frames.min(limit.saturating_sub(self.frames_out) as usize);
+        }
+        if frames == 0 {
+            return Ok(());
+        }
+        sink.write(&samples[..frames * ch])?;
+        self.frames_out += frames as u64;
+        if !self.first_audio_sent {
+            self.first_audio_sent = true;
+            obs.first_audio();
+        }
+        Ok(())
+    }
+
     fn decode_packet(
         &mut self,
         p: &Packet,
@@ -276,32 +353,25 @@ impl Pipeline {
         let Some(a) = self.active.as_mut() else {
             return Ok(());
         };
-        match a.decoder.decode(p) {
+        match a.decoder.get().decode(p) {
             Ok(buf) => {
                 if buf.frames() == 0 {
                     return Ok(());
                 }
-                let spec = buf.spec();
-                let rate = spec.rate();
-                let ch = spec.channels().count() as u16;
+                let rate = buf.spec().rate();
+                let ch = buf.spec().channels().count();
                 self.samples.clear();
                 buf.copy_to_vec_interleaved::<f32>(&mut self.samples);
+                let skip = a.skip_frames.min(self.samples.len() / ch.max(1));
+                a.skip_frames -= skip;
                 if self.sink_format.is_none() {
-                    sink.start(rate, ch)?;
-                    self.sink_format = Some((rate, ch));
+                    sink.start(rate, ch as u16)?;
+                    self.sink_format = Some((rate, ch as u16));
                 }
-                let mut frames = self.samples.len() / usize::from(ch.max(1));
-                if let Some(limit) = self.frame_limit {
-                    let left = limit.saturating_sub(self.frames_out) as usize;
-                    frames = frames.min(left);
-                }
-                sink.write(&self.samples[..frames * usize::from(ch.max(1))])?;
-                self.frames_out += frames as u64;
-                if !self.first_audio_sent && frames > 0 {
-                    self.first_audio_sent = true;
-                    obs.first_audio();
-                }
-                Ok(())
+                let samples = std::mem::take(&mut self.samples);
+                let r = self.write(&samples[skip * ch..], ch, sink, obs);
+                self.samples = samples;
+                r
             }
             Err(SymError::DecodeError(e)) => {
                 self.bad_objects += 1;
@@ -314,7 +384,7 @@ impl Pipeline {
                 Ok(())
             }
             Err(SymError::ResetRequired) => {
-                a.decoder.reset();
+                a.decoder.get().reset();
                 Ok(())
             }
             Err(e) => Err(PipelineError::Decoder(e.to_string())),

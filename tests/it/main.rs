@@ -2,8 +2,11 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
+mod bookmarks;
 mod common;
 mod cpal_output;
 mod mms;
+mod mmsh;
 mod playback;
 mod third_party;
+mod tui;

@@ -1,1 +1,65 @@
 //! [MS-RTSP] sans-IO: RTSP messages, SDP with the ASF header (`a=pgmpu`), and the ASF RTP payload format.
+//!
+//! Windows Media Services 9 and later stream ASF over RTP ("RTSPU" with RTP on UDP, "RTSPT" with
+//! RTP interleaved in the RTSP connection). The pieces, each usable by the client
+//! (`transport::rtsp`) and by the server (`mmsplay-server`):
+//!
+//! - [`message`]: RTSP requests and responses, and the framer that splits a TCP byte stream into
+//!   messages and `$` interleaved frames, with limits on every length;
+//! - [`headers`]: the `Transport`, `Session`, `Range` and `RTP-Info` header values;
+//! - [`sdp`]: the DESCRIBE body with the ASF header in `a=pgmpu` ([MS-RTSP] 2.2.5);
+//! - [`rtp`]: RTP and RTCP header codecs (RFC 3550);
+//! - [`asfpf`]: the `x-asf-pf` payload format, packetizer and depacketizer ([MS-RTSP] 2.2.1);
+//! - [`padding`]: stripping ASF packet padding for RTP and restoring it on receipt;
+//! - [`sequence`]: RTP sequence tracking (loss, late packets, receiver-report figures).
+
+pub mod asfpf;
+pub mod headers;
+pub mod message;
+pub mod padding;
+pub mod rtp;
+pub mod sdp;
+pub mod sequence;
+
+use crate::error::{ErrorKind, NetError};
+
+/// The server product token Windows Media Services sends. ffmpeg and GStreamer switch to their
+/// Windows Media code path only when the OPTIONS reply's `Server` header starts with `WMServer/`.
+pub const WMS_SERVER: &str = "WMServer/9.1.1.5001";
+
+/// `Supported` features ([MS-RTSP] 2.2.6.12). A server MUST support eosmsg and sswitch.
+pub const WMS_SUPPORTED: &str = "com.microsoft.wm.srvppair, com.microsoft.wm.sswitch, \
+     com.microsoft.wm.eosmsg, com.microsoft.wm.predstrm, com.microsoft.wm.startupprofile";
+
+/// Errors of the sans-IO RTSP layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RtspError {
+    /// The peer broke the protocol.
+    #[error("rtsp: {0}")]
+    Protocol(String),
+    /// A length or count from the peer is over our limits.
+    #[error("rtsp: {what} of {value} bytes is over the limit of {limit}")]
+    Limit {
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
+}
+
+impl RtspError {
+    pub fn protocol(m: impl Into<String>) -> Self {
+        RtspError::Protocol(m.into())
+    }
+}
+
+impl From<RtspError> for NetError {
+    fn from(e: RtspError) -> Self {
+        let kind = match e {
+            RtspError::Protocol(_) => ErrorKind::Protocol,
+            RtspError::Limit { .. } => ErrorKind::Limit,
+        };
+        NetError::new(kind, e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, RtspError>;

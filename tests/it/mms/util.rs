@@ -86,6 +86,7 @@ impl TestServer {
         let l2 = lines.clone();
         let bound = mmsplay_server::start(
             ServerOptions {
+                media: Vec::new(),
                 files,
                 bind: "127.0.0.1".into(),
                 rtsp_port: 0,

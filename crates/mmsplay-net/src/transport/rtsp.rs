@@ -1,32 +1,605 @@
-//! Rtsp over tokio. (Being written: this placeholder fails every connect.)
+//! RTSP with the Windows Media extensions over tokio: the first two steps of the rollover,
+//! `rtspu` (RTP on UDP) and `rtspt` (RTP interleaved in the RTSP connection).
+//!
+//! The exchange ([MS-RTSP] 3.1, protocols.md 5.1): OPTIONS, DESCRIBE (the SDP carries the ASF
+//! header), one SETUP per chosen ASF stream, PLAY, then RTP carrying `x-asf-pf` payloads until
+//! the server signals the end (its EndOfStream SET_PARAMETER, an RTCP BYE, or closing the
+//! connection). Keep-alives (GET_PARAMETER) and RTCP receiver reports go out while playing;
+//! TEARDOWN on close. The protocol pieces are the sans-IO ones in [`crate::rtsp`].
+
+mod control;
+mod media;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::time::Instant;
 
 use crate::Transport;
-use crate::error::{NetError, Result};
-use crate::session::{AsfEvent, ConnectOptions};
+use crate::error::{ErrorKind, NetError, Result};
+use crate::rtsp::asfpf::Depacketizer;
+use crate::rtsp::headers::{self, LowerTransport, TransportSpec};
+use crate::rtsp::message::Message;
+use crate::rtsp::sdp::{self, SdpMedia, WmsDescription};
+use crate::rtsp::sequence::SeqTracker;
+use crate::session::{AsfEvent, ConnectOptions, TransportStats};
 use crate::url::StreamUrl;
+
+use control::Control;
+use media::MediaPath;
+
+/// How long `rtspu` waits for the first RTP packet after PLAY succeeded before it gives up, so
+/// that the rollover moves on to `rtspt` quickly when a firewall eats UDP.
+pub const UDP_FIRST_MEDIA_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long to wait for the answer to one request.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest DESCRIBE body (the SDP with the base64 ASF header) we accept.
+pub const MAX_SDP_LEN: usize = 4 * 1024 * 1024;
+/// Session timeout when the server does not give one (RFC 2326 12.37).
+const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// RTCP receiver reports while playing.
+const REPORT_INTERVAL: Duration = Duration::from_secs(5);
+/// After the EndOfStream notice, how long to wait for the RTP packets it announces.
+const EOS_DRAIN: Duration = Duration::from_millis(500);
+/// After an RTCP BYE on UDP, how long to keep reading datagrams still in flight.
+const BYE_DRAIN: Duration = Duration::from_millis(200);
+/// Malformed RTP packets in a row, before any good one, that make the connect fail.
+const MAX_BAD_BEFORE_MEDIA: u32 = 16;
+
+/// The end-of-stream state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Eos {
+    Playing,
+    /// The server announced the end; finish once `until_seq` is the next expected sequence
+    /// number or at `deadline`.
+    Draining {
+        until_seq: Option<u16>,
+        deadline: Instant,
+    },
+    Ended,
+}
 
 pub struct RtspSession {
     transport: Transport,
+    control: Control,
+    media: MediaPath,
+    packet_size: u32,
+    depack: Depacketizer,
+    seq: SeqTracker,
+    server_ssrc: Option<u32>,
+    our_ssrc: u32,
+    cname: String,
+    pending: VecDeque<AsfEvent>,
+    stats: Arc<TransportStats>,
+    idle_timeout: Duration,
+    last_data: Instant,
+    keepalive_every: Duration,
+    next_keepalive: Instant,
+    next_report: Instant,
+    eos: Eos,
+    media_seen: bool,
+    bad_streak: u32,
+    last_bad: Option<String>,
+    scratch: Vec<Vec<u8>>,
 }
 
 impl RtspSession {
     pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
-        let _ = (url, opts);
-        let _ = Self { transport: t };
-        Err(NetError::unsupported(
-            "this transport is not implemented yet",
-        ))
+        let lower = match t {
+            Transport::Rtspu => LowerTransport::Udp,
+            Transport::Rtspt => LowerTransport::Tcp,
+            _ => return Err(NetError::unsupported("not an RTSP transport")),
+        };
+        let port = url.port_for(t, &opts.ports);
+        let authority = url.authority(port);
+        let stream = TcpStream::connect(&authority)
+            .await
+            .map_err(|e| NetError::io(&format!("cannot connect to {authority}"), e))?;
+        let _ = stream.set_nodelay(true);
+        let request_url = format!("rtsp://{authority}{}", url.path);
+        let mut control = Control::new(stream, request_url.clone());
+
+        // OPTIONS: also tells whether this is a Windows Media server.
+        let reply = control
+            .call(Message::request("OPTIONS", &request_url))
+            .await?;
+        expect_success(&reply, "OPTIONS")?;
+        let keepalive_method = match reply.header("Public") {
+            Some(p) if !p.to_ascii_uppercase().contains("GET_PARAMETER") => "OPTIONS",
+            _ => "GET_PARAMETER",
+        };
+
+        // DESCRIBE: the SDP with the ASF header.
+        let describe = Message::request("DESCRIBE", &request_url)
+            .with("Accept", "application/sdp")
+            .with(
+                "Supported",
+                "com.microsoft.wm.sswitch, com.microsoft.wm.eosmsg",
+            );
+        let reply = control.call_with_body_limit(describe, MAX_SDP_LEN).await?;
+        expect_success(&reply, "DESCRIBE")?;
+        let desc = sdp::parse(&reply.body)?;
+        let base = reply
+            .header("Content-Base")
+            .or(reply.header("Content-Location"))
+            .unwrap_or(&request_url)
+            .to_string();
+        let aggregate = match desc.control.as_deref() {
+            Some(c) if c.contains("://") => c.to_string(),
+            Some(c) if c != "*" && !c.is_empty() => sdp::resolve_control(&base, Some(c)),
+            _ => base.clone(),
+        };
+        control.aggregate = aggregate.clone();
+        let chosen = choose_streams(&desc, &opts.streams)?;
+
+        // SETUP each chosen stream: one RTP flow carries them all ([MS-RTSP] 2.2.6.13), so
+        // they share the client port (UDP) or channel pair (TCP).
+        let mut media = match lower {
+            LowerTransport::Udp => MediaPath::bind_udp(control.local_ip()?).await?,
+            LowerTransport::Tcp => MediaPath::tcp(),
+        };
+        let mut session_timeout = DEFAULT_SESSION_TIMEOUT;
+        let mut first_setup_url = None;
+        for (i, m) in chosen.iter().enumerate() {
+            let setup_url = sdp::resolve_control(&aggregate, m.control.as_deref());
+            let spec = media.transport_request(i);
+            let reply = control
+                .call(Message::request("SETUP", &setup_url).with("Transport", spec))
+                .await?;
+            if reply.status() == Some(461) {
+                return Err(NetError::refused(match lower {
+                    LowerTransport::Udp => {
+                        "the server does not allow RTP over UDP (461 Unsupported Transport)"
+                    }
+                    LowerTransport::Tcp => {
+                        "the server does not allow RTP over TCP (461 Unsupported Transport)"
+                    }
+                }));
+            }
+            expect_success(&reply, "SETUP")?;
+            if let Some(v) = reply.header("Session") {
+                let (id, timeout) = headers::parse_session(v);
+                if id.is_empty() || id.len() > 64 {
+                    return Err(NetError::protocol("the server sent a bad Session header"));
+                }
+                control.session = Some(id);
+                if let Some(t) = timeout.filter(|t| *t > 0) {
+                    session_timeout = Duration::from_secs(t.min(3600));
+                }
+            }
+            let answer = reply
+                .header("Transport")
+                .map(TransportSpec::parse)
+                .transpose()?;
+            if i == 0 {
+                media.apply_reply(answer.as_ref(), control.peer_ip()?)?;
+                first_setup_url = Some(setup_url);
+            }
+        }
+        if control.session.is_none() {
+            return Err(NetError::protocol("the server gave no Session to SETUP"));
+        }
+
+        // PLAY from the resume position.
+        let play =
+            Message::request("PLAY", &aggregate).with("Range", headers::npt_from(opts.start_ms));
+        let reply = control.call(play).await?;
+        expect_success(&reply, "PLAY")?;
+        let mut seq = SeqTracker::default();
+        let tail = first_setup_url
+            .as_deref()
+            .and_then(|u| u.rsplit('/').next())
+            .map(|t| format!("/{t}"));
+        if let Some(s) = reply
+            .header("RTP-Info")
+            .and_then(|v| headers::rtp_info_seq(v, tail.as_deref()))
+        {
+            seq.expect(s);
+        }
+
+        let now = Instant::now();
+        let keepalive_every = (session_timeout / 2).max(Duration::from_secs(1));
+        let mut s = RtspSession {
+            transport: t,
+            control,
+            media,
+            packet_size: desc.packet_size,
+            depack: Depacketizer::new(desc.packet_size as usize),
+            seq,
+            server_ssrc: None,
+            our_ssrc: rand::random(),
+            cname: format!("{}@mmsplay", rand::random::<u32>()),
+            pending: VecDeque::from([AsfEvent::Header(Bytes::from(desc.header_bytes))]),
+            stats: opts.stats.clone(),
+            idle_timeout: opts.idle_timeout,
+            last_data: now,
+            keepalive_every,
+            next_keepalive: now + keepalive_every,
+            next_report: now + REPORT_INTERVAL,
+            eos: Eos::Playing,
+            media_seen: false,
+            bad_streak: 0,
+            last_bad: None,
+            scratch: Vec::new(),
+        };
+        s.control.keepalive_method = keepalive_method;
+        s.wait_first_media(lower, opts).await?;
+        Ok(s)
+    }
+
+    /// Returns once the first data packet is in `pending`.
+    async fn wait_first_media(
+        &mut self,
+        lower: LowerTransport,
+        opts: &ConnectOptions,
+    ) -> Result<()> {
+        let limit = match lower {
+            LowerTransport::Udp => UDP_FIRST_MEDIA_TIMEOUT,
+            LowerTransport::Tcp => opts.connect_timeout,
+        };
+        let deadline = Instant::now() + limit;
+        loop {
+            if self
+                .pending
+                .iter()
+                .any(|e| matches!(e, AsfEvent::Packet(_)))
+            {
+                return Ok(());
+            }
+            if self.eos != Eos::Playing {
+                return Err(NetError::protocol(
+                    "the server ended the stream before sending any media",
+                ));
+            }
+            if Instant::now() >= deadline {
+                let why = match &self.last_bad {
+                    Some(b) => format!(" (only malformed packets: {b})"),
+                    None => String::new(),
+                };
+                let what = match lower {
+                    LowerTransport::Udp => "no RTP arrived over UDP",
+                    LowerTransport::Tcp => "no RTP arrived over the RTSP connection",
+                };
+                return Err(NetError::timeout(format!(
+                    "{what} within {:.1} s of PLAY{why}",
+                    limit.as_secs_f64()
+                )));
+            }
+            self.poll(deadline).await?;
+        }
     }
 
     pub async fn next_event(&mut self) -> Result<AsfEvent> {
-        Err(NetError::unsupported(
-            "this transport is not implemented yet",
-        ))
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Ok(ev);
+            }
+            let now = Instant::now();
+            match self.eos {
+                Eos::Ended => return Ok(AsfEvent::End),
+                Eos::Draining {
+                    until_seq,
+                    deadline,
+                } => {
+                    let caught_up = until_seq.is_some() && self.seq.next_expected() == until_seq;
+                    if caught_up || now >= deadline {
+                        self.finish();
+                        continue;
+                    }
+                }
+                Eos::Playing => {}
+            }
+            let idle_deadline = self.last_data + self.idle_timeout;
+            if now >= idle_deadline {
+                let why = match &self.last_bad {
+                    Some(b) => format!(" (last malformed packet: {b})"),
+                    None => String::new(),
+                };
+                return Err(NetError::timeout(format!(
+                    "no media for {:.1} s{why}",
+                    self.idle_timeout.as_secs_f64()
+                )));
+            }
+            if now >= self.next_keepalive {
+                self.next_keepalive = now + self.keepalive_every;
+                self.control.send_keepalive().await?;
+            }
+            if now >= self.next_report {
+                self.next_report = now + REPORT_INTERVAL;
+                self.send_report().await;
+            }
+            let mut wake = idle_deadline.min(self.next_keepalive).min(self.next_report);
+            if let Eos::Draining { deadline, .. } = self.eos {
+                wake = wake.min(deadline);
+            }
+            self.poll(wake).await?;
+        }
     }
 
     pub fn transport(&self) -> Transport {
         self.transport
     }
 
-    pub async fn close(self) {}
+    pub async fn close(mut self) {
+        self.control.teardown().await;
+    }
+
+    fn finish(&mut self) {
+        if self.eos != Eos::Ended {
+            self.eos = Eos::Ended;
+            self.pending.push_back(AsfEvent::End);
+        }
+    }
+
+    /// Waits for input until `wake_at` and handles what came.
+    async fn poll(&mut self, wake_at: Instant) -> Result<()> {
+        let input = {
+            let Self { control, media, .. } = self;
+            tokio::select! {
+                r = control.read_some() => Input::Control(r),
+                r = media.recv_rtp() => Input::Rtp(r),
+                r = media.recv_rtcp() => Input::Rtcp(r),
+                _ = tokio::time::sleep_until(wake_at) => Input::Timer,
+            }
+        };
+        match input {
+            Input::Timer => Ok(()),
+            Input::Rtp(r) => {
+                let data = r.map_err(|e| NetError::io("UDP receive failed", e))?;
+                if let Some(d) = data {
+                    self.on_rtp(&d)?;
+                }
+                Ok(())
+            }
+            Input::Rtcp(r) => {
+                let data = r.map_err(|e| NetError::io("UDP receive failed", e))?;
+                if let Some(d) = data {
+                    self.on_rtcp(&d);
+                }
+                Ok(())
+            }
+            Input::Control(r) => {
+                let open = r?;
+                self.drain_control().await?;
+                if !open {
+                    if self.eos != Eos::Playing {
+                        self.finish();
+                        return Ok(());
+                    }
+                    return Err(NetError::closed("the server closed the RTSP connection"));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Handles every complete frame the control connection holds.
+    async fn drain_control(&mut self) -> Result<()> {
+        while let Some(ev) = self.control.next_event().await? {
+            match ev {
+                control::Event::Interleaved { channel, data } => {
+                    match self.media.classify(channel, &data) {
+                        media::Kind::Rtp => self.on_rtp(&data)?,
+                        media::Kind::Rtcp => self.on_rtcp(&data),
+                        media::Kind::Ignore => {}
+                    }
+                }
+                control::Event::EndOfStream { next_seq } => {
+                    if self.eos == Eos::Playing {
+                        self.eos = Eos::Draining {
+                            until_seq: next_seq,
+                            deadline: Instant::now() + EOS_DRAIN,
+                        };
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_rtcp(&mut self, data: &[u8]) {
+        let summary = crate::rtsp::rtp::parse_rtcp(data);
+        if let Some(mid) = summary.sender_report_ntp_mid {
+            self.media.last_sr = Some((mid, Instant::now()));
+        }
+        if summary.bye {
+            match (self.media.is_tcp(), self.eos) {
+                // In-order delivery: nothing can follow the BYE.
+                (true, _) => self.finish(),
+                (_, Eos::Playing) => {
+                    self.eos = Eos::Draining {
+                        until_seq: None,
+                        deadline: Instant::now() + BYE_DRAIN,
+                    }
+                }
+                (
+                    _,
+                    Eos::Draining {
+                        until_seq,
+                        deadline,
+                    },
+                ) => {
+                    self.eos = Eos::Draining {
+                        until_seq,
+                        deadline: deadline.min(Instant::now() + BYE_DRAIN),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn on_rtp(&mut self, data: &[u8]) -> Result<()> {
+        if self.eos == Eos::Ended {
+            return Ok(());
+        }
+        let (h, payload) = match crate::rtsp::rtp::parse_rtp(data) {
+            Ok(x) => x,
+            Err(e) => return self.bad_packet(e.to_string()),
+        };
+        self.server_ssrc.get_or_insert(h.ssrc);
+        use crate::rtsp::sequence::SeqVerdict;
+        match self.seq.on_packet(h.sequence) {
+            SeqVerdict::Late => {
+                TransportStats::add(&self.stats.packets_late, 1);
+                return Ok(());
+            }
+            SeqVerdict::Gap { lost } => {
+                self.depack.reset();
+                TransportStats::add(&self.stats.packets_lost, u64::from(lost));
+                self.pending.push_back(AsfEvent::Gap {
+                    lost: u64::from(lost),
+                });
+            }
+            SeqVerdict::Restart => self.depack.reset(),
+            SeqVerdict::InOrder => {}
+        }
+        self.last_data = Instant::now();
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        let r = self.depack.push(payload, h.marker, &mut out);
+        for packet in out.drain(..) {
+            match crate::rtsp::padding::restore(&packet, self.packet_size) {
+                Ok(full) => {
+                    self.stats.packet(packet.len());
+                    self.pending
+                        .push_back(AsfEvent::Packet(crate::session::pad_packet(
+                            full,
+                            self.packet_size,
+                        )));
+                    self.media_seen = true;
+                    self.bad_streak = 0;
+                }
+                Err(e) => self.bad_packet(e.to_string())?,
+            }
+        }
+        self.scratch = out;
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) => self.bad_packet(e.to_string()),
+        }
+    }
+
+    /// A malformed packet is skipped and counted as lost; only a server that sends nothing but
+    /// malformed packets from the start fails the connect.
+    fn bad_packet(&mut self, why: String) -> Result<()> {
+        TransportStats::add(&self.stats.packets_lost, 1);
+        self.pending.push_back(AsfEvent::Gap { lost: 1 });
+        self.bad_streak += 1;
+        self.last_bad = Some(why);
+        if !self.media_seen && self.bad_streak >= MAX_BAD_BEFORE_MEDIA {
+            return Err(NetError::protocol(format!(
+                "the server sends malformed RTP: {}",
+                self.last_bad.as_deref().unwrap_or("")
+            )));
+        }
+        Ok(())
+    }
+
+    async fn send_report(&mut self) {
+        let block = self.server_ssrc.map(|ssrc| {
+            let mut b = self.seq.report(ssrc);
+            if let Some((mid, at)) = self.media.last_sr {
+                b.last_sr = mid;
+                // Units of 1/65536 s (RFC 3550 6.4.1).
+                b.delay_since_last_sr = (at.elapsed().as_secs_f64() * 65536.0) as u32;
+            }
+            b
+        });
+        let rr = crate::rtsp::rtp::receiver_report(self.our_ssrc, block.as_ref(), &self.cname);
+        // Reports are best effort: a failed send is not worth ending the stream for.
+        match self.media.rtcp_channel() {
+            None => {
+                let _ = self.media.send_rtcp(&rr).await;
+            }
+            Some(channel) => {
+                let _ = self.control.send_interleaved(channel, &rr).await;
+            }
+        }
+    }
+}
+
+enum Input {
+    Control(Result<bool>),
+    Rtp(std::io::Result<Option<Vec<u8>>>),
+    Rtcp(std::io::Result<Option<Vec<u8>>>),
+    Timer,
+}
+
+/// Maps a non-2xx reply to the error the rollover needs.
+fn expect_success(reply: &Message, what: &str) -> Result<()> {
+    let status = reply.status().unwrap_or(0);
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let reason = match &reply.start {
+        crate::rtsp::message::StartLine::Response { reason, .. } => reason.clone(),
+        _ => String::new(),
+    };
+    let text = format!("the server answered {what} with {status} {reason}");
+    let kind = match status {
+        404 => ErrorKind::NotFound,
+        _ => ErrorKind::Refused,
+    };
+    let text = match (status, reply.header("Location")) {
+        (300..=399, Some(loc)) => format!("{text} (to {loc})"),
+        _ => text,
+    };
+    Err(NetError::new(kind, text.trim_end().to_string()))
+}
+
+/// The x-asf-pf media to SETUP: the requested stream numbers, else the audio streams.
+fn choose_streams(desc: &WmsDescription, wanted: &[u16]) -> Result<Vec<SdpMedia>> {
+    let asf: Vec<&SdpMedia> = desc.media.iter().filter(|m| m.is_asf()).collect();
+    if asf.is_empty() {
+        return Err(NetError::unsupported(
+            "the SDP has no ASF (x-asf-pf) stream",
+        ));
+    }
+    let is_audio = |m: &SdpMedia| {
+        let by_header = m
+            .stream
+            .and_then(|n| u8::try_from(n).ok())
+            .and_then(|n| desc.header.stream(n))
+            .map(|s| s.kind == mmsplay_asf::StreamKind::Audio);
+        by_header.unwrap_or(m.kind == "audio")
+    };
+    let chosen: Vec<SdpMedia> = if wanted.is_empty() {
+        asf.iter()
+            .filter(|m| is_audio(m))
+            .map(|m| (*m).clone())
+            .collect()
+    } else {
+        asf.iter()
+            .filter(|m| {
+                m.stream
+                    .is_some_and(|n| wanted.iter().any(|w| u32::from(*w) == n))
+            })
+            .map(|m| (*m).clone())
+            .collect()
+    };
+    if chosen.is_empty() {
+        return Err(NetError::unsupported(if wanted.is_empty() {
+            "the stream has no audio"
+        } else {
+            "the stream has none of the requested streams"
+        }));
+    }
+    Ok(chosen)
+}
+
+/// The server address datagrams must come from.
+fn same_host(a: &SocketAddr, ip: std::net::IpAddr) -> bool {
+    a.ip() == ip || a.ip().to_canonical() == ip.to_canonical()
+}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send>() {}
+    is_send::<RtspSession>();
+    is_send::<UdpSocket>();
 }

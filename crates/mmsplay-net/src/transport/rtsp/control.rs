@@ -1,0 +1,271 @@
+//! The client's RTSP connection: requests and their replies, requests from the server (the
+//! EndOfStream notice), and `$` frames when RTP is interleaved.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout, timeout_at};
+
+use super::REPLY_TIMEOUT;
+use crate::error::{NetError, Result};
+use crate::rtsp::headers;
+use crate::rtsp::message::{Frame, Framer, Message};
+
+/// Body limit for replies other than DESCRIBE and for server requests.
+const MAX_BODY: usize = 64 * 1024;
+/// Frames held while waiting for a reply (RTP may start before the PLAY reply is read).
+const MAX_BACKLOG: usize = 4096;
+/// How long TEARDOWN waits for its reply.
+const TEARDOWN_WAIT: Duration = Duration::from_millis(300);
+
+/// What the connection yields besides replies.
+pub(super) enum Event {
+    Interleaved {
+        channel: u8,
+        data: Bytes,
+    },
+    /// [MS-RTSP] 2.2.7.1.1 EndOfStream: `next_seq` is the sequence number after the last RTP
+    /// packet (its `RTP-Info` seq).
+    EndOfStream {
+        next_seq: Option<u16>,
+    },
+}
+
+pub(super) struct Control {
+    stream: TcpStream,
+    framer: Framer,
+    cseq: u32,
+    pub session: Option<String>,
+    /// The aggregate control URL (PLAY, keep-alive, TEARDOWN).
+    pub aggregate: String,
+    pub keepalive_method: &'static str,
+    user_agent: String,
+    buf: Vec<u8>,
+    backlog: VecDeque<Event>,
+}
+
+impl Control {
+    pub fn new(stream: TcpStream, url: String) -> Control {
+        let g: [u8; 16] = rand::random();
+        let guid = format!(
+            "{:08X}-{:04X}-{:04X}-{:04X}-{:012X}",
+            u32::from_be_bytes([g[0], g[1], g[2], g[3]]),
+            u16::from_be_bytes([g[4], g[5]]),
+            u16::from_be_bytes([g[6], g[7]]),
+            u16::from_be_bytes([g[8], g[9]]),
+            u64::from_be_bytes([0, 0, g[10], g[11], g[12], g[13], g[14], g[15]])
+        );
+        Control {
+            stream,
+            framer: Framer::new(MAX_BODY),
+            cseq: 0,
+            session: None,
+            aggregate: url,
+            keepalive_method: "GET_PARAMETER",
+            // [MS-RTSP] 2.2.6.15: WMPlayer/<version> guid/<client GUID>.
+            user_agent: format!(
+                "WMPlayer/12.0.7601.17514 guid/{guid} mmsplay/{}",
+                env!("CARGO_PKG_VERSION")
+            ),
+            buf: vec![0u8; 64 * 1024],
+            backlog: VecDeque::new(),
+        }
+    }
+
+    pub fn local_ip(&self) -> Result<IpAddr> {
+        self.stream
+            .local_addr()
+            .map(|a| a.ip())
+            .map_err(|e| NetError::io("RTSP connection", e))
+    }
+
+    pub fn peer_ip(&self) -> Result<IpAddr> {
+        self.stream
+            .peer_addr()
+            .map(|a| a.ip())
+            .map_err(|e| NetError::io("RTSP connection", e))
+    }
+
+    fn stamp(&mut self, msg: Message) -> (u32, Message) {
+        self.cseq += 1;
+        let mut m = msg
+            .with("CSeq", self.cseq.to_string())
+            .with("User-Agent", self.user_agent.clone());
+        if let Some(s) = &self.session {
+            m = m.with("Session", s.clone());
+        }
+        (self.cseq, m)
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        match timeout(REPLY_TIMEOUT, self.stream.write_all(bytes)).await {
+            Ok(r) => r.map_err(|e| NetError::io("cannot write to the RTSP connection", e)),
+            Err(_) => Err(NetError::timeout(
+                "the server stopped reading the RTSP connection",
+            )),
+        }
+    }
+
+    pub async fn call(&mut self, msg: Message) -> Result<Message> {
+        self.call_with_body_limit(msg, MAX_BODY).await
+    }
+
+    /// Sends a request and waits for its reply, handling whatever else arrives meanwhile.
+    pub async fn call_with_body_limit(&mut self, msg: Message, max_body: usize) -> Result<Message> {
+        let method = msg.method().unwrap_or("request").to_string();
+        let (cseq, msg) = self.stamp(msg);
+        self.write(&msg.to_bytes()).await?;
+        self.framer.set_max_body(max_body);
+        let r = self.wait_reply(cseq, &method).await;
+        self.framer.set_max_body(MAX_BODY);
+        r
+    }
+
+    async fn wait_reply(&mut self, cseq: u32, method: &str) -> Result<Message> {
+        let deadline = Instant::now() + REPLY_TIMEOUT;
+        loop {
+            while let Some(frame) = self.framer.next_frame()? {
+                match frame {
+                    Frame::Message(m) if m.status().is_some() => {
+                        if m.cseq().is_none_or(|c| c == cseq) {
+                            return Ok(m);
+                        }
+                        // A late reply to an earlier request (a keep-alive): not ours.
+                    }
+                    Frame::Message(req) => {
+                        if let Some(ev) = self.answer(req).await? {
+                            self.queue(ev);
+                        }
+                    }
+                    Frame::Interleaved { channel, data } => {
+                        self.queue(Event::Interleaved { channel, data })
+                    }
+                }
+            }
+            let n = match timeout_at(deadline, self.stream.read(&mut self.buf)).await {
+                Ok(r) => r.map_err(|e| NetError::io("RTSP connection", e))?,
+                Err(_) => {
+                    return Err(NetError::timeout(format!(
+                        "no answer to {method} within {:.0} s",
+                        REPLY_TIMEOUT.as_secs_f64()
+                    )));
+                }
+            };
+            if n == 0 {
+                return Err(NetError::closed(format!(
+                    "the server closed the connection before answering {method}"
+                )));
+            }
+            self.framer.push(&self.buf[..n]);
+        }
+    }
+
+    fn queue(&mut self, ev: Event) {
+        if self.backlog.len() >= MAX_BACKLOG {
+            self.backlog.pop_front();
+        }
+        self.backlog.push_back(ev);
+    }
+
+    /// Reads what is available into the framer. `Ok(false)` at end of stream. Cancel-safe.
+    pub async fn read_some(&mut self) -> Result<bool> {
+        if !self.backlog.is_empty() {
+            return Ok(true);
+        }
+        let n = self
+            .stream
+            .read(&mut self.buf)
+            .await
+            .map_err(|e| NetError::io("RTSP connection", e))?;
+        self.framer.push(&self.buf[..n]);
+        Ok(n > 0)
+    }
+
+    /// The next frame or notice already received, answering server requests on the way.
+    pub async fn next_event(&mut self) -> Result<Option<Event>> {
+        if let Some(ev) = self.backlog.pop_front() {
+            return Ok(Some(ev));
+        }
+        while let Some(frame) = self.framer.next_frame()? {
+            match frame {
+                Frame::Interleaved { channel, data } => {
+                    return Ok(Some(Event::Interleaved { channel, data }));
+                }
+                // Replies to keep-alives; nothing to do with them.
+                Frame::Message(m) if m.status().is_some() => {}
+                Frame::Message(req) => {
+                    if let Some(ev) = self.answer(req).await? {
+                        return Ok(Some(ev));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Answers a request from the server.
+    async fn answer(&mut self, req: Message) -> Result<Option<Event>> {
+        let method = req.method().unwrap_or("").to_ascii_uppercase();
+        let eos = method == "SET_PARAMETER"
+            && (req
+                .header("X-Notice")
+                .is_some_and(|n| n.trim_start().starts_with("2101"))
+                || String::from_utf8_lossy(&req.body)
+                    .lines()
+                    .any(|l| l.trim().eq_ignore_ascii_case("EOF: true")));
+        let status = match method.as_str() {
+            "SET_PARAMETER" | "GET_PARAMETER" | "OPTIONS" | "ANNOUNCE" => (200, "OK"),
+            _ => (501, "Not Implemented"),
+        };
+        let mut reply = Message::response(status.0, status.1)
+            .with("CSeq", req.header("CSeq").unwrap_or("0").trim().to_string());
+        if let Some(s) = &self.session {
+            reply = reply.with("Session", s.clone());
+        }
+        self.write(&reply.to_bytes()).await?;
+        if eos {
+            let next_seq = req
+                .header("RTP-Info")
+                .and_then(|v| headers::rtp_info_seq(v, None));
+            return Ok(Some(Event::EndOfStream { next_seq }));
+        }
+        Ok(None)
+    }
+
+    /// A keep-alive; its reply is read and dropped later.
+    pub async fn send_keepalive(&mut self) -> Result<()> {
+        let (_, m) = self.stamp(Message::request(
+            self.keepalive_method,
+            &self.aggregate.clone(),
+        ));
+        self.write(&m.to_bytes()).await
+    }
+
+    pub async fn send_interleaved(&mut self, channel: u8, data: &[u8]) -> Result<()> {
+        let len =
+            u16::try_from(data.len()).map_err(|_| NetError::limit("RTCP packet too large"))?;
+        let mut frame = Vec::with_capacity(4 + data.len());
+        frame.push(b'$');
+        frame.push(channel);
+        frame.extend_from_slice(&len.to_be_bytes());
+        frame.extend_from_slice(data);
+        self.write(&frame).await
+    }
+
+    /// TEARDOWN, waiting briefly for the reply.
+    pub async fn teardown(&mut self) {
+        if self.session.is_none() {
+            return;
+        }
+        let (cseq, m) = self.stamp(Message::request("TEARDOWN", &self.aggregate.clone()));
+        if self.write(&m.to_bytes()).await.is_err() {
+            return;
+        }
+        let _ = timeout(TEARDOWN_WAIT, self.wait_reply(cseq, "TEARDOWN")).await;
+        let _ = self.stream.shutdown().await;
+    }
+}

@@ -1,0 +1,237 @@
+//! Where the client's RTP and RTCP travel: a UDP socket pair (`rtspu`) or `$` channels of the
+//! RTSP connection (`rtspt`).
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use tokio::net::UdpSocket;
+use tokio::time::Instant;
+
+use crate::error::{NetError, Result};
+use crate::rtsp::headers::{LowerTransport, TransportSpec};
+use crate::rtsp::rtp::is_rtcp;
+
+/// Largest datagram we read.
+const MAX_DATAGRAM: usize = 65_536;
+/// Attempts at an even/odd UDP port pair before settling for any two ports.
+const PORT_PAIR_ATTEMPTS: usize = 8;
+
+pub(super) enum Link {
+    Udp {
+        rtp: UdpSocket,
+        rtcp: UdpSocket,
+        rtp_port: u16,
+        rtcp_port: u16,
+        /// Datagrams from any other host are ignored.
+        server_ip: Option<IpAddr>,
+        server_rtcp: Option<SocketAddr>,
+    },
+    Tcp {
+        rtp_channel: u8,
+        rtcp_channel: u8,
+    },
+}
+
+pub(super) struct MediaPath {
+    pub link: Link,
+    /// The middle 32 bits of the last sender report's NTP time, and when it came.
+    pub last_sr: Option<(u32, Instant)>,
+}
+
+/// What an interleaved frame carries.
+pub(super) enum Kind {
+    Rtp,
+    Rtcp,
+    Ignore,
+}
+
+impl MediaPath {
+    /// Binds the RTP/RTCP socket pair on the address the RTSP connection uses, an even port
+    /// and the next odd one when possible (RFC 3550 11).
+    pub async fn bind_udp(ip: IpAddr) -> Result<MediaPath> {
+        let bind = |port: u16| UdpSocket::bind(SocketAddr::new(ip, port));
+        let mut fallback = None;
+        for _ in 0..PORT_PAIR_ATTEMPTS {
+            let rtp = bind(0)
+                .await
+                .map_err(|e| NetError::io("cannot open a UDP port", e))?;
+            let port = rtp
+                .local_addr()
+                .map_err(|e| NetError::io("UDP socket", e))?
+                .port();
+            if port % 2 == 0 && port < u16::MAX {
+                if let Ok(rtcp) = bind(port + 1).await {
+                    return Ok(Self::udp(rtp, rtcp, port, port + 1));
+                }
+            }
+            if fallback.is_none() {
+                fallback = Some((rtp, port));
+            }
+        }
+        let (rtp, port) = fallback.ok_or_else(|| NetError::unsupported("no UDP port"))?;
+        let rtcp = bind(0)
+            .await
+            .map_err(|e| NetError::io("cannot open a UDP port", e))?;
+        let rtcp_port = rtcp
+            .local_addr()
+            .map_err(|e| NetError::io("UDP socket", e))?
+            .port();
+        Ok(Self::udp(rtp, rtcp, port, rtcp_port))
+    }
+
+    fn udp(rtp: UdpSocket, rtcp: UdpSocket, rtp_port: u16, rtcp_port: u16) -> MediaPath {
+        MediaPath {
+            link: Link::Udp {
+                rtp,
+                rtcp,
+                rtp_port,
+                rtcp_port,
+                server_ip: None,
+                server_rtcp: None,
+            },
+            last_sr: None,
+        }
+    }
+
+    pub fn tcp() -> MediaPath {
+        MediaPath {
+            link: Link::Tcp {
+                rtp_channel: 0,
+                rtcp_channel: 1,
+            },
+            last_sr: None,
+        }
+    }
+
+    pub fn is_tcp(&self) -> bool {
+        matches!(self.link, Link::Tcp { .. })
+    }
+
+    /// The `Transport` of the `index`-th SETUP. All data streams share the first stream's
+    /// client port ([MS-RTSP] 2.2.6.13: a single port for every non-rtx stream).
+    pub fn transport_request(&self, index: usize) -> String {
+        match &self.link {
+            Link::Udp {
+                rtp_port,
+                rtcp_port,
+                ..
+            } => {
+                if index == 0 {
+                    format!("RTP/AVP/UDP;unicast;client_port={rtp_port}-{rtcp_port};mode=PLAY")
+                } else {
+                    format!("RTP/AVP/UDP;unicast;client_port={rtp_port};mode=PLAY")
+                }
+            }
+            Link::Tcp { .. } => {
+                let ch = (index * 2).min(254);
+                format!(
+                    "RTP/AVP/TCP;unicast;interleaved={}-{};mode=PLAY",
+                    ch,
+                    ch + 1
+                )
+            }
+        }
+    }
+
+    /// Takes the server's answer to the first SETUP.
+    pub fn apply_reply(&mut self, spec: Option<&TransportSpec>, server: IpAddr) -> Result<()> {
+        match &mut self.link {
+            Link::Udp {
+                server_ip,
+                server_rtcp,
+                ..
+            } => {
+                *server_ip = Some(server);
+                if let Some(s) = spec {
+                    if s.lower == Some(LowerTransport::Tcp) {
+                        return Err(NetError::protocol(
+                            "the server answered a UDP SETUP with a TCP transport",
+                        ));
+                    }
+                    if let Some((a, b)) = s.server_port {
+                        let rtcp = b.unwrap_or(a.saturating_add(1));
+                        *server_rtcp = Some(SocketAddr::new(server, rtcp));
+                    }
+                }
+            }
+            Link::Tcp {
+                rtp_channel,
+                rtcp_channel,
+            } => {
+                if let Some(s) = spec {
+                    if s.lower == Some(LowerTransport::Udp) && s.client_port.is_some() {
+                        return Err(NetError::protocol(
+                            "the server answered a TCP SETUP with a UDP transport",
+                        ));
+                    }
+                    if let Some((a, b)) = s.interleaved {
+                        *rtp_channel = a;
+                        *rtcp_channel = b.unwrap_or(a.saturating_add(1));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn rtcp_channel(&self) -> Option<u8> {
+        match self.link {
+            Link::Tcp { rtcp_channel, .. } => Some(rtcp_channel),
+            Link::Udp { .. } => None,
+        }
+    }
+
+    /// One RTP datagram from the server (`None`: a datagram from elsewhere, ignored). Never
+    /// completes on TCP.
+    pub async fn recv_rtp(&self) -> io::Result<Option<Vec<u8>>> {
+        match &self.link {
+            Link::Udp { rtp, server_ip, .. } => recv_from_server(rtp, *server_ip).await,
+            Link::Tcp { .. } => std::future::pending().await,
+        }
+    }
+
+    pub async fn recv_rtcp(&self) -> io::Result<Option<Vec<u8>>> {
+        match &self.link {
+            Link::Udp {
+                rtcp, server_ip, ..
+            } => recv_from_server(rtcp, *server_ip).await,
+            Link::Tcp { .. } => std::future::pending().await,
+        }
+    }
+
+    /// Sends an RTCP packet over UDP (on TCP the caller frames it on the control connection).
+    pub async fn send_rtcp(&self, data: &[u8]) -> io::Result<()> {
+        if let Link::Udp {
+            rtcp,
+            server_rtcp: Some(to),
+            ..
+        } = &self.link
+        {
+            rtcp.send_to(data, to).await?;
+        }
+        Ok(())
+    }
+
+    /// RTP on the even channel of a pair, RTCP on the odd one (RFC 2326 10.12); a packet that
+    /// is plainly RTCP counts as RTCP wherever it comes.
+    pub fn classify(&self, channel: u8, data: &[u8]) -> Kind {
+        match self.link {
+            Link::Udp { .. } => Kind::Ignore,
+            Link::Tcp { .. } if is_rtcp(data) => Kind::Rtcp,
+            Link::Tcp { .. } if channel % 2 == 0 => Kind::Rtp,
+            Link::Tcp { .. } => Kind::Rtcp,
+        }
+    }
+}
+
+async fn recv_from_server(sock: &UdpSocket, server: Option<IpAddr>) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    let (n, from) = sock.recv_from(&mut buf).await?;
+    if let Some(ip) = server {
+        if !super::same_host(&from, ip) {
+            return Ok(None);
+        }
+    }
+    buf.truncate(n);
+    Ok(Some(buf))
+}
