@@ -199,3 +199,55 @@ async fn endless_pings_after_play() {
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
     assert!(t < Duration::from_millis(2500));
 }
+
+#[tokio::test]
+async fn pings_mid_stream_are_answered_and_play_goes_on() {
+    let Some(f) = super::util::fixture() else {
+        return;
+    };
+    let m = super::util::media(f);
+    let packets: Vec<Vec<u8>> = m.packets.iter().take(6).map(|p| p.to_vec()).collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let port = fake(move |mut s| {
+        handshake(&mut s);
+        let data =
+            |i: usize| mmsplay_net::mmsp::data::encode_data(i as u32, 10, i as u8, &packets[i]);
+        for i in 0..3 {
+            let _ = s.write_all(&data(i));
+        }
+        reply(&mut s, 7, FromServer::Ping);
+        // The next command from the client must be a Pong.
+        let _ = tx.send(read_command(&mut s));
+        for i in 3..6 {
+            let _ = s.write_all(&data(i));
+        }
+        reply(
+            &mut s,
+            8,
+            FromServer::ReportEndOfStream {
+                hr: 0,
+                play_incarnation: 10,
+            },
+        );
+        let _ = read_command(&mut s);
+    });
+    let (r, _) = open(port).await;
+    let mut s = r.unwrap_or_else(|e| panic!("{e}"));
+    let mut n = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(3), s.next_event()).await {
+            Ok(Ok(mmsplay_net::AsfEvent::Packet(p))) => {
+                assert_eq!(p, m.packets[n]);
+                n += 1;
+            }
+            Ok(Ok(mmsplay_net::AsfEvent::End)) => break,
+            Ok(Ok(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(n, 6);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(1)).unwrap(),
+        Some(0x0003_001B)
+    );
+}
