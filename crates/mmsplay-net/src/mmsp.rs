@@ -1,6 +1,6 @@
 //! [MS-MMSP] sans-IO: command framing (TcpMessageHeader), the message types a player and a
 //! server exchange, the Data packet framing shared by the TCP and UDP data paths, and the UDP
-//! RequestPacketListResend packet. No IO here: the tokio client lives in
+//! RequestPacketListResend packet. No IO here: the async client lives in
 //! `transport::mms`, the server in `mmsplay-server`.
 //!
 //! Every length read from the network is checked against a limit before anything is allocated.
