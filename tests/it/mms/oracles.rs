@@ -303,6 +303,22 @@ async fn tshark_dissects_our_session_cleanly() {
         "and the server's ReportOpenFile:\n{text}"
     );
     assert!(frames >= 20, "MMS frames dissected: {frames}\n{text}");
+    assert!(
+        !text.to_lowercase().contains("unknown"),
+        "every command is known:\n{text}"
+    );
+    let udp = Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args(&decode)
+        .args(["-Y", "msmms && udp", "-T", "fields", "-e", "_ws.col.Info"])
+        .output()
+        .unwrap();
+    let udp = String::from_utf8_lossy(&udp.stdout);
+    assert!(
+        udp.lines().filter(|l| l.contains("Data")).count() >= 10,
+        "MMSU datagrams dissected as MMS Data:\n{udp}"
+    );
     let bad = Command::new("tshark")
         .arg("-r")
         .arg(&pcap)
