@@ -7,6 +7,7 @@
 
 pub mod data;
 pub mod framing;
+pub mod header;
 pub mod hresult;
 pub mod message;
 pub mod resend;
@@ -14,6 +15,7 @@ pub mod stream;
 
 pub use data::{DataHeader, DataKind};
 pub use framing::{CodecError, MAX_COMMAND_LEN, encode_command};
+pub use header::HeaderAssembly;
 pub use message::{FromClient, FromServer, OpenFileReport, StreamSwitchEntry};
 pub use resend::ResendRequest;
 pub use stream::{TcpDecoder, TcpItem};

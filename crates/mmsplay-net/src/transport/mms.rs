@@ -23,8 +23,8 @@ use crate::error::{ErrorKind, NetError, Result};
 use crate::mmsp::data::{DataHeader, SequenceExtender, parse_datagram};
 use crate::mmsp::resend::MAX_RESEND_PACKETS;
 use crate::mmsp::{
-    CodecError, DISABLE_PACKET_PAIR, DataKind, FromClient, FromServer, Funnel, OpenFileReport,
-    ResendRequest, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
+    CodecError, DISABLE_PACKET_PAIR, DataKind, FromClient, FromServer, Funnel, HeaderAssembly,
+    OpenFileReport, ResendRequest, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
 };
 use crate::session::{AsfEvent, ConnectOptions, TransportStats, pad_packet};
 use crate::url::StreamUrl;
@@ -388,19 +388,31 @@ impl Conn {
         Ok(())
     }
 
-    /// Collects the header pieces up to the last one ([MS-MMSP] 3.1.5.12).
+    /// Collects the header pieces up to the last one ([MS-MMSP] 3.1.5.12). Over UDP a lost
+    /// piece is asked for again once, halfway through the wait, with CancelReadBlock and a new
+    /// ReadBlock ([MS-MMSP] 3.1.6.1, within our one-second budget instead of the spec's four
+    /// header timer rounds).
     async fn read_header(&mut self, announced: u32) -> Result<Vec<u8>> {
-        let mut header = Vec::new();
-        let deadline = self
+        let mut assembly = HeaderAssembly::new(MAX_HEADER_LEN as usize);
+        let start = Instant::now();
+        let deadline = self.udp.as_ref().map(|_| start + UDP_FIRST_DATA_TIMEOUT);
+        let mut retry_at = self
             .udp
             .as_ref()
-            .map(|_| Instant::now() + UDP_FIRST_DATA_TIMEOUT);
+            .map(|_| start + UDP_FIRST_DATA_TIMEOUT / 2);
+        let mut incarnation = HEADER_INCARNATION;
         loop {
-            let (h, payload) = match self.input(deadline, true).await? {
+            let wake = match (retry_at, deadline) {
+                (Some(r), Some(d)) => Some(r.min(d)),
+                (r, d) => r.or(d),
+            };
+            let (h, payload) = match self.input(wake, true).await? {
                 Input::Item(TcpItem::Data { header, payload }) => (header, payload),
                 Input::Item(TcpItem::Command { mid, body }) => {
                     match FromServer::decode(mid, &body).map_err(codec)? {
                         FromServer::Ping => self.send(FromClient::Pong).await?,
+                        // The reply to our second ReadBlock.
+                        FromServer::ReportReadBlock { hr: 0, .. } => {}
                         other => return Err(unexpected("the header", &other)),
                     }
                     continue;
@@ -413,19 +425,38 @@ impl Conn {
                     }
                 }
                 Input::Tick => {
-                    return Err(NetError::timeout(format!(
-                        "no UDP data arrived within {:.1} s (UDP may be blocked)",
-                        UDP_FIRST_DATA_TIMEOUT.as_secs_f64()
-                    )));
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(NetError::timeout(format!(
+                            "no UDP data arrived within {:.1} s (UDP may be blocked)",
+                            UDP_FIRST_DATA_TIMEOUT.as_secs_f64()
+                        )));
+                    }
+                    if retry_at.take().is_some() {
+                        self.send(FromClient::CancelReadBlock {
+                            play_incarnation: incarnation,
+                        })
+                        .await?;
+                        incarnation += 1;
+                        self.send(FromClient::ReadBlock {
+                            open_file_id: self.open_file_id,
+                            play_incarnation: incarnation,
+                        })
+                        .await?;
+                    }
+                    continue;
                 }
             };
-            match h.kind(HEADER_INCARNATION as u8, PLAY_INCARNATION as u8) {
+            // Pieces of the first or the repeated request are the same bytes.
+            let kind = match h.kind(incarnation as u8, PLAY_INCARNATION as u8) {
+                DataKind::Unexpected => h.kind(HEADER_INCARNATION as u8, PLAY_INCARNATION as u8),
+                k => k,
+            };
+            match kind {
                 DataKind::HeaderPiece { last } => {
-                    if header.len() + payload.len() > MAX_HEADER_LEN as usize {
-                        return Err(NetError::limit("the ASF header is too large"));
-                    }
-                    header.extend_from_slice(&payload);
-                    if last {
+                    assembly
+                        .push(h.location_id, last, &payload)
+                        .map_err(codec)?;
+                    if assembly.is_complete() {
                         break;
                     }
                 }
@@ -433,6 +464,7 @@ impl Conn {
                 _ => return Err(NetError::protocol("data arrived before the ASF header")),
             }
         }
+        let header = assembly.into_bytes();
         if announced != 0 && header.len() != announced as usize {
             tracing::debug!(
                 "mms: header is {} bytes, the server announced {announced}",
