@@ -67,6 +67,10 @@ struct Play {
     incarnation: u8,
     pacer: Pacer,
     live: bool,
+    /// Live: completed loops, and one loop's length, so that send times continue on one
+    /// timeline across loops and pacing never drifts ahead.
+    loops: u64,
+    loop_ms: u64,
 }
 
 struct Session {
@@ -198,7 +202,7 @@ impl Session {
     fn next_due(&self) -> Option<Instant> {
         let p = self.play.as_ref()?;
         let send_ms = p.media.send_times_ms.get(p.index).copied().unwrap_or(0);
-        Some(p.pacer.due(u64::from(send_ms)))
+        Some(p.pacer.due(u64::from(send_ms) + p.loops * p.loop_ms))
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), End> {
@@ -444,6 +448,8 @@ impl Session {
             seq: 0,
             incarnation: incarnation as u8,
             live,
+            loops: 0,
+            loop_ms: live::loop_ms(&media),
             media,
         });
         if index >= n {
@@ -471,8 +477,7 @@ impl Session {
         if at_end && p.live {
             // Loop the broadcast: LocationId keeps counting the virtual file.
             p.index = 0;
-            let first = p.media.send_times_ms.first().copied().unwrap_or(0);
-            p.pacer = Pacer::new(false, u64::from(first), 0);
+            p.loops += 1;
         }
         let fast_udp = self.ctx.fast && matches!(self.path, Some(DataPath::Udp(_)));
         match self.path {
