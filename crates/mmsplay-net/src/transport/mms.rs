@@ -92,6 +92,8 @@ struct Conn {
     /// The server sent ReportEndOfStream; `Some(deadline)` while the tail still drains.
     eos: Option<Instant>,
     done: bool,
+    /// Replies to a repeated ReadBlock still to come: they may trail the header itself.
+    read_block_replies: u32,
 }
 
 /// The UDP half of an MMSU session.
@@ -172,6 +174,7 @@ impl Conn {
             first_location: None,
             eos: None,
             done: false,
+            read_block_replies: 0,
         };
         let funnel = if t == Transport::Mmsu {
             // Bound on the address the control connection uses, like VLC, so the server's
@@ -412,7 +415,11 @@ impl Conn {
                     match FromServer::decode(mid, &body).map_err(codec)? {
                         FromServer::Ping => self.send(FromClient::Pong).await?,
                         // The reply to our second ReadBlock.
-                        FromServer::ReportReadBlock { hr: 0, .. } => {}
+                        FromServer::ReportReadBlock { hr: 0, .. }
+                            if self.read_block_replies > 0 =>
+                        {
+                            self.read_block_replies -= 1;
+                        }
                         other => return Err(unexpected("the header", &other)),
                     }
                     continue;
@@ -442,6 +449,7 @@ impl Conn {
                             play_incarnation: incarnation,
                         })
                         .await?;
+                        self.read_block_replies += 1;
                     }
                     continue;
                 }
@@ -497,6 +505,12 @@ impl Conn {
                     let m = FromServer::decode(mid, &body).map_err(codec)?;
                     if m == FromServer::Ping {
                         self.send(FromClient::Pong).await?;
+                        continue;
+                    }
+                    if matches!(m, FromServer::ReportReadBlock { hr: 0, .. })
+                        && self.read_block_replies > 0
+                    {
+                        self.read_block_replies -= 1;
                         continue;
                     }
                     return Ok(m);
