@@ -265,7 +265,8 @@ impl Conn {
             other => return Err(unexpected("the funnel reply", &other)),
         }
 
-        let file_name = url.path.trim_start_matches('/').to_string();
+        // [MS-MMSP] 2.2.4.21: the URL path without percent-encoding.
+        let file_name = percent_decode(url.path.trim_start_matches('/'));
         self.send(FromClient::OpenFile {
             play_incarnation: OPEN_INCARNATION,
             file_name: file_name.clone(),
@@ -818,5 +819,38 @@ fn unexpected(what: &str, m: &FromServer) -> NetError {
             "unexpected message 0x{:08X} instead of {what}",
             m.mid()
         )),
+    }
+}
+
+/// Undoes URL percent-encoding (OpenFile carries the plain path); malformed escapes stay.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn open_file_names_are_not_percent_encoded() {
+        assert_eq!(percent_decode("my%20song.asf"), "my song.asf");
+        assert_eq!(percent_decode("a%zzb%4"), "a%zzb%4");
+        assert_eq!(percent_decode("d/%C3%A9t%C3%A9.wma"), "d/été.wma");
     }
 }
