@@ -8,5 +8,7 @@ mod cpal_output;
 mod mms;
 mod mmsh;
 mod playback;
+mod reconnect;
+mod rollover;
 mod third_party;
 mod tui;

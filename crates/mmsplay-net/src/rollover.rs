@@ -148,10 +148,13 @@ pub async fn connect(
             }
             Some(_) => {}
         }
-        // Start the next step early once the newest running one has had its head start.
+        // Start the next step early once the newest started one has had its head start, or at
+        // once if it has already failed (earlier steps may still be hanging).
         let newest = steps.iter().rposition(|s| !matches!(s, Step::NotStarted));
         let next_due = newest.and_then(|k| match steps[k] {
-            Step::Running(since) if k + 1 < steps.len() => Some((k + 1, since + STAGGER)),
+            _ if k + 1 >= steps.len() => None,
+            Step::Running(since) => Some((k + 1, since + STAGGER)),
+            Step::Failed => Some((k + 1, tokio::time::Instant::now())),
             _ => None,
         });
         let wake = async {

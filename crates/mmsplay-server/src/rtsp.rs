@@ -1,15 +1,42 @@
-//! The rtsp side of the server. (Being written: this placeholder accepts and closes.)
+//! The RTSP side of `mmsplay serve`: RTSP with the Windows Media extensions, ASF over RTP on
+//! UDP (`rtspu`) and interleaved in the RTSP connection (`rtspt`), answering as Windows Media
+//! Services 9 does so that ffmpeg and GStreamer take their Windows Media paths
+//! (shared/docs/protocols.md 6.4 and 6A.4 are the recipe this follows).
+//!
+//! Each connection runs in its own task ([`connection`]); PLAY starts a task that paces the
+//! file's packets out as `x-asf-pf` RTP ([`streamer`]).
 
-use std::sync::Arc;
+mod connection;
+mod streamer;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::time::Instant;
 
 use crate::ServerContext;
 
+/// When the live broadcasts "started": every live session joins relative to it.
+static LIVE_EPOCH: OnceLock<Instant> = OnceLock::new();
+
+pub(crate) fn live_epoch() -> Instant {
+    *LIVE_EPOCH.get_or_init(Instant::now)
+}
+
 /// Accepts connections until the runtime stops.
 pub async fn serve(listener: TcpListener, ctx: Arc<ServerContext>) {
-    let _ = ctx;
-    while let Ok((sock, _)) = listener.accept().await {
-        drop(sock);
+    live_epoch();
+    loop {
+        match listener.accept().await {
+            Ok((sock, peer)) => {
+                tokio::spawn(connection::handle(sock, peer, ctx.clone()));
+            }
+            Err(e) => {
+                // Out of descriptors and the like: back off instead of spinning.
+                tracing::warn!("rtsp: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 }

@@ -34,6 +34,14 @@ impl Headers {
             .map(|(_, v)| v.as_str())
     }
 
+    pub fn get_last(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.0.push((name.into(), value.into()));
     }
@@ -182,8 +190,9 @@ impl Framer {
 
     /// The next complete frame, `Ok(None)` when more bytes are needed.
     pub fn next_frame(&mut self) -> Result<Option<Frame>> {
-        // Stray line ends between messages are allowed (RFC 2326 keeps HTTP's leniency).
-        while matches!(self.buf.first(), Some(b'\r' | b'\n')) {
+        // Stray line ends between messages are allowed (RFC 2326 keeps HTTP's leniency), and
+        // so is a NUL: GStreamer sends C-string bodies with their terminator.
+        while matches!(self.buf.first(), Some(b'\r' | b'\n' | 0)) {
             self.buf.advance(1);
         }
         let Some(&first) = self.buf.first() else {
@@ -229,7 +238,9 @@ impl Framer {
             });
         }
         let (start, headers) = parse_head(&self.buf[..head_len])?;
-        let body_len = match headers.get("Content-Length") {
+        // With two Content-Length headers (GStreamer's echo of our EndOfStream request copies
+        // ours and adds its own), the last one, the sender's own, is the true length.
+        let body_len = match headers.get_last("Content-Length") {
             None => 0,
             Some(v) => v.trim().parse::<u64>().map_err(|_| {
                 RtspError::protocol(format!("bad Content-Length {:?}", truncate(v)))

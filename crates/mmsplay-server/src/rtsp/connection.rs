@@ -1,0 +1,493 @@
+//! One client's RTSP connection: the request handlers and its session.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use mmsplay_net::Transport;
+use mmsplay_net::rtsp::headers::{self, LowerTransport, TransportSpec};
+use mmsplay_net::rtsp::message::{Frame, Framer, Message};
+use mmsplay_net::rtsp::{WMS_SERVER, WMS_SUPPORTED, sdp};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::task::JoinHandle;
+
+use super::streamer::{Job, Shared, Target, Writer, loop_span_ms};
+use crate::{Media, ServerContext};
+
+/// Largest request body (parameter bodies are a few lines).
+const MAX_REQUEST_BODY: usize = 64 * 1024;
+/// The session timeout we announce ([MS-RTSP] 2.2.6.11: `Session: id;timeout=60`).
+const SESSION_TIMEOUT_SECS: u64 = 60;
+/// A connection with no request at all for this long is closed (twice the session timeout).
+const IDLE_LIMIT: Duration = Duration::from_secs(2 * SESSION_TIMEOUT_SECS);
+const PUBLIC: &str = "DESCRIBE, SETUP, TEARDOWN, PLAY, PAUSE, OPTIONS, ANNOUNCE, RECORD, GET_PARAMETER, SET_PARAMETER";
+
+struct Session {
+    id: String,
+    media: Arc<Media>,
+    target: Option<Target>,
+    /// UDP sockets of the session, bound at the first UDP SETUP.
+    udp: Option<(Arc<UdpSocket>, Arc<UdpSocket>)>,
+    setup_url: String,
+    aggregate_url: String,
+    shared: Arc<Shared>,
+    streamer: Option<JoinHandle<()>>,
+    /// Media never goes out (`--blackhole rtspu`).
+    blackholed: bool,
+}
+
+impl Session {
+    fn stop(&mut self) {
+        if let Some(h) = self.streamer.take() {
+            h.abort();
+        }
+    }
+
+    fn transport(&self) -> Transport {
+        match &self.target {
+            Some(Target::Tcp { .. }) => Transport::Rtspt,
+            _ => Transport::Rtspu,
+        }
+    }
+}
+
+struct Conn {
+    ctx: Arc<ServerContext>,
+    peer: SocketAddr,
+    local: SocketAddr,
+    writer: Writer,
+    session: Option<Session>,
+    /// `--blackhole rtspt`: after a TCP SETUP, nothing more is ever sent.
+    silent: bool,
+    cseq_out: Arc<AtomicU32>,
+}
+
+/// What to do after the reply went out.
+enum After {
+    Nothing,
+    Play,
+}
+
+pub async fn handle(sock: TcpStream, peer: SocketAddr, ctx: Arc<ServerContext>) {
+    let _ = sock.set_nodelay(true);
+    let Ok(local) = sock.local_addr() else {
+        return;
+    };
+    let (mut rd, wr) = sock.into_split();
+    let mut conn = Conn {
+        ctx,
+        peer,
+        local,
+        writer: Arc::new(tokio::sync::Mutex::new(wr)),
+        session: None,
+        silent: false,
+        cseq_out: Arc::new(AtomicU32::new(1)),
+    };
+    let mut framer = Framer::new(MAX_REQUEST_BODY);
+    let mut buf = vec![0u8; 16 * 1024];
+    'conn: loop {
+        let n = match tokio::time::timeout(IDLE_LIMIT, rd.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => break,
+        };
+        framer.push(&buf[..n]);
+        loop {
+            match framer.next_frame() {
+                Ok(Some(Frame::Message(m))) if m.method().is_some() => {
+                    let (reply, after) = conn.on_request(&m).await;
+                    if conn.silent {
+                        continue;
+                    }
+                    if let Some(reply) = reply {
+                        if conn.write(&reply).await.is_err() {
+                            break 'conn;
+                        }
+                    }
+                    if let After::Play = after {
+                        conn.start_streaming();
+                    }
+                }
+                // Replies to our EndOfStream notice (ffmpeg: 501) and client RTCP: nothing to do.
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!("rtsp: {} sent a bad request: {e}", conn.peer);
+                    if !conn.silent {
+                        let r = Message::response(400, "Bad Request").with("Server", WMS_SERVER);
+                        let _ = conn.write(&r).await;
+                    }
+                    break 'conn;
+                }
+            }
+        }
+    }
+    conn.end_session();
+}
+
+impl Conn {
+    async fn write(&self, m: &Message) -> std::io::Result<()> {
+        self.writer.lock().await.write_all(&m.to_bytes()).await
+    }
+
+    fn end_session(&mut self) {
+        if let Some(mut s) = self.session.take() {
+            s.stop();
+            self.ctx.session_end(
+                s.transport(),
+                s.shared.sent.load(Ordering::Relaxed),
+                s.shared.dropped.load(Ordering::Relaxed),
+            );
+        }
+    }
+
+    fn reply(&self, req: &Message, status: u16, reason: &str) -> Message {
+        let mut m = Message::response(status, reason)
+            .with("CSeq", req.header("CSeq").unwrap_or("0").trim().to_string())
+            .with("Server", WMS_SERVER);
+        if let Some(s) = &self.session {
+            if status < 300 || req.session_id().is_some() {
+                m = m.with(
+                    "Session",
+                    format!("{};timeout={SESSION_TIMEOUT_SECS}", s.id),
+                );
+            }
+        }
+        m
+    }
+
+    async fn on_request(&mut self, req: &Message) -> (Option<Message>, After) {
+        let method = req.method().unwrap_or("").to_ascii_uppercase();
+        let uri = match &req.start {
+            mmsplay_net::rtsp::message::StartLine::Request { uri, .. } => uri.clone(),
+            _ => String::new(),
+        };
+        // A request naming another session than ours.
+        if let (Some(asked), Some(s)) = (req.session_id(), &self.session) {
+            if asked != s.id && method != "OPTIONS" {
+                return (
+                    Some(self.reply(req, 454, "Session Not Found")),
+                    After::Nothing,
+                );
+            }
+        }
+        let reply = match method.as_str() {
+            "OPTIONS" => self
+                .reply(req, 200, "OK")
+                .with("Public", PUBLIC)
+                .with("Supported", WMS_SUPPORTED),
+            "DESCRIBE" => self.describe(req, &uri),
+            "SETUP" => match self.setup(req, &uri).await {
+                Some(r) => r,
+                None => return (None, After::Nothing),
+            },
+            "PLAY" => return self.play(req),
+            "PAUSE" => match &mut self.session {
+                Some(s) => {
+                    s.stop();
+                    self.reply(req, 200, "OK")
+                }
+                None => self.reply(req, 454, "Session Not Found"),
+            },
+            "TEARDOWN" => {
+                let r = self.reply(req, 200, "OK");
+                self.end_session();
+                r
+            }
+            // Keep-alives, logging, and GStreamer's echo of our EndOfStream notice.
+            "GET_PARAMETER" | "SET_PARAMETER" => self.reply(req, 200, "OK"),
+            _ => self.reply(req, 501, "Not Implemented"),
+        };
+        (Some(reply), After::Nothing)
+    }
+
+    /// The file a URL names, and what follows its name (`audio`, `rtx`, ...).
+    fn lookup(&self, uri: &str) -> Option<(Arc<Media>, String, String)> {
+        let path_start = uri
+            .find("://")
+            .map(|i| i + 3)
+            .and_then(|i| uri[i..].find('/').map(|j| i + j))
+            .unwrap_or(0);
+        let path = uri[path_start..].split(['?', '#']).next().unwrap_or("");
+        let segments: Vec<&str> = path.split('/').collect();
+        for (i, seg) in segments.iter().enumerate() {
+            if seg.is_empty() {
+                continue;
+            }
+            if let Some(m) = self.ctx.library.find(seg) {
+                let base_len = path_start + segments[..=i].join("/").len();
+                let aggregate = uri[..base_len.min(uri.len())].to_string();
+                let tail = segments[i + 1..].join("/");
+                return Some((m, aggregate, tail));
+            }
+        }
+        None
+    }
+
+    fn describe(&mut self, req: &Message, uri: &str) -> Message {
+        if self.ctx.faults.refuses(Transport::Rtspu) && self.ctx.faults.refuses(Transport::Rtspt) {
+            return self.reply(req, 503, "Service Unavailable");
+        }
+        let Some((media, aggregate, _)) = self.lookup(uri) else {
+            return self.reply(req, 404, "Not Found");
+        };
+        let header_bytes = if self.ctx.live {
+            live_header(&media)
+        } else {
+            media.header_bytes.to_vec()
+        };
+        let control = format!("{aggregate}/");
+        let body = sdp::build(&sdp::DescribeSpec {
+            control: &control,
+            header_bytes: &header_bytes,
+            header: &media.header,
+            duration_ms: media.header.file.duration_ms(),
+            live: self.ctx.live,
+            ipv6: self.local.is_ipv6(),
+            session_id: rand::random::<u64>() >> 1,
+        });
+        self.reply(req, 200, "OK")
+            .with("Content-Base", control)
+            .with("Cache-Control", "no-cache")
+            .with("X-Broadcast-Id", if self.ctx.live { "1" } else { "0" })
+            .with("Supported", WMS_SUPPORTED)
+            .with_body("application/sdp", body)
+    }
+
+    async fn setup(&mut self, req: &Message, uri: &str) -> Option<Message> {
+        let found = self.lookup(uri);
+        let (media, aggregate, tail) = match (found, &self.session) {
+            (Some(f), _) => f,
+            // A client that resolved the control URL against the server root: the session
+            // already knows the file.
+            (None, Some(s)) => (
+                s.media.clone(),
+                s.aggregate_url.clone(),
+                uri.rsplit('/').next().unwrap_or("").to_string(),
+            ),
+            (None, None) => return Some(self.reply(req, 404, "Not Found")),
+        };
+        let Some(spec) = req
+            .header("Transport")
+            .and_then(|t| TransportSpec::parse(t).ok())
+        else {
+            return Some(self.reply(req, 461, "Unsupported Transport"));
+        };
+        let lower = match spec.lower {
+            Some(l) if !spec.multicast => l,
+            _ => return Some(self.reply(req, 461, "Unsupported Transport")),
+        };
+        let t = match lower {
+            LowerTransport::Udp => Transport::Rtspu,
+            LowerTransport::Tcp => Transport::Rtspt,
+        };
+        if self.ctx.faults.refuses(t) {
+            return Some(self.reply(req, 461, "Unsupported Transport"));
+        }
+        if t == Transport::Rtspt && self.ctx.faults.blackholes(t) {
+            // Like a firewall that lets the connection in and then drops everything.
+            self.silent = true;
+            return None;
+        }
+        if lower == LowerTransport::Udp && spec.client_port.is_none() {
+            return Some(self.reply(req, 461, "Unsupported Transport"));
+        }
+        if self.session.is_none() {
+            let number = self.ctx.next_session();
+            let id = format!("{:016}", rand::random::<u64>() % 10_000_000_000_000_000);
+            self.session = Some(Session {
+                id,
+                media: media.clone(),
+                target: None,
+                udp: None,
+                setup_url: uri.to_string(),
+                aggregate_url: aggregate.clone(),
+                shared: Arc::new(Shared::new(self.ctx.faults.loss(number))),
+                streamer: None,
+                blackholed: false,
+            });
+        }
+        let local_ip = self.local.ip();
+        let peer_ip = self.peer.ip();
+        let blackhole_udp = self.ctx.faults.blackholes(Transport::Rtspu);
+        let s = self.session.as_mut()?;
+        let is_rtx = tail == "rtx" || tail.ends_with("/rtx");
+        let transport_reply = match lower {
+            LowerTransport::Udp => {
+                if s.udp.is_none() {
+                    match bind_pair(local_ip).await {
+                        Ok(pair) => s.udp = Some(pair),
+                        Err(e) => {
+                            tracing::warn!("rtsp: cannot bind UDP: {e}");
+                            return Some(self.reply(req, 500, "Internal Server Error"));
+                        }
+                    }
+                }
+                let (rtp, rtcp) = s.udp.clone()?;
+                let sp = rtp.local_addr().map(|a| a.port()).unwrap_or(0);
+                let sp2 = rtcp.local_addr().map(|a| a.port()).unwrap_or(0);
+                let (cp, cp2) = spec.client_port.unwrap_or((0, None));
+                // The rtx stream (ffmpeg SETUPs it first) gets ports but never data; every
+                // data stream shares the first one's destination.
+                if !is_rtx && !matches!(s.target, Some(Target::Udp { .. })) {
+                    s.stop();
+                    s.target = Some(Target::Udp {
+                        rtp,
+                        rtcp,
+                        rtp_to: SocketAddr::new(peer_ip, cp),
+                        rtcp_to: SocketAddr::new(peer_ip, cp2.unwrap_or(cp.saturating_add(1))),
+                    });
+                    s.setup_url = uri.to_string();
+                    s.blackholed = blackhole_udp;
+                }
+                let client = match cp2 {
+                    Some(b) => format!("{cp}-{b}"),
+                    None => cp.to_string(),
+                };
+                format!(
+                    "RTP/AVP/UDP;unicast;client_port={client};server_port={sp}-{sp2};source={local_ip};ssrc={:08x};mode=PLAY",
+                    s.shared.ssrc
+                )
+            }
+            LowerTransport::Tcp => {
+                let (a, b) = spec.interleaved.unwrap_or((0, Some(1)));
+                let b = b.unwrap_or(a.saturating_add(1));
+                if !is_rtx && !matches!(s.target, Some(Target::Tcp { .. })) {
+                    s.stop();
+                    s.target = Some(Target::Tcp {
+                        channel: a,
+                        rtcp_channel: b,
+                    });
+                    s.setup_url = uri.to_string();
+                    s.blackholed = false;
+                }
+                format!(
+                    "RTP/AVP/TCP;unicast;interleaved={a}-{b};ssrc={:08x};mode=PLAY",
+                    s.shared.ssrc
+                )
+            }
+        };
+        Some(
+            self.reply(req, 200, "OK")
+                .with("Transport", transport_reply)
+                .with("Cache-Control", "no-cache"),
+        )
+    }
+
+    fn play(&mut self, req: &Message) -> (Option<Message>, After) {
+        let live = self.ctx.live;
+        let Some(s) = &mut self.session else {
+            return (
+                Some(self.reply(req, 454, "Session Not Found")),
+                After::Nothing,
+            );
+        };
+        if s.target.is_none() {
+            return (
+                Some(self.reply(req, 455, "Method Not Valid in This State")),
+                After::Nothing,
+            );
+        }
+        s.stop();
+        let m = &s.media;
+        let first_send = u64::from(m.send_times_ms.first().copied().unwrap_or(0));
+        let index = if live {
+            let span = loop_span_ms(m);
+            let pos = (super::live_epoch().elapsed().as_millis() as u64) % span.max(1);
+            m.send_times_ms
+                .partition_point(|t| u64::from(*t) < first_send + pos)
+                .min(m.packets.len().saturating_sub(1))
+        } else {
+            match req.header("Range").and_then(headers::parse_npt_start) {
+                // Send times run from the first packet; npt 0 is the first packet.
+                Some(ms) => m
+                    .send_times_ms
+                    .partition_point(|t| u64::from(*t) < first_send + ms),
+                None => s.shared.next_index.load(Ordering::Relaxed),
+            }
+        };
+        s.shared.next_index.store(index, Ordering::Relaxed);
+        let start_ms = m
+            .send_times_ms
+            .get(index)
+            .map(|t| u64::from(*t).saturating_sub(first_send))
+            .unwrap_or(0);
+        let rtptime = m.send_times_ms.get(index).copied().unwrap_or(0);
+        let info = format!(
+            "url={};seq={};rtptime={rtptime}",
+            s.setup_url,
+            s.shared.seq()
+        );
+        let reply = self
+            .reply(req, 200, "OK")
+            // An open range: GStreamer hangs at the end with a closed one (protocols.md 6.4).
+            .with("Range", headers::npt_from(if live { 0 } else { start_ms }))
+            .with("RTP-Info", info);
+        (Some(reply), After::Play)
+    }
+
+    fn start_streaming(&mut self) {
+        let (live, fast) = (self.ctx.live, self.ctx.fast);
+        let writer = self.writer.clone();
+        let cseq = self.cseq_out.clone();
+        let Some(s) = &mut self.session else {
+            return;
+        };
+        let Some(target) = s.target.clone() else {
+            return;
+        };
+        if s.blackholed {
+            return;
+        }
+        // One BYE per m= line: the streams and the rtx line.
+        let byes = s.media.header.streams.len() + 1;
+        let job = Job {
+            media: s.media.clone(),
+            target,
+            writer,
+            shared: s.shared.clone(),
+            live,
+            fast,
+            session_id: s.id.clone(),
+            aggregate_url: s.aggregate_url.clone(),
+            setup_url: s.setup_url.clone(),
+            cseq,
+            byes,
+        };
+        s.streamer = Some(tokio::spawn(job.run()));
+    }
+}
+
+/// The UDP socket pair of a session, an even port and the next when possible.
+async fn bind_pair(ip: IpAddr) -> std::io::Result<(Arc<UdpSocket>, Arc<UdpSocket>)> {
+    for _ in 0..8 {
+        let a = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        let p = a.local_addr()?.port();
+        if p % 2 == 0 && p < u16::MAX {
+            if let Ok(b) = UdpSocket::bind(SocketAddr::new(ip, p + 1)).await {
+                return Ok((Arc::new(a), Arc::new(b)));
+            }
+        }
+    }
+    let a = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+    let b = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+    Ok((Arc::new(a), Arc::new(b)))
+}
+
+/// The header of a live broadcast: the broadcast flag set and seekable cleared (ASF spec 3.2,
+/// File Properties Flags at offset 88).
+fn live_header(media: &Media) -> Vec<u8> {
+    let mut bytes = media.header_bytes.to_vec();
+    if let Some(fp) = sdp::file_properties_offset(&bytes, media.header.len) {
+        let mut flags = u32::from_le_bytes([
+            bytes[fp + 88],
+            bytes[fp + 89],
+            bytes[fp + 90],
+            bytes[fp + 91],
+        ]);
+        flags = (flags | 1) & !2;
+        bytes[fp + 88..fp + 92].copy_from_slice(&flags.to_le_bytes());
+    }
+    bytes
+}

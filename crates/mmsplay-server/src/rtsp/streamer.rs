@@ -1,0 +1,263 @@
+//! Sends a file's data packets as `x-asf-pf` RTP, paced by their send times, then signals the
+//! end of the stream the way ffmpeg and GStreamer need (protocols.md 6A.4 steps 5-8).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mmsplay_net::rtsp::message::Message;
+use mmsplay_net::rtsp::rtp::{RtpHeader, sender_report_bye, write_rtp_header};
+use mmsplay_net::rtsp::{asfpf, padding};
+use tokio::io::AsyncWriteExt;
+use tokio::net::UdpSocket;
+use tokio::net::tcp::OwnedWriteHalf;
+
+use crate::Media;
+use crate::faults::Loss;
+use crate::pacing::Pacer;
+
+/// RTP payload type of the ASF stream (as in the SDP).
+pub const PAYLOAD_TYPE: u8 = 96;
+/// Largest RTP payload on UDP; larger ASF packets are fragmented (the MTU WMS used).
+const UDP_MAX_PAYLOAD: usize = 1400;
+/// Largest RTP payload in a `$` frame (16-bit length, less the RTP header).
+const TCP_MAX_PAYLOAD: usize = 65_535 - 12;
+/// Pause between the last packet and the EndOfStream notice, and between it and the BYEs.
+const EOS_GAP: Duration = Duration::from_millis(100);
+
+/// The connection's write half, shared by replies and interleaved media.
+pub type Writer = Arc<tokio::sync::Mutex<OwnedWriteHalf>>;
+
+/// Where a session's RTP goes.
+#[derive(Clone, Debug)]
+pub enum Target {
+    Udp {
+        rtp: Arc<UdpSocket>,
+        rtcp: Arc<UdpSocket>,
+        rtp_to: SocketAddr,
+        rtcp_to: SocketAddr,
+    },
+    Tcp {
+        channel: u8,
+        rtcp_channel: u8,
+    },
+}
+
+impl Target {
+    pub fn is_udp(&self) -> bool {
+        matches!(self, Target::Udp { .. })
+    }
+}
+
+/// Counters and position a session keeps across PLAYs.
+pub struct Shared {
+    pub sent: AtomicU64,
+    pub dropped: AtomicU64,
+    pub octets: AtomicU64,
+    pub next_seq: AtomicU32,
+    pub next_index: AtomicUsize,
+    pub loss: Mutex<Loss>,
+    pub ssrc: u32,
+}
+
+impl Shared {
+    pub fn new(loss: Loss) -> Shared {
+        Shared {
+            sent: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            octets: AtomicU64::new(0),
+            next_seq: AtomicU32::new(u32::from(rand::random::<u16>())),
+            next_index: AtomicUsize::new(0),
+            loss: Mutex::new(loss),
+            ssrc: rand::random(),
+        }
+    }
+
+    pub fn seq(&self) -> u16 {
+        self.next_seq.load(Ordering::Relaxed) as u16
+    }
+
+    fn take_seq(&self) -> u16 {
+        self.next_seq.fetch_add(1, Ordering::Relaxed) as u16
+    }
+
+    fn drop_next(&self) -> bool {
+        match self.loss.lock() {
+            Ok(mut l) => l.drop_next(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// One PLAY's worth of streaming.
+pub struct Job {
+    pub media: Arc<Media>,
+    pub target: Target,
+    pub writer: Writer,
+    pub shared: Arc<Shared>,
+    pub live: bool,
+    pub fast: bool,
+    pub session_id: String,
+    pub aggregate_url: String,
+    pub setup_url: String,
+    /// CSeq counter of server-to-client requests.
+    pub cseq: Arc<AtomicU32>,
+    /// How many SR+BYE compounds to send at the end: one per `m=` line (ffmpeg counts them).
+    pub byes: usize,
+}
+
+/// The span one loop of a live broadcast takes, in ms.
+pub fn loop_span_ms(media: &Media) -> u64 {
+    let first = u64::from(media.send_times_ms.first().copied().unwrap_or(0));
+    let last = u64::from(media.send_times_ms.last().copied().unwrap_or(0));
+    media.duration_ms.max(last.saturating_sub(first) + 100)
+}
+
+impl Job {
+    pub async fn run(self) {
+        let m = &self.media;
+        if m.packets.is_empty() {
+            return;
+        }
+        let start = self
+            .shared
+            .next_index
+            .load(Ordering::Relaxed)
+            .min(m.packets.len() - 1);
+        let first_send = u64::from(m.send_times_ms[start]);
+        let pacer = Pacer::new(
+            self.fast && !self.live,
+            first_send,
+            m.header.file.preroll_ms,
+        );
+        let span = loop_span_ms(m);
+        let mut loop_offset = 0u64;
+        let mut last_ts = 0u32;
+        loop {
+            let mut idx = self.shared.next_index.load(Ordering::Relaxed);
+            if idx >= m.packets.len() {
+                if !self.live {
+                    break;
+                }
+                idx = 0;
+                loop_offset += span;
+            }
+            let send_ms = u64::from(m.send_times_ms[idx]) + loop_offset;
+            pacer.wait(send_ms).await;
+            let packet = &m.packets[idx];
+            let stripped =
+                padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
+            let key = asfpf::has_key_frame(packet, m.packet_size);
+            let max = if self.target.is_udp() {
+                UDP_MAX_PAYLOAD
+            } else {
+                TCP_MAX_PAYLOAD
+            };
+            let drop = self.target.is_udp() && self.shared.drop_next();
+            last_ts = send_ms as u32;
+            for (payload, marker) in asfpf::packetize(&stripped, key, max) {
+                let h = RtpHeader {
+                    marker,
+                    payload_type: PAYLOAD_TYPE,
+                    sequence: self.shared.take_seq(),
+                    timestamp: last_ts,
+                    ssrc: self.shared.ssrc,
+                };
+                if drop {
+                    continue;
+                }
+                let mut rtp = Vec::with_capacity(12 + payload.len());
+                write_rtp_header(&h, &mut rtp);
+                rtp.extend_from_slice(&payload);
+                if self.send(&rtp, false).await.is_err() {
+                    return;
+                }
+            }
+            if drop {
+                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.shared.sent.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .octets
+                    .fetch_add(stripped.len() as u64, Ordering::Relaxed);
+            }
+            self.shared.next_index.store(idx + 1, Ordering::Relaxed);
+        }
+        tokio::time::sleep(EOS_GAP).await;
+        if self.send_end_of_stream().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(EOS_GAP).await;
+        let ntp = ntp_now();
+        let packets = self.shared.sent.load(Ordering::Relaxed) as u32;
+        let octets = self.shared.octets.load(Ordering::Relaxed) as u32;
+        let bye = sender_report_bye(self.shared.ssrc, ntp, last_ts, packets, octets);
+        for _ in 0..self.byes {
+            if self.send(&bye, true).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    async fn send(&self, data: &[u8], rtcp: bool) -> std::io::Result<()> {
+        match &self.target {
+            Target::Udp {
+                rtp,
+                rtcp: rtcp_sock,
+                rtp_to,
+                rtcp_to,
+            } => {
+                let r = if rtcp {
+                    rtcp_sock.send_to(data, rtcp_to).await
+                } else {
+                    rtp.send_to(data, rtp_to).await
+                };
+                // A client that went away shows up as ICMP errors; the control connection
+                // ends the session, not a failed datagram.
+                if let Err(e) = r {
+                    tracing::debug!("rtsp: udp send: {e}");
+                }
+                Ok(())
+            }
+            Target::Tcp {
+                channel,
+                rtcp_channel,
+            } => {
+                let ch = if rtcp { *rtcp_channel } else { *channel };
+                let mut frame = Vec::with_capacity(4 + data.len());
+                frame.push(b'$');
+                frame.push(ch);
+                frame.extend_from_slice(&(data.len() as u16).to_be_bytes());
+                frame.extend_from_slice(data);
+                self.writer.lock().await.write_all(&frame).await
+            }
+        }
+    }
+
+    /// [MS-RTSP] 2.2.7.1.1 EndOfStream: a SET_PARAMETER to the client.
+    async fn send_end_of_stream(&self) -> std::io::Result<()> {
+        let cseq = self.cseq.fetch_add(1, Ordering::Relaxed);
+        let req = Message::request("SET_PARAMETER", &self.aggregate_url)
+            .with("CSeq", cseq.to_string())
+            .with("Session", self.session_id.clone())
+            .with("X-Notice", "2101 \"End-of-Stream Reached\"")
+            .with(
+                "RTP-Info",
+                format!("url={};seq={}", self.setup_url, self.shared.seq()),
+            )
+            .with("Server", mmsplay_net::rtsp::WMS_SERVER)
+            .with_body("application/x-wms-extension-cmd", "EOF: true\r\n");
+        self.writer.lock().await.write_all(&req.to_bytes()).await
+    }
+}
+
+/// Now as a 64-bit NTP timestamp (RFC 3550 4).
+fn ntp_now() -> u64 {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() + 2_208_988_800;
+    let frac = (u64::from(d.subsec_nanos()) << 32) / 1_000_000_000;
+    (secs << 32) | frac
+}
