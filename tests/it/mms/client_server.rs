@@ -227,3 +227,35 @@ async fn live_joins_a_broadcast() {
         s.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_clients_do_not_take_the_server_down() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(f) = fixture() else { return };
+    let srv = TestServer::start(f, faults(&[], &[], 0.0, 0), false, true).await;
+    let addr = srv.bound.mms;
+    // Garbage, a command claiming gigabytes, a data packet from a client, a cut-off command.
+    let mut huge = mmsplay_net::mmsp::FromClient::Pong.encode(0);
+    huge[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let cut = mmsplay_net::mmsp::FromClient::Pong.encode(0)[..20].to_vec();
+    let inputs: Vec<Vec<u8>> = vec![
+        b"GET / HTTP/1.0\r\n\r\n".to_vec(),
+        huge,
+        vec![0, 0, 0, 0, 1, 0, 12, 0, 1, 2, 3, 4],
+        cut,
+    ];
+    for bytes in inputs {
+        let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+        c.write_all(&bytes).await.unwrap();
+        let _ = c.shutdown().await;
+        // The server closes on us (or has nothing to say), within a bound.
+        let mut buf = vec![0u8; 1024];
+        let r = tokio::time::timeout(Duration::from_secs(3), c.read(&mut buf)).await;
+        assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "{r:?}");
+    }
+    // A well-behaved client still plays.
+    let s = Session::open(&srv.url("mmst", f.name), Transport::Mmst, &opts()).await;
+    assert!(s.is_ok(), "{:?}", s.err());
+    let ends = srv.wait_session_ends(4).await;
+    assert!(ends.len() >= 4);
+}
