@@ -563,7 +563,8 @@ impl Conn {
     }
 
     /// The next media event: packets (in order, UDP holes resolved), gaps, or the end.
-    /// `deadline` bounds the wait for new data; `None` uses the idle timeout.
+    /// `first_wait` bounds the wait for the first packet (MMSU's quick failure); otherwise the
+    /// idle timeout runs from the last data packet. Pings neither count as data nor reset it.
     async fn next_media(&mut self, first_wait: Option<Instant>) -> Result<AsfEvent> {
         loop {
             if let Some(out) = self.udp.as_mut().and_then(|u| u.reorder.pop()) {
