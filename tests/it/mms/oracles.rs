@@ -141,7 +141,16 @@ async fn vlc_plays_mmsu() {
 async fn libmms_rebuilds_the_file() {
     let Some(f) = fixture() else { return };
     let script = Path::new("/work/shared/tools/libmms_ctypes.py");
-    if !have_tool("python3", "runs the libmms client") || !script.exists() {
+    if !have_tool("python3", "runs the libmms client") {
+        return;
+    }
+    if !script.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{} is missing",
+            script.display()
+        );
+        eprintln!("skipping: {} is missing", script.display());
         return;
     }
     let srv = TestServer::start(f, faults(&[], &[], 0.0, 0), false, true).await;
