@@ -149,11 +149,11 @@ impl Session {
         loop {
             let next_packet = self.next_due();
             let eos = self.eos_at.map(|(t, _)| t);
-            let idle = if self.play.is_some() {
-                self.last_command + KEEPALIVE_INTERVAL
-            } else {
-                self.last_command + IDLE_TIMEOUT
-            };
+            let streaming = self.play.is_some();
+            // While streaming, a silent client gets a Ping ([MS-MMSP] 3.2.6.1); otherwise a
+            // silent client is dropped ([MS-MMSP] 3.2.6.2).
+            let ping_at = self.last_command + KEEPALIVE_INTERVAL;
+            let idle_at = self.last_command + IDLE_TIMEOUT;
             tokio::select! {
                 r = rd.read(&mut buf) => {
                     let n = r.map_err(|e| format!("read: {e}"))?;
@@ -178,21 +178,20 @@ impl Session {
                     }
                 }
                 Some(req) = resend_rx.recv() => self.resend(req).await,
-                _ = sleep_until(next_packet.unwrap_or(idle)), if next_packet.is_some() => {
+                _ = sleep_until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() => {
                     self.send_next_packet().await?;
                 }
-                _ = sleep_until(eos.unwrap_or(idle)), if eos.is_some() => {
+                _ = sleep_until(eos.unwrap_or(idle_at)), if eos.is_some() => {
                     if let Some((_, pi)) = self.eos_at.take() {
                         self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation: pi }).await?;
                     }
                 }
-                _ = sleep_until(idle), if next_packet.is_none() && eos.is_none() => {
-                    if self.play.is_some() {
-                        self.last_command = Instant::now();
-                        self.reply(FromServer::Ping).await?;
-                    } else {
-                        return Err("idle timeout".into());
-                    }
+                _ = sleep_until(ping_at), if streaming => {
+                    self.last_command = Instant::now();
+                    self.reply(FromServer::Ping).await?;
+                }
+                _ = sleep_until(idle_at), if !streaming && eos.is_none() => {
+                    return Err("idle timeout".into());
                 }
             }
         }
