@@ -733,7 +733,9 @@ impl Conn {
             return;
         }
         let last_wanted = (total - 1) as u32;
-        if last_wanted > last_seq {
+        // A withheld tail is a few packets; a longer "tail" means the server skipped packets
+        // (filtered streams), and those must not be counted as lost.
+        if last_wanted > last_seq && last_wanted - last_seq <= MAX_RESEND_PACKETS as u32 {
             let holes = u.reorder.expect_tail(last_wanted, now.into_std());
             if !holes.is_empty() {
                 self.request_resend(&holes);
