@@ -33,7 +33,15 @@ impl Drop for Server {
 
 fn serve(file: &Path, extra: &[&str]) -> Server {
     let mut child = Command::new(MMSPLAY)
-        .args(["serve", "--rtsp-port", "0", "--mms-port", "0", "--http-port", "0"])
+        .args([
+            "serve",
+            "--rtsp-port",
+            "0",
+            "--mms-port",
+            "0",
+            "--http-port",
+            "0",
+        ])
         .args(extra)
         .arg(file)
         .stdout(Stdio::piped())
@@ -42,10 +50,17 @@ fn serve(file: &Path, extra: &[&str]) -> Server {
         .expect("start the server");
     let mut line = String::new();
     let out = child.stdout.take().expect("stdout");
-    BufReader::new(out).read_line(&mut line).expect("listening line");
+    BufReader::new(out)
+        .read_line(&mut line)
+        .expect("listening line");
     let v: serde_json::Value = serde_json::from_str(&line).expect("listening JSON");
     let p = |k: &str| v[k].as_u64().unwrap_or(0) as u16;
-    Server { http: p("http"), rtsp: p("rtsp"), mms: p("mms"), child }
+    Server {
+        http: p("http"),
+        rtsp: p("rtsp"),
+        mms: p("mms"),
+        child,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -91,7 +106,14 @@ fn have(tool: &str) -> bool {
 fn vlc(args: &[&str], home: &Path) -> Command {
     let mut c = Command::new("setpriv");
     c.env("HOME", home)
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "cvlc", "-I", "dummy"])
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "cvlc",
+            "-I",
+            "dummy",
+        ])
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -102,7 +124,16 @@ fn vlc(args: &[&str], home: &Path) -> Command {
 fn ffmpeg_first_audio_ms(url: &str) -> Option<f64> {
     let t = Instant::now();
     let mut child = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-i", url, "-f", "f32le", "-"])
+        .args([
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            url,
+            "-f",
+            "f32le",
+            "-",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -120,7 +151,10 @@ fn ffmpeg_first_audio_ms(url: &str) -> Option<f64> {
 fn vlc_first_audio_ms(url: &str, dir: &Path) -> Option<f64> {
     let out = dir.join(format!("vlc-{}.raw", Instant::now().elapsed().as_nanos()));
     let _ = std::fs::remove_file(&out);
-    let sout = format!("#transcode{{acodec=f32l}}:std{{access=file,mux=raw,dst={}}}", out.display());
+    let sout = format!(
+        "#transcode{{acodec=f32l}}:std{{access=file,mux=raw,dst={}}}",
+        out.display()
+    );
     let t = Instant::now();
     let mut child = vlc(&["--sout", &sout, url], dir).spawn().ok()?;
     let mut found = None;
@@ -181,7 +215,10 @@ fn main() {
     let vlc_ok = have("cvlc") && have("setpriv");
 
     // 1. Time to connected with only MMSH working.
-    let s = serve(&demo, &["--blackhole", "rtspu,mmsu", "--refuse", "rtspt,mmst"]);
+    let s = serve(
+        &demo,
+        &["--blackhole", "rtspu,mmsu", "--refuse", "rtspt,mmst"],
+    );
     let ports = [
         "--port".to_string(),
         format!("rtsp={}", s.rtsp),
@@ -191,7 +228,9 @@ fn main() {
         format!("http={}", s.http),
         "mms://127.0.0.1/demo.wma".to_string(),
     ];
-    let runs: Vec<f64> = (0..3).filter_map(|_| mmsplay_event_ms(&ports, "connected")).collect();
+    let runs: Vec<f64> = (0..3)
+        .filter_map(|_| mmsplay_event_ms(&ports, "connected"))
+        .collect();
     drop(s);
     if !runs.is_empty() {
         println!(
@@ -204,16 +243,25 @@ fn main() {
     // 2. Time to first audio on a healthy, paced MMSH stream.
     let s = serve(&demo, &[]);
     let url = format!("mmsh://127.0.0.1:{}/demo.wma", s.http);
-    let ours: Vec<f64> =
-        (0..5).filter_map(|_| mmsplay_event_ms(std::slice::from_ref(&url), "first_audio")).collect();
+    let ours: Vec<f64> = (0..5)
+        .filter_map(|_| mmsplay_event_ms(std::slice::from_ref(&url), "first_audio"))
+        .collect();
     let ff: Vec<f64> = (0..5).filter_map(|_| ffmpeg_first_audio_ms(&url)).collect();
     let (o, f) = (median(ours), median(ff));
-    println!("time to first audio, healthy MMSH: mmsplay {o:.0} ms, ffmpeg {f:.0} ms, ratio {:.2}", o / f);
+    println!(
+        "time to first audio, healthy MMSH: mmsplay {o:.0} ms, ffmpeg {f:.0} ms, ratio {:.2}",
+        o / f
+    );
     if vlc_ok {
-        let v: Vec<f64> = (0..3).filter_map(|_| vlc_first_audio_ms(&url, &dir)).collect();
+        let v: Vec<f64> = (0..3)
+            .filter_map(|_| vlc_first_audio_ms(&url, &dir))
+            .collect();
         if !v.is_empty() {
             let v = median(v);
-            println!("time to first audio, VLC: {v:.0} ms (mmsplay/VLC ratio {:.2})", o / v);
+            println!(
+                "time to first audio, VLC: {v:.0} ms (mmsplay/VLC ratio {:.2})",
+                o / v
+            );
         }
     }
     drop(s);
@@ -241,19 +289,35 @@ fn main() {
         .ok()
         .and_then(|c| footprint(c, secs));
     let ffm = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-i", &url, "-f", "null", "-"])
+        .args([
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            &url,
+            "-f",
+            "null",
+            "-",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .ok()
         .and_then(|c| footprint(c, secs));
     let vl = if vlc_ok {
-        vlc(&["-A", "dummy", "--no-video", &url], &dir).spawn().ok().and_then(|c| footprint(c, secs))
+        vlc(&["-A", "dummy", "--no-video", &url], &dir)
+            .spawn()
+            .ok()
+            .and_then(|c| footprint(c, secs))
     } else {
         None
     };
     println!("playing 128 kb/s WMA v2 over MMSH for {secs} s (peak RSS, CPU time, CPU share):");
-    for (name, f) in [("mmsplay", ours), ("ffmpeg -f null", ffm), ("cvlc -A dummy", vl)] {
+    for (name, f) in [
+        ("mmsplay", ours),
+        ("ffmpeg -f null", ffm),
+        ("cvlc -A dummy", vl),
+    ] {
         if let Some((kib, cpu)) = f {
             println!(
                 "  {name:16} {:6.1} MB  {cpu:5.2} s  {:4.1}% of a core",

@@ -85,7 +85,7 @@ enum Step {
     NotStarted,
     Running(tokio::time::Instant),
     Failed,
-    Connected(Session),
+    Connected(Box<Session>),
 }
 
 /// Runs the plan until the most preferred step that works has connected.
@@ -140,7 +140,7 @@ pub async fn connect(
                         tokio::spawn(loser.close());
                     }
                 }
-                return Ok(session);
+                return Ok(*session);
             }
             Some(i) if matches!(steps[i], Step::NotStarted) => {
                 start_step(i, &mut steps, &mut running, on_event);
@@ -168,7 +168,7 @@ pub async fn connect(
                 let Some(joined) = joined else { continue };
                 let Ok((i, result)) = joined else { continue };
                 match result {
-                    Ok(session) => steps[i] = Step::Connected(session),
+                    Ok(session) => steps[i] = Step::Connected(Box::new(session)),
                     Err(e) => {
                         on_event(ConnectEvent::Failed { transport: order[i], reason: e.to_string() });
                         steps[i] = Step::Failed;

@@ -192,7 +192,6 @@ fn demo_title(bin: &str, env: &[(&'static str, PathBuf)]) -> String {
 }
 
 #[test]
-#[ignore = "needs the player and --demo; enabled when they land"]
 fn demo_in_tmux() {
     let bin = env!("CARGO_BIN_EXE_mmsplay");
     let (_dir, env) = temp_env();
