@@ -1,5 +1,6 @@
 //! The MMS TCP stream decoder (commands and Data packets) and every message decoder it feeds,
-//! on arbitrary bytes pushed in arbitrary chunks: no panic, bounded buffering.
+//! on arbitrary bytes pushed in arbitrary chunks: no panic, bounded buffering. Seeds:
+//! `fuzz/seeds/mmsp/` (the golden fixtures, first byte = chunk size).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
