@@ -164,6 +164,7 @@ async fn length_far_past_what_was_sent() {
     let (r, t) = open(port).await;
     let e = r.err().expect("error");
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    assert!(e.to_string().contains("middle of a message"), "{e}");
     assert!(t < Duration::from_millis(2500));
 }
 
@@ -173,6 +174,7 @@ async fn silence() {
     let (r, t) = open(port).await;
     let e = r.err().expect("error");
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    assert!(e.to_string().contains("did not answer"), "{e}");
     assert!(t < Duration::from_millis(2500));
 }
 

@@ -44,6 +44,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 const HEADER_INCARNATION: u32 = 1;
 const OPEN_INCARNATION: u32 = 9;
 const PLAY_INCARNATION: u32 = 10;
+/// How much earlier than the connect timeout a handshake wait gives up with its own reason.
+const REPLY_MARGIN: Duration = Duration::from_millis(150);
 /// Who we say we are ([MS-MMSP] 2.2.4.17 client-token; 9.0 is a listed version).
 const PLAYER_TOKEN: &str = "NSPlayer/9.0.0.2980";
 const CLIENT_GUID: &str = "{3300AD50-2C39-46C0-AE0A-60B3E5B2CD57}";
@@ -94,6 +96,9 @@ struct Conn {
     done: bool,
     /// Replies to a repeated ReadBlock still to come: they may trail the header itself.
     read_block_replies: u32,
+    /// Handshake replies must come before this, a little inside the caller's connect timeout,
+    /// so that the error says which way the server failed.
+    reply_deadline: Option<Instant>,
 }
 
 /// The UDP half of an MMSU session.
@@ -175,6 +180,10 @@ impl Conn {
             eos: None,
             done: false,
             read_block_replies: 0,
+            reply_deadline: opts
+                .connect_timeout
+                .checked_sub(REPLY_MARGIN)
+                .map(|d| Instant::now() + d),
         };
         let funnel = if t == Transport::Mmsu {
             // Bound on the address the control connection uses, like VLC, so the server's
@@ -501,7 +510,7 @@ impl Conn {
     /// so a header piece that races its ReportReadBlock is not lost.
     async fn command(&mut self) -> Result<FromServer> {
         loop {
-            match self.input(None, false).await? {
+            match self.input(self.reply_deadline, false).await? {
                 Input::Item(TcpItem::Command { mid, body }) => {
                     let m = FromServer::decode(mid, &body).map_err(codec)?;
                     if m == FromServer::Ping {
@@ -519,7 +528,14 @@ impl Conn {
                 Input::Item(TcpItem::Data { .. }) => {
                     return Err(NetError::protocol("the server sent data out of turn"));
                 }
-                Input::Datagram(_) | Input::Tick => {}
+                Input::Tick => {
+                    return Err(NetError::timeout(if self.decoder.buffered() > 0 {
+                        "the server stopped in the middle of a message"
+                    } else {
+                        "the server did not answer"
+                    }));
+                }
+                Input::Datagram(_) => {}
             }
         }
     }
