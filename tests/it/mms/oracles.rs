@@ -366,3 +366,32 @@ async fn tshark_dissects_our_session_cleanly() {
     let bad = String::from_utf8_lossy(&bad.stdout);
     assert!(bad.trim().is_empty(), "malformed or expert errors:\n{bad}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_follows_a_live_loop() {
+    let Some(f) = fixture() else { return };
+    if !have_tool("ffmpeg", "independent mmst client") {
+        return;
+    }
+    let srv = TestServer::start(f, faults(&[], &[], 0.0, 0), true, false).await;
+    let url = format!("mmst://127.0.0.1:{}/{}", srv.bound.mms.port(), f.name);
+    let out = f.dir.join("ffmpeg_live.f32le");
+    let o2 = out.clone();
+    // 7 s out of a 6 s loop: ffmpeg crosses the wrap, and -t only ends it if the timestamps
+    // keep increasing across it.
+    let ok = blocking(move || {
+        run_bounded(
+            Command::new("ffmpeg")
+                .args(["-nostdin", "-loglevel", "error", "-y", "-i", &url])
+                .args(["-t", "7", "-f", "f32le"])
+                .arg(&o2)
+                .stderr(Stdio::null()),
+            Duration::from_secs(15),
+        )
+    })
+    .await;
+    assert!(ok, "ffmpeg ended by itself after 7 s of a live stream");
+    let got = read_f32(&out);
+    let secs = got.len() as f64 / 2.0 / 44100.0;
+    assert!((6.5..=7.1).contains(&secs), "{secs:.2} s decoded");
+}
