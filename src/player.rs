@@ -292,6 +292,12 @@ pub async fn play(
     play_first(vec![target], None, opts, control, events, stop_rx).await
 }
 
+/// Ends a playback stopped before any target was tried (while metafiles were resolved).
+pub fn stopped_before_start(events: &Events) -> Result<EndReason, PlayError> {
+    let (t, c) = (TransportStats::default(), PlaybackCounters::default());
+    finish_with(Ok(EndReason::Stopped), events, &t, &c)
+}
+
 /// How opening one target went.
 enum Opened {
     Feeding(Feeder, mpsc::Receiver<AsfEvent>),

@@ -31,6 +31,8 @@ pub const MAX_FETCHES: usize = 16;
 pub const MAX_CANDIDATES: usize = 64;
 /// Longest wait for a metafile or for the first bytes of an `http://` answer.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest time spent resolving metafiles before playing what was found.
+const EXPAND_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Plays a target, expanding metafiles into the entries they list.
 pub async fn play(
@@ -38,7 +40,7 @@ pub async fn play(
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
-    stop_rx: tokio::sync::watch::Receiver<bool>,
+    mut stop_rx: tokio::sync::watch::Receiver<bool>,
 ) -> Result<EndReason, PlayError> {
     let mut x = Expander {
         events: &events,
@@ -47,7 +49,17 @@ pub async fn play(
         last_error: None,
         out: Vec::new(),
     };
-    x.expand(target).await;
+    tokio::select! {
+        r = tokio::time::timeout(EXPAND_TIMEOUT, x.expand(target)) => {
+            if r.is_err() {
+                x.last_error = Some(PlayError::Input(format!(
+                    "resolving the metafiles took longer than {} s",
+                    EXPAND_TIMEOUT.as_secs()
+                )));
+            }
+        }
+        _ = stop_rx.changed() => return player::stopped_before_start(&events),
+    }
     let Expander {
         out, last_error, ..
     } = x;
@@ -251,7 +263,8 @@ impl Expander<'_> {
             Err(_) => return Ok(Probed::Stream),
         };
         let mut prefix = Vec::new();
-        if body.read_at_least(&mut prefix, 64, deadline).await.is_err() {
+        // A slow server still gets judged on what it sent in time.
+        if body.read_at_least(&mut prefix, 64, deadline).await.is_err() && prefix.is_empty() {
             return Ok(Probed::Stream);
         }
         match classify_http(body.content_type(), &prefix) {

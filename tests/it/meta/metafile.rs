@@ -247,6 +247,21 @@ fn malformed_metafiles_fail_clearly_and_quickly() {
             started.elapsed()
         );
     }
+    // A server that trickles a metafile a byte at a time, for ever.
+    let trickle = trickle_server();
+    let started = Instant::now();
+    let (out, ev) = run_player(
+        &["--output".into(), "null".into(), trickle],
+        Duration::from_secs(20),
+    );
+    let msg = error_message(&out, &ev);
+    assert!(msg.contains("timed out"), "{msg}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+
     // A local file named .asx that is not XML at all.
     let dir = tempfile::tempdir().unwrap();
     let local = dir.path().join("broken.asx");
@@ -301,4 +316,31 @@ fn metafile_parsers_survive_random_input() {
         let _ = mmsplay::metafile::parse(&input);
         let _ = mmsplay::metafile::sniff(&input);
     }
+}
+
+/// An HTTP server that sends a metafile's head and then one byte every 100 ms (at most 30 s,
+/// or until the client goes away).
+fn trickle_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut conn, _)) = listener.accept() else {
+            return;
+        };
+        let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut buf = [0u8; 2048];
+        let _ = conn.read(&mut buf);
+        let head = b"HTTP/1.0 200 OK\r\nContent-Type: video/x-ms-asx\r\n\r\n<asx version=\"3.0\">";
+        if conn.write_all(head).is_err() {
+            return;
+        }
+        for _ in 0..300 {
+            std::thread::sleep(Duration::from_millis(100));
+            if conn.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    format!("http://127.0.0.1:{port}/slow.asx")
 }
