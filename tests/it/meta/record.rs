@@ -72,15 +72,23 @@ fn recordings_over_every_transport_match_the_source() {
     let (src_duration, _) = probe(&src);
     let reference = ffmpeg_decode(src.to_str().unwrap(), 44_100, 2);
     let server = Server::start(&[&src], &["--fast"]);
+    // A plain web server for the progressive-download case.
+    let web = HttpFiles::start();
+    web.route(
+        "/tone.asf",
+        reply("video/x-ms-asf", std::fs::read(&src).unwrap()),
+    );
     let urls = [
+        src.display().to_string(),
+        web.url("/tone.asf"),
         format!("mmst://127.0.0.1:{}/tone.asf", server.mms),
         format!("mmsu://127.0.0.1:{}/tone.asf", server.mms),
         format!("mmsh://127.0.0.1:{}/tone.asf", server.http),
         format!("rtspt://127.0.0.1:{}/tone.asf", server.rtsp),
         format!("rtspu://127.0.0.1:{}/tone.asf", server.rtsp),
     ];
-    for url in &urls {
-        let rec = dir.path().join(format!("rec-{}.asf", &url[..5]));
+    for (i, url) in urls.iter().enumerate() {
+        let rec = dir.path().join(format!("rec-{i}.asf"));
         let ev = record(url, &rec, &[]);
         let connected = of(&ev, "connected");
         assert_eq!(connected.len(), 1, "{url}: {ev:?}");
