@@ -33,6 +33,10 @@ pub struct Recorder {
     /// The latest packet's rebased send time plus its duration: where the recording ends.
     end_ms: i64,
     last_out_ms: i64,
+    /// The first header's Header Object, to tell a reconnect (same header) from a new stream.
+    first_header: Vec<u8>,
+    /// A different stream followed: nothing more is written.
+    frozen: bool,
     /// Packets lost while recording (reported in the log).
     pub gaps: u64,
 }
@@ -49,6 +53,8 @@ impl Recorder {
             base_ms: None,
             end_ms: 0,
             last_out_ms: 0,
+            first_header: Vec::new(),
+            frozen: false,
             gaps: 0,
         }
     }
@@ -57,10 +63,19 @@ impl Recorder {
         format!("record {}: {e}", self.path.display())
     }
 
-    /// The stream's header. A second header (stream change) is ignored: one file holds one
-    /// stream, and packets of another size are not written.
+    /// The stream's header. The same header again (a reconnect) continues the recording; a
+    /// different one (the server moved to another stream) ends it there, since one file holds
+    /// one stream: that is returned as an error to log.
     pub fn header(&mut self, bytes: &[u8]) -> Result<(), String> {
         if self.out.is_some() {
+            let same = header_object_len(bytes)
+                .ok()
+                .and_then(|n| bytes.get(..n))
+                .is_some_and(|h| h == self.first_header.as_slice());
+            if !same && !self.frozen {
+                self.frozen = true;
+                return Err(self.err("the stream changed; the recording ends at the change"));
+            }
             return Ok(());
         }
         let h = parse_header(bytes).map_err(|e| self.err(e))?;
@@ -74,6 +89,7 @@ impl Recorder {
         patch_header_counts(&mut header, 0, h.packet_size(), 0);
         let mut f = BufWriter::new(File::create(&self.path).map_err(|e| self.err(e))?);
         f.write_all(&header).map_err(|e| self.err(e))?;
+        self.first_header = bytes[..hlen].to_vec();
         self.header = header;
         self.packet_size = h.packet_size();
         self.preroll_ms = h.file.preroll_ms;
@@ -82,7 +98,7 @@ impl Recorder {
     }
 
     pub fn packet(&mut self, p: &[u8]) -> Result<(), String> {
-        if self.out.is_none() || p.len() != self.packet_size as usize {
+        if self.out.is_none() || self.frozen || p.len() != self.packet_size as usize {
             return Ok(());
         }
         let mut p = p.to_vec();
@@ -313,5 +329,37 @@ mod robustness {
             rebase_times(&mut p, (next() % 100_000) as i64);
             assert_eq!(p.len(), len);
         }
+    }
+}
+
+#[cfg(test)]
+mod stream_change {
+    use super::*;
+    use mmsplay_asf::{HeaderSpec, write_header};
+
+    #[test]
+    fn same_header_continues_and_another_stream_ends_the_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.asf");
+        let a = write_header(&HeaderSpec {
+            packet_size: 400,
+            ..HeaderSpec::default()
+        });
+        let b = write_header(&HeaderSpec {
+            packet_size: 400,
+            preroll_ms: 3000,
+            ..HeaderSpec::default()
+        });
+        let mut r = Recorder::new(path.clone());
+        r.header(&a).unwrap();
+        r.packet(&[0u8; 400]).unwrap();
+        assert!(r.header(&a).is_ok(), "a reconnect's header continues");
+        r.packet(&[0u8; 400]).unwrap();
+        assert!(r.header(&b).unwrap_err().contains("stream changed"));
+        assert!(r.header(&b).is_ok(), "said once");
+        r.packet(&[0u8; 400]).unwrap();
+        r.finish().unwrap();
+        let len = std::fs::metadata(&path).unwrap().len() as usize;
+        assert_eq!(len, a.len() + 2 * 400);
     }
 }
