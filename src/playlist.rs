@@ -11,6 +11,7 @@
 //! Each try shows in the `attempt` / `attempt_failed` events; only the last failure is the
 //! `error`.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -233,17 +234,17 @@ impl Expander<'_> {
             return Ok(None);
         }
         self.count_fetch()?;
-        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        if len > MAX_METAFILE_LEN as u64 {
-            return Err(format!(
-                "{}: {}",
-                path.display(),
-                metafile::MetafileError::TooLarge
-            ));
+        let err = |e: String| format!("{}: {e}", path.display());
+        let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        // Read one byte past the limit to tell "at the limit" from "over it", never more.
+        let mut bytes = Vec::new();
+        f.take(MAX_METAFILE_LEN as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| err(e.to_string()))?;
+        if bytes.len() > MAX_METAFILE_LEN {
+            return Err(err(metafile::MetafileError::TooLarge.to_string()));
         }
-        std::fs::read(path)
-            .map(Some)
-            .map_err(|e| format!("{}: {e}", path.display()))
+        Ok(Some(bytes))
     }
 
     fn count_fetch(&mut self) -> Result<(), String> {

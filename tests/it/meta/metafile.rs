@@ -276,6 +276,20 @@ fn malformed_metafiles_fail_clearly_and_quickly() {
     );
     let msg = error_message(&out, &ev);
     assert!(msg.contains("not a metafile"), "{msg}");
+    // And an enormous local one.
+    let mut huge = b"<ASX>".to_vec();
+    huge.resize(4 * 1024 * 1024, b'\n');
+    std::fs::write(&local, &huge).unwrap();
+    let (out, ev) = run_player(
+        &[
+            "--output".into(),
+            "null".into(),
+            local.display().to_string(),
+        ],
+        Duration::from_secs(20),
+    );
+    let msg = error_message(&out, &ev);
+    assert!(msg.contains("larger than"), "{msg}");
 }
 
 #[test]
