@@ -264,6 +264,7 @@ impl RtspSession {
                 Eos::Draining { until_seq, deadline } => {
                     let caught_up = until_seq.is_some() && self.seq.next_expected() == until_seq;
                     if caught_up || now >= deadline {
+                        self.count_missing_tail(until_seq);
                         self.finish();
                         continue;
                     }
@@ -303,6 +304,20 @@ impl RtspSession {
 
     pub async fn close(mut self) {
         self.control.teardown().await;
+    }
+
+    /// Packets the EndOfStream notice announced that never came are lost too.
+    fn count_missing_tail(&mut self, until_seq: Option<u16>) {
+        let (Some(until), Some(next)) = (until_seq, self.seq.next_expected()) else {
+            return;
+        };
+        let missing = until.wrapping_sub(next);
+        if missing > 0 && missing < crate::rtsp::sequence::MAX_DROPOUT {
+            TransportStats::add(&self.stats.packets_lost, u64::from(missing));
+            self.pending.push_back(AsfEvent::Gap {
+                lost: u64::from(missing),
+            });
+        }
     }
 
     fn finish(&mut self) {

@@ -19,8 +19,11 @@ use crate::pacing::Pacer;
 
 /// RTP payload type of the ASF stream (as in the SDP).
 pub const PAYLOAD_TYPE: u8 = 96;
-/// Largest RTP payload on UDP; larger ASF packets are fragmented (the MTU WMS used).
-const UDP_MAX_PAYLOAD: usize = 1400;
+/// Largest RTP payload on UDP. Larger ASF packets are fragmented. WMS cut at the path MTU;
+/// we keep usual packet sizes (3200 bytes and the like) whole, leaving fragmentation to IP,
+/// so that every lost datagram is exactly one lost ASF packet and clients can count it. The
+/// bound is ffmpeg's RTP receive buffer (8192 bytes with the RTP header).
+const UDP_MAX_PAYLOAD: usize = 8192 - 12;
 /// Largest RTP payload in a `$` frame (16-bit length, less the RTP header).
 const TCP_MAX_PAYLOAD: usize = 65_535 - 12;
 /// Pause between the last packet and the EndOfStream notice, and between it and the BYEs.

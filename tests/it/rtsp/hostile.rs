@@ -1,0 +1,268 @@
+//! Our client against hostile servers: each a scripted fake on 127.0.0.1 that answers
+//! OPTIONS and DESCRIBE (well or badly) and then misbehaves. Every case must end in a clear
+//! error within the deadline, without buffering what the server throws at it.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mmsplay_net::{ErrorKind, NetError, Session, StreamUrl, Transport};
+
+use super::support::options;
+
+/// A minimal valid ASF header + Data Object prefix for the SDP (packet size 3200).
+fn asf_header() -> Vec<u8> {
+    use mmsplay_asf::{AudioStreamSpec, HeaderSpec, WaveFormatEx, write_header};
+    let spec = HeaderSpec {
+        packet_size: 3200,
+        preroll_ms: 0,
+        streams: vec![AudioStreamSpec {
+            number: 1,
+            format: WaveFormatEx {
+                format_tag: 1,
+                channels: 1,
+                sample_rate: 8000,
+                avg_bytes_per_sec: 16000,
+                block_align: 2,
+                bits_per_sample: 16,
+                extra: vec![],
+            },
+            spread: None,
+            bitrate: 128_000,
+        }],
+        ..Default::default()
+    };
+    write_header(&spec)
+}
+
+/// Standard base64 (RFC 4648 4), enough for a test fixture.
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn sdp(with_header: bool) -> String {
+    let mut s = String::from("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=control:*\r\n");
+    if with_header {
+        let b64 = base64(&asf_header());
+        s.push_str(&format!("a=pgmpu:data:application/vnd.ms.wms-hdr.asfv1;base64,{b64}\r\n"));
+    }
+    s.push_str("m=audio 0 RTP/AVP 96\r\na=rtpmap:96 x-asf-pf/1000\r\na=control:audio\r\na=stream:1\r\n");
+    s
+}
+
+/// Reads one request head; returns its CSeq.
+fn read_request(s: &mut TcpStream) -> Option<(String, String)> {
+    let mut buf = Vec::new();
+    let mut b = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut b).ok()? == 0 || buf.len() > 65536 {
+            return None;
+        }
+        buf.push(b[0]);
+    }
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let method = text.split(' ').next().unwrap_or("").to_string();
+    let cseq = text
+        .lines()
+        .find_map(|l| l.strip_prefix("CSeq: "))
+        .unwrap_or("0")
+        .trim()
+        .to_string();
+    Some((method, cseq))
+}
+
+fn ok(cseq: &str, extra: &str, body: &str) -> Vec<u8> {
+    format!(
+        "RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nServer: WMServer/9.1.1.5001\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A fake server: answers OPTIONS; `describe` decides the DESCRIBE answer; after SETUP and
+/// PLAY (answered normally) `after_play` writes what it wants. Returns the URL.
+fn fake(describe: fn(&str) -> Vec<u8>, after_play: fn(&mut TcpStream)) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
+        while let Some((method, cseq)) = read_request(&mut s) {
+            let reply = match method.as_str() {
+                "OPTIONS" => ok(&cseq, "Public: DESCRIBE, SETUP, PLAY, GET_PARAMETER\r\n", ""),
+                "DESCRIBE" => describe(&cseq),
+                "SETUP" => ok(
+                    &cseq,
+                    "Session: 12345;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n",
+                    "",
+                ),
+                "PLAY" => {
+                    let _ = s.write_all(&ok(&cseq, "Session: 12345\r\nRTP-Info: url=x;seq=1\r\n", ""));
+                    after_play(&mut s);
+                    // Hold the connection open: the client must end it.
+                    thread::sleep(Duration::from_secs(6));
+                    return;
+                }
+                _ => ok(&cseq, "", ""),
+            };
+            if s.write_all(&reply).is_err() {
+                return;
+            }
+        }
+    });
+    format!("rtsp://127.0.0.1:{port}/x.asf")
+}
+
+fn good_describe(cseq: &str) -> Vec<u8> {
+    ok(cseq, "Content-Type: application/sdp\r\n", &sdp(true))
+}
+
+fn nothing(_: &mut TcpStream) {}
+
+async fn fails(url: &str, connect_ms: u64) -> (NetError, Duration) {
+    let url = StreamUrl::parse(url).unwrap();
+    let started = Instant::now();
+    let r = tokio::time::timeout(
+        Duration::from_millis(connect_ms + 2000),
+        Session::open(&url, Transport::Rtspt, &options(connect_ms)),
+    )
+    .await
+    .expect("Session::open keeps its own deadline");
+    match r {
+        Ok(_) => panic!("a hostile server must not give a session"),
+        Err(e) => (e, started.elapsed()),
+    }
+}
+
+#[tokio::test]
+async fn bad_status_line() {
+    let url = fake(|_| b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(), nothing);
+    let (e, took) = fails(&url, 3000).await;
+    assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+    assert!(e.to_string().contains("start line"), "{e}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[tokio::test]
+async fn gigabyte_content_length() {
+    let url = fake(
+        |c| format!("RTSP/1.0 200 OK\r\nCSeq: {c}\r\nContent-Type: application/sdp\r\nContent-Length: 4000000000\r\n\r\nv=0\r\n").into_bytes(),
+        nothing,
+    );
+    let (e, took) = fails(&url, 3000).await;
+    assert_eq!(e.kind, ErrorKind::Limit, "{e}");
+    assert!(e.to_string().contains("4000000000"), "{e}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[tokio::test]
+async fn endless_header_line() {
+    // 1 MiB of header without an end: refused at the header limit, not buffered.
+    let url = fake(
+        |c| {
+            let mut v = format!("RTSP/1.0 200 OK\r\nCSeq: {c}\r\nX-Junk: ").into_bytes();
+            v.extend(std::iter::repeat_n(b'a', 1 << 20));
+            v
+        },
+        nothing,
+    );
+    let (e, _) = fails(&url, 3000).await;
+    assert_eq!(e.kind, ErrorKind::Limit, "{e}");
+}
+
+#[tokio::test]
+async fn sdp_without_asf_header() {
+    let url = fake(
+        |c| ok(c, "Content-Type: application/sdp\r\n", &sdp(false)),
+        nothing,
+    );
+    let (e, took) = fails(&url, 3000).await;
+    assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+    assert!(e.to_string().contains("no ASF header"), "{e}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+fn rtp_frame(seq: u16, payload: &[u8]) -> Vec<u8> {
+    let mut rtp = vec![0x80, 0xE0];
+    rtp.extend_from_slice(&seq.to_be_bytes());
+    rtp.extend_from_slice(&[0, 0, 0, 0, 1, 2, 3, 4]);
+    rtp.extend_from_slice(payload);
+    let mut f = vec![b'$', 0];
+    f.extend_from_slice(&(rtp.len() as u16).to_be_bytes());
+    f.extend_from_slice(&rtp);
+    f
+}
+
+#[tokio::test]
+async fn payload_length_past_the_packet() {
+    let url = fake(good_describe, |s| {
+        for seq in 1..40u16 {
+            // L=1, Length 0x00FFFF, but only 100 bytes follow.
+            let mut payload = vec![0x40, 0x00, 0xFF, 0xFF, 0x82, 0, 0];
+            payload.resize(104, 0);
+            let _ = s.write_all(&rtp_frame(seq, &payload));
+        }
+    });
+    let (e, took) = fails(&url, 3000).await;
+    assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+    assert!(e.to_string().contains("past the RTP packet"), "{e}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[tokio::test]
+async fn interleaved_frames_too_short_for_rtp() {
+    let url = fake(good_describe, |s| {
+        for _ in 0..40 {
+            let _ = s.write_all(&[b'$', 0, 0, 5, 0x80, 0xE0, 0, 1, 0]);
+        }
+    });
+    let (e, took) = fails(&url, 3000).await;
+    assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+    assert!(e.to_string().contains("malformed RTP"), "{e}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[tokio::test]
+async fn interleaved_frame_longer_than_what_follows() {
+    // A frame announcing 65535 bytes, then silence: the deadline ends the wait.
+    let url = fake(good_describe, |s| {
+        let _ = s.write_all(&[b'$', 0, 0xFF, 0xFF, 0x80, 0xE0, 0, 1]);
+    });
+    let (e, took) = fails(&url, 1500).await;
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    assert!(took < Duration::from_millis(2500), "{took:?}");
+}
+
+#[tokio::test]
+async fn garbage_instead_of_frames() {
+    let url = fake(good_describe, |s| {
+        let _ = s.write_all(&[0xFF; 4096]);
+    });
+    let (e, _) = fails(&url, 3000).await;
+    assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+}
+
+#[tokio::test]
+async fn server_closes_after_play() {
+    let url = fake(good_describe, |s| {
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    });
+    let (e, took) = fails(&url, 3000).await;
+    assert!(matches!(e.kind, ErrorKind::Closed | ErrorKind::Protocol), "{e}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
