@@ -42,8 +42,9 @@ pub struct StreamInfo {
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
-    /// Extended content description (WM/AlbumTitle and the like), name and text value.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Extended content description (WM/AlbumTitle and the like), name and text value; a JSON
+    /// object in the event.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "ser_tags")]
     pub tags: Vec<(String, String)>,
 }
 
@@ -117,6 +118,15 @@ pub enum PlayerEvent {
     Error {
         message: String,
     },
+}
+
+fn ser_tags<S: serde::Serializer>(tags: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(tags.len()))?;
+    for (k, v) in tags {
+        m.serialize_entry(k, v)?;
+    }
+    m.end()
 }
 
 fn ser_transport<S: serde::Serializer>(t: &Transport, s: S) -> Result<S::Ok, S::Error> {

@@ -3,13 +3,139 @@
 //! The binary is a thin shell over this library so that integration tests can drive the player
 //! headless.
 
+pub mod app;
+pub mod audio;
+pub mod bookmarks;
 pub mod cli;
+pub mod demo;
 pub mod events;
+pub mod headless;
+pub mod player;
+pub mod runtime;
 pub mod serve;
 pub mod signals;
+pub mod target;
+pub mod tui;
+pub mod ui;
 
-/// Plays a target as the command line asked.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use mmsplay_net::{Ports, Transport};
+
+use audio::{AudioControl, OutputSpec};
+use player::{Events, PlayOptions};
+
+/// Turns the play options of the command line into player options.
+pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
+    let output: OutputSpec = args.output.parse()?;
+    let transports = match &args.transports {
+        None => None,
+        Some(list) => {
+            let mut v = Vec::new();
+            for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let t: Transport = part.parse().context("--transports")?;
+                if t == Transport::File {
+                    anyhow::bail!("--transports: file is not a network transport");
+                }
+                v.push(t);
+            }
+            if v.is_empty() {
+                anyhow::bail!("--transports: the list is empty");
+            }
+            Some(v)
+        }
+    };
+    let mut ports = Ports::default();
+    for spec in &args.ports {
+        let (proto, n) = spec
+            .split_once('=')
+            .with_context(|| format!("--port {spec}: expected PROTO=N"))?;
+        let n: u16 = n
+            .parse()
+            .with_context(|| format!("--port {spec}: bad port number"))?;
+        match proto.to_ascii_lowercase().as_str() {
+            "rtsp" => ports.rtsp = n,
+            "mms" => ports.mms = n,
+            "http" | "mmsh" => ports.http = n,
+            other => anyhow::bail!("--port {spec}: unknown protocol {other:?} (rtsp, mms or http)"),
+        }
+    }
+    if let Some(d) = args.duration
+        && !(d.is_finite() && d > 0.0)
+    {
+        anyhow::bail!("--duration must be a positive number of seconds");
+    }
+    Ok(PlayOptions {
+        output,
+        duration: args.duration,
+        stream: args.stream,
+        record: args.record.clone(),
+        transports,
+        ports,
+        connect_timeout: Duration::from_secs(10),
+    })
+}
+
+/// The URL of a saved bookmark, by name (a broken bookmarks file is treated as having none;
+/// the TUI and `mmsplay bookmarks` report it).
+pub fn lookup_bookmark(name: &str) -> Option<String> {
+    bookmarks::Store::load()
+        .ok()?
+        .get(name)
+        .map(|b| b.url.clone())
+}
+
+/// Plays a target as the command line asked: the TUI, or headless.
 pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
-    let _ = args;
-    anyhow::bail!("playback is not wired yet")
+    if args.headless {
+        return run_headless(args).await;
+    }
+    if args.events.is_some() {
+        anyhow::bail!("--events needs --headless");
+    }
+    let mut opts = play_options(&args)?;
+    let start = if args.demo {
+        if args.target.is_some() {
+            anyhow::bail!("--demo plays its own stream: give no TARGET with it");
+        }
+        let demo = demo::start().await?;
+        opts.ports = demo.ports;
+        Some(demo.url)
+    } else {
+        args.target.clone()
+    };
+    let log_path = args.log_file.clone().unwrap_or_else(tui::default_log_path);
+    runtime::run_tui(start, opts, log_path).await
+}
+
+/// `--headless`: play one target to its end and print events.
+async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut opts = play_options(&args)?;
+    let target = if args.demo {
+        if args.target.is_some() {
+            anyhow::bail!("--demo plays its own stream: give no TARGET with it");
+        }
+        let demo = demo::start().await?;
+        opts.ports = demo.ports;
+        target::resolve(&demo.url, &|_| None).map_err(anyhow::Error::msg)?
+    } else {
+        let Some(target) = args.target.as_deref() else {
+            anyhow::bail!("no target given (a URL, a file or a bookmark name)");
+        };
+        target::resolve(target, &lookup_bookmark).map_err(anyhow::Error::msg)?
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(4096);
+    let printer = tokio::spawn(headless::print_events(rx, args.events.is_some(), started));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        signals::wait_for_stop().await;
+        let _ = stop_tx.send(true);
+    });
+    let control = Arc::new(AudioControl::default());
+    let result = player::play(target, opts, control, Events::new(tx), stop_rx).await;
+    let _ = printer.await;
+    result.map(|_| ()).map_err(anyhow::Error::from)
 }

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Some(Command::Serve(args)) => runtime.block_on(mmsplay::serve::run(args)),
-        Some(Command::Bookmarks { command: _ }) => Err(anyhow::anyhow!("bookmarks: not yet")),
+        Some(Command::Bookmarks { command }) => mmsplay::bookmarks::run_bookmarks_command(command),
         None => runtime.block_on(mmsplay::run_play(cli.play.clone())),
     };
     match result {

@@ -22,6 +22,7 @@ pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
     };
     Ok(ServerOptions {
         files: a.files.clone(),
+        media: Vec::new(),
         bind: a.bind.clone(),
         rtsp_port: a.rtsp_port,
         mms_port: a.mms_port,

@@ -1,3 +1,13 @@
-//! Integration tests: one binary, one module per area.
+//! The integration tests: one binary, one module per area.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
+
+mod bookmarks;
+mod common;
+mod cpal_output;
+mod mms;
+mod mmsh;
+mod playback;
 mod rtsp;
+mod third_party;
+mod tui;

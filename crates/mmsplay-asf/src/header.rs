@@ -278,10 +278,9 @@ impl Header {
             .extended_streams
             .iter()
             .find(|e| e.stream_number == number)
+            && e.data_bitrate != 0
         {
-            if e.data_bitrate != 0 {
-                return e.data_bitrate;
-            }
+            return e.data_bitrate;
         }
         self.stream(number)
             .and_then(|s| s.audio.as_ref())

@@ -176,10 +176,10 @@ impl Demuxer {
         }
         pend.data[start..end].copy_from_slice(data);
         pend.filled = end;
-        if end == pend.data.len() {
-            if let Some(done) = self.pending.take() {
-                self.finish(done, false);
-            }
+        if end == pend.data.len()
+            && let Some(done) = self.pending.take()
+        {
+            self.finish(done, false);
         }
     }
 

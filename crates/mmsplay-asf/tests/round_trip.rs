@@ -1,5 +1,7 @@
 //! Writer → parser → demuxer round trips, and malformed input classes.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
+
 use mmsplay_asf::{
     AudioSpread, AudioStreamSpec, ContentDescription, Demuxer, FileLayout, HeaderSpec, Packetizer,
     WaveFormatEx, parse_header, write_header,

@@ -9,6 +9,7 @@
 pub mod error;
 pub mod mmsh;
 pub mod mmsp;
+pub mod rollover;
 pub mod rtsp;
 pub mod session;
 pub mod transport;

@@ -27,6 +27,8 @@ use mmsplay_net::Transport;
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
     pub files: Vec<PathBuf>,
+    /// Media already in memory (the demo's bundled asset), served beside `files`.
+    pub media: Vec<Arc<Media>>,
     pub bind: String,
     pub rtsp_port: u16,
     pub mms_port: u16,
@@ -103,7 +105,9 @@ pub async fn start(
     opts: ServerOptions,
     report: Box<dyn Fn(&str) + Send + Sync>,
 ) -> Result<Bound, ServerError> {
-    let mut library = Library::default();
+    let mut library = Library {
+        media: opts.media.clone(),
+    };
     for f in &opts.files {
         library.media.push(Arc::new(Media::load(f)?));
     }

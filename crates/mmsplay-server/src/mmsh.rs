@@ -1,15 +1,342 @@
-//! The mmsh side of the server. (Being written: this placeholder accepts and closes.)
+//! The MMSH side of the server ([MS-WMSP] 3.2): answers Describe with the ASF header and Play
+//! with `$H $D… $E`, on demand or as a looping broadcast, the way Windows Media Services does
+//! so that ffmpeg, VLC and libmms accept it (protocols.md 6.3 and 6A.3):
+//! `Server: Cougar/9.01.01.3814`, `application/vnd.ms.wms-hdr.asfv1` for Describe and
+//! `application/x-mms-framed` for Play, `features="seekable,stridable"` or `"broadcast"`, one
+//! `$H` with AFFlags 0x0C, `$D` with PacketLength == PacketSize, never `$M`/`$P`/`$T` (those
+//! clients abort on them), Content-Length *and* close after a Describe (libmms waits for the
+//! close).
+//!
+//! Each connection is its own task; request heads are bounded, reads and writes have
+//! deadlines, and whatever a client sends only ends its own connection.
+
+mod live;
+mod sink;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::net::TcpListener;
+use mmsplay_net::Transport;
+use mmsplay_net::mmsh::chunk::{
+    ChunkKind, encode_header_chunks, encode_mms_chunk, encode_reason_chunk,
+};
+use mmsplay_net::mmsh::http::MAX_HEAD_LEN;
+use mmsplay_net::mmsh::{RequestKind, ServerRequest, StartAt, parse_request_head};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, timeout};
 
-use crate::ServerContext;
+use crate::media::Media;
+use crate::pacing::Pacer;
+use crate::{ServerContext, ServerError};
+use sink::Sink;
+
+/// What Windows Media Services 9 calls itself; accepted by ffmpeg, VLC and libmms.
+pub const SERVER_NAME: &str = "Cougar/9.01.01.3814";
+/// How long a client may take to send a request head.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a blackholed connection is held before we let go of it.
+const BLACKHOLE_HOLD: Duration = Duration::from_secs(300);
+/// Largest request body (Log, SendEvent POSTs) we read and discard.
+const MAX_REQUEST_BODY: u64 = 64 * 1024;
+/// Most requests on one keep-alive connection.
+const MAX_REQUESTS_PER_CONNECTION: usize = 32;
 
 /// Accepts connections until the runtime stops.
 pub async fn serve(listener: TcpListener, ctx: Arc<ServerContext>) {
-    let _ = ctx;
-    while let Ok((sock, _)) = listener.accept().await {
-        drop(sock);
+    // The broadcast clock: every live stream has been "on the air" since the server started.
+    let epoch = Instant::now();
+    loop {
+        match listener.accept().await {
+            Ok((sock, _)) => {
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = handle(sock, &ctx, epoch).await {
+                        tracing::debug!("mmsh connection: {e}");
+                    }
+                });
+            }
+            // Out of descriptors and the like: wait instead of spinning or stopping.
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
     }
+}
+
+/// One connection: one request (HTTP/1.0), or several on a keep-alive connection.
+async fn handle(sock: TcpStream, ctx: &ServerContext, epoch: Instant) -> Result<(), ServerError> {
+    let _ = sock.set_nodelay(true);
+    if ctx.faults.blackholes(Transport::Mmsh) {
+        blackhole(sock).await;
+        ctx.session_end(Transport::Mmsh, 0, 0);
+        return Ok(());
+    }
+    let mut sink = Sink::new(sock);
+    let mut buf: Vec<u8> = Vec::new();
+    for _ in 0..MAX_REQUESTS_PER_CONNECTION {
+        let Some(head) = read_head(&mut sink, &mut buf).await? else {
+            return Ok(());
+        };
+        if ctx.faults.refuses(Transport::Mmsh) {
+            sink.simple(503, "Service Unavailable").await;
+            return Ok(());
+        }
+        let req = ServerRequest::from_head(&head);
+        // Discard a request body (POSTs), bounded.
+        if let Some(len) = head
+            .headers
+            .get("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            if len > MAX_REQUEST_BODY {
+                sink.simple(413, "Request Entity Too Large").await;
+                return Ok(());
+            }
+            discard_body(&mut sink, &mut buf, len as usize).await?;
+        }
+        let keep_alive = head.minor == 1
+            && !head
+                .headers
+                .all("connection")
+                .any(|v| v.to_ascii_lowercase().contains("close"));
+        match req.kind {
+            RequestKind::Describe => {
+                let Some(media) = ctx.library.find(&req.path) else {
+                    sink.simple(404, "Not Found").await;
+                    return Ok(());
+                };
+                describe(&mut sink, ctx, &media).await?;
+                // Content-Length and close: libmms waits for the close (protocols.md 4.3).
+                return Ok(());
+            }
+            RequestKind::Play => {
+                let Some(media) = ctx.library.find(&req.path) else {
+                    sink.simple(404, "Not Found").await;
+                    return Ok(());
+                };
+                let (sent, result) = play(&mut sink, ctx, &media, &req, epoch).await;
+                ctx.session_end(Transport::Mmsh, sent, 0);
+                result?;
+                if !req.pipelined || !keep_alive {
+                    return Ok(());
+                }
+            }
+            RequestKind::KeepAlive | RequestKind::Stop | RequestKind::OtherPost => {
+                sink.empty_ok(keep_alive).await?;
+                if !keep_alive {
+                    return Ok(());
+                }
+            }
+            RequestKind::Unsupported => {
+                sink.simple(405, "Method Not Allowed").await;
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a request head (bounded in size and time). `None`: the client closed cleanly.
+async fn read_head(
+    sink: &mut Sink,
+    buf: &mut Vec<u8>,
+) -> Result<Option<mmsplay_net::mmsh::RequestHead>, ServerError> {
+    let deadline = Instant::now() + REQUEST_TIMEOUT;
+    loop {
+        match parse_request_head(buf) {
+            Ok(Some((head, used))) => {
+                buf.drain(..used);
+                return Ok(Some(head));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                sink.simple(400, "Bad Request").await;
+                return Err(ServerError::Usage(format!("mmsh: {e}")));
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        let n = match tokio::time::timeout_at(deadline, sink.sock().read(&mut chunk)).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(_)) => return Ok(None),
+            Err(_) => {
+                sink.simple(408, "Request Timeout").await;
+                return Ok(None);
+            }
+        };
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > MAX_HEAD_LEN + 4096 {
+            sink.simple(431, "Request Header Fields Too Large").await;
+            return Ok(None);
+        }
+    }
+}
+
+async fn discard_body(
+    sink: &mut Sink,
+    buf: &mut Vec<u8>,
+    mut len: usize,
+) -> Result<(), ServerError> {
+    let have = buf.len().min(len);
+    buf.drain(..have);
+    len -= have;
+    let mut chunk = [0u8; 4096];
+    while len > 0 {
+        let n = match timeout(REQUEST_TIMEOUT, sink.sock().read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return Err(ServerError::Usage("mmsh: request body cut short".into())),
+        };
+        let used = n.min(len);
+        len -= used;
+        buf.extend_from_slice(&chunk[used..n]);
+    }
+    Ok(())
+}
+
+/// Accepts and never answers: read and drop whatever comes until the client gives up.
+async fn blackhole(mut sock: TcpStream) {
+    let mut chunk = [0u8; 4096];
+    let _ = timeout(BLACKHOLE_HOLD, async {
+        while let Ok(n) = sock.read(&mut chunk).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// The response head lines both requests share ([MS-WMSP] 2.2.2.1, 2.2.2.6).
+fn common_headers(ctx_live: bool, content_type: &str) -> String {
+    let client_id: u32 = rand::random::<u32>() & 0x7FFF_FFFF;
+    let features = if ctx_live {
+        "\"broadcast\""
+    } else {
+        "\"seekable,stridable\""
+    };
+    format!(
+        "Content-Type: {content_type}\r\nServer: {SERVER_NAME}\r\nCache-Control: no-cache\r\nPragma: no-cache,client-id={client_id},features={features},timeout=60000\r\n"
+    )
+}
+
+fn header_for(ctx: &ServerContext, media: &Media) -> bytes::Bytes {
+    if ctx.live {
+        live::broadcast_header(&media.header_bytes)
+    } else {
+        media.header_bytes.clone()
+    }
+}
+
+async fn describe(sink: &mut Sink, ctx: &ServerContext, media: &Media) -> Result<(), ServerError> {
+    let body = encode_header_chunks(&header_for(ctx, media));
+    let head = format!(
+        "HTTP/1.0 200 OK\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        common_headers(ctx.live, "application/vnd.ms.wms-hdr.asfv1"),
+        body.len()
+    );
+    sink.raw(head.as_bytes()).await?;
+    sink.raw(&body).await?;
+    sink.flush().await
+}
+
+/// Streams one Play. Returns the data packets sent, and how it ended.
+async fn play(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    media: &Media,
+    req: &ServerRequest,
+    epoch: Instant,
+) -> (u64, Result<(), ServerError>) {
+    let mut sent = 0u64;
+    let result = stream(sink, ctx, media, req, epoch, &mut sent).await;
+    (sent, result)
+}
+
+async fn stream(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    media: &Media,
+    req: &ServerRequest,
+    epoch: Instant,
+    sent: &mut u64,
+) -> Result<(), ServerError> {
+    let n = media.packets.len();
+    let head = if req.pipelined {
+        format!(
+            "HTTP/1.1 200 OK\r\n{}Transfer-Encoding: chunked\r\nConnection: Keep-Alive\r\n\r\n",
+            common_headers(ctx.live, "application/x-mms-framed")
+        )
+    } else {
+        format!(
+            "HTTP/1.0 200 OK\r\n{}Connection: close\r\n\r\n",
+            common_headers(ctx.live, "application/x-mms-framed")
+        )
+    };
+    sink.raw(head.as_bytes()).await?;
+    sink.set_chunked(req.pipelined);
+    sink.body(&encode_header_chunks(&header_for(ctx, media)))
+        .await?;
+    if n == 0 {
+        sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
+        return sink.finish().await;
+    }
+    let times = &media.send_times_ms;
+    if ctx.live {
+        // Join the broadcast where it is now, and loop for ever on one continuous timeline.
+        let clock = live::LiveClock::new(media);
+        let mut i = clock.packet_now(epoch.elapsed());
+        let mut loops = 0u64;
+        let mut location = i as u32;
+        let pacer = Pacer::new(ctx.fast, u64::from(times[i]), media.header.file.preroll_ms);
+        loop {
+            pacer.wait(clock.timeline_ms(i, loops)).await;
+            let chunk =
+                encode_mms_chunk(ChunkKind::Data, location, 0, *sent as u8, &media.packets[i])
+                    .map_err(|e| ServerError::Media(e.to_string()))?;
+            sink.body(&chunk).await?;
+            *sent += 1;
+            location = location.wrapping_add(1);
+            i += 1;
+            if i == n {
+                i = 0;
+                loops += 1;
+            }
+        }
+    }
+    let start = match req.start_at() {
+        StartAt::Beginning => 0,
+        StartAt::TimeMs(ms) => media.packet_at_ms(ms),
+        StartAt::Packet(p) => usize::try_from(p).unwrap_or(n),
+        StartAt::Offset(off) => {
+            // The spec counts from the start of the file, VLC from the first data packet
+            // (protocols.md 6.3): take a packet boundary of the file if it is one, else VLC's.
+            let size = u64::from(media.packet_size.max(1));
+            let data_at = media.header_bytes.len() as u64;
+            let idx = if off >= data_at && (off - data_at).is_multiple_of(size) {
+                (off - data_at) / size
+            } else {
+                off / size
+            };
+            usize::try_from(idx).unwrap_or(n)
+        }
+    }
+    .min(n);
+    if start < n {
+        let pacer = Pacer::new(
+            ctx.fast,
+            u64::from(times[start]),
+            media.header.file.preroll_ms,
+        );
+        for (i, packet) in media.packets.iter().enumerate().skip(start) {
+            pacer.wait(u64::from(times[i])).await;
+            // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
+            let chunk = encode_mms_chunk(ChunkKind::Data, i as u32, 0, *sent as u8, packet)
+                .map_err(|e| ServerError::Media(e.to_string()))?;
+            sink.body(&chunk).await?;
+            *sent += 1;
+        }
+    }
+    sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
+    sink.finish().await
 }

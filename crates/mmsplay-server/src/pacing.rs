@@ -35,6 +35,18 @@ impl Pacer {
         tokio::time::sleep_until(self.start + Duration::from_millis(due)).await;
     }
 
+    /// The instant a packet with send time `send_ms` is due (in the past when `fast`), for
+    /// callers that wait in a `select!` alongside other work.
+    pub fn due(&self, send_ms: u64) -> Instant {
+        if self.fast {
+            return self.start;
+        }
+        let due = send_ms
+            .saturating_sub(self.base_ms)
+            .saturating_sub(self.burst_ms);
+        self.start + Duration::from_millis(due)
+    }
+
     /// Restarts the clock (a live loop wrapped around, or a new PLAY).
     pub fn rebase(&mut self, first_send_ms: u64) {
         self.start = Instant::now();

@@ -43,12 +43,14 @@ fn parse_pf_header(buf: &[u8]) -> Result<PfHeader> {
             "x-asf-pf header with reserved bits set (0x{flags:02x})"
         )));
     }
-    let header_len = 4
-        + 4 * (usize::from(flags & FLAG_R != 0)
+    let header_len = 4 + 4
+        * (usize::from(flags & FLAG_R != 0)
             + usize::from(flags & FLAG_D != 0)
             + usize::from(flags & FLAG_I != 0));
     if buf.len() < header_len {
-        return Err(RtspError::protocol("x-asf-pf header runs past the RTP packet"));
+        return Err(RtspError::protocol(
+            "x-asf-pf header runs past the RTP packet",
+        ));
     }
     Ok(PfHeader {
         key: flags & FLAG_S != 0,
@@ -196,7 +198,13 @@ impl Depacketizer {
         }
     }
 
-    fn fragment(&mut self, offset: usize, data: &[u8], marker: bool, out: &mut Vec<Vec<u8>>) -> Result<()> {
+    fn fragment(
+        &mut self,
+        offset: usize,
+        data: &[u8],
+        marker: bool,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<()> {
         if offset == 0 {
             self.partial.clear();
             self.collecting = true;
@@ -240,7 +248,9 @@ mod tests {
     use super::*;
 
     fn asf(len: usize, seed: u8) -> Vec<u8> {
-        let mut v: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect();
+        let mut v: Vec<u8> = (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect();
         v[0] = 0x82;
         v
     }

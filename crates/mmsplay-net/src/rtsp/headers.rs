@@ -165,7 +165,8 @@ mod tests {
 
     #[test]
     fn parses_transports_clients_send() {
-        let t = TransportSpec::parse("RTP/AVP/UDP;unicast;client_port=5000-5001;mode=PLAY").unwrap();
+        let t =
+            TransportSpec::parse("RTP/AVP/UDP;unicast;client_port=5000-5001;mode=PLAY").unwrap();
         assert_eq!(t.lower, Some(LowerTransport::Udp));
         assert_eq!(t.client_port, Some((5000, Some(5001))));
         let t = TransportSpec::parse("RTP/AVP;unicast;client_port=7000-7001").unwrap();

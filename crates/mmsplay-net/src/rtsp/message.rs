@@ -151,7 +151,10 @@ impl Message {
 pub enum Frame {
     Message(Message),
     /// A `$` frame: channel and the RTP or RTCP packet it carries.
-    Interleaved { channel: u8, data: Bytes },
+    Interleaved {
+        channel: u8,
+        data: Bytes,
+    },
 }
 
 /// Splits a byte stream into [`Frame`]s. Feed it with [`Framer::push`] and drain it with
@@ -310,8 +313,9 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine> {
         })
     } else {
         // Request-Line = Method SP Request-URI SP RTSP-Version
-        let method_ok =
-            !a.is_empty() && a.len() <= 32 && a.bytes().all(|x| x.is_ascii_alphabetic() || x == b'_');
+        let method_ok = !a.is_empty()
+            && a.len() <= 32
+            && a.bytes().all(|x| x.is_ascii_alphabetic() || x == b'_');
         if !method_ok || !c.starts_with("RTSP/") || b.is_empty() {
             return Err(bad());
         }
@@ -410,7 +414,10 @@ mod tests {
     #[test]
     fn rejects_hostile_input() {
         assert!(matches!(
-            frames(b"RTSP/1.0 200 OK\r\nContent-Length: 4000000000\r\n\r\n", 1 << 20),
+            frames(
+                b"RTSP/1.0 200 OK\r\nContent-Length: 4000000000\r\n\r\n",
+                1 << 20
+            ),
             Err(RtspError::Limit { .. })
         ));
         assert!(frames(b"HTTP/1.1 200 OK\r\n\r\n", 10).is_err());

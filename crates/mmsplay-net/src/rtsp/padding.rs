@@ -57,11 +57,15 @@ fn write_var(out: &mut Vec<u8>, w: usize, v: usize) {
 }
 
 fn parse_info(b: &[u8]) -> Result<ParsingInfo> {
-    let first = *b.first().ok_or_else(|| RtspError::protocol("empty ASF packet"))?;
+    let first = *b
+        .first()
+        .ok_or_else(|| RtspError::protocol("empty ASF packet"))?;
     let ec_len = if first & 0x80 != 0 {
         // ASF spec 5.2.1: only the length-in-low-nibble form is defined.
         if first & 0x60 != 0 {
-            return Err(RtspError::protocol("ASF packet with an unknown error correction form"));
+            return Err(RtspError::protocol(
+                "ASF packet with an unknown error correction form",
+            ));
         }
         1 + usize::from(first & 0x0F)
     } else {
@@ -158,7 +162,9 @@ pub fn restore(packet: &[u8], packet_size: u32) -> Result<Vec<u8>> {
         packet.len()
     };
     if content_end < i.end {
-        return Err(RtspError::protocol("ASF packet length shorter than its header"));
+        return Err(RtspError::protocol(
+            "ASF packet length shorter than its header",
+        ));
     }
     let body = &packet[i.end - 6..content_end];
     let seq_at = i.ec_len + 2 + i.len_width;
@@ -203,11 +209,12 @@ mod tests {
 
     /// A packet like ffmpeg writes: EC 82 00 00, one BYTE or WORD padding field.
     fn packet(size: usize, content: usize, pad_w: usize) -> Vec<u8> {
-        let lf = 0x01 | match pad_w {
-            0 => 0,
-            1 => 0x08,
-            _ => 0x10,
-        };
+        let lf = 0x01
+            | match pad_w {
+                0 => 0,
+                1 => 0x08,
+                _ => 0x10,
+            };
         let mut v = vec![0x82, 0, 0, lf, 0x5D];
         let header = v.len() + pad_w + 6;
         let pad = size - header - content;

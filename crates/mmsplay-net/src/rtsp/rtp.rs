@@ -22,7 +22,9 @@ pub fn parse_rtp(buf: &[u8]) -> Result<(RtpHeader, &[u8])> {
         )));
     }
     if buf[0] >> 6 != 2 {
-        return Err(RtspError::protocol("RTP packet with a version other than 2"));
+        return Err(RtspError::protocol(
+            "RTP packet with a version other than 2",
+        ));
     }
     let padding = buf[0] & 0x20 != 0;
     let extension = buf[0] & 0x10 != 0;
@@ -30,7 +32,9 @@ pub fn parse_rtp(buf: &[u8]) -> Result<(RtpHeader, &[u8])> {
     let mut start = 12 + 4 * csrc;
     if extension {
         if buf.len() < start + 4 {
-            return Err(RtspError::protocol("RTP header extension runs past the packet"));
+            return Err(RtspError::protocol(
+                "RTP header extension runs past the packet",
+            ));
         }
         let words = usize::from(u16::from_be_bytes([buf[start + 2], buf[start + 3]]));
         start += 4 + 4 * words;
@@ -104,7 +108,12 @@ fn write_sdes_cname(out: &mut Vec<u8>, ssrc: u32, cname: &str) {
 /// A compound receiver report: RR (with one block when we know the sender) + SDES CNAME.
 pub fn receiver_report(ssrc: u32, block: Option<&ReportBlock>, cname: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
-    rtcp_header(&mut out, u8::from(block.is_some()), RTCP_RR, 1 + 6 * usize::from(block.is_some()));
+    rtcp_header(
+        &mut out,
+        u8::from(block.is_some()),
+        RTCP_RR,
+        1 + 6 * usize::from(block.is_some()),
+    );
     out.extend_from_slice(&ssrc.to_be_bytes());
     if let Some(b) = block {
         out.extend_from_slice(&b.ssrc.to_be_bytes());
@@ -120,7 +129,13 @@ pub fn receiver_report(ssrc: u32, block: Option<&ReportBlock>, cname: &str) -> V
 }
 
 /// A compound SR + BYE, what a server sends at the end of a stream (protocols.md 6A.4 step 8).
-pub fn sender_report_bye(ssrc: u32, ntp: u64, rtp_timestamp: u32, packets: u32, octets: u32) -> Vec<u8> {
+pub fn sender_report_bye(
+    ssrc: u32,
+    ntp: u64,
+    rtp_timestamp: u32,
+    packets: u32,
+    octets: u32,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(36);
     rtcp_header(&mut out, 0, RTCP_SR, 6);
     out.extend_from_slice(&ssrc.to_be_bytes());
@@ -158,7 +173,8 @@ pub fn parse_rtcp(buf: &[u8]) -> RtcpSummary {
             RTCP_BYE => s.bye = true,
             RTCP_SR if len >= 20 => {
                 let ntp = &buf[pos + 8..pos + 16];
-                s.sender_report_ntp_mid = Some(u32::from_be_bytes([ntp[2], ntp[3], ntp[4], ntp[5]]));
+                s.sender_report_ntp_mid =
+                    Some(u32::from_be_bytes([ntp[2], ntp[3], ntp[4], ntp[5]]));
             }
             _ => {}
         }

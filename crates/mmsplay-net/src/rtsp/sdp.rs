@@ -125,12 +125,14 @@ fn decode_header(b64: &str) -> Result<Vec<u8>> {
     let bytes = STANDARD
         .decode(cleaned.trim_end_matches('='))
         .or_else(|_| STANDARD.decode(&cleaned))
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(cleaned.trim_end_matches('=')))
-        .map_err(|e| RtspError::protocol(format!("the ASF header in the SDP is not base64: {e}")))?;
+        .or_else(|_| {
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(cleaned.trim_end_matches('='))
+        })
+        .map_err(|e| {
+            RtspError::protocol(format!("the ASF header in the SDP is not base64: {e}"))
+        })?;
     if bytes.len() < 16 || bytes[..16] != guid::HEADER.0 {
-        return Err(RtspError::protocol(
-            "the a=pgmpu data is not an ASF header",
-        ));
+        return Err(RtspError::protocol("the a=pgmpu data is not an ASF header"));
     }
     Ok(bytes)
 }
@@ -201,8 +203,14 @@ fn parse_media(m: &sdp_types::Media) -> SdpMedia {
             "rtpmap" => {
                 // a=rtpmap:<pt> <encoding>/<clock>
                 if let Some((pt, enc)) = v.split_once(' ') {
-                    if pt.trim().parse::<u8>().ok() == Some(payload_type) || out.encoding.is_empty() {
-                        out.encoding = enc.split('/').next().unwrap_or("").trim().to_ascii_lowercase();
+                    if pt.trim().parse::<u8>().ok() == Some(payload_type) || out.encoding.is_empty()
+                    {
+                        out.encoding = enc
+                            .split('/')
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .to_ascii_lowercase();
                     }
                 }
             }
@@ -429,9 +437,18 @@ mod tests {
 
     #[test]
     fn resolves_controls() {
-        assert_eq!(resolve_control("rtsp://h/a.asf/", Some("audio")), "rtsp://h/a.asf/audio");
-        assert_eq!(resolve_control("rtsp://h/a.asf", Some("audio")), "rtsp://h/a.asf/audio");
-        assert_eq!(resolve_control("rtsp://h/a.asf", Some("rtsp://x/y")), "rtsp://x/y");
+        assert_eq!(
+            resolve_control("rtsp://h/a.asf/", Some("audio")),
+            "rtsp://h/a.asf/audio"
+        );
+        assert_eq!(
+            resolve_control("rtsp://h/a.asf", Some("audio")),
+            "rtsp://h/a.asf/audio"
+        );
+        assert_eq!(
+            resolve_control("rtsp://h/a.asf", Some("rtsp://x/y")),
+            "rtsp://x/y"
+        );
         assert_eq!(resolve_control("rtsp://h/a.asf", None), "rtsp://h/a.asf");
     }
 
@@ -441,7 +458,12 @@ mod tests {
         let e = parse(sdp).unwrap_err();
         assert!(e.to_string().contains("no ASF header"), "{e}");
         let sdp = format!("v=0\r\ns=x\r\na=pgmpu:{PGMPU_ASF_PREFIX}AAAA\r\n");
-        assert!(parse(sdp.as_bytes()).unwrap_err().to_string().contains("not an ASF header"));
+        assert!(
+            parse(sdp.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("not an ASF header")
+        );
         let sdp = format!("v=0\r\ns=x\r\na=pgmpu:{PGMPU_ASF_PREFIX}!!!\r\n");
         assert!(parse(sdp.as_bytes()).is_err());
     }

@@ -1,32 +1,776 @@
-//! Mms over tokio. (Being written: this placeholder fails every connect.)
+//! MMS over tokio ([MS-MMSP]): the client for `Transport::Mmst` (data on the TCP control
+//! connection) and `Transport::Mmsu` (data as UDP datagrams to a port we open, with resend
+//! requests for lost packets).
+//!
+//! `connect` runs the whole exchange of [MS-MMSP] 4.3 (Connect, FunnelInfo, ConnectFunnel,
+//! OpenFile, ReadBlock + header, StreamSwitch, StartPlaying) and returns once the first data
+//! packet is in; `next_event` then yields the header, packets, gaps and the end of stream,
+//! answering Pings on the way.
+
+mod reorder;
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use crate::Transport;
-use crate::error::{NetError, Result};
-use crate::session::{AsfEvent, ConnectOptions};
+use crate::error::{ErrorKind, NetError, Result};
+use crate::mmsp::data::{DataHeader, SequenceExtender, parse_datagram};
+use crate::mmsp::resend::MAX_RESEND_PACKETS;
+use crate::mmsp::{
+    CodecError, DISABLE_PACKET_PAIR, DataKind, FromClient, FromServer, Funnel, OpenFileReport,
+    ResendRequest, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
+};
+use crate::session::{AsfEvent, ConnectOptions, TransportStats, pad_packet};
 use crate::url::StreamUrl;
+use reorder::{Out, Reorder};
 
-pub struct MmsSession {
-    transport: Transport,
-}
+/// How long MMS over UDP waits for the first datagram (a header piece, then the first data
+/// packet) after the server accepted the request. It is a rollover step: a firewall that eats
+/// UDP must cost about a second, not the whole connect timeout.
+pub const UDP_FIRST_DATA_TIMEOUT: Duration = Duration::from_secs(1);
+/// Largest ASF file header we accept (Header Object + Data Object prefix).
+pub const MAX_HEADER_LEN: u32 = 4 * 1024 * 1024;
+/// Largest ASF packet size we accept (ASF limit).
+const MAX_PACKET_SIZE: u32 = mmsplay_asf::limits::MAX_PACKET_SIZE;
+/// Writes on the control connection that take longer mean the server stopped reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Client incarnations: [MS-MMSP] 3.1.1 HeaderIncarnation 1..8, PlayIncarnation 9..0xFE.
+const HEADER_INCARNATION: u32 = 1;
+const OPEN_INCARNATION: u32 = 9;
+const PLAY_INCARNATION: u32 = 10;
+/// Who we say we are ([MS-MMSP] 2.2.4.17 client-token; 9.0 is a listed version).
+const PLAYER_TOKEN: &str = "NSPlayer/9.0.0.2980";
+const CLIENT_GUID: &str = "{3300AD50-2C39-46C0-AE0A-60B3E5B2CD57}";
+
+/// An open MMS session. Boxed state keeps `Session` small whichever transport it holds.
+pub struct MmsSession(Box<Conn>);
 
 impl MmsSession {
     pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
-        let _ = (url, opts);
-        let _ = Self { transport: t };
-        Err(NetError::unsupported(
-            "this transport is not implemented yet",
-        ))
+        Conn::connect(url, t, opts)
+            .await
+            .map(|c| MmsSession(Box::new(c)))
     }
 
     pub async fn next_event(&mut self) -> Result<AsfEvent> {
-        Err(NetError::unsupported(
-            "this transport is not implemented yet",
-        ))
+        self.0.next_event().await
     }
 
     pub fn transport(&self) -> Transport {
-        self.transport
+        self.0.transport
     }
 
-    pub async fn close(self) {}
+    pub async fn close(self) {
+        self.0.close().await
+    }
+}
+
+struct Conn {
+    transport: Transport,
+    ctl: TcpStream,
+    decoder: TcpDecoder,
+    tcp_buf: Vec<u8>,
+    out_seq: u32,
+    /// Boxed: keeps `Session` small whichever transport it holds.
+    udp: Option<Box<Udp>>,
+    packet_size: u32,
+    packet_count: u64,
+    live: bool,
+    open_file_id: u32,
+    client_id: Option<u32>,
+    pending: VecDeque<AsfEvent>,
+    stats: std::sync::Arc<TransportStats>,
+    idle_timeout: Duration,
+    last_data: Instant,
+    first_location: Option<u32>,
+    /// The server sent ReportEndOfStream; `Some(deadline)` while the tail still drains.
+    eos: Option<Instant>,
+    done: bool,
+}
+
+/// The UDP half of an MMSU session.
+struct Udp {
+    sock: UdpSocket,
+    buf: Vec<u8>,
+    server_ip: IpAddr,
+    /// Where RequestPacketListResend goes: the URL's port, on UDP.
+    resend_to: SocketAddr,
+    seq: SequenceExtender,
+    reorder: Reorder,
+    /// The server does not number its packets (AFFlags constant, as some servers do:
+    /// protocols.md 2.3): deliver in arrival order, no loss detection.
+    unsequenced: bool,
+    last: Option<(u8, u32)>,
+    /// Next slot in the reorder buffer when unsequenced.
+    queue_seq: u32,
+}
+
+/// One thing read from the network.
+enum Input {
+    Item(TcpItem),
+    Datagram(usize),
+    Tick,
+}
+
+fn codec(e: CodecError) -> NetError {
+    match e {
+        CodecError::TooLong { .. } => NetError::limit(format!("MMS: {e}")),
+        CodecError::BadSignature => NetError::protocol("the server does not speak MMS"),
+        _ => NetError::protocol(format!("MMS: {e}")),
+    }
+}
+
+/// The error for a reply whose `hr` is not S_OK.
+fn hr_error(step: &str, hr: u32) -> NetError {
+    let kind = if hresult::is_not_found(hr) {
+        ErrorKind::NotFound
+    } else {
+        ErrorKind::Refused
+    };
+    NetError::new(
+        kind,
+        format!("the server refused {step}: {}", hresult::describe(hr)),
+    )
+}
+
+impl Conn {
+    async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
+        let port = url.port_for(t, &opts.ports);
+        let addr = url.authority(port);
+        let ctl = TcpStream::connect(&addr)
+            .await
+            .map_err(|e| NetError::io(&format!("cannot connect to {addr}"), e))?;
+        let _ = ctl.set_nodelay(true);
+        let local = ctl
+            .local_addr()
+            .map_err(|e| NetError::io("local address", e))?;
+        let server = ctl
+            .peer_addr()
+            .map_err(|e| NetError::io("peer address", e))?;
+        let mut s = Conn {
+            transport: t,
+            ctl,
+            decoder: TcpDecoder::new(false),
+            tcp_buf: vec![0u8; 16 * 1024],
+            out_seq: 0,
+            udp: None,
+            packet_size: 0,
+            packet_count: 0,
+            live: false,
+            open_file_id: 0,
+            client_id: None,
+            pending: VecDeque::new(),
+            stats: opts.stats.clone(),
+            idle_timeout: opts.idle_timeout,
+            last_data: Instant::now(),
+            first_location: None,
+            eos: None,
+            done: false,
+        };
+        let funnel = if t == Transport::Mmsu {
+            // Bound on the address the control connection uses, like VLC, so the server's
+            // datagrams come back the same way.
+            let sock = UdpSocket::bind(SocketAddr::new(local.ip(), 0))
+                .await
+                .map_err(|e| NetError::io("cannot open a UDP port", e))?;
+            let udp_port = sock
+                .local_addr()
+                .map_err(|e| NetError::io("UDP port", e))?
+                .port();
+            s.udp = Some(Box::new(Udp {
+                sock,
+                buf: vec![0u8; 65_536],
+                server_ip: server.ip(),
+                resend_to: SocketAddr::new(server.ip(), port),
+                seq: SequenceExtender::expecting(0),
+                reorder: Reorder::new(0),
+                unsequenced: false,
+                last: None,
+                queue_seq: 0,
+            }));
+            Funnel {
+                ip: local.ip().to_string(),
+                udp: true,
+                port: udp_port,
+            }
+        } else {
+            Funnel {
+                ip: local.ip().to_string(),
+                udp: false,
+                port: local.port(),
+            }
+        };
+        s.handshake(url, port, &funnel, opts).await?;
+        Ok(s)
+    }
+
+    async fn handshake(
+        &mut self,
+        url: &StreamUrl,
+        port: u16,
+        funnel: &Funnel,
+        opts: &ConnectOptions,
+    ) -> Result<()> {
+        // [MS-MMSP] 2.2.4.17 subscriberName with the host-param.
+        let host = if port == 1755 {
+            url.host.clone()
+        } else {
+            url.authority(port)
+        };
+        let subscriber = format!("{PLAYER_TOKEN}; {CLIENT_GUID}; Host: {host}");
+        self.send(FromClient::Connect {
+            play_incarnation: DISABLE_PACKET_PAIR,
+            subscriber,
+        })
+        .await?;
+        match self.command().await? {
+            FromServer::ReportConnectedEx { hr: 0, .. } => {}
+            FromServer::ReportConnectedEx { hr, .. } => return Err(hr_error("the connection", hr)),
+            other => return Err(unexpected("the connect reply", &other)),
+        }
+
+        // FunnelInfo gives the client id that resend requests carry ([MS-MMSP] 2.2.4.6).
+        self.send(FromClient::FunnelInfo {
+            play_incarnation: DISABLE_PACKET_PAIR,
+        })
+        .await?;
+        match self.command().await? {
+            FromServer::ReportFunnelInfo {
+                hr: 0, client_id, ..
+            } => self.client_id = Some(client_id),
+            FromServer::ReportFunnelInfo { hr, .. } => return Err(hr_error("funnel info", hr)),
+            other => return Err(unexpected("the funnel info reply", &other)),
+        }
+
+        self.send(FromClient::ConnectFunnel {
+            max_bit_rate: 0x0098_9680,
+            funnel: funnel.format(),
+        })
+        .await?;
+        let proto = if funnel.udp { "UDP" } else { "TCP" };
+        match self.command().await? {
+            FromServer::ReportConnectedFunnel { .. } => {}
+            FromServer::ReportDisconnectedFunnel { hr } => {
+                return Err(hr_error(&format!("data over {proto}"), hr));
+            }
+            other => return Err(unexpected("the funnel reply", &other)),
+        }
+
+        let file_name = url.path.trim_start_matches('/').to_string();
+        self.send(FromClient::OpenFile {
+            play_incarnation: OPEN_INCARNATION,
+            file_name: file_name.clone(),
+        })
+        .await?;
+        let open = match self.command().await? {
+            FromServer::ReportOpenFile(r) if r.hr == 0 => r,
+            FromServer::ReportOpenFile(r) => {
+                return Err(hr_error(&format!("to open {file_name:?}"), r.hr));
+            }
+            FromServer::ReportRedirect { location, .. } => {
+                return Err(NetError::unsupported(format!(
+                    "the server redirects to {location}"
+                )));
+            }
+            FromServer::SecurityChallenge => {
+                return Err(NetError::unsupported("the stream requires a login"));
+            }
+            other => return Err(unexpected("the open file reply", &other)),
+        };
+        self.check_open(&open)?;
+
+        // The header: ReportReadBlock on TCP, then Data packets (over UDP for MMSU, though
+        // some servers send them on TCP: both are accepted).
+        self.decoder.accept_data = true;
+        self.send(FromClient::ReadBlock {
+            open_file_id: self.open_file_id,
+            play_incarnation: HEADER_INCARNATION,
+        })
+        .await?;
+        match self.command().await? {
+            FromServer::ReportReadBlock { hr: 0, .. } => {}
+            FromServer::ReportReadBlock { hr, .. } => return Err(hr_error("the header", hr)),
+            other => return Err(unexpected("the header reply", &other)),
+        }
+        let header = self.read_header(open.header_size).await?;
+        let parsed = mmsplay_asf::parse_header(&header)?;
+        if parsed.packet_size() != 0 && parsed.packet_size() != self.packet_size {
+            // The ASF header is the authority for padding.
+            self.packet_size = parsed.packet_size();
+        }
+        if self.packet_size == 0 || self.packet_size > MAX_PACKET_SIZE {
+            return Err(NetError::protocol("the stream has no usable packet size"));
+        }
+        self.live = self.live || parsed.file.broadcast;
+
+        let entries = parsed
+            .streams
+            .iter()
+            .map(|st| StreamSwitchEntry {
+                src: 0xFFFF,
+                dst: u16::from(st.number),
+                thinning: if opts.streams.is_empty() || opts.streams.contains(&u16::from(st.number))
+                {
+                    0
+                } else {
+                    2
+                },
+            })
+            .collect();
+        self.send(FromClient::StreamSwitch { entries }).await?;
+        match self.command().await? {
+            FromServer::ReportStreamSwitch { .. } => {}
+            other => return Err(unexpected("the stream switch reply", &other)),
+        }
+
+        let position = if self.live {
+            0.0
+        } else {
+            opts.start_ms as f64 / 1000.0
+        };
+        self.send(FromClient::StartPlaying {
+            open_file_id: self.open_file_id,
+            position,
+            asf_offset: u32::MAX,
+            location_id: u32::MAX,
+            play_incarnation: PLAY_INCARNATION,
+        })
+        .await?;
+        match self.command().await? {
+            FromServer::ReportStartedPlaying { hr: 0, .. } => {}
+            FromServer::ReportStartedPlaying { hr, .. } => return Err(hr_error("to play", hr)),
+            other => return Err(unexpected("the play reply", &other)),
+        }
+        self.pending
+            .push_back(AsfEvent::Header(Bytes::from(header)));
+
+        // Media flows when the first data packet is in.
+        let first_wait = if self.udp.is_some() {
+            Some(Instant::now() + UDP_FIRST_DATA_TIMEOUT)
+        } else {
+            None
+        };
+        self.last_data = Instant::now();
+        loop {
+            let ev = self.next_media(first_wait).await?;
+            let is_packet = matches!(ev, AsfEvent::Packet(_));
+            let is_end = matches!(ev, AsfEvent::End);
+            self.pending.push_back(ev);
+            if is_packet || is_end {
+                return Ok(());
+            }
+        }
+    }
+
+    fn check_open(&mut self, r: &OpenFileReport) -> Result<()> {
+        if r.packet_size == 0 || r.packet_size > MAX_PACKET_SIZE {
+            return Err(NetError::limit(format!(
+                "the server announced packets of {} bytes",
+                r.packet_size
+            )));
+        }
+        if r.header_size > MAX_HEADER_LEN {
+            return Err(NetError::limit(format!(
+                "the server announced a header of {} bytes",
+                r.header_size
+            )));
+        }
+        self.packet_size = r.packet_size;
+        self.packet_count = r.packet_count;
+        self.open_file_id = r.open_file_id;
+        self.live = r.attributes & crate::mmsp::ATTR_BROADCAST != 0 || r.packet_count == 0;
+        Ok(())
+    }
+
+    /// Collects the header pieces up to the last one ([MS-MMSP] 3.1.5.12).
+    async fn read_header(&mut self, announced: u32) -> Result<Vec<u8>> {
+        let mut header = Vec::new();
+        let deadline = self
+            .udp
+            .as_ref()
+            .map(|_| Instant::now() + UDP_FIRST_DATA_TIMEOUT);
+        loop {
+            let (h, payload) = match self.input(deadline, true).await? {
+                Input::Item(TcpItem::Data { header, payload }) => (header, payload),
+                Input::Item(TcpItem::Command { mid, body }) => {
+                    match FromServer::decode(mid, &body).map_err(codec)? {
+                        FromServer::Ping => self.send(FromClient::Pong).await?,
+                        other => return Err(unexpected("the header", &other)),
+                    }
+                    continue;
+                }
+                Input::Datagram(n) => {
+                    let Some(udp) = &self.udp else { continue };
+                    match parse_datagram(&udp.buf[..n]) {
+                        Ok((h, p)) => (h, p.to_vec()),
+                        Err(_) => continue,
+                    }
+                }
+                Input::Tick => {
+                    return Err(NetError::timeout(format!(
+                        "no UDP data arrived within {:.1} s (UDP may be blocked)",
+                        UDP_FIRST_DATA_TIMEOUT.as_secs_f64()
+                    )));
+                }
+            };
+            match h.kind(HEADER_INCARNATION as u8, PLAY_INCARNATION as u8) {
+                DataKind::HeaderPiece { last } => {
+                    if header.len() + payload.len() > MAX_HEADER_LEN as usize {
+                        return Err(NetError::limit("the ASF header is too large"));
+                    }
+                    header.extend_from_slice(&payload);
+                    if last {
+                        break;
+                    }
+                }
+                DataKind::PacketPair => {}
+                _ => return Err(NetError::protocol("data arrived before the ASF header")),
+            }
+        }
+        if announced != 0 && header.len() != announced as usize {
+            tracing::debug!(
+                "mms: header is {} bytes, the server announced {announced}",
+                header.len()
+            );
+        }
+        let hlen = mmsplay_asf::header_object_len(&header)?;
+        if header.len() < hlen + mmsplay_asf::header::DATA_OBJECT_FIXED_LEN {
+            return Err(NetError::protocol("the ASF header arrived incomplete"));
+        }
+        Ok(header)
+    }
+
+    async fn send(&mut self, m: FromClient) -> Result<()> {
+        let b = m.encode(self.out_seq);
+        self.out_seq = self.out_seq.wrapping_add(1);
+        match timeout(WRITE_TIMEOUT, self.ctl.write_all(&b)).await {
+            Ok(r) => r.map_err(|e| NetError::io("MMS connection", e)),
+            Err(_) => Err(NetError::timeout("the server stopped reading")),
+        }
+    }
+
+    /// The next command during the handshake, answering Pings. Data here is a protocol error.
+    /// UDP is not read here: datagrams wait in the socket until the header or media is read,
+    /// so a header piece that races its ReportReadBlock is not lost.
+    async fn command(&mut self) -> Result<FromServer> {
+        loop {
+            match self.input(None, false).await? {
+                Input::Item(TcpItem::Command { mid, body }) => {
+                    let m = FromServer::decode(mid, &body).map_err(codec)?;
+                    if m == FromServer::Ping {
+                        self.send(FromClient::Pong).await?;
+                        continue;
+                    }
+                    return Ok(m);
+                }
+                Input::Item(TcpItem::Data { .. }) => {
+                    return Err(NetError::protocol("the server sent data out of turn"));
+                }
+                Input::Datagram(_) | Input::Tick => {}
+            }
+        }
+    }
+
+    /// Waits for the next TCP item or UDP datagram, or `deadline`. TCP reads are bounded by
+    /// the decoder (one frame at most), so a hostile length cannot grow memory.
+    async fn input(&mut self, deadline: Option<Instant>, poll_udp: bool) -> Result<Input> {
+        loop {
+            if let Some(item) = self.decoder.next_item().map_err(codec)? {
+                return Ok(Input::Item(item));
+            }
+            let far = Instant::now() + Duration::from_secs(24 * 3600);
+            let until = deadline.unwrap_or(far);
+            let Conn {
+                ctl,
+                tcp_buf,
+                udp,
+                decoder,
+                ..
+            } = self;
+            tokio::select! {
+                r = ctl.read(tcp_buf) => {
+                    let n = r.map_err(|e| NetError::io("MMS connection", e))?;
+                    if n == 0 {
+                        return Err(if decoder.buffered() > 0 {
+                            NetError::closed("the server closed the connection in the middle of a message")
+                        } else {
+                            NetError::closed("the server closed the connection")
+                        });
+                    }
+                    decoder.push(&tcp_buf[..n]);
+                }
+                r = recv_udp(udp), if poll_udp => {
+                    if let Some(n) = r? {
+                        return Ok(Input::Datagram(n));
+                    }
+                }
+                _ = sleep_until(until) => return Ok(Input::Tick),
+            }
+        }
+    }
+
+    /// The next media event: packets (in order, UDP holes resolved), gaps, or the end.
+    /// `deadline` bounds the wait for new data; `None` uses the idle timeout.
+    async fn next_media(&mut self, first_wait: Option<Instant>) -> Result<AsfEvent> {
+        loop {
+            if let Some(out) = self.udp.as_mut().and_then(|u| u.reorder.pop()) {
+                return Ok(match out {
+                    Out::Packet(p) => AsfEvent::Packet(p),
+                    Out::Gap(n) => AsfEvent::Gap { lost: n },
+                });
+            }
+            if let Some(eos) = self.eos {
+                let idle = self.udp.as_ref().is_none_or(|u| u.reorder.is_idle());
+                if idle || Instant::now() >= eos {
+                    if let Some(u) = self.udp.as_mut() {
+                        u.reorder.flush_all();
+                        self.sync_counts();
+                        if let Some(out) = self.udp.as_mut().and_then(|u| u.reorder.pop()) {
+                            return Ok(match out {
+                                Out::Packet(p) => AsfEvent::Packet(p),
+                                Out::Gap(n) => AsfEvent::Gap { lost: n },
+                            });
+                        }
+                    }
+                    self.done = true;
+                    return Ok(AsfEvent::End);
+                }
+            }
+            let data_deadline = first_wait.unwrap_or(self.last_data + self.idle_timeout);
+            let hole_deadline = self
+                .udp
+                .as_ref()
+                .and_then(|u| u.reorder.next_deadline())
+                .map(Instant::from_std);
+            let wake = [Some(data_deadline), hole_deadline, self.eos]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(data_deadline);
+            match self.input(Some(wake), true).await? {
+                Input::Item(TcpItem::Data { header, payload }) => {
+                    if let Some(ev) = self.tcp_data(header, payload) {
+                        return Ok(ev);
+                    }
+                }
+                Input::Item(TcpItem::Command { mid, body }) => {
+                    match FromServer::decode(mid, &body).map_err(codec)? {
+                        FromServer::Ping => self.send(FromClient::Pong).await?,
+                        FromServer::ReportEndOfStream { hr, .. } if hr == 0 || hr == 1 => {
+                            self.end_of_stream();
+                        }
+                        FromServer::ReportEndOfStream { hr, .. } => {
+                            return Err(NetError::closed(format!(
+                                "the server ended the stream: {}",
+                                hresult::describe(hr)
+                            )));
+                        }
+                        FromServer::ReportStreamChange { .. } => {
+                            // Server-side playlists are not followed: the entry ended.
+                            self.end_of_stream();
+                        }
+                        // Late replies (StreamSwitch) and anything unknown: nothing to do.
+                        _ => {}
+                    }
+                }
+                Input::Datagram(n) => self.datagram(n),
+                Input::Tick => {
+                    let now = Instant::now();
+                    if let Some(u) = self.udp.as_mut() {
+                        u.reorder.tick(now.into_std());
+                        self.sync_counts();
+                    }
+                    if now >= data_deadline && self.eos.is_none() {
+                        return Err(if first_wait.is_some() {
+                            NetError::timeout(format!(
+                                "no UDP data arrived within {:.1} s of the play request (UDP may be blocked)",
+                                UDP_FIRST_DATA_TIMEOUT.as_secs_f64()
+                            ))
+                        } else {
+                            NetError::timeout(format!(
+                                "no data from the server for {:.0} s",
+                                self.idle_timeout.as_secs_f64()
+                            ))
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// A Data packet on the TCP connection.
+    fn tcp_data(&mut self, h: DataHeader, payload: Vec<u8>) -> Option<AsfEvent> {
+        match h.kind(HEADER_INCARNATION as u8, PLAY_INCARNATION as u8) {
+            DataKind::AsfPacket => {}
+            // A repeated header piece or packet-pair filler: nothing to play.
+            _ => return None,
+        }
+        if payload.len() > self.packet_size as usize || payload.is_empty() {
+            tracing::debug!("mms: skipping a data packet of {} bytes", payload.len());
+            return None;
+        }
+        self.last_data = Instant::now();
+        self.stats.packet(payload.len());
+        self.first_location.get_or_insert(h.location_id);
+        Some(AsfEvent::Packet(pad_packet(payload, self.packet_size)))
+    }
+
+    /// A UDP datagram (in `udp.buf[..n]`): checked, then through the reorder buffer.
+    fn datagram(&mut self, n: usize) {
+        let packet_size = self.packet_size;
+        let Some(u) = self.udp.as_mut() else { return };
+        let Ok((h, payload)) = parse_datagram(&u.buf[..n]) else {
+            tracing::debug!("mms: skipping a malformed datagram");
+            return;
+        };
+        if h.kind(HEADER_INCARNATION as u8, PLAY_INCARNATION as u8) != DataKind::AsfPacket {
+            return;
+        }
+        if payload.is_empty() || payload.len() > packet_size as usize {
+            tracing::debug!("mms: skipping a data packet of {} bytes", payload.len());
+            return;
+        }
+        self.last_data = Instant::now();
+        self.stats.packet(payload.len());
+        self.first_location.get_or_insert(h.location_id);
+        let packet = pad_packet(payload.to_vec(), packet_size);
+        // Servers that leave AFFlags constant do not number packets: switch loss detection
+        // off rather than call every packet a duplicate.
+        if let Some((af, loc)) = u.last
+            && af == h.af_flags
+            && loc != h.location_id
+            && !u.unsequenced
+        {
+            u.unsequenced = true;
+            u.reorder.flush_all();
+            u.queue_seq = u.reorder.next_seq();
+        }
+        u.last = Some((h.af_flags, h.location_id));
+        let now = Instant::now();
+        let seq = u.seq.extend(h.af_flags);
+        let holes = if u.unsequenced {
+            // Keep the reorder buffer as a plain queue.
+            let next = u.reorder_next();
+            u.reorder.push(next, packet, now.into_std())
+        } else {
+            u.reorder.push(seq, packet, now.into_std())
+        };
+        if !holes.is_empty() {
+            self.request_resend(&holes);
+        }
+        self.sync_counts();
+    }
+
+    /// The server says the entry ended. Over UDP, packets may still be in flight or withheld:
+    /// ask for the tail we know is missing and let the holes wait out their resend time.
+    fn end_of_stream(&mut self) {
+        let now = Instant::now();
+        self.eos = Some(now + reorder::RESEND_WAIT + Duration::from_millis(50));
+        let Some(u) = self.udp.as_mut() else { return };
+        if u.unsequenced || self.live || self.packet_count == 0 {
+            return;
+        }
+        // On demand, LocationId = packet number in the file, so the last one is known.
+        let (Some(first), Some(last_seq)) = (self.first_location, u.seq.last()) else {
+            return;
+        };
+        let total = self.packet_count.saturating_sub(u64::from(first));
+        if total == 0 || total > u64::from(u32::MAX) {
+            return;
+        }
+        let last_wanted = (total - 1) as u32;
+        if last_wanted > last_seq {
+            let holes = u.reorder.expect_tail(last_wanted, now.into_std());
+            if !holes.is_empty() {
+                self.request_resend(&holes);
+            }
+        }
+    }
+
+    fn request_resend(&mut self, holes: &[u32]) {
+        let (Some(client_id), Some(u)) = (self.client_id, self.udp.as_ref()) else {
+            return;
+        };
+        for chunk in holes.chunks(MAX_RESEND_PACKETS) {
+            let req = ResendRequest {
+                client_id,
+                source_id: self.open_file_id as u16,
+                sequences: chunk.to_vec(),
+            };
+            // Best effort: a lost request only means the hole becomes a gap.
+            let _ = u.sock.try_send_to(&req.encode(), u.resend_to);
+        }
+    }
+
+    /// Mirrors the reorder buffer's counts into the shared stats.
+    fn sync_counts(&mut self) {
+        let Some(u) = self.udp.as_mut() else { return };
+        let c = std::mem::take(&mut u.reorder.counts);
+        TransportStats::add(&self.stats.packets_lost, c.lost);
+        TransportStats::add(&self.stats.packets_recovered, c.recovered);
+        TransportStats::add(&self.stats.packets_late, c.late);
+    }
+
+    async fn next_event(&mut self) -> Result<AsfEvent> {
+        if let Some(ev) = self.pending.pop_front() {
+            return Ok(ev);
+        }
+        if self.done {
+            return Ok(AsfEvent::End);
+        }
+        let ev = self.next_media(None).await;
+        self.sync_counts();
+        ev
+    }
+
+    /// CloseFile, then close ([MS-MMSP] 3.1.4.8).
+    async fn close(mut self) {
+        let id = self.open_file_id;
+        let _ = self.send(FromClient::CloseFile { open_file_id: id }).await;
+        let _ = timeout_at(
+            Instant::now() + Duration::from_millis(200),
+            self.ctl.shutdown(),
+        )
+        .await;
+    }
+}
+
+impl Udp {
+    /// For unsequenced servers: the reorder buffer's next slot, so packets pass straight on.
+    fn reorder_next(&mut self) -> u32 {
+        let n = self.queue_seq;
+        self.queue_seq = self.queue_seq.wrapping_add(1);
+        n
+    }
+}
+
+/// Receives one datagram from the server into `udp.buf`; pends forever without UDP.
+/// Datagrams from other hosts are dropped (`Ok(None)`).
+async fn recv_udp(udp: &mut Option<Box<Udp>>) -> Result<Option<usize>> {
+    let Some(u) = udp.as_mut() else {
+        return std::future::pending().await;
+    };
+    match u.sock.recv_from(&mut u.buf).await {
+        Ok((n, from)) if from.ip() == u.server_ip => Ok(Some(n)),
+        Ok(_) => Ok(None),
+        // ICMP errors from our own resend requests surface here; not fatal.
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(None),
+        Err(e) => Err(NetError::io("UDP receive", e)),
+    }
+}
+
+fn unexpected(what: &str, m: &FromServer) -> NetError {
+    match m.hr() {
+        Some(hr) if hr != 0 => hr_error(what, hr),
+        _ => NetError::protocol(format!(
+            "unexpected message 0x{:08X} instead of {what}",
+            m.mid()
+        )),
+    }
 }

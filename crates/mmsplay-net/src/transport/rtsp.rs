@@ -104,7 +104,9 @@ impl RtspSession {
         let mut control = Control::new(stream, request_url.clone());
 
         // OPTIONS: also tells whether this is a Windows Media server.
-        let reply = control.call(Message::request("OPTIONS", &request_url)).await?;
+        let reply = control
+            .call(Message::request("OPTIONS", &request_url))
+            .await?;
         expect_success(&reply, "OPTIONS")?;
         let keepalive_method = match reply.header("Public") {
             Some(p) if !p.to_ascii_uppercase().contains("GET_PARAMETER") => "OPTIONS",
@@ -114,7 +116,10 @@ impl RtspSession {
         // DESCRIBE: the SDP with the ASF header.
         let describe = Message::request("DESCRIBE", &request_url)
             .with("Accept", "application/sdp")
-            .with("Supported", "com.microsoft.wm.sswitch, com.microsoft.wm.eosmsg");
+            .with(
+                "Supported",
+                "com.microsoft.wm.sswitch, com.microsoft.wm.eosmsg",
+            );
         let reply = control.call_with_body_limit(describe, MAX_SDP_LEN).await?;
         expect_success(&reply, "DESCRIBE")?;
         let desc = sdp::parse(&reply.body)?;
@@ -147,8 +152,12 @@ impl RtspSession {
                 .await?;
             if reply.status() == Some(461) {
                 return Err(NetError::refused(match lower {
-                    LowerTransport::Udp => "the server does not allow RTP over UDP (461 Unsupported Transport)",
-                    LowerTransport::Tcp => "the server does not allow RTP over TCP (461 Unsupported Transport)",
+                    LowerTransport::Udp => {
+                        "the server does not allow RTP over UDP (461 Unsupported Transport)"
+                    }
+                    LowerTransport::Tcp => {
+                        "the server does not allow RTP over TCP (461 Unsupported Transport)"
+                    }
                 }));
             }
             expect_success(&reply, "SETUP")?;
@@ -176,7 +185,8 @@ impl RtspSession {
         }
 
         // PLAY from the resume position.
-        let play = Message::request("PLAY", &aggregate).with("Range", headers::npt_from(opts.start_ms));
+        let play =
+            Message::request("PLAY", &aggregate).with("Range", headers::npt_from(opts.start_ms));
         let reply = control.call(play).await?;
         expect_success(&reply, "PLAY")?;
         let mut seq = SeqTracker::default();
@@ -222,18 +232,28 @@ impl RtspSession {
     }
 
     /// Returns once the first data packet is in `pending`.
-    async fn wait_first_media(&mut self, lower: LowerTransport, opts: &ConnectOptions) -> Result<()> {
+    async fn wait_first_media(
+        &mut self,
+        lower: LowerTransport,
+        opts: &ConnectOptions,
+    ) -> Result<()> {
         let limit = match lower {
             LowerTransport::Udp => UDP_FIRST_MEDIA_TIMEOUT,
             LowerTransport::Tcp => opts.connect_timeout,
         };
         let deadline = Instant::now() + limit;
         loop {
-            if self.pending.iter().any(|e| matches!(e, AsfEvent::Packet(_))) {
+            if self
+                .pending
+                .iter()
+                .any(|e| matches!(e, AsfEvent::Packet(_)))
+            {
                 return Ok(());
             }
             if self.eos != Eos::Playing {
-                return Err(NetError::protocol("the server ended the stream before sending any media"));
+                return Err(NetError::protocol(
+                    "the server ended the stream before sending any media",
+                ));
             }
             if Instant::now() >= deadline {
                 let why = match &self.last_bad {
@@ -261,7 +281,10 @@ impl RtspSession {
             let now = Instant::now();
             match self.eos {
                 Eos::Ended => return Ok(AsfEvent::End),
-                Eos::Draining { until_seq, deadline } => {
+                Eos::Draining {
+                    until_seq,
+                    deadline,
+                } => {
                     let caught_up = until_seq.is_some() && self.seq.next_expected() == until_seq;
                     if caught_up || now >= deadline {
                         self.count_missing_tail(until_seq);
@@ -373,11 +396,13 @@ impl RtspSession {
     async fn drain_control(&mut self) -> Result<()> {
         while let Some(ev) = self.control.next_event().await? {
             match ev {
-                control::Event::Interleaved { channel, data } => match self.media.classify(channel, &data) {
-                    media::Kind::Rtp => self.on_rtp(&data)?,
-                    media::Kind::Rtcp => self.on_rtcp(&data),
-                    media::Kind::Ignore => {}
-                },
+                control::Event::Interleaved { channel, data } => {
+                    match self.media.classify(channel, &data) {
+                        media::Kind::Rtp => self.on_rtp(&data)?,
+                        media::Kind::Rtcp => self.on_rtcp(&data),
+                        media::Kind::Ignore => {}
+                    }
+                }
                 control::Event::EndOfStream { next_seq } => {
                     if self.eos == Eos::Playing {
                         self.eos = Eos::Draining {
@@ -406,7 +431,13 @@ impl RtspSession {
                         deadline: Instant::now() + BYE_DRAIN,
                     }
                 }
-                (_, Eos::Draining { until_seq, deadline }) => {
+                (
+                    _,
+                    Eos::Draining {
+                        until_seq,
+                        deadline,
+                    },
+                ) => {
                     self.eos = Eos::Draining {
                         until_seq,
                         deadline: deadline.min(Instant::now() + BYE_DRAIN),
@@ -451,7 +482,10 @@ impl RtspSession {
                 Ok(full) => {
                     self.stats.packet(packet.len());
                     self.pending
-                        .push_back(AsfEvent::Packet(crate::session::pad_packet(full, self.packet_size)));
+                        .push_back(AsfEvent::Packet(crate::session::pad_packet(
+                            full,
+                            self.packet_size,
+                        )));
                     self.media_seen = true;
                     self.bad_streak = 0;
                 }
@@ -537,7 +571,9 @@ fn expect_success(reply: &Message, what: &str) -> Result<()> {
 fn choose_streams(desc: &WmsDescription, wanted: &[u16]) -> Result<Vec<SdpMedia>> {
     let asf: Vec<&SdpMedia> = desc.media.iter().filter(|m| m.is_asf()).collect();
     if asf.is_empty() {
-        return Err(NetError::unsupported("the SDP has no ASF (x-asf-pf) stream"));
+        return Err(NetError::unsupported(
+            "the SDP has no ASF (x-asf-pf) stream",
+        ));
     }
     let is_audio = |m: &SdpMedia| {
         let by_header = m
@@ -548,10 +584,16 @@ fn choose_streams(desc: &WmsDescription, wanted: &[u16]) -> Result<Vec<SdpMedia>
         by_header.unwrap_or(m.kind == "audio")
     };
     let chosen: Vec<SdpMedia> = if wanted.is_empty() {
-        asf.iter().filter(|m| is_audio(m)).map(|m| (*m).clone()).collect()
+        asf.iter()
+            .filter(|m| is_audio(m))
+            .map(|m| (*m).clone())
+            .collect()
     } else {
         asf.iter()
-            .filter(|m| m.stream.is_some_and(|n| wanted.iter().any(|w| u32::from(*w) == n)))
+            .filter(|m| {
+                m.stream
+                    .is_some_and(|n| wanted.iter().any(|w| u32::from(*w) == n))
+            })
             .map(|m| (*m).clone())
             .collect()
     };

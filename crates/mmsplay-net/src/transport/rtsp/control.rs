@@ -24,10 +24,15 @@ const TEARDOWN_WAIT: Duration = Duration::from_millis(300);
 
 /// What the connection yields besides replies.
 pub(super) enum Event {
-    Interleaved { channel: u8, data: Bytes },
+    Interleaved {
+        channel: u8,
+        data: Bytes,
+    },
     /// [MS-RTSP] 2.2.7.1.1 EndOfStream: `next_seq` is the sequence number after the last RTP
     /// packet (its `RTP-Info` seq).
-    EndOfStream { next_seq: Option<u16> },
+    EndOfStream {
+        next_seq: Option<u16>,
+    },
 }
 
 pub(super) struct Control {
@@ -99,7 +104,9 @@ impl Control {
     async fn write(&mut self, bytes: &[u8]) -> Result<()> {
         match timeout(REPLY_TIMEOUT, self.stream.write_all(bytes)).await {
             Ok(r) => r.map_err(|e| NetError::io("cannot write to the RTSP connection", e)),
-            Err(_) => Err(NetError::timeout("the server stopped reading the RTSP connection")),
+            Err(_) => Err(NetError::timeout(
+                "the server stopped reading the RTSP connection",
+            )),
         }
     }
 
@@ -204,7 +211,9 @@ impl Control {
     async fn answer(&mut self, req: Message) -> Result<Option<Event>> {
         let method = req.method().unwrap_or("").to_ascii_uppercase();
         let eos = method == "SET_PARAMETER"
-            && (req.header("X-Notice").is_some_and(|n| n.trim_start().starts_with("2101"))
+            && (req
+                .header("X-Notice")
+                .is_some_and(|n| n.trim_start().starts_with("2101"))
                 || String::from_utf8_lossy(&req.body)
                     .lines()
                     .any(|l| l.trim().eq_ignore_ascii_case("EOF: true")));
@@ -229,12 +238,16 @@ impl Control {
 
     /// A keep-alive; its reply is read and dropped later.
     pub async fn send_keepalive(&mut self) -> Result<()> {
-        let (_, m) = self.stamp(Message::request(self.keepalive_method, &self.aggregate.clone()));
+        let (_, m) = self.stamp(Message::request(
+            self.keepalive_method,
+            &self.aggregate.clone(),
+        ));
         self.write(&m.to_bytes()).await
     }
 
     pub async fn send_interleaved(&mut self, channel: u8, data: &[u8]) -> Result<()> {
-        let len = u16::try_from(data.len()).map_err(|_| NetError::limit("RTCP packet too large"))?;
+        let len =
+            u16::try_from(data.len()).map_err(|_| NetError::limit("RTCP packet too large"))?;
         let mut frame = Vec::with_capacity(4 + data.len());
         frame.push(b'$');
         frame.push(channel);

@@ -52,8 +52,13 @@ impl MediaPath {
         let bind = |port: u16| UdpSocket::bind(SocketAddr::new(ip, port));
         let mut fallback = None;
         for _ in 0..PORT_PAIR_ATTEMPTS {
-            let rtp = bind(0).await.map_err(|e| NetError::io("cannot open a UDP port", e))?;
-            let port = rtp.local_addr().map_err(|e| NetError::io("UDP socket", e))?.port();
+            let rtp = bind(0)
+                .await
+                .map_err(|e| NetError::io("cannot open a UDP port", e))?;
+            let port = rtp
+                .local_addr()
+                .map_err(|e| NetError::io("UDP socket", e))?
+                .port();
             if port % 2 == 0 && port < u16::MAX {
                 if let Ok(rtcp) = bind(port + 1).await {
                     return Ok(Self::udp(rtp, rtcp, port, port + 1));
@@ -64,8 +69,13 @@ impl MediaPath {
             }
         }
         let (rtp, port) = fallback.ok_or_else(|| NetError::unsupported("no UDP port"))?;
-        let rtcp = bind(0).await.map_err(|e| NetError::io("cannot open a UDP port", e))?;
-        let rtcp_port = rtcp.local_addr().map_err(|e| NetError::io("UDP socket", e))?.port();
+        let rtcp = bind(0)
+            .await
+            .map_err(|e| NetError::io("cannot open a UDP port", e))?;
+        let rtcp_port = rtcp
+            .local_addr()
+            .map_err(|e| NetError::io("UDP socket", e))?
+            .port();
         Ok(Self::udp(rtp, rtcp, port, rtcp_port))
     }
 
@@ -102,7 +112,9 @@ impl MediaPath {
     pub fn transport_request(&self, index: usize) -> String {
         match &self.link {
             Link::Udp {
-                rtp_port, rtcp_port, ..
+                rtp_port,
+                rtcp_port,
+                ..
             } => {
                 if index == 0 {
                     format!("RTP/AVP/UDP;unicast;client_port={rtp_port}-{rtcp_port};mode=PLAY")
@@ -112,7 +124,11 @@ impl MediaPath {
             }
             Link::Tcp { .. } => {
                 let ch = (index * 2).min(254);
-                format!("RTP/AVP/TCP;unicast;interleaved={}-{};mode=PLAY", ch, ch + 1)
+                format!(
+                    "RTP/AVP/TCP;unicast;interleaved={}-{};mode=PLAY",
+                    ch,
+                    ch + 1
+                )
             }
         }
     }
@@ -176,7 +192,9 @@ impl MediaPath {
 
     pub async fn recv_rtcp(&self) -> io::Result<Option<Vec<u8>>> {
         match &self.link {
-            Link::Udp { rtcp, server_ip, .. } => recv_from_server(rtcp, *server_ip).await,
+            Link::Udp {
+                rtcp, server_ip, ..
+            } => recv_from_server(rtcp, *server_ip).await,
             Link::Tcp { .. } => std::future::pending().await,
         }
     }

@@ -1,0 +1,566 @@
+//! One MMS control connection, from Connect to close ([MS-MMSP] 3.2.5).
+//!
+//! The connection task owns everything: it reads commands, sends replies, and while playing
+//! sends the Data packets as they come due (over TCP, or as UDP datagrams for MMSU). Faults:
+//! `--refuse` answers with an error `hr`, `--blackhole mmst` goes silent once a TCP data path is
+//! asked for, `--blackhole mmsu` plays normally except that no datagram is ever sent, and
+//! `--udp-loss` withholds data datagrams (a resend request still delivers them).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use mmsplay_net::Transport;
+use mmsplay_net::mmsp::data::{AF_HEADER_LAST, AF_HEADER_MORE, encode_data};
+use mmsplay_net::mmsp::hresult::{E_ACCESSDENIED, NS_E_FILE_NOT_FOUND};
+use mmsplay_net::mmsp::{
+    ATTR_BROADCAST, ATTR_CANSEEK, ATTR_CANSTRIDE, ATTR_LIVE, DISABLE_PACKET_PAIR, FromClient,
+    FromServer, Funnel, OpenFileReport, ResendRequest, TcpDecoder, TcpItem,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::live;
+use super::resend::Resends;
+use crate::faults::Loss;
+use crate::pacing::Pacer;
+use crate::{Media, ServerContext};
+
+/// With no command from the client for this long (and not playing), the session ends
+/// ([MS-MMSP] 3.2.6.2 idle-timeout).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// While playing, a Ping goes out when the client has been silent this long ([MS-MMSP] 3.2.6.1).
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// A write that cannot finish in this time means the client stopped reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// ReportEndOfStream follows the last UDP datagram after this delay, so the client drains its
+/// UDP socket (and asks for resends) first: VLC drops the tail otherwise (protocols.md 6.2).
+const UDP_EOS_DELAY: Duration = Duration::from_secs(1);
+/// Sent datagrams kept for resend requests.
+const RESEND_RING: usize = 4096;
+/// The openFileId we hand out: ffmpeg hard-codes 1, VLC accepts only 1 or 2 (protocols.md 6.1).
+const OPEN_FILE_ID: u32 = 1;
+/// Largest UDP payload on IPv4.
+const MAX_DATAGRAM: usize = 65_507;
+
+/// Where the session's data goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DataPath {
+    Tcp,
+    Udp(SocketAddr),
+}
+
+/// An active StartPlaying.
+struct Play {
+    media: Arc<Media>,
+    /// Next packet index into the file.
+    index: usize,
+    /// LocationId of the next packet (the virtual file position; keeps counting when live loops).
+    location: u32,
+    /// 32-bit sequence of the next packet; AFFlags is its low byte.
+    seq: u32,
+    incarnation: u8,
+    pacer: Pacer,
+    live: bool,
+}
+
+struct Session {
+    ctx: Arc<ServerContext>,
+    wr: OwnedWriteHalf,
+    out_seq: u32,
+    peer: SocketAddr,
+    transport: Transport,
+    path: Option<DataPath>,
+    media: Option<Arc<Media>>,
+    header: Bytes,
+    client_id: u32,
+    udp: Arc<UdpSocket>,
+    loss: Loss,
+    play: Option<Play>,
+    /// (sequence, datagram) of recent data packets, oldest first.
+    ring: VecDeque<(u32, Bytes)>,
+    sent: u64,
+    dropped: u64,
+    silent: bool,
+    eos_at: Option<(Instant, u32)>,
+    last_command: Instant,
+}
+
+pub async fn run(
+    sock: TcpStream,
+    peer: SocketAddr,
+    ctx: Arc<ServerContext>,
+    udp: Arc<UdpSocket>,
+    resends: Arc<Resends>,
+) {
+    let _ = sock.set_nodelay(true);
+    let n = ctx.next_session();
+    let client_id = (n as u32).wrapping_mul(0x9E37_79B9) | 1;
+    let (mut rd, wr) = sock.into_split();
+    let mut s = Session {
+        loss: ctx.faults.loss(n),
+        ctx: ctx.clone(),
+        wr,
+        out_seq: 0,
+        peer,
+        transport: Transport::Mmst,
+        path: None,
+        media: None,
+        header: Bytes::new(),
+        client_id,
+        udp,
+        play: None,
+        ring: VecDeque::new(),
+        sent: 0,
+        dropped: 0,
+        silent: false,
+        eos_at: None,
+        last_command: Instant::now(),
+    };
+    let mut resend_rx = resends.register(client_id);
+    let r = s.serve(&mut rd, &mut resend_rx).await;
+    resends.unregister(client_id);
+    if let Err(e) = r {
+        tracing::debug!("mms session {n} from {peer}: {e}");
+    }
+    ctx.session_end(s.transport, s.sent, s.dropped);
+}
+
+/// Why a session ended early (logged only).
+type End = String;
+
+impl Session {
+    async fn serve(
+        &mut self,
+        rd: &mut tokio::net::tcp::OwnedReadHalf,
+        resend_rx: &mut mpsc::Receiver<ResendRequest>,
+    ) -> Result<(), End> {
+        let mut decoder = TcpDecoder::new(false);
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let next_packet = self.next_due();
+            let eos = self.eos_at.map(|(t, _)| t);
+            let idle = if self.play.is_some() {
+                self.last_command + KEEPALIVE_INTERVAL
+            } else {
+                self.last_command + IDLE_TIMEOUT
+            };
+            tokio::select! {
+                r = rd.read(&mut buf) => {
+                    let n = r.map_err(|e| format!("read: {e}"))?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    decoder.push(&buf[..n]);
+                    loop {
+                        match decoder.next_item() {
+                            Ok(Some(TcpItem::Command { mid, body })) => {
+                                self.last_command = Instant::now();
+                                let msg = FromClient::decode(mid, &body)
+                                    .map_err(|e| format!("bad command 0x{mid:08X}: {e}"))?;
+                                if !self.handle(msg).await? {
+                                    return Ok(());
+                                }
+                            }
+                            Ok(Some(TcpItem::Data { .. })) => return Err("client sent data".into()),
+                            Ok(None) => break,
+                            Err(e) => return Err(format!("bad bytes from client: {e}")),
+                        }
+                    }
+                }
+                Some(req) = resend_rx.recv() => self.resend(req).await,
+                _ = sleep_until(next_packet.unwrap_or(idle)), if next_packet.is_some() => {
+                    self.send_next_packet().await?;
+                }
+                _ = sleep_until(eos.unwrap_or(idle)), if eos.is_some() => {
+                    if let Some((_, pi)) = self.eos_at.take() {
+                        self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation: pi }).await?;
+                    }
+                }
+                _ = sleep_until(idle), if next_packet.is_none() && eos.is_none() => {
+                    if self.play.is_some() {
+                        self.last_command = Instant::now();
+                        self.reply(FromServer::Ping).await?;
+                    } else {
+                        return Err("idle timeout".into());
+                    }
+                }
+            }
+        }
+    }
+
+    /// When the next data packet is due, if playing.
+    fn next_due(&self) -> Option<Instant> {
+        let p = self.play.as_ref()?;
+        let send_ms = p.media.send_times_ms.get(p.index).copied().unwrap_or(0);
+        Some(p.pacer.due(u64::from(send_ms)))
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), End> {
+        match timeout(WRITE_TIMEOUT, self.wr.write_all(bytes)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("write: {e}")),
+            Err(_) => Err("client stopped reading".into()),
+        }
+    }
+
+    async fn reply(&mut self, m: FromServer) -> Result<(), End> {
+        if self.silent {
+            return Ok(());
+        }
+        let b = m.encode(self.out_seq);
+        self.out_seq = self.out_seq.wrapping_add(1);
+        self.write(&b).await
+    }
+
+    /// Handles one command; `false` ends the session.
+    async fn handle(&mut self, msg: FromClient) -> Result<bool, End> {
+        match msg {
+            FromClient::Connect { .. } => {
+                // Refusing both MMS transports is known at once; otherwise the refusal waits
+                // for ConnectFunnel, which says TCP or UDP.
+                let f = &self.ctx.faults;
+                let hr = if f.refuses(Transport::Mmst) && f.refuses(Transport::Mmsu) {
+                    E_ACCESSDENIED
+                } else {
+                    0
+                };
+                self.reply(FromServer::ReportConnectedEx {
+                    hr,
+                    play_incarnation: DISABLE_PACKET_PAIR,
+                    server_version: "9.01.01.3814".into(),
+                    auth_package: String::new(),
+                })
+                .await?;
+            }
+            FromClient::FunnelInfo { .. } => {
+                // Answered even for junk playIncarnations: ffmpeg insists on it (protocols.md 6.1).
+                self.reply(FromServer::ReportFunnelInfo {
+                    hr: 0,
+                    play_incarnation: DISABLE_PACKET_PAIR,
+                    client_id: self.client_id,
+                })
+                .await?;
+            }
+            FromClient::ConnectFunnel { funnel, .. } => {
+                let f = Funnel::parse(&funnel);
+                let udp = f.as_ref().is_some_and(|f| f.udp);
+                self.transport = if udp {
+                    Transport::Mmsu
+                } else {
+                    Transport::Mmst
+                };
+                if self.ctx.faults.refuses(self.transport) {
+                    self.reply(FromServer::ReportDisconnectedFunnel { hr: E_ACCESSDENIED })
+                        .await?;
+                    return Ok(true);
+                }
+                if self.transport == Transport::Mmst && self.ctx.faults.blackholes(Transport::Mmst)
+                {
+                    // Like a firewall that lets the connection through and then eats everything.
+                    self.silent = true;
+                }
+                self.path = Some(match f {
+                    // [MS-MMSP] 6.2: send to the source IP of the control connection; the IP in
+                    // the funnel name may be private or fake.
+                    Some(f) if f.udp => DataPath::Udp(SocketAddr::new(self.peer.ip(), f.port)),
+                    _ => DataPath::Tcp,
+                });
+                self.reply(FromServer::ReportConnectedFunnel { hr: 0 })
+                    .await?;
+            }
+            FromClient::OpenFile {
+                play_incarnation,
+                file_name,
+            } => {
+                let Some(media) = self.ctx.library.find(&file_name) else {
+                    self.reply(FromServer::ReportOpenFile(OpenFileReport {
+                        hr: NS_E_FILE_NOT_FOUND,
+                        play_incarnation,
+                        open_file_id: 0,
+                        attributes: 0,
+                        duration_s: 0.0,
+                        packet_size: 0,
+                        packet_count: 0,
+                        bit_rate: 0,
+                        header_size: 0,
+                    }))
+                    .await?;
+                    return Ok(true);
+                };
+                let live = self.ctx.live;
+                self.header = if live {
+                    Bytes::from(live::broadcast_header(&media.header_bytes))
+                } else {
+                    media.header_bytes.clone()
+                };
+                let file = &media.header.file;
+                let report = OpenFileReport {
+                    hr: 0,
+                    play_incarnation,
+                    open_file_id: OPEN_FILE_ID,
+                    attributes: if live {
+                        ATTR_BROADCAST | ATTR_LIVE
+                    } else {
+                        ATTR_CANSEEK | ATTR_CANSTRIDE
+                    },
+                    duration_s: if live {
+                        0.0
+                    } else {
+                        media.duration_ms as f64 / 1000.0
+                    },
+                    packet_size: media.packet_size,
+                    packet_count: if live { 0 } else { media.packets.len() as u64 },
+                    bit_rate: file.max_bitrate,
+                    header_size: self.header.len() as u32,
+                };
+                self.media = Some(media);
+                self.reply(FromServer::ReportOpenFile(report)).await?;
+            }
+            FromClient::ReadBlock {
+                play_incarnation, ..
+            } => {
+                if self.media.is_none() {
+                    self.reply(FromServer::ReportReadBlock {
+                        hr: NS_E_FILE_NOT_FOUND,
+                        play_incarnation,
+                    })
+                    .await?;
+                    return Ok(true);
+                }
+                // ReportReadBlock first, then the header pieces: ffmpeg requires this order.
+                self.reply(FromServer::ReportReadBlock {
+                    hr: 0,
+                    play_incarnation,
+                })
+                .await?;
+                self.send_header(play_incarnation as u8).await?;
+            }
+            FromClient::StreamSwitch { .. } => {
+                // We serve every stream of the file (audio-only content); the reply is all a
+                // client waits for.
+                self.reply(FromServer::ReportStreamSwitch { hr: 0 }).await?;
+            }
+            FromClient::StartPlaying {
+                position,
+                asf_offset,
+                location_id,
+                play_incarnation,
+                ..
+            } => {
+                let Some(media) = self.media.clone() else {
+                    self.reply(FromServer::ReportStartedPlaying {
+                        hr: NS_E_FILE_NOT_FOUND,
+                        play_incarnation,
+                        tiger_file_id: 0,
+                    })
+                    .await?;
+                    return Ok(true);
+                };
+                self.start_play(media, position, asf_offset, location_id, play_incarnation)
+                    .await?;
+            }
+            FromClient::StopPlaying {
+                play_incarnation, ..
+            } => {
+                self.play = None;
+                self.eos_at = None;
+                self.reply(FromServer::ReportEndOfStream {
+                    hr: 0,
+                    play_incarnation,
+                })
+                .await?;
+            }
+            FromClient::CloseFile { .. } => return Ok(false),
+            FromClient::Pong
+            | FromClient::Logging
+            | FromClient::CancelReadBlock { .. }
+            | FromClient::Other { .. } => {}
+        }
+        Ok(true)
+    }
+
+    /// Sends the ASF file header as Data packets: pieces no larger than the file's packet
+    /// size, AFFlags 0x04 on all but the last, 0x0C on the last ([MS-MMSP] 3.2.5.8.1).
+    async fn send_header(&mut self, incarnation: u8) -> Result<(), End> {
+        let Some(media) = self.media.clone() else {
+            return Ok(());
+        };
+        let piece = (media.packet_size as usize).clamp(512, MAX_DATAGRAM - 8);
+        let header = self.header.clone();
+        let pieces: Vec<&[u8]> = header.chunks(piece).collect();
+        for (i, p) in pieces.iter().enumerate() {
+            let last = i + 1 == pieces.len();
+            let flags = if last { AF_HEADER_LAST } else { AF_HEADER_MORE };
+            let d = encode_data(i as u32, incarnation, flags, p);
+            self.send_data(&d).await?;
+        }
+        Ok(())
+    }
+
+    async fn start_play(
+        &mut self,
+        media: Arc<Media>,
+        position: f64,
+        asf_offset: u32,
+        location_id: u32,
+        incarnation: u32,
+    ) -> Result<(), End> {
+        let live = self.ctx.live;
+        let n = media.packets.len();
+        // Start point precedence: locationId, then asfOffset, then position (protocols.md 2.5).
+        let index = if live {
+            live::current_packet(&media)
+        } else if location_id != 0 && location_id != u32::MAX {
+            location_id as usize
+        } else if asf_offset != 0 && asf_offset != u32::MAX {
+            let data_start = media.header_bytes.len();
+            (asf_offset as usize).saturating_sub(data_start) / (media.packet_size.max(1) as usize)
+        } else if position.is_finite() && position > 0.0 {
+            packet_at_position(&media, (position * 1000.0).min(1e15) as u64)
+        } else {
+            0
+        }
+        .min(n);
+        self.reply(FromServer::ReportStartedPlaying {
+            hr: 0,
+            play_incarnation: incarnation,
+            tiger_file_id: OPEN_FILE_ID,
+        })
+        .await?;
+        let first_ms = media.send_times_ms.get(index).copied().unwrap_or(0);
+        let fast = self.ctx.fast && !live;
+        self.ring.clear();
+        self.eos_at = None;
+        self.play = Some(Play {
+            pacer: Pacer::new(fast, u64::from(first_ms), media.header.file.preroll_ms),
+            location: index as u32,
+            index,
+            seq: 0,
+            incarnation: incarnation as u8,
+            live,
+            media,
+        });
+        if index >= n {
+            self.finish_play();
+        }
+        Ok(())
+    }
+
+    /// Sends the packet that is due and advances; at the end, schedules ReportEndOfStream
+    /// (or loops, live).
+    async fn send_next_packet(&mut self) -> Result<(), End> {
+        let Some(p) = self.play.as_mut() else {
+            return Ok(());
+        };
+        let Some(packet) = p.media.packets.get(p.index).cloned() else {
+            self.finish_play();
+            return Ok(());
+        };
+        let datagram = Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &packet));
+        let seq = p.seq;
+        p.index += 1;
+        p.location = p.location.wrapping_add(1);
+        p.seq = p.seq.wrapping_add(1);
+        let at_end = p.index >= p.media.packets.len();
+        if at_end && p.live {
+            // Loop the broadcast: LocationId keeps counting the virtual file.
+            p.index = 0;
+            let first = p.media.send_times_ms.first().copied().unwrap_or(0);
+            p.pacer = Pacer::new(false, u64::from(first), 0);
+        }
+        let fast_udp = self.ctx.fast && matches!(self.path, Some(DataPath::Udp(_)));
+        match self.path {
+            Some(DataPath::Udp(_)) => {
+                self.ring.push_back((seq, datagram.clone()));
+                if self.ring.len() > RESEND_RING {
+                    self.ring.pop_front();
+                }
+                if self.loss.drop_next() {
+                    self.dropped += 1;
+                } else {
+                    self.sent += 1;
+                    self.send_data(&datagram).await?;
+                }
+            }
+            _ => {
+                self.sent += 1;
+                self.send_data(&datagram).await?;
+            }
+        }
+        if fast_udp && seq % 16 == 15 {
+            // Even --fast gives a UDP receiver a moment: a burst overruns socket buffers and
+            // that loss would be ours, not the --udp-loss the test asked for.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if at_end && !self.play.as_ref().is_some_and(|p| p.live) {
+            self.finish_play();
+        }
+        Ok(())
+    }
+
+    fn finish_play(&mut self) {
+        if let Some(p) = self.play.take() {
+            let delay = match self.path {
+                Some(DataPath::Udp(_)) => UDP_EOS_DELAY,
+                _ => Duration::ZERO,
+            };
+            self.eos_at = Some((Instant::now() + delay, u32::from(p.incarnation)));
+        }
+    }
+
+    /// One Data packet on the session's data path.
+    async fn send_data(&mut self, d: &[u8]) -> Result<(), End> {
+        if self.silent {
+            return Ok(());
+        }
+        match self.path {
+            Some(DataPath::Udp(to)) => {
+                if self.ctx.faults.blackholes(Transport::Mmsu) {
+                    return Ok(());
+                }
+                // A failed datagram is loss the client will see; not a reason to stop.
+                if let Err(e) = self.udp.send_to(d, to).await {
+                    tracing::debug!("mms: UDP send to {to}: {e}");
+                }
+                Ok(())
+            }
+            _ => self.write(d).await,
+        }
+    }
+
+    /// Resends the requested datagrams unchanged ([MS-MMSP] 3.2.5.13).
+    async fn resend(&mut self, req: ResendRequest) {
+        if req.source_id != OPEN_FILE_ID as u16 {
+            return;
+        }
+        let Some(DataPath::Udp(to)) = self.path else {
+            return;
+        };
+        if self.ctx.faults.blackholes(Transport::Mmsu) {
+            return;
+        }
+        for s in req.sequences {
+            let found = self
+                .ring
+                .iter()
+                .find(|(q, _)| *q == s)
+                .map(|(_, d)| d.clone());
+            if let Some(d) = found {
+                let _ = self.udp.send_to(&d, to).await;
+            }
+        }
+    }
+}
+
+/// The first packet whose send time is at or after `ms` of content time. Send times run on
+/// the content clock without the preroll (ffmpeg's first packet is sent at 0 while its first
+/// payload is presented at the preroll), so no preroll is added here.
+fn packet_at_position(media: &Media, ms: u64) -> usize {
+    media.send_times_ms.partition_point(|t| u64::from(*t) < ms)
+}

@@ -1,0 +1,84 @@
+//! Keys to actions, in one place, so the help overlay and the handling cannot disagree.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::model::View;
+
+/// What a key means outside text prompts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    NextView,
+    ShowPlayer,
+    ShowBookmarks,
+    ShowLog,
+    TogglePause,
+    Stop,
+    VolumeUp,
+    VolumeDown,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    Play,
+    Open,
+    Add,
+    Rename,
+    Delete,
+    Close,
+}
+
+/// The key bindings, as the help overlay lists them: (keys, what they do, where).
+pub const HELP: &[(&str, &str)] = &[
+    ("space", "pause / resume"),
+    ("+ - ← → (↑ ↓ in player)", "volume up / down"),
+    ("s", "stop"),
+    ("tab  1 2 3", "player / bookmarks / log"),
+    ("j k ↑ ↓  g G", "move in bookmarks, scroll the log"),
+    ("enter", "play the selected bookmark"),
+    ("o", "play a URL or file without saving it"),
+    ("a", "add a bookmark (the current stream, or a URL)"),
+    ("r", "rename the selected bookmark"),
+    ("d", "delete the selected bookmark"),
+    ("?", "this help"),
+    ("esc", "close a window"),
+    ("q  ctrl-c", "quit"),
+];
+
+/// Maps a key press to an action in `view`. Key releases and repeats of releases are ignored
+/// (terminals that report them would otherwise act twice).
+pub fn action(key: &KeyEvent, view: View) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return matches!(key.code, KeyCode::Char('c')).then_some(Action::Quit);
+    }
+    let in_list = view != View::Player;
+    Some(match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
+        KeyCode::Tab => Action::NextView,
+        KeyCode::Char('1') => Action::ShowPlayer,
+        KeyCode::Char('2') | KeyCode::Char('b') => Action::ShowBookmarks,
+        KeyCode::Char('3') | KeyCode::Char('l') => Action::ShowLog,
+        KeyCode::Char(' ') | KeyCode::Char('p') => Action::TogglePause,
+        KeyCode::Char('s') => Action::Stop,
+        KeyCode::Char('+') | KeyCode::Char('=') | KeyCode::Right => Action::VolumeUp,
+        KeyCode::Char('-') | KeyCode::Left => Action::VolumeDown,
+        KeyCode::Up if !in_list => Action::VolumeUp,
+        KeyCode::Down if !in_list => Action::VolumeDown,
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::Home | KeyCode::Char('g') => Action::Top,
+        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
+        KeyCode::Enter => Action::Play,
+        KeyCode::Char('o') => Action::Open,
+        KeyCode::Char('a') => Action::Add,
+        KeyCode::Char('r') => Action::Rename,
+        KeyCode::Char('d') | KeyCode::Delete => Action::Delete,
+        KeyCode::Esc => Action::Close,
+        _ => return None,
+    })
+}

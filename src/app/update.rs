@@ -1,0 +1,874 @@
+//! `update`: applies one message to the model and says what the runtime must do.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::keymap::{self, Action};
+use super::model::{
+    HISTORY_LEN, LOG_LEN, LogLine, Model, Overlay, PlayState, Prompt, PromptKind, Session, Step,
+    StepState, View,
+};
+use super::msg::{BookmarkOp, Cmd, Msg};
+use crate::events::{EndReason, PlayerEvent, Stats, UiCommand};
+
+/// Volume step for one key press, and the maximum, in percent of unity gain.
+const VOLUME_STEP: i32 = 5;
+const VOLUME_MAX: i32 = 200;
+
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
+    match msg {
+        Msg::Tick { now_ms } => {
+            model.now_ms = model.now_ms.max(now_ms);
+            Vec::new()
+        }
+        Msg::Resize => Vec::new(),
+        Msg::Quit => quit(model),
+        Msg::Key(key) => on_key(model, key),
+        Msg::Player { event, now_ms } => {
+            model.now_ms = model.now_ms.max(now_ms);
+            on_player_event(model, event)
+        }
+        Msg::Play { target, bookmark } => play(model, target, bookmark),
+        Msg::BookmarksLoaded(Ok(list)) | Msg::BookmarksSaved(Ok(list)) => {
+            model.bookmarks = list;
+            model.selected = model.selected.min(model.bookmarks.len().saturating_sub(1));
+            Vec::new()
+        }
+        Msg::BookmarksLoaded(Err(message)) => {
+            // Shown in the bookmarks view until mmsplay is restarted with a fixed file.
+            model.bookmarks_error = Some(message);
+            Vec::new()
+        }
+        Msg::BookmarksSaved(Err(message)) => {
+            // The list stays as it was; say why in the status line.
+            model.status = Some(message);
+            Vec::new()
+        }
+    }
+}
+
+/// Starts a new playback: a fresh ladder, the player view, and the `Play` command.
+fn play(model: &mut Model, target: String, bookmark: Option<String>) -> Vec<Cmd> {
+    let ladder = model.ladder_for(&target);
+    model.session = Some(Session::new(target.clone(), bookmark, ladder));
+    model.paused = false;
+    model.view = View::Player;
+    model.status = None;
+    let mut cmds = vec![Cmd::Player(UiCommand::Play { target })];
+    // The volume is the user's, not the stream's: carry it over to the new playback.
+    if model.volume != 1.0 {
+        cmds.push(Cmd::Player(UiCommand::SetVolume(model.volume)));
+    }
+    cmds
+}
+
+fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
+    let now = model.now_ms;
+    // Every event also lands in the log, so the log view tells the connection's story.
+    // (Stats are the charts' business: one a second would drown the log.)
+    if !matches!(event, PlayerEvent::Stats(_)) {
+        let (level, line) = log_line_for(&event);
+        push_log(model, level, line);
+    }
+
+    let Some(session) = model.session.as_mut() else {
+        return Vec::new();
+    };
+    match event {
+        PlayerEvent::Attempt { transport, url } => {
+            // A transport tried again (a reconnect, or the next entry of a metafile) starts a new
+            // round of the ladder: the old outcomes no longer describe what is happening.
+            let again = session
+                .steps
+                .iter()
+                .any(|s| s.transport == transport && s.state != StepState::Waiting);
+            if again {
+                for step in &mut session.steps {
+                    step.state = StepState::Waiting;
+                }
+            }
+            let state = StepState::Trying { since_ms: now };
+            match session.steps.iter_mut().find(|s| s.transport == transport) {
+                Some(step) => step.state = state,
+                None => session.steps.push(Step { transport, state }),
+            }
+            session.url = Some(url);
+            if !matches!(session.state, PlayState::Reconnecting { .. }) {
+                session.state = PlayState::Connecting;
+            }
+        }
+        PlayerEvent::AttemptFailed { transport, reason } => {
+            if let Some(step) = session.steps.iter_mut().find(|s| s.transport == transport) {
+                let after_ms = match step.state {
+                    StepState::Trying { since_ms } => now.saturating_sub(since_ms),
+                    _ => 0,
+                };
+                step.state = StepState::Failed { reason, after_ms };
+            }
+        }
+        PlayerEvent::Connected { transport } => {
+            if let Some(step) = session.steps.iter_mut().find(|s| s.transport == transport) {
+                let after_ms = match step.state {
+                    StepState::Trying { since_ms } => now.saturating_sub(since_ms),
+                    _ => 0,
+                };
+                step.state = StepState::Connected { after_ms };
+            }
+            session.connected = Some(transport);
+            session.state = PlayState::Playing;
+            // Remember what worked in the bookmark this playback belongs to: the one it was
+            // started from, or one saved with the same URL.
+            let name = session.bookmark.clone().or_else(|| {
+                let url = session.url.as_deref();
+                model
+                    .bookmarks
+                    .iter()
+                    .find(|b| b.url == session.target || Some(b.url.as_str()) == url)
+                    .map(|b| b.name.clone())
+            });
+            if let Some(name) = name {
+                return vec![Cmd::Bookmarks(BookmarkOp::RecordPlayed { name, transport })];
+            }
+        }
+        PlayerEvent::Stream(info) => session.stream = Some(info),
+        PlayerEvent::FirstAudio => session.first_audio = true,
+        PlayerEvent::Stats(stats) => {
+            let loss = interval_loss_permille(&session.stats, &stats);
+            push_capped(&mut session.bitrate_history, stats.bitrate_bps);
+            push_capped(&mut session.loss_history, loss);
+            session.stats = stats;
+        }
+        PlayerEvent::Script { kind, text } => session.caption = Some(format!("{kind}: {text}")),
+        PlayerEvent::Reconnect { attempt, reason } => {
+            session.state = PlayState::Reconnecting { attempt, reason };
+        }
+        PlayerEvent::Log { .. } => {}
+        PlayerEvent::End { reason } => {
+            session.state = PlayState::Ended(reason);
+            // A step still spinning when playback ends will never finish.
+            for step in &mut session.steps {
+                if matches!(step.state, StepState::Trying { .. }) {
+                    step.state = StepState::Waiting;
+                }
+            }
+        }
+        PlayerEvent::Error { message } => {
+            for step in &mut session.steps {
+                if let StepState::Trying { since_ms } = step.state {
+                    step.state = StepState::Failed {
+                        reason: message.clone(),
+                        after_ms: now.saturating_sub(since_ms),
+                    };
+                }
+            }
+            session.state = PlayState::Failed(message);
+        }
+    }
+    Vec::new()
+}
+
+/// Loss between two stats samples, in tenths of a percent (what the loss chart plots).
+fn interval_loss_permille(before: &Stats, after: &Stats) -> u64 {
+    let lost = after.packets_lost.saturating_sub(before.packets_lost);
+    let received = after
+        .packets_received
+        .saturating_sub(before.packets_received);
+    (lost * 1000).checked_div(lost + received).unwrap_or(0)
+}
+
+fn push_capped(history: &mut std::collections::VecDeque<u64>, value: u64) {
+    if history.len() == HISTORY_LEN {
+        history.pop_front();
+    }
+    history.push_back(value);
+}
+
+fn push_log(model: &mut Model, level: &str, message: String) {
+    if model.log.len() == LOG_LEN {
+        model.log.pop_front();
+    }
+    model.log.push_back(LogLine {
+        at_ms: model.now_ms,
+        level: level.to_string(),
+        message,
+    });
+}
+
+/// How a player event reads in the log.
+fn log_line_for(event: &PlayerEvent) -> (&str, String) {
+    match event {
+        PlayerEvent::Attempt { transport, url } => ("info", format!("{transport}: trying {url}")),
+        PlayerEvent::AttemptFailed { transport, reason } => {
+            ("warn", format!("{transport}: failed: {reason}"))
+        }
+        PlayerEvent::Connected { transport } => ("info", format!("{transport}: connected")),
+        PlayerEvent::Stream(s) => (
+            "info",
+            format!(
+                "stream {}: {} Hz, {} ch, {} kb/s{}",
+                s.codec,
+                s.sample_rate,
+                s.channels,
+                s.bitrate / 1000,
+                if s.live { ", live" } else { "" }
+            ),
+        ),
+        PlayerEvent::FirstAudio => ("info", "first audio reached the output".to_string()),
+        PlayerEvent::Stats(s) => ("debug", format!("stats: {} b/s", s.bitrate_bps)),
+        PlayerEvent::Script { kind, text } => ("info", format!("script {kind}: {text}")),
+        PlayerEvent::Reconnect { attempt, reason } => (
+            "warn",
+            format!("reconnecting (attempt {attempt}): {reason}"),
+        ),
+        PlayerEvent::Log { level, message } => (level.as_str(), message.clone()),
+        PlayerEvent::End { reason } => (
+            "info",
+            match reason {
+                EndReason::Eos => "end of stream",
+                EndReason::Duration => "duration reached",
+                EndReason::Stopped => "stopped",
+            }
+            .to_string(),
+        ),
+        PlayerEvent::Error { message } => ("error", format!("error: {message}")),
+    }
+}
+
+fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    // A status message has been seen once the user acts again.
+    model.status = None;
+    // Windows first: they own the keyboard while open.
+    match model.overlay.take() {
+        Some(Overlay::Prompt(prompt)) => return on_prompt_key(model, prompt, key),
+        Some(Overlay::ConfirmDelete { name }) => {
+            if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                model.status = Some(format!("deleted {name}"));
+                return vec![Cmd::Bookmarks(BookmarkOp::Remove { name })];
+            }
+            return Vec::new();
+        }
+        Some(Overlay::Help) => {
+            // Any key closes the help, and quit still quits.
+            if keymap::action(&key, model.view) == Some(Action::Quit) {
+                return quit(model);
+            }
+            return Vec::new();
+        }
+        None => {}
+    }
+    let Some(action) = keymap::action(&key, model.view) else {
+        return Vec::new();
+    };
+    match action {
+        Action::Quit => return quit(model),
+        Action::Help => model.overlay = Some(Overlay::Help),
+        Action::Close => {
+            if model.view != View::Player && model.session.is_some() {
+                model.view = View::Player;
+            }
+        }
+        Action::NextView => {
+            model.view = match model.view {
+                View::Player => View::Bookmarks,
+                View::Bookmarks => View::Log,
+                View::Log => View::Player,
+            }
+        }
+        Action::ShowPlayer => model.view = View::Player,
+        Action::ShowBookmarks => model.view = View::Bookmarks,
+        Action::ShowLog => model.view = View::Log,
+        Action::TogglePause => {
+            if model.session.is_some() {
+                model.paused = !model.paused;
+                return vec![Cmd::Player(UiCommand::SetPaused(model.paused))];
+            }
+        }
+        Action::Stop => {
+            if let Some(session) = &mut model.session
+                && matches!(session.state, PlayState::Connecting | PlayState::Playing)
+            {
+                session.state = PlayState::Ended(EndReason::Stopped);
+                return vec![Cmd::Player(UiCommand::Stop)];
+            }
+        }
+        Action::VolumeUp | Action::VolumeDown => {
+            // Work in whole percent so that repeated presses land on clean values.
+            let step = if action == Action::VolumeUp {
+                VOLUME_STEP
+            } else {
+                -VOLUME_STEP
+            };
+            let percent = (model.volume * 100.0).round() as i32 + step;
+            model.volume = percent.clamp(0, VOLUME_MAX) as f32 / 100.0;
+            return vec![Cmd::Player(UiCommand::SetVolume(model.volume))];
+        }
+        Action::Up | Action::Down | Action::Top | Action::Bottom => move_cursor(model, action),
+        Action::Play => {
+            if model.view == View::Bookmarks
+                && let Some(b) = model.selected_bookmark()
+            {
+                let (target, name) = (b.url.clone(), b.name.clone());
+                return play(model, target, Some(name));
+            }
+        }
+        Action::Open => {
+            model.overlay = Some(Overlay::Prompt(Prompt {
+                kind: PromptKind::Open,
+                text: String::new(),
+            }))
+        }
+        Action::Add => start_add(model),
+        Action::Rename => {
+            if model.view == View::Bookmarks
+                && let Some(b) = model.selected_bookmark()
+            {
+                let from = b.name.clone();
+                model.overlay = Some(Overlay::Prompt(Prompt {
+                    text: from.clone(),
+                    kind: PromptKind::Rename { from },
+                }));
+            }
+        }
+        Action::Delete => {
+            if model.view == View::Bookmarks
+                && let Some(b) = model.selected_bookmark()
+            {
+                model.overlay = Some(Overlay::ConfirmDelete {
+                    name: b.name.clone(),
+                });
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn quit(model: &mut Model) -> Vec<Cmd> {
+    model.should_quit = true;
+    vec![Cmd::Player(UiCommand::Quit)]
+}
+
+fn move_cursor(model: &mut Model, action: Action) {
+    match model.view {
+        View::Bookmarks => {
+            let last = model.bookmarks.len().saturating_sub(1);
+            model.selected = match action {
+                Action::Up => model.selected.saturating_sub(1),
+                Action::Down => (model.selected + 1).min(last),
+                Action::Top => 0,
+                _ => last,
+            };
+        }
+        View::Log => {
+            // Scrolling counts lines back from the newest.
+            let max = model.log.len().saturating_sub(1);
+            model.log_scroll = match action {
+                Action::Up => (model.log_scroll + 1).min(max),
+                Action::Down => model.log_scroll.saturating_sub(1),
+                Action::Top => max,
+                _ => 0,
+            };
+        }
+        View::Player => {}
+    }
+}
+
+/// `a`: in the player view, bookmark the current stream (ask only for a name, suggesting the
+/// stream's title); elsewhere ask for a URL first, suggesting the current stream's.
+fn start_add(model: &mut Model) {
+    let current = model.session.as_ref().map(|s| {
+        let title = s
+            .stream
+            .as_ref()
+            .and_then(|i| i.title.clone())
+            .filter(|t| !t.is_empty());
+        (s.target.clone(), title)
+    });
+    model.overlay = Some(Overlay::Prompt(match (model.view, current) {
+        (View::Player, Some((url, title))) => {
+            let text = title.unwrap_or_else(|| url.clone());
+            Prompt {
+                kind: PromptKind::AddName { url },
+                text,
+            }
+        }
+        (_, current) => Prompt {
+            kind: PromptKind::AddUrl,
+            text: current.map(|(url, _)| url).unwrap_or_default(),
+        },
+    }));
+}
+
+fn on_prompt_key(model: &mut Model, mut prompt: Prompt, key: KeyEvent) -> Vec<Cmd> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        match key.code {
+            KeyCode::Char('c') => return quit(model),
+            // Ctrl-U clears the line, as in a shell.
+            KeyCode::Char('u') => prompt.text.clear(),
+            _ => {}
+        }
+        model.overlay = Some(Overlay::Prompt(prompt));
+        return Vec::new();
+    }
+    match key.code {
+        KeyCode::Esc => return Vec::new(),
+        KeyCode::Enter => {
+            let text = prompt.text.trim().to_string();
+            if text.is_empty() {
+                model.overlay = Some(Overlay::Prompt(prompt));
+                return Vec::new();
+            }
+            return match prompt.kind {
+                // A bookmark name typed here plays the bookmark, as on the command line.
+                PromptKind::Open => {
+                    let bookmark = model.bookmarks.iter().find(|b| b.name == text);
+                    let (target, name) = match bookmark {
+                        Some(b) => (b.url.clone(), Some(b.name.clone())),
+                        None => (text, None),
+                    };
+                    play(model, target, name)
+                }
+                PromptKind::AddUrl => {
+                    model.overlay = Some(Overlay::Prompt(Prompt {
+                        kind: PromptKind::AddName { url: text.clone() },
+                        text,
+                    }));
+                    Vec::new()
+                }
+                PromptKind::AddName { url } => {
+                    model.status = Some(format!("saved {text}"));
+                    let mut cmds = vec![Cmd::Bookmarks(BookmarkOp::Add {
+                        name: text.clone(),
+                        url: url.clone(),
+                    })];
+                    // Bookmarking the stream that is playing: it belongs to the bookmark from now
+                    // on, and if it has already connected, what worked is recorded at once
+                    // rather than at the next play.
+                    if let Some(session) = model.session.as_mut()
+                        && session.target == url
+                    {
+                        session.bookmark.get_or_insert_with(|| text.clone());
+                        if let Some(transport) = session.connected {
+                            cmds.push(Cmd::Bookmarks(BookmarkOp::RecordPlayed {
+                                name: text,
+                                transport,
+                            }));
+                        }
+                    }
+                    cmds
+                }
+                PromptKind::Rename { from } => {
+                    if from == text {
+                        return Vec::new();
+                    }
+                    model.status = Some(format!("renamed {from} to {text}"));
+                    vec![Cmd::Bookmarks(BookmarkOp::Rename { from, to: text })]
+                }
+            };
+        }
+        KeyCode::Backspace => {
+            prompt.text.pop();
+        }
+        KeyCode::Char(c) => prompt.text.push(c),
+        _ => {}
+    }
+    model.overlay = Some(Overlay::Prompt(prompt));
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bookmarks::Bookmark;
+    use crate::events::{StreamInfo, Transport};
+
+    fn key(c: char) -> Msg {
+        Msg::Key(KeyEvent::from(KeyCode::Char(c)))
+    }
+
+    fn ev(model: &mut Model, event: PlayerEvent, now_ms: u64) -> Vec<Cmd> {
+        update(model, Msg::Player { event, now_ms })
+    }
+
+    #[test]
+    fn rollover_steps_follow_the_events() {
+        let mut m = Model::default();
+        let cmds = update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: Some("X".into()),
+            },
+        );
+        assert_eq!(
+            cmds,
+            vec![Cmd::Player(UiCommand::Play {
+                target: "mms://h/x".into()
+            })]
+        );
+        assert_eq!(m.view, View::Player);
+        let url = "rtspu://h/x".to_string();
+        ev(
+            &mut m,
+            PlayerEvent::Attempt {
+                transport: Transport::Rtspu,
+                url,
+            },
+            100,
+        );
+        ev(
+            &mut m,
+            PlayerEvent::AttemptFailed {
+                transport: Transport::Rtspu,
+                reason: "timed out".into(),
+            },
+            600,
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Attempt {
+                transport: Transport::Rtspt,
+                url: "u".into(),
+            },
+            700,
+        );
+        let cmds = ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Rtspt,
+            },
+            900,
+        );
+        let s = m.session.as_ref().unwrap();
+        assert_eq!(
+            s.steps[0].state,
+            StepState::Failed {
+                reason: "timed out".into(),
+                after_ms: 500
+            }
+        );
+        assert_eq!(s.steps[1].state, StepState::Connected { after_ms: 200 });
+        assert_eq!(s.steps[2].state, StepState::Waiting);
+        assert_eq!(s.state, PlayState::Playing);
+        assert_eq!(
+            cmds,
+            vec![Cmd::Bookmarks(BookmarkOp::RecordPlayed {
+                name: "X".into(),
+                transport: Transport::Rtspt
+            })]
+        );
+    }
+
+    #[test]
+    fn connected_records_a_bookmark_with_the_same_url() {
+        let mut m = Model {
+            bookmarks: vec![Bookmark::new("Radio", "mms://h/r")],
+            ..Model::default()
+        };
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/r".into(),
+                bookmark: None,
+            },
+        );
+        let cmds = ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Mmsh,
+            },
+            5,
+        );
+        assert_eq!(
+            cmds,
+            vec![Cmd::Bookmarks(BookmarkOp::RecordPlayed {
+                name: "Radio".into(),
+                transport: Transport::Mmsh
+            })]
+        );
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/other".into(),
+                bookmark: None,
+            },
+        );
+        assert!(
+            ev(
+                &mut m,
+                PlayerEvent::Connected {
+                    transport: Transport::Mmsh
+                },
+                6
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn stats_build_the_histories() {
+        let mut m = Model::default();
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mmsu://h/x".into(),
+                bookmark: None,
+            },
+        );
+        for i in 1..=70u64 {
+            let stats = Stats {
+                bitrate_bps: i * 1000,
+                packets_received: i * 9,
+                packets_lost: i,
+                ..Stats::default()
+            };
+            ev(&mut m, PlayerEvent::Stats(stats), i * 1000);
+        }
+        let s = m.session.as_ref().unwrap();
+        assert_eq!(s.bitrate_history.len(), HISTORY_LEN);
+        assert_eq!(s.current_bitrate(), 70_000);
+        assert_eq!(s.average_bitrate(), (11..=70).sum::<u64>() * 1000 / 60);
+        assert_eq!(s.loss_history.back(), Some(&100)); // 1 lost of 10 = 10.0 %
+        assert!((s.loss_percent() - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn keys_drive_the_player() {
+        let mut m = Model::default();
+        assert!(update(&mut m, key(' ')).is_empty(), "nothing to pause yet");
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        assert_eq!(
+            update(&mut m, key(' ')),
+            vec![Cmd::Player(UiCommand::SetPaused(true))]
+        );
+        assert_eq!(
+            update(&mut m, key('+')),
+            vec![Cmd::Player(UiCommand::SetVolume(1.05))]
+        );
+        for _ in 0..100 {
+            update(&mut m, key('-'));
+        }
+        assert_eq!(m.volume, 0.0);
+        assert_eq!(update(&mut m, key('s')), vec![Cmd::Player(UiCommand::Stop)]);
+        assert_eq!(update(&mut m, key('q')), vec![Cmd::Player(UiCommand::Quit)]);
+        assert!(m.should_quit);
+    }
+
+    #[test]
+    fn bookmarks_keys_add_rename_delete_play() {
+        let bookmarks = vec![
+            Bookmark::new("A", "mms://h/a"),
+            Bookmark::new("B", "mmsh://h/b"),
+        ];
+        let mut m = Model {
+            bookmarks,
+            ..Model::default()
+        };
+        update(&mut m, key('j'));
+        update(&mut m, key('j'));
+        assert_eq!(m.selected, 1);
+        // Rename: the prompt starts with the old name.
+        update(&mut m, key('r'));
+        update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Backspace)));
+        update(&mut m, key('2'));
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(
+            cmds,
+            vec![Cmd::Bookmarks(BookmarkOp::Rename {
+                from: "B".into(),
+                to: "2".into()
+            })]
+        );
+        // Delete asks first; anything but y keeps it.
+        update(&mut m, key('d'));
+        assert!(update(&mut m, key('n')).is_empty());
+        update(&mut m, key('d'));
+        assert_eq!(
+            update(&mut m, key('y')),
+            vec![Cmd::Bookmarks(BookmarkOp::Remove { name: "B".into() })]
+        );
+        // Add: URL, then name; q is text inside a prompt, not quit.
+        update(&mut m, key('a'));
+        for c in "mmst://q".chars() {
+            update(&mut m, key(c));
+        }
+        update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert!(!m.should_quit);
+        for c in "Q".chars() {
+            update(&mut m, key(c));
+        }
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(
+            cmds,
+            vec![Cmd::Bookmarks(BookmarkOp::Add {
+                name: "mmst://qQ".into(),
+                url: "mmst://q".into()
+            })]
+        );
+        // Enter plays the selection, from its URL.
+        update(&mut m, key('g'));
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(
+            cmds,
+            vec![Cmd::Player(UiCommand::Play {
+                target: "mms://h/a".into()
+            })]
+        );
+        assert_eq!(m.session.as_ref().unwrap().bookmark.as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn add_from_the_player_suggests_the_title() {
+        let mut m = Model::default();
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        let info = StreamInfo {
+            title: Some("Tone".into()),
+            ..StreamInfo::default()
+        };
+        ev(&mut m, PlayerEvent::Stream(info), 1);
+        update(&mut m, key('a'));
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(
+            cmds,
+            vec![Cmd::Bookmarks(BookmarkOp::Add {
+                name: "Tone".into(),
+                url: "mms://h/x".into()
+            })]
+        );
+    }
+
+    #[test]
+    fn open_plays_a_typed_url_or_bookmark_name() {
+        let mut m = Model {
+            bookmarks: vec![Bookmark::new("A", "mms://h/a")],
+            ..Model::default()
+        };
+        update(&mut m, key('o'));
+        for c in "mmsh://h/z".chars() {
+            update(&mut m, key(c));
+        }
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(
+            cmds,
+            vec![Cmd::Player(UiCommand::Play {
+                target: "mmsh://h/z".into()
+            })]
+        );
+        assert_eq!(m.session.as_ref().unwrap().steps.len(), 1);
+        update(&mut m, key('o'));
+        update(&mut m, key('A'));
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(
+            cmds,
+            vec![Cmd::Player(UiCommand::Play {
+                target: "mms://h/a".into()
+            })]
+        );
+        assert_eq!(m.session.as_ref().unwrap().bookmark.as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn a_refused_edit_keeps_the_list_and_says_why() {
+        let mut m = Model {
+            bookmarks: vec![Bookmark::new("A", "mms://h/a")],
+            ..Model::default()
+        };
+        update(
+            &mut m,
+            Msg::BookmarksSaved(Err("there is already a bookmark named \"A\"".into())),
+        );
+        assert_eq!(m.bookmarks.len(), 1);
+        assert!(m.status.as_deref().unwrap_or_default().contains("already"));
+        assert_eq!(
+            m.bookmarks_error, None,
+            "a refused edit is not a broken file"
+        );
+        // The next key clears the status line.
+        update(&mut m, key('j'));
+        assert_eq!(m.status, None);
+    }
+
+    #[test]
+    fn the_volume_carries_over_to_the_next_playback() {
+        let mut m = Model::default();
+        update(&mut m, key('-'));
+        let cmds = update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        assert_eq!(
+            cmds,
+            vec![
+                Cmd::Player(UiCommand::Play {
+                    target: "mms://h/x".into()
+                }),
+                Cmd::Player(UiCommand::SetVolume(0.95))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_repeated_attempt_starts_a_new_round() {
+        let mut m = Model::default();
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Attempt {
+                transport: Transport::Mmst,
+                url: "u".into(),
+            },
+            1,
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Mmst,
+            },
+            2,
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Reconnect {
+                attempt: 1,
+                reason: "reset".into(),
+            },
+            3,
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Attempt {
+                transport: Transport::Mmst,
+                url: "u".into(),
+            },
+            4,
+        );
+        let s = m.session.as_ref().unwrap();
+        assert_eq!(s.steps[3].state, StepState::Trying { since_ms: 4 });
+        assert!(matches!(
+            s.state,
+            PlayState::Reconnecting { attempt: 1, .. }
+        ));
+    }
+}

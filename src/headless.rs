@@ -1,0 +1,56 @@
+//! `--headless`: play without a TUI, printing events as JSON lines (`--events json`) on stdout
+//! or as a human log on stderr.
+
+use std::io::Write;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use crate::events::PlayerEvent;
+
+/// Prints events until the channel closes.
+pub async fn print_events(mut rx: mpsc::Receiver<PlayerEvent>, json: bool, started: Instant) {
+    while let Some(ev) = rx.recv().await {
+        let t_ms = started.elapsed().as_millis() as u64;
+        if json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", ev.to_json_line(t_ms));
+            let _ = out.flush();
+        } else if let Some(line) = human_line(&ev) {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// One line for a person reading stderr; `None` for events not worth a line.
+pub fn human_line(ev: &PlayerEvent) -> Option<String> {
+    Some(match ev {
+        PlayerEvent::Attempt { transport, url } => format!("trying {transport}: {url}"),
+        PlayerEvent::AttemptFailed { transport, reason } => format!("{transport} failed: {reason}"),
+        PlayerEvent::Connected { transport } => format!("connected over {transport}"),
+        PlayerEvent::Stream(s) => {
+            let mut line = format!(
+                "playing {} {} Hz {} ch {} kb/s{}",
+                s.codec,
+                s.sample_rate,
+                s.channels,
+                s.bitrate / 1000,
+                if s.live { " (live)" } else { "" }
+            );
+            if let Some(t) = &s.title {
+                line.push_str(&format!(" — {t}"));
+            }
+            if let Some(a) = &s.author {
+                line.push_str(&format!(" by {a}"));
+            }
+            line
+        }
+        PlayerEvent::FirstAudio => "audio started".into(),
+        PlayerEvent::Stats(_) => return None,
+        PlayerEvent::Script { kind, text } => format!("{kind}: {text}"),
+        PlayerEvent::Reconnect { attempt, reason } => format!("reconnecting ({attempt}): {reason}"),
+        PlayerEvent::Log { level, message } => format!("{level}: {message}"),
+        PlayerEvent::End { reason } => format!("end ({reason:?})").to_lowercase(),
+        PlayerEvent::Error { message } => format!("error: {message}"),
+    })
+}

@@ -1,0 +1,502 @@
+//! Playback: a target (file or URL) through rollover or the file reader, the decode pipeline on
+//! its own thread, and the sink; events out for the TUI or the headless printer.
+
+pub mod codec;
+pub mod mp3_frames;
+pub mod pipeline;
+pub mod record;
+pub mod source;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use mmsplay_net::rollover::{ConnectEvent, RolloverPlan};
+use mmsplay_net::{AsfEvent, ConnectOptions, Ports, StreamUrl, Transport, TransportStats};
+use tokio::sync::mpsc;
+
+use crate::audio::{AudioControl, OutputSpec, open_sink};
+use crate::events::{EndReason, PlayerEvent, Stats, StreamInfo};
+use pipeline::{Pipeline, PipelineObserver};
+
+/// Why playback failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayError {
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Net(#[from] mmsplay_net::NetError),
+    #[error(transparent)]
+    Pipeline(#[from] pipeline::PipelineError),
+    #[error(transparent)]
+    Audio(#[from] crate::audio::AudioError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// What to play.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    File(PathBuf),
+    Url(StreamUrl),
+}
+
+/// How to play it.
+#[derive(Clone, Debug)]
+pub struct PlayOptions {
+    pub output: OutputSpec,
+    pub duration: Option<f64>,
+    pub stream: Option<u16>,
+    pub record: Option<PathBuf>,
+    pub transports: Option<Vec<Transport>>,
+    pub ports: Ports,
+    pub connect_timeout: Duration,
+}
+
+impl Default for PlayOptions {
+    fn default() -> Self {
+        PlayOptions {
+            output: OutputSpec::Null,
+            duration: None,
+            stream: None,
+            record: None,
+            transports: None,
+            ports: Ports::default(),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The event channel's sending side. Sends never block: a full channel drops log lines first.
+#[derive(Clone)]
+pub struct Events {
+    tx: mpsc::Sender<PlayerEvent>,
+}
+
+impl Events {
+    pub fn new(tx: mpsc::Sender<PlayerEvent>) -> Events {
+        Events { tx }
+    }
+
+    pub fn emit(&self, ev: PlayerEvent) {
+        let _ = self.tx.try_send(ev);
+    }
+
+    pub fn log(&self, level: &str, message: impl Into<String>) {
+        let message = message.into();
+        match level {
+            "warn" => tracing::warn!("{message}"),
+            _ => tracing::info!("{message}"),
+        }
+        self.emit(PlayerEvent::Log {
+            level: level.to_string(),
+            message,
+        });
+    }
+}
+
+/// Counters the decode thread keeps for the stats ticker.
+#[derive(Default)]
+struct PlaybackCounters {
+    buffer_ms: AtomicU64,
+    underruns: AtomicU64,
+    position_ms: AtomicU64,
+    bad: AtomicU64,
+    reconnects: AtomicU64,
+}
+
+/// Sends events and counts from the decode thread.
+struct Observer<'a> {
+    events: &'a Events,
+}
+
+impl PipelineObserver for Observer<'_> {
+    fn stream(&mut self, info: StreamInfo) {
+        self.events.emit(PlayerEvent::Stream(info));
+    }
+
+    fn first_audio(&mut self) {
+        self.events.emit(PlayerEvent::FirstAudio);
+    }
+
+    fn log(&mut self, message: String) {
+        self.events.log("warn", message);
+    }
+}
+
+/// Largest number of transport events queued ahead of the decoder.
+const ASF_QUEUE: usize = 256;
+
+/// The decode thread: header and packets in, audio out. Returns how it ended.
+fn decode_thread(
+    mut rx: mpsc::Receiver<AsfEvent>,
+    opts: PlayOptions,
+    control: Arc<AudioControl>,
+    events: Events,
+    counters: Arc<PlaybackCounters>,
+    stop: Arc<AtomicBool>,
+    live_hint: bool,
+) -> Result<EndReason, PlayError> {
+    let mut sink = open_sink(&opts.output, control)?;
+    let mut pipe = Pipeline::new(opts.stream, opts.duration);
+    let mut recorder = opts.record.clone().map(record::Recorder::new);
+    let mut obs = Observer { events: &events };
+    let mut rate_for_limit = None;
+    let result = loop {
+        if stop.load(Ordering::Relaxed) {
+            break Ok(EndReason::Stopped);
+        }
+        let Some(ev) = rx.blocking_recv() else {
+            // The transport side went away without an End: treat as stopped.
+            break Ok(EndReason::Stopped);
+        };
+        let step = match ev {
+            AsfEvent::Header(h) => {
+                if let Some(r) = recorder.as_mut()
+                    && let Err(e) = r.header(&h)
+                {
+                    events.log("warn", e);
+                }
+                pipe.on_header(&h, live_hint, &mut obs)
+            }
+            AsfEvent::Packet(p) => {
+                if let Some(r) = recorder.as_mut()
+                    && let Err(e) = r.packet(&p)
+                {
+                    events.log("warn", e);
+                    recorder = None;
+                }
+                pipe.on_packet(&p, sink.as_mut(), &mut obs)
+            }
+            AsfEvent::Gap { lost } => {
+                if let Some(r) = recorder.as_mut() {
+                    r.gaps += lost;
+                }
+                pipe.on_gap();
+                Ok(())
+            }
+            AsfEvent::Script { kind, text } => {
+                events.emit(PlayerEvent::Script { kind, text });
+                Ok(())
+            }
+            AsfEvent::End => match pipe.on_end(sink.as_mut(), &mut obs) {
+                Ok(()) => break Ok(EndReason::Eos),
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = step {
+            break Err(PlayError::Pipeline(e));
+        }
+        if rate_for_limit.is_none()
+            && let (Some(rate), Some(secs)) = (pipe.sample_rate(), opts.duration)
+        {
+            rate_for_limit = Some(rate);
+            pipe.frame_limit = Some((secs.max(0.0) * f64::from(rate)).round() as u64);
+        }
+        counters
+            .buffer_ms
+            .store(sink.buffered_ms(), Ordering::Relaxed);
+        counters
+            .underruns
+            .store(sink.underruns(), Ordering::Relaxed);
+        counters.bad.store(
+            pipe.bad_objects + pipe.demux_stats().map_or(0, |s| s.bad_packets),
+            Ordering::Relaxed,
+        );
+        if let Some(rate) = pipe.sample_rate() {
+            counters.position_ms.store(
+                pipe.frames_out * 1000 / u64::from(rate.max(1)),
+                Ordering::Relaxed,
+            );
+        }
+        if pipe.done() {
+            break Ok(EndReason::Duration);
+        }
+    };
+    let finish = sink.finish();
+    if let Some(mut r) = recorder {
+        if r.gaps > 0 {
+            events.log(
+                "warn",
+                format!("the recording has gaps: {} packets were lost", r.gaps),
+            );
+        }
+        if let Err(e) = r.finish() {
+            events.log("warn", e);
+        }
+    }
+    counters.buffer_ms.store(0, Ordering::Relaxed);
+    let end = result?;
+    finish?;
+    Ok(end)
+}
+
+/// Emits a stats event about once a second until cancelled.
+async fn stats_ticker(events: Events, t: Arc<TransportStats>, c: Arc<PlaybackCounters>) {
+    let mut last_bytes = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let s = snapshot(&t, &c, &mut last_bytes);
+        events.emit(PlayerEvent::Stats(s));
+    }
+}
+
+fn snapshot(t: &TransportStats, c: &PlaybackCounters, last_bytes: &mut u64) -> Stats {
+    let bytes = TransportStats::get(&t.bytes_received);
+    let s = Stats {
+        bitrate_bps: bytes.saturating_sub(*last_bytes) * 8,
+        bytes_received: bytes,
+        packets_received: TransportStats::get(&t.packets_received),
+        packets_lost: TransportStats::get(&t.packets_lost),
+        packets_recovered: TransportStats::get(&t.packets_recovered),
+        buffer_ms: c.buffer_ms.load(Ordering::Relaxed),
+        underruns: c.underruns.load(Ordering::Relaxed),
+        packets_late: TransportStats::get(&t.packets_late),
+        packets_bad: c.bad.load(Ordering::Relaxed),
+        position_ms: c.position_ms.load(Ordering::Relaxed),
+        reconnects: c.reconnects.load(Ordering::Relaxed),
+    };
+    *last_bytes = bytes;
+    s
+}
+
+/// Plays a target to the end, a stop request, or an error. Emits every event including the
+/// final `stats` and `end`/`error`, and returns the outcome.
+pub async fn play(
+    target: Target,
+    opts: PlayOptions,
+    control: Arc<AudioControl>,
+    events: Events,
+    mut stop_rx: tokio::sync::watch::Receiver<bool>,
+) -> Result<EndReason, PlayError> {
+    let transport_stats = Arc::new(TransportStats::default());
+    let counters = Arc::new(PlaybackCounters::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<AsfEvent>(ASF_QUEUE);
+
+    // Connect first (for URLs), so that a failed rollover never opens the sound device.
+    let feeder = match &target {
+        Target::File(path) => {
+            events.emit(PlayerEvent::Attempt {
+                transport: Transport::File,
+                url: path.display().to_string(),
+            });
+            let (layout, header, reader) = match source::open_file(path) {
+                Ok(v) => v,
+                Err(e) => {
+                    events.emit(PlayerEvent::AttemptFailed {
+                        transport: Transport::File,
+                        reason: e.to_string(),
+                    });
+                    return finish_with(Err(e), &events, &transport_stats, &counters);
+                }
+            };
+            events.emit(PlayerEvent::Connected {
+                transport: Transport::File,
+            });
+            let st = transport_stats.clone();
+            std::thread::spawn(move || source::pump_file(&layout, header, reader, &tx, &st));
+            Feeder::Thread
+        }
+        Target::Url(url) => {
+            let plan = RolloverPlan::new(url, opts.transports.as_deref());
+            let copts = ConnectOptions {
+                ports: opts.ports,
+                connect_timeout: opts.connect_timeout,
+                stats: transport_stats.clone(),
+                streams: opts.stream.into_iter().collect(),
+                ..ConnectOptions::default()
+            };
+            let ev = events.clone();
+            let mut on_event = move |e: ConnectEvent| {
+                ev.emit(match e {
+                    ConnectEvent::Attempt { transport, url } => {
+                        PlayerEvent::Attempt { transport, url }
+                    }
+                    ConnectEvent::Failed { transport, reason } => {
+                        PlayerEvent::AttemptFailed { transport, reason }
+                    }
+                    ConnectEvent::Connected { transport } => PlayerEvent::Connected { transport },
+                })
+            };
+            let connect = mmsplay_net::rollover::connect(url, plan, &copts, &mut on_event);
+            let session = tokio::select! {
+                s = connect => s,
+                _ = stop_rx.changed() => {
+                    return finish_with(Ok(EndReason::Stopped), &events, &transport_stats, &counters);
+                }
+            };
+            let session = match session {
+                Ok(s) => s,
+                Err(e) => return finish_with(Err(e.into()), &events, &transport_stats, &counters),
+            };
+            let feed = Feed {
+                url: url.clone(),
+                opts: copts,
+                events: events.clone(),
+                tx,
+                counters: counters.clone(),
+            };
+            Feeder::Task(tokio::spawn(feed.run(session)))
+        }
+    };
+
+    let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
+    {
+        let (opts, control, events, counters, stop) = (
+            opts.clone(),
+            control.clone(),
+            events.clone(),
+            counters.clone(),
+            stop.clone(),
+        );
+        std::thread::Builder::new()
+            .name("decode".into())
+            .spawn(move || {
+                let r = decode_thread(rx, opts, control, events, counters, stop, false);
+                let _ = done_tx.send(r);
+            })
+            .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;
+    }
+    let ticker = tokio::spawn(stats_ticker(
+        events.clone(),
+        transport_stats.clone(),
+        counters.clone(),
+    ));
+    let outcome = tokio::select! {
+        r = &mut done_rx => r.unwrap_or(Err(PlayError::Internal("the decode thread died".into()))),
+        _ = stop_rx.changed() => {
+            stop.store(true, Ordering::Relaxed);
+            feeder.abort();
+            // The decode thread sees the closed channel or the flag within one packet.
+            match tokio::time::timeout(Duration::from_secs(5), &mut done_rx).await {
+                Ok(Ok(Ok(_))) => Ok(EndReason::Stopped),
+                Ok(Ok(Err(e))) => Err(e),
+                _ => Ok(EndReason::Stopped),
+            }
+        }
+    };
+    ticker.abort();
+    // A transport error that ended the stream early is the real outcome.
+    let outcome = match (outcome, feeder.join().await) {
+        (Ok(EndReason::Eos), Some(e)) => Err(PlayError::Net(e)),
+        (o, _) => o,
+    };
+    finish_with(outcome, &events, &transport_stats, &counters)
+}
+
+/// Most reconnects in a row before giving up, and the backoff between them.
+const RECONNECT_LIMIT: u32 = 5;
+const RECONNECT_BACKOFF: [u64; 5] = [250, 500, 1000, 2000, 4000];
+
+/// Moves a network session's events to the decoder, and reconnects when the stream drops:
+/// through the transport that worked, resuming an on-demand stream where it stopped.
+struct Feed {
+    url: StreamUrl,
+    opts: ConnectOptions,
+    events: Events,
+    tx: mpsc::Sender<AsfEvent>,
+    counters: Arc<PlaybackCounters>,
+}
+
+impl Feed {
+    async fn run(self, mut session: mmsplay_net::Session) -> Option<mmsplay_net::NetError> {
+        let transport = session.transport();
+        let mut failures = 0u32;
+        loop {
+            let err = loop {
+                match session.next_event().await {
+                    Ok(e) => {
+                        let end = e == AsfEvent::End;
+                        if matches!(e, AsfEvent::Packet(_)) {
+                            failures = 0;
+                        }
+                        if self.tx.send(e).await.is_err() || end {
+                            session.close().await;
+                            return None;
+                        }
+                    }
+                    Err(e) => break e,
+                }
+            };
+            session.close().await;
+            // Packets lost in the drop: whatever was half-built is gone.
+            let _ = self.tx.send(AsfEvent::Gap { lost: 0 }).await;
+            loop {
+                failures += 1;
+                if failures > RECONNECT_LIMIT {
+                    self.events.log(
+                        "warn",
+                        format!("giving up after {RECONNECT_LIMIT} reconnects"),
+                    );
+                    let _ = self.tx.send(AsfEvent::End).await;
+                    return Some(err);
+                }
+                self.events.emit(PlayerEvent::Reconnect {
+                    attempt: failures,
+                    reason: err.to_string(),
+                });
+                self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+                let backoff =
+                    RECONNECT_BACKOFF[(failures as usize - 1).min(RECONNECT_BACKOFF.len() - 1)];
+                tokio::time::sleep(Duration::from_millis(backoff)).await;
+                let mut opts = self.opts.clone();
+                // An on-demand stream resumes where playback is; a live one joins the present.
+                opts.start_ms = self.counters.position_ms.load(Ordering::Relaxed);
+                match mmsplay_net::Session::open(&self.url, transport, &opts).await {
+                    Ok(s) => {
+                        self.events
+                            .log("info", format!("reconnected over {transport}"));
+                        session = s;
+                        break;
+                    }
+                    Err(e) => self.events.log("warn", format!("reconnect failed: {e}")),
+                }
+            }
+        }
+    }
+}
+
+enum Feeder {
+    /// The file reader; it ends by itself when the decoder goes away.
+    Thread,
+    Task(tokio::task::JoinHandle<Option<mmsplay_net::NetError>>),
+}
+
+impl Feeder {
+    fn abort(&self) {
+        if let Feeder::Task(t) = self {
+            t.abort();
+        }
+    }
+
+    /// The transport error that ended the feed, if any.
+    async fn join(self) -> Option<mmsplay_net::NetError> {
+        match self {
+            Feeder::Thread => None,
+            Feeder::Task(t) => t.await.ok().flatten(),
+        }
+    }
+}
+
+fn finish_with(
+    outcome: Result<EndReason, PlayError>,
+    events: &Events,
+    t: &TransportStats,
+    c: &PlaybackCounters,
+) -> Result<EndReason, PlayError> {
+    let mut last = 0;
+    let mut s = snapshot(t, c, &mut last);
+    s.bitrate_bps = 0;
+    events.emit(PlayerEvent::Stats(s));
+    match &outcome {
+        Ok(reason) => events.emit(PlayerEvent::End { reason: *reason }),
+        Err(e) => events.emit(PlayerEvent::Error {
+            message: e.to_string(),
+        }),
+    }
+    outcome
+}

@@ -1,0 +1,393 @@
+//! The decode side of playback: ASF header and packets in, audio out to a sink. Runs on its own
+//! thread, fed by the transport through a bounded channel.
+
+use mmsplay_asf::{Demuxer, Header, MediaObject, parse_header};
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::registry::CodecRegistry;
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::packet::Packet;
+use symphonia::core::units::{Duration as SymDuration, Timestamp};
+
+use super::codec::{ChosenStream, CodecError, Framing, choose_stream};
+use super::mp3_frames::FrameSplitter;
+use crate::audio::Sink;
+use crate::events::StreamInfo;
+
+/// Why the pipeline stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Asf(#[from] mmsplay_asf::AsfError),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    #[error("decoder: {0}")]
+    Decoder(String),
+    #[error(transparent)]
+    Audio(#[from] crate::audio::AudioError),
+    #[error("data arrived before the stream header")]
+    NoHeader,
+    #[error("the stream changed format mid-stream ({0}), which this output cannot follow")]
+    FormatChange(String),
+}
+
+/// The `stream` event's description of one audio stream.
+fn stream_info(
+    header: &Header,
+    number: u8,
+    w: &mmsplay_asf::WaveFormatEx,
+    codec: &str,
+    live_hint: bool,
+) -> StreamInfo {
+    let c = &header.content;
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    StreamInfo {
+        codec: codec.to_string(),
+        sample_rate: w.sample_rate,
+        channels: w.channels,
+        bitrate: header.stream_bitrate(number),
+        live: header.file.broadcast || live_hint,
+        stream_number: u16::from(number),
+        title: some(&c.title),
+        author: some(&c.author),
+        copyright: some(&c.copyright),
+        description: some(&c.description),
+        duration_ms: header.file.duration_ms(),
+        tags: header
+            .tags
+            .iter()
+            .filter(|t| matches!(t.value, mmsplay_asf::header::TagValue::Text(_)))
+            .take(32)
+            .map(|t| (t.name.clone(), t.value.display()))
+            .collect(),
+    }
+}
+
+/// What the pipeline reports back to its owner as it goes.
+pub trait PipelineObserver {
+    fn stream(&mut self, info: StreamInfo);
+    fn first_audio(&mut self);
+    fn log(&mut self, message: String);
+}
+
+/// The decoder for the chosen stream. Our WMA decoder is held as itself rather than behind
+/// the registry's trait object, because playback uses two things the trait has no room for:
+/// its codec delay (dropped at the start, as FFmpeg does) and its final overlap (flushed at the
+/// end).
+enum Decoder {
+    Generic(Box<dyn AudioDecoder>),
+    Wma(Box<mmsplay_wma::WmaDecoder>),
+}
+
+impl Decoder {
+    fn get(&mut self) -> &mut dyn AudioDecoder {
+        match self {
+            Decoder::Generic(d) => d.as_mut(),
+            Decoder::Wma(d) => d.as_mut(),
+        }
+    }
+}
+
+/// The decoder state for one header.
+struct Active {
+    header: Header,
+    chosen: ChosenStream,
+    demuxer: Demuxer,
+    decoder: Decoder,
+    mpeg: FrameSplitter,
+    /// Decoded frames still to drop at the start (the decoder's priming output).
+    skip_frames: usize,
+}
+
+pub struct Pipeline {
+    registry: CodecRegistry,
+    wanted_stream: Option<u16>,
+    active: Option<Active>,
+    /// The format the sink was started with.
+    sink_format: Option<(u32, u16)>,
+    samples: Vec<f32>,
+    /// Frames written to the sink.
+    pub frames_out: u64,
+    /// Objects that failed to decode and were skipped.
+    pub bad_objects: u64,
+    /// Stop after this many frames (`--duration`).
+    pub frame_limit: Option<u64>,
+    first_audio_sent: bool,
+}
+
+impl Pipeline {
+    pub fn new(wanted_stream: Option<u16>, duration_secs: Option<f64>) -> Pipeline {
+        let _ = duration_secs;
+        Pipeline {
+            registry: super::codec::registry(),
+            wanted_stream,
+            active: None,
+            sink_format: None,
+            samples: Vec::new(),
+            frames_out: 0,
+            bad_objects: 0,
+            frame_limit: None,
+            first_audio_sent: false,
+        }
+    }
+
+    pub fn header(&self) -> Option<&Header> {
+        self.active.as_ref().map(|a| &a.header)
+    }
+
+    pub fn sample_rate(&self) -> Option<u32> {
+        self.sink_format.map(|f| f.0)
+    }
+
+    /// Whether `--duration` is reached.
+    pub fn done(&self) -> bool {
+        self.frame_limit.is_some_and(|l| self.frames_out >= l)
+    }
+
+    /// A (new) ASF header: choose the stream, build demuxer and decoder.
+    pub fn on_header(
+        &mut self,
+        bytes: &[u8],
+        live_hint: bool,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        let header = parse_header(bytes)?;
+        let chosen = match choose_stream(&header, self.wanted_stream, &self.registry) {
+            Ok(c) => c,
+            Err(e) => {
+                // Name the codec we cannot play in the stream event too, so a script or the
+                // TUI can say what the stream was.
+                if let Some((n, w)) = header
+                    .streams
+                    .iter()
+                    .find_map(|s| s.audio.as_ref().map(|w| (s.number, w)))
+                {
+                    let codec = super::codec::codec_name(w.format_tag);
+                    obs.stream(stream_info(&header, n, w, codec, live_hint));
+                }
+                return Err(match e {
+                    CodecError::Unsupported(name) => {
+                        CodecError::Unsupported(format!("{name} (not supported yet)")).into()
+                    }
+                    other => other.into(),
+                });
+            }
+        };
+        let opts = AudioDecoderOptions::default();
+        let (decoder, skip_frames) = if chosen.framing == Framing::Object {
+            let d = mmsplay_wma::WmaDecoder::try_new(&chosen.params, &opts)
+                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
+            let delay = d.codec_delay();
+            (Decoder::Wma(Box::new(d)), delay)
+        } else {
+            let d = self
+                .registry
+                .make_audio_decoder(&chosen.params, &opts)
+                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
+            (Decoder::Generic(d), 0)
+        };
+        let w = &chosen.format;
+        if let Some((rate, ch)) = self.sink_format
+            && (rate, ch) != (w.sample_rate, w.channels)
+        {
+            return Err(PipelineError::FormatChange(format!(
+                "{rate} Hz {ch} ch to {} Hz {} ch",
+                w.sample_rate, w.channels
+            )));
+        }
+        obs.stream(stream_info(
+            &header,
+            chosen.number,
+            w,
+            chosen.codec,
+            live_hint,
+        ));
+        let demuxer = Demuxer::new(&header, chosen.number);
+        self.active = Some(Active {
+            header,
+            chosen,
+            demuxer,
+            decoder,
+            mpeg: FrameSplitter::default(),
+            skip_frames,
+        });
+        Ok(())
+    }
+
+    /// Packets were lost: drop half-built objects and MPEG bytes.
+    pub fn on_gap(&mut self) {
+        if let Some(a) = self.active.as_mut() {
+            a.demuxer.note_gap();
+            a.mpeg.reset();
+        }
+    }
+
+    /// One data packet: demux, decode, write to the sink.
+    pub fn on_packet(
+        &mut self,
+        packet: &[u8],
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        let Some(a) = self.active.as_mut() else {
+            return Err(PipelineError::NoHeader);
+        };
+        if let Err(e) = a.demuxer.push_packet(packet) {
+            obs.log(format!("skipped a damaged data packet: {e}"));
+        }
+        while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
+            self.decode_object(obj, sink, obs)?;
+            if self.done() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// End of stream: flush what is pending.
+    pub fn on_end(
+        &mut self,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        if let Some(a) = self.active.as_mut() {
+            a.demuxer.flush();
+        }
+        while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
+            self.decode_object(obj, sink, obs)?;
+        }
+        // The last frame's overlap, which only the end of the stream releases.
+        if let Some(Active {
+            decoder: Decoder::Wma(d),
+            ..
+        }) = self.active.as_mut()
+        {
+            let tail = d.flush();
+            if tail.frames() > 0 {
+                let ch = tail.spec().channels().count();
+                self.samples.clear();
+                tail.copy_to_vec_interleaved::<f32>(&mut self.samples);
+                let samples = std::mem::take(&mut self.samples);
+                let r = self.write(&samples, ch, sink, obs);
+                self.samples = samples;
+                r?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn demux_stats(&self) -> Option<&mmsplay_asf::DemuxStats> {
+        self.active.as_ref().map(|a| a.demuxer.stats())
+    }
+
+    fn decode_object(
+        &mut self,
+        obj: MediaObject,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
+        let pts = Timestamp::new(obj.pts_ms);
+        match a.chosen.framing {
+            Framing::Object => {
+                let p = Packet::new(0, pts, SymDuration::new(0), obj.data);
+                self.decode_packet(&p, sink, obs)?;
+            }
+            Framing::Blocks {
+                block_align,
+                frames_per_block,
+            } => {
+                let per_packet =
+                    (super::codec::MAX_FRAMES_PER_PACKET / frames_per_block).max(1) as usize;
+                let whole = obj.data.len() / block_align.max(1) * block_align.max(1);
+                for chunk in obj.data[..whole].chunks(per_packet * block_align.max(1)) {
+                    let frames = (chunk.len() / block_align.max(1)) as u64 * frames_per_block;
+                    let p = Packet::new(0, pts, SymDuration::new(frames), chunk.to_vec());
+                    self.decode_packet(&p, sink, obs)?;
+                }
+            }
+            Framing::Mpeg => {
+                a.mpeg.push(&obj.data);
+                while let Some((h, frame)) = self.active.as_mut().and_then(|a| a.mpeg.next_frame())
+                {
+                    let p = Packet::new(0, pts, SymDuration::new(u64::from(h.samples)), frame);
+                    self.decode_packet(&p, sink, obs)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes interleaved frames to the sink, up to the `--duration` limit.
+    fn write(
+        &mut self,
+        samples: &[f32],
+        ch: usize,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        let ch = ch.max(1);
+        let mut frames = samples.len() / ch;
+        if let Some(limit) = self.frame_limit {
+            frames = frames.min(limit.saturating_sub(self.frames_out) as usize);
+        }
+        if frames == 0 {
+            return Ok(());
+        }
+        sink.write(&samples[..frames * ch])?;
+        self.frames_out += frames as u64;
+        if !self.first_audio_sent {
+            self.first_audio_sent = true;
+            obs.first_audio();
+        }
+        Ok(())
+    }
+
+    fn decode_packet(
+        &mut self,
+        p: &Packet,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
+        match a.decoder.get().decode(p) {
+            Ok(buf) => {
+                if buf.frames() == 0 {
+                    return Ok(());
+                }
+                let rate = buf.spec().rate();
+                let ch = buf.spec().channels().count();
+                self.samples.clear();
+                buf.copy_to_vec_interleaved::<f32>(&mut self.samples);
+                let skip = a.skip_frames.min(self.samples.len() / ch.max(1));
+                a.skip_frames -= skip;
+                if self.sink_format.is_none() {
+                    sink.start(rate, ch as u16)?;
+                    self.sink_format = Some((rate, ch as u16));
+                }
+                let samples = std::mem::take(&mut self.samples);
+                let r = self.write(&samples[skip * ch..], ch, sink, obs);
+                self.samples = samples;
+                r
+            }
+            Err(SymError::DecodeError(e)) => {
+                self.bad_objects += 1;
+                obs.log(format!("skipped an undecodable packet: {e}"));
+                Ok(())
+            }
+            Err(SymError::IoError(e)) => {
+                self.bad_objects += 1;
+                obs.log(format!("skipped a short packet: {e}"));
+                Ok(())
+            }
+            Err(SymError::ResetRequired) => {
+                a.decoder.get().reset();
+                Ok(())
+            }
+            Err(e) => Err(PipelineError::Decoder(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The interactive program: the TUI on one side, playback sessions on the other, joined by
+//! channels. The TUI sends `UiCommand`s; this loop starts and stops playback and forwards the
+//! player's events back.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::audio::AudioControl;
+use crate::events::{PlayerEvent, UiCommand};
+use crate::player::{self, Events, PlayOptions};
+use crate::tui::{self, TuiOptions};
+
+/// A playback in progress: how to stop it and where it runs.
+struct Current {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Current {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        // Playback stops within a packet; do not hang the UI on a stuck device.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(6), self.task).await;
+    }
+}
+
+/// Runs the TUI until the user quits. `start` is played at once when given.
+pub async fn run_tui(
+    start: Option<String>,
+    opts: PlayOptions,
+    log_path: std::path::PathBuf,
+) -> anyhow::Result<()> {
+    let (ev_tx, ev_rx) = mpsc::channel::<PlayerEvent>(4096);
+    let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel::<UiCommand>();
+    let tui_opts = TuiOptions {
+        start_target: start,
+        log_path,
+        transports: opts.transports.clone(),
+        ..Default::default()
+    };
+    let ui = tokio::spawn(tui::run(tui_opts, ev_rx, cmd_tx));
+    let control = Arc::new(AudioControl::default());
+    let events = Events::new(ev_tx);
+    let mut current: Option<Current> = None;
+    while let Some(cmd) = cmd_rx.recv().await {
+        match cmd {
+            UiCommand::Play { target } => {
+                if let Some(c) = current.take() {
+                    c.stop().await;
+                }
+                control.set_paused(false);
+                current = Some(start_playback(&target, &opts, &control, &events));
+            }
+            UiCommand::Stop => {
+                if let Some(c) = current.take() {
+                    c.stop().await;
+                }
+            }
+            UiCommand::SetPaused(p) => control.set_paused(p),
+            UiCommand::SetVolume(v) => control.set_volume(v),
+            UiCommand::Quit => break,
+        }
+    }
+    if let Some(c) = current.take() {
+        c.stop().await;
+    }
+    drop(events);
+    ui.await
+        .map_err(|e| anyhow::anyhow!("the TUI task failed: {e}"))?
+}
+
+fn start_playback(
+    target: &str,
+    opts: &PlayOptions,
+    control: &Arc<AudioControl>,
+    events: &Events,
+) -> Current {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (target, opts, control, events) = (
+        target.to_string(),
+        opts.clone(),
+        control.clone(),
+        events.clone(),
+    );
+    let task = tokio::spawn(async move {
+        match crate::target::resolve(&target, &crate::lookup_bookmark) {
+            Ok(t) => {
+                let _ = player::play(t, opts, control, events, stop_rx).await;
+            }
+            Err(message) => events.emit(PlayerEvent::Error { message }),
+        }
+    });
+    Current {
+        stop: stop_tx,
+        task,
+    }
+}

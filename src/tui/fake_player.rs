@@ -1,0 +1,179 @@
+//! A stand-in for the player runtime that answers `Play` with a scripted rollover and stream.
+//!
+//! It drives the TUI through exactly the channels the real player uses, so tests and the
+//! `tui_fake` example exercise the whole TUI (rollover, stats, loss, bookmarks) with no network
+//! and no audio device.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc::{Sender, UnboundedReceiver};
+use tokio::task::JoinHandle;
+
+use crate::events::{EndReason, PlayerEvent, Stats, StreamInfo, Transport, UiCommand};
+
+/// One scripted event and the delay before it.
+pub type ScriptStep = (Duration, PlayerEvent);
+
+/// How the fake player behaves.
+#[derive(Clone, Debug)]
+pub struct FakeOptions {
+    /// Multiplies every delay of the script (0.0 plays it as fast as the channel takes it).
+    pub time_scale: f64,
+    /// Seconds of stream after connecting (one stats event each).
+    pub stream_secs: u64,
+}
+
+impl Default for FakeOptions {
+    fn default() -> Self {
+        FakeOptions {
+            time_scale: 1.0,
+            stream_secs: 180,
+        }
+    }
+}
+
+/// The demo: a `mms://` rollover where UDP is blackholed and RTSP/TCP refused, as behind a
+/// firewall; MMS over TCP connects and plays a three-minute on-demand tone with a little loss.
+/// For a target that is not `mms://` the first listed transport connects at once.
+pub fn demo_script(target: &str, stream_secs: u64) -> Vec<ScriptStep> {
+    let ms = Duration::from_millis;
+    let mut script = Vec::new();
+    let ladder = crate::app::model::ladder_for_target(target);
+    let url_for = |t: Transport| match target.split_once("://") {
+        Some((_, rest)) if t != Transport::File => format!("{t}://{rest}"),
+        _ => target.to_string(),
+    };
+    let connect_on = if ladder.len() == 5 {
+        Transport::Mmst
+    } else {
+        ladder.first().copied().unwrap_or(Transport::File)
+    };
+    for t in ladder
+        .iter()
+        .copied()
+        .chain((ladder.is_empty()).then_some(Transport::File))
+    {
+        script.push((
+            ms(50),
+            PlayerEvent::Attempt {
+                transport: t,
+                url: url_for(t),
+            },
+        ));
+        let failure = match t {
+            _ if t == connect_on => None,
+            Transport::Rtspu => Some((900, "no RTP packets within 3 s (UDP blocked?)")),
+            Transport::Rtspt => Some((150, "server refused the transport (RTSP 461)")),
+            Transport::Mmsu => Some((700, "no UDP data packets within 3 s")),
+            _ => Some((200, "connection refused")),
+        };
+        match failure {
+            Some((delay, reason)) => script.push((
+                ms(delay),
+                PlayerEvent::AttemptFailed {
+                    transport: t,
+                    reason: reason.to_string(),
+                },
+            )),
+            None => {
+                script.push((ms(300), PlayerEvent::Connected { transport: t }));
+                break;
+            }
+        }
+    }
+    script.push((
+        ms(50),
+        PlayerEvent::Stream(StreamInfo {
+            codec: "wmav2".into(),
+            sample_rate: 44_100,
+            channels: 2,
+            bitrate: 128_000,
+            live: false,
+            stream_number: 1,
+            title: Some("Demo tone".into()),
+            author: Some("mmsplay".into()),
+            copyright: Some("public domain".into()),
+            description: Some("A 440 Hz tone for trying the rollover".into()),
+            duration_ms: Some(stream_secs * 1000),
+            tags: Vec::new(),
+        }),
+    ));
+    script.push((ms(100), PlayerEvent::FirstAudio));
+    let mut stats = Stats::default();
+    for second in 1..=stream_secs {
+        // A deterministic wobble around 128 kb/s and a lost packet every 7 s, half of them
+        // recovered by a resend.
+        let wobble = (second * 7919 % 13) * 1000;
+        stats.bitrate_bps = 122_000 + wobble;
+        stats.bytes_received += stats.bitrate_bps / 8;
+        stats.packets_received += 4;
+        if second % 7 == 0 {
+            stats.packets_lost += 1;
+            if second % 14 == 0 {
+                stats.packets_recovered += 1;
+            }
+        }
+        stats.packets_late += u64::from(second % 11 == 0);
+        stats.buffer_ms = 2000 + (second % 5) * 100;
+        stats.position_ms = second * 1000;
+        script.push((ms(1000), PlayerEvent::Stats(stats.clone())));
+    }
+    script.push((
+        ms(0),
+        PlayerEvent::End {
+            reason: EndReason::Eos,
+        },
+    ));
+    script
+}
+
+/// Runs until `Quit` or until the TUI drops its side: each `Play` (re)starts the script.
+pub async fn run(
+    mut commands: UnboundedReceiver<UiCommand>,
+    events: Sender<PlayerEvent>,
+    opts: FakeOptions,
+) {
+    let mut playing: Option<JoinHandle<()>> = None;
+    while let Some(command) = commands.recv().await {
+        match command {
+            UiCommand::Play { target } => {
+                if let Some(task) = playing.take() {
+                    task.abort();
+                }
+                let script = demo_script(&target, opts.stream_secs);
+                playing = Some(tokio::spawn(play_script(
+                    script,
+                    events.clone(),
+                    opts.time_scale,
+                )));
+            }
+            UiCommand::Stop => {
+                if let Some(task) = playing.take() {
+                    task.abort();
+                    let _ = events
+                        .send(PlayerEvent::End {
+                            reason: EndReason::Stopped,
+                        })
+                        .await;
+                }
+            }
+            UiCommand::SetPaused(_) | UiCommand::SetVolume(_) => {}
+            UiCommand::Quit => break,
+        }
+    }
+    if let Some(task) = playing {
+        task.abort();
+    }
+}
+
+async fn play_script(script: Vec<ScriptStep>, events: Sender<PlayerEvent>, time_scale: f64) {
+    for (delay, event) in script {
+        let delay = delay.mul_f64(time_scale.max(0.0));
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        if events.send(event).await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Shared helpers for the integration tests: oracle tools, running mmsplay, comparing audio.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The mmsplay binary under test.
+pub fn mmsplay() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mmsplay"))
+}
+
+pub fn asset(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/media")
+        .join(name)
+}
+
+/// Whether an external tool is available. In CI (`CI=true`) a missing tool is a failure; here
+/// the caller skips with a printed reason.
+pub fn have_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{tool} is required in CI but is not installed");
+        }
+        eprintln!("skipping: {tool} is not installed");
+    }
+    found
+}
+
+/// Decoded audio: interleaved f32 frames.
+#[derive(Clone, Debug)]
+pub struct Audio {
+    pub rate: u32,
+    pub channels: u16,
+    pub samples: Vec<f32>,
+}
+
+impl Audio {
+    pub fn frames(&self) -> usize {
+        self.samples.len() / usize::from(self.channels.max(1))
+    }
+}
+
+/// ffmpeg's decoding of a file (or URL), at its native rate and channel count.
+pub fn ffmpeg_decode(input: &str, rate: u32, channels: u16) -> Audio {
+    let out = Command::new("ffmpeg")
+        .args([
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            input,
+            "-f",
+            "f32le",
+            "-c:a",
+            "pcm_f32le",
+        ])
+        .args(["-ar", &rate.to_string(), "-ac", &channels.to_string(), "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples = out
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Audio {
+        rate,
+        channels,
+        samples,
+    }
+}
+
+pub fn read_wav(path: &Path) -> Audio {
+    let mut r = hound::WavReader::open(path).expect("open wav");
+    let spec = r.spec();
+    assert_eq!(spec.sample_format, hound::SampleFormat::Float);
+    assert_eq!(spec.bits_per_sample, 32);
+    let samples = r.samples::<f32>().map(|s| s.expect("sample")).collect();
+    Audio {
+        rate: spec.sample_rate,
+        channels: spec.channels,
+        samples,
+    }
+}
+
+/// Signal-to-noise ratio of `test` against `reference` over their common length, in dB.
+pub fn snr_db(reference: &[f32], test: &[f32]) -> f64 {
+    let n = reference.len().min(test.len());
+    let (mut sig, mut err) = (0.0f64, 0.0f64);
+    for i in 0..n {
+        let r = f64::from(reference[i]);
+        let d = r - f64::from(test[i]);
+        sig += r * r;
+        err += d * d;
+    }
+    if err == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (sig / err).log10()
+    }
+}
+
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Runs mmsplay to completion with a deadline, returning its output.
+pub fn run_with_deadline(cmd: &mut Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mmsplay");
+    wait_output(child, limit)
+}
+
+pub fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return child.wait_with_output().expect("collect output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect output");
+            panic!(
+                "process did not finish within {limit:?}\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Parses `--events json` output into JSON values.
+pub fn events(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l:?}: {e}")))
+        .collect()
+}
+
+/// A child process killed when the guard drops.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Plays a target headless into a WAV file and returns the audio and the events.
+pub fn play_to_wav(target: &str, extra: &[&str]) -> (Audio, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = dir.path().join("out.wav");
+    let out = run_with_deadline(
+        mmsplay()
+            .args(["--headless", "--events", "json", "--output"])
+            .arg(format!("wav:{}", wav.display()))
+            .args(extra)
+            .arg(target),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "mmsplay failed on {target}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    (read_wav(&wav), events(&out.stdout))
+}

@@ -1,0 +1,95 @@
+//! `--output cpal` on a machine with no sound card: ALSA's `file` plugin as the default PCM
+//! captures what cpal played, paced in real time by `shared/tools/alsa_pace.py` (the `null`
+//! slave alone has no clock). See shared/docs/oracles.md section 6.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::common::*;
+
+#[test]
+fn cpal_plays_through_the_default_alsa_device() {
+    if !have_tool("ffmpeg") || !have_tool("python3") {
+        return;
+    }
+    let pacer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/alsa_pace.py");
+    assert!(pacer.exists(), "missing {}", pacer.display());
+    let dir = tempfile::tempdir().unwrap();
+    let captured = dir.path().join("captured.wav");
+    let conf = dir.path().join("asound.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "</usr/share/alsa/alsa.conf>\npcm.!default {{ type file; slave.pcm \"null\"; format \"wav\"; file \"|python3 {} {}\" }}\n",
+            pacer.display(),
+            captured.display()
+        ),
+    )
+    .unwrap();
+    let input = asset("pcm_s16_44k_stereo.asf");
+    let out = run_with_deadline(
+        mmsplay()
+            .env("ALSA_CONFIG_PATH", &conf)
+            .args(["--headless", "--events", "json", "--output", "cpal"])
+            .arg(&input),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ev = events(&out.stdout);
+    assert!(ev.iter().any(|e| e["event"] == "first_audio"));
+    assert_eq!(ev.last().unwrap()["event"], "end");
+    // The pacer may still be flushing: wait for the capture to stop growing.
+    let mut last = 0;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        let n = std::fs::metadata(&captured).map(|m| m.len()).unwrap_or(0);
+        if n > 0 && n == last {
+            break;
+        }
+        last = n;
+    }
+    let bytes = std::fs::read(&captured).unwrap();
+    assert!(bytes.len() > 44, "nothing captured");
+    // The file plugin's WAV header says PCM 32-bit even for float, and its sizes are never
+    // patched in pipe mode: read the rate and channels, treat the data as f32.
+    let channels = u16::from_le_bytes([bytes[22], bytes[23]]);
+    let rate = u32::from_le_bytes([bytes[24], bytes[25], bytes[26], bytes[27]]);
+    assert_eq!(
+        (rate, channels),
+        (44_100, 2),
+        "the device ran at the stream's own format"
+    );
+    let samples: Vec<f32> = bytes[44..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let reference = ffmpeg_decode(input.to_str().unwrap(), rate, channels);
+    // Skip the silence the device played before the first samples arrived: find where the
+    // decode's first samples start in the capture.
+    let probe = &reference.samples[..64];
+    let start = (0..samples.len().saturating_sub(64))
+        .find(|&k| max_abs_diff(&samples[k..k + 64], probe) < 1e-6)
+        .expect("the decoded audio does not appear in the capture");
+    let got = &samples[start..];
+    let underruns: u64 = ev
+        .iter()
+        .filter_map(|e| e["underruns"].as_u64())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        got.len() >= reference.samples.len(),
+        "captured {} of {} samples ({underruns} underruns)",
+        got.len(),
+        reference.samples.len()
+    );
+    let snr = snr_db(&reference.samples, &got[..reference.samples.len()]);
+    println!("cpal capture SNR {snr:.1} dB");
+    assert!(
+        snr > 90.0,
+        "cpal output differs from the decode: {snr:.1} dB ({underruns} underruns)"
+    );
+}

@@ -1,0 +1,319 @@
+//! Shared helpers: fixtures, an in-process server, external tools, child guards, comparison.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mmsplay_asf::{AudioStreamSpec, FileLayout, HeaderSpec, Packetizer, WaveFormatEx};
+use mmsplay_net::{AsfEvent, ConnectOptions, Session, StreamUrl, Transport};
+use mmsplay_server::{Bound, Faults, ServerOptions};
+
+/// Whether an external tool is installed. Missing: a failure under `CI=true`, else a printed
+/// skip.
+pub fn require(tool: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    if found {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{tool} is required under CI but is not installed");
+    }
+    eprintln!("skipping: {tool} is not installed");
+    false
+}
+
+/// A synthetic PCM file (8 kHz stereo 16-bit), `seconds` long, made with our ASF writer: no
+/// external tool needed. Every media object is distinct, so byte comparisons mean something.
+pub fn synthetic_asf(dir: &Path, name: &str, seconds: u32) -> PathBuf {
+    synthetic_asf_sized(dir, name, seconds, 1000)
+}
+
+/// [`synthetic_asf`] with a chosen packet size.
+pub fn synthetic_asf_sized(dir: &Path, name: &str, seconds: u32, packet_size: u32) -> PathBuf {
+    let object_ms = 50u32;
+    let object_len = 32 * object_ms as usize; // 32000 B/s
+    let mut p = Packetizer::new(packet_size);
+    let count = seconds * 1000 / object_ms;
+    for i in 0..count {
+        let data: Vec<u8> = (0..object_len)
+            .map(|b| ((b as u32).wrapping_mul(31) ^ i.wrapping_mul(7)) as u8)
+            .collect();
+        p.push_object(1, 500 + i * object_ms, true, &data);
+    }
+    p.flush();
+    let packets = p.take_packets();
+    let spec = HeaderSpec {
+        packet_size,
+        data_packets: packets.len() as u64,
+        play_duration: u64::from(seconds * 1000 + 500) * 10_000,
+        preroll_ms: 500,
+        streams: vec![AudioStreamSpec {
+            number: 1,
+            format: WaveFormatEx {
+                format_tag: 1,
+                channels: 2,
+                sample_rate: 8000,
+                avg_bytes_per_sec: 32000,
+                block_align: 4,
+                bits_per_sample: 16,
+                extra: vec![],
+            },
+            spread: None,
+            bitrate: 256_000,
+        }],
+        ..Default::default()
+    };
+    let mut file = mmsplay_asf::write_header(&spec);
+    for pk in &packets {
+        file.extend_from_slice(pk);
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, file).unwrap();
+    path
+}
+
+/// An ffmpeg-made WMA v2 file from a chirp (non-periodic, so alignment is unambiguous).
+pub fn ffmpeg_wma(dir: &Path, name: &str, seconds: u32, bitrate: &str) -> PathBuf {
+    let path = dir.join(name);
+    let src = format!(
+        "aevalsrc=0.5*sin(2*PI*(100*t+190*t*t))|0.5*sin(2*PI*(3000*t-140*t*t)):d={seconds}:s=44100"
+    );
+    let st = Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            &src,
+            "-ac",
+            "2",
+        ])
+        .args(["-c:a", "wmav2", "-b:a", bitrate])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(st.success(), "ffmpeg could not make the fixture");
+    path
+}
+
+/// ffmpeg's decode of a file or URL as interleaved f32.
+pub fn ffmpeg_decode(input: &str) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-i", input, "-f", "f32le", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ffmpeg failed to decode {input}");
+    f32_samples(&out.stdout)
+}
+
+pub fn f32_samples(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+/// The samples of a 32-bit float WAV file (the `data` chunk).
+pub fn wav_f32(path: &Path) -> Vec<f32> {
+    let b = std::fs::read(path).unwrap();
+    let mut pos = 12;
+    while pos + 8 <= b.len() {
+        let id = &b[pos..pos + 4];
+        let len = u32::from_le_bytes(b[pos + 4..pos + 8].try_into().unwrap()) as usize;
+        if id == b"data" {
+            let end = (pos + 8 + len).min(b.len());
+            return f32_samples(&b[pos + 8..end]);
+        }
+        pos += 8 + len + (len & 1);
+    }
+    panic!("no data chunk in {}", path.display());
+}
+
+/// SNR in dB of `test` against `reference` (interleaved, same alignment), skipping `edge`
+/// values at both ends.
+pub fn snr_db(reference: &[f32], test: &[f32], edge: usize) -> f64 {
+    let n = reference.len().min(test.len());
+    assert!(
+        n > 2 * edge + 1000,
+        "too little audio to compare ({n} values)"
+    );
+    let (mut sig, mut err) = (0f64, 0f64);
+    for i in edge..n - edge {
+        let r = f64::from(reference[i]);
+        let d = r - f64::from(test[i]);
+        sig += r * r;
+        err += d * d;
+    }
+    if err == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (sig / err).log10()
+    }
+}
+
+/// The data packets of a file, as our server sends them (padded, full size).
+pub fn file_packets(path: &Path) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let bytes = std::fs::read(path).unwrap();
+    let layout = FileLayout::parse(&bytes, bytes.len() as u64).unwrap();
+    let header = bytes[..layout.header_bytes_len()].to_vec();
+    let packets = layout.packets(&bytes).map(<[u8]>::to_vec).collect();
+    (header, packets)
+}
+
+/// An in-process `mmsplay serve` on loopback; its report lines are collected.
+pub struct TestServer {
+    pub bound: Bound,
+    pub lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl TestServer {
+    pub async fn start(files: Vec<PathBuf>, live: bool, fast: bool, faults: Faults) -> TestServer {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let bound = mmsplay_server::start(
+            ServerOptions {
+                media: Vec::new(),
+                files,
+                bind: "127.0.0.1".into(),
+                rtsp_port: 0,
+                mms_port: 0,
+                http_port: 0,
+                faults,
+                live,
+                fast,
+            },
+            Box::new(move |l: &str| sink.lock().unwrap().push(l.to_string())),
+        )
+        .await
+        .unwrap();
+        TestServer { bound, lines }
+    }
+
+    pub fn url(&self, name: &str) -> String {
+        format!("mmsh://127.0.0.1:{}/{name}", self.bound.http.port())
+    }
+
+    /// The `session_end` lines so far, parsed.
+    pub fn session_ends(&self) -> Vec<serde_json::Value> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["event"] == "session_end")
+            .collect()
+    }
+
+    /// Waits (bounded) until `n` sessions have ended.
+    pub async fn wait_session_ends(&self, n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..100 {
+            let v = self.session_ends();
+            if v.len() >= n {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.session_ends()
+    }
+}
+
+pub fn opts() -> ConnectOptions {
+    ConnectOptions {
+        connect_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(5),
+        ..Default::default()
+    }
+}
+
+/// Opens an MMSH session on `url`.
+pub async fn open(url: &str, o: &ConnectOptions) -> mmsplay_net::error::Result<Session> {
+    Session::open(&StreamUrl::parse(url).unwrap(), Transport::Mmsh, o).await
+}
+
+/// Collects events until `End`, an error, or `max` events.
+pub async fn collect(
+    s: &mut Session,
+    max: usize,
+) -> (Vec<AsfEvent>, Option<mmsplay_net::NetError>) {
+    let mut out = Vec::new();
+    while out.len() < max {
+        match s.next_event().await {
+            Ok(AsfEvent::End) => {
+                out.push(AsfEvent::End);
+                return (out, None);
+            }
+            Ok(e) => out.push(e),
+            Err(e) => return (out, Some(e)),
+        }
+    }
+    (out, None)
+}
+
+/// The packets among events.
+pub fn packets(events: &[AsfEvent]) -> Vec<Vec<u8>> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            AsfEvent::Packet(p) => Some(p.to_vec()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The reassembled media objects' data of stream `stream` from a header and packets.
+pub fn media_objects(header: &[u8], packets: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let h = mmsplay_asf::parse_header(header).unwrap();
+    let stream = h.streams[0].number;
+    let mut d = mmsplay_asf::Demuxer::new(&h, stream);
+    let mut out = Vec::new();
+    for p in packets {
+        let _ = d.push_packet(p);
+        while let Some(o) = d.pop() {
+            out.push(o.data);
+        }
+    }
+    d.flush();
+    while let Some(o) = d.pop() {
+        out.push(o.data);
+    }
+    out
+}
+
+/// A free loopback TCP port (bound and released: fine for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `cvlc` as `nobody` (VLC refuses root), with its own HOME, killed on drop.
+pub fn vlc_command(home: &Path) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new("setpriv");
+    c.args([
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "cvlc",
+    ])
+    .env("HOME", home)
+    .kill_on_drop(true)
+    .stdin(std::process::Stdio::null());
+    c
+}
+
+/// A temp dir that `nobody` can read and write (for VLC).
+pub fn shared_tempdir() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    d
+}
