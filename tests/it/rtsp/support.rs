@@ -77,6 +77,7 @@ impl Server {
         let bound = mmsplay_server::start(
             ServerOptions {
                 files: vec![file.to_path_buf()],
+                media: vec![],
                 bind: "127.0.0.1".into(),
                 rtsp_port: 0,
                 mms_port: 0,
