@@ -4,5 +4,6 @@
 mod hostile;
 mod oracles;
 mod own;
+mod player;
 mod robustness;
 mod support;
