@@ -56,12 +56,18 @@ fn base64(data: &[u8]) -> String {
 }
 
 fn sdp(with_header: bool) -> String {
-    let mut s = String::from("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=control:*\r\n");
+    let mut s = String::from(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\na=control:*\r\n",
+    );
     if with_header {
         let b64 = base64(&asf_header());
-        s.push_str(&format!("a=pgmpu:data:application/vnd.ms.wms-hdr.asfv1;base64,{b64}\r\n"));
+        s.push_str(&format!(
+            "a=pgmpu:data:application/vnd.ms.wms-hdr.asfv1;base64,{b64}\r\n"
+        ));
     }
-    s.push_str("m=audio 0 RTP/AVP 96\r\na=rtpmap:96 x-asf-pf/1000\r\na=control:audio\r\na=stream:1\r\n");
+    s.push_str(
+        "m=audio 0 RTP/AVP 96\r\na=rtpmap:96 x-asf-pf/1000\r\na=control:audio\r\na=stream:1\r\n",
+    );
     s
 }
 
@@ -104,7 +110,11 @@ fn fake(describe: fn(&str) -> Vec<u8>, after_play: fn(&mut TcpStream)) -> String
         let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
         while let Some((method, cseq)) = read_request(&mut s) {
             let reply = match method.as_str() {
-                "OPTIONS" => ok(&cseq, "Public: DESCRIBE, SETUP, PLAY, GET_PARAMETER\r\n", ""),
+                "OPTIONS" => ok(
+                    &cseq,
+                    "Public: DESCRIBE, SETUP, PLAY, GET_PARAMETER\r\n",
+                    "",
+                ),
                 "DESCRIBE" => describe(&cseq),
                 "SETUP" => ok(
                     &cseq,
@@ -112,7 +122,11 @@ fn fake(describe: fn(&str) -> Vec<u8>, after_play: fn(&mut TcpStream)) -> String
                     "",
                 ),
                 "PLAY" => {
-                    let _ = s.write_all(&ok(&cseq, "Session: 12345\r\nRTP-Info: url=x;seq=1\r\n", ""));
+                    let _ = s.write_all(&ok(
+                        &cseq,
+                        "Session: 12345\r\nRTP-Info: url=x;seq=1\r\n",
+                        "",
+                    ));
                     after_play(&mut s);
                     // Hold the connection open: the client must end it.
                     thread::sleep(Duration::from_secs(6));
@@ -151,7 +165,10 @@ async fn fails(url: &str, connect_ms: u64) -> (NetError, Duration) {
 
 #[tokio::test]
 async fn bad_status_line() {
-    let url = fake(|_| b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(), nothing);
+    let url = fake(
+        |_| b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        nothing,
+    );
     let (e, took) = fails(&url, 3000).await;
     assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
     assert!(e.to_string().contains("start line"), "{e}");
@@ -161,7 +178,9 @@ async fn bad_status_line() {
 #[tokio::test]
 async fn gigabyte_content_length() {
     let url = fake(
-        |c| format!("RTSP/1.0 200 OK\r\nCSeq: {c}\r\nContent-Type: application/sdp\r\nContent-Length: 4000000000\r\n\r\nv=0\r\n").into_bytes(),
+        |c| {
+            format!("RTSP/1.0 200 OK\r\nCSeq: {c}\r\nContent-Type: application/sdp\r\nContent-Length: 4000000000\r\n\r\nv=0\r\n").into_bytes()
+        },
         nothing,
     );
     let (e, took) = fails(&url, 3000).await;
@@ -263,6 +282,9 @@ async fn server_closes_after_play() {
         let _ = s.shutdown(std::net::Shutdown::Both);
     });
     let (e, took) = fails(&url, 3000).await;
-    assert!(matches!(e.kind, ErrorKind::Closed | ErrorKind::Protocol), "{e}");
+    assert!(
+        matches!(e.kind, ErrorKind::Closed | ErrorKind::Protocol),
+        "{e}"
+    );
     assert!(took < Duration::from_secs(2), "{took:?}");
 }

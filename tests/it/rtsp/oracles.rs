@@ -28,7 +28,14 @@ async fn ffmpeg_plays(transport: &str) {
     let (ok, log) = tokio::task::spawn_blocking(move || {
         run_with_limit(
             Command::new("ffmpeg")
-                .args(["-nostdin", "-loglevel", "error", "-y", "-rtsp_transport", &transport2])
+                .args([
+                    "-nostdin",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-rtsp_transport",
+                    &transport2,
+                ])
                 .args(["-i", &url, "-f", "f32le"])
                 .arg(&out2),
             Duration::from_secs(20),
@@ -38,7 +45,11 @@ async fn ffmpeg_plays(transport: &str) {
     .unwrap();
     assert!(ok, "ffmpeg over {transport} failed: {log}");
     let got = read_f32(&out);
-    assert_eq!(got.len(), reference.len(), "ffmpeg over {transport}: sample count");
+    assert_eq!(
+        got.len(),
+        reference.len(),
+        "ffmpeg over {transport}: sample count"
+    );
     assert!(got == reference, "ffmpeg over {transport}: samples differ");
     let end = server.session_end().await;
     let t = if transport == "udp" { "rtspu" } else { "rtspt" };
@@ -62,8 +73,20 @@ fn gst_decode(uri: &str, out: &Path) -> (bool, String) {
         let src = format!("location={uri}");
         run_with_limit(
             Command::new("gst-launch-1.0").args([
-                "-q", "filesrc", &src, "!", "asfdemux", "!", "decodebin", "!", "audioconvert",
-                "!", caps, "!", "filesink", &location,
+                "-q",
+                "filesrc",
+                &src,
+                "!",
+                "asfdemux",
+                "!",
+                "decodebin",
+                "!",
+                "audioconvert",
+                "!",
+                caps,
+                "!",
+                "filesink",
+                &location,
             ]),
             Duration::from_secs(20),
         )
@@ -71,7 +94,15 @@ fn gst_decode(uri: &str, out: &Path) -> (bool, String) {
         let u = format!("uri={uri}");
         run_with_limit(
             Command::new("gst-launch-1.0").args([
-                "-q", "uridecodebin", &u, "!", "audioconvert", "!", caps, "!", "filesink",
+                "-q",
+                "uridecodebin",
+                &u,
+                "!",
+                "audioconvert",
+                "!",
+                caps,
+                "!",
+                "filesink",
                 &location,
             ]),
             Duration::from_secs(20),
@@ -106,12 +137,19 @@ async fn gstreamer_plays(scheme: &str, secs: u32, fast: bool) {
     assert!(ok, "GStreamer over {scheme} failed: {log}");
     let got = read_f32(&out);
     assert!(!got.is_empty(), "GStreamer over {scheme} produced nothing");
-    assert!(got == local, "GStreamer over {scheme} differs from its decode of the file");
+    assert!(
+        got == local,
+        "GStreamer over {scheme} differs from its decode of the file"
+    );
 
     let (lag, snr, overlap) = align(&got, &reference, 10_000, 2);
     assert_eq!(lag, 8192, "GStreamer leads by 4096 stereo samples");
     assert!(snr >= 90.0, "SNR {snr} dB against ffmpeg's decode");
-    assert!(overlap * 100 >= reference.len() * 95, "overlap {overlap} of {}", reference.len());
+    assert!(
+        overlap * 100 >= reference.len() * 95,
+        "overlap {overlap} of {}",
+        reference.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,16 +17,29 @@ async fn whole_file(t: Transport) {
     let (header, packets, _) = file_packets(&file);
     let server = Server::start(&file, Faults::default(), false, true).await;
     let opts = options(5000);
-    let r = receive(&server.url("rtsp", "whole.asf"), t, &opts, usize::MAX, Duration::from_secs(10)).await;
+    let r = receive(
+        &server.url("rtsp", "whole.asf"),
+        t,
+        &opts,
+        usize::MAX,
+        Duration::from_secs(10),
+    )
+    .await;
     assert!(r.ended, "the stream ends with End");
-    assert_eq!(r.header, header, "the header is the file's header and Data Object prefix");
+    assert_eq!(
+        r.header, header,
+        "the header is the file's header and Data Object prefix"
+    );
     assert_eq!(r.packets.len(), packets.len());
     for (i, (got, want)) in r.packets.iter().zip(&packets).enumerate() {
         assert_eq!(got, want, "packet {i} differs");
     }
     assert_eq!(r.gaps, 0);
     let stats = &opts.stats;
-    assert_eq!(TransportStats::get(&stats.packets_received), packets.len() as u64);
+    assert_eq!(
+        TransportStats::get(&stats.packets_received),
+        packets.len() as u64
+    );
     assert_eq!(TransportStats::get(&stats.packets_lost), 0);
     assert!(TransportStats::get(&stats.bytes_received) > 0);
     let end = server.session_end().await;
@@ -56,7 +69,14 @@ async fn play_resumes_from_start_ms() {
     let server = Server::start(&file, Faults::default(), false, true).await;
     let mut opts = options(5000);
     opts.start_ms = 2000;
-    let r = receive(&server.url("rtsp", "resume.asf"), Transport::Rtspt, &opts, usize::MAX, Duration::from_secs(10)).await;
+    let r = receive(
+        &server.url("rtsp", "resume.asf"),
+        Transport::Rtspt,
+        &opts,
+        usize::MAX,
+        Duration::from_secs(10),
+    )
+    .await;
     let first = times.partition_point(|t| u64::from(*t) < u64::from(times[0]) + 2000);
     assert!(first > 0 && first < packets.len());
     assert_eq!(r.packets.len(), packets.len() - first);
@@ -79,7 +99,14 @@ async fn udp_loss_shows_up_as_counted_gaps() {
     };
     let server = Server::start(&file, faults, false, true).await;
     let opts = options(5000);
-    let r = receive(&server.url("rtsp", "lossy.asf"), Transport::Rtspu, &opts, usize::MAX, Duration::from_secs(10)).await;
+    let r = receive(
+        &server.url("rtsp", "lossy.asf"),
+        Transport::Rtspu,
+        &opts,
+        usize::MAX,
+        Duration::from_secs(10),
+    )
+    .await;
     assert!(r.ended);
     let end = server.session_end().await;
     let dropped = end["packets_dropped"].as_u64().unwrap();
@@ -121,7 +148,14 @@ async fn refused_udp_fails_fast_and_tcp_still_plays() {
     assert!(e.to_string().contains("461"), "{e}");
     assert_eq!(e.transport, Some(Transport::Rtspu));
     assert!(took < Duration::from_secs(1), "{took:?}");
-    let r = receive(&server.url("rtsp", "r.asf"), Transport::Rtspt, &options(5000), usize::MAX, Duration::from_secs(10)).await;
+    let r = receive(
+        &server.url("rtsp", "r.asf"),
+        Transport::Rtspt,
+        &options(5000),
+        usize::MAX,
+        Duration::from_secs(10),
+    )
+    .await;
     assert!(r.ended && !r.packets.is_empty());
 }
 
@@ -186,7 +220,14 @@ async fn blackholed_tcp_times_out() {
     assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
     assert!(took < Duration::from_secs(3), "{took:?}");
     // UDP is unaffected.
-    let r = receive(&server.url("rtsp", "t.asf"), Transport::Rtspu, &options(5000), usize::MAX, Duration::from_secs(10)).await;
+    let r = receive(
+        &server.url("rtsp", "t.asf"),
+        Transport::Rtspu,
+        &options(5000),
+        usize::MAX,
+        Duration::from_secs(10),
+    )
+    .await;
     assert!(r.ended && !r.packets.is_empty());
 }
 
@@ -199,7 +240,14 @@ async fn live_broadcast_is_joined_mid_stream() {
     };
     let (_, packets, _) = file_packets(&file);
     let server = Server::start(&file, Faults::default(), true, false).await;
-    let r = receive(&server.url("rtsp", "live.asf"), Transport::Rtspt, &options(5000), 4, Duration::from_secs(10)).await;
+    let r = receive(
+        &server.url("rtsp", "live.asf"),
+        Transport::Rtspt,
+        &options(5000),
+        4,
+        Duration::from_secs(10),
+    )
+    .await;
     let h = mmsplay_asf::parse_header(&r.header).unwrap();
     assert!(h.file.broadcast, "the live header has the broadcast flag");
     assert_eq!(r.packets.len(), 4);

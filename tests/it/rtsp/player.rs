@@ -29,7 +29,11 @@ async fn player_reports_and_plays_rtspu_and_rtspt() {
             .unwrap();
         let attempt = by_name(&ev, "attempt");
         assert_eq!(attempt[0]["transport"], transport, "{ev:?}");
-        assert_eq!(by_name(&ev, "connected")[0]["transport"], transport, "{ev:?}");
+        assert_eq!(
+            by_name(&ev, "connected")[0]["transport"],
+            transport,
+            "{ev:?}"
+        );
         assert!(by_name(&ev, "attempt_failed").is_empty(), "{ev:?}");
         let stream = by_name(&ev, "stream");
         assert_eq!(stream[0]["codec"], "wmav2");
@@ -72,7 +76,11 @@ async fn rollover_leaves_blackholed_rtspu_for_rtspt() {
     })
     .await
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let ev = crate::common::events(&out.stdout);
     let failed = by_name(&ev, "attempt_failed");
     assert_eq!(failed[0]["transport"], "rtspu", "{ev:?}");

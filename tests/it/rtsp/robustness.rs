@@ -132,7 +132,11 @@ fn payload_format_and_padding_never_panic() {
             1 => &frags[rng.below(frags.len())].0,
             _ => &packet,
         };
-        let input = if i % 7 == 0 { rng.bytes(4000) } else { rng.mutate(seed) };
+        let input = if i % 7 == 0 {
+            rng.bytes(4000)
+        } else {
+            rng.mutate(seed)
+        };
         out.clear();
         let _ = d.push(&input, rng.below(2) == 0, &mut out);
         for p in &out {

@@ -13,7 +13,11 @@ use mmsplay_server::{Bound, Faults, ServerOptions};
 /// the test is skipped with a printed reason.
 pub fn have_tool(name: &str) -> bool {
     let ok = Command::new(name)
-        .arg(if name == "gst-launch-1.0" { "--version" } else { "-version" })
+        .arg(if name == "gst-launch-1.0" {
+            "--version"
+        } else {
+            "-version"
+        })
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -37,7 +41,16 @@ pub fn chirp_asf(dir: &Path, name: &str, secs: u32) -> Option<PathBuf> {
         "aevalsrc=0.5*sin(2*PI*(100*t+190*t*t))|0.5*sin(2*PI*(3000*t-140*t*t)):d={secs}:s=44100"
     );
     let st = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", &src])
+        .args([
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            &src,
+        ])
         .args(["-c:a", "wmav2", "-b:a", "64k"])
         .arg(&path)
         .status()
@@ -166,7 +179,9 @@ pub async fn receive(
         s.close().await;
         r
     };
-    tokio::time::timeout(limit, fut).await.expect("session within its time limit")
+    tokio::time::timeout(limit, fut)
+        .await
+        .expect("session within its time limit")
 }
 
 /// A child process killed when dropped.
@@ -249,13 +264,13 @@ pub fn align(test: &[f32], reference: &[f32], max_lag: usize, step: usize) -> (i
     while lag <= max_lag as isize {
         let mut err = 0f64;
         let mut ok = true;
-        for i in probe_start..probe_start + probe {
+        for (i, r) in reference.iter().enumerate().skip(probe_start).take(probe) {
             let j = i as isize + lag;
             if j < 0 || j as usize >= test.len() {
                 ok = false;
                 break;
             }
-            let d = f64::from(test[j as usize]) - f64::from(reference[i]);
+            let d = f64::from(test[j as usize]) - f64::from(*r);
             err += d * d;
         }
         if ok && err < best.0 {

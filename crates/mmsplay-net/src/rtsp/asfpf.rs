@@ -177,10 +177,8 @@ impl Depacketizer {
             }
         };
         // WMS/ffmpeg style first, then the spec reading.
-        if let Some(l) = inclusive {
-            if plausible(l) {
-                return Ok(l);
-            }
+        if let Some(l) = inclusive.filter(|l| plausible(*l)) {
+            return Ok(l);
         }
         if plausible(spec) {
             return Ok(spec);

@@ -147,10 +147,10 @@ pub fn rtp_info_seq(value: &str, url_tail: Option<&str>) -> Option<u16> {
                 _ => {}
             }
         }
-        if let (Some(tail), Some(s)) = (url_tail, seq) {
-            if url.ends_with(tail) {
-                return Some(s);
-            }
+        if let (Some(tail), Some(s)) = (url_tail, seq)
+            && url.ends_with(tail)
+        {
+            return Some(s);
         }
         if first.is_none() {
             first = seq;

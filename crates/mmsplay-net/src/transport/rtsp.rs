@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::Transport;
@@ -63,7 +63,28 @@ enum Eos {
     Ended,
 }
 
-pub struct RtspSession {
+/// An RTSP session; the state is boxed so that [`crate::Session`] stays small.
+pub struct RtspSession(Box<Inner>);
+
+impl RtspSession {
+    pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
+        Ok(RtspSession(Box::new(Inner::connect(url, t, opts).await?)))
+    }
+
+    pub async fn next_event(&mut self) -> Result<AsfEvent> {
+        self.0.next_event().await
+    }
+
+    pub fn transport(&self) -> Transport {
+        self.0.transport
+    }
+
+    pub async fn close(self) {
+        self.0.close().await;
+    }
+}
+
+struct Inner {
     transport: Transport,
     control: Control,
     media: MediaPath,
@@ -87,8 +108,8 @@ pub struct RtspSession {
     scratch: Vec<Vec<u8>>,
 }
 
-impl RtspSession {
-    pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
+impl Inner {
+    async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
         let lower = match t {
             Transport::Rtspu => LowerTransport::Udp,
             Transport::Rtspt => LowerTransport::Tcp,
@@ -203,7 +224,7 @@ impl RtspSession {
 
         let now = Instant::now();
         let keepalive_every = (session_timeout / 2).max(Duration::from_secs(1));
-        let mut s = RtspSession {
+        let mut s = Inner {
             transport: t,
             control,
             media,
@@ -273,7 +294,7 @@ impl RtspSession {
         }
     }
 
-    pub async fn next_event(&mut self) -> Result<AsfEvent> {
+    async fn next_event(&mut self) -> Result<AsfEvent> {
         loop {
             if let Some(ev) = self.pending.pop_front() {
                 return Ok(ev);
@@ -321,11 +342,7 @@ impl RtspSession {
         }
     }
 
-    pub fn transport(&self) -> Transport {
-        self.transport
-    }
-
-    pub async fn close(mut self) {
+    async fn close(mut self) {
         self.control.teardown().await;
     }
 
@@ -610,11 +627,4 @@ fn choose_streams(desc: &WmsDescription, wanted: &[u16]) -> Result<Vec<SdpMedia>
 /// The server address datagrams must come from.
 fn same_host(a: &SocketAddr, ip: std::net::IpAddr) -> bool {
     a.ip() == ip || a.ip().to_canonical() == ip.to_canonical()
-}
-
-#[allow(dead_code)]
-fn _assert_send() {
-    fn is_send<T: Send>() {}
-    is_send::<RtspSession>();
-    is_send::<UdpSocket>();
 }

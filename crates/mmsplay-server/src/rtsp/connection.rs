@@ -100,10 +100,10 @@ pub async fn handle(sock: TcpStream, peer: SocketAddr, ctx: Arc<ServerContext>) 
                     if conn.silent {
                         continue;
                     }
-                    if let Some(reply) = reply {
-                        if conn.write(&reply).await.is_err() {
-                            break 'conn;
-                        }
+                    if let Some(reply) = reply
+                        && conn.write(&reply).await.is_err()
+                    {
+                        break 'conn;
                     }
                     if let After::Play = after {
                         conn.start_streaming();
@@ -146,10 +146,13 @@ impl Conn {
         let mut m = Message::response(status, reason)
             .with("CSeq", req.header("CSeq").unwrap_or("0").trim().to_string())
             .with("Server", WMS_SERVER);
-        if let Some(s) = &self.session {
-            if status < 300 || req.session_id().is_some() {
-                m = m.with("Session", format!("{};timeout={SESSION_TIMEOUT_SECS}", s.id));
-            }
+        if let Some(s) = &self.session
+            && (status < 300 || req.session_id().is_some())
+        {
+            m = m.with(
+                "Session",
+                format!("{};timeout={SESSION_TIMEOUT_SECS}", s.id),
+            );
         }
         m
     }
@@ -161,10 +164,14 @@ impl Conn {
             _ => String::new(),
         };
         // A request naming another session than ours.
-        if let (Some(asked), Some(s)) = (req.session_id(), &self.session) {
-            if asked != s.id && method != "OPTIONS" {
-                return (Some(self.reply(req, 454, "Session Not Found")), After::Nothing);
-            }
+        if let (Some(asked), Some(s)) = (req.session_id(), &self.session)
+            && asked != s.id
+            && method != "OPTIONS"
+        {
+            return (
+                Some(self.reply(req, 454, "Session Not Found")),
+                After::Nothing,
+            );
         }
         let reply = match method.as_str() {
             "OPTIONS" => self
@@ -262,7 +269,10 @@ impl Conn {
             ),
             (None, None) => return Some(self.reply(req, 404, "Not Found")),
         };
-        let Some(spec) = req.header("Transport").and_then(|t| TransportSpec::parse(t).ok()) else {
+        let Some(spec) = req
+            .header("Transport")
+            .and_then(|t| TransportSpec::parse(t).ok())
+        else {
             return Some(self.reply(req, 461, "Unsupported Transport"));
         };
         let lower = match spec.lower {
@@ -369,7 +379,10 @@ impl Conn {
     fn play(&mut self, req: &Message) -> (Option<Message>, After) {
         let live = self.ctx.live;
         let Some(s) = &mut self.session else {
-            return (Some(self.reply(req, 454, "Session Not Found")), After::Nothing);
+            return (
+                Some(self.reply(req, 454, "Session Not Found")),
+                After::Nothing,
+            );
         };
         if s.target.is_none() {
             return (
@@ -402,7 +415,11 @@ impl Conn {
             .map(|t| u64::from(*t).saturating_sub(first_send))
             .unwrap_or(0);
         let rtptime = m.send_times_ms.get(index).copied().unwrap_or(0);
-        let info = format!("url={};seq={};rtptime={rtptime}", s.setup_url, s.shared.seq());
+        let info = format!(
+            "url={};seq={};rtptime={rtptime}",
+            s.setup_url,
+            s.shared.seq()
+        );
         let reply = self
             .reply(req, 200, "OK")
             // An open range: GStreamer hangs at the end with a closed one (protocols.md 6.4).
@@ -448,10 +465,11 @@ async fn bind_pair(ip: IpAddr) -> std::io::Result<(Arc<UdpSocket>, Arc<UdpSocket
     for _ in 0..8 {
         let a = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let p = a.local_addr()?.port();
-        if p % 2 == 0 && p < u16::MAX {
-            if let Ok(b) = UdpSocket::bind(SocketAddr::new(ip, p + 1)).await {
-                return Ok((Arc::new(a), Arc::new(b)));
-            }
+        if p.is_multiple_of(2)
+            && p < u16::MAX
+            && let Ok(b) = UdpSocket::bind(SocketAddr::new(ip, p + 1)).await
+        {
+            return Ok((Arc::new(a), Arc::new(b)));
         }
     }
     let a = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
@@ -464,7 +482,12 @@ async fn bind_pair(ip: IpAddr) -> std::io::Result<(Arc<UdpSocket>, Arc<UdpSocket
 fn live_header(media: &Media) -> Vec<u8> {
     let mut bytes = media.header_bytes.to_vec();
     if let Some(fp) = sdp::file_properties_offset(&bytes, media.header.len) {
-        let mut flags = u32::from_le_bytes([bytes[fp + 88], bytes[fp + 89], bytes[fp + 90], bytes[fp + 91]]);
+        let mut flags = u32::from_le_bytes([
+            bytes[fp + 88],
+            bytes[fp + 89],
+            bytes[fp + 90],
+            bytes[fp + 91],
+        ]);
         flags = (flags | 1) & !2;
         bytes[fp + 88..fp + 92].copy_from_slice(&flags.to_le_bytes());
     }

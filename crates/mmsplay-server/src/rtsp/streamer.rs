@@ -123,9 +123,17 @@ impl Job {
         if m.packets.is_empty() {
             return;
         }
-        let start = self.shared.next_index.load(Ordering::Relaxed).min(m.packets.len() - 1);
+        let start = self
+            .shared
+            .next_index
+            .load(Ordering::Relaxed)
+            .min(m.packets.len() - 1);
         let first_send = u64::from(m.send_times_ms[start]);
-        let pacer = Pacer::new(self.fast && !self.live, first_send, m.header.file.preroll_ms);
+        let pacer = Pacer::new(
+            self.fast && !self.live,
+            first_send,
+            m.header.file.preroll_ms,
+        );
         let span = loop_span_ms(m);
         let mut loop_offset = 0u64;
         let mut last_ts = 0u32;
@@ -141,7 +149,8 @@ impl Job {
             let send_ms = u64::from(m.send_times_ms[idx]) + loop_offset;
             pacer.wait(send_ms).await;
             let packet = &m.packets[idx];
-            let stripped = padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
+            let stripped =
+                padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
             let key = asfpf::has_key_frame(packet, m.packet_size);
             let max = if self.target.is_udp() {
                 UDP_MAX_PAYLOAD

@@ -59,10 +59,11 @@ impl MediaPath {
                 .local_addr()
                 .map_err(|e| NetError::io("UDP socket", e))?
                 .port();
-            if port % 2 == 0 && port < u16::MAX {
-                if let Ok(rtcp) = bind(port + 1).await {
-                    return Ok(Self::udp(rtp, rtcp, port, port + 1));
-                }
+            if port.is_multiple_of(2)
+                && port < u16::MAX
+                && let Ok(rtcp) = bind(port + 1).await
+            {
+                return Ok(Self::udp(rtp, rtcp, port, port + 1));
             }
             if fallback.is_none() {
                 fallback = Some((rtp, port));
@@ -218,7 +219,7 @@ impl MediaPath {
         match self.link {
             Link::Udp { .. } => Kind::Ignore,
             Link::Tcp { .. } if is_rtcp(data) => Kind::Rtcp,
-            Link::Tcp { .. } if channel % 2 == 0 => Kind::Rtp,
+            Link::Tcp { .. } if channel.is_multiple_of(2) => Kind::Rtp,
             Link::Tcp { .. } => Kind::Rtcp,
         }
     }
@@ -227,10 +228,8 @@ impl MediaPath {
 async fn recv_from_server(sock: &UdpSocket, server: Option<IpAddr>) -> io::Result<Option<Vec<u8>>> {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let (n, from) = sock.recv_from(&mut buf).await?;
-    if let Some(ip) = server {
-        if !super::same_host(&from, ip) {
-            return Ok(None);
-        }
+    if server.is_some_and(|ip| !super::same_host(&from, ip)) {
+        return Ok(None);
     }
     buf.truncate(n);
     Ok(Some(buf))
