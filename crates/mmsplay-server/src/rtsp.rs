@@ -7,6 +7,7 @@
 //! file's packets out as `x-asf-pf` RTP ([`streamer`]).
 
 mod connection;
+mod retime;
 mod streamer;
 
 use std::sync::{Arc, OnceLock};

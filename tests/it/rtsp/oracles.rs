@@ -6,36 +6,30 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use mmsplay_net::Transport;
 use mmsplay_server::Faults;
 
 use super::support::*;
 
-/// ffmpeg plays from our server; its decode equals its decode of the file, sample for sample.
-async fn ffmpeg_plays(transport: &str) {
+/// Runs ffmpeg on our server with `args` before `-i`; returns its decode, ffmpeg's decode of
+/// the file, and the transport of the server's `session_end`.
+async fn ffmpeg_from_server(faults: Faults, args: &[&str]) -> Option<(Vec<f32>, Vec<f32>, String)> {
     if !have_tool("ffmpeg") {
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    let Some(file) = chirp_asf(dir.path(), "ff.asf", 3) else {
-        return;
-    };
+    let file = chirp_asf(dir.path(), "ff.asf", 3)?;
     let reference = ffmpeg_decode(&file, &dir.path().join("ref.f32"));
-    let server = Server::start(&file, Faults::default(), false, true).await;
+    let server = Server::start(&file, faults, false, true).await;
     let url = server.url("rtsp", "ff.asf");
-    let out = dir.path().join(format!("{transport}.f32"));
+    let out = dir.path().join("net.f32");
     let out2 = out.clone();
-    let transport2 = transport.to_string();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let (ok, log) = tokio::task::spawn_blocking(move || {
         run_with_limit(
             Command::new("ffmpeg")
-                .args([
-                    "-nostdin",
-                    "-loglevel",
-                    "error",
-                    "-y",
-                    "-rtsp_transport",
-                    &transport2,
-                ])
+                .args(["-nostdin", "-loglevel", "error", "-y"])
+                .args(&args)
                 .args(["-i", &url, "-f", "f32le"])
                 .arg(&out2),
             Duration::from_secs(20),
@@ -43,17 +37,26 @@ async fn ffmpeg_plays(transport: &str) {
     })
     .await
     .unwrap();
-    assert!(ok, "ffmpeg over {transport} failed: {log}");
-    let got = read_f32(&out);
+    assert!(ok, "ffmpeg failed: {log}");
+    let end = server.session_end().await;
+    let t = end["transport"].as_str().unwrap().to_string();
+    Some((read_f32(&out), reference, t))
+}
+
+/// ffmpeg plays from our server; its decode equals its decode of the file, sample for sample.
+async fn ffmpeg_plays(transport: &str) {
+    let Some((got, reference, t)) =
+        ffmpeg_from_server(Faults::default(), &["-rtsp_transport", transport]).await
+    else {
+        return;
+    };
     assert_eq!(
         got.len(),
         reference.len(),
         "ffmpeg over {transport}: sample count"
     );
     assert!(got == reference, "ffmpeg over {transport}: samples differ");
-    let end = server.session_end().await;
-    let t = if transport == "udp" { "rtspu" } else { "rtspt" };
-    assert_eq!(end["transport"], t);
+    assert_eq!(t, if transport == "udp" { "rtspu" } else { "rtspt" });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,6 +67,77 @@ async fn ffmpeg_plays_over_tcp() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ffmpeg_plays_over_udp() {
     ffmpeg_plays("udp").await;
+}
+
+/// `--refuse rtspu`: ffmpeg gets 461 for UDP and SETUPs TCP on the same connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_falls_back_to_tcp_on_461() {
+    let faults = Faults {
+        refuse: [Transport::Rtspu].into_iter().collect(),
+        ..Default::default()
+    };
+    let Some((got, reference, t)) = ffmpeg_from_server(faults, &[]).await else {
+        return;
+    };
+    assert!(got == reference, "samples differ after the fallback");
+    assert_eq!(t, "rtspt");
+}
+
+/// `--blackhole rtspu`: with a UDP timeout ffmpeg PAUSEs, re-SETUPs the stream over TCP in the
+/// same session and PLAYs again from the start (protocols.md 6A.4 step 9).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_falls_back_to_tcp_after_silent_udp() {
+    let faults = Faults {
+        blackhole: [Transport::Rtspu].into_iter().collect(),
+        ..Default::default()
+    };
+    let Some((got, reference, t)) = ffmpeg_from_server(faults, &["-timeout", "1000000"]).await
+    else {
+        return;
+    };
+    assert!(got == reference, "samples differ after the fallback");
+    assert_eq!(t, "rtspt", "the session ends on TCP");
+}
+
+/// `--live`: ffmpeg joins the looping broadcast and plays across the loop point, the timeline
+/// moving forward (more audio than the file holds, and no error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_plays_live_across_the_loop() {
+    if !have_tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some(file) = chirp_asf(dir.path(), "live.asf", 3) else {
+        return;
+    };
+    let reference = ffmpeg_decode(&file, &dir.path().join("ref.f32"));
+    let server = Server::start(&file, Faults::default(), true, false).await;
+    let url = server.url("rtsp", "live.asf");
+    let out = dir.path().join("live.f32");
+    let out2 = out.clone();
+    let (ok, log) = tokio::task::spawn_blocking(move || {
+        run_with_limit(
+            Command::new("ffmpeg")
+                .args([
+                    "-nostdin",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-rtsp_transport",
+                    "tcp",
+                ])
+                .args(["-i", &url, "-t", "5", "-f", "f32le"])
+                .arg(&out2),
+            Duration::from_secs(20),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(ok, "ffmpeg on the live stream failed: {log}");
+    let got = read_f32(&out);
+    // 5 s of stereo at 44.1 kHz: more than the 3 s file holds.
+    assert!(got.len() > reference.len() * 3 / 2, "{} samples", got.len());
+    assert!(got.len() <= 2 * 44_100 * 5 + 8192, "{} samples", got.len());
 }
 
 fn gst_decode(uri: &str, out: &Path) -> (bool, String) {
@@ -162,4 +236,33 @@ async fn gstreamer_plays_over_tcp() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gstreamer_plays_over_udp() {
     gstreamer_plays("rtsp", 6, false).await;
+}
+
+/// `--refuse rtspu`: GStreamer tries UDP, then multicast, then TCP, and plays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gstreamer_falls_back_to_tcp_on_461() {
+    if !have_tool("gst-launch-1.0") || !have_tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some(file) = chirp_asf(dir.path(), "g461.asf", 5) else {
+        return;
+    };
+    let local_out = dir.path().join("local.f32");
+    let (ok, log) = gst_decode(file.to_str().unwrap(), &local_out);
+    assert!(ok, "{log}");
+    let faults = Faults {
+        refuse: [Transport::Rtspu].into_iter().collect(),
+        ..Default::default()
+    };
+    let server = Server::start(&file, faults, false, true).await;
+    let uri = server.url("rtsp", "g461.asf");
+    let out = dir.path().join("net.f32");
+    let out2 = out.clone();
+    let (ok, log) = tokio::task::spawn_blocking(move || gst_decode(&uri, &out2))
+        .await
+        .unwrap();
+    assert!(ok, "GStreamer failed: {log}");
+    assert!(read_f32(&out) == read_f32(&local_out));
+    assert_eq!(server.session_end().await["transport"], "rtspt");
 }

@@ -477,11 +477,13 @@ async fn bind_pair(ip: IpAddr) -> std::io::Result<(Arc<UdpSocket>, Arc<UdpSocket
     Ok((Arc::new(a), Arc::new(b)))
 }
 
-/// The header of a live broadcast: the broadcast flag set and seekable cleared (ASF spec 3.2,
-/// File Properties Flags at offset 88).
+/// The header of a live broadcast (ASF spec 3.2): the Broadcast flag set, Seekable cleared,
+/// and File Size, Data Packets Count, Play and Send Duration zeroed (invalid for broadcasts).
 fn live_header(media: &Media) -> Vec<u8> {
     let mut bytes = media.header_bytes.to_vec();
     if let Some(fp) = sdp::file_properties_offset(&bytes, media.header.len) {
+        bytes[fp + 40..fp + 48].fill(0);
+        bytes[fp + 56..fp + 80].fill(0);
         let mut flags = u32::from_le_bytes([
             bytes[fp + 88],
             bytes[fp + 89],

@@ -148,7 +148,10 @@ impl Job {
             }
             let send_ms = u64::from(m.send_times_ms[idx]) + loop_offset;
             pacer.wait(send_ms).await;
-            let packet = &m.packets[idx];
+            let mut packet = m.packets[idx].to_vec();
+            // A live loop keeps its timeline going forward.
+            super::retime::shift(&mut packet, loop_offset as u32);
+            let packet = &packet[..];
             let stripped =
                 padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
             let key = asfpf::has_key_frame(packet, m.packet_size);
