@@ -288,3 +288,89 @@ async fn server_closes_after_play() {
     );
     assert!(took < Duration::from_secs(2), "{took:?}");
 }
+
+/// Not hostile, just strict: a server with a 2-second session timeout gets keep-alives
+/// (GET_PARAMETER) and RTCP receiver reports on the interleaved RTCP channel in time.
+#[tokio::test]
+async fn keepalives_and_receiver_reports_within_the_session_timeout() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let log = seen.clone();
+    thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        // Requests until PLAY, answered in line.
+        while let Some((method, cseq)) = read_request(&mut s) {
+            log.lock().unwrap().push(method.clone());
+            let reply = match method.as_str() {
+                "DESCRIBE" => good_describe(&cseq),
+                "SETUP" => ok(
+                    &cseq,
+                    "Session: 777;timeout=2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n",
+                    "",
+                ),
+                _ => ok(&cseq, "Session: 777\r\n", ""),
+            };
+            let _ = s.write_all(&reply);
+            if method == "PLAY" {
+                break;
+            }
+        }
+        // Then media every 100 ms for 3 s while a reader notes what the client sends.
+        let mut reader = s.try_clone().unwrap();
+        let log2 = log.clone();
+        thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&buf[..n]).to_string();
+                let mut l = log2.lock().unwrap();
+                if text.contains("GET_PARAMETER") {
+                    l.push("GET_PARAMETER".into());
+                }
+                if buf[..n].windows(2).any(|w| w == [b'$', 1]) && buf[..n].contains(&201) {
+                    l.push("RR".into());
+                }
+            }
+        });
+        for seq in 1..=30u16 {
+            let mut asf = vec![0x82, 0, 0, 0x08, 0x5D, 0];
+            asf.extend_from_slice(&(u32::from(seq) * 100).to_le_bytes());
+            asf.extend_from_slice(&100u16.to_le_bytes());
+            asf.extend_from_slice(&[0x81, 1, 0, 0, 0, 0, 0]);
+            asf.resize(200, 0x11);
+            let mut payload = vec![0x40, 0, 0, (asf.len() + 4) as u8];
+            payload.extend_from_slice(&asf);
+            if s.write_all(&rtp_frame(seq, &payload)).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        thread::sleep(Duration::from_secs(2));
+    });
+    let url = StreamUrl::parse(&format!("rtsp://127.0.0.1:{port}/x.asf")).unwrap();
+    let mut session = Session::open(&url, Transport::Rtspt, &options(3000))
+        .await
+        .expect("opens");
+    let started = Instant::now();
+    let mut packets = 0;
+    while started.elapsed() < Duration::from_millis(2500) {
+        match tokio::time::timeout(Duration::from_secs(1), session.next_event()).await {
+            Ok(Ok(mmsplay_net::AsfEvent::Packet(p))) => {
+                assert_eq!(p.len(), 3200, "padded to the packet size");
+                packets += 1;
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("{e}"),
+            Err(_) => break,
+        }
+    }
+    session.close().await;
+    assert!(packets >= 15, "{packets} packets");
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().any(|m| m == "GET_PARAMETER"), "{seen:?}");
+    assert!(seen.iter().any(|m| m == "RR"), "{seen:?}");
+}

@@ -41,7 +41,8 @@ pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_SDP_LEN: usize = 4 * 1024 * 1024;
 /// Session timeout when the server does not give one (RFC 2326 12.37).
 const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
-/// RTCP receiver reports while playing.
+/// RTCP receiver reports while playing (more often when the session timeout is short: the
+/// reports keep the session alive on servers that count RTCP as activity).
 const REPORT_INTERVAL: Duration = Duration::from_secs(5);
 /// After the EndOfStream notice, how long to wait for the RTP packets it announces.
 const EOS_DRAIN: Duration = Duration::from_millis(500);
@@ -240,7 +241,7 @@ impl Inner {
             last_data: now,
             keepalive_every,
             next_keepalive: now + keepalive_every,
-            next_report: now + REPORT_INTERVAL,
+            next_report: now + REPORT_INTERVAL.min(keepalive_every),
             eos: Eos::Playing,
             media_seen: false,
             bad_streak: 0,
@@ -331,7 +332,7 @@ impl Inner {
                 self.control.send_keepalive().await?;
             }
             if now >= self.next_report {
-                self.next_report = now + REPORT_INTERVAL;
+                self.next_report = now + REPORT_INTERVAL.min(self.keepalive_every);
                 self.send_report().await;
             }
             let mut wake = idle_deadline.min(self.next_keepalive).min(self.next_report);
