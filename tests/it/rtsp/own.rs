@@ -231,7 +231,8 @@ async fn blackholed_tcp_times_out() {
     assert!(r.ended && !r.packets.is_empty());
 }
 
-/// `--live`: a client joins a looping broadcast; the header says broadcast.
+/// `--live`: a client joins a looping broadcast; the header says broadcast, and the timeline
+/// moves forward across the loop point.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_broadcast_is_joined_mid_stream() {
     let dir = tempfile::tempdir().unwrap();
@@ -244,14 +245,38 @@ async fn live_broadcast_is_joined_mid_stream() {
         &server.url("rtsp", "live.asf"),
         Transport::Rtspt,
         &options(5000),
-        4,
+        // More than the file has: the session crosses the loop point.
+        packets.len() + 3,
         Duration::from_secs(10),
     )
     .await;
     let h = mmsplay_asf::parse_header(&r.header).unwrap();
     assert!(h.file.broadcast, "the live header has the broadcast flag");
-    assert_eq!(r.packets.len(), 4);
-    assert!(r.packets.iter().all(|p| packets.contains(p)));
+    assert_eq!(r.packets.len(), packets.len() + 3);
+    // The file's packets, moved on the timeline by whole loops: same payload bytes, send times
+    // going forward.
+    let size = h.packet_size();
+    let data = |p: &[u8]| -> (u32, Vec<Vec<u8>>) {
+        let mut pl = Vec::new();
+        let info = mmsplay_asf::parse_packet(p, size, &mut pl).unwrap();
+        let bytes = pl
+            .iter()
+            .map(|x| match &x.data {
+                mmsplay_asf::PayloadData::Fragment { data, .. }
+                | mmsplay_asf::PayloadData::Compressed { data, .. }
+                | mmsplay_asf::PayloadData::Bare { data, .. } => data.to_vec(),
+            })
+            .collect();
+        (info.send_time_ms, bytes)
+    };
+    let file_data: Vec<Vec<Vec<u8>>> = packets.iter().map(|p| data(p).1).collect();
+    let mut last = 0;
+    for p in &r.packets {
+        let (t, d) = data(p);
+        assert!(file_data.contains(&d), "a packet of the file");
+        assert!(t >= last, "send times go forward");
+        last = t;
+    }
     let end = server.session_end().await;
     assert_eq!(end["transport"], "rtspt");
 }
