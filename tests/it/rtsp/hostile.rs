@@ -1,6 +1,8 @@
-//! Our client against hostile servers: each a scripted fake on 127.0.0.1 that answers
-//! OPTIONS and DESCRIBE (well or badly) and then misbehaves. Every case must end in a clear
-//! error within the deadline, without buffering what the server throws at it.
+//! Our client against hostile and foreign servers, each a scripted fake on 127.0.0.1. The
+//! hostile ones answer OPTIONS and DESCRIBE (well or badly) and then misbehave: every case
+//! must end in a clear error within the deadline, without buffering what the server throws at
+//! it. The foreign ones are strict or disorderly in legal ways (short session timeout, UDP
+//! reordering) and must play.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -373,4 +375,94 @@ async fn keepalives_and_receiver_reports_within_the_session_timeout() {
     let seen = seen.lock().unwrap().clone();
     assert!(seen.iter().any(|m| m == "GET_PARAMETER"), "{seen:?}");
     assert!(seen.iter().any(|m| m == "RR"), "{seen:?}");
+}
+
+/// Over UDP, from a server that is not ours: packets out of order and one duplicated. A gap
+/// is counted lost at once; what arrives behind the newest packet is counted late and
+/// dropped; the EndOfStream notice with its RTP-Info ends the stream.
+#[tokio::test]
+async fn udp_reordering_is_counted_late_and_gaps_lost() {
+    use std::net::UdpSocket;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let server_port = udp.local_addr().unwrap().port();
+        let mut client_port = 0u16;
+        loop {
+            // Read one request head, keeping the Transport line for the client port.
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                if s.read(&mut b).unwrap_or(0) == 0 {
+                    return;
+                }
+                head.push(b[0]);
+            }
+            let text = String::from_utf8_lossy(&head).to_string();
+            let method = text.split(' ').next().unwrap_or("").to_string();
+            let cseq = text
+                .lines()
+                .find_map(|l| l.strip_prefix("CSeq: "))
+                .unwrap_or("0")
+                .trim()
+                .to_string();
+            if let Some(t) = text.lines().find(|l| l.starts_with("Transport:")) {
+                let p = t.split("client_port=").nth(1).unwrap_or("0");
+                client_port = p.split(['-', ';']).next().unwrap().trim().parse().unwrap();
+            }
+            let reply = match method.as_str() {
+                "DESCRIBE" => good_describe(&cseq),
+                "SETUP" => ok(
+                    &cseq,
+                    &format!(
+                        "Session: 9;timeout=60\r\nTransport: RTP/AVP/UDP;unicast;client_port={client_port};server_port={server_port}-{}\r\n",
+                        server_port + 1
+                    ),
+                    "",
+                ),
+                "PLAY" => ok(&cseq, "Session: 9\r\nRTP-Info: url=x;seq=100\r\n", ""),
+                _ => ok(&cseq, "Session: 9\r\n", ""),
+            };
+            let _ = s.write_all(&reply);
+            if method == "PLAY" {
+                break;
+            }
+        }
+        let to = format!("127.0.0.1:{client_port}");
+        for seq in [100u16, 101, 103, 102, 104, 104, 105] {
+            let mut asf = vec![0x82, 0, 0, 0x08, 0x5D, 0];
+            asf.extend_from_slice(&(u32::from(seq) * 100).to_le_bytes());
+            asf.extend_from_slice(&100u16.to_le_bytes());
+            asf.extend_from_slice(&[0x81, 1, 0, 0, 0, 0, 0]);
+            asf.resize(300, 0x22);
+            let mut payload = vec![0x40, 0, 0x01, 0x30];
+            payload.extend_from_slice(&asf);
+            let frame = rtp_frame(seq, &payload);
+            let _ = udp.send_to(&frame[4..], &to);
+            thread::sleep(Duration::from_millis(20));
+        }
+        // The end: the next sequence number would be 106.
+        let eos = "SET_PARAMETER rtsp://127.0.0.1/x.asf RTSP/1.0\r\nCSeq: 1\r\nSession: 9\r\nX-Notice: 2101 \"End-of-Stream Reached\"\r\nRTP-Info: url=x;seq=106\r\nContent-Type: application/x-wms-extension-cmd\r\nContent-Length: 11\r\n\r\nEOF: true\r\n";
+        let _ = s.write_all(eos.as_bytes());
+        thread::sleep(Duration::from_secs(3));
+    });
+    let opts = options(3000);
+    let r = super::support::receive(
+        &format!("rtsp://127.0.0.1:{port}/x.asf"),
+        Transport::Rtspu,
+        &opts,
+        usize::MAX,
+        Duration::from_secs(5),
+    )
+    .await;
+    use mmsplay_net::TransportStats as S;
+    assert!(r.ended, "the EndOfStream notice ends the stream");
+    // 100, 101, 103 (102 counted lost), 104, 105; 102 and the second 104 are late.
+    assert_eq!(r.packets.len(), 5);
+    assert_eq!(r.gaps, 1);
+    assert_eq!(S::get(&opts.stats.packets_lost), 1);
+    assert_eq!(S::get(&opts.stats.packets_late), 2);
+    assert_eq!(S::get(&opts.stats.packets_received), 5);
 }

@@ -17,10 +17,20 @@ use crate::rtsp::message::{Frame, Framer, Message};
 
 /// Body limit for replies other than DESCRIBE and for server requests.
 const MAX_BODY: usize = 64 * 1024;
-/// Frames held while waiting for a reply (RTP may start before the PLAY reply is read).
-const MAX_BACKLOG: usize = 4096;
+/// Bytes of frames held while waiting for a reply (RTP may start before the PLAY reply is
+/// read); past it the oldest are dropped.
+const MAX_BACKLOG_BYTES: usize = 4 * 1024 * 1024;
 /// How long TEARDOWN waits for its reply.
 const TEARDOWN_WAIT: Duration = Duration::from_millis(300);
+
+impl Event {
+    fn size(&self) -> usize {
+        match self {
+            Event::Interleaved { data, .. } => data.len() + 4,
+            Event::EndOfStream { .. } => 4,
+        }
+    }
+}
 
 /// What the connection yields besides replies.
 pub(super) enum Event {
@@ -46,6 +56,7 @@ pub(super) struct Control {
     user_agent: String,
     buf: Vec<u8>,
     backlog: VecDeque<Event>,
+    backlog_bytes: usize,
 }
 
 impl Control {
@@ -73,6 +84,7 @@ impl Control {
             ),
             buf: vec![0u8; 64 * 1024],
             backlog: VecDeque::new(),
+            backlog_bytes: 0,
         }
     }
 
@@ -165,10 +177,20 @@ impl Control {
     }
 
     fn queue(&mut self, ev: Event) {
-        if self.backlog.len() >= MAX_BACKLOG {
-            self.backlog.pop_front();
-        }
+        self.backlog_bytes += ev.size();
         self.backlog.push_back(ev);
+        while self.backlog_bytes > MAX_BACKLOG_BYTES {
+            match self.backlog.pop_front() {
+                Some(old) => self.backlog_bytes -= old.size(),
+                None => break,
+            }
+        }
+    }
+
+    fn unqueue(&mut self) -> Option<Event> {
+        let ev = self.backlog.pop_front()?;
+        self.backlog_bytes -= ev.size();
+        Some(ev)
     }
 
     /// Reads what is available into the framer. `Ok(false)` at end of stream. Cancel-safe.
@@ -187,7 +209,7 @@ impl Control {
 
     /// The next frame or notice already received, answering server requests on the way.
     pub async fn next_event(&mut self) -> Result<Option<Event>> {
-        if let Some(ev) = self.backlog.pop_front() {
+        if let Some(ev) = self.unqueue() {
             return Ok(Some(ev));
         }
         while let Some(frame) = self.framer.next_frame()? {
