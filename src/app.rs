@@ -1,5 +1,5 @@
 //! The TUI's core, in the Elm style: a [`Model`] of plain data, the [`Msg`]s that change it
-//! (keys, player events, clock ticks, results of bookmark saves) and [`update`], which applies a
+//! (keys, player events, clock ticks, results of bookmark saves) and [`update()`], which applies a
 //! message and returns the [`Cmd`]s the runtime must carry out.
 //!
 //! Nothing here does IO: no tokio, no files, no terminal. That keeps every behaviour of the TUI

@@ -47,6 +47,10 @@ pub trait Sink {
     }
     /// Plays out what is queued and closes files.
     fn finish(&mut self) -> Result<(), AudioError>;
+    /// A warning for the log, once (a device given up for silence, say).
+    fn take_warning(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// The `--output` choice.
@@ -119,5 +123,52 @@ mod tests {
         assert_eq!("null".parse::<OutputSpec>().unwrap(), OutputSpec::Null);
         assert!("wav:".parse::<OutputSpec>().is_err());
         assert!("speaker".parse::<OutputSpec>().is_err());
+    }
+}
+
+/// A sink that falls back to silence when the device cannot be opened, for `--demo` on machines
+/// without a sound card: the rollover is still worth watching. The reason is kept for the log.
+pub struct SilentFallback {
+    inner: Box<dyn Sink>,
+    warning: Option<String>,
+}
+
+impl SilentFallback {
+    pub fn new(inner: Box<dyn Sink>) -> SilentFallback {
+        SilentFallback {
+            inner,
+            warning: None,
+        }
+    }
+}
+
+impl Sink for SilentFallback {
+    fn start(&mut self, sample_rate: u32, channels: u16) -> Result<(), AudioError> {
+        if let Err(e) = self.inner.start(sample_rate, channels) {
+            self.warning = Some(format!("{e} (playing silently instead)"));
+            self.inner = Box::new(NullSink::default());
+            self.inner.start(sample_rate, channels)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, samples: &[f32]) -> Result<(), AudioError> {
+        self.inner.write(samples)
+    }
+
+    fn buffered_ms(&self) -> u64 {
+        self.inner.buffered_ms()
+    }
+
+    fn underruns(&self) -> u64 {
+        self.inner.underruns()
+    }
+
+    fn finish(&mut self) -> Result<(), AudioError> {
+        self.inner.finish()
+    }
+
+    fn take_warning(&mut self) -> Option<String> {
+        self.warning.take()
     }
 }

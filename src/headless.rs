@@ -16,7 +16,9 @@ pub async fn print_events(mut rx: mpsc::Receiver<PlayerEvent>, json: bool, start
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", ev.to_json_line(t_ms));
             let _ = out.flush();
-        } else if let Some(line) = human_line(&ev) {
+        }
+        // The human log goes to stderr in both modes; the final error line is main's.
+        if let Some(line) = human_line(&ev).filter(|_| !matches!(ev, PlayerEvent::Error { .. })) {
             eprintln!("{line}");
         }
     }

@@ -75,6 +75,7 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         transports,
         ports,
         connect_timeout: Duration::from_secs(10),
+        silent_fallback: false,
     })
 }
 
@@ -102,6 +103,7 @@ pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
         }
         let demo = demo::start().await?;
         opts.ports = demo.ports;
+        opts.silent_fallback = true;
         Some(demo.url)
     } else {
         args.target.clone()
@@ -120,6 +122,7 @@ async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
         }
         let demo = demo::start().await?;
         opts.ports = demo.ports;
+        opts.silent_fallback = true;
         target::resolve(&demo.url, &|_| None).map_err(anyhow::Error::msg)?
     } else {
         let Some(target) = args.target.as_deref() else {

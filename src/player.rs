@@ -52,6 +52,8 @@ pub struct PlayOptions {
     pub transports: Option<Vec<Transport>>,
     pub ports: Ports,
     pub connect_timeout: Duration,
+    /// Play silently when the sound device cannot be opened (`--demo`), instead of failing.
+    pub silent_fallback: bool,
 }
 
 impl Default for PlayOptions {
@@ -64,6 +66,7 @@ impl Default for PlayOptions {
             transports: None,
             ports: Ports::default(),
             connect_timeout: Duration::from_secs(10),
+            silent_fallback: false,
         }
     }
 }
@@ -139,6 +142,9 @@ fn decode_thread(
     live_hint: bool,
 ) -> Result<EndReason, PlayError> {
     let mut sink = open_sink(&opts.output, control)?;
+    if opts.silent_fallback {
+        sink = Box::new(crate::audio::SilentFallback::new(sink));
+    }
     let mut pipe = Pipeline::new(opts.stream, opts.duration);
     let mut recorder = opts.record.clone().map(record::Recorder::new);
     let mut obs = Observer { events: &events };
@@ -193,6 +199,9 @@ fn decode_thread(
         {
             rate_for_limit = Some(rate);
             pipe.frame_limit = Some((secs.max(0.0) * f64::from(rate)).round() as u64);
+        }
+        if let Some(w) = sink.take_warning() {
+            events.log("warn", w);
         }
         counters
             .buffer_ms

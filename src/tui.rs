@@ -4,6 +4,19 @@
 //!
 //! While the TUI is up, file descriptor 2 points at the log file: ALSA and other C libraries
 //! print to stderr behind Rust's back, and anything written there would garble the screen.
+//!
+//! The player runtime drives it through two channels:
+//!
+//! ```text
+//! let (event_tx, event_rx) = tokio::sync::mpsc::channel::<PlayerEvent>(256);
+//! let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel::<UiCommand>();
+//! // the runtime executes what arrives on command_rx (Play, Stop, SetPaused, SetVolume, Quit)
+//! // and sends each playback's PlayerEvents on event_tx
+//! tui::run(TuiOptions { start_target, log_path, ..Default::default() }, event_rx, command_tx).await?;
+//! ```
+//!
+//! `fake_player` is a scripted stand-in for the runtime, used by the tests and the `tui_fake`
+//! example.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
@@ -44,7 +57,8 @@ pub struct TuiOptions {
     /// Play this at once (URL, file, metafile or bookmark name) and show the player; with `None`
     /// the TUI opens on the bookmarks.
     pub start_target: Option<String>,
-    /// Where logs and anything written to stderr go while the TUI is up.
+    /// Where logs and anything written to stderr go while the TUI is up (empty: the default,
+    /// [`default_log_path`]).
     pub log_path: PathBuf,
     /// The bookmarks file; `None` for the default (`bookmarks::default_path`).
     pub bookmarks_path: Option<PathBuf>,
@@ -71,11 +85,16 @@ pub async fn run(
     events: Receiver<PlayerEvent>,
     commands: UnboundedSender<UiCommand>,
 ) -> anyhow::Result<()> {
-    let log = open_log(&opts.log_path)?;
+    let log_path = if opts.log_path.as_os_str().is_empty() {
+        default_log_path()
+    } else {
+        opts.log_path.clone()
+    };
+    let log = open_log(&log_path)?;
     init_file_logging(&log);
     install_panic_hook();
     stderr::redirect_to(&log)
-        .with_context(|| format!("redirecting stderr to {}", opts.log_path.display()))?;
+        .with_context(|| format!("redirecting stderr to {}", log_path.display()))?;
     let mut terminal = match enter_terminal() {
         Ok(t) => t,
         Err(e) => {

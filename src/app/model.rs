@@ -68,15 +68,29 @@ impl PromptKind {
 pub struct Step {
     pub transport: Transport,
     pub state: StepState,
+    /// The URL this step tried (after metafile and bookmark resolution).
+    pub url: Option<String>,
 }
 
 /// Where a rollover step stands. Times are on the model's clock (`Model::now_ms`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepState {
     Waiting,
-    Trying { since_ms: u64 },
-    Failed { reason: String, after_ms: u64 },
-    Connected { after_ms: u64 },
+    Trying {
+        since_ms: u64,
+    },
+    Failed {
+        reason: String,
+        after_ms: u64,
+    },
+    Connected {
+        after_ms: u64,
+    },
+    /// Started early beside a more preferred step, and dropped when that one connected: not a
+    /// failure of this transport.
+    Dropped {
+        reason: String,
+    },
 }
 
 /// Where the current playback stands.
@@ -104,8 +118,6 @@ pub struct Session {
     pub bookmark: Option<String>,
     pub state: PlayState,
     pub steps: Vec<Step>,
-    /// The URL of the latest attempt (after metafile and bookmark resolution).
-    pub url: Option<String>,
     pub connected: Option<Transport>,
     pub stream: Option<StreamInfo>,
     pub first_audio: bool,
@@ -130,9 +142,9 @@ impl Session {
                 .map(|transport| Step {
                     transport,
                     state: StepState::Waiting,
+                    url: None,
                 })
                 .collect(),
-            url: None,
             connected: None,
             stream: None,
             first_audio: false,
@@ -141,6 +153,16 @@ impl Session {
             loss_history: VecDeque::with_capacity(HISTORY_LEN),
             caption: None,
         }
+    }
+
+    /// The URL of the step that connected.
+    pub fn connected_url(&self) -> Option<&str> {
+        let connected = self.connected?;
+        self.steps
+            .iter()
+            .find(|s| s.transport == connected)?
+            .url
+            .as_deref()
     }
 
     /// Current received bitrate in bit/s (the latest sample).

@@ -66,7 +66,17 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
     // Every event also lands in the log, so the log view tells the connection's story.
     // (Stats are the charts' business: one a second would drown the log.)
     if !matches!(event, PlayerEvent::Stats(_)) {
-        let (level, line) = log_line_for(&event);
+        let (level, line) = match &event {
+            PlayerEvent::AttemptFailed { transport, reason }
+                if model
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| dropped(s, *transport)) =>
+            {
+                ("info", format!("{transport}: {reason}"))
+            }
+            _ => log_line_for(&event),
+        };
         push_log(model, level, line);
     }
 
@@ -88,21 +98,34 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             }
             let state = StepState::Trying { since_ms: now };
             match session.steps.iter_mut().find(|s| s.transport == transport) {
-                Some(step) => step.state = state,
-                None => session.steps.push(Step { transport, state }),
+                Some(step) => {
+                    step.state = state;
+                    step.url = Some(url);
+                }
+                None => session.steps.push(Step {
+                    transport,
+                    state,
+                    url: Some(url),
+                }),
             }
-            session.url = Some(url);
             if !matches!(session.state, PlayState::Reconnecting { .. }) {
                 session.state = PlayState::Connecting;
             }
         }
         PlayerEvent::AttemptFailed { transport, reason } => {
+            let other_connected = dropped(session, transport);
             if let Some(step) = session.steps.iter_mut().find(|s| s.transport == transport) {
-                let after_ms = match step.state {
-                    StepState::Trying { since_ms } => now.saturating_sub(since_ms),
-                    _ => 0,
+                step.state = match step.state {
+                    _ if other_connected => StepState::Dropped { reason },
+                    StepState::Trying { since_ms } => StepState::Failed {
+                        reason,
+                        after_ms: now.saturating_sub(since_ms),
+                    },
+                    _ => StepState::Failed {
+                        reason,
+                        after_ms: 0,
+                    },
                 };
-                step.state = StepState::Failed { reason, after_ms };
             }
         }
         PlayerEvent::Connected { transport } => {
@@ -118,7 +141,7 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             // Remember what worked in the bookmark this playback belongs to: the one it was
             // started from, or one saved with the same URL.
             let name = session.bookmark.clone().or_else(|| {
-                let url = session.url.as_deref();
+                let url = session.connected_url();
                 model
                     .bookmarks
                     .iter()
@@ -132,6 +155,13 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
         PlayerEvent::Stream(info) => session.stream = Some(info),
         PlayerEvent::FirstAudio => session.first_audio = true,
         PlayerEvent::Stats(stats) => {
+            // A reconnect is over when media flows again (the player says "reconnecting" but
+            // not "reconnected" as an event of its own).
+            if matches!(session.state, PlayState::Reconnecting { .. })
+                && stats.packets_received > session.stats.packets_received
+            {
+                session.state = PlayState::Playing;
+            }
             let loss = interval_loss_permille(&session.stats, &stats);
             push_capped(&mut session.bitrate_history, stats.bitrate_bps);
             push_capped(&mut session.loss_history, loss);
@@ -164,6 +194,16 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
         }
     }
     Vec::new()
+}
+
+/// Whether a failure of `transport` only means it was dropped: the player starts later steps
+/// early beside a slow one, and once a more preferred step connects it ends them with a
+/// "failure" that says nothing about their transport.
+fn dropped(session: &Session, transport: crate::events::Transport) -> bool {
+    session
+        .steps
+        .iter()
+        .any(|s| s.transport != transport && matches!(s.state, StepState::Connected { .. }))
 }
 
 /// Loss between two stats samples, in tenths of a percent (what the loss chart plots).
@@ -561,6 +601,62 @@ mod tests {
     }
 
     #[test]
+    fn steps_ended_after_another_connected_are_dropped_not_failed() {
+        let mut m = Model::default();
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        for (t, at) in [
+            (Transport::Rtspu, 0),
+            (Transport::Rtspt, 300),
+            (Transport::Mmsu, 600),
+        ] {
+            ev(
+                &mut m,
+                PlayerEvent::Attempt {
+                    transport: t,
+                    url: "u".into(),
+                },
+                at,
+            );
+        }
+        let failed = |t, reason: &str| PlayerEvent::AttemptFailed {
+            transport: t,
+            reason: reason.into(),
+        };
+        ev(&mut m, failed(Transport::Rtspu, "no RTP"), 3000);
+        ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Rtspt,
+            },
+            3000,
+        );
+        ev(
+            &mut m,
+            failed(Transport::Mmsu, "not needed: rtspt connected first"),
+            3000,
+        );
+        let s = m.session.as_ref().unwrap();
+        assert!(matches!(s.steps[0].state, StepState::Failed { .. }));
+        assert!(matches!(
+            s.steps[1].state,
+            StepState::Connected { after_ms: 2700 }
+        ));
+        assert_eq!(
+            s.steps[2].state,
+            StepState::Dropped {
+                reason: "not needed: rtspt connected first".into()
+            }
+        );
+        assert_eq!(s.steps[3].state, StepState::Waiting);
+    }
+
+    #[test]
     fn connected_records_a_bookmark_with_the_same_url() {
         let mut m = Model {
             bookmarks: vec![Bookmark::new("Radio", "mms://h/r")],
@@ -821,6 +917,47 @@ mod tests {
                 Cmd::Player(UiCommand::SetVolume(0.95))
             ]
         );
+    }
+
+    #[test]
+    fn media_flowing_again_ends_a_reconnect() {
+        let mut m = Model::default();
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mmst://h/x".into(),
+                bookmark: None,
+            },
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Mmst,
+            },
+            1,
+        );
+        let stats = |n| {
+            PlayerEvent::Stats(Stats {
+                packets_received: n,
+                ..Stats::default()
+            })
+        };
+        ev(&mut m, stats(10), 1000);
+        ev(
+            &mut m,
+            PlayerEvent::Reconnect {
+                attempt: 1,
+                reason: "reset".into(),
+            },
+            1500,
+        );
+        ev(&mut m, stats(10), 2000);
+        assert!(matches!(
+            m.session.as_ref().unwrap().state,
+            PlayState::Reconnecting { .. }
+        ));
+        ev(&mut m, stats(14), 3000);
+        assert_eq!(m.session.as_ref().unwrap().state, PlayState::Playing);
     }
 
     #[test]

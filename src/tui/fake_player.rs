@@ -32,55 +32,52 @@ impl Default for FakeOptions {
     }
 }
 
-/// The demo: a `mms://` rollover where UDP is blackholed and RTSP/TCP refused, as behind a
-/// firewall; MMS over TCP connects and plays a three-minute on-demand tone with a little loss.
-/// For a target that is not `mms://` the first listed transport connects at once.
+/// The demo: a `mms://` rollover behind a firewall, walked the way the player's driver walks
+/// it (each step gets a 300 ms head start, then the next one starts beside it; a step that
+/// connects is used once every more preferred one has failed): UDP is blackholed (rtspu and
+/// mmsu time out), RTSP over TCP is refused, MMS over TCP connects, and mmsh, started early, is
+/// dropped. Then a three-minute on-demand tone with a little loss. For a target that is not
+/// `mms://`, its first transport connects at once.
 pub fn demo_script(target: &str, stream_secs: u64) -> Vec<ScriptStep> {
+    use PlayerEvent::{Attempt, AttemptFailed, Connected};
+    use Transport::{Mmsh, Mmst, Mmsu, Rtspt, Rtspu};
     let ms = Duration::from_millis;
-    let mut script = Vec::new();
     let ladder = crate::app::model::ladder_for_target(target);
     let url_for = |t: Transport| match target.split_once("://") {
         Some((_, rest)) if t != Transport::File => format!("{t}://{rest}"),
         _ => target.to_string(),
     };
-    let connect_on = if ladder.len() == 5 {
-        Transport::Mmst
-    } else {
-        ladder.first().copied().unwrap_or(Transport::File)
+    let attempt = |t: Transport| Attempt {
+        transport: t,
+        url: url_for(t),
     };
-    for t in ladder
-        .iter()
-        .copied()
-        .chain((ladder.is_empty()).then_some(Transport::File))
-    {
-        script.push((
-            ms(50),
-            PlayerEvent::Attempt {
-                transport: t,
-                url: url_for(t),
-            },
-        ));
-        let failure = match t {
-            _ if t == connect_on => None,
-            Transport::Rtspu => Some((900, "no RTP packets within 3 s (UDP blocked?)")),
-            Transport::Rtspt => Some((150, "server refused the transport (RTSP 461)")),
-            Transport::Mmsu => Some((700, "no UDP data packets within 3 s")),
-            _ => Some((200, "connection refused")),
-        };
-        match failure {
-            Some((delay, reason)) => script.push((
-                ms(delay),
-                PlayerEvent::AttemptFailed {
-                    transport: t,
-                    reason: reason.to_string(),
-                },
-            )),
-            None => {
-                script.push((ms(300), PlayerEvent::Connected { transport: t }));
-                break;
-            }
-        }
-    }
+    let failed = |t: Transport, reason: &str| AttemptFailed {
+        transport: t,
+        reason: reason.into(),
+    };
+    let mut script = if ladder == Transport::LADDER {
+        vec![
+            (ms(0), attempt(Rtspu)),
+            (ms(300), attempt(Rtspt)),
+            (
+                ms(150),
+                failed(Rtspt, "server refused the transport (RTSP 461)"),
+            ),
+            (
+                ms(2550),
+                failed(Rtspu, "no RTP packets within 3 s (UDP blocked?)"),
+            ),
+            (ms(0), attempt(Mmsu)),
+            (ms(300), attempt(Mmst)),
+            (ms(300), attempt(Mmsh)),
+            (ms(2400), failed(Mmsu, "no UDP data packets within 3 s")),
+            (ms(0), Connected { transport: Mmst }),
+            (ms(0), failed(Mmsh, "not needed: mmst connected first")),
+        ]
+    } else {
+        let t = ladder.first().copied().unwrap_or(Transport::File);
+        vec![(ms(0), attempt(t)), (ms(200), Connected { transport: t })]
+    };
     script.push((
         ms(50),
         PlayerEvent::Stream(StreamInfo {

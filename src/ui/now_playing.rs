@@ -43,11 +43,21 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
     if !credits.is_empty() {
         lines.push(Line::raw(credits.join("  ")));
     }
-    if let Some(description) = info
+    // The description, and the album, may only be in the extended content description.
+    let tag = |name: &str| {
+        info.and_then(|i| i.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let description = info
         .and_then(|i| i.description.as_deref())
         .filter(|d| !d.is_empty())
-    {
+        .or_else(|| tag("Description"));
+    if let Some(description) = description {
         lines.push(Line::styled(description.to_string(), THEME.dim));
+    }
+    if let Some(album) = tag("WM/AlbumTitle") {
+        lines.push(Line::styled(format!("album: {album}"), THEME.dim));
     }
     match info {
         Some(i) => lines.push(Line::raw(format!(
@@ -101,16 +111,7 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
         status.push(Span::styled("  ⏸ paused", THEME.warn));
     }
     lines.push(Line::from(status));
-    if let Some(t) = session.connected {
-        let url = session.url.as_deref().unwrap_or(&session.target);
-        lines.push(Line::from(vec![
-            Span::styled("via ", THEME.dim),
-            Span::raw(format!("{t}  {url}")),
-        ]));
-    }
-    if let Some(caption) = &session.caption {
-        lines.push(Line::styled(caption.clone(), THEME.warn));
-    }
+    // Where playback stands comes before the details, so a short panel keeps it.
     match &session.state {
         PlayState::Reconnecting { attempt, reason } => lines.push(Line::styled(
             format!("reconnecting ({attempt}): {reason}"),
@@ -121,6 +122,16 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
             lines.push(Line::styled(format!("error: {message}"), THEME.bad))
         }
         PlayState::Connecting | PlayState::Playing => {}
+    }
+    if let Some(t) = session.connected {
+        let url = session.connected_url().unwrap_or(&session.target);
+        lines.push(Line::from(vec![
+            Span::styled("via ", THEME.dim),
+            Span::raw(format!("{t}  {url}")),
+        ]));
+    }
+    if let Some(caption) = &session.caption {
+        lines.push(Line::styled(caption.clone(), THEME.warn));
     }
     Paragraph::new(lines).block(block).render(area, buf);
 }

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget};
 
 use super::format::{fit, secs};
-use super::theme::{GLYPH_FAILED, GLYPH_OK, GLYPH_WAITING, SPINNER, THEME};
+use super::theme::{GLYPH_DROPPED, GLYPH_FAILED, GLYPH_OK, GLYPH_WAITING, SPINNER, THEME};
 use crate::app::{Session, StepState};
 use crate::events::Transport;
 
@@ -61,6 +61,7 @@ pub fn step_line<'a>(name: &'a str, state: &StepState, now_ms: u64, width: usize
             THEME.bad,
             format!("failed: {reason} · {}", secs(*after_ms)),
         ),
+        StepState::Dropped { reason } => (GLYPH_DROPPED, THEME.dim, reason.clone()),
         StepState::Connected { after_ms } => (
             GLYPH_OK,
             THEME.ok,

@@ -40,3 +40,4 @@ pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦"
 pub const GLYPH_OK: &str = "✔";
 pub const GLYPH_FAILED: &str = "✘";
 pub const GLYPH_WAITING: &str = "·";
+pub const GLYPH_DROPPED: &str = "–";

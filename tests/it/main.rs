@@ -8,6 +8,8 @@ mod cpal_output;
 mod mms;
 mod mmsh;
 mod playback;
+mod reconnect;
+mod rollover;
 mod rtsp;
 mod third_party;
 mod tui;

@@ -164,12 +164,19 @@ fn playing(live: bool, seconds: u64) -> Model {
         failed(Transport::Mmsu, "no UDP data packets within 3 s"),
     );
     event(&mut m, 6450, attempt(Transport::Mmst));
+    // mmsh started early beside mmst, and is dropped when mmst connects.
+    event(&mut m, 6750, attempt(Transport::Mmsh));
     event(
         &mut m,
         6850,
         PlayerEvent::Connected {
             transport: Transport::Mmst,
         },
+    );
+    event(
+        &mut m,
+        6850,
+        failed(Transport::Mmsh, "not needed: mmst connected first"),
     );
     event(&mut m, 6900, PlayerEvent::Stream(stream_info(live)));
     event(&mut m, 7000, PlayerEvent::FirstAudio);
@@ -341,6 +348,10 @@ fn rollover_shows_each_step_in_order_with_its_state() {
     );
     assert!(text.contains("✔ mmst   connected in 0.4 s"), "{text}");
     assert!(text.contains("Rollover → mmst"), "{text}");
+    assert!(
+        text.contains("– mmsh   not needed: mmst connected first"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -378,6 +389,26 @@ fn the_ladder_marks_what_worked_last_time_and_follows_transports() {
     let mmsh = text.find(" mmsh ").unwrap();
     assert!(
         mmsh < text.find(" mmst ").unwrap() && !text.contains("rtspu"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unknown_scheme_waits_for_the_players_steps() {
+    let mut m = Model::default();
+    update(
+        &mut m,
+        Msg::Play {
+            target: "gopher://h/x".into(),
+            bookmark: None,
+        },
+    );
+    assert!(screen(&m, 80, 24).contains("waiting for the player"));
+    // A step the player reports that was not expected is added to the ladder.
+    event(&mut m, 10, attempt(Transport::Mmsh));
+    let text = screen(&m, 80, 24);
+    assert!(
+        text.contains(" mmsh   trying… 0.0 s") && !text.contains("waiting for the player"),
         "{text}"
     );
 }
@@ -446,6 +477,8 @@ fn now_playing_shows_the_header_and_the_position() {
         "1:30 / 4:00 ━",
         "buffer 2.5 s",
         "volume 100%",
+        // The URL of the step that connected, not of the last one tried (mmsh).
+        "via mmst  mmst://example.net/station",
     ] {
         assert!(text.contains(part), "missing {part:?}:\n{text}");
     }
@@ -457,6 +490,32 @@ fn now_playing_shows_the_header_and_the_position() {
     assert!(
         !text.contains(" / "),
         "a live stream has no duration:\n{text}"
+    );
+}
+
+#[test]
+fn the_description_and_album_may_come_from_the_tags() {
+    let mut m = Model::default();
+    update(
+        &mut m,
+        Msg::Play {
+            target: "mms://h/x".into(),
+            bookmark: None,
+        },
+    );
+    let info = StreamInfo {
+        description: None,
+        tags: vec![
+            ("Description".into(), "From the tags".into()),
+            ("WM/AlbumTitle".into(), "Greatest Hits".into()),
+        ],
+        ..stream_info(false)
+    };
+    event(&mut m, 10, PlayerEvent::Stream(info));
+    let text = screen(&m, 100, 30);
+    assert!(
+        text.contains("From the tags") && text.contains("album: Greatest Hits"),
+        "{text}"
     );
 }
 

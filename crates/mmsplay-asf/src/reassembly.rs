@@ -211,23 +211,15 @@ impl Demuxer {
 /// column-wise; output chunk `o` comes from input chunk `(o / S) + (o % S) * K` (FFmpeg
 /// asfdec_f's loop, in our own formulation). Objects of any other size pass through.
 pub fn descramble(s: &AudioSpread, data: Vec<u8>) -> Vec<u8> {
-    let span = usize::from(s.span);
-    let c = usize::from(s.virtual_chunk_len);
-    let p = usize::from(s.virtual_packet_len);
-    if !s.is_active() || data.len() != span * p {
-        return data;
-    }
-    let k = p / c;
-    let mut out = vec![0u8; data.len()];
-    for o in 0..span * k {
-        let i = o / span + (o % span) * k;
-        out[o * c..(o + 1) * c].copy_from_slice(&data[i * c..(i + 1) * c]);
-    }
-    out
+    permute(s, data, true)
 }
 
 /// The inverse of [`descramble`], for writers and tests.
 pub fn scramble(s: &AudioSpread, data: Vec<u8>) -> Vec<u8> {
+    permute(s, data, false)
+}
+
+fn permute(s: &AudioSpread, data: Vec<u8>, undo: bool) -> Vec<u8> {
     let span = usize::from(s.span);
     let c = usize::from(s.virtual_chunk_len);
     let p = usize::from(s.virtual_packet_len);
@@ -238,7 +230,8 @@ pub fn scramble(s: &AudioSpread, data: Vec<u8>) -> Vec<u8> {
     let mut out = vec![0u8; data.len()];
     for o in 0..span * k {
         let i = o / span + (o % span) * k;
-        out[i * c..(i + 1) * c].copy_from_slice(&data[o * c..(o + 1) * c]);
+        let (to, from) = if undo { (o, i) } else { (i, o) };
+        out[to * c..(to + 1) * c].copy_from_slice(&data[from * c..(from + 1) * c]);
     }
     out
 }

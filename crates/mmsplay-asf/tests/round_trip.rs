@@ -207,3 +207,43 @@ fn garbage_packets_never_panic() {
     }
     while d.pop().is_some() {}
 }
+
+/// A stable-toolchain stand-in for the fuzz target: thousands of mutated headers, each either
+/// parsed or rejected, never a panic.
+#[test]
+fn mutated_headers_never_panic() {
+    let file = build(None, &objects());
+    let hlen = mmsplay_asf::header_object_len(&file).unwrap() + 50;
+    let mut state = 0x9E37_79B9u32;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    let (mut ok, mut err) = (0, 0);
+    for _ in 0..20_000 {
+        let mut h = file[..hlen].to_vec();
+        for _ in 0..(1 + next() % 6) {
+            let i = next() as usize % h.len();
+            h[i] = match next() % 3 {
+                0 => 0xFF,
+                1 => 0,
+                _ => next() as u8,
+            };
+        }
+        let cut = if next() % 4 == 0 {
+            next() as usize % h.len()
+        } else {
+            h.len()
+        };
+        match FileLayout::parse(&h[..cut], 1 << 20) {
+            Ok(_) => ok += 1,
+            Err(_) => err += 1,
+        }
+    }
+    assert!(
+        ok > 0 && err > 0,
+        "mutations both parse and fail ({ok} ok, {err} errors)"
+    );
+}

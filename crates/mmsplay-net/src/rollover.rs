@@ -85,7 +85,7 @@ enum Step {
     NotStarted,
     Running(tokio::time::Instant),
     Failed,
-    Connected(Session),
+    Connected(Box<Session>),
 }
 
 /// Runs the plan until the most preferred step that works has connected.
@@ -140,7 +140,7 @@ pub async fn connect(
                         tokio::spawn(loser.close());
                     }
                 }
-                return Ok(session);
+                return Ok(*session);
             }
             Some(i) if matches!(steps[i], Step::NotStarted) => {
                 start_step(i, &mut steps, &mut running, on_event);
@@ -148,10 +148,13 @@ pub async fn connect(
             }
             Some(_) => {}
         }
-        // Start the next step early once the newest running one has had its head start.
+        // Start the next step early once the newest started one has had its head start, or at
+        // once if it has already failed (earlier steps may still be hanging).
         let newest = steps.iter().rposition(|s| !matches!(s, Step::NotStarted));
         let next_due = newest.and_then(|k| match steps[k] {
-            Step::Running(since) if k + 1 < steps.len() => Some((k + 1, since + STAGGER)),
+            _ if k + 1 >= steps.len() => None,
+            Step::Running(since) => Some((k + 1, since + STAGGER)),
+            Step::Failed => Some((k + 1, tokio::time::Instant::now())),
             _ => None,
         });
         let wake = async {
@@ -165,7 +168,7 @@ pub async fn connect(
                 let Some(joined) = joined else { continue };
                 let Ok((i, result)) = joined else { continue };
                 match result {
-                    Ok(session) => steps[i] = Step::Connected(session),
+                    Ok(session) => steps[i] = Step::Connected(Box::new(session)),
                     Err(e) => {
                         on_event(ConnectEvent::Failed { transport: order[i], reason: e.to_string() });
                         steps[i] = Step::Failed;

@@ -251,6 +251,11 @@ async fn the_fake_player_walks_the_whole_demo() {
         "{:?}",
         session.steps
     );
+    assert!(
+        matches!(session.steps[4].state, StepState::Dropped { .. }),
+        "{:?}",
+        session.steps
+    );
     assert_eq!(session.bitrate_history.len(), 4);
     // The bookmark added with `a` carries the title and the transport that worked.
     let store = Store::load_from(dir.path().join("bookmarks.toml")).unwrap();

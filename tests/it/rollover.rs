@@ -1,0 +1,200 @@
+//! The whole Windows Media ladder against `mmsplay serve`, with transports refused or
+//! blackholed: the player must end on the first transport that works, in Windows Media
+//! Player's order, and play the same audio as local playback.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::common::*;
+
+const LADDER: [&str; 5] = ["rtspu", "rtspt", "mmsu", "mmst", "mmsh"];
+
+/// A running `mmsplay serve` and its ports.
+pub struct Served {
+    _guard: ChildGuard,
+    pub rtsp: u16,
+    pub mms: u16,
+    pub http: u16,
+}
+
+impl Served {
+    pub fn start(file: &std::path::Path, extra: &[&str]) -> Served {
+        let mut child = mmsplay()
+            .args([
+                "serve",
+                "--rtsp-port",
+                "0",
+                "--mms-port",
+                "0",
+                "--http-port",
+                "0",
+            ])
+            .args(extra)
+            .arg(file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mmsplay serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let guard = ChildGuard(child);
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("listening line");
+        let v: serde_json::Value = serde_json::from_str(&line).expect("listening JSON");
+        assert_eq!(v["event"], "listening");
+        let port = |k: &str| v[k].as_u64().expect("port") as u16;
+        Served {
+            rtsp: port("rtsp"),
+            mms: port("mms"),
+            http: port("http"),
+            _guard: guard,
+        }
+    }
+
+    pub fn port_args(&self) -> Vec<String> {
+        vec![
+            "--port".into(),
+            format!("rtsp={}", self.rtsp),
+            "--port".into(),
+            format!("mms={}", self.mms),
+            "--port".into(),
+            format!("http={}", self.http),
+        ]
+    }
+}
+
+/// Local playback of the demo asset: what every transport must reproduce.
+fn local_reference() -> &'static Audio {
+    static REF: OnceLock<Audio> = OnceLock::new();
+    REF.get_or_init(|| play_to_wav(asset_path().to_str().unwrap(), &[]).0)
+}
+
+fn asset_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma")
+}
+
+/// Serves the demo with the given faults, plays `mms://` and checks the winner and the audio.
+fn ladder(faults: &[&str], winner: Option<&str>) {
+    let mut args = vec!["--fast"];
+    args.extend_from_slice(faults);
+    let server = Served::start(&asset_path(), &args);
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("out.wav");
+    let out = run_with_deadline(
+        mmsplay()
+            .args(["--headless", "--events", "json", "--output"])
+            .arg(format!("wav:{}", wav.display()))
+            .args(server.port_args())
+            .arg("mms://127.0.0.1/demo.wma"),
+        Duration::from_secs(60),
+    );
+    let ev = events(&out.stdout);
+    let attempts: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["event"] == "attempt")
+        .map(|e| e["transport"].as_str().unwrap())
+        .collect();
+    // Steps start in Windows Media Player's order.
+    assert_eq!(attempts, LADDER[..attempts.len()].to_vec(), "{faults:?}");
+    let connected: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["event"] == "connected")
+        .map(|e| e["transport"].as_str().unwrap())
+        .collect();
+    match winner {
+        Some(w) => {
+            assert!(
+                out.status.success(),
+                "{faults:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(connected, vec![w], "{faults:?}");
+            // Every step before the winner failed, with a reason.
+            let pos = LADDER.iter().position(|t| t == &w).unwrap();
+            for t in &LADDER[..pos] {
+                let failed = ev
+                    .iter()
+                    .find(|e| e["event"] == "attempt_failed" && e["transport"] == *t);
+                let reason = failed
+                    .unwrap_or_else(|| panic!("{faults:?}: no attempt_failed for {t}"))["reason"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                assert!(!reason.is_empty());
+            }
+            let audio = read_wav(&wav);
+            let reference = local_reference();
+            assert_eq!(
+                (audio.rate, audio.channels),
+                (reference.rate, reference.channels)
+            );
+            assert_eq!(
+                audio.frames(),
+                reference.frames(),
+                "{faults:?}: length differs from local playback"
+            );
+            assert_eq!(
+                max_abs_diff(&audio.samples, &reference.samples),
+                0.0,
+                "{faults:?}: audio differs"
+            );
+        }
+        None => {
+            assert_eq!(out.status.code(), Some(1), "{faults:?}");
+            assert!(connected.is_empty());
+            assert_eq!(attempts, LADDER.to_vec());
+            let failed = ev.iter().filter(|e| e["event"] == "attempt_failed").count();
+            assert_eq!(failed, 5);
+            assert_eq!(ev.last().unwrap()["event"], "error");
+        }
+    }
+}
+
+#[test]
+fn healthy_server_plays_over_rtsp_udp() {
+    ladder(&[], Some("rtspu"));
+}
+
+#[test]
+fn blackholed_rtsp_udp_falls_to_rtsp_tcp() {
+    ladder(&["--blackhole", "rtspu"], Some("rtspt"));
+}
+
+#[test]
+fn refused_rtsp_udp_falls_to_rtsp_tcp() {
+    ladder(&["--refuse", "rtspu"], Some("rtspt"));
+}
+
+#[test]
+fn no_rtsp_falls_to_mms_udp() {
+    ladder(&["--blackhole", "rtspu", "--refuse", "rtspt"], Some("mmsu"));
+}
+
+#[test]
+fn no_udp_and_no_rtsp_falls_to_mms_tcp() {
+    ladder(
+        &["--blackhole", "rtspu,mmsu", "--refuse", "rtspt"],
+        Some("mmst"),
+    );
+}
+
+#[test]
+fn only_mmsh_works() {
+    ladder(
+        &["--blackhole", "rtspu,mmsu", "--refuse", "rtspt,mmst"],
+        Some("mmsh"),
+    );
+}
+
+#[test]
+fn every_other_step_silently_blocked_still_reaches_mmsh() {
+    ladder(&["--blackhole", "rtspu,rtspt,mmsu,mmst"], Some("mmsh"));
+}
+
+#[test]
+fn everything_refused_is_one_clear_error() {
+    ladder(&["--refuse", "rtspu,rtspt,mmsu,mmst,mmsh"], None);
+}
