@@ -1,7 +1,7 @@
 //! Shared pieces: fixtures, an in-process server, external tools, child-process guards.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,27 +9,7 @@ use mmsplay_asf::FileLayout;
 use mmsplay_net::{AsfEvent, ConnectOptions, Session, StreamUrl, Transport};
 use mmsplay_server::{Bound, Faults, ServerOptions};
 
-/// Whether an external tool can be used. With `CI=true` a missing tool fails the test; else
-/// the test is skipped with a printed reason.
-pub fn have_tool(name: &str) -> bool {
-    let ok = Command::new(name)
-        .arg(if name == "gst-launch-1.0" {
-            "--version"
-        } else {
-            "-version"
-        })
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{name} is required in CI but is not installed");
-        }
-        eprintln!("skipping: {name} is not installed");
-    }
-    ok
-}
+pub use crate::common::{ChildGuard, have_tool};
 
 /// A non-periodic two-channel chirp (unambiguous alignment), encoded as WMA v2 in ASF.
 pub fn chirp_asf(dir: &Path, name: &str, secs: u32) -> Option<PathBuf> {
@@ -182,16 +162,6 @@ pub async fn receive(
     tokio::time::timeout(limit, fut)
         .await
         .expect("session within its time limit")
-}
-
-/// A child process killed when dropped.
-pub struct ChildGuard(pub Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Runs a command to completion within `limit`; returns whether it succeeded and its stderr.
