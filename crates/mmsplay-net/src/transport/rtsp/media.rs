@@ -13,6 +13,8 @@ use crate::rtsp::rtp::is_rtcp;
 
 /// Largest datagram we read.
 const MAX_DATAGRAM: usize = 65_536;
+/// Receive buffer asked for the RTP socket.
+const RECV_BUFFER: usize = 2 * 1024 * 1024;
 /// Attempts at an even/odd UDP port pair before settling for any two ports.
 const PORT_PAIR_ATTEMPTS: usize = 8;
 
@@ -49,7 +51,7 @@ impl MediaPath {
     /// Binds the RTP/RTCP socket pair on the address the RTSP connection uses, an even port
     /// and the next odd one when possible (RFC 3550 11).
     pub async fn bind_udp(ip: IpAddr) -> Result<MediaPath> {
-        let bind = |port: u16| UdpSocket::bind(SocketAddr::new(ip, port));
+        let bind = |port: u16| async move { bind_socket(SocketAddr::new(ip, port)) };
         let mut fallback = None;
         for _ in 0..PORT_PAIR_ATTEMPTS {
             let rtp = bind(0)
@@ -223,6 +225,18 @@ impl MediaPath {
             Link::Tcp { .. } => Kind::Rtcp,
         }
     }
+}
+
+/// A UDP socket with a receive buffer large enough for a server's fast-start burst (the
+/// preroll sent at once), which overruns the kernel's default at higher bitrates.
+fn bind_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    // Best effort: the kernel may cap it.
+    let _ = s.set_recv_buffer_size(RECV_BUFFER);
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    UdpSocket::from_std(s.into())
 }
 
 async fn recv_from_server(sock: &UdpSocket, server: Option<IpAddr>) -> io::Result<Option<Vec<u8>>> {
