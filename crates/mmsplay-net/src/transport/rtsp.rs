@@ -125,7 +125,7 @@ impl Inner {
         let request_url = format!("rtsp://{authority}{}", url.path);
         let mut control = Control::new(stream, request_url.clone());
 
-        // OPTIONS: also tells whether this is a Windows Media server.
+        // OPTIONS: which keep-alive the server takes (WMS lists GET_PARAMETER).
         let reply = control
             .call(Message::request("OPTIONS", &request_url))
             .await?;
