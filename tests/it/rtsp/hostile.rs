@@ -466,3 +466,59 @@ async fn udp_reordering_is_counted_late_and_gaps_lost() {
     assert_eq!(S::get(&opts.stats.packets_late), 2);
     assert_eq!(S::get(&opts.stats.packets_received), 5);
 }
+
+/// A server that answers DESCRIBE with `302` and a Location; `connections` connections.
+fn redirector(to: String, connections: usize) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let to = if to.is_empty() {
+        format!("rtsp://127.0.0.1:{port}/loop.asf")
+    } else {
+        to
+    };
+    thread::spawn(move || {
+        for _ in 0..connections {
+            let Ok((mut s, _)) = l.accept() else { return };
+            while let Some((method, cseq)) = read_request(&mut s) {
+                let reply = if method == "DESCRIBE" {
+                    format!(
+                        "RTSP/1.0 302 Moved Temporarily\r\nCSeq: {cseq}\r\nLocation: {to}\r\n\r\n"
+                    )
+                    .into_bytes()
+                } else {
+                    ok(&cseq, "", "")
+                };
+                if s.write_all(&reply).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    format!("rtsp://127.0.0.1:{port}/x.asf")
+}
+
+/// A 302 to DESCRIBE is followed to the new location (here our own server), a loop of them is
+/// an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_followed_and_loops_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(file) = super::support::chirp_asf(dir.path(), "moved.asf", 3) else {
+        return;
+    };
+    let server = super::support::Server::start(&file, Default::default(), false, true).await;
+    let url = redirector(server.url("rtsp", "moved.asf"), 1);
+    let r = super::support::receive(
+        &url,
+        Transport::Rtspt,
+        &options(5000),
+        usize::MAX,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(r.ended && !r.packets.is_empty());
+
+    let url = redirector(String::new(), 10);
+    let (e, _) = fails(&url, 3000).await;
+    assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+    assert!(e.to_string().contains("redirected"), "{e}");
+}

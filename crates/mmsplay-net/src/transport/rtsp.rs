@@ -39,6 +39,8 @@ pub const UDP_FIRST_MEDIA_TIMEOUT: Duration = Duration::from_secs(1);
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest DESCRIBE body (the SDP with the base64 ASF header) we accept.
 pub const MAX_SDP_LEN: usize = 4 * 1024 * 1024;
+/// Redirects (3xx with Location to DESCRIBE, [MS-RTSP] 3.2.5.2) followed in one connect.
+const MAX_REDIRECTS: usize = 3;
 /// Session timeout when the server does not give one (RFC 2326 12.37).
 const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// RTCP receiver reports while playing (more often when the session timeout is short: the
@@ -69,7 +71,16 @@ pub struct RtspSession(Box<Inner>);
 
 impl RtspSession {
     pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
-        Ok(RtspSession(Box::new(Inner::connect(url, t, opts).await?)))
+        let mut url = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            match Inner::connect(&url, t, opts).await? {
+                Connected::Session(s) => return Ok(RtspSession(s)),
+                Connected::Redirect(to) => url = to,
+            }
+        }
+        Err(NetError::protocol(format!(
+            "the server redirected more than {MAX_REDIRECTS} times"
+        )))
     }
 
     pub async fn next_event(&mut self) -> Result<AsfEvent> {
@@ -110,7 +121,7 @@ struct Inner {
 }
 
 impl Inner {
-    async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
+    async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Connected> {
         let lower = match t {
             Transport::Rtspu => LowerTransport::Udp,
             Transport::Rtspt => LowerTransport::Tcp,
@@ -143,6 +154,15 @@ impl Inner {
                 "com.microsoft.wm.sswitch, com.microsoft.wm.eosmsg",
             );
         let reply = control.call_with_body_limit(describe, MAX_SDP_LEN).await?;
+        if let (Some(300..=399), Some(loc)) = (reply.status(), reply.header("Location")) {
+            let to = StreamUrl::parse(loc.trim())
+                .ok()
+                .filter(|u| u.scheme.starts_with("rtsp"))
+                .ok_or_else(|| {
+                    NetError::protocol(format!("the server redirects to {loc:?}, not RTSP"))
+                })?;
+            return Ok(Connected::Redirect(to));
+        }
         expect_success(&reply, "DESCRIBE")?;
         let desc = sdp::parse(&reply.body)?;
         let base = reply
@@ -250,7 +270,7 @@ impl Inner {
         };
         s.control.keepalive_method = keepalive_method;
         s.wait_first_media(lower, opts).await?;
-        Ok(s)
+        Ok(Connected::Session(Box::new(s)))
     }
 
     /// Returns once the first data packet is in `pending`.
@@ -554,6 +574,12 @@ impl Inner {
             }
         }
     }
+}
+
+/// What one connect attempt gives.
+enum Connected {
+    Session(Box<Inner>),
+    Redirect(StreamUrl),
 }
 
 enum Input {
