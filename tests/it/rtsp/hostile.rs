@@ -522,3 +522,105 @@ async fn redirects_are_followed_and_loops_end() {
     assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
     assert!(e.to_string().contains("redirected"), "{e}");
 }
+
+/// A server-side playlist ([MS-RTSP] 3.1.5.13, 3.1.5.15): EndOfStream with
+/// `End-Of-Playlist-Entry: true` does not end the stream; the Announce that follows brings
+/// the next entry's header, the client PLAYs again, and the final EndOfStream ends it.
+#[tokio::test]
+async fn server_side_playlist_moves_to_the_next_entry() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        let media = |s: &mut TcpStream, from: u16| {
+            for seq in from..from + 2 {
+                let mut asf = vec![0x82, 0, 0, 0x08, 0x5D, 0];
+                asf.extend_from_slice(&(u32::from(seq) * 100).to_le_bytes());
+                asf.extend_from_slice(&100u16.to_le_bytes());
+                asf.extend_from_slice(&[0x81, 1, 0, 0, 0, 0, 0]);
+                asf.resize(200, 0x33);
+                let mut payload = vec![0x40, 0, 0, 204];
+                payload.extend_from_slice(&asf);
+                let _ = s.write_all(&rtp_frame(seq, &payload));
+            }
+        };
+        let eos = |seq: u16, entry: bool| {
+            let body = format!(
+                "Session: 5\r\nEOF: true\r\n{}",
+                if entry {
+                    "End-Of-Playlist-Entry: true\r\n"
+                } else {
+                    ""
+                }
+            );
+            format!(
+                "SET_PARAMETER rtsp://127.0.0.1/x.asf RTSP/1.0\r\nCSeq: {}\r\nSession: 5\r\nX-Notice: 2101 \"End-of-Stream Reached\"\r\nRTP-Info: url=rtsp://127.0.0.1/x.asf/audio;Seq={seq}\r\nContent-Type: application/x-wms-extension-cmd\r\nContent-Length: {}\r\n\r\n{body}",
+                if entry { 1 } else { 3 },
+                body.len()
+            )
+        };
+        let mut plays = 0;
+        while let Some((method, cseq)) = read_request(&mut s) {
+            let reply = match method.as_str() {
+                "DESCRIBE" => good_describe(&cseq),
+                "SETUP" => ok(
+                    &cseq,
+                    "Session: 5;timeout=60\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n",
+                    "",
+                ),
+                "PLAY" => ok(&cseq, "Session: 5\r\n", ""),
+                // Replies from the client to our requests come here too; nothing to answer.
+                "RTSP/1.0" => continue,
+                _ => ok(&cseq, "", ""),
+            };
+            let _ = s.write_all(&reply);
+            if method != "PLAY" {
+                continue;
+            }
+            plays += 1;
+            if plays == 1 {
+                media(&mut s, 1);
+                let _ = s.write_all(eos(3, true).as_bytes());
+                let sdp = sdp(true);
+                let announce = format!(
+                    "ANNOUNCE rtsp://127.0.0.1/x.asf RTSP/1.0\r\nCSeq: 2\r\nSession: 5\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+                    sdp.len()
+                );
+                let _ = s.write_all(announce.as_bytes());
+            } else {
+                media(&mut s, 3);
+                let _ = s.write_all(eos(5, false).as_bytes());
+                thread::sleep(Duration::from_secs(2));
+                return;
+            }
+        }
+    });
+    let url = StreamUrl::parse(&format!("rtsp://127.0.0.1:{port}/x.asf")).unwrap();
+    let mut session = Session::open(&url, Transport::Rtspt, &options(3000))
+        .await
+        .expect("opens");
+    let mut kinds = Vec::new();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(3), session.next_event())
+            .await
+            .expect("in time")
+            .expect("no error");
+        let k = match ev {
+            mmsplay_net::AsfEvent::Header(_) => "header",
+            mmsplay_net::AsfEvent::Packet(_) => "packet",
+            mmsplay_net::AsfEvent::Gap { .. } => "gap",
+            mmsplay_net::AsfEvent::Script { .. } => "script",
+            mmsplay_net::AsfEvent::End => "end",
+        };
+        kinds.push(k);
+        if k == "end" {
+            break;
+        }
+    }
+    assert_eq!(
+        kinds,
+        [
+            "header", "packet", "packet", "header", "packet", "packet", "end"
+        ]
+    );
+}

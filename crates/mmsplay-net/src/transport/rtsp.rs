@@ -236,6 +236,7 @@ impl Inner {
             .as_deref()
             .and_then(|u| u.rsplit('/').next())
             .map(|t| format!("/{t}"));
+        control.setup_tail = tail.clone();
         if let Some(s) = reply
             .header("RTP-Info")
             .and_then(|v| headers::rtp_info_seq(v, tail.as_deref()))
@@ -441,7 +442,11 @@ impl Inner {
                         media::Kind::Ignore => {}
                     }
                 }
-                control::Event::EndOfStream { next_seq } => {
+                // A playlist entry ended; the next one's Announce follows.
+                control::Event::EndOfStream {
+                    entry_end: true, ..
+                } => {}
+                control::Event::EndOfStream { next_seq, .. } => {
                     if self.eos == Eos::Playing {
                         self.eos = Eos::Draining {
                             until_seq: next_seq,
@@ -449,9 +454,31 @@ impl Inner {
                         };
                     }
                 }
+                control::Event::Announce { sdp } => self.next_entry(&sdp).await?,
             }
         }
         Ok(())
+    }
+
+    /// A server-side playlist moved to its next entry ([MS-RTSP] 3.1.5.15): its ASF header
+    /// goes to the player as a new `Header`, and PLAY resumes the stream (3.1.5.16, with the
+    /// server's stream selection kept).
+    async fn next_entry(&mut self, body: &[u8]) -> Result<()> {
+        let desc = match sdp::parse(body) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!("rtsp: ignoring an Announce: {e}");
+                return Ok(());
+            }
+        };
+        self.packet_size = desc.packet_size;
+        self.depack = Depacketizer::new(desc.packet_size as usize);
+        self.pending
+            .push_back(AsfEvent::Header(Bytes::from(desc.header_bytes)));
+        let aggregate = self.control.aggregate.clone();
+        self.control
+            .send(Message::request("PLAY", &aggregate))
+            .await
     }
 
     fn on_rtcp(&mut self, data: &[u8]) {

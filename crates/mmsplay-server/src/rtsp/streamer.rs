@@ -253,7 +253,11 @@ impl Job {
                 format!("url={};seq={}", self.setup_url, self.shared.seq()),
             )
             .with("Server", mmsplay_net::rtsp::WMS_SERVER)
-            .with_body("application/x-wms-extension-cmd", "EOF: true\r\n");
+            // [MS-RTSP] 2.2.7.3: the body repeats the session.
+            .with_body(
+                "application/x-wms-extension-cmd",
+                format!("Session: {}\r\nEOF: true\r\n", self.session_id),
+            );
         self.writer.lock().await.write_all(&req.to_bytes()).await
     }
 }
