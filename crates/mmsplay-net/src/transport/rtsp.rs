@@ -23,6 +23,7 @@ use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
 use crate::rtsp::asfpf::Depacketizer;
 use crate::rtsp::headers::{self, LowerTransport, TransportSpec};
+use crate::rtsp::holdback::{Holdback, Pushed, Released};
 use crate::rtsp::message::Message;
 use crate::rtsp::sdp::{self, SdpMedia, WmsDescription};
 use crate::rtsp::sequence::SeqTracker;
@@ -48,6 +49,9 @@ const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 const REPORT_INTERVAL: Duration = Duration::from_secs(5);
 /// After the EndOfStream notice, how long to wait for the RTP packets it announces.
 const EOS_DRAIN: Duration = Duration::from_millis(500);
+/// How long a packet after a hole waits for the missing one (reordered, or resent after a
+/// NACK) before the hole is given up as lost.
+const HOLD_TIME: Duration = Duration::from_millis(300);
 /// After an RTCP BYE on UDP, how long to keep reading datagrams still in flight.
 const BYE_DRAIN: Duration = Duration::from_millis(200);
 /// Malformed RTP packets in a row, before any good one, that make the connect fail.
@@ -118,6 +122,10 @@ struct Inner {
     bad_streak: u32,
     last_bad: Option<String>,
     scratch: Vec<Vec<u8>>,
+    holdback: Holdback,
+    /// Sequence numbers to ask for again.
+    nacks: Vec<u16>,
+    epoch: Instant,
 }
 
 impl Inner {
@@ -185,6 +193,35 @@ impl Inner {
             LowerTransport::Tcp => MediaPath::tcp(),
         };
         let mut session_timeout = DEFAULT_SESSION_TIMEOUT;
+        // Over UDP, the retransmission stream first (as Windows Media Player does), so that
+        // lost packets can be asked for again. A server that refuses it just gets no NACKs.
+        let rtx = desc.media.iter().find(|m| m.encoding == sdp::ENCODING_RTX);
+        if let (LowerTransport::Udp, Some(rtx)) = (lower, rtx) {
+            media.bind_rtx(control.local_ip()?).await?;
+            let url = sdp::resolve_control(&aggregate, rtx.control.as_deref());
+            let spec = media.rtx_transport_request().unwrap_or_default();
+            let reply = control
+                .call(Message::request("SETUP", &url).with("Transport", spec))
+                .await?;
+            match (reply.status(), reply.header("Session")) {
+                (Some(200..=299), Some(session)) => {
+                    let (id, timeout) = headers::parse_session(session);
+                    if !id.is_empty() && id.len() <= 64 {
+                        control.session = Some(id);
+                        if let Some(t) = timeout.filter(|t| *t > 0) {
+                            session_timeout = Duration::from_secs(t.min(3600));
+                        }
+                        let answer = reply
+                            .header("Transport")
+                            .and_then(|t| TransportSpec::parse(t).ok());
+                        media.apply_rtx_reply(answer.as_ref(), control.peer_ip()?);
+                    } else {
+                        media.drop_rtx();
+                    }
+                }
+                _ => media.drop_rtx(),
+            }
+        }
         let mut first_setup_url = None;
         for (i, m) in chosen.iter().enumerate() {
             let setup_url = sdp::resolve_control(&aggregate, m.control.as_deref());
@@ -232,6 +269,7 @@ impl Inner {
         let reply = control.call(play).await?;
         expect_success(&reply, "PLAY")?;
         let mut seq = SeqTracker::default();
+        let mut holdback = Holdback::new(HOLD_TIME.as_millis() as u64);
         let tail = first_setup_url
             .as_deref()
             .and_then(|u| u.rsplit('/').next())
@@ -242,6 +280,7 @@ impl Inner {
             .and_then(|v| headers::rtp_info_seq(v, tail.as_deref()))
         {
             seq.expect(s);
+            holdback.expect(s);
         }
 
         let now = Instant::now();
@@ -268,6 +307,9 @@ impl Inner {
             bad_streak: 0,
             last_bad: None,
             scratch: Vec::new(),
+            holdback,
+            nacks: Vec::new(),
+            epoch: now,
         };
         s.control.keepalive_method = keepalive_method;
         s.wait_first_media(lower, opts).await?;
@@ -328,8 +370,12 @@ impl Inner {
                     until_seq,
                     deadline,
                 } => {
-                    let caught_up = until_seq.is_some() && self.seq.next_expected() == until_seq;
+                    let caught_up =
+                        until_seq.is_some() && self.holdback.next_expected() == until_seq;
                     if caught_up || now >= deadline {
+                        let mut released = Vec::new();
+                        self.holdback.flush(&mut released);
+                        self.deliver(released)?;
                         self.count_missing_tail(until_seq);
                         self.finish();
                         continue;
@@ -370,7 +416,7 @@ impl Inner {
 
     /// Packets the EndOfStream notice announced that never came are lost too.
     fn count_missing_tail(&mut self, until_seq: Option<u16>) {
-        let (Some(until), Some(next)) = (until_seq, self.seq.next_expected()) else {
+        let (Some(until), Some(next)) = (until_seq, self.holdback.next_expected()) else {
             return;
         };
         let missing = until.wrapping_sub(next);
@@ -383,6 +429,10 @@ impl Inner {
     }
 
     fn finish(&mut self) {
+        let mut released = Vec::new();
+        self.holdback.flush(&mut released);
+        // Errors here are only malformed tails; the stream is ending either way.
+        let _ = self.deliver(released);
         if self.eos != Eos::Ended {
             self.eos = Eos::Ended;
             self.pending.push_back(AsfEvent::End);
@@ -391,21 +441,33 @@ impl Inner {
 
     /// Waits for input until `wake_at` and handles what came.
     async fn poll(&mut self, wake_at: Instant) -> Result<()> {
+        self.poll_input(wake_at).await?;
+        self.tick()?;
+        self.send_nacks().await;
+        Ok(())
+    }
+
+    async fn poll_input(&mut self, wake_at: Instant) -> Result<()> {
+        let wake_at = match self.holdback.deadline_ms() {
+            Some(ms) => wake_at.min(self.epoch + Duration::from_millis(ms)),
+            None => wake_at,
+        };
         let input = {
             let Self { control, media, .. } = self;
             tokio::select! {
                 r = control.read_some() => Input::Control(r),
-                r = media.recv_rtp() => Input::Rtp(r),
+                r = media.recv_rtp() => Input::Rtp(r, false),
+                r = media.recv_rtx() => Input::Rtp(r, true),
                 r = media.recv_rtcp() => Input::Rtcp(r),
                 _ = tokio::time::sleep_until(wake_at) => Input::Timer,
             }
         };
         match input {
             Input::Timer => Ok(()),
-            Input::Rtp(r) => {
+            Input::Rtp(r, resent) => {
                 let data = r.map_err(|e| NetError::io("UDP receive failed", e))?;
                 if let Some(d) = data {
-                    self.on_rtp(&d)?;
+                    self.on_rtp(&d, resent)?;
                 }
                 Ok(())
             }
@@ -437,7 +499,7 @@ impl Inner {
             match ev {
                 control::Event::Interleaved { channel, data } => {
                     match self.media.classify(channel, &data) {
-                        media::Kind::Rtp => self.on_rtp(&data)?,
+                        media::Kind::Rtp => self.on_rtp(&data, false)?,
                         media::Kind::Rtcp => self.on_rtcp(&data),
                         media::Kind::Ignore => {}
                     }
@@ -447,6 +509,11 @@ impl Inner {
                     entry_end: true, ..
                 } => {}
                 control::Event::EndOfStream { next_seq, .. } => {
+                    // Packets the notice says were sent but never came: ask for them again.
+                    if let Some(until) = next_seq {
+                        let tail = self.holdback.missing_before(until);
+                        self.nacks.extend(tail);
+                    }
                     if self.eos == Eos::Playing {
                         self.eos = Eos::Draining {
                             until_seq: next_seq,
@@ -513,7 +580,7 @@ impl Inner {
         }
     }
 
-    fn on_rtp(&mut self, data: &[u8]) -> Result<()> {
+    fn on_rtp(&mut self, data: &[u8], resent: bool) -> Result<()> {
         if self.eos == Eos::Ended {
             return Ok(());
         }
@@ -522,26 +589,62 @@ impl Inner {
             Err(e) => return self.bad_packet(e.to_string()),
         };
         self.server_ssrc.get_or_insert(h.ssrc);
-        use crate::rtsp::sequence::SeqVerdict;
-        match self.seq.on_packet(h.sequence) {
-            SeqVerdict::Late => {
-                TransportStats::add(&self.stats.packets_late, 1);
-                return Ok(());
-            }
-            SeqVerdict::Gap { lost } => {
-                self.depack.reset();
-                TransportStats::add(&self.stats.packets_lost, u64::from(lost));
-                self.pending.push_back(AsfEvent::Gap {
-                    lost: u64::from(lost),
-                });
-            }
-            SeqVerdict::Restart => self.depack.reset(),
-            SeqVerdict::InOrder => {}
+        if !resent {
+            // Reception-report figures count what came on the media stream itself.
+            self.seq.on_packet(h.sequence);
         }
         self.last_data = Instant::now();
+        let now = self.clock_ms();
+        let mut released = Vec::new();
+        match self.holdback.push(
+            h.sequence,
+            h.marker,
+            payload.to_vec(),
+            resent,
+            now,
+            &mut released,
+        ) {
+            Pushed::Late => TransportStats::add(&self.stats.packets_late, 1),
+            Pushed::Taken { nack, filled_hole } => {
+                if filled_hole && !resent {
+                    // Reordered on the way: late, but still in time to be used.
+                    TransportStats::add(&self.stats.packets_late, 1);
+                }
+                self.nacks.extend(nack);
+            }
+        }
+        self.deliver(released)
+    }
+
+    /// Depacketizes what the holdback released, in order.
+    fn deliver(&mut self, released: Vec<Released>) -> Result<()> {
+        for r in released {
+            match r {
+                Released::Lost(n) => {
+                    self.depack.reset();
+                    TransportStats::add(&self.stats.packets_lost, u64::from(n));
+                    self.pending.push_back(AsfEvent::Gap { lost: u64::from(n) });
+                }
+                Released::Packet {
+                    marker,
+                    payload,
+                    recovered,
+                    ..
+                } => {
+                    if recovered {
+                        TransportStats::add(&self.stats.packets_recovered, 1);
+                    }
+                    self.depacketize(&payload, marker)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn depacketize(&mut self, payload: &[u8], marker: bool) -> Result<()> {
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
-        let r = self.depack.push(payload, h.marker, &mut out);
+        let r = self.depack.push(payload, marker, &mut out);
         for packet in out.drain(..) {
             match crate::rtsp::padding::restore(&packet, self.packet_size) {
                 Ok(full) => {
@@ -561,6 +664,29 @@ impl Inner {
         match r {
             Ok(()) => Ok(()),
             Err(e) => self.bad_packet(e.to_string()),
+        }
+    }
+
+    fn clock_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Gives up holes whose hold time ran out.
+    fn tick(&mut self) -> Result<()> {
+        let mut released = Vec::new();
+        self.holdback.poll(self.clock_ms(), &mut released);
+        self.deliver(released)
+    }
+
+    /// Asks for the packets that went missing again, on the retransmission stream.
+    async fn send_nacks(&mut self) {
+        if self.nacks.is_empty() {
+            return;
+        }
+        let seqs = std::mem::take(&mut self.nacks);
+        if let Some(ssrc) = self.server_ssrc {
+            let n = crate::rtsp::rtp::nack(self.our_ssrc, ssrc, &seqs, &self.cname);
+            let _ = self.media.send_nack(&n).await;
         }
     }
 
@@ -611,7 +737,8 @@ enum Connected {
 
 enum Input {
     Control(Result<bool>),
-    Rtp(std::io::Result<Option<Vec<u8>>>),
+    /// A datagram, and whether it came on the retransmission stream.
+    Rtp(std::io::Result<Option<Vec<u8>>>, bool),
     Rtcp(std::io::Result<Option<Vec<u8>>>),
     Timer,
 }

@@ -34,6 +34,8 @@ struct Session {
     aggregate_url: String,
     shared: Arc<Shared>,
     streamer: Option<JoinHandle<()>>,
+    /// Answers NACKs while the session's UDP sockets exist.
+    resender: Option<JoinHandle<()>>,
     /// Media never goes out (`--blackhole rtspu`).
     blackholed: bool,
 }
@@ -134,6 +136,9 @@ impl Conn {
     fn end_session(&mut self) {
         if let Some(mut s) = self.session.take() {
             s.stop();
+            if let Some(h) = s.resender.take() {
+                h.abort();
+            }
             self.ctx.session_end(
                 s.transport(),
                 s.shared.sent.load(Ordering::Relaxed),
@@ -306,6 +311,7 @@ impl Conn {
                 aggregate_url: aggregate.clone(),
                 shared: Arc::new(Shared::new(self.ctx.faults.loss(number))),
                 streamer: None,
+                resender: None,
                 blackholed: false,
             });
         }
@@ -318,7 +324,14 @@ impl Conn {
             LowerTransport::Udp => {
                 if s.udp.is_none() {
                     match bind_pair(local_ip).await {
-                        Ok(pair) => s.udp = Some(pair),
+                        Ok(pair) => {
+                            s.resender = Some(tokio::spawn(super::streamer::answer_nacks(
+                                pair.1.clone(),
+                                pair.0.clone(),
+                                s.shared.clone(),
+                            )));
+                            s.udp = Some(pair);
+                        }
                         Err(e) => {
                             tracing::warn!("rtsp: cannot bind UDP: {e}");
                             return Some(self.reply(req, 500, "Internal Server Error"));
@@ -329,6 +342,9 @@ impl Conn {
                 let sp = rtp.local_addr().map(|a| a.port()).unwrap_or(0);
                 let sp2 = rtcp.local_addr().map(|a| a.port()).unwrap_or(0);
                 let (cp, cp2) = spec.client_port.unwrap_or((0, None));
+                if is_rtx && let Ok(mut to) = s.shared.rtx_to.lock() {
+                    *to = Some(SocketAddr::new(peer_ip, cp));
+                }
                 // The rtx stream (ffmpeg SETUPs it first) gets ports but never data; every
                 // data stream shares the first one's destination.
                 if !is_rtx && !matches!(s.target, Some(Target::Udp { .. })) {

@@ -1,6 +1,7 @@
 //! Sends a file's data packets as `x-asf-pf` RTP, paced by their send times, then signals the
 //! end of the stream the way ffmpeg and GStreamer need (protocols.md 6A.4 steps 5-8).
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,8 @@ pub const PAYLOAD_TYPE: u8 = 96;
 const UDP_MAX_PAYLOAD: usize = 8192 - 12;
 /// Largest RTP payload in a `$` frame (16-bit length, less the RTP header).
 const TCP_MAX_PAYLOAD: usize = 65_535 - 12;
+/// RTP packets remembered for resends (a few seconds of audio).
+const HISTORY: usize = 512;
 /// Pause between the last packet and the EndOfStream notice, and between it and the BYEs.
 const EOS_GAP: Duration = Duration::from_millis(100);
 
@@ -62,6 +65,10 @@ pub struct Shared {
     pub next_index: AtomicUsize,
     pub loss: Mutex<Loss>,
     pub ssrc: u32,
+    /// The last RTP packets sent on UDP (withheld ones too), for resends after a NACK.
+    pub history: Mutex<VecDeque<(u16, Vec<u8>)>>,
+    /// Where resends go: the client's retransmission (rtx) RTP port, once SET UP.
+    pub rtx_to: Mutex<Option<SocketAddr>>,
 }
 
 impl Shared {
@@ -74,7 +81,24 @@ impl Shared {
             next_index: AtomicUsize::new(0),
             loss: Mutex::new(loss),
             ssrc: rand::random(),
+            history: Mutex::new(VecDeque::new()),
+            rtx_to: Mutex::new(None),
         }
+    }
+
+    fn remember(&self, seq: u16, rtp: &[u8]) {
+        if let Ok(mut h) = self.history.lock() {
+            if h.len() >= HISTORY {
+                h.pop_front();
+            }
+            h.push_back((seq, rtp.to_vec()));
+        }
+    }
+
+    /// The packet sent with `seq`, if still remembered.
+    pub fn recall(&self, seq: u16) -> Option<Vec<u8>> {
+        let h = self.history.lock().ok()?;
+        h.iter().find(|(s, _)| *s == seq).map(|(_, p)| p.clone())
     }
 
     pub fn seq(&self) -> u16 {
@@ -170,12 +194,15 @@ impl Job {
                     timestamp: last_ts,
                     ssrc: self.shared.ssrc,
                 };
-                if drop {
-                    continue;
-                }
                 let mut rtp = Vec::with_capacity(12 + payload.len());
                 write_rtp_header(&h, &mut rtp);
                 rtp.extend_from_slice(&payload);
+                if self.target.is_udp() {
+                    self.shared.remember(h.sequence, &rtp);
+                }
+                if drop {
+                    continue;
+                }
                 if self.send(&rtp, false).await.is_err() {
                     return;
                 }
@@ -259,6 +286,26 @@ impl Job {
                 format!("Session: {}\r\nEOF: true\r\n", self.session_id),
             );
         self.writer.lock().await.write_all(&req.to_bytes()).await
+    }
+}
+
+/// Answers NACKs ([MS-RTSP] 2.2.3, RFC 4585 generic NACK) arriving on the session's RTCP
+/// socket: each packet asked for is sent again, unchanged, to the client's rtx RTP port.
+pub async fn answer_nacks(rtcp: Arc<UdpSocket>, rtp: Arc<UdpSocket>, shared: Arc<Shared>) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let Ok((n, _)) = rtcp.recv_from(&mut buf).await else {
+            // ICMP errors surface here on some systems; keep listening.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let to = shared.rtx_to.lock().ok().and_then(|t| *t);
+        let Some(to) = to else { continue };
+        for seq in mmsplay_net::rtsp::rtp::parse_nacks(&buf[..n], 64) {
+            if let Some(p) = shared.recall(seq) {
+                let _ = rtp.send_to(&p, to).await;
+            }
+        }
     }
 }
 
