@@ -2,10 +2,14 @@
 //! `rtspu` (RTP on UDP) and `rtspt` (RTP interleaved in the RTSP connection).
 //!
 //! The exchange ([MS-RTSP] 3.1, protocols.md 5.1): OPTIONS, DESCRIBE (the SDP carries the ASF
-//! header), one SETUP per chosen ASF stream, PLAY, then RTP carrying `x-asf-pf` payloads until
-//! the server signals the end (its EndOfStream SET_PARAMETER, an RTCP BYE, or closing the
-//! connection). Keep-alives (GET_PARAMETER) and RTCP receiver reports go out while playing;
-//! TEARDOWN on close. The protocol pieces are the sans-IO ones in [`crate::rtsp`].
+//! header; a 3xx redirect is followed), over UDP a SETUP of the retransmission stream, one
+//! SETUP per chosen ASF stream, PLAY (from `start_ms`), then RTP carrying `x-asf-pf` payloads
+//! until the server signals the end (its EndOfStream SET_PARAMETER, an RTCP BYE, or closing the
+//! connection). Packets after a hole wait briefly for the missing one, which is asked for again
+//! with a NACK when the retransmission stream is up. Keep-alives (GET_PARAMETER) and RTCP
+//! receiver reports go out while playing; a server-side playlist's next entry (Announce) comes
+//! through as a new header; TEARDOWN on close. The protocol pieces are the sans-IO ones in
+//! [`crate::rtsp`].
 
 mod control;
 mod media;
