@@ -291,3 +291,55 @@ async fn unknown_path_is_not_found() {
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
     assert!(e.to_string().contains("404"), "{e}");
 }
+
+/// Misbehaving clients get a 400 and a closed connection; the server keeps serving others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_clients_do_not_take_the_server_down() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let Some(file) = chirp_asf(dir.path(), "m.asf", 3) else {
+        return;
+    };
+    let server = Server::start(&file, Faults::default(), false, true).await;
+    let addr = server.bound.rtsp;
+    let bad: [&[u8]; 3] = [
+        b"\x00\x01\x02 binary junk\r\n\r\n",
+        b"DESCRIBE rtsp://h/m.asf RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 1000000000\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\n",
+    ];
+    for input in bad {
+        let got = tokio::task::spawn_blocking(move || {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            s.write_all(input).unwrap();
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out);
+            String::from_utf8_lossy(&out).to_string()
+        })
+        .await
+        .unwrap();
+        assert!(got.starts_with("RTSP/1.0 400"), "{got:?}");
+    }
+    // A header that never ends is cut off at the limit.
+    let got = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let _ = s.write_all(b"OPTIONS * RTSP/1.0\r\nX: ");
+        let _ = s.write_all(&vec![b'a'; 200 * 1024]);
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).to_string()
+    })
+    .await
+    .unwrap();
+    assert!(got.starts_with("RTSP/1.0 400"), "{got:?}");
+    let r = receive(
+        &server.url("rtsp", "m.asf"),
+        Transport::Rtspt,
+        &options(5000),
+        usize::MAX,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(r.ended && !r.packets.is_empty());
+}
