@@ -74,20 +74,30 @@ fn cpal_plays_through_the_default_alsa_device() {
     let start = (0..samples.len().saturating_sub(64))
         .find(|&k| max_abs_diff(&samples[k..k + 64], probe) < 1e-6)
         .expect("the decoded audio does not appear in the capture");
-    let got = &samples[start..];
+    // On a loaded machine the device may run dry and play silence between our writes; that is
+    // an underrun (counted), not wrong audio. Compare the sample sequences with exact zeros
+    // left out of both, which removes the inserted silence and nothing else.
+    let nonzero = |v: &[f32]| {
+        v.iter()
+            .copied()
+            .filter(|s| *s != 0.0)
+            .collect::<Vec<f32>>()
+    };
+    let want = nonzero(&reference.samples);
+    let got = nonzero(&samples[start..]);
     let underruns: u64 = ev
         .iter()
         .filter_map(|e| e["underruns"].as_u64())
         .max()
         .unwrap_or(0);
     assert!(
-        got.len() >= reference.samples.len(),
+        got.len() >= want.len(),
         "captured {} of {} samples ({underruns} underruns)",
         got.len(),
-        reference.samples.len()
+        want.len()
     );
-    let snr = snr_db(&reference.samples, &got[..reference.samples.len()]);
-    println!("cpal capture SNR {snr:.1} dB");
+    let snr = snr_db(&want, &got[..want.len()]);
+    println!("cpal capture SNR {snr:.1} dB ({underruns} underruns)");
     assert!(
         snr > 90.0,
         "cpal output differs from the decode: {snr:.1} dB ({underruns} underruns)"

@@ -1,12 +1,13 @@
 //! [MS-MMSP] sans-IO: command framing (TcpMessageHeader), the message types a player and a
 //! server exchange, the Data packet framing shared by the TCP and UDP data paths, and the UDP
-//! RequestPacketListResend packet. No IO here: the tokio client lives in
+//! RequestPacketListResend packet. No IO here: the async client lives in
 //! `transport::mms`, the server in `mmsplay-server`.
 //!
 //! Every length read from the network is checked against a limit before anything is allocated.
 
 pub mod data;
 pub mod framing;
+pub mod header;
 pub mod hresult;
 pub mod message;
 pub mod resend;
@@ -14,6 +15,7 @@ pub mod stream;
 
 pub use data::{DataHeader, DataKind};
 pub use framing::{CodecError, MAX_COMMAND_LEN, encode_command};
+pub use header::HeaderAssembly;
 pub use message::{FromClient, FromServer, OpenFileReport, StreamSwitchEntry};
 pub use resend::ResendRequest;
 pub use stream::{TcpDecoder, TcpItem};

@@ -81,12 +81,11 @@ impl Media {
         })
     }
 
-    /// The index of the first packet to send for a start position in milliseconds.
+    /// The index of the first packet to send for a start position in milliseconds. Send times
+    /// run without the preroll (a muxer sends the first packet at 0 while its presentation time
+    /// is the preroll), so the position maps to a send time directly.
     pub fn packet_at_ms(&self, ms: u64) -> usize {
-        let preroll = self.header.file.preroll_ms;
-        let target = ms.saturating_add(preroll);
-        self.send_times_ms
-            .partition_point(|t| u64::from(*t) < target)
+        self.send_times_ms.partition_point(|t| u64::from(*t) < ms)
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod live;
 mod resend;
+mod retime;
 mod session;
 
 use std::sync::Arc;

@@ -3,9 +3,11 @@
 //! so that ffmpeg, VLC and libmms accept it (protocols.md 6.3 and 6A.3):
 //! `Server: Cougar/9.01.01.3814`, `application/vnd.ms.wms-hdr.asfv1` for Describe and
 //! `application/x-mms-framed` for Play, `features="seekable,stridable"` or `"broadcast"`, one
-//! `$H` with AFFlags 0x0C, `$D` with PacketLength == PacketSize, never `$M`/`$P`/`$T` (those
-//! clients abort on them), Content-Length *and* close after a Describe (libmms waits for the
-//! close).
+//! `$H` with AFFlags 0x0C, `$D` with PacketLength == PacketSize, `$M` only to clients of
+//! version 9 and later (ffmpeg, libmms and VLC say 4.1 and 7.10 and abort on it), never `$P` or
+//! `$T`, Content-Length *and* close after a Describe (libmms waits for the close). Data packets go out whole, padding included: [MS-WMSP] 2.2.3.3 says padding
+//! SHOULD be stripped, but every client tested accepts padded packets, and with them libmms
+//! rebuilds the served file byte for byte (protocols.md, correction 2).
 //!
 //! Each connection is its own task; request heads are bounded, reads and writes have
 //! deadlines, and whatever a client sends only ends its own connection.
@@ -104,9 +106,13 @@ async fn handle(sock: TcpStream, ctx: &ServerContext, epoch: Instant) -> Result<
                     sink.simple(404, "Not Found").await;
                     return Ok(());
                 };
-                describe(&mut sink, ctx, &media).await?;
                 // Content-Length and close: libmms waits for the close (protocols.md 4.3).
-                return Ok(());
+                // A pipelined-mode client keeps the connection for its Play.
+                let keep = req.pipelined && keep_alive;
+                describe(&mut sink, ctx, &media, &req, keep).await?;
+                if !keep {
+                    return Ok(());
+                }
             }
             RequestKind::Play => {
                 let Some(media) = ctx.library.find(&req.path) else {
@@ -220,6 +226,23 @@ fn common_headers(ctx_live: bool, content_type: &str) -> String {
     )
 }
 
+/// The `$M` packet for clients of version 9 and later, empty for others
+/// ([MS-WMSP] 2.2.3.6, 3.2.5.1): playlist-gen-id, broadcast-id, features, NUL, no CDL.
+fn metadata_chunk(ctx: &ServerContext, req: &ServerRequest) -> Vec<u8> {
+    if !req.wants_metadata() {
+        return Vec::new();
+    }
+    let (broadcast_id, features) = if ctx.live {
+        (1, "\"broadcast\"")
+    } else {
+        (0, "\"seekable,stridable\"")
+    };
+    let mut payload =
+        format!("playlist-gen-id=1, broadcast-id={broadcast_id}, features={features}").into_bytes();
+    payload.push(0);
+    encode_mms_chunk(ChunkKind::Meta, 0, 0, 0x0C, &payload).unwrap_or_default()
+}
+
 fn header_for(ctx: &ServerContext, media: &Media) -> bytes::Bytes {
     if ctx.live {
         live::broadcast_header(&media.header_bytes)
@@ -228,10 +251,22 @@ fn header_for(ctx: &ServerContext, media: &Media) -> bytes::Bytes {
     }
 }
 
-async fn describe(sink: &mut Sink, ctx: &ServerContext, media: &Media) -> Result<(), ServerError> {
-    let body = encode_header_chunks(&header_for(ctx, media));
+async fn describe(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    media: &Media,
+    req: &ServerRequest,
+    keep_alive: bool,
+) -> Result<(), ServerError> {
+    let mut body = metadata_chunk(ctx, req);
+    body.extend(encode_header_chunks(&header_for(ctx, media)));
+    let (version, conn) = if keep_alive {
+        ("1.1", "Keep-Alive")
+    } else {
+        ("1.0", "close")
+    };
     let head = format!(
-        "HTTP/1.0 200 OK\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/{version} 200 OK\r\n{}Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
         common_headers(ctx.live, "application/vnd.ms.wms-hdr.asfv1"),
         body.len()
     );
@@ -253,6 +288,7 @@ async fn play(
     (sent, result)
 }
 
+/// The Play response ([MS-WMSP] 2.2.2.6): head, [`$M`] `$H`, the data, `$E` (on demand).
 async fn stream(
     sink: &mut Sink,
     ctx: &ServerContext,
@@ -275,36 +311,81 @@ async fn stream(
     };
     sink.raw(head.as_bytes()).await?;
     sink.set_chunked(req.pipelined);
-    sink.body(&encode_header_chunks(&header_for(ctx, media)))
-        .await?;
+    let mut first = metadata_chunk(ctx, req);
+    first.extend(encode_header_chunks(&header_for(ctx, media)));
+    sink.body(&first).await?;
     if n == 0 {
         sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
         return sink.finish().await;
     }
-    let times = &media.send_times_ms;
     if ctx.live {
-        // Join the broadcast where it is now, and loop for ever on one continuous timeline.
-        let clock = live::LiveClock::new(media);
-        let mut i = clock.packet_now(epoch.elapsed());
-        let mut loops = 0u64;
-        let mut location = i as u32;
-        let pacer = Pacer::new(ctx.fast, u64::from(times[i]), media.header.file.preroll_ms);
-        loop {
-            pacer.wait(clock.timeline_ms(i, loops)).await;
-            let chunk =
-                encode_mms_chunk(ChunkKind::Data, location, 0, *sent as u8, &media.packets[i])
-                    .map_err(|e| ServerError::Media(e.to_string()))?;
-            sink.body(&chunk).await?;
-            *sent += 1;
-            location = location.wrapping_add(1);
-            i += 1;
-            if i == n {
-                i = 0;
-                loops += 1;
-            }
+        return send_live(sink, ctx, media, epoch, sent).await;
+    }
+    send_on_demand(sink, ctx, media, start_index(media, req), sent).await?;
+    sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
+    sink.finish().await
+}
+
+/// Broadcast: join where the broadcast is now and loop for ever on one continuous timeline,
+/// LocationIds counting on as if through one endless virtual file ([MS-WMSP] 2.2.3.1.2).
+/// Ends only when the client goes away.
+async fn send_live(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    media: &Media,
+    epoch: Instant,
+    sent: &mut u64,
+) -> Result<(), ServerError> {
+    let n = media.packets.len();
+    let clock = live::LiveClock::new(media);
+    let mut i = clock.packet_now(epoch.elapsed());
+    let mut loops = 0u64;
+    let mut location = i as u32;
+    let first_ms = u64::from(media.send_times_ms[i]);
+    let pacer = Pacer::new(ctx.fast, first_ms, media.header.file.preroll_ms);
+    loop {
+        pacer.wait(clock.timeline_ms(i, loops)).await;
+        let chunk = encode_mms_chunk(ChunkKind::Data, location, 0, *sent as u8, &media.packets[i])
+            .map_err(|e| ServerError::Media(e.to_string()))?;
+        sink.body(&chunk).await?;
+        *sent += 1;
+        location = location.wrapping_add(1);
+        i += 1;
+        if i == n {
+            i = 0;
+            loops += 1;
         }
     }
-    let start = match req.start_at() {
+}
+
+/// On demand: packets `start..` paced by their send times after a preroll burst.
+async fn send_on_demand(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    media: &Media,
+    start: usize,
+    sent: &mut u64,
+) -> Result<(), ServerError> {
+    let times = &media.send_times_ms;
+    let Some(first) = times.get(start) else {
+        return Ok(());
+    };
+    let pacer = Pacer::new(ctx.fast, u64::from(*first), media.header.file.preroll_ms);
+    for (i, packet) in media.packets.iter().enumerate().skip(start) {
+        pacer.wait(u64::from(times[i])).await;
+        // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
+        let chunk = encode_mms_chunk(ChunkKind::Data, i as u32, 0, *sent as u8, packet)
+            .map_err(|e| ServerError::Media(e.to_string()))?;
+        sink.body(&chunk).await?;
+        *sent += 1;
+    }
+    Ok(())
+}
+
+/// The first packet a Play asks for ([MS-WMSP] 3.2.5.6 precedence), clamped to the file.
+fn start_index(media: &Media, req: &ServerRequest) -> usize {
+    let n = media.packets.len();
+    let idx = match req.start_at() {
         StartAt::Beginning => 0,
         StartAt::TimeMs(ms) => media.packet_at_ms(ms),
         StartAt::Packet(p) => usize::try_from(p).unwrap_or(n),
@@ -320,23 +401,6 @@ async fn stream(
             };
             usize::try_from(idx).unwrap_or(n)
         }
-    }
-    .min(n);
-    if start < n {
-        let pacer = Pacer::new(
-            ctx.fast,
-            u64::from(times[start]),
-            media.header.file.preroll_ms,
-        );
-        for (i, packet) in media.packets.iter().enumerate().skip(start) {
-            pacer.wait(u64::from(times[i])).await;
-            // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
-            let chunk = encode_mms_chunk(ChunkKind::Data, i as u32, 0, *sent as u8, packet)
-                .map_err(|e| ServerError::Media(e.to_string()))?;
-            sink.body(&chunk).await?;
-            *sent += 1;
-        }
-    }
-    sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
-    sink.finish().await
+    };
+    idx.min(n)
 }

@@ -54,3 +54,21 @@ parity! {
     v1_44k_stereo_128k_music => "wmav1_44100_2ch_128k_music.wma",
     v1_48k_stereo_96k_tone => "wmav1_48000_2ch_96k_tone.wma",
 }
+
+/// What `ffmpeg -i` plays is our raw output without its first `codec_delay()` samples, and
+/// ends with the `flush()` frame.
+#[test]
+fn default_output_is_raw_minus_codec_delay() {
+    if require_ffmpeg().is_none() {
+        return;
+    }
+    let path = data_path("wmav2_22050_2ch_32k_music.wma");
+    let ours = decode_file(&path);
+    let delay = 2 * ours.frame_len;
+    let trimmed: Vec<Vec<f32>> = ours.planes.iter().map(|p| p[delay..].to_vec()).collect();
+    let heard = ffmpeg_pcm(&path, 0, 2, false);
+    assert_eq!(trimmed[0].len(), heard[0].len());
+    for (ch, (snr, max)) in compare(&trimmed, &heard).into_iter().enumerate() {
+        assert!(snr >= 90.0, "ch{ch}: SNR {snr:.1} dB, max {max:.3e}");
+    }
+}

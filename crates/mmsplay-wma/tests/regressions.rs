@@ -203,7 +203,10 @@ fn flush_once_and_reset() {
 /// frame that began before it.
 #[test]
 fn reservoir_resync_after_reset() {
-    let file = std::fs::read(data_path("ms/issue_29.wma")).unwrap();
+    let Some(path) = ms_file("issue_29.wma") else {
+        return;
+    };
+    let file = std::fs::read(path).unwrap();
     let asf = demux(&file, 0);
     let mut dec = decoder(&asf.wfx).unwrap();
     let ba = dec.block_align();

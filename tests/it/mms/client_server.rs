@@ -199,11 +199,15 @@ async fn blackholed_tcp_times_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn live_joins_a_broadcast() {
+async fn live_joins_a_broadcast_on_one_timeline() {
     let Some(f) = fixture() else { return };
     let m = media(f);
     let srv = TestServer::start(f, faults(&[], &[], 0.0, 0), true, false).await;
-    for (t, scheme) in [(Transport::Mmst, "mmst"), (Transport::Mmsu, "mmsu")] {
+    for (t, scheme, count) in [
+        (Transport::Mmsu, "mmsu", 5),
+        // More packets than one loop holds: the stream wraps around at least once.
+        (Transport::Mmst, "mmst", m.packets.len() + 2),
+    ] {
         let o = opts();
         let mut s = Session::open(&srv.url(scheme, f.name), t, &o)
             .await
@@ -214,10 +218,16 @@ async fn live_joins_a_broadcast() {
         let hdr = mmsplay_asf::parse_header(&h).unwrap();
         assert!(hdr.file.broadcast, "a live header says broadcast");
         let mut n = 0;
-        while n < 5 {
+        let mut last_send = 0u32;
+        while n < count {
             match s.next_event().await.unwrap() {
                 AsfEvent::Packet(p) => {
-                    assert!(m.packets.contains(&p));
+                    assert_eq!(p.len(), m.packet_size as usize);
+                    let mut payloads = Vec::new();
+                    let info = mmsplay_asf::parse_packet(&p, m.packet_size, &mut payloads)
+                        .expect("a valid ASF packet");
+                    assert!(info.send_time_ms >= last_send, "{scheme}: time went back");
+                    last_send = info.send_time_ms;
                     n += 1;
                 }
                 AsfEvent::End => panic!("a broadcast does not end"),
@@ -226,4 +236,36 @@ async fn live_joins_a_broadcast() {
         }
         s.close().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misbehaving_clients_do_not_take_the_server_down() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(f) = fixture() else { return };
+    let srv = TestServer::start(f, faults(&[], &[], 0.0, 0), false, true).await;
+    let addr = srv.bound.mms;
+    // Garbage, a command claiming gigabytes, a data packet from a client, a cut-off command.
+    let mut huge = mmsplay_net::mmsp::FromClient::Pong.encode(0);
+    huge[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let cut = mmsplay_net::mmsp::FromClient::Pong.encode(0)[..20].to_vec();
+    let inputs: Vec<Vec<u8>> = vec![
+        b"GET / HTTP/1.0\r\n\r\n".to_vec(),
+        huge,
+        vec![0, 0, 0, 0, 1, 0, 12, 0, 1, 2, 3, 4],
+        cut,
+    ];
+    for bytes in inputs {
+        let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+        c.write_all(&bytes).await.unwrap();
+        let _ = c.shutdown().await;
+        // The server closes on us (or has nothing to say), within a bound.
+        let mut buf = vec![0u8; 1024];
+        let r = tokio::time::timeout(Duration::from_secs(3), c.read(&mut buf)).await;
+        assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "{r:?}");
+    }
+    // A well-behaved client still plays.
+    let s = Session::open(&srv.url("mmst", f.name), Transport::Mmst, &opts()).await;
+    assert!(s.is_ok(), "{:?}", s.err());
+    let ends = srv.wait_session_ends(4).await;
+    assert!(ends.len() >= 4);
 }

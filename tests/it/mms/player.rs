@@ -97,3 +97,26 @@ async fn rollover_leaves_blackholed_udp_within_a_second() {
     assert_eq!(by_name(&ev, "end")[0]["reason"], "eos");
     assert!(read_wav(&wav).frames() > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn player_plays_through_udp_loss_and_accounts_for_it() {
+    let Some(f) = super::util::fixture() else {
+        return;
+    };
+    let srv = TestServer::start(f, faults(&[], &[], 0.1, 11), false, true).await;
+    let url = format!("mmsu://127.0.0.1:{}/{}", srv.bound.mms.port(), f.name);
+    let (audio, ev) = tokio::task::spawn_blocking(move || play_to_wav(&url, &[]))
+        .await
+        .unwrap();
+    assert_eq!(by_name(&ev, "connected")[0]["transport"], "mmsu");
+    assert_eq!(by_name(&ev, "end")[0]["reason"], "eos");
+    let last = *by_name(&ev, "stats").last().expect("stats");
+    let ends = srv.wait_session_ends(1).await;
+    let dropped = ends[0]["packets_dropped"].as_u64().unwrap();
+    assert!(dropped > 0);
+    let lost = last["packets_lost"].as_u64().unwrap();
+    let recovered = last["packets_recovered"].as_u64().unwrap();
+    assert_eq!(lost + recovered, dropped, "{last}");
+    // Most of the 6 s made it to the WAV.
+    assert!(audio.frames() > 44100 * 4, "{} frames", audio.frames());
+}

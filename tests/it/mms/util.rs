@@ -33,6 +33,24 @@ pub struct Fixture {
 
 static FIXTURE: OnceLock<Option<Fixture>> = OnceLock::new();
 
+/// Fixture directories are per test process, in the system temp dir (VLC runs as nobody and
+/// must reach them); the ones of processes that have exited are removed here.
+const DIR_PREFIX: &str = "mmsplay-mms-it-";
+
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix(DIR_PREFIX)
+            && !Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// The shared fixture, or `None` (after a printed skip) without ffmpeg outside CI.
 pub fn fixture() -> Option<&'static Fixture> {
     FIXTURE
@@ -40,7 +58,8 @@ pub fn fixture() -> Option<&'static Fixture> {
             if !have_tool("ffmpeg", "makes the ASF test file") {
                 return None;
             }
-            let dir = std::env::temp_dir().join(format!("mmsplay-mms-it-{}", std::process::id()));
+            remove_stale_dirs();
+            let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             let _ = std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777));
             let asf = dir.join("chirp.asf");

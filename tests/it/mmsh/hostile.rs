@@ -433,3 +433,96 @@ async fn location_gaps_are_counted_and_reported() {
         4
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vlc_style_answers_in_small_pieces_are_fine() {
+    // VLC's server: octet-stream, `Cougar 4.1` with a space, one Pragma line per token; here
+    // also written a few bytes at a time, so that classification sees a 1-byte first read.
+    let (h, p, _d) = fixture();
+    let want = p.clone();
+    let url = scripted(move |req, sock| {
+        let mut b = b"HTTP/1.0 200 OK\r\nContent-type: application/octet-stream\r\nServer: Cougar 4.1.0.3921\r\nPragma: no-cache\r\nPragma: client-id=22383\r\nPragma: features=\"broadcast\"\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n".to_vec();
+        let head_len = b.len();
+        b.extend(h_chunk(&h));
+        if req.contains("xPlayStrm=1") {
+            for (i, pk) in p.iter().enumerate() {
+                b.extend(d_chunk(i as u32 + 1, pk));
+            }
+            b.extend(encode_reason_chunk(ChunkKind::End, 0));
+        }
+        let _ = sock.write_all(&b[..head_len + 1]);
+        let _ = sock.flush();
+        thread::sleep(Duration::from_millis(50));
+        for piece in b[head_len + 1..].chunks(333) {
+            let _ = sock.write_all(piece);
+            let _ = sock.flush();
+        }
+    });
+    let o = opts();
+    let mut s = open(&url, &o).await.unwrap();
+    let (events, err) = collect(&mut s, 1000).await;
+    assert!(err.is_none(), "{err:?}");
+    assert!(packets(&events) == want);
+    assert_eq!(events.last(), Some(&AsfEvent::End));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_after_the_last_declared_packet_is_an_end() {
+    // Old servers close without `$E`: when every packet the header declares has come, that is
+    // the end of the stream, not a failure; one packet short is a failure.
+    for short in [false, true] {
+        let (h, p, _d) = fixture();
+        let n = p.len() - usize::from(short);
+        let url = scripted_server(move |req| {
+            if !req.contains("xPlayStrm=1") {
+                return describe_response(&h);
+            }
+            let mut b = play_head();
+            b.extend(h_chunk(&h));
+            for (i, pk) in p.iter().take(n).enumerate() {
+                b.extend(d_chunk(i as u32, pk));
+            }
+            b
+        });
+        let mut s = open(&url, &opts()).await.unwrap();
+        let (events, err) = collect(&mut s, 1000).await;
+        if short {
+            assert_eq!(err.map(|e| e.kind), Some(ErrorKind::Closed));
+        } else {
+            assert!(err.is_none(), "{err:?}");
+            assert_eq!(events.last(), Some(&AsfEvent::End));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_tells_streams_from_metafiles() {
+    use mmsplay_net::mmsh::HttpContent;
+    use mmsplay_net::transport::mmsh::probe;
+    let asx = "<ASX version=\"3.0\"><Entry><Ref href=\"mms://h/x\"/></Entry></ASX>";
+    let web = scripted_server(move |_| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: video/x-ms-asf\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{asx}",
+            asx.len()
+        )
+        .into_bytes()
+    });
+    let web_http = web.replace("mmsh://", "http://");
+    let redirect = scripted_server(move |_| {
+        format!("HTTP/1.0 302 Found\r\nLocation: {web_http}\r\n\r\n").into_bytes()
+    });
+    let url = mmsplay_net::StreamUrl::parse(&redirect.replace("mmsh://", "http://")).unwrap();
+    let p = probe(&url, &opts(), 64 * 1024).await.unwrap();
+    assert_eq!(p.content, HttpContent::Metafile);
+    assert_eq!(p.body, asx.as_bytes());
+    assert_eq!(p.url, web.replace("mmsh://", "http://"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic_asf(dir.path(), "tone.asf", 1);
+    let server =
+        TestServer::start(vec![file], true, false, mmsplay_server::Faults::default()).await;
+    let url = mmsplay_net::StreamUrl::parse(&server.url("tone.asf")).unwrap();
+    let p = probe(&url, &opts(), 64 * 1024).await.unwrap();
+    assert_eq!(p.content, HttpContent::Wmsp);
+    assert!(p.body.starts_with(b"$H"));
+}

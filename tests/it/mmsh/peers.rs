@@ -168,3 +168,165 @@ async fn our_client_plays_from_vlc_mmsh_server() {
         assert!(*o == want[start + k], "media object {k} differs");
     }
 }
+
+/// libmms through ctypes, as mimms used it: connect, read everything, write the file.
+const LIBMMS_DUMP: &str = r#"
+import ctypes, sys
+lib = ctypes.CDLL('libmms.so.0')
+lib.mmsx_connect.restype = ctypes.c_void_p
+lib.mmsx_connect.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+lib.mmsx_read.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+lib.mmsx_close.argtypes = [ctypes.c_void_p]
+m = lib.mmsx_connect(None, None, sys.argv[1].encode(), 10**9)
+if not m: sys.exit('connect failed')
+buf = ctypes.create_string_buffer(65536)
+with open(sys.argv[2], 'wb') as f:
+    while True:
+        n = lib.mmsx_read(None, m, buf, 65536)
+        if n <= 0: break
+        f.write(buf.raw[:n])
+lib.mmsx_close(m)
+"#;
+
+fn have_libmms() -> bool {
+    let found = std::process::Command::new("sh")
+        .args(["-c", "ldconfig -p | grep -q 'libmms.so.0'"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("libmms0 is required under CI but is not installed");
+        }
+        eprintln!("skipping: libmms0 is not installed");
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libmms_rebuilds_the_file_from_our_server() {
+    if !require("python3") || !have_libmms() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic_asf(dir.path(), "tone.asf", 2);
+    let server = TestServer::start(vec![file.clone()], false, true, Faults::default()).await;
+    let script = dir.path().join("dump.py");
+    std::fs::write(&script, LIBMMS_DUMP).unwrap();
+    let out = dir.path().join("out.asf");
+    let status = tokio::time::timeout(
+        Duration::from_secs(20),
+        tokio::process::Command::new("python3")
+            .arg(&script)
+            .arg(server.url("tone.asf"))
+            .arg(&out)
+            .kill_on_drop(true)
+            .status(),
+    )
+    .await
+    .expect("libmms hung")
+    .unwrap();
+    assert!(status.success());
+    // We send padded packets, so libmms's file is the original, byte for byte.
+    assert!(std::fs::read(&out).unwrap() == std::fs::read(&file).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vlc_plays_our_live_broadcast() {
+    if !require("cvlc") || !require("ffmpeg") || !require("setpriv") {
+        return;
+    }
+    let dir = shared_tempdir();
+    let file = ffmpeg_wma(dir.path(), "radio.asf", 20, "64k");
+    let reference = ffmpeg_decode(file.to_str().unwrap());
+    let server = TestServer::start(vec![file], true, false, Faults::default()).await;
+    // Join a little after the broadcast started.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let wav = dir.path().join("live.wav");
+    let sout = format!(
+        "#transcode{{acodec=f32l}}:std{{access=file,mux=wav,dst={}}}",
+        wav.display()
+    );
+    let mut vlc = vlc_command(dir.path())
+        .args(["-I", "dummy", "--sout", &sout, &server.url("radio.asf")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A broadcast never ends: stop VLC (SIGTERM, so it finishes the WAV) after a while.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    if let Some(pid) = vlc.id() {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(10), vlc.wait()).await;
+    let got = wav_f32(&wav);
+    assert!(
+        got.len() >= 2 * 44100 * 2,
+        "VLC played only {} values",
+        got.len()
+    );
+    // Joined mid-broadcast: a stretch of VLC's decode is a stretch of the file's.
+    let probe = &got[44100 * 2..44100 * 2 + 4096];
+    let at = locate(&reference, probe, 2, 90.0).expect("VLC's audio is not in the file");
+    assert!(at > 0, "a live client must join mid-stream");
+    let ends = server.wait_session_ends(1).await;
+    assert!(ends[0]["packets_sent"].as_u64().unwrap() > 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_follows_vlc_looping_with_a_new_header_mid_stream() {
+    if !require("cvlc") || !require("ffmpeg") || !require("setpriv") {
+        return;
+    }
+    // With `--loop --sout-keep` VLC re-sends `$H` at each loop point, in the middle of the
+    // `$D` stream (oracles.md 3); ffmpeg fails on it, we carry on.
+    let dir = shared_tempdir();
+    let file = ffmpeg_wma(dir.path(), "short.asf", 2, "128k");
+    let port = free_port();
+    let sout = format!("#std{{access=mmsh,mux=asfh,dst=127.0.0.1:{port}}}");
+    let _vlc = vlc_command(dir.path())
+        .args([
+            "-I",
+            "dummy",
+            "--loop",
+            "--sout-keep",
+            file.to_str().unwrap(),
+            "--sout",
+            &sout,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("mmsh://127.0.0.1:{port}/");
+    let mut session = None;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Ok(s) = open(&url, &opts()).await {
+            session = Some(s);
+            break;
+        }
+    }
+    let mut s = session.expect("could not play from VLC's MMSH server");
+    let t0 = std::time::Instant::now();
+    let mut packets = 0;
+    let mut headers = 0;
+    while t0.elapsed() < Duration::from_millis(5500) {
+        match s.next_event().await {
+            Ok(AsfEvent::Packet(p)) => {
+                assert_eq!(p.len(), 4096);
+                packets += 1;
+            }
+            Ok(AsfEvent::Header(_)) => headers += 1,
+            Ok(AsfEvent::End) => panic!("VLC's broadcast ended"),
+            Ok(_) => {}
+            Err(e) => panic!("failed across VLC's loop point: {e}"),
+        }
+    }
+    s.close().await;
+    eprintln!("{packets} packets, {headers} header events across VLC loop points");
+    // Over 5.5 s of a 2 s loop: at least two loop points crossed.
+    assert!(packets >= 15, "only {packets} packets");
+    assert!(headers >= 1);
+}

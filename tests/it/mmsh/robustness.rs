@@ -14,12 +14,7 @@ fn body_reader_all(data: &[u8], split: usize) {
     let mut r = BodyReader::new();
     for piece in data.chunks(split.max(1)) {
         r.push(piece);
-        loop {
-            match r.next_event() {
-                Ok(Some(_)) => {}
-                Ok(None) | Err(_) => break,
-            }
-        }
+        while let Ok(Some(_)) = r.next_event() {}
         assert!(r.buffered() <= data.len() + 8);
     }
 }

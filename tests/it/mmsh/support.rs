@@ -33,6 +33,17 @@ pub fn synthetic_asf(dir: &Path, name: &str, seconds: u32) -> PathBuf {
 
 /// [`synthetic_asf`] with a chosen packet size.
 pub fn synthetic_asf_sized(dir: &Path, name: &str, seconds: u32, packet_size: u32) -> PathBuf {
+    synthetic_asf_tagged(dir, name, seconds, packet_size, Vec::new())
+}
+
+/// [`synthetic_asf_sized`] with string tags in the header (to make it large, say).
+pub fn synthetic_asf_tagged(
+    dir: &Path,
+    name: &str,
+    seconds: u32,
+    packet_size: u32,
+    tags: Vec<(String, String)>,
+) -> PathBuf {
     let object_ms = 50u32;
     let object_len = 32 * object_ms as usize; // 32000 B/s
     let mut p = Packetizer::new(packet_size);
@@ -64,6 +75,7 @@ pub fn synthetic_asf_sized(dir: &Path, name: &str, seconds: u32, packet_size: u3
             spread: None,
             bitrate: 256_000,
         }],
+        tags,
         ..Default::default()
     };
     let mut file = mmsplay_asf::write_header(&spec);
@@ -172,13 +184,26 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(files: Vec<PathBuf>, live: bool, fast: bool, faults: Faults) -> TestServer {
+        Self::start_on("127.0.0.1", files, live, fast, faults)
+            .await
+            .unwrap()
+    }
+
+    /// [`TestServer::start`] on a given address; fails if it cannot bind (no IPv6, say).
+    pub async fn start_on(
+        bind: &str,
+        files: Vec<PathBuf>,
+        live: bool,
+        fast: bool,
+        faults: Faults,
+    ) -> Result<TestServer, mmsplay_server::ServerError> {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         let bound = mmsplay_server::start(
             ServerOptions {
                 media: Vec::new(),
                 files,
-                bind: "127.0.0.1".into(),
+                bind: bind.into(),
                 rtsp_port: 0,
                 mms_port: 0,
                 http_port: 0,
@@ -188,9 +213,8 @@ impl TestServer {
             },
             Box::new(move |l: &str| sink.lock().unwrap().push(l.to_string())),
         )
-        .await
-        .unwrap();
-        TestServer { bound, lines }
+        .await?;
+        Ok(TestServer { bound, lines })
     }
 
     pub fn url(&self, name: &str) -> String {
@@ -316,4 +340,15 @@ pub fn shared_tempdir() -> tempfile::TempDir {
         std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
     }
     d
+}
+
+/// Where `probe` (interleaved, `channels` wide) sits in `reference`, if some frame-aligned
+/// position matches at ≥ `min_snr` dB. Candidates are found by their first values, so this is
+/// fast on long references.
+pub fn locate(reference: &[f32], probe: &[f32], channels: usize, min_snr: f64) -> Option<usize> {
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-4;
+    (0..reference.len().saturating_sub(probe.len()))
+        .step_by(channels)
+        .filter(|&k| (0..4).all(|j| close(reference[k + j], probe[j])))
+        .find(|&k| snr_db(&reference[k..k + probe.len()], probe, 0) >= min_snr)
 }

@@ -106,6 +106,28 @@ impl ClientRequest<'_> {
     }
 }
 
+/// The stream-switch entries of a Play ([MS-WMSP] 2.2.1.4.27): `(stream, thinning)`, with
+/// thinning 0 for streams we want and 2 ("off") for the others. `wanted` empty means every
+/// audio and command (script) stream, video off: we only play audio. A header without audio
+/// gets everything, so that the player can say what it found.
+pub fn select_streams(header: &mmsplay_asf::Header, wanted: &[u16]) -> Vec<(u16, u8)> {
+    use mmsplay_asf::StreamKind;
+    let has_audio = header.streams.iter().any(|s| s.kind == StreamKind::Audio);
+    header
+        .streams
+        .iter()
+        .map(|s| {
+            let n = u16::from(s.number);
+            let on = if !wanted.is_empty() {
+                wanted.contains(&n)
+            } else {
+                !has_audio || matches!(s.kind, StreamKind::Audio | StreamKind::Command)
+            };
+            (n, if on { 0 } else { 2 })
+        })
+        .collect()
+}
+
 /// A random client GUID in the spec's syntax.
 pub fn random_client_guid() -> String {
     let b: [u8; 16] = rand::random();
@@ -221,6 +243,25 @@ impl ServerRequest {
         StartAt::Beginning
     }
 
+    /// The client's major version from `NSPlayer/<major>.<minor>…` (or NSServer, WMCacheProxy:
+    /// [MS-WMSP] 2.2.1.8). `None` for anything else (browsers, ffmpeg's http layer).
+    pub fn client_major_version(&self) -> Option<u32> {
+        let (product, version) = self.user_agent.split_once('/')?;
+        if !matches!(
+            product.trim().to_ascii_lowercase().as_str(),
+            "nsplayer" | "nsserver" | "wmcacheproxy"
+        ) {
+            return None;
+        }
+        version.split('.').next()?.trim().parse().ok()
+    }
+
+    /// A Cougar server sends `$M` before `$H` to clients of version 9 and later
+    /// ([MS-WMSP] 3.2.5.1). Older ones (ffmpeg and libmms say 4.1, VLC 7.10) abort on it.
+    pub fn wants_metadata(&self) -> bool {
+        self.client_major_version().is_some_and(|v| v >= 9)
+    }
+
     pub fn stream_switches(&self) -> Vec<StreamSwitch> {
         self.pragmas.stream_switch_entries()
     }
@@ -280,7 +321,66 @@ mod tests {
         assert_eq!(server_view(vlc).start_at(), StartAt::Offset(6400));
         let pn = "GET /t.asf HTTP/1.0\r\nPragma: packet-num=12,stream-offset=4294967295:4294967295\r\nPragma: xPlayStrm=1\r\n\r\n";
         assert_eq!(server_view(pn).start_at(), StartAt::Packet(12));
+        assert!(!server_view(vlc).wants_metadata());
+        let wmp = "GET /t.asf HTTP/1.1\r\nUser-Agent: NSPlayer/12.0.7680.0\r\n\r\n";
+        assert_eq!(server_view(wmp).client_major_version(), Some(12));
+        assert!(server_view(wmp).wants_metadata());
+        assert!(!server_view(ff).wants_metadata());
         let ka = "POST /t.asf HTTP/1.0\r\nPragma: xKeepAliveInPause=1\r\n\r\n";
         assert_eq!(server_view(ka).kind, RequestKind::KeepAlive);
+    }
+}
+
+#[cfg(test)]
+mod selection_tests {
+    use super::*;
+    use mmsplay_asf::{Header, StreamKind, StreamProperties};
+
+    fn stream(number: u8, kind: StreamKind) -> StreamProperties {
+        StreamProperties {
+            number,
+            kind,
+            time_offset: 0,
+            encrypted: false,
+            type_specific: Vec::new(),
+            error_correction_type: mmsplay_asf::Guid::default(),
+            error_correction: Vec::new(),
+            audio: None,
+            spread: None,
+        }
+    }
+
+    #[test]
+    fn verify_stream_selection() {
+        let h = Header {
+            streams: vec![
+                stream(1, StreamKind::Audio),
+                stream(2, StreamKind::Video),
+                stream(3, StreamKind::Command),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(select_streams(&h, &[]), vec![(1, 0), (2, 2), (3, 0)]);
+        assert_eq!(select_streams(&h, &[2]), vec![(1, 2), (2, 0), (3, 2)]);
+        let video_only = Header {
+            streams: vec![stream(1, StreamKind::Video)],
+            ..Default::default()
+        };
+        assert_eq!(select_streams(&video_only, &[]), vec![(1, 0)]);
+    }
+}
+
+#[cfg(test)]
+mod libmms_tests {
+    use super::super::http::parse_request_head;
+    use super::*;
+
+    #[test]
+    fn verify_libmms_play_starts_at_beginning() {
+        let req = "GET /x.asf HTTP/1.0\r\nAccept: */*\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nHost: 127.0.0.1:37427\r\nPragma: no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context=2,max-duration=0\r\nPragma: xClientGUID={c77e7400-738a-11d2-9add-0020af0a3278}\r\nPragma: xPlayStrm=1\r\nPragma: stream-switch-count=1\r\nPragma: stream-switch-entry=ffff:1:0 \r\nConnection: Close\r\n\r\n";
+        let (h, _) = parse_request_head(req.as_bytes()).unwrap().unwrap();
+        let r = ServerRequest::from_head(&h);
+        assert_eq!(r.kind, RequestKind::Play);
+        assert_eq!(r.start_at(), StartAt::Beginning);
     }
 }

@@ -85,6 +85,11 @@ impl BodyReader {
         self.packet_size
     }
 
+    /// The LocationId of the last `$D` (the ASF packet number), if any since the last header.
+    pub fn last_location(&self) -> Option<u32> {
+        self.last_location
+    }
+
     /// Whether `$E` has ended the stream.
     pub fn ended(&self) -> bool {
         self.ended

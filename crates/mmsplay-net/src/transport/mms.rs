@@ -23,8 +23,8 @@ use crate::error::{ErrorKind, NetError, Result};
 use crate::mmsp::data::{DataHeader, SequenceExtender, parse_datagram};
 use crate::mmsp::resend::MAX_RESEND_PACKETS;
 use crate::mmsp::{
-    CodecError, DISABLE_PACKET_PAIR, DataKind, FromClient, FromServer, Funnel, OpenFileReport,
-    ResendRequest, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
+    CodecError, DISABLE_PACKET_PAIR, DataKind, FromClient, FromServer, Funnel, HeaderAssembly,
+    OpenFileReport, ResendRequest, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
 };
 use crate::session::{AsfEvent, ConnectOptions, TransportStats, pad_packet};
 use crate::url::StreamUrl;
@@ -44,6 +44,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 const HEADER_INCARNATION: u32 = 1;
 const OPEN_INCARNATION: u32 = 9;
 const PLAY_INCARNATION: u32 = 10;
+/// How much earlier than the connect timeout a handshake wait gives up with its own reason.
+const REPLY_MARGIN: Duration = Duration::from_millis(150);
 /// Who we say we are ([MS-MMSP] 2.2.4.17 client-token; 9.0 is a listed version).
 const PLAYER_TOKEN: &str = "NSPlayer/9.0.0.2980";
 const CLIENT_GUID: &str = "{3300AD50-2C39-46C0-AE0A-60B3E5B2CD57}";
@@ -92,6 +94,11 @@ struct Conn {
     /// The server sent ReportEndOfStream; `Some(deadline)` while the tail still drains.
     eos: Option<Instant>,
     done: bool,
+    /// Replies to a repeated ReadBlock still to come: they may trail the header itself.
+    read_block_replies: u32,
+    /// Handshake replies must come before this, a little inside the caller's connect timeout,
+    /// so that the error says which way the server failed.
+    reply_deadline: Option<Instant>,
 }
 
 /// The UDP half of an MMSU session.
@@ -172,6 +179,11 @@ impl Conn {
             first_location: None,
             eos: None,
             done: false,
+            read_block_replies: 0,
+            reply_deadline: opts
+                .connect_timeout
+                .checked_sub(REPLY_MARGIN)
+                .map(|d| Instant::now() + d),
         };
         let funnel = if t == Transport::Mmsu {
             // Bound on the address the control connection uses, like VLC, so the server's
@@ -262,7 +274,8 @@ impl Conn {
             other => return Err(unexpected("the funnel reply", &other)),
         }
 
-        let file_name = url.path.trim_start_matches('/').to_string();
+        // [MS-MMSP] 2.2.4.21: the URL path without percent-encoding.
+        let file_name = percent_decode(url.path.trim_start_matches('/'));
         self.send(FromClient::OpenFile {
             play_incarnation: OPEN_INCARNATION,
             file_name: file_name.clone(),
@@ -388,19 +401,35 @@ impl Conn {
         Ok(())
     }
 
-    /// Collects the header pieces up to the last one ([MS-MMSP] 3.1.5.12).
+    /// Collects the header pieces up to the last one ([MS-MMSP] 3.1.5.12). Over UDP a lost
+    /// piece is asked for again once, halfway through the wait, with CancelReadBlock and a new
+    /// ReadBlock ([MS-MMSP] 3.1.6.1, within our one-second budget instead of the spec's four
+    /// header timer rounds).
     async fn read_header(&mut self, announced: u32) -> Result<Vec<u8>> {
-        let mut header = Vec::new();
-        let deadline = self
+        let mut assembly = HeaderAssembly::new(MAX_HEADER_LEN as usize);
+        let start = Instant::now();
+        let deadline = self.udp.as_ref().map(|_| start + UDP_FIRST_DATA_TIMEOUT);
+        let mut retry_at = self
             .udp
             .as_ref()
-            .map(|_| Instant::now() + UDP_FIRST_DATA_TIMEOUT);
+            .map(|_| start + UDP_FIRST_DATA_TIMEOUT / 2);
+        let mut incarnation = HEADER_INCARNATION;
         loop {
-            let (h, payload) = match self.input(deadline, true).await? {
+            let wake = match (retry_at, deadline) {
+                (Some(r), Some(d)) => Some(r.min(d)),
+                (r, d) => r.or(d),
+            };
+            let (h, payload) = match self.input(wake, true).await? {
                 Input::Item(TcpItem::Data { header, payload }) => (header, payload),
                 Input::Item(TcpItem::Command { mid, body }) => {
                     match FromServer::decode(mid, &body).map_err(codec)? {
                         FromServer::Ping => self.send(FromClient::Pong).await?,
+                        // The reply to our second ReadBlock.
+                        FromServer::ReportReadBlock { hr: 0, .. }
+                            if self.read_block_replies > 0 =>
+                        {
+                            self.read_block_replies -= 1;
+                        }
                         other => return Err(unexpected("the header", &other)),
                     }
                     continue;
@@ -413,19 +442,39 @@ impl Conn {
                     }
                 }
                 Input::Tick => {
-                    return Err(NetError::timeout(format!(
-                        "no UDP data arrived within {:.1} s (UDP may be blocked)",
-                        UDP_FIRST_DATA_TIMEOUT.as_secs_f64()
-                    )));
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(NetError::timeout(format!(
+                            "no UDP data arrived within {:.1} s (UDP may be blocked)",
+                            UDP_FIRST_DATA_TIMEOUT.as_secs_f64()
+                        )));
+                    }
+                    if retry_at.take().is_some() {
+                        self.send(FromClient::CancelReadBlock {
+                            play_incarnation: incarnation,
+                        })
+                        .await?;
+                        incarnation += 1;
+                        self.send(FromClient::ReadBlock {
+                            open_file_id: self.open_file_id,
+                            play_incarnation: incarnation,
+                        })
+                        .await?;
+                        self.read_block_replies += 1;
+                    }
+                    continue;
                 }
             };
-            match h.kind(HEADER_INCARNATION as u8, PLAY_INCARNATION as u8) {
+            // Pieces of the first or the repeated request are the same bytes.
+            let kind = match h.kind(incarnation as u8, PLAY_INCARNATION as u8) {
+                DataKind::Unexpected => h.kind(HEADER_INCARNATION as u8, PLAY_INCARNATION as u8),
+                k => k,
+            };
+            match kind {
                 DataKind::HeaderPiece { last } => {
-                    if header.len() + payload.len() > MAX_HEADER_LEN as usize {
-                        return Err(NetError::limit("the ASF header is too large"));
-                    }
-                    header.extend_from_slice(&payload);
-                    if last {
+                    assembly
+                        .push(h.location_id, last, &payload)
+                        .map_err(codec)?;
+                    if assembly.is_complete() {
                         break;
                     }
                 }
@@ -433,6 +482,7 @@ impl Conn {
                 _ => return Err(NetError::protocol("data arrived before the ASF header")),
             }
         }
+        let header = assembly.into_bytes();
         if announced != 0 && header.len() != announced as usize {
             tracing::debug!(
                 "mms: header is {} bytes, the server announced {announced}",
@@ -460,11 +510,17 @@ impl Conn {
     /// so a header piece that races its ReportReadBlock is not lost.
     async fn command(&mut self) -> Result<FromServer> {
         loop {
-            match self.input(None, false).await? {
+            match self.input(self.reply_deadline, false).await? {
                 Input::Item(TcpItem::Command { mid, body }) => {
                     let m = FromServer::decode(mid, &body).map_err(codec)?;
                     if m == FromServer::Ping {
                         self.send(FromClient::Pong).await?;
+                        continue;
+                    }
+                    if matches!(m, FromServer::ReportReadBlock { hr: 0, .. })
+                        && self.read_block_replies > 0
+                    {
+                        self.read_block_replies -= 1;
                         continue;
                     }
                     return Ok(m);
@@ -472,7 +528,14 @@ impl Conn {
                 Input::Item(TcpItem::Data { .. }) => {
                     return Err(NetError::protocol("the server sent data out of turn"));
                 }
-                Input::Datagram(_) | Input::Tick => {}
+                Input::Tick => {
+                    return Err(NetError::timeout(if self.decoder.buffered() > 0 {
+                        "the server stopped in the middle of a message"
+                    } else {
+                        "the server did not answer"
+                    }));
+                }
+                Input::Datagram(_) => {}
             }
         }
     }
@@ -516,7 +579,8 @@ impl Conn {
     }
 
     /// The next media event: packets (in order, UDP holes resolved), gaps, or the end.
-    /// `deadline` bounds the wait for new data; `None` uses the idle timeout.
+    /// `first_wait` bounds the wait for the first packet (MMSU's quick failure); otherwise the
+    /// idle timeout runs from the last data packet. Pings neither count as data nor reset it.
     async fn next_media(&mut self, first_wait: Option<Instant>) -> Result<AsfEvent> {
         loop {
             if let Some(out) = self.udp.as_mut().and_then(|u| u.reorder.pop()) {
@@ -685,7 +749,9 @@ impl Conn {
             return;
         }
         let last_wanted = (total - 1) as u32;
-        if last_wanted > last_seq {
+        // A withheld tail is a few packets; a longer "tail" means the server skipped packets
+        // (filtered streams), and those must not be counted as lost.
+        if last_wanted > last_seq && last_wanted - last_seq <= MAX_RESEND_PACKETS as u32 {
             let holes = u.reorder.expect_tail(last_wanted, now.into_std());
             if !holes.is_empty() {
                 self.request_resend(&holes);
@@ -772,5 +838,38 @@ fn unexpected(what: &str, m: &FromServer) -> NetError {
             "unexpected message 0x{:08X} instead of {what}",
             m.mid()
         )),
+    }
+}
+
+/// Undoes URL percent-encoding (OpenFile carries the plain path); malformed escapes stay.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn open_file_names_are_not_percent_encoded() {
+        assert_eq!(percent_decode("my%20song.asf"), "my song.asf");
+        assert_eq!(percent_decode("a%zzb%4"), "a%zzb%4");
+        assert_eq!(percent_decode("d/%C3%A9t%C3%A9.wma"), "d/été.wma");
     }
 }

@@ -1,7 +1,10 @@
-//! MMSH over tokio: the non-pipelined MS-WMSP client ([MS-WMSP] 3.1). A Describe on one
-//! connection fetches the ASF header (following redirects), a Play on a second connection
-//! streams `$H $D … $E`. The sans-IO [`crate::mmsh`] module does all parsing; this file only
-//! moves bytes and keeps deadlines.
+//! MMSH over tokio: the MS-WMSP client ([MS-WMSP] 3.1). A Describe fetches the ASF header
+//! (following redirects), then a Play streams `$H $D … $E`: on a second connection in
+//! non-pipelined mode (HTTP/1.0, what ffmpeg, VLC and libmms do, and our default), or on the
+//! same keep-alive connection with a chunked body in pipelined mode (HTTP/1.1,
+//! [`MmshSession::connect_with`]). [`probe`] tells an `http://` URL's stream from a metafile.
+//! The sans-IO [`crate::mmsh`] module does all parsing; this file only moves bytes and keeps
+//! deadlines: every wait is bounded by the connect deadline or `idle_timeout`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -16,7 +19,8 @@ use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
 use crate::mmsh::{
     BodyEvent, BodyReader, ClientRequest, Dechunker, HttpContent, HttpMode, Pragmas, ResponseHead,
-    classify_http, parse_response_head, request::random_client_guid,
+    classify_http, parse_response_head,
+    request::{random_client_guid, select_streams},
 };
 use crate::session::{AsfEvent, ConnectOptions, TransportStats, pad_packet};
 use crate::url::StreamUrl;
@@ -43,12 +47,21 @@ impl Target {
         }
     }
 
-    /// Resolves a `Location` header: absolute `http://`/`mmsh://` URLs, or a path on the same
-    /// server.
+    /// Resolves a `Location` header: absolute `http://`/`mmsh://` URLs, or an absolute or
+    /// relative path on the same server.
     fn redirect(&self, location: &str) -> Result<Target> {
         if location.starts_with('/') {
             return Ok(Target {
                 path: location.to_string(),
+                ..self.clone()
+            });
+        }
+        if !location.contains("://") {
+            // Relative to the current path's directory (RFC 3986 5.2, simply).
+            let path = self.path.split(['?', '#']).next().unwrap_or("/");
+            let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+            return Ok(Target {
+                path: format!("{}{location}", if dir.is_empty() { "/" } else { dir }),
                 ..self.clone()
             });
         }
@@ -84,6 +97,8 @@ struct Response {
     framing: Framing,
     /// Body bytes that came with the head, not yet handed out.
     early: Vec<u8>,
+    /// Read buffer, reused.
+    scratch: Vec<u8>,
     done: bool,
 }
 
@@ -95,8 +110,8 @@ impl Response {
             return Ok(false);
         }
         let raw = if self.early.is_empty() {
-            let mut buf = vec![0u8; READ_CHUNK];
-            let n = timeout_at(deadline, self.sock.read(&mut buf))
+            self.scratch.resize(READ_CHUNK, 0);
+            let n = timeout_at(deadline, self.sock.read(&mut self.scratch))
                 .await
                 .map_err(|_| NetError::timeout("the server stopped sending"))?
                 .map_err(|e| NetError::io("reading from the server", e))?;
@@ -104,13 +119,13 @@ impl Response {
                 self.done = true;
                 return Ok(false);
             }
-            buf.truncate(n);
-            buf
+            &self.scratch[..n]
         } else {
-            std::mem::take(&mut self.early)
+            self.scratch = std::mem::take(&mut self.early);
+            &self.scratch[..]
         };
         match &mut self.framing {
-            Framing::Close => out.extend_from_slice(&raw),
+            Framing::Close => out.extend_from_slice(raw),
             Framing::Length(left) => {
                 let n = raw.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
                 out.extend_from_slice(&raw[..n]);
@@ -120,12 +135,36 @@ impl Response {
                 }
             }
             Framing::Chunked(d) => {
-                if d.decode(&raw, out)? {
+                if d.decode(raw, out)? {
                     self.done = true;
                 }
             }
         }
         Ok(true)
+    }
+}
+
+impl Response {
+    /// Reads the rest of a length-delimited or chunked body (bounded) and hands the connection
+    /// back for the next request, when the server keeps it open (HTTP/1.1 keep-alive).
+    async fn into_reusable(mut self, deadline: Instant) -> Option<TcpStream> {
+        let keep = self.head.minor == 1
+            && !matches!(self.framing, Framing::Close)
+            && !self
+                .head
+                .headers
+                .all("connection")
+                .any(|v| v.eq_ignore_ascii_case("close"));
+        if !keep {
+            return None;
+        }
+        let mut rest = Vec::new();
+        while !self.done {
+            if rest.len() > 64 * 1024 || !self.read_body(&mut rest, deadline).await.ok()? {
+                return None;
+            }
+        }
+        Some(self.sock)
     }
 }
 
@@ -143,13 +182,18 @@ async fn by<T>(
 /// Connects, sends one request and reads the response head.
 async fn exchange(target: &Target, request: &str, deadline: Instant) -> Result<Response> {
     let addr = target.authority();
-    let mut sock = by(deadline, &format!("connecting to {addr}"), async {
+    let sock = by(deadline, &format!("connecting to {addr}"), async {
         TcpStream::connect(&addr)
             .await
             .map_err(|e| NetError::io(&format!("connecting to {addr}"), e))
     })
     .await?;
     let _ = sock.set_nodelay(true);
+    request_on(sock, request, deadline).await
+}
+
+/// Sends one request on an open connection and reads the response head.
+async fn request_on(mut sock: TcpStream, request: &str, deadline: Instant) -> Result<Response> {
     by(deadline, "sending the request", async {
         sock.write_all(request.as_bytes())
             .await
@@ -192,6 +236,7 @@ async fn exchange(target: &Target, request: &str, deadline: Instant) -> Result<R
         head,
         framing,
         early: buf.split_off(used),
+        scratch: Vec::new(),
         done,
     })
 }
@@ -210,29 +255,61 @@ fn status_error(head: &ResponseHead) -> NetError {
     }
 }
 
+/// Body bytes looked at before deciding whether a Describe answer is MS-WMSP.
+const PROBE_LEN: usize = 16;
+
+/// Rejects an answer that is not an MS-WMSP body, naming what it is instead (the metafile
+/// code handles ASX and `[Reference]` files).
+fn check_content(content_type: Option<&str>, probe: &[u8]) -> Result<()> {
+    match classify_http(content_type, probe) {
+        HttpContent::Wmsp => Ok(()),
+        HttpContent::Metafile => Err(NetError::unsupported(
+            "the URL is a metafile (ASX), not an MS-WMSP stream",
+        )),
+        HttpContent::PlainAsf => Err(NetError::unsupported(
+            "the URL is a plain ASF file, not an MS-WMSP stream",
+        )),
+        HttpContent::Other if probe.is_empty() => Err(NetError::closed(
+            "the server closed the connection before sending the ASF header",
+        )),
+        HttpContent::Other => Err(NetError::unsupported(format!(
+            "the URL is not an MS-WMSP stream (Content-Type {})",
+            content_type.unwrap_or("none")
+        ))),
+    }
+}
+
 /// What the Describe step learned.
 struct Described {
     target: Target,
+    /// The Describe's connection, still open for the Play (pipelined mode).
+    conn: Option<TcpStream>,
     header: Bytes,
     live: bool,
     scripts: Vec<AsfEvent>,
 }
 
-/// Describe ([MS-WMSP] 2.2.2.1), following redirects.
-async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<Described> {
+/// Sends a Describe ([MS-WMSP] 2.2.2.1) and follows redirects (bounded); returns the final
+/// target and its 200 response, body unread.
+async fn describe_request(
+    mut target: Target,
+    guid: &str,
+    mode: HttpMode,
+    deadline: Instant,
+) -> Result<(Target, Response)> {
     let mut hops = 0;
-    let mut resp = loop {
+    loop {
         let req = ClientRequest {
             path: &target.path,
             host: &target.authority(),
             client_guid: guid,
             request_context: 1,
-            mode: HttpMode::NonPipelined,
+            mode,
         }
         .describe();
         let resp = exchange(&target, &req, deadline).await?;
         match resp.head.status {
-            200 => break resp,
+            200 => return Ok((target, resp)),
             301 | 302 | 303 | 305 | 307 | 308 => {
                 hops += 1;
                 if hops > MAX_REDIRECTS {
@@ -248,13 +325,81 @@ async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<D
             }
             _ => return Err(status_error(&resp.head)),
         }
+    }
+}
+
+/// What an `http://` URL serves, as [`probe`] found it.
+#[derive(Clone, Debug)]
+pub struct HttpProbe {
+    pub content: HttpContent,
+    pub content_type: Option<String>,
+    /// The URL after redirects.
+    pub url: String,
+    /// The start of the body (at most the `max_body` asked for): a metafile's text.
+    pub body: Vec<u8>,
+}
+
+/// Asks an `http://` (or `mmsh://`) URL what it serves, the way Windows Media Player did: a
+/// Describe with an NSPlayer User-Agent, redirects followed. An MS-WMSP server answers with
+/// `$H` ([`HttpContent::Wmsp`]: play it with [`MmshSession`]); a web server with the file,
+/// often an ASX metafile ([`HttpContent::Metafile`]: parse `body`). Bounded by
+/// `opts.connect_timeout` and `max_body`.
+pub async fn probe(url: &StreamUrl, opts: &ConnectOptions, max_body: usize) -> Result<HttpProbe> {
+    let deadline = Instant::now() + opts.connect_timeout;
+    let target = Target {
+        host: url.host.clone(),
+        port: url.port_for(Transport::Mmsh, &opts.ports),
+        path: url.path.clone(),
     };
+    let guid = random_client_guid();
+    let (target, mut resp) =
+        describe_request(target, &guid, HttpMode::NonPipelined, deadline).await?;
+    let content_type = resp.head.content_type().map(str::to_string);
+    let mut body = Vec::new();
+    let mut chunk = Vec::new();
+    while body.len() < max_body {
+        chunk.clear();
+        match by(
+            deadline,
+            "reading the answer",
+            resp.read_body(&mut chunk, deadline),
+        )
+        .await
+        {
+            Ok(true) => body.extend_from_slice(&chunk[..chunk.len().min(max_body - body.len())]),
+            Ok(false) => break,
+            // A streaming answer never ends: what arrived is enough to classify it.
+            Err(e) if e.kind == ErrorKind::Timeout && !body.is_empty() => break,
+            Err(e) => return Err(e),
+        }
+        // A stream's first bytes tell all; only a metafile needs its whole text.
+        if classify_http(content_type.as_deref(), &body) == HttpContent::Wmsp {
+            break;
+        }
+    }
+    Ok(HttpProbe {
+        content: classify_http(content_type.as_deref(), &body),
+        content_type,
+        url: format!("http://{}{}", target.authority(), target.path),
+        body,
+    })
+}
+
+/// Describe ([MS-WMSP] 2.2.2.1), following redirects, then the ASF header from its body.
+async fn describe(
+    target: Target,
+    guid: &str,
+    mode: HttpMode,
+    deadline: Instant,
+) -> Result<Described> {
+    let (target, mut resp) = describe_request(target, guid, mode, deadline).await?;
     let pragmas = Pragmas::from_headers(&resp.head.headers);
     let features = pragmas.features();
     let content_type = resp.head.content_type().map(str::to_string);
     let mut reader = BodyReader::new();
     let mut body = Vec::new();
-    let mut classified = false;
+    // The first body bytes, held until there are enough to tell what the body is.
+    let mut probe: Option<Vec<u8>> = Some(Vec::new());
     let mut scripts = Vec::new();
     let header = by(deadline, "waiting for the ASF header", async {
         loop {
@@ -272,32 +417,24 @@ async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<D
                 }
             }
             body.clear();
-            if !resp.read_body(&mut body, deadline).await? {
+            let more = resp.read_body(&mut body, deadline).await?;
+            if let Some(p) = probe.as_mut() {
+                p.extend_from_slice(&body);
+                if p.len() < PROBE_LEN && more {
+                    continue;
+                }
+                check_content(content_type.as_deref(), p)?;
+                body = probe.take().unwrap_or_default();
+            }
+            if !more {
+                reader.push(&body);
+                // Whatever is left may still complete the header; otherwise the body ended.
+                if let Some(BodyEvent::Header(h)) = reader.next_event()? {
+                    return Ok(h);
+                }
                 return Err(NetError::closed(
                     "the server closed the connection before sending the ASF header",
                 ));
-            }
-            if !classified && !body.is_empty() {
-                classified = true;
-                match classify_http(content_type.as_deref(), &body) {
-                    HttpContent::Wmsp => {}
-                    HttpContent::Metafile => {
-                        return Err(NetError::unsupported(
-                            "the URL is a metafile (ASX), not an MS-WMSP stream",
-                        ));
-                    }
-                    HttpContent::PlainAsf => {
-                        return Err(NetError::unsupported(
-                            "the URL is a plain ASF file, not an MS-WMSP stream",
-                        ));
-                    }
-                    HttpContent::Other => {
-                        return Err(NetError::unsupported(format!(
-                            "the URL is not an MS-WMSP stream (Content-Type {})",
-                            content_type.as_deref().unwrap_or("none")
-                        )));
-                    }
-                }
             }
             reader.push(&body);
         }
@@ -305,8 +442,13 @@ async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<D
     .await?;
     let parsed = mmsplay_asf::parse_header(&header)?;
     let live = parsed.file.broadcast || features.iter().any(|f| f == "broadcast");
+    let conn = match mode {
+        HttpMode::Pipelined => resp.into_reusable(deadline).await,
+        HttpMode::NonPipelined => None,
+    };
     Ok(Described {
         target,
+        conn,
         header,
         live,
         scripts,
@@ -316,6 +458,8 @@ async fn describe(mut target: Target, guid: &str, deadline: Instant) -> Result<D
 /// A playing MMSH stream.
 pub struct MmshSession {
     transport: Transport,
+    /// Play went over the Describe's connection with a chunked body.
+    pipelined: bool,
     // Boxed: keeps `Session`, an enum over all transports, small.
     resp: Box<Response>,
     reader: Box<BodyReader>,
@@ -326,12 +470,24 @@ pub struct MmshSession {
     /// On demand: the packet count the header declares (0: unknown), to tell a clean end
     /// without `$E` from a server that died.
     expected_packets: u64,
-    received: u64,
     finished: bool,
 }
 
 impl MmshSession {
+    /// Connects the way ffmpeg, VLC and libmms do (non-pipelined, HTTP/1.0): what every server
+    /// answers.
     pub async fn connect(url: &StreamUrl, opts: &ConnectOptions) -> Result<Self> {
+        Self::connect_with(url, opts, HttpMode::NonPipelined).await
+    }
+
+    /// Connects in the given mode. Pipelined ([MS-WMSP] 1.3, HTTP/1.1 with
+    /// `version11-enabled=1`): the Play reuses the Describe's connection when the server kept
+    /// it open, and its body comes chunked; otherwise it falls back to a new connection.
+    pub async fn connect_with(
+        url: &StreamUrl,
+        opts: &ConnectOptions,
+        mode: HttpMode,
+    ) -> Result<Self> {
         let deadline = Instant::now() + opts.connect_timeout;
         let guid = random_client_guid();
         let target = Target {
@@ -339,30 +495,25 @@ impl MmshSession {
             port: url.port_for(Transport::Mmsh, &opts.ports),
             path: url.path.clone(),
         };
-        let d = describe(target, &guid, deadline).await?;
+        let mut d = describe(target, &guid, mode, deadline).await?;
         let header = mmsplay_asf::parse_header(&d.header)?;
 
-        // Stream selection ([MS-WMSP] 2.2.1.4.27): every stream, or the asked ones with the
-        // others switched off (thinning 2).
-        let streams: Vec<(u16, u8)> = header
-            .streams
-            .iter()
-            .map(|s| {
-                let n = u16::from(s.number);
-                let on = opts.streams.is_empty() || opts.streams.contains(&n);
-                (n, if on { 0 } else { 2 })
-            })
-            .collect();
+        let streams = select_streams(&header, &opts.streams);
         let start = if d.live { None } else { Some(opts.start_ms) };
         let req = ClientRequest {
             path: &d.target.path,
             host: &d.target.authority(),
             client_guid: &guid,
             request_context: 2,
-            mode: HttpMode::NonPipelined,
+            mode,
         }
         .play(start, &streams);
-        let resp = exchange(&d.target, &req, deadline).await?;
+        let reused = d.conn.is_some();
+        let resp = match d.conn.take() {
+            Some(sock) => request_on(sock, &req, deadline).await?,
+            None => exchange(&d.target, &req, deadline).await?,
+        };
+        let pipelined = reused && resp.head.is_chunked();
         if resp.head.status != 200 {
             return Err(status_error(&resp.head));
         }
@@ -370,6 +521,7 @@ impl MmshSession {
         reader.seed_header(d.header.clone())?;
         let mut session = MmshSession {
             transport: Transport::Mmsh,
+            pipelined,
             resp: Box::new(resp),
             reader: Box::new(reader),
             pending: VecDeque::new(),
@@ -377,7 +529,6 @@ impl MmshSession {
             idle_timeout: opts.idle_timeout,
             stats: opts.stats.clone(),
             expected_packets: if d.live { 0 } else { header.file.data_packets },
-            received: 0,
             finished: false,
         };
         session.pending.push_back(AsfEvent::Header(d.header));
@@ -431,7 +582,10 @@ impl MmshSession {
             if !more {
                 // A clean end without `$E`: every declared packet arrived.
                 if self.expected_packets > 0
-                    && self.received >= self.expected_packets
+                    && self
+                        .reader
+                        .last_location()
+                        .is_some_and(|l| u64::from(l) + 1 >= self.expected_packets)
                     && self.reader.buffered() == 0
                 {
                     self.finished = true;
@@ -459,17 +613,14 @@ impl MmshSession {
                         }
                     })
                     .unwrap_or(0);
-                self.received = 0;
                 AsfEvent::Header(h)
             }
             BodyEvent::Packet(p) => {
                 self.stats.packet(p.len());
-                self.received += 1;
                 AsfEvent::Packet(pad_packet(p.to_vec(), self.packet_size))
             }
             BodyEvent::Gap(n) => {
                 TransportStats::add(&self.stats.packets_lost, n);
-                self.received += n;
                 AsfEvent::Gap { lost: n }
             }
             BodyEvent::Meta(text) => AsfEvent::Script {
@@ -487,10 +638,38 @@ impl MmshSession {
         self.transport
     }
 
+    /// Whether the session runs in pipelined mode (one connection, chunked Play body).
+    pub fn pipelined(&self) -> bool {
+        self.pipelined
+    }
+
     /// Non-pipelined mode has nothing to say at the end: closing the connection stops the
     /// server ([MS-WMSP] 3.2.5.6).
     pub async fn close(self) {
         let mut sock = self.resp.sock;
         let _ = sock.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_redirect_targets() {
+        let t = Target {
+            host: "h".into(),
+            port: 8080,
+            path: "/radio/live.asf?x=1".into(),
+        };
+        assert_eq!(t.redirect("/other.asf").unwrap().path, "/other.asf");
+        assert_eq!(t.redirect("backup.asf").unwrap().path, "/radio/backup.asf");
+        let abs = t.redirect("http://[::1]:81/a").unwrap();
+        assert_eq!(
+            (abs.host.as_str(), abs.port, abs.path.as_str()),
+            ("::1", 81, "/a")
+        );
+        assert_eq!(t.redirect("mmsh://x/y").unwrap().port, 80);
+        assert!(t.redirect("rtsp://x/y").is_err());
     }
 }

@@ -12,11 +12,24 @@ pub fn start_clock() {
     EPOCH.get_or_init(Instant::now);
 }
 
+/// One loop's length on the send-time axis: the send-time span plus one packet's worth, so
+/// the first packet of the next loop comes one packet interval after the last.
+pub fn loop_ms(m: &Media) -> u64 {
+    let t = &m.send_times_ms;
+    let first = t.first().map_or(0, |v| u64::from(*v));
+    let last = t.last().map_or(0, |v| u64::from(*v));
+    let span = last.saturating_sub(first);
+    let per_packet = span / (t.len().max(2) as u64 - 1);
+    (span + per_packet.max(1)).max(1)
+}
+
 /// Index of the packet the broadcast of `m` is at now.
 pub fn current_packet(m: &Media) -> usize {
     let elapsed = EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64;
-    let pos = elapsed % m.duration_ms.max(1);
-    m.packet_at_ms(pos).min(m.packets.len().saturating_sub(1))
+    let first = m.send_times_ms.first().map_or(0, |v| u64::from(*v));
+    let pos = first + elapsed % loop_ms(m);
+    let i = m.send_times_ms.partition_point(|t| u64::from(*t) < pos);
+    if i >= m.packets.len() { 0 } else { i }
 }
 
 /// The header a broadcast is announced with: the File Properties Broadcast flag set and the

@@ -25,8 +25,8 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
-use super::live;
 use super::resend::Resends;
+use super::{live, retime};
 use crate::faults::Loss;
 use crate::pacing::Pacer;
 use crate::{Media, ServerContext};
@@ -67,6 +67,10 @@ struct Play {
     incarnation: u8,
     pacer: Pacer,
     live: bool,
+    /// Live: completed loops, and one loop's length, so that send times continue on one
+    /// timeline across loops and pacing never drifts ahead.
+    loops: u64,
+    loop_ms: u64,
 }
 
 struct Session {
@@ -145,11 +149,11 @@ impl Session {
         loop {
             let next_packet = self.next_due();
             let eos = self.eos_at.map(|(t, _)| t);
-            let idle = if self.play.is_some() {
-                self.last_command + KEEPALIVE_INTERVAL
-            } else {
-                self.last_command + IDLE_TIMEOUT
-            };
+            let streaming = self.play.is_some();
+            // While streaming, a silent client gets a Ping ([MS-MMSP] 3.2.6.1); otherwise a
+            // silent client is dropped ([MS-MMSP] 3.2.6.2).
+            let ping_at = self.last_command + KEEPALIVE_INTERVAL;
+            let idle_at = self.last_command + IDLE_TIMEOUT;
             tokio::select! {
                 r = rd.read(&mut buf) => {
                     let n = r.map_err(|e| format!("read: {e}"))?;
@@ -174,21 +178,20 @@ impl Session {
                     }
                 }
                 Some(req) = resend_rx.recv() => self.resend(req).await,
-                _ = sleep_until(next_packet.unwrap_or(idle)), if next_packet.is_some() => {
+                _ = sleep_until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() => {
                     self.send_next_packet().await?;
                 }
-                _ = sleep_until(eos.unwrap_or(idle)), if eos.is_some() => {
+                _ = sleep_until(eos.unwrap_or(idle_at)), if eos.is_some() => {
                     if let Some((_, pi)) = self.eos_at.take() {
                         self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation: pi }).await?;
                     }
                 }
-                _ = sleep_until(idle), if next_packet.is_none() && eos.is_none() => {
-                    if self.play.is_some() {
-                        self.last_command = Instant::now();
-                        self.reply(FromServer::Ping).await?;
-                    } else {
-                        return Err("idle timeout".into());
-                    }
+                _ = sleep_until(ping_at), if streaming => {
+                    self.last_command = Instant::now();
+                    self.reply(FromServer::Ping).await?;
+                }
+                _ = sleep_until(idle_at), if !streaming && eos.is_none() => {
+                    return Err("idle timeout".into());
                 }
             }
         }
@@ -198,7 +201,7 @@ impl Session {
     fn next_due(&self) -> Option<Instant> {
         let p = self.play.as_ref()?;
         let send_ms = p.media.send_times_ms.get(p.index).copied().unwrap_or(0);
-        Some(p.pacer.due(u64::from(send_ms)))
+        Some(p.pacer.due(u64::from(send_ms) + p.loops * p.loop_ms))
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), End> {
@@ -444,6 +447,8 @@ impl Session {
             seq: 0,
             incarnation: incarnation as u8,
             live,
+            loops: 0,
+            loop_ms: live::loop_ms(&media),
             media,
         });
         if index >= n {
@@ -462,7 +467,15 @@ impl Session {
             self.finish_play();
             return Ok(());
         };
-        let datagram = Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &packet));
+        let datagram = if p.loops > 0 {
+            // Later loops of a broadcast continue the timeline instead of jumping back.
+            let mut moved = packet.to_vec();
+            let shift = p.loops.saturating_mul(p.loop_ms).min(u64::from(u32::MAX)) as u32;
+            retime::shift_times(&mut moved, shift);
+            Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &moved))
+        } else {
+            Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &packet))
+        };
         let seq = p.seq;
         p.index += 1;
         p.location = p.location.wrapping_add(1);
@@ -471,8 +484,7 @@ impl Session {
         if at_end && p.live {
             // Loop the broadcast: LocationId keeps counting the virtual file.
             p.index = 0;
-            let first = p.media.send_times_ms.first().copied().unwrap_or(0);
-            p.pacer = Pacer::new(false, u64::from(first), 0);
+            p.loops += 1;
         }
         let fast_udp = self.ctx.fast && matches!(self.path, Some(DataPath::Udp(_)));
         match self.path {

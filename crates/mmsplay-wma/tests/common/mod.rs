@@ -17,6 +17,30 @@ pub fn data_path(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A Microsoft-encoded test file (see tests/data/SOURCES.md). They are other projects' test
+/// data under GPL-2.0, so they are not committed: `.ci/run` unpacks them into
+/// `target/third-party/`. A copy in tests/data/ms is used first. Missing: fails under
+/// CI=true, skipped with a printed reason otherwise.
+pub fn ms_file(name: &str) -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let third_party = root.join("../../target/third-party");
+    let found = [
+        data_path(&format!("ms/{name}")),
+        third_party.join("mutagen-1.48.1/tests/data").join(name),
+        third_party.join("Audio-Scan-1.01/t/asf").join(name),
+    ]
+    .into_iter()
+    .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{name} is missing: bash .ci/run fetches it into target/third-party"
+        );
+        eprintln!("skipped: {name} not found (bash .ci/run fetches it into target/third-party)");
+    }
+    found
+}
+
 /// `Some(())` when ffmpeg can be run. Without it the test fails under CI=true and is
 /// skipped (with a printed reason) otherwise.
 pub fn require_ffmpeg() -> Option<()> {
@@ -137,11 +161,21 @@ pub fn ffmpeg_reference(path: &Path, channels: usize) -> Vec<Vec<f32>> {
 }
 
 pub fn ffmpeg_reference_stream(path: &Path, audio_index: usize, channels: usize) -> Vec<Vec<f32>> {
+    ffmpeg_pcm(path, audio_index, channels, true)
+}
+
+/// ffmpeg's PCM; `raw` selects the untrimmed decoder output (`-flags2 +skip_manual`),
+/// otherwise what `ffmpeg -i` plays (the first 2·frame_len samples dropped).
+pub fn ffmpeg_pcm(path: &Path, audio_index: usize, channels: usize, raw: bool) -> Vec<Vec<f32>> {
     let out = Command::new("ffmpeg")
         // Raw decoder output (+skip_manual: no start trimming), plain-C DSP, and no giving up
         // on streams with many damaged superframes.
         .args(["-v", "error", "-max_error_rate", "1", "-cpuflags", "0"])
-        .args(["-flags2", "+skip_manual", "-i"])
+        .args(if raw {
+            &["-flags2", "+skip_manual", "-i"][..]
+        } else {
+            &["-i"][..]
+        })
         .arg(path)
         .args([
             "-map",
