@@ -29,6 +29,17 @@ use mmsplay_net::{Ports, Transport};
 use audio::{AudioControl, OutputSpec};
 use player::{Events, PlayOptions};
 
+/// A mistake in how the program was called (exit status 2), as opposed to a failure while
+/// playing (exit status 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct UsageError(pub anyhow::Error);
+
+/// Marks an error as a usage error.
+pub(crate) fn usage(e: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(UsageError(e))
+}
+
 /// Turns the play options of the command line into player options.
 pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
     let output: OutputSpec = args.output.parse()?;
@@ -96,12 +107,14 @@ pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
         return run_headless(args).await;
     }
     if args.events.is_some() {
-        anyhow::bail!("--events needs --headless");
+        return Err(usage(anyhow::anyhow!("--events needs --headless")));
     }
-    let mut opts = play_options(&args)?;
+    let mut opts = play_options(&args).map_err(usage)?;
     let start = if args.demo {
         if args.target.is_some() {
-            anyhow::bail!("--demo plays its own stream: give no TARGET with it");
+            return Err(usage(anyhow::anyhow!(
+                "--demo plays its own stream: give no TARGET with it"
+            )));
         }
         let demo = demo::start().await?;
         opts.ports = demo.ports;
@@ -117,10 +130,12 @@ pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
 /// `--headless`: play one target to its end and print events.
 async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut opts = play_options(&args)?;
+    let mut opts = play_options(&args).map_err(usage)?;
     let target = if args.demo {
         if args.target.is_some() {
-            anyhow::bail!("--demo plays its own stream: give no TARGET with it");
+            return Err(usage(anyhow::anyhow!(
+                "--demo plays its own stream: give no TARGET with it"
+            )));
         }
         let demo = demo::start().await?;
         opts.ports = demo.ports;
@@ -128,7 +143,9 @@ async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
         target::resolve(&demo.url, &|_| None).map_err(anyhow::Error::msg)?
     } else {
         let Some(target) = args.target.as_deref() else {
-            anyhow::bail!("no target given (a URL, a file or a bookmark name)");
+            return Err(usage(anyhow::anyhow!(
+                "--headless needs a TARGET (a URL, a file or a bookmark name) or --demo"
+            )));
         };
         target::resolve(target, &lookup_bookmark).map_err(anyhow::Error::msg)?
     };

@@ -42,7 +42,7 @@ pub fn print_line(line: &str) {
 }
 
 pub async fn run(a: &ServeArgs) -> anyhow::Result<()> {
-    let opts = server_options(a)?;
+    let opts = server_options(a).map_err(crate::usage)?;
     let bound = mmsplay_server::start(opts, Box::new(print_line)).await?;
     print_line(&bound.listening_line());
     crate::signals::wait_for_stop().await;

@@ -11,5 +11,6 @@ mod mmsh;
 mod playback;
 mod reconnect;
 mod rollover;
+mod rtsp;
 mod third_party;
 mod tui;

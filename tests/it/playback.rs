@@ -157,3 +157,24 @@ fn usage_errors_exit_2() {
     let out = run_with_deadline(mmsplay().args(["--bogus-flag"]), Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn bad_option_values_are_usage_errors() {
+    for args in [
+        &["--headless", "--transports", "rtspu,ftp", "x.asf"][..],
+        &["--headless", "--port", "gopher=70", "x.asf"],
+        &["--headless", "--output", "speaker", "x.asf"],
+        &["--headless", "--duration", "0", "x.asf"],
+        &["--headless"],
+        &["serve", "--udp-loss", "3", "x.asf"],
+    ] {
+        let out = run_with_deadline(mmsplay().args(args), Duration::from_secs(10));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{args:?}: one clear line, got {stderr}"
+        );
+    }
+}

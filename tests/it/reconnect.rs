@@ -155,3 +155,45 @@ fn a_server_that_never_returns_ends_with_a_clear_error() {
     assert_eq!(status.code(), Some(1));
     let _ = started;
 }
+
+#[test]
+fn on_demand_stream_resumes_where_it_stopped() {
+    let (server, port) = serve(0, &[]);
+    let mut p = ChildGuard(player(&format!("mmsh://127.0.0.1:{port}/demo.wma"), &[]));
+    let mut server = Some(server);
+    let mut restarted = None;
+    let mut killed_at = None;
+    let mut position_at_kill = 0;
+    let events = watch(&mut p.0, Duration::from_secs(60), |e| {
+        let pos = e["position_ms"].as_u64().unwrap_or(0);
+        if e["event"] == "stats" && pos > 4000 && killed_at.is_none() {
+            server.take();
+            killed_at = Some(Instant::now());
+            position_at_kill = pos;
+        }
+        if let Some(t) = killed_at {
+            if restarted.is_none() && t.elapsed() > Duration::from_millis(500) {
+                restarted = Some(serve(port, &[]).0);
+            }
+        }
+        e["event"] == "end" || e["event"] == "error"
+    });
+    assert!(
+        position_at_kill > 0,
+        "the server was never stopped: {events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e["event"] == "reconnect"),
+        "{events:?}"
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "end", "{events:?}");
+    assert_eq!(last["reason"], "eos");
+    // Resumed, not restarted: about the file's 16 s in all, not 16 s plus what came before.
+    let stats = events.iter().rev().find(|e| e["event"] == "stats").unwrap();
+    let total = stats["position_ms"].as_u64().unwrap();
+    assert!(
+        (15_000..=17_500).contains(&total),
+        "decoded {total} ms after resuming at {position_at_kill} ms"
+    );
+}

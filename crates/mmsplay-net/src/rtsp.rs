@@ -11,10 +11,12 @@
 //! - [`rtp`]: RTP and RTCP header codecs (RFC 3550);
 //! - [`asfpf`]: the `x-asf-pf` payload format, packetizer and depacketizer ([MS-RTSP] 2.2.1);
 //! - [`padding`]: stripping ASF packet padding for RTP and restoring it on receipt;
-//! - [`sequence`]: RTP sequence tracking (loss, late packets, receiver-report figures).
+//! - [`sequence`]: RTP sequence tracking (loss, late packets, receiver-report figures);
+//! - [`holdback`]: putting RTP packets back in order, waiting briefly for resends.
 
 pub mod asfpf;
 pub mod headers;
+pub mod holdback;
 pub mod message;
 pub mod padding;
 pub mod rtp;

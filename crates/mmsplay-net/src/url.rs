@@ -92,8 +92,8 @@ impl StreamUrl {
     }
 
     /// The port a transport connects to: the URL's own port when its scheme names that
-    /// protocol family (or is `mms://`, where the URL port applies to every step, as WMP did
-    /// when a server published one port), else the default for the family.
+    /// protocol family (`mms://host:PORT` names the MMS port: Windows Media Services published
+    /// MMS URLs), else the `--port` value or default for the family.
     pub fn port_for(&self, t: Transport, ports: &Ports) -> u16 {
         let family_default = match t {
             Transport::Rtspu | Transport::Rtspt => ports.rtsp,
@@ -102,7 +102,9 @@ impl StreamUrl {
         };
         let same_family = match t {
             Transport::Rtspu | Transport::Rtspt => self.scheme.starts_with("rtsp"),
-            Transport::Mmsu | Transport::Mmst => matches!(self.scheme.as_str(), "mmst" | "mmsu"),
+            Transport::Mmsu | Transport::Mmst => {
+                matches!(self.scheme.as_str(), "mms" | "mmst" | "mmsu")
+            }
             Transport::Mmsh | Transport::File => matches!(self.scheme.as_str(), "mmsh" | "http"),
         };
         match self.port {
@@ -171,6 +173,10 @@ mod tests {
         assert_eq!(u.port_for(Transport::Mmst, &p), 2);
         let u = StreamUrl::parse("mms://h/x").unwrap();
         assert_eq!(u.port_for(Transport::Rtspt, &p), 1);
+        let u = StreamUrl::parse("mms://h:8080/x").unwrap();
+        assert_eq!(u.port_for(Transport::Mmst, &p), 8080);
+        assert_eq!(u.port_for(Transport::Rtspu, &p), 1);
+        assert_eq!(u.port_for(Transport::Mmsh, &p), 3);
         assert_eq!(u.for_transport(Transport::Mmsh, &p), "http://h:3/x");
     }
 }

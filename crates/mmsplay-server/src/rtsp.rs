@@ -3,10 +3,18 @@
 //! Services 9 does so that ffmpeg and GStreamer take their Windows Media paths
 //! (shared/docs/protocols.md 6.4 and 6A.4 are the recipe this follows).
 //!
-//! Each connection runs in its own task ([`connection`]); PLAY starts a task that paces the
-//! file's packets out as `x-asf-pf` RTP ([`streamer`]).
+//! Each connection runs in its own task (`connection`); PLAY starts a task that paces the
+//! file's packets out as `x-asf-pf` RTP (`streamer`), and a UDP session answers NACKs on its
+//! RTCP port by resending to the client's retransmission port. `--live` loops each file on a
+//! forward-moving timeline (`retime`).
+//!
+//! Faults: `--refuse rtspu`/`rtspt` answers a SETUP for that transport with 461 (both: 503 to
+//! DESCRIBE); `--blackhole rtspu` answers everything but never sends RTP; `--blackhole rtspt`
+//! goes silent from the SETUP that asks for TCP on (no reply, nothing after); `--udp-loss`
+//! withholds UDP data packets (a NACK can still get them resent).
 
 mod connection;
+mod retime;
 mod streamer;
 
 use std::sync::{Arc, OnceLock};

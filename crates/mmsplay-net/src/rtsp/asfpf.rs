@@ -177,10 +177,8 @@ impl Depacketizer {
             }
         };
         // WMS/ffmpeg style first, then the spec reading.
-        if let Some(l) = inclusive {
-            if plausible(l) {
-                return Ok(l);
-            }
+        if let Some(l) = inclusive.filter(|l| plausible(*l)) {
+            return Ok(l);
         }
         if plausible(spec) {
             return Ok(spec);
@@ -208,15 +206,15 @@ impl Depacketizer {
         if offset == 0 {
             self.partial.clear();
             self.collecting = true;
-        } else if !self.collecting || offset != self.partial.len() {
+        } else if !self.collecting {
+            // The rest of a packet whose start was lost: the sequence gap already counted it.
+            return Ok(());
+        } else if offset != self.partial.len() {
             // Not the continuation we hold: drop what we have (its packet is lost).
-            let had = self.collecting;
             self.reset();
-            return Err(RtspError::protocol(if had {
-                format!("x-asf-pf fragment offset {offset} does not follow the previous fragment")
-            } else {
-                format!("x-asf-pf fragment at offset {offset} without its start")
-            }));
+            return Err(RtspError::protocol(format!(
+                "x-asf-pf fragment offset {offset} does not follow the previous fragment"
+            )));
         }
         if self.partial.len() + data.len() > self.max_packet {
             self.reset();
@@ -284,6 +282,10 @@ mod tests {
         out.clear();
         d.push(&rtp[0].0, rtp[0].1, &mut out).unwrap();
         assert!(d.push(&rtp[2].0, rtp[2].1, &mut out).is_err());
+        // After a reset (a sequence gap), the tail of a packet is dropped quietly.
+        d.reset();
+        d.push(&rtp[2].0, rtp[2].1, &mut out).unwrap();
+        assert!(out.is_empty());
         for (payload, m) in &rtp {
             d.push(payload, *m, &mut out).unwrap();
         }

@@ -141,16 +141,17 @@ pub fn rtp_info_seq(value: &str, url_tail: Option<&str>) -> Option<u16> {
         let mut seq = None;
         for p in entry.split(';') {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            match k.trim() {
+            // [MS-RTSP] 2.2.7.3's example writes "Seq=".
+            match k.trim().to_ascii_lowercase().as_str() {
                 "url" => url = v.trim(),
                 "seq" => seq = v.trim().parse::<u16>().ok(),
                 _ => {}
             }
         }
-        if let (Some(tail), Some(s)) = (url_tail, seq) {
-            if url.ends_with(tail) {
-                return Some(s);
-            }
+        if let (Some(tail), Some(s)) = (url_tail, seq)
+            && url.ends_with(tail)
+        {
+            return Some(s);
         }
         if first.is_none() {
             first = seq;
@@ -198,5 +199,7 @@ mod tests {
         let info = "url=rtsp://h/a.asf/video;seq=9, url=rtsp://h/a.asf/audio;seq=26968;rtptime=0";
         assert_eq!(rtp_info_seq(info, Some("/audio")), Some(26968));
         assert_eq!(rtp_info_seq(info, None), Some(9));
+        let info = "url=rtsp://h/p.wsx/audio;\r\n Seq=26968, url=rtsp://h/p.wsx/video; Seq=46497";
+        assert_eq!(rtp_info_seq(info, Some("/video")), Some(46497));
     }
 }

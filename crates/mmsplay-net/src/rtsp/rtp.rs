@@ -148,6 +148,70 @@ pub fn sender_report_bye(
     out
 }
 
+/// RTCP transport-layer feedback (RFC 4585 6.1).
+pub const RTCP_RTPFB: u8 = 205;
+
+/// A compound RR + SDES + generic NACK asking for `seqs` again. [MS-RTSP] 2.2.3 (protocols.md
+/// 5.7): the FMT field's top bit is Microsoft's E flag, set by clients, so the first byte is
+/// 0x91; the media SSRC is the server's.
+pub fn nack(ssrc: u32, media_ssrc: u32, seqs: &[u16], cname: &str) -> Vec<u8> {
+    let mut out = receiver_report(ssrc, None, cname);
+    // FCI entries: a packet id and a bitmask of the 16 that follow it.
+    let mut fci: Vec<(u16, u16)> = Vec::new();
+    for &s in seqs {
+        match fci.last_mut() {
+            Some((pid, blp)) if s.wrapping_sub(*pid).wrapping_sub(1) < 16 && s != *pid => {
+                *blp |= 1 << s.wrapping_sub(*pid).wrapping_sub(1);
+            }
+            _ => fci.push((s, 0)),
+        }
+    }
+    fci.truncate(64);
+    out.push(0x80 | 0x10 | 1);
+    out.push(RTCP_RTPFB);
+    out.extend_from_slice(&((2 + fci.len()) as u16).to_be_bytes());
+    out.extend_from_slice(&ssrc.to_be_bytes());
+    out.extend_from_slice(&media_ssrc.to_be_bytes());
+    for (pid, blp) in fci {
+        out.extend_from_slice(&pid.to_be_bytes());
+        out.extend_from_slice(&blp.to_be_bytes());
+    }
+    out
+}
+
+/// The sequence numbers a compound RTCP packet asks for again (generic NACKs, FMT 1 with or
+/// without the E flag). At most `max` are returned.
+pub fn parse_nacks(buf: &[u8], max: usize) -> Vec<u16> {
+    let mut seqs = Vec::new();
+    let mut pos = 0;
+    while pos + 4 <= buf.len() && seqs.len() < max {
+        if buf[pos] >> 6 != 2 {
+            break;
+        }
+        let len = (usize::from(u16::from_be_bytes([buf[pos + 2], buf[pos + 3]])) + 1) * 4;
+        if pos + len > buf.len() {
+            break;
+        }
+        if buf[pos + 1] == RTCP_RTPFB && buf[pos] & 0x0F == 1 {
+            let mut f = pos + 12;
+            while f + 4 <= pos + len && seqs.len() < max {
+                let pid = u16::from_be_bytes([buf[f], buf[f + 1]]);
+                let blp = u16::from_be_bytes([buf[f + 2], buf[f + 3]]);
+                seqs.push(pid);
+                for i in 0..16 {
+                    if blp & (1 << i) != 0 {
+                        seqs.push(pid.wrapping_add(i + 1));
+                    }
+                }
+                f += 4;
+            }
+        }
+        pos += len;
+    }
+    seqs.truncate(max);
+    seqs
+}
+
 /// What a received compound RTCP packet tells us.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RtcpSummary {
@@ -213,6 +277,15 @@ mod tests {
         let mut bad = out.clone();
         bad[0] = 0x8F; // 15 CSRCs that are not there
         assert!(parse_rtp(&bad).is_err());
+    }
+
+    #[test]
+    fn nacks_round_trip() {
+        let n = nack(1, 2, &[65535, 0, 3, 40, 41], "c");
+        assert!(n.windows(2).any(|w| w == [0x91, RTCP_RTPFB]));
+        assert_eq!(parse_nacks(&n, 100), vec![65535, 0, 3, 40, 41]);
+        assert_eq!(parse_nacks(&n, 2).len(), 2);
+        assert!(parse_nacks(&[0x91, 205, 0xFF, 0xFF], 10).is_empty());
     }
 
     #[test]

@@ -202,16 +202,16 @@ fn parse_media(m: &sdp_types::Media) -> SdpMedia {
         match a.attribute.as_str() {
             "rtpmap" => {
                 // a=rtpmap:<pt> <encoding>/<clock>
-                if let Some((pt, enc)) = v.split_once(' ') {
-                    if pt.trim().parse::<u8>().ok() == Some(payload_type) || out.encoding.is_empty()
-                    {
-                        out.encoding = enc
-                            .split('/')
-                            .next()
-                            .unwrap_or("")
-                            .trim()
-                            .to_ascii_lowercase();
-                    }
+                if let Some((pt, enc)) = v.split_once(' ')
+                    && (pt.trim().parse::<u8>().ok() == Some(payload_type)
+                        || out.encoding.is_empty())
+                {
+                    out.encoding = enc
+                        .split('/')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase();
                 }
             }
             "control" => out.control = Some(v.to_string()),

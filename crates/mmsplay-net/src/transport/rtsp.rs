@@ -2,10 +2,14 @@
 //! `rtspu` (RTP on UDP) and `rtspt` (RTP interleaved in the RTSP connection).
 //!
 //! The exchange ([MS-RTSP] 3.1, protocols.md 5.1): OPTIONS, DESCRIBE (the SDP carries the ASF
-//! header), one SETUP per chosen ASF stream, PLAY, then RTP carrying `x-asf-pf` payloads until
-//! the server signals the end (its EndOfStream SET_PARAMETER, an RTCP BYE, or closing the
-//! connection). Keep-alives (GET_PARAMETER) and RTCP receiver reports go out while playing;
-//! TEARDOWN on close. The protocol pieces are the sans-IO ones in [`crate::rtsp`].
+//! header; a 3xx redirect is followed), over UDP a SETUP of the retransmission stream, one
+//! SETUP per chosen ASF stream, PLAY (from `start_ms`), then RTP carrying `x-asf-pf` payloads
+//! until the server signals the end (its EndOfStream SET_PARAMETER, an RTCP BYE, or closing the
+//! connection). Packets after a hole wait briefly for the missing one, which is asked for again
+//! with a NACK when the retransmission stream is up. Keep-alives (GET_PARAMETER) and RTCP
+//! receiver reports go out while playing; a server-side playlist's next entry (Announce) comes
+//! through as a new header; TEARDOWN on close. The protocol pieces are the sans-IO ones in
+//! [`crate::rtsp`].
 
 mod control;
 mod media;
@@ -16,13 +20,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
 use crate::rtsp::asfpf::Depacketizer;
 use crate::rtsp::headers::{self, LowerTransport, TransportSpec};
+use crate::rtsp::holdback::{Holdback, Pushed, Released};
 use crate::rtsp::message::Message;
 use crate::rtsp::sdp::{self, SdpMedia, WmsDescription};
 use crate::rtsp::sequence::SeqTracker;
@@ -39,12 +44,18 @@ pub const UDP_FIRST_MEDIA_TIMEOUT: Duration = Duration::from_secs(1);
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest DESCRIBE body (the SDP with the base64 ASF header) we accept.
 pub const MAX_SDP_LEN: usize = 4 * 1024 * 1024;
+/// Redirects (3xx with Location to DESCRIBE, [MS-RTSP] 3.2.5.2) followed in one connect.
+const MAX_REDIRECTS: usize = 3;
 /// Session timeout when the server does not give one (RFC 2326 12.37).
 const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
-/// RTCP receiver reports while playing.
+/// RTCP receiver reports while playing (more often when the session timeout is short: the
+/// reports keep the session alive on servers that count RTCP as activity).
 const REPORT_INTERVAL: Duration = Duration::from_secs(5);
 /// After the EndOfStream notice, how long to wait for the RTP packets it announces.
 const EOS_DRAIN: Duration = Duration::from_millis(500);
+/// How long a packet after a hole waits for the missing one (reordered, or resent after a
+/// NACK) before the hole is given up as lost.
+const HOLD_TIME: Duration = Duration::from_millis(300);
 /// After an RTCP BYE on UDP, how long to keep reading datagrams still in flight.
 const BYE_DRAIN: Duration = Duration::from_millis(200);
 /// Malformed RTP packets in a row, before any good one, that make the connect fail.
@@ -63,7 +74,37 @@ enum Eos {
     Ended,
 }
 
-pub struct RtspSession {
+/// An RTSP session; the state is boxed so that [`crate::Session`] stays small.
+pub struct RtspSession(Box<Inner>);
+
+impl RtspSession {
+    pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
+        let mut url = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            match Inner::connect(&url, t, opts).await? {
+                Connected::Session(s) => return Ok(RtspSession(s)),
+                Connected::Redirect(to) => url = to,
+            }
+        }
+        Err(NetError::protocol(format!(
+            "the server redirected more than {MAX_REDIRECTS} times"
+        )))
+    }
+
+    pub async fn next_event(&mut self) -> Result<AsfEvent> {
+        self.0.next_event().await
+    }
+
+    pub fn transport(&self) -> Transport {
+        self.0.transport
+    }
+
+    pub async fn close(self) {
+        self.0.close().await;
+    }
+}
+
+struct Inner {
     transport: Transport,
     control: Control,
     media: MediaPath,
@@ -85,10 +126,14 @@ pub struct RtspSession {
     bad_streak: u32,
     last_bad: Option<String>,
     scratch: Vec<Vec<u8>>,
+    holdback: Holdback,
+    /// Sequence numbers to ask for again.
+    nacks: Vec<u16>,
+    epoch: Instant,
 }
 
-impl RtspSession {
-    pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
+impl Inner {
+    async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Connected> {
         let lower = match t {
             Transport::Rtspu => LowerTransport::Udp,
             Transport::Rtspt => LowerTransport::Tcp,
@@ -103,7 +148,7 @@ impl RtspSession {
         let request_url = format!("rtsp://{authority}{}", url.path);
         let mut control = Control::new(stream, request_url.clone());
 
-        // OPTIONS: also tells whether this is a Windows Media server.
+        // OPTIONS: which keep-alive the server takes (WMS lists GET_PARAMETER).
         let reply = control
             .call(Message::request("OPTIONS", &request_url))
             .await?;
@@ -121,6 +166,15 @@ impl RtspSession {
                 "com.microsoft.wm.sswitch, com.microsoft.wm.eosmsg",
             );
         let reply = control.call_with_body_limit(describe, MAX_SDP_LEN).await?;
+        if let (Some(300..=399), Some(loc)) = (reply.status(), reply.header("Location")) {
+            let to = StreamUrl::parse(loc.trim())
+                .ok()
+                .filter(|u| u.scheme.starts_with("rtsp"))
+                .ok_or_else(|| {
+                    NetError::protocol(format!("the server redirects to {loc:?}, not RTSP"))
+                })?;
+            return Ok(Connected::Redirect(to));
+        }
         expect_success(&reply, "DESCRIBE")?;
         let desc = sdp::parse(&reply.body)?;
         let base = reply
@@ -143,6 +197,35 @@ impl RtspSession {
             LowerTransport::Tcp => MediaPath::tcp(),
         };
         let mut session_timeout = DEFAULT_SESSION_TIMEOUT;
+        // Over UDP, the retransmission stream first (as Windows Media Player does), so that
+        // lost packets can be asked for again. A server that refuses it just gets no NACKs.
+        let rtx = desc.media.iter().find(|m| m.encoding == sdp::ENCODING_RTX);
+        if let (LowerTransport::Udp, Some(rtx)) = (lower, rtx) {
+            media.bind_rtx(control.local_ip()?).await?;
+            let url = sdp::resolve_control(&aggregate, rtx.control.as_deref());
+            let spec = media.rtx_transport_request().unwrap_or_default();
+            let reply = control
+                .call(Message::request("SETUP", &url).with("Transport", spec))
+                .await?;
+            match (reply.status(), reply.header("Session")) {
+                (Some(200..=299), Some(session)) => {
+                    let (id, timeout) = headers::parse_session(session);
+                    if !id.is_empty() && id.len() <= 64 {
+                        control.session = Some(id);
+                        if let Some(t) = timeout.filter(|t| *t > 0) {
+                            session_timeout = Duration::from_secs(t.min(3600));
+                        }
+                        let answer = reply
+                            .header("Transport")
+                            .and_then(|t| TransportSpec::parse(t).ok());
+                        media.apply_rtx_reply(answer.as_ref(), control.peer_ip()?);
+                    } else {
+                        media.drop_rtx();
+                    }
+                }
+                _ => media.drop_rtx(),
+            }
+        }
         let mut first_setup_url = None;
         for (i, m) in chosen.iter().enumerate() {
             let setup_url = sdp::resolve_control(&aggregate, m.control.as_deref());
@@ -190,20 +273,23 @@ impl RtspSession {
         let reply = control.call(play).await?;
         expect_success(&reply, "PLAY")?;
         let mut seq = SeqTracker::default();
+        let mut holdback = Holdback::new(HOLD_TIME.as_millis() as u64);
         let tail = first_setup_url
             .as_deref()
             .and_then(|u| u.rsplit('/').next())
             .map(|t| format!("/{t}"));
+        control.setup_tail = tail.clone();
         if let Some(s) = reply
             .header("RTP-Info")
             .and_then(|v| headers::rtp_info_seq(v, tail.as_deref()))
         {
             seq.expect(s);
+            holdback.expect(s);
         }
 
         let now = Instant::now();
         let keepalive_every = (session_timeout / 2).max(Duration::from_secs(1));
-        let mut s = RtspSession {
+        let mut s = Inner {
             transport: t,
             control,
             media,
@@ -219,16 +305,19 @@ impl RtspSession {
             last_data: now,
             keepalive_every,
             next_keepalive: now + keepalive_every,
-            next_report: now + REPORT_INTERVAL,
+            next_report: now + REPORT_INTERVAL.min(keepalive_every),
             eos: Eos::Playing,
             media_seen: false,
             bad_streak: 0,
             last_bad: None,
             scratch: Vec::new(),
+            holdback,
+            nacks: Vec::new(),
+            epoch: now,
         };
         s.control.keepalive_method = keepalive_method;
         s.wait_first_media(lower, opts).await?;
-        Ok(s)
+        Ok(Connected::Session(Box::new(s)))
     }
 
     /// Returns once the first data packet is in `pending`.
@@ -273,7 +362,7 @@ impl RtspSession {
         }
     }
 
-    pub async fn next_event(&mut self) -> Result<AsfEvent> {
+    async fn next_event(&mut self) -> Result<AsfEvent> {
         loop {
             if let Some(ev) = self.pending.pop_front() {
                 return Ok(ev);
@@ -285,8 +374,13 @@ impl RtspSession {
                     until_seq,
                     deadline,
                 } => {
-                    let caught_up = until_seq.is_some() && self.seq.next_expected() == until_seq;
+                    let caught_up =
+                        until_seq.is_some() && self.holdback.next_expected() == until_seq;
                     if caught_up || now >= deadline {
+                        let mut released = Vec::new();
+                        self.holdback.flush(&mut released);
+                        self.deliver(released)?;
+                        self.count_missing_tail(until_seq);
                         self.finish();
                         continue;
                     }
@@ -309,7 +403,7 @@ impl RtspSession {
                 self.control.send_keepalive().await?;
             }
             if now >= self.next_report {
-                self.next_report = now + REPORT_INTERVAL;
+                self.next_report = now + REPORT_INTERVAL.min(self.keepalive_every);
                 self.send_report().await;
             }
             let mut wake = idle_deadline.min(self.next_keepalive).min(self.next_report);
@@ -320,15 +414,29 @@ impl RtspSession {
         }
     }
 
-    pub fn transport(&self) -> Transport {
-        self.transport
-    }
-
-    pub async fn close(mut self) {
+    async fn close(mut self) {
         self.control.teardown().await;
     }
 
+    /// Packets the EndOfStream notice announced that never came are lost too.
+    fn count_missing_tail(&mut self, until_seq: Option<u16>) {
+        let (Some(until), Some(next)) = (until_seq, self.holdback.next_expected()) else {
+            return;
+        };
+        let missing = until.wrapping_sub(next);
+        if missing > 0 && missing < crate::rtsp::sequence::MAX_DROPOUT {
+            TransportStats::add(&self.stats.packets_lost, u64::from(missing));
+            self.pending.push_back(AsfEvent::Gap {
+                lost: u64::from(missing),
+            });
+        }
+    }
+
     fn finish(&mut self) {
+        let mut released = Vec::new();
+        self.holdback.flush(&mut released);
+        // Errors here are only malformed tails; the stream is ending either way.
+        let _ = self.deliver(released);
         if self.eos != Eos::Ended {
             self.eos = Eos::Ended;
             self.pending.push_back(AsfEvent::End);
@@ -337,21 +445,33 @@ impl RtspSession {
 
     /// Waits for input until `wake_at` and handles what came.
     async fn poll(&mut self, wake_at: Instant) -> Result<()> {
+        self.poll_input(wake_at).await?;
+        self.tick()?;
+        self.send_nacks().await;
+        Ok(())
+    }
+
+    async fn poll_input(&mut self, wake_at: Instant) -> Result<()> {
+        let wake_at = match self.holdback.deadline_ms() {
+            Some(ms) => wake_at.min(self.epoch + Duration::from_millis(ms)),
+            None => wake_at,
+        };
         let input = {
             let Self { control, media, .. } = self;
             tokio::select! {
                 r = control.read_some() => Input::Control(r),
-                r = media.recv_rtp() => Input::Rtp(r),
+                r = media.recv_rtp() => Input::Rtp(r, false),
+                r = media.recv_rtx() => Input::Rtp(r, true),
                 r = media.recv_rtcp() => Input::Rtcp(r),
                 _ = tokio::time::sleep_until(wake_at) => Input::Timer,
             }
         };
         match input {
             Input::Timer => Ok(()),
-            Input::Rtp(r) => {
+            Input::Rtp(r, resent) => {
                 let data = r.map_err(|e| NetError::io("UDP receive failed", e))?;
                 if let Some(d) = data {
-                    self.on_rtp(&d)?;
+                    self.on_rtp(&d, resent)?;
                 }
                 Ok(())
             }
@@ -383,12 +503,21 @@ impl RtspSession {
             match ev {
                 control::Event::Interleaved { channel, data } => {
                     match self.media.classify(channel, &data) {
-                        media::Kind::Rtp => self.on_rtp(&data)?,
+                        media::Kind::Rtp => self.on_rtp(&data, false)?,
                         media::Kind::Rtcp => self.on_rtcp(&data),
                         media::Kind::Ignore => {}
                     }
                 }
-                control::Event::EndOfStream { next_seq } => {
+                // A playlist entry ended; the next one's Announce follows.
+                control::Event::EndOfStream {
+                    entry_end: true, ..
+                } => {}
+                control::Event::EndOfStream { next_seq, .. } => {
+                    // Packets the notice says were sent but never came: ask for them again.
+                    if let Some(until) = next_seq {
+                        let tail = self.holdback.missing_before(until);
+                        self.nacks.extend(tail);
+                    }
                     if self.eos == Eos::Playing {
                         self.eos = Eos::Draining {
                             until_seq: next_seq,
@@ -396,9 +525,31 @@ impl RtspSession {
                         };
                     }
                 }
+                control::Event::Announce { sdp } => self.next_entry(&sdp).await?,
             }
         }
         Ok(())
+    }
+
+    /// A server-side playlist moved to its next entry ([MS-RTSP] 3.1.5.15): its ASF header
+    /// goes to the player as a new `Header`, and PLAY resumes the stream (3.1.5.16, with the
+    /// server's stream selection kept).
+    async fn next_entry(&mut self, body: &[u8]) -> Result<()> {
+        let desc = match sdp::parse(body) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!("rtsp: ignoring an Announce: {e}");
+                return Ok(());
+            }
+        };
+        self.packet_size = desc.packet_size;
+        self.depack = Depacketizer::new(desc.packet_size as usize);
+        self.pending
+            .push_back(AsfEvent::Header(Bytes::from(desc.header_bytes)));
+        let aggregate = self.control.aggregate.clone();
+        self.control
+            .send(Message::request("PLAY", &aggregate))
+            .await
     }
 
     fn on_rtcp(&mut self, data: &[u8]) {
@@ -433,7 +584,7 @@ impl RtspSession {
         }
     }
 
-    fn on_rtp(&mut self, data: &[u8]) -> Result<()> {
+    fn on_rtp(&mut self, data: &[u8], resent: bool) -> Result<()> {
         if self.eos == Eos::Ended {
             return Ok(());
         }
@@ -442,26 +593,62 @@ impl RtspSession {
             Err(e) => return self.bad_packet(e.to_string()),
         };
         self.server_ssrc.get_or_insert(h.ssrc);
-        use crate::rtsp::sequence::SeqVerdict;
-        match self.seq.on_packet(h.sequence) {
-            SeqVerdict::Late => {
-                TransportStats::add(&self.stats.packets_late, 1);
-                return Ok(());
-            }
-            SeqVerdict::Gap { lost } => {
-                self.depack.reset();
-                TransportStats::add(&self.stats.packets_lost, u64::from(lost));
-                self.pending.push_back(AsfEvent::Gap {
-                    lost: u64::from(lost),
-                });
-            }
-            SeqVerdict::Restart => self.depack.reset(),
-            SeqVerdict::InOrder => {}
+        if !resent {
+            // Reception-report figures count what came on the media stream itself.
+            self.seq.on_packet(h.sequence);
         }
         self.last_data = Instant::now();
+        let now = self.clock_ms();
+        let mut released = Vec::new();
+        match self.holdback.push(
+            h.sequence,
+            h.marker,
+            payload.to_vec(),
+            resent,
+            now,
+            &mut released,
+        ) {
+            Pushed::Late => TransportStats::add(&self.stats.packets_late, 1),
+            Pushed::Taken { nack, filled_hole } => {
+                if filled_hole && !resent {
+                    // Reordered on the way: late, but still in time to be used.
+                    TransportStats::add(&self.stats.packets_late, 1);
+                }
+                self.nacks.extend(nack);
+            }
+        }
+        self.deliver(released)
+    }
+
+    /// Depacketizes what the holdback released, in order.
+    fn deliver(&mut self, released: Vec<Released>) -> Result<()> {
+        for r in released {
+            match r {
+                Released::Lost(n) => {
+                    self.depack.reset();
+                    TransportStats::add(&self.stats.packets_lost, u64::from(n));
+                    self.pending.push_back(AsfEvent::Gap { lost: u64::from(n) });
+                }
+                Released::Packet {
+                    marker,
+                    payload,
+                    recovered,
+                    ..
+                } => {
+                    if recovered {
+                        TransportStats::add(&self.stats.packets_recovered, 1);
+                    }
+                    self.depacketize(&payload, marker)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn depacketize(&mut self, payload: &[u8], marker: bool) -> Result<()> {
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
-        let r = self.depack.push(payload, h.marker, &mut out);
+        let r = self.depack.push(payload, marker, &mut out);
         for packet in out.drain(..) {
             match crate::rtsp::padding::restore(&packet, self.packet_size) {
                 Ok(full) => {
@@ -481,6 +668,29 @@ impl RtspSession {
         match r {
             Ok(()) => Ok(()),
             Err(e) => self.bad_packet(e.to_string()),
+        }
+    }
+
+    fn clock_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Gives up holes whose hold time ran out.
+    fn tick(&mut self) -> Result<()> {
+        let mut released = Vec::new();
+        self.holdback.poll(self.clock_ms(), &mut released);
+        self.deliver(released)
+    }
+
+    /// Asks for the packets that went missing again, on the retransmission stream.
+    async fn send_nacks(&mut self) {
+        if self.nacks.is_empty() {
+            return;
+        }
+        let seqs = std::mem::take(&mut self.nacks);
+        if let Some(ssrc) = self.server_ssrc {
+            let n = crate::rtsp::rtp::nack(self.our_ssrc, ssrc, &seqs, &self.cname);
+            let _ = self.media.send_nack(&n).await;
         }
     }
 
@@ -523,9 +733,16 @@ impl RtspSession {
     }
 }
 
+/// What one connect attempt gives.
+enum Connected {
+    Session(Box<Inner>),
+    Redirect(StreamUrl),
+}
+
 enum Input {
     Control(Result<bool>),
-    Rtp(std::io::Result<Option<Vec<u8>>>),
+    /// A datagram, and whether it came on the retransmission stream.
+    Rtp(std::io::Result<Option<Vec<u8>>>, bool),
     Rtcp(std::io::Result<Option<Vec<u8>>>),
     Timer,
 }
@@ -595,11 +812,4 @@ fn choose_streams(desc: &WmsDescription, wanted: &[u16]) -> Result<Vec<SdpMedia>
 /// The server address datagrams must come from.
 fn same_host(a: &SocketAddr, ip: std::net::IpAddr) -> bool {
     a.ip() == ip || a.ip().to_canonical() == ip.to_canonical()
-}
-
-#[allow(dead_code)]
-fn _assert_send() {
-    fn is_send<T: Send>() {}
-    is_send::<RtspSession>();
-    is_send::<UdpSocket>();
 }

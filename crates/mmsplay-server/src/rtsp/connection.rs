@@ -34,6 +34,8 @@ struct Session {
     aggregate_url: String,
     shared: Arc<Shared>,
     streamer: Option<JoinHandle<()>>,
+    /// Answers NACKs while the session's UDP sockets exist.
+    resender: Option<JoinHandle<()>>,
     /// Media never goes out (`--blackhole rtspu`).
     blackholed: bool,
 }
@@ -100,10 +102,10 @@ pub async fn handle(sock: TcpStream, peer: SocketAddr, ctx: Arc<ServerContext>) 
                     if conn.silent {
                         continue;
                     }
-                    if let Some(reply) = reply {
-                        if conn.write(&reply).await.is_err() {
-                            break 'conn;
-                        }
+                    if let Some(reply) = reply
+                        && conn.write(&reply).await.is_err()
+                    {
+                        break 'conn;
                     }
                     if let After::Play = after {
                         conn.start_streaming();
@@ -134,6 +136,9 @@ impl Conn {
     fn end_session(&mut self) {
         if let Some(mut s) = self.session.take() {
             s.stop();
+            if let Some(h) = s.resender.take() {
+                h.abort();
+            }
             self.ctx.session_end(
                 s.transport(),
                 s.shared.sent.load(Ordering::Relaxed),
@@ -146,13 +151,13 @@ impl Conn {
         let mut m = Message::response(status, reason)
             .with("CSeq", req.header("CSeq").unwrap_or("0").trim().to_string())
             .with("Server", WMS_SERVER);
-        if let Some(s) = &self.session {
-            if status < 300 || req.session_id().is_some() {
-                m = m.with(
-                    "Session",
-                    format!("{};timeout={SESSION_TIMEOUT_SECS}", s.id),
-                );
-            }
+        if let Some(s) = &self.session
+            && (status < 300 || req.session_id().is_some())
+        {
+            m = m.with(
+                "Session",
+                format!("{};timeout={SESSION_TIMEOUT_SECS}", s.id),
+            );
         }
         m
     }
@@ -164,13 +169,14 @@ impl Conn {
             _ => String::new(),
         };
         // A request naming another session than ours.
-        if let (Some(asked), Some(s)) = (req.session_id(), &self.session) {
-            if asked != s.id && method != "OPTIONS" {
-                return (
-                    Some(self.reply(req, 454, "Session Not Found")),
-                    After::Nothing,
-                );
-            }
+        if let (Some(asked), Some(s)) = (req.session_id(), &self.session)
+            && asked != s.id
+            && method != "OPTIONS"
+        {
+            return (
+                Some(self.reply(req, 454, "Session Not Found")),
+                After::Nothing,
+            );
         }
         let reply = match method.as_str() {
             "OPTIONS" => self
@@ -305,6 +311,7 @@ impl Conn {
                 aggregate_url: aggregate.clone(),
                 shared: Arc::new(Shared::new(self.ctx.faults.loss(number))),
                 streamer: None,
+                resender: None,
                 blackholed: false,
             });
         }
@@ -317,7 +324,14 @@ impl Conn {
             LowerTransport::Udp => {
                 if s.udp.is_none() {
                     match bind_pair(local_ip).await {
-                        Ok(pair) => s.udp = Some(pair),
+                        Ok(pair) => {
+                            s.resender = Some(tokio::spawn(super::streamer::answer_nacks(
+                                pair.1.clone(),
+                                pair.0.clone(),
+                                s.shared.clone(),
+                            )));
+                            s.udp = Some(pair);
+                        }
                         Err(e) => {
                             tracing::warn!("rtsp: cannot bind UDP: {e}");
                             return Some(self.reply(req, 500, "Internal Server Error"));
@@ -328,6 +342,9 @@ impl Conn {
                 let sp = rtp.local_addr().map(|a| a.port()).unwrap_or(0);
                 let sp2 = rtcp.local_addr().map(|a| a.port()).unwrap_or(0);
                 let (cp, cp2) = spec.client_port.unwrap_or((0, None));
+                if is_rtx && let Ok(mut to) = s.shared.rtx_to.lock() {
+                    *to = Some(SocketAddr::new(peer_ip, cp));
+                }
                 // The rtx stream (ffmpeg SETUPs it first) gets ports but never data; every
                 // data stream shares the first one's destination.
                 if !is_rtx && !matches!(s.target, Some(Target::Udp { .. })) {
@@ -464,10 +481,11 @@ async fn bind_pair(ip: IpAddr) -> std::io::Result<(Arc<UdpSocket>, Arc<UdpSocket
     for _ in 0..8 {
         let a = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let p = a.local_addr()?.port();
-        if p % 2 == 0 && p < u16::MAX {
-            if let Ok(b) = UdpSocket::bind(SocketAddr::new(ip, p + 1)).await {
-                return Ok((Arc::new(a), Arc::new(b)));
-            }
+        if p.is_multiple_of(2)
+            && p < u16::MAX
+            && let Ok(b) = UdpSocket::bind(SocketAddr::new(ip, p + 1)).await
+        {
+            return Ok((Arc::new(a), Arc::new(b)));
         }
     }
     let a = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
@@ -475,11 +493,13 @@ async fn bind_pair(ip: IpAddr) -> std::io::Result<(Arc<UdpSocket>, Arc<UdpSocket
     Ok((Arc::new(a), Arc::new(b)))
 }
 
-/// The header of a live broadcast: the broadcast flag set and seekable cleared (ASF spec 3.2,
-/// File Properties Flags at offset 88).
+/// The header of a live broadcast (ASF spec 3.2): the Broadcast flag set, Seekable cleared,
+/// and File Size, Data Packets Count, Play and Send Duration zeroed (invalid for broadcasts).
 fn live_header(media: &Media) -> Vec<u8> {
     let mut bytes = media.header_bytes.to_vec();
     if let Some(fp) = sdp::file_properties_offset(&bytes, media.header.len) {
+        bytes[fp + 40..fp + 48].fill(0);
+        bytes[fp + 56..fp + 80].fill(0);
         let mut flags = u32::from_le_bytes([
             bytes[fp + 88],
             bytes[fp + 89],

@@ -1,6 +1,7 @@
 //! Sends a file's data packets as `x-asf-pf` RTP, paced by their send times, then signals the
 //! end of the stream the way ffmpeg and GStreamer need (protocols.md 6A.4 steps 5-8).
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,10 +20,15 @@ use crate::pacing::Pacer;
 
 /// RTP payload type of the ASF stream (as in the SDP).
 pub const PAYLOAD_TYPE: u8 = 96;
-/// Largest RTP payload on UDP; larger ASF packets are fragmented (the MTU WMS used).
-const UDP_MAX_PAYLOAD: usize = 1400;
+/// Largest RTP payload on UDP. Larger ASF packets are fragmented. WMS cut at the path MTU;
+/// we keep usual packet sizes (3200 bytes and the like) whole, leaving fragmentation to IP,
+/// so that every lost datagram is exactly one lost ASF packet and clients can count it. The
+/// bound is ffmpeg's RTP receive buffer (8192 bytes with the RTP header).
+const UDP_MAX_PAYLOAD: usize = 8192 - 12;
 /// Largest RTP payload in a `$` frame (16-bit length, less the RTP header).
 const TCP_MAX_PAYLOAD: usize = 65_535 - 12;
+/// RTP packets remembered for resends (a few seconds of audio).
+const HISTORY: usize = 512;
 /// Pause between the last packet and the EndOfStream notice, and between it and the BYEs.
 const EOS_GAP: Duration = Duration::from_millis(100);
 
@@ -59,6 +65,10 @@ pub struct Shared {
     pub next_index: AtomicUsize,
     pub loss: Mutex<Loss>,
     pub ssrc: u32,
+    /// The last RTP packets sent on UDP (withheld ones too), for resends after a NACK.
+    pub history: Mutex<VecDeque<(u16, Vec<u8>)>>,
+    /// Where resends go: the client's retransmission (rtx) RTP port, once SET UP.
+    pub rtx_to: Mutex<Option<SocketAddr>>,
 }
 
 impl Shared {
@@ -71,7 +81,24 @@ impl Shared {
             next_index: AtomicUsize::new(0),
             loss: Mutex::new(loss),
             ssrc: rand::random(),
+            history: Mutex::new(VecDeque::new()),
+            rtx_to: Mutex::new(None),
         }
+    }
+
+    fn remember(&self, seq: u16, rtp: &[u8]) {
+        if let Ok(mut h) = self.history.lock() {
+            if h.len() >= HISTORY {
+                h.pop_front();
+            }
+            h.push_back((seq, rtp.to_vec()));
+        }
+    }
+
+    /// The packet sent with `seq`, if still remembered.
+    pub fn recall(&self, seq: u16) -> Option<Vec<u8>> {
+        let h = self.history.lock().ok()?;
+        h.iter().find(|(s, _)| *s == seq).map(|(_, p)| p.clone())
     }
 
     pub fn seq(&self) -> u16 {
@@ -145,7 +172,10 @@ impl Job {
             }
             let send_ms = u64::from(m.send_times_ms[idx]) + loop_offset;
             pacer.wait(send_ms).await;
-            let packet = &m.packets[idx];
+            let mut packet = m.packets[idx].to_vec();
+            // A live loop keeps its timeline going forward.
+            super::retime::shift(&mut packet, loop_offset as u32);
+            let packet = &packet[..];
             let stripped =
                 padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
             let key = asfpf::has_key_frame(packet, m.packet_size);
@@ -164,12 +194,15 @@ impl Job {
                     timestamp: last_ts,
                     ssrc: self.shared.ssrc,
                 };
-                if drop {
-                    continue;
-                }
                 let mut rtp = Vec::with_capacity(12 + payload.len());
                 write_rtp_header(&h, &mut rtp);
                 rtp.extend_from_slice(&payload);
+                if self.target.is_udp() {
+                    self.shared.remember(h.sequence, &rtp);
+                }
+                if drop {
+                    continue;
+                }
                 if self.send(&rtp, false).await.is_err() {
                     return;
                 }
@@ -247,8 +280,32 @@ impl Job {
                 format!("url={};seq={}", self.setup_url, self.shared.seq()),
             )
             .with("Server", mmsplay_net::rtsp::WMS_SERVER)
-            .with_body("application/x-wms-extension-cmd", "EOF: true\r\n");
+            // [MS-RTSP] 2.2.7.3: the body repeats the session.
+            .with_body(
+                "application/x-wms-extension-cmd",
+                format!("Session: {}\r\nEOF: true\r\n", self.session_id),
+            );
         self.writer.lock().await.write_all(&req.to_bytes()).await
+    }
+}
+
+/// Answers NACKs ([MS-RTSP] 2.2.3, RFC 4585 generic NACK) arriving on the session's RTCP
+/// socket: each packet asked for is sent again, unchanged, to the client's rtx RTP port.
+pub async fn answer_nacks(rtcp: Arc<UdpSocket>, rtp: Arc<UdpSocket>, shared: Arc<Shared>) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let Ok((n, _)) = rtcp.recv_from(&mut buf).await else {
+            // ICMP errors surface here on some systems; keep listening.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let to = shared.rtx_to.lock().ok().and_then(|t| *t);
+        let Some(to) = to else { continue };
+        for seq in mmsplay_net::rtsp::rtp::parse_nacks(&buf[..n], 64) {
+            if let Some(p) = shared.recall(seq) {
+                let _ = rtp.send_to(&p, to).await;
+            }
+        }
     }
 }
 

@@ -17,10 +17,21 @@ use crate::rtsp::message::{Frame, Framer, Message};
 
 /// Body limit for replies other than DESCRIBE and for server requests.
 const MAX_BODY: usize = 64 * 1024;
-/// Frames held while waiting for a reply (RTP may start before the PLAY reply is read).
-const MAX_BACKLOG: usize = 4096;
+/// Bytes of frames held while waiting for a reply (RTP may start before the PLAY reply is
+/// read); past it the oldest are dropped.
+const MAX_BACKLOG_BYTES: usize = 4 * 1024 * 1024;
 /// How long TEARDOWN waits for its reply.
 const TEARDOWN_WAIT: Duration = Duration::from_millis(300);
+
+impl Event {
+    fn size(&self) -> usize {
+        match self {
+            Event::Interleaved { data, .. } => data.len() + 4,
+            Event::EndOfStream { .. } => 4,
+            Event::Announce { sdp } => sdp.len(),
+        }
+    }
+}
 
 /// What the connection yields besides replies.
 pub(super) enum Event {
@@ -28,10 +39,16 @@ pub(super) enum Event {
         channel: u8,
         data: Bytes,
     },
-    /// [MS-RTSP] 2.2.7.1.1 EndOfStream: `next_seq` is the sequence number after the last RTP
-    /// packet (its `RTP-Info` seq).
+    /// [MS-RTSP] 2.2.7.3 EndOfStream: `next_seq` is the sequence number after the last RTP
+    /// packet (its `RTP-Info` seq); `entry_end` when only a playlist entry ended
+    /// (`End-Of-Playlist-Entry: true`) and an Announce with the next entry follows.
     EndOfStream {
         next_seq: Option<u16>,
+        entry_end: bool,
+    },
+    /// [MS-RTSP] 2.2.7.1 Announce: the SDP of the next playlist entry.
+    Announce {
+        sdp: Bytes,
     },
 }
 
@@ -43,9 +60,12 @@ pub(super) struct Control {
     /// The aggregate control URL (PLAY, keep-alive, TEARDOWN).
     pub aggregate: String,
     pub keepalive_method: &'static str,
+    /// The last path segment of the first SETUP URL (`/audio`), to pick our `RTP-Info` entry.
+    pub setup_tail: Option<String>,
     user_agent: String,
     buf: Vec<u8>,
     backlog: VecDeque<Event>,
+    backlog_bytes: usize,
 }
 
 impl Control {
@@ -66,6 +86,7 @@ impl Control {
             session: None,
             aggregate: url,
             keepalive_method: "GET_PARAMETER",
+            setup_tail: None,
             // [MS-RTSP] 2.2.6.15: WMPlayer/<version> guid/<client GUID>.
             user_agent: format!(
                 "WMPlayer/12.0.7601.17514 guid/{guid} mmsplay/{}",
@@ -73,6 +94,7 @@ impl Control {
             ),
             buf: vec![0u8; 64 * 1024],
             backlog: VecDeque::new(),
+            backlog_bytes: 0,
         }
     }
 
@@ -165,10 +187,20 @@ impl Control {
     }
 
     fn queue(&mut self, ev: Event) {
-        if self.backlog.len() >= MAX_BACKLOG {
-            self.backlog.pop_front();
-        }
+        self.backlog_bytes += ev.size();
         self.backlog.push_back(ev);
+        while self.backlog_bytes > MAX_BACKLOG_BYTES {
+            match self.backlog.pop_front() {
+                Some(old) => self.backlog_bytes -= old.size(),
+                None => break,
+            }
+        }
+    }
+
+    fn unqueue(&mut self) -> Option<Event> {
+        let ev = self.backlog.pop_front()?;
+        self.backlog_bytes -= ev.size();
+        Some(ev)
     }
 
     /// Reads what is available into the framer. `Ok(false)` at end of stream. Cancel-safe.
@@ -187,7 +219,7 @@ impl Control {
 
     /// The next frame or notice already received, answering server requests on the way.
     pub async fn next_event(&mut self) -> Result<Option<Event>> {
-        if let Some(ev) = self.backlog.pop_front() {
+        if let Some(ev) = self.unqueue() {
             return Ok(Some(ev));
         }
         while let Some(frame) = self.framer.next_frame()? {
@@ -210,13 +242,18 @@ impl Control {
     /// Answers a request from the server.
     async fn answer(&mut self, req: Message) -> Result<Option<Event>> {
         let method = req.method().unwrap_or("").to_ascii_uppercase();
+        let body = String::from_utf8_lossy(&req.body);
+        let body_says = |line: &str| body.lines().any(|l| l.trim().eq_ignore_ascii_case(line));
         let eos = method == "SET_PARAMETER"
             && (req
                 .header("X-Notice")
                 .is_some_and(|n| n.trim_start().starts_with("2101"))
-                || String::from_utf8_lossy(&req.body)
-                    .lines()
-                    .any(|l| l.trim().eq_ignore_ascii_case("EOF: true")));
+                || body_says("EOF: true"));
+        let entry_end = body_says("End-Of-Playlist-Entry: true");
+        let announce = method == "ANNOUNCE"
+            && req
+                .header("Content-Type")
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/sdp"));
         let status = match method.as_str() {
             "SET_PARAMETER" | "GET_PARAMETER" | "OPTIONS" | "ANNOUNCE" => (200, "OK"),
             _ => (501, "Not Implemented"),
@@ -230,10 +267,22 @@ impl Control {
         if eos {
             let next_seq = req
                 .header("RTP-Info")
-                .and_then(|v| headers::rtp_info_seq(v, None));
-            return Ok(Some(Event::EndOfStream { next_seq }));
+                .and_then(|v| headers::rtp_info_seq(v, self.setup_tail.as_deref()));
+            return Ok(Some(Event::EndOfStream {
+                next_seq,
+                entry_end,
+            }));
+        }
+        if announce {
+            return Ok(Some(Event::Announce { sdp: req.body }));
         }
         Ok(None)
+    }
+
+    /// A request whose reply is read and dropped later (the PLAY after a playlist change).
+    pub async fn send(&mut self, msg: Message) -> Result<()> {
+        let (_, m) = self.stamp(msg);
+        self.write(&m.to_bytes()).await
     }
 
     /// A keep-alive; its reply is read and dropped later.

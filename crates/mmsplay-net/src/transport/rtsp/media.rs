@@ -13,6 +13,8 @@ use crate::rtsp::rtp::is_rtcp;
 
 /// Largest datagram we read.
 const MAX_DATAGRAM: usize = 65_536;
+/// Receive buffer asked for the RTP socket.
+const RECV_BUFFER: usize = 2 * 1024 * 1024;
 /// Attempts at an even/odd UDP port pair before settling for any two ports.
 const PORT_PAIR_ATTEMPTS: usize = 8;
 
@@ -32,8 +34,20 @@ pub(super) enum Link {
     },
 }
 
+/// The retransmission stream (`x-wms-rtx`, [MS-RTSP] 2.2.3): resent RTP packets arrive on
+/// its RTP port; NACKs go to the server's RTCP port of it.
+pub(super) struct Rtx {
+    rtp: UdpSocket,
+    rtcp: UdpSocket,
+    rtp_port: u16,
+    rtcp_port: u16,
+    server_ip: Option<IpAddr>,
+    server_rtcp: Option<SocketAddr>,
+}
+
 pub(super) struct MediaPath {
     pub link: Link,
+    pub rtx: Option<Rtx>,
     /// The middle 32 bits of the last sender report's NTP time, and when it came.
     pub last_sr: Option<(u32, Instant)>,
 }
@@ -49,7 +63,74 @@ impl MediaPath {
     /// Binds the RTP/RTCP socket pair on the address the RTSP connection uses, an even port
     /// and the next odd one when possible (RFC 3550 11).
     pub async fn bind_udp(ip: IpAddr) -> Result<MediaPath> {
-        let bind = |port: u16| UdpSocket::bind(SocketAddr::new(ip, port));
+        let (rtp, rtcp, a, b) = bind_pair(ip).await?;
+        Ok(Self::udp(rtp, rtcp, a, b))
+    }
+
+    /// Opens the retransmission stream's port pair.
+    pub async fn bind_rtx(&mut self, ip: IpAddr) -> Result<()> {
+        let (rtp, rtcp, rtp_port, rtcp_port) = bind_pair(ip).await?;
+        self.rtx = Some(Rtx {
+            rtp,
+            rtcp,
+            rtp_port,
+            rtcp_port,
+            server_ip: None,
+            server_rtcp: None,
+        });
+        Ok(())
+    }
+
+    /// The `Transport` of the retransmission stream's SETUP, when it is open.
+    pub fn rtx_transport_request(&self) -> Option<String> {
+        self.rtx.as_ref().map(|r| {
+            format!(
+                "RTP/AVP/UDP;unicast;client_port={}-{};mode=PLAY",
+                r.rtp_port, r.rtcp_port
+            )
+        })
+    }
+
+    /// Takes the server's answer to the retransmission SETUP.
+    pub fn apply_rtx_reply(&mut self, spec: Option<&TransportSpec>, server: IpAddr) {
+        if let Some(r) = &mut self.rtx {
+            r.server_ip = Some(server);
+            if let Some((a, b)) = spec.and_then(|s| s.server_port) {
+                r.server_rtcp = Some(SocketAddr::new(server, b.unwrap_or(a.saturating_add(1))));
+            }
+        }
+    }
+
+    /// The server did not take the retransmission SETUP: no NACKs then.
+    pub fn drop_rtx(&mut self) {
+        self.rtx = None;
+    }
+
+    pub async fn recv_rtx(&self) -> io::Result<Option<Vec<u8>>> {
+        match &self.rtx {
+            Some(r) => recv_from_server(&r.rtp, r.server_ip).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Sends a NACK compound on the retransmission stream.
+    pub async fn send_nack(&self, data: &[u8]) -> io::Result<()> {
+        if let Some(Rtx {
+            rtcp,
+            server_rtcp: Some(to),
+            ..
+        }) = &self.rtx
+        {
+            rtcp.send_to(data, to).await?;
+        }
+        Ok(())
+    }
+}
+
+/// An RTP/RTCP socket pair: an even port and the next odd one when possible (RFC 3550 11).
+async fn bind_pair(ip: IpAddr) -> Result<(UdpSocket, UdpSocket, u16, u16)> {
+    {
+        let bind = |port: u16| async move { bind_socket(SocketAddr::new(ip, port)) };
         let mut fallback = None;
         for _ in 0..PORT_PAIR_ATTEMPTS {
             let rtp = bind(0)
@@ -59,10 +140,11 @@ impl MediaPath {
                 .local_addr()
                 .map_err(|e| NetError::io("UDP socket", e))?
                 .port();
-            if port % 2 == 0 && port < u16::MAX {
-                if let Ok(rtcp) = bind(port + 1).await {
-                    return Ok(Self::udp(rtp, rtcp, port, port + 1));
-                }
+            if port.is_multiple_of(2)
+                && port < u16::MAX
+                && let Ok(rtcp) = bind(port + 1).await
+            {
+                return Ok((rtp, rtcp, port, port + 1));
             }
             if fallback.is_none() {
                 fallback = Some((rtp, port));
@@ -76,9 +158,11 @@ impl MediaPath {
             .local_addr()
             .map_err(|e| NetError::io("UDP socket", e))?
             .port();
-        Ok(Self::udp(rtp, rtcp, port, rtcp_port))
+        Ok((rtp, rtcp, port, rtcp_port))
     }
+}
 
+impl MediaPath {
     fn udp(rtp: UdpSocket, rtcp: UdpSocket, rtp_port: u16, rtcp_port: u16) -> MediaPath {
         MediaPath {
             link: Link::Udp {
@@ -89,6 +173,7 @@ impl MediaPath {
                 server_ip: None,
                 server_rtcp: None,
             },
+            rtx: None,
             last_sr: None,
         }
     }
@@ -99,6 +184,7 @@ impl MediaPath {
                 rtp_channel: 0,
                 rtcp_channel: 1,
             },
+            rtx: None,
             last_sr: None,
         }
     }
@@ -218,19 +304,29 @@ impl MediaPath {
         match self.link {
             Link::Udp { .. } => Kind::Ignore,
             Link::Tcp { .. } if is_rtcp(data) => Kind::Rtcp,
-            Link::Tcp { .. } if channel % 2 == 0 => Kind::Rtp,
+            Link::Tcp { .. } if channel.is_multiple_of(2) => Kind::Rtp,
             Link::Tcp { .. } => Kind::Rtcp,
         }
     }
 }
 
+/// A UDP socket with a receive buffer large enough for a server's fast-start burst (the
+/// preroll sent at once), which overruns the kernel's default at higher bitrates.
+fn bind_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    // Best effort: the kernel may cap it.
+    let _ = s.set_recv_buffer_size(RECV_BUFFER);
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    UdpSocket::from_std(s.into())
+}
+
 async fn recv_from_server(sock: &UdpSocket, server: Option<IpAddr>) -> io::Result<Option<Vec<u8>>> {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let (n, from) = sock.recv_from(&mut buf).await?;
-    if let Some(ip) = server {
-        if !super::same_host(&from, ip) {
-            return Ok(None);
-        }
+    if server.is_some_and(|ip| !super::same_host(&from, ip)) {
+        return Ok(None);
     }
     buf.truncate(n);
     Ok(Some(buf))
