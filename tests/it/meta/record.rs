@@ -124,6 +124,16 @@ fn live_recording_joined_mid_stream_starts_at_zero() {
         &["--duration", "4"],
     );
     assert_eq!(of(&ev, "stream")[0]["live"], true, "{ev:?}");
+    // The broadcast header became a file's: no Broadcast flag, true counts and size.
+    let bytes = std::fs::read(&rec).unwrap();
+    let layout = mmsplay_asf::FileLayout::parse(&bytes, bytes.len() as u64).unwrap();
+    assert!(!layout.header.file.broadcast);
+    assert!(layout.data.total_packets > 0);
+    assert_eq!(
+        layout.packets_offset + layout.data.total_packets * u64::from(layout.packet_size),
+        bytes.len() as u64
+    );
+    assert_eq!(layout.header.file.file_size, bytes.len() as u64);
     let (duration, start) = probe(&rec);
     assert!(start.abs() < 0.5, "recording starts at {start} s");
     // Four seconds played (across a loop of the 3-second file), a little more received.
