@@ -458,6 +458,38 @@ mod tests {
     }
 
     #[test]
+    fn a_station_page_asx_with_everything_else_ignored() {
+        // The shape of station ASX files: banners, MOREINFO, PARAMs, CDATA, comments, a
+        // DURATION, and a REF to an http:// URL with a query.
+        let doc = "<ASX Version = \"3.0\" >\r\n<!-- generated -->\r\n<PARAM NAME=\"Encoding\" VALUE=\"UTF-8\" />\r\n\
+            <Title><![CDATA[Radio <Jazz>]]></Title>\r\n<MoreInfo HREF=\"http://radio.example/\" />\r\n\
+            <Banner HREF=\"http://radio.example/b.gif\"><Abstract>Ad</Abstract></Banner>\r\n\
+            <Entry ClientSkip=\"no\"><Duration VALUE=\"00:00:30\"/><Param Name=\"x\" Value=\"y\"/>\r\n\
+            <Ref HREF=\"mms://media.example/jazz\"/>\r\n<Ref HREF=\"http://media.example/jazz?MSWMExt=.asf&amp;x=1\"/>\r\n\
+            </Entry>\r\n</ASX>\r\n";
+        let m = parse(doc).unwrap();
+        assert_eq!(m.title.as_deref(), Some("Radio <Jazz>"));
+        assert_eq!(
+            refs(&m),
+            [
+                "mms://media.example/jazz",
+                "http://media.example/jazz?MSWMExt=.asf&x=1"
+            ]
+        );
+    }
+
+    #[test]
+    fn utf16_asx_from_notepad() {
+        let doc = "<asx version=\"3.0\"><entry><ref href=\"mms://h/\u{e9}t\u{e9}\"/></entry></asx>";
+        let bytes: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(doc.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let m = super::super::parse(&bytes).unwrap();
+        assert_eq!(refs(&m), ["mms://h/\u{e9}t\u{e9}"]);
+    }
+
+    #[test]
     fn entities() {
         assert_eq!(
             decode_entities("a&amp;b&c&#65;&#x42;&bogus;"),
