@@ -88,7 +88,8 @@ enum Probed {
     /// Leave it to the rollover (an MS-WMSP stream, or nothing the probe could tell).
     Stream,
     PlainAsf,
-    Metafile(Vec<u8>),
+    /// The metafile, and the URL that served it (after redirects), for relative references.
+    Metafile(Vec<u8>, String),
 }
 
 impl Expander<'_> {
@@ -100,6 +101,7 @@ impl Expander<'_> {
             if self.out.len() >= MAX_CANDIDATES {
                 break;
             }
+            let mut served_from = None;
             let (label, read) = match &t {
                 Target::File(path) => (path.display().to_string(), self.read_local(path)),
                 Target::Url(u) if u.scheme == "http" => {
@@ -113,7 +115,10 @@ impl Expander<'_> {
                             self.out.push(Target::HttpFile(u.clone()));
                             continue;
                         }
-                        Ok(Probed::Metafile(bytes)) => (label, Ok(Some(bytes))),
+                        Ok(Probed::Metafile(bytes, from)) => {
+                            served_from = Some(from);
+                            (label, Ok(Some(bytes)))
+                        }
                         Err(e) => (label, Err(e)),
                     }
                 }
@@ -151,7 +156,7 @@ impl Expander<'_> {
             self.describe(&label, &m);
             let base = match &t {
                 Target::File(p) => Base::Dir(p.parent().map(Path::to_path_buf).unwrap_or_default()),
-                Target::Url(_) => Base::Url(label.clone()),
+                Target::Url(_) => Base::Url(served_from.unwrap_or_else(|| label.clone())),
                 Target::HttpFile(_) => Base::None,
             };
             let mut children = Vec::new();
@@ -277,7 +282,10 @@ impl Expander<'_> {
                 body.read_to_end(&mut prefix, MAX_METAFILE_LEN, deadline)
                     .await
                     .map_err(|e| format!("{label}: {e}"))?;
-                Ok(Probed::Metafile(prefix))
+                Ok(Probed::Metafile(
+                    prefix,
+                    url_text(&body.url, self.default_port),
+                ))
             }
         }
     }

@@ -152,15 +152,25 @@ fn reference_file_local_and_over_http() {
     assert_played(&out, &ev);
     assert_same_audio(dir.path());
 
-    // The same file served over HTTP as application/octet-stream, as old servers did.
+    // The same file served over HTTP as application/octet-stream, as old servers did, behind
+    // a redirect.
     let http = HttpFiles::start();
-    http.route("/radio", reply("application/octet-stream", refs));
-    let (out, ev) = run_player(
-        &wav_args(dir.path(), &http.url("/radio"), &[]),
-        Duration::from_secs(30),
+    http.route("/lists/next", reply("application/octet-stream", refs));
+    // A relative reference resolves against where the metafile was served from, after the
+    // redirect.
+    http.route(
+        "/lists/radio.asx",
+        reply(
+            "video/x-ms-asf",
+            "<asx version=\"3.0\"><entry><ref href=\"next\"/></entry></asx>",
+        ),
     );
+    let moved = redirect_server(http.url("/lists/radio.asx"));
+    let (out, ev) = run_player(&wav_args(dir.path(), &moved, &[]), Duration::from_secs(30));
     assert_played(&out, &ev);
     assert_same_audio(dir.path());
+    let asked = http.requests.lock().unwrap().clone();
+    assert_eq!(asked, ["/lists/radio.asx", "/lists/next"]);
 }
 
 #[test]
@@ -357,4 +367,24 @@ fn trickle_server() -> String {
         }
     });
     format!("http://127.0.0.1:{port}/slow.asx")
+}
+
+/// An HTTP server that answers every request with a redirect to `to` (at most 8 requests).
+fn redirect_server(to: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(8) {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buf = [0u8; 2048];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(
+                format!("HTTP/1.0 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n")
+                    .as_bytes(),
+            );
+        }
+    });
+    format!("http://127.0.0.1:{port}/radio")
 }
