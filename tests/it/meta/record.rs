@@ -69,6 +69,7 @@ fn recordings_over_every_transport_match_the_source() {
     }
     let dir = tempfile::tempdir().unwrap();
     let src = wma_fixture(dir.path());
+    let gst = tool("gst-launch-1.0");
     let (src_duration, _) = probe(&src);
     let reference = ffmpeg_decode(src.to_str().unwrap(), 44_100, 2);
     let server = Server::start(&[&src], &["--fast"]);
