@@ -102,30 +102,6 @@ pub fn open_sink(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn output_specs_parse() {
-        assert_eq!(
-            "cpal".parse::<OutputSpec>().unwrap(),
-            OutputSpec::Cpal(None)
-        );
-        assert_eq!(
-            "cpal:USB".parse::<OutputSpec>().unwrap(),
-            OutputSpec::Cpal(Some("USB".into()))
-        );
-        assert_eq!(
-            "wav:/tmp/x.wav".parse::<OutputSpec>().unwrap(),
-            OutputSpec::Wav("/tmp/x.wav".into())
-        );
-        assert_eq!("null".parse::<OutputSpec>().unwrap(), OutputSpec::Null);
-        assert!("wav:".parse::<OutputSpec>().is_err());
-        assert!("speaker".parse::<OutputSpec>().is_err());
-    }
-}
-
 /// A sink that falls back to silence when the device cannot be opened, for `--demo` on machines
 /// without a sound card: the rollover is still worth watching. The reason is kept for the log.
 pub struct SilentFallback {
@@ -170,5 +146,29 @@ impl Sink for SilentFallback {
 
     fn take_warning(&mut self) -> Option<String> {
         self.warning.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_specs_parse() {
+        assert_eq!(
+            "cpal".parse::<OutputSpec>().unwrap(),
+            OutputSpec::Cpal(None)
+        );
+        assert_eq!(
+            "cpal:USB".parse::<OutputSpec>().unwrap(),
+            OutputSpec::Cpal(Some("USB".into()))
+        );
+        assert_eq!(
+            "wav:/tmp/x.wav".parse::<OutputSpec>().unwrap(),
+            OutputSpec::Wav("/tmp/x.wav".into())
+        );
+        assert_eq!("null".parse::<OutputSpec>().unwrap(), OutputSpec::Null);
+        assert!("wav:".parse::<OutputSpec>().is_err());
+        assert!("speaker".parse::<OutputSpec>().is_err());
     }
 }

@@ -48,10 +48,10 @@ fn watch(
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                if tx.send(v).is_err() {
-                    break;
-                }
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && tx.send(v).is_err()
+            {
+                break;
             }
         }
     });
@@ -102,10 +102,11 @@ fn live_stream_reconnects_after_a_server_restart() {
             server.take();
             killed_at = Some(Instant::now());
         }
-        if let Some(t) = killed_at {
-            if restarted.is_none() && t.elapsed() > Duration::from_millis(700) {
-                restarted = Some(serve(port, &["--live"]).0);
-            }
+        if let Some(t) = killed_at
+            && restarted.is_none()
+            && t.elapsed() > Duration::from_millis(700)
+        {
+            restarted = Some(serve(port, &["--live"]).0);
         }
         e["event"] == "end" || e["event"] == "error"
     });
@@ -171,10 +172,11 @@ fn on_demand_stream_resumes_where_it_stopped() {
             killed_at = Some(Instant::now());
             position_at_kill = pos;
         }
-        if let Some(t) = killed_at {
-            if restarted.is_none() && t.elapsed() > Duration::from_millis(500) {
-                restarted = Some(serve(port, &[]).0);
-            }
+        if let Some(t) = killed_at
+            && restarted.is_none()
+            && t.elapsed() > Duration::from_millis(500)
+        {
+            restarted = Some(serve(port, &[]).0);
         }
         e["event"] == "end" || e["event"] == "error"
     });
