@@ -33,6 +33,10 @@ pub struct Recorder {
     /// The latest packet's rebased send time plus its duration: where the recording ends.
     end_ms: i64,
     last_out_ms: i64,
+    /// The latest presentation time seen (rebased, preroll included) and the step to it from
+    /// the one before: the last object's time plus one object's length is where the media ends.
+    max_pts_ms: u64,
+    object_ms: u64,
     /// The first header's Header Object, to tell a reconnect (same header) from a new stream.
     first_header: Vec<u8>,
     /// A different stream followed: nothing more is written.
@@ -53,6 +57,8 @@ impl Recorder {
             base_ms: None,
             end_ms: 0,
             last_out_ms: 0,
+            max_pts_ms: 0,
+            object_ms: 0,
             first_header: Vec::new(),
             frozen: false,
             gaps: 0,
@@ -113,6 +119,14 @@ impl Recorder {
             }
             let delta = self.base_ms.unwrap_or(base);
             rebase_times(&mut p, delta);
+            for pts in presentation_times(&p) {
+                if pts > self.max_pts_ms {
+                    if self.max_pts_ms > 0 {
+                        self.object_ms = pts - self.max_pts_ms;
+                    }
+                    self.max_pts_ms = pts;
+                }
+            }
             self.last_out_ms = out;
             self.end_ms = self.end_ms.max(out + i64::from(duration));
         }
@@ -131,9 +145,13 @@ impl Recorder {
         let Some(mut out) = self.out.take() else {
             return Ok(());
         };
-        // Play duration includes the preroll (ASF 3.2), in 100 ns units.
+        // Play duration includes the preroll (ASF 3.2), in 100 ns units: the end of the last
+        // object, or of the last packet's send window when that is later (readers such as
+        // GStreamer cut the stream at this time, so too short loses the last frame).
         let span = u64::try_from(self.end_ms).unwrap_or(0);
-        let play_duration = (span + self.preroll_ms) * 10_000;
+        let by_packets = span + self.preroll_ms;
+        let by_objects = self.max_pts_ms + self.object_ms;
+        let play_duration = by_packets.max(by_objects) * 10_000;
         patch_header_counts(
             &mut self.header,
             self.packets,
@@ -236,6 +254,20 @@ fn packet_times(p: &[u8]) -> Option<(u32, u16)> {
     let f = time_fields(p)?;
     let s = p.get(f.send_at..f.send_at + 4)?;
     Some((u32::from_le_bytes([s[0], s[1], s[2], s[3]]), f.duration))
+}
+
+/// The presentation times (ms) of the packet's payloads.
+fn presentation_times(p: &[u8]) -> Vec<u64> {
+    let Some(f) = time_fields(p) else {
+        return Vec::new();
+    };
+    f.presentation
+        .iter()
+        .filter_map(|&(at, width)| {
+            let b = p.get(at..at + width)?;
+            Some(b.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x)))
+        })
+        .collect()
 }
 
 /// Subtracts `delta_ms` from every time in the packet (never below zero).
