@@ -289,7 +289,27 @@ pub async fn play(
     events: Events,
     stop_rx: tokio::sync::watch::Receiver<bool>,
 ) -> Result<EndReason, PlayError> {
-    play_first(vec![target], None, opts, control, events, stop_rx).await
+    play_first(
+        vec![Candidate::Play(target)],
+        None,
+        opts,
+        control,
+        events,
+        stop_rx,
+    )
+    .await
+}
+
+/// One entry of a list of things to try (a metafile's entries, in document order).
+#[derive(Debug)]
+pub enum Candidate {
+    Play(Target),
+    /// An entry that failed before it could be tried (a nested metafile that could not be
+    /// read, a reference that is not a URL): shown as a failed try in its turn.
+    Failed {
+        label: String,
+        reason: String,
+    },
 }
 
 /// Ends a playback stopped before any target was tried (while metafiles were resolved).
@@ -305,11 +325,11 @@ enum Opened {
     Failed(PlayError),
 }
 
-/// Tries `targets` in order (the entries of a metafile) until one delivers media, and plays
+/// Tries `candidates` in order (the entries of a metafile) until one delivers media, and plays
 /// that one. Each try shows in the `attempt` events; only the last failure (or `prior`, a
-/// failure from before the list, when the list is empty) becomes the `error`.
+/// failure from before the list, when nothing in it failed) becomes the `error`.
 pub async fn play_first(
-    targets: Vec<Target>,
+    candidates: Vec<Candidate>,
     prior: Option<PlayError>,
     opts: PlayOptions,
     control: Arc<AudioControl>,
@@ -321,7 +341,22 @@ pub async fn play_first(
     let stop = Arc::new(AtomicBool::new(false));
     let mut last = prior;
     let mut opened = None;
-    for target in &targets {
+    for candidate in &candidates {
+        let target = match candidate {
+            Candidate::Play(t) => t,
+            Candidate::Failed { label, reason } => {
+                events.emit(PlayerEvent::Attempt {
+                    transport: Transport::File,
+                    url: label.clone(),
+                });
+                events.emit(PlayerEvent::AttemptFailed {
+                    transport: Transport::File,
+                    reason: reason.clone(),
+                });
+                last = Some(PlayError::Input(reason.clone()));
+                continue;
+            }
+        };
         match open_target(
             target,
             &opts,

@@ -16,13 +16,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use mmsplay_net::StreamUrl;
 use mmsplay_net::mmsh::{HttpContent, classify_http};
-use mmsplay_net::{StreamUrl, Transport};
 
 use crate::audio::AudioControl;
-use crate::events::{EndReason, PlayerEvent};
+use crate::events::EndReason;
 use crate::metafile::{self, Item, MAX_METAFILE_LEN, Metafile, fetch};
-use crate::player::{self, Events, PlayError, PlayOptions, Target};
+use crate::player::{self, Candidate, Events, PlayError, PlayOptions, Target};
 
 /// Deepest chain of metafiles pointing at metafiles.
 pub const MAX_NESTING: usize = 5;
@@ -80,7 +80,7 @@ struct Expander<'a> {
     default_port: u16,
     fetches: usize,
     last_error: Option<PlayError>,
-    out: Vec<Target>,
+    out: Vec<Candidate>,
 }
 
 /// What an `http://` URL turned out to be.
@@ -108,11 +108,11 @@ impl Expander<'_> {
                     let label = url_text(u, self.default_port);
                     match self.probe(u).await {
                         Ok(Probed::Stream) => {
-                            self.out.push(t);
+                            self.out.push(Candidate::Play(t));
                             continue;
                         }
                         Ok(Probed::PlainAsf) => {
-                            self.out.push(Target::HttpFile(u.clone()));
+                            self.out.push(Candidate::Play(Target::HttpFile(u.clone())));
                             continue;
                         }
                         Ok(Probed::Metafile(bytes, from)) => {
@@ -123,7 +123,7 @@ impl Expander<'_> {
                     }
                 }
                 _ => {
-                    self.out.push(t);
+                    self.out.push(Candidate::Play(t));
                     continue;
                 }
             };
@@ -131,7 +131,7 @@ impl Expander<'_> {
                 Ok(Some(b)) => b,
                 // A local file that is not a metafile: the player reads it.
                 Ok(None) => {
-                    self.out.push(t);
+                    self.out.push(Candidate::Play(t));
                     continue;
                 }
                 Err(reason) => {
@@ -192,17 +192,12 @@ impl Expander<'_> {
         }
     }
 
-    /// A failed entry: shown as a try that failed, and remembered as the latest error.
+    /// A failed entry: kept in its place, to show as a failed try in its turn.
     fn fail(&mut self, label: &str, reason: String) {
-        self.events.emit(PlayerEvent::Attempt {
-            transport: Transport::File,
-            url: label.to_string(),
+        self.out.push(Candidate::Failed {
+            label: label.to_string(),
+            reason,
         });
-        self.events.emit(PlayerEvent::AttemptFailed {
-            transport: Transport::File,
-            reason: reason.clone(),
-        });
-        self.last_error = Some(PlayError::Input(reason));
     }
 
     fn describe(&self, label: &str, m: &Metafile) {

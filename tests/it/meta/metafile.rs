@@ -196,22 +196,49 @@ fn plain_asf_over_http_plays_as_a_download() {
 #[test]
 fn all_entries_failing_reports_the_last_failure() {
     let dir = tempfile::tempdir().unwrap();
-    let asx = dir.path().join("dead.asx");
-    std::fs::write(
-        &asx,
-        "<asx version=\"3.0\"><entry><ref href=\"mmst://127.0.0.1:1/a.asf\"/></entry>\
-         <entry><ref href=\"mmsh://127.0.0.1:1/b.asf\"/></entry></asx>",
-    )
-    .unwrap();
-    let (out, ev) = run_player(
-        &["--output".into(), "null".into(), asx.display().to_string()],
-        Duration::from_secs(30),
-    );
-    let msg = error_message(&out, &ev);
-    let failed = of(&ev, "attempt_failed");
-    assert_eq!(failed.len(), 2, "{ev:?}");
-    assert_eq!(failed[1]["transport"], "mmsh");
-    assert_eq!(failed[1]["reason"].as_str().unwrap(), msg);
+    // A nested metafile that is broken, among entries that are refused: tried in document
+    // order, whichever way each fails.
+    std::fs::write(dir.path().join("broken.asx"), b"\x00\x01 not xml").unwrap();
+    let refused = "mmst://127.0.0.1:1/a.asf";
+    for (doc, last_transport, last_says) in [
+        (
+            format!(
+                "<asx><entry><ref href=\"broken.asx\"/></entry><entry><ref href=\"{refused}\"/></entry></asx>"
+            ),
+            "mmst",
+            "",
+        ),
+        (
+            format!(
+                "<asx><entry><ref href=\"{refused}\"/></entry><entry><ref href=\"broken.asx\"/></entry></asx>"
+            ),
+            "file",
+            "not a metafile",
+        ),
+    ] {
+        let asx = dir.path().join("dead.asx");
+        std::fs::write(&asx, doc).unwrap();
+        let (out, ev) = run_player(
+            &["--output".into(), "null".into(), asx.display().to_string()],
+            Duration::from_secs(30),
+        );
+        let msg = error_message(&out, &ev);
+        let failed = of(&ev, "attempt_failed");
+        assert_eq!(failed.len(), 2, "{ev:?}");
+        assert_eq!(failed[1]["transport"], last_transport, "{ev:?}");
+        assert_eq!(failed[1]["reason"].as_str().unwrap(), msg);
+        assert!(msg.contains(last_says), "{msg}");
+        // Each failure follows its own attempt.
+        let order: Vec<&str> = ev
+            .iter()
+            .filter_map(|e| e["event"].as_str())
+            .filter(|k| k.starts_with("attempt"))
+            .collect();
+        assert_eq!(
+            order,
+            ["attempt", "attempt_failed", "attempt", "attempt_failed"]
+        );
+    }
 }
 
 #[test]
