@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use mmsplay_net::StreamUrl;
-use mmsplay_net::mmsh::{ResponseHead, parse_response_head};
+use mmsplay_net::mmsh::{Dechunker, ResponseHead, parse_response_head};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
@@ -45,6 +45,9 @@ pub struct HttpBody {
     pending: Vec<u8>,
     /// Body bytes still expected when the server sent a Content-Length.
     remaining: Option<u64>,
+    /// The chunked coding, from a server that used it although we asked in HTTP/1.0.
+    dechunker: Option<Dechunker>,
+    chunked_done: bool,
 }
 
 impl HttpBody {
@@ -59,25 +62,33 @@ impl HttpBody {
         out: &mut Vec<u8>,
         deadline: Instant,
     ) -> Result<bool, FetchError> {
-        if !self.pending.is_empty() {
+        let raw = if !self.pending.is_empty() {
             // Already counted against Content-Length when the head was read.
-            out.append(&mut self.pending);
-            return Ok(true);
+            std::mem::take(&mut self.pending)
+        } else {
+            if self.remaining == Some(0) || self.chunked_done {
+                return Ok(false);
+            }
+            let mut chunk = vec![0u8; 16 * 1024];
+            let n = timeout_at(deadline, self.sock.read(&mut chunk))
+                .await
+                .map_err(|_| FetchError::Timeout("reading the response"))?
+                .map_err(|e| FetchError::Protocol(format!("reading the response: {e}")))?;
+            if n == 0 {
+                return Ok(false);
+            }
+            chunk.truncate(n);
+            self.take_from(&mut chunk);
+            chunk
+        };
+        match self.dechunker.as_mut() {
+            Some(d) => {
+                self.chunked_done = d
+                    .decode(&raw, out)
+                    .map_err(|e| FetchError::Protocol(format!("bad chunked body: {e}")))?;
+            }
+            None => out.extend_from_slice(&raw),
         }
-        if self.remaining == Some(0) {
-            return Ok(false);
-        }
-        let mut chunk = vec![0u8; 16 * 1024];
-        let n = timeout_at(deadline, self.sock.read(&mut chunk))
-            .await
-            .map_err(|_| FetchError::Timeout("reading the response"))?
-            .map_err(|e| FetchError::Protocol(format!("reading the response: {e}")))?;
-        if n == 0 {
-            return Ok(false);
-        }
-        chunk.truncate(n);
-        self.take_from(&mut chunk);
-        out.extend_from_slice(&chunk);
         Ok(true)
     }
 
@@ -148,13 +159,16 @@ pub async fn get(
         let (head, rest) = read_head(&mut sock, deadline).await?;
         match head.status {
             200 => {
-                let remaining = head.content_length();
+                let chunked = head.is_chunked();
+                let remaining = if chunked { None } else { head.content_length() };
                 let mut body = HttpBody {
                     url,
                     head,
                     sock,
                     pending: Vec::new(),
                     remaining,
+                    dechunker: chunked.then(Dechunker::default),
+                    chunked_done: false,
                 };
                 let mut rest = rest;
                 body.take_from(&mut rest);

@@ -415,3 +415,43 @@ fn redirect_server(to: String) -> String {
     });
     format!("http://127.0.0.1:{port}/radio")
 }
+
+#[test]
+fn chunked_metafile_is_read() {
+    if !tool("ffmpeg") {
+        return;
+    }
+    use std::io::{Read, Write};
+    let server = Server::start(&[&asset(MEDIA)], &["--fast"]);
+    let asx = format!(
+        "<asx version=\"3.0\"><entry><ref href=\"mmsh://127.0.0.1:{}/{MEDIA}\"/></entry></asx>",
+        server.http
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().take(2) {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buf = [0u8; 2048];
+            let _ = conn.read(&mut buf);
+            let mut out =
+                b"HTTP/1.1 200 OK\r\nContent-Type: video/x-ms-asf\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    .to_vec();
+            for piece in asx.as_bytes().chunks(20) {
+                out.extend(format!("{:x}\r\n", piece.len()).into_bytes());
+                out.extend_from_slice(piece);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\n\r\n");
+            let _ = conn.write_all(&out);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (out, ev) = run_player(
+        &wav_args(dir.path(), &format!("http://127.0.0.1:{port}/c.asx"), &[]),
+        Duration::from_secs(30),
+    );
+    assert_played(&out, &ev);
+    assert_same_audio(dir.path());
+}
