@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use mmsplay_asf::{AudioSpread, AudioStreamSpec, Demuxer, HeaderSpec, WaveFormatEx, write_header};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else { return };
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
     let packet_size = 64 + u32::from(sel) * 4;
     let spread = (sel & 1 == 1).then(|| AudioSpread {
         span: 2,
@@ -17,13 +19,15 @@ fuzz_target!(|data: &[u8]| {
         packet_size,
         streams: vec![AudioStreamSpec {
             number: 1,
-            format: WaveFormatEx { format_tag: 1, channels: 1, sample_rate: 8000, avg_bytes_per_sec: 16000, block_align: 2, bits_per_sample: 16, extra: vec![] },
+            format: WaveFormatEx::pcm(1, 8000, 16),
             spread,
             bitrate: 128_000,
         }],
         ..Default::default()
     };
-    let Ok(header) = mmsplay_asf::parse_header(&write_header(&spec)) else { return };
+    let Ok(header) = mmsplay_asf::parse_header(&write_header(&spec)) else {
+        return;
+    };
     let mut d = Demuxer::new(&header, 1);
     for chunk in rest.chunks(packet_size as usize) {
         let _ = d.push_packet(chunk);

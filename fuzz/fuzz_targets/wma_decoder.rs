@@ -43,8 +43,12 @@ fn waveformatex(head: &[u8; 12]) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((head, body)) = data.split_first_chunk::<12>() else { return };
-    let Ok(params) = codec_params_from_waveformatex(&waveformatex(head)) else { return };
+    let Some((head, body)) = data.split_first_chunk::<12>() else {
+        return;
+    };
+    let Ok(params) = codec_params_from_waveformatex(&waveformatex(head)) else {
+        return;
+    };
     let Ok(mut dec) = WmaDecoder::try_new(&params, &AudioDecoderOptions::default()) else {
         return;
     };

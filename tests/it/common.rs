@@ -188,3 +188,79 @@ pub fn play_to_wav(target: &str, extra: &[&str]) -> (Audio, Vec<serde_json::Valu
     );
     (read_wav(&wav), events(&out.stdout))
 }
+
+/// An in-process `mmsplay serve` on loopback; the lines it reports are collected. The
+/// protocol test modules wrap it with their own URL helpers.
+pub struct InProcessServer {
+    pub bound: mmsplay_server::Bound,
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl InProcessServer {
+    /// Serves `files` on `bind` with every port picked by the system; fails if it cannot bind
+    /// (no IPv6, say).
+    pub async fn start_on(
+        bind: &str,
+        files: Vec<PathBuf>,
+        live: bool,
+        fast: bool,
+        faults: mmsplay_server::Faults,
+    ) -> Result<InProcessServer, mmsplay_server::ServerError> {
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let bound = mmsplay_server::start(
+            mmsplay_server::ServerOptions {
+                files,
+                media: Vec::new(),
+                bind: bind.into(),
+                rtsp_port: 0,
+                mms_port: 0,
+                http_port: 0,
+                faults,
+                live,
+                fast,
+            },
+            Box::new(move |l: &str| sink.lock().unwrap().push(l.to_string())),
+        )
+        .await?;
+        Ok(InProcessServer { bound, lines })
+    }
+
+    /// [`InProcessServer::start_on`] on 127.0.0.1.
+    pub async fn start(
+        files: Vec<PathBuf>,
+        live: bool,
+        fast: bool,
+        faults: mmsplay_server::Faults,
+    ) -> InProcessServer {
+        Self::start_on("127.0.0.1", files, live, fast, faults)
+            .await
+            .expect("server starts")
+    }
+
+    /// The `session_end` lines so far, parsed.
+    pub fn session_ends(&self) -> Vec<serde_json::Value> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["event"] == "session_end")
+            .collect()
+    }
+
+    /// Waits (bounded) until `n` sessions have ended.
+    pub async fn wait_session_ends(&self, n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..100 {
+            let v = self.session_ends();
+            if v.len() >= n {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "fewer than {n} session_end lines: {:?}",
+            self.lines.lock().unwrap()
+        );
+    }
+}

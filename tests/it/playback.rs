@@ -178,3 +178,67 @@ fn bad_option_values_are_usage_errors() {
         );
     }
 }
+
+/// A file with two PCM audio streams: stream 1 at 8 kHz (low bitrate) holds a ramp up, stream 2
+/// at 16 kHz (higher bitrate) a ramp down.
+fn two_stream_file(dir: &std::path::Path) -> std::path::PathBuf {
+    use mmsplay_asf::{AudioStreamSpec, HeaderSpec, Packetizer, WaveFormatEx, write_header};
+    let mut p = Packetizer::new(2000);
+    for i in 0..20u32 {
+        let up: Vec<u8> = (0..800u32)
+            .flat_map(|k| ((k * 40) as i16).to_le_bytes())
+            .collect();
+        let down: Vec<u8> = (0..1600u32)
+            .flat_map(|k| (-((k * 20) as i16)).to_le_bytes())
+            .collect();
+        p.push_object(1, 100 + i * 100, true, &up);
+        p.push_object(2, 100 + i * 100, true, &down);
+    }
+    p.flush();
+    let packets = p.take_packets();
+    let stream = |number, rate| AudioStreamSpec {
+        number,
+        format: WaveFormatEx::pcm(1, rate, 16),
+        spread: None,
+        bitrate: rate * 16,
+    };
+    let spec = HeaderSpec {
+        packet_size: 2000,
+        data_packets: packets.len() as u64,
+        play_duration: 21_000_000 + 1_000_000,
+        preroll_ms: 100,
+        streams: vec![stream(1, 8000), stream(2, 16000)],
+        ..Default::default()
+    };
+    let mut file = write_header(&spec);
+    for pk in packets {
+        file.extend_from_slice(&pk);
+    }
+    let path = dir.join("two_streams.asf");
+    std::fs::write(&path, file).unwrap();
+    path
+}
+
+#[test]
+fn the_best_stream_is_chosen_unless_one_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = two_stream_file(dir.path());
+    let (audio, ev) = play_to_wav(path.to_str().unwrap(), &[]);
+    let s = ev.iter().find(|e| e["event"] == "stream").unwrap();
+    assert_eq!(s["stream_number"], 2, "the higher bitrate stream");
+    assert_eq!(audio.rate, 16000);
+    assert!(audio.samples[10] < 0.0);
+    let (audio, ev) = play_to_wav(path.to_str().unwrap(), &["--stream", "1"]);
+    let s = ev.iter().find(|e| e["event"] == "stream").unwrap();
+    assert_eq!(s["stream_number"], 1);
+    assert_eq!((audio.rate, audio.frames()), (8000, 16000));
+    assert!(audio.samples[10] > 0.0);
+    let out = run_with_deadline(
+        mmsplay()
+            .args(["--headless", "--output", "null", "--stream", "7"])
+            .arg(&path),
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stream 7"));
+}

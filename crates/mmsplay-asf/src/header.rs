@@ -55,6 +55,20 @@ pub struct WaveFormatEx {
 }
 
 impl WaveFormatEx {
+    /// Integer PCM: the simplest stream to declare, for tests and fixtures.
+    pub fn pcm(channels: u16, sample_rate: u32, bits_per_sample: u16) -> WaveFormatEx {
+        let block_align = channels * (bits_per_sample / 8);
+        WaveFormatEx {
+            format_tag: 1,
+            channels,
+            sample_rate,
+            avg_bytes_per_sec: sample_rate * u32::from(block_align),
+            block_align,
+            bits_per_sample,
+            extra: Vec::new(),
+        }
+    }
+
     pub fn parse(b: &[u8]) -> Result<WaveFormatEx> {
         let mut r = Reader::new(b, 0, "WAVEFORMATEX");
         let mut w = WaveFormatEx {

@@ -15,15 +15,7 @@ fn spec(packets: u64, spread: Option<AudioSpread>) -> HeaderSpec {
         preroll_ms: 500,
         streams: vec![AudioStreamSpec {
             number: 1,
-            format: WaveFormatEx {
-                format_tag: 1,
-                channels: 2,
-                sample_rate: 8000,
-                avg_bytes_per_sec: 32000,
-                block_align: 4,
-                bits_per_sample: 16,
-                extra: vec![],
-            },
+            format: WaveFormatEx::pcm(2, 8000, 16),
             spread,
             bitrate: 256_000,
         }],

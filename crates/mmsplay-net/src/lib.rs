@@ -12,6 +12,7 @@ pub mod mmsp;
 pub mod rollover;
 pub mod rtsp;
 pub mod session;
+mod text_head;
 pub mod transport;
 mod transport_kind;
 pub mod url;

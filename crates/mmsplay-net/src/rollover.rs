@@ -201,6 +201,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_scheme_starts_at_its_own_steps() {
+        use Transport::*;
+        for (url, steps) in [
+            ("mms://h/x", &[Rtspu, Rtspt, Mmsu, Mmst, Mmsh][..]),
+            ("mmst://h/x", &[Mmst]),
+            ("mmsu://h/x", &[Mmsu]),
+            ("mmsh://h/x", &[Mmsh]),
+            ("http://h/x", &[Mmsh]),
+            ("rtsp://h/x", &[Rtspu, Rtspt]),
+            ("rtspu://h/x", &[Rtspu]),
+            ("rtspt://h/x", &[Rtspt]),
+        ] {
+            let u = StreamUrl::parse(url).unwrap();
+            assert_eq!(RolloverPlan::new(&u, None).steps(), steps, "{url}");
+        }
+    }
+
+    #[test]
     fn plan_follows_scheme_and_list() {
         let u = StreamUrl::parse("mms://h/x").unwrap();
         let mut p = RolloverPlan::new(&u, None);

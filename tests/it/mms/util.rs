@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use mmsplay_net::{ConnectOptions, Ports, StreamUrl, Transport};
-use mmsplay_server::{Bound, Faults, Media, ServerOptions};
+use mmsplay_server::{Faults, Media};
 
 /// Whether `tool` can run. Missing: a failure when `CI=true`, otherwise a printed skip.
 pub fn have_tool(tool: &str, why: &str) -> bool {
@@ -85,9 +85,14 @@ pub fn media(f: &Fixture) -> Media {
 }
 
 /// A server running in this process, and the lines it reported.
-pub struct TestServer {
-    pub bound: Bound,
-    pub lines: Arc<Mutex<Vec<String>>>,
+pub struct TestServer(crate::common::InProcessServer);
+
+impl std::ops::Deref for TestServer {
+    type Target = crate::common::InProcessServer;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl TestServer {
@@ -101,25 +106,7 @@ impl TestServer {
         live: bool,
         fast: bool,
     ) -> TestServer {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let l2 = lines.clone();
-        let bound = mmsplay_server::start(
-            ServerOptions {
-                media: Vec::new(),
-                files,
-                bind: "127.0.0.1".into(),
-                rtsp_port: 0,
-                mms_port: 0,
-                http_port: 0,
-                faults,
-                live,
-                fast,
-            },
-            Box::new(move |l: &str| l2.lock().unwrap().push(l.to_string())),
-        )
-        .await
-        .unwrap();
-        TestServer { bound, lines }
+        TestServer(crate::common::InProcessServer::start(files, live, fast, faults).await)
     }
 
     pub fn url(&self, scheme: &str, name: &str) -> StreamUrl {
@@ -128,29 +115,6 @@ impl TestServer {
             self.bound.mms.port()
         ))
         .unwrap()
-    }
-
-    /// The `session_end` lines so far, as JSON.
-    pub fn session_ends(&self) -> Vec<serde_json::Value> {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["event"] == "session_end")
-            .collect()
-    }
-
-    /// Waits (bounded) for `n` session_end lines.
-    pub async fn wait_session_ends(&self, n: usize) -> Vec<serde_json::Value> {
-        for _ in 0..100 {
-            let v = self.session_ends();
-            if v.len() >= n {
-                return v;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("no session_end line: {:?}", self.lines.lock().unwrap());
     }
 }
 

@@ -2,12 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mmsplay_asf::{AudioStreamSpec, FileLayout, HeaderSpec, Packetizer, WaveFormatEx};
 use mmsplay_net::{AsfEvent, ConnectOptions, Session, StreamUrl, Transport};
-use mmsplay_server::{Bound, Faults, ServerOptions};
+use mmsplay_server::Faults;
 
 /// Whether an external tool is installed. Missing: a failure under `CI=true`, else a printed
 /// skip.
@@ -63,15 +62,7 @@ pub fn synthetic_asf_tagged(
         preroll_ms: 500,
         streams: vec![AudioStreamSpec {
             number: 1,
-            format: WaveFormatEx {
-                format_tag: 1,
-                channels: 2,
-                sample_rate: 8000,
-                avg_bytes_per_sec: 32000,
-                block_align: 4,
-                bits_per_sample: 16,
-                extra: vec![],
-            },
+            format: WaveFormatEx::pcm(2, 8000, 16),
             spread: None,
             bitrate: 256_000,
         }],
@@ -177,16 +168,19 @@ pub fn file_packets(path: &Path) -> (Vec<u8>, Vec<Vec<u8>>) {
 }
 
 /// An in-process `mmsplay serve` on loopback; its report lines are collected.
-pub struct TestServer {
-    pub bound: Bound,
-    pub lines: Arc<Mutex<Vec<String>>>,
+pub struct TestServer(crate::common::InProcessServer);
+
+impl std::ops::Deref for TestServer {
+    type Target = crate::common::InProcessServer;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl TestServer {
     pub async fn start(files: Vec<PathBuf>, live: bool, fast: bool, faults: Faults) -> TestServer {
-        Self::start_on("127.0.0.1", files, live, fast, faults)
-            .await
-            .unwrap()
+        TestServer(crate::common::InProcessServer::start(files, live, fast, faults).await)
     }
 
     /// [`TestServer::start`] on a given address; fails if it cannot bind (no IPv6, say).
@@ -197,51 +191,13 @@ impl TestServer {
         fast: bool,
         faults: Faults,
     ) -> Result<TestServer, mmsplay_server::ServerError> {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        let bound = mmsplay_server::start(
-            ServerOptions {
-                media: Vec::new(),
-                files,
-                bind: bind.into(),
-                rtsp_port: 0,
-                mms_port: 0,
-                http_port: 0,
-                faults,
-                live,
-                fast,
-            },
-            Box::new(move |l: &str| sink.lock().unwrap().push(l.to_string())),
-        )
-        .await?;
-        Ok(TestServer { bound, lines })
+        crate::common::InProcessServer::start_on(bind, files, live, fast, faults)
+            .await
+            .map(TestServer)
     }
 
     pub fn url(&self, name: &str) -> String {
         format!("mmsh://127.0.0.1:{}/{name}", self.bound.http.port())
-    }
-
-    /// The `session_end` lines so far, parsed.
-    pub fn session_ends(&self) -> Vec<serde_json::Value> {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["event"] == "session_end")
-            .collect()
-    }
-
-    /// Waits (bounded) until `n` sessions have ended.
-    pub async fn wait_session_ends(&self, n: usize) -> Vec<serde_json::Value> {
-        for _ in 0..100 {
-            let v = self.session_ends();
-            if v.len() >= n {
-                return v;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.session_ends()
     }
 }
 

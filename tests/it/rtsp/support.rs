@@ -2,12 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mmsplay_asf::FileLayout;
 use mmsplay_net::{AsfEvent, ConnectOptions, Session, StreamUrl, Transport};
-use mmsplay_server::{Bound, Faults, ServerOptions};
+use mmsplay_server::Faults;
 
 pub use crate::common::{ChildGuard, have_tool};
 
@@ -58,32 +57,22 @@ pub fn file_packets(path: &Path) -> (Vec<u8>, Vec<Vec<u8>>, Vec<u32>) {
 }
 
 /// An in-process server and the lines it reports.
-pub struct Server {
-    pub bound: Bound,
-    pub lines: Arc<Mutex<Vec<String>>>,
+pub struct Server(crate::common::InProcessServer);
+
+impl std::ops::Deref for Server {
+    type Target = crate::common::InProcessServer;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Server {
     pub async fn start(file: &Path, faults: Faults, live: bool, fast: bool) -> Server {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        let bound = mmsplay_server::start(
-            ServerOptions {
-                files: vec![file.to_path_buf()],
-                media: vec![],
-                bind: "127.0.0.1".into(),
-                rtsp_port: 0,
-                mms_port: 0,
-                http_port: 0,
-                faults,
-                live,
-                fast,
-            },
-            Box::new(move |l| sink.lock().unwrap().push(l.to_string())),
+        Server(
+            crate::common::InProcessServer::start(vec![file.to_path_buf()], live, fast, faults)
+                .await,
         )
-        .await
-        .expect("server starts");
-        Server { bound, lines }
     }
 
     pub fn url(&self, scheme: &str, name: &str) -> String {
@@ -92,20 +81,7 @@ impl Server {
 
     /// Waits (briefly) for a `session_end` line and returns it parsed.
     pub async fn session_end(&self) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(3);
-        loop {
-            if let Some(l) = self
-                .lines
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|l| l.contains("session_end"))
-            {
-                return serde_json::from_str(l).unwrap();
-            }
-            assert!(Instant::now() < deadline, "no session_end line");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.wait_session_ends(1).await.remove(0)
     }
 }
 

@@ -66,27 +66,9 @@ pub struct RequestHead {
     pub headers: Headers,
 }
 
-/// Where a head ends: the index after the blank line, if it is complete. Accepts bare LF line
-/// ends too (hand-written servers use them).
-fn head_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while i < buf.len() {
-        if buf[i] == b'\n' {
-            if buf.get(i + 1) == Some(&b'\n') {
-                return Some(i + 2);
-            }
-            if buf.get(i + 1) == Some(&b'\r') && buf.get(i + 2) == Some(&b'\n') {
-                return Some(i + 3);
-            }
-        }
-        i += 1;
-    }
-    None
-}
-
 /// Splits a complete head into its first line and header lines.
 fn split_head(buf: &[u8], what: &str) -> Result<Option<(String, Headers, usize)>, MmshError> {
-    let Some(end) = head_end(buf) else {
+    let Some(end) = crate::text_head::head_end(buf, MAX_HEAD_LEN + 4) else {
         if buf.len() > MAX_HEAD_LEN {
             return Err(MmshError::Http(format!(
                 "{what} head is longer than {MAX_HEAD_LEN} bytes"

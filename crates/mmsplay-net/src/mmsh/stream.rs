@@ -257,15 +257,7 @@ mod tests {
             data_packets: 10,
             streams: vec![mmsplay_asf::AudioStreamSpec {
                 number: 1,
-                format: mmsplay_asf::WaveFormatEx {
-                    format_tag: 1,
-                    channels: 1,
-                    sample_rate: 8000,
-                    avg_bytes_per_sec: 16000,
-                    block_align: 2,
-                    bits_per_sample: 16,
-                    extra: Vec::new(),
-                },
+                format: mmsplay_asf::WaveFormatEx::pcm(1, 8000, 16),
                 spread: None,
                 bitrate: 128_000,
             }],

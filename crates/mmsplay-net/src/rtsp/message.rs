@@ -216,7 +216,7 @@ impl Framer {
                 "expected an RTSP message or a $ frame, got byte 0x{first:02x}"
             )));
         }
-        let Some(head_len) = find_head_end(&self.buf) else {
+        let Some(head_len) = crate::text_head::head_end(&self.buf, MAX_HEAD_LEN + 4) else {
             if self.buf.len() > MAX_HEAD_LEN {
                 return Err(RtspError::Limit {
                     what: "RTSP header section",
@@ -265,24 +265,6 @@ impl Framer {
             body,
         })))
     }
-}
-
-/// The length of the head including its blank line, when complete.
-fn find_head_end(b: &[u8]) -> Option<usize> {
-    let limit = b.len().min(MAX_HEAD_LEN + 4);
-    let mut i = 0;
-    while i < limit {
-        if b[i] == b'\n' {
-            if b.get(i + 1) == Some(&b'\n') {
-                return Some(i + 2);
-            }
-            if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
-                return Some(i + 3);
-            }
-        }
-        i += 1;
-    }
-    None
 }
 
 fn truncate(s: &str) -> String {
