@@ -79,11 +79,25 @@ impl Default for PlayOptions {
 #[derive(Clone)]
 pub struct Events {
     tx: mpsc::Sender<PlayerEvent>,
+    /// Whether the outcome of a playback is announced as `end`/`error`. A playlist turns it
+    /// off for its items and announces the outcome of the whole list itself.
+    announce_end: bool,
 }
 
 impl Events {
     pub fn new(tx: mpsc::Sender<PlayerEvent>) -> Events {
-        Events { tx }
+        Events {
+            tx,
+            announce_end: true,
+        }
+    }
+
+    /// The same channel, for one item of a playlist: its outcome is logged, not announced.
+    pub fn for_playlist_item(&self) -> Events {
+        Events {
+            tx: self.tx.clone(),
+            announce_end: false,
+        }
     }
 
     pub fn emit(&self, ev: PlayerEvent) {
@@ -662,11 +676,13 @@ fn finish_with(
     let mut s = snapshot(t, c, &mut last);
     s.bitrate_bps = 0;
     events.emit(PlayerEvent::Stats(s));
-    match &outcome {
-        Ok(reason) => events.emit(PlayerEvent::End { reason: *reason }),
-        Err(e) => events.emit(PlayerEvent::Error {
+    match (&outcome, events.announce_end) {
+        (Ok(reason), true) => events.emit(PlayerEvent::End { reason: *reason }),
+        (Err(e), true) => events.emit(PlayerEvent::Error {
             message: e.to_string(),
         }),
+        (Ok(_), false) => events.log("info", "playlist entry ended"),
+        (Err(e), false) => events.log("warn", format!("playlist entry failed: {e}")),
     }
     outcome
 }

@@ -1,5 +1,6 @@
-//! Playing what a TARGET names when it is, or may be, a metafile: the metafile's entries are
-//! tried in order, the way Windows Media Player did, until one plays.
+//! Playing what a TARGET names when it is, or may be, a metafile, the way Windows Media Player
+//! did: the metafile's entries play one after the other, and the references inside one entry
+//! are alternatives, tried in order until one plays.
 //!
 //! - A local file that is not ASF but an ASX, `[Reference]` or NSC file is parsed.
 //! - An `http://` URL is fetched first and judged by its Content-Type and first bytes
@@ -49,6 +50,7 @@ pub async fn play(
         fetches: 0,
         last_error: None,
         out: Vec::new(),
+        entries: 0,
     };
     tokio::select! {
         r = tokio::time::timeout(EXPAND_TIMEOUT, x.expand(target)) => {
@@ -64,7 +66,97 @@ pub async fn play(
     let Expander {
         out, last_error, ..
     } = x;
-    player::play_first(out, last_error, opts, control, events, stop_rx).await
+    // Consecutive candidates of one entry are alternatives; entries play in turn.
+    let mut entries: Vec<Vec<Candidate>> = Vec::new();
+    let mut current = None;
+    for (entry, c) in out {
+        if current != Some(entry) || entries.is_empty() {
+            entries.push(Vec::new());
+            current = Some(entry);
+        }
+        if let Some(last) = entries.last_mut() {
+            last.push(c);
+        }
+    }
+    if entries.len() <= 1 {
+        let only = entries.pop().unwrap_or_default();
+        return player::play_first(only, last_error, opts, control, events, stop_rx).await;
+    }
+    play_entries(entries, last_error, opts, control, events, stop_rx).await
+}
+
+/// `out.wav` as `out.2.wav` for the second entry of a playlist.
+fn numbered_path(path: &Path, n: usize) -> PathBuf {
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("out");
+    let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("wav");
+    path.with_file_name(format!("{stem}.{n}.{ext}"))
+}
+
+/// Plays a metafile's entries one after the other. The list ends at its end, when the user
+/// stops it, or at `--duration`; it fails only when no entry played.
+async fn play_entries(
+    entries: Vec<Vec<Candidate>>,
+    mut last_error: Option<PlayError>,
+    opts: PlayOptions,
+    control: Arc<AudioControl>,
+    events: Events,
+    stop_rx: tokio::sync::watch::Receiver<bool>,
+) -> Result<EndReason, PlayError> {
+    let count = entries.len();
+    let mut played = 0usize;
+    for (i, alternatives) in entries.into_iter().enumerate() {
+        events.log("info", format!("playlist entry {} of {count}", i + 1));
+        let prior = last_error.take();
+        let item_events = events.for_playlist_item();
+        let mut item_opts = opts.clone();
+        // A WAV file holds one format: each entry played after the first gets a file of its
+        // own beside it (an entry that fails never creates its file).
+        if let (crate::audio::OutputSpec::Wav(path), true) = (&opts.output, played > 0) {
+            let numbered = numbered_path(path, played + 1);
+            events.log(
+                "info",
+                format!("entry {} goes to {}", i + 1, numbered.display()),
+            );
+            item_opts.output = crate::audio::OutputSpec::Wav(numbered);
+        }
+        if let (Some(path), true) = (&opts.record, played > 0) {
+            item_opts.record = Some(numbered_path(path, played + 1));
+        }
+        let r = player::play_first(
+            alternatives,
+            prior,
+            item_opts,
+            control.clone(),
+            item_events,
+            stop_rx.clone(),
+        )
+        .await;
+        match r {
+            Ok(EndReason::Eos) => played += 1,
+            Ok(reason) => {
+                events.emit(crate::events::PlayerEvent::End { reason });
+                return Ok(reason);
+            }
+            Err(e) => last_error = Some(e),
+        }
+        if *stop_rx.borrow() {
+            events.emit(crate::events::PlayerEvent::End {
+                reason: EndReason::Stopped,
+            });
+            return Ok(EndReason::Stopped);
+        }
+    }
+    if played > 0 {
+        events.emit(crate::events::PlayerEvent::End {
+            reason: EndReason::Eos,
+        });
+        return Ok(EndReason::Eos);
+    }
+    let e = last_error.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
+    events.emit(crate::events::PlayerEvent::Error {
+        message: e.to_string(),
+    });
+    Err(e)
 }
 
 /// Where an entry came from, to resolve relative references.
@@ -80,7 +172,9 @@ struct Expander<'a> {
     default_port: u16,
     fetches: usize,
     last_error: Option<PlayError>,
-    out: Vec<Candidate>,
+    out: Vec<(usize, Candidate)>,
+    /// The last entry number handed out; each ENTRY of a metafile gets its own.
+    entries: usize,
 }
 
 /// What an `http://` URL turned out to be.
@@ -96,8 +190,8 @@ impl Expander<'_> {
     /// Expands `target` depth-first, in document order, into `self.out`.
     async fn expand(&mut self, target: Target) {
         // A stack of (target, nesting depth), popped in document order.
-        let mut stack = vec![(target, 0usize)];
-        while let Some((t, depth)) = stack.pop() {
+        let mut stack = vec![(target, 0usize, 0usize)];
+        while let Some((t, depth, entry)) = stack.pop() {
             if self.out.len() >= MAX_CANDIDATES {
                 break;
             }
@@ -108,11 +202,12 @@ impl Expander<'_> {
                     let label = url_text(u, self.default_port);
                     match self.probe(u).await {
                         Ok(Probed::Stream) => {
-                            self.out.push(Candidate::Play(t));
+                            self.out.push((entry, Candidate::Play(t)));
                             continue;
                         }
                         Ok(Probed::PlainAsf) => {
-                            self.out.push(Candidate::Play(Target::HttpFile(u.clone())));
+                            self.out
+                                .push((entry, Candidate::Play(Target::HttpFile(u.clone()))));
                             continue;
                         }
                         Ok(Probed::Metafile(bytes, from)) => {
@@ -123,7 +218,7 @@ impl Expander<'_> {
                     }
                 }
                 _ => {
-                    self.out.push(Candidate::Play(t));
+                    self.out.push((entry, Candidate::Play(t)));
                     continue;
                 }
             };
@@ -131,16 +226,17 @@ impl Expander<'_> {
                 Ok(Some(b)) => b,
                 // A local file that is not a metafile: the player reads it.
                 Ok(None) => {
-                    self.out.push(Candidate::Play(t));
+                    self.out.push((entry, Candidate::Play(t)));
                     continue;
                 }
                 Err(reason) => {
-                    self.fail(&label, reason);
+                    self.fail(entry, &label, reason);
                     continue;
                 }
             };
             if depth >= MAX_NESTING {
                 self.fail(
+                    entry,
                     &label,
                     format!("metafiles nested more than {MAX_NESTING} deep"),
                 );
@@ -149,7 +245,7 @@ impl Expander<'_> {
             let m = match metafile::parse(&bytes) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.fail(&label, format!("{label}: {e}"));
+                    self.fail(entry, &label, format!("{label}: {e}"));
                     continue;
                 }
             };
@@ -161,14 +257,18 @@ impl Expander<'_> {
             };
             let mut children = Vec::new();
             for item in &m.items {
+                // Each entry (and each ENTRYREF) is its own item of the playlist; the REFs
+                // inside one entry are alternatives.
+                self.entries += 1;
+                let id = self.entries;
                 let refs: Vec<&String> = match item {
                     Item::Entry(e) => e.refs.iter().collect(),
                     Item::EntryRef(u) => vec![u],
                 };
                 for r in refs {
                     match self.child(&base, r) {
-                        Ok(c) => children.push((c, depth + 1)),
-                        Err(reason) => self.fail(r, reason),
+                        Ok(c) => children.push((c, depth + 1, id)),
+                        Err(reason) => self.fail(id, r, reason),
                     }
                 }
             }
@@ -193,11 +293,14 @@ impl Expander<'_> {
     }
 
     /// A failed entry: kept in its place, to show as a failed try in its turn.
-    fn fail(&mut self, label: &str, reason: String) {
-        self.out.push(Candidate::Failed {
-            label: label.to_string(),
-            reason,
-        });
+    fn fail(&mut self, entry: usize, label: &str, reason: String) {
+        self.out.push((
+            entry,
+            Candidate::Failed {
+                label: label.to_string(),
+                reason,
+            },
+        ));
     }
 
     fn describe(&self, label: &str, m: &Metafile) {

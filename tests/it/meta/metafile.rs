@@ -455,3 +455,48 @@ fn chunked_metafile_is_read() {
     assert_played(&out, &ev);
     assert_same_audio(dir.path());
 }
+
+/// An ASX with two entries plays them one after the other, as Windows Media Player did; with
+/// `wav:` output the second entry goes to a file of its own beside the first.
+#[test]
+fn asx_entries_play_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let asx = dir.path().join("two.asx");
+    std::fs::write(
+        &asx,
+        format!(
+            "<ASX VERSION=\"3.0\"><ENTRY><REF HREF=\"{}\"/></ENTRY>\
+             <ENTRY><REF HREF=\"missing.asf\"/><REF HREF=\"{}\"/></ENTRY></ASX>",
+            asset("pcm_s16_8k_mono.asf").display(),
+            asset("adpcm_ms_22k_stereo.asf").display()
+        ),
+    )
+    .unwrap();
+    let wav = dir.path().join("out.wav");
+    let out = run_with_deadline(
+        mmsplay()
+            .args(["--headless", "--events", "json", "--output"])
+            .arg(format!("wav:{}", wav.display()))
+            .arg(&asx),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ev = events(&out.stdout);
+    let streams: Vec<_> = ev.iter().filter(|e| e["event"] == "stream").collect();
+    assert_eq!(streams.len(), 2, "both entries played: {ev:?}");
+    assert_eq!(streams[0]["codec"], "pcm");
+    assert_eq!(streams[1]["codec"], "adpcm_ms");
+    let ends: Vec<_> = ev.iter().filter(|e| e["event"] == "end").collect();
+    assert_eq!(ends.len(), 1, "one end for the whole list");
+    assert_eq!(ev.last().unwrap()["event"], "end");
+    assert_eq!(ev.last().unwrap()["reason"], "eos");
+    assert!(ev.iter().all(|e| e["event"] != "error"));
+    let first = read_wav(&wav);
+    let second = read_wav(&dir.path().join("out.2.wav"));
+    assert_eq!((first.rate, first.channels), (8000, 1));
+    assert_eq!((second.rate, second.channels), (22050, 2));
+}
