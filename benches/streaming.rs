@@ -63,6 +63,19 @@ fn serve(file: &Path, extra: &[&str]) -> Server {
     }
 }
 
+/// The arguments that play the demo through the whole ladder of a server.
+fn ladder_args(s: &Server) -> Vec<String> {
+    vec![
+        "--port".to_string(),
+        format!("rtsp={}", s.rtsp),
+        "--port".to_string(),
+        format!("mms={}", s.mms),
+        "--port".to_string(),
+        format!("http={}", s.http),
+        "mms://127.0.0.1/demo.wma".to_string(),
+    ]
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -219,15 +232,7 @@ fn main() {
         &demo,
         &["--blackhole", "rtspu,mmsu", "--refuse", "rtspt,mmst"],
     );
-    let ports = [
-        "--port".to_string(),
-        format!("rtsp={}", s.rtsp),
-        "--port".to_string(),
-        format!("mms={}", s.mms),
-        "--port".to_string(),
-        format!("http={}", s.http),
-        "mms://127.0.0.1/demo.wma".to_string(),
-    ];
+    let ports = ladder_args(&s);
     let runs: Vec<f64> = (0..3)
         .filter_map(|_| mmsplay_event_ms(&ports, "connected"))
         .collect();
@@ -235,6 +240,21 @@ fn main() {
     if !runs.is_empty() {
         println!(
             "time to connected, only MMSH works (UDP blackholed, TCP refused): mmsplay {:.0} ms (median of {}; target < 1500 ms)",
+            median(runs.clone()),
+            runs.len()
+        );
+    }
+
+    // 1b. The same with every other step silently blocked (TCP accepted, then silence).
+    let s = serve(&demo, &["--blackhole", "rtspu,rtspt,mmsu,mmst"]);
+    let ports = ladder_args(&s);
+    let runs: Vec<f64> = (0..3)
+        .filter_map(|_| mmsplay_event_ms(&ports, "connected"))
+        .collect();
+    drop(s);
+    if !runs.is_empty() {
+        println!(
+            "time to connected, every step but MMSH silently blocked: mmsplay {:.0} ms (median of {})",
             median(runs.clone()),
             runs.len()
         );

@@ -80,10 +80,16 @@ pub const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 /// Windows Media Player's: a later step that connects is used only once every earlier one failed.
 pub const STAGGER: Duration = Duration::from_millis(300);
 
+/// Once a less preferred step already delivers media, how long a more preferred step that has
+/// not connected yet (counted from its start) is still waited for. A server that works answers
+/// well within this; one that accepted the connection and went silent (a firewall, a hung
+/// server) would otherwise hold the ready stream back for the whole step deadline.
+pub const PREFERRED_GRACE: Duration = Duration::from_millis(1500);
+
 /// The state of one step.
 enum Step {
     NotStarted,
-    Running(tokio::time::Instant),
+    Running(tokio::time::Instant, tokio::task::AbortHandle),
     Failed,
     Connected(Box<Session>),
 }
@@ -111,8 +117,8 @@ pub async fn connect(
         let mut step_opts = opts.clone();
         step_opts.connect_timeout = opts.connect_timeout.min(STEP_TIMEOUT);
         let u = url.clone();
-        steps[i] = Step::Running(tokio::time::Instant::now());
-        running.spawn(async move { (i, Session::open(&u, t, &step_opts).await) });
+        let handle = running.spawn(async move { (i, Session::open(&u, t, &step_opts).await) });
+        steps[i] = Step::Running(tokio::time::Instant::now(), handle);
     };
     loop {
         // The most preferred step still in play decides what happens next.
@@ -130,7 +136,7 @@ pub async fn connect(
                 running.abort_all();
                 for (j, s) in steps.iter_mut().enumerate() {
                     let was = std::mem::replace(s, Step::Failed);
-                    if matches!(was, Step::Running(_) | Step::Connected(_)) {
+                    if matches!(was, Step::Running(..) | Step::Connected(_)) {
                         on_event(ConnectEvent::Failed {
                             transport: order[j],
                             reason: format!("not needed: {} connected first", order[i]),
@@ -153,13 +159,28 @@ pub async fn connect(
         let newest = steps.iter().rposition(|s| !matches!(s, Step::NotStarted));
         let next_due = newest.and_then(|k| match steps[k] {
             _ if k + 1 >= steps.len() => None,
-            Step::Running(since) => Some((k + 1, since + STAGGER)),
+            Step::Running(since, _) => Some((k + 1, since + STAGGER)),
             Step::Failed => Some((k + 1, tokio::time::Instant::now())),
             _ => None,
         });
+        // When a later step is ready, earlier ones still running get their grace, no more.
+        let ready = steps.iter().position(|s| matches!(s, Step::Connected(_)));
+        let grace_due = ready.and_then(|r| {
+            steps[..r]
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Running(since, _) => Some(*since + PREFERRED_GRACE),
+                    _ => None,
+                })
+                .min()
+        });
+        let wake_at = match (next_due.map(|(_, at)| at), grace_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let wake = async {
-            match next_due {
-                Some((_, at)) => tokio::time::sleep_until(at).await,
+            match wake_at {
+                Some(at) => tokio::time::sleep_until(at).await,
                 None => std::future::pending::<()>().await,
             }
         };
@@ -183,7 +204,29 @@ pub async fn connect(
                 }
             }
             _ = wake => {
-                if let Some((k, _)) = next_due {
+                let now = tokio::time::Instant::now();
+                if let Some(r) = ready {
+                    for i in 0..r {
+                        if let Step::Running(since, handle) = &steps[i]
+                            && now >= *since + PREFERRED_GRACE
+                        {
+                            handle.abort();
+                            on_event(ConnectEvent::Failed {
+                                transport: order[i],
+                                reason: format!(
+                                    "no media within {:.1} s while {} was ready",
+                                    PREFERRED_GRACE.as_secs_f64(),
+                                    order[r]
+                                ),
+                            });
+                            steps[i] = Step::Failed;
+                        }
+                    }
+                }
+                if let Some((k, at)) = next_due
+                    && now >= at
+                    && matches!(steps[k], Step::NotStarted)
+                {
                     start_step(k, &mut steps, &mut running, on_event);
                 }
             }
