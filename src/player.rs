@@ -2,6 +2,7 @@
 //! its own thread, and the sink; events out for the TUI or the headless printer.
 
 pub mod codec;
+mod feed;
 pub mod http_file;
 pub mod mp3_frames;
 pub mod pipeline;
@@ -502,7 +503,7 @@ async fn open_target(
                 Ok(s) => s,
                 Err(e) => return Opened::Failed(e.into()),
             };
-            let feed = Feed {
+            let feed = feed::Feed {
                 url: url.clone(),
                 opts: copts,
                 events: events.clone(),
@@ -570,78 +571,6 @@ async fn run_playback(
         (o, _) => o,
     };
     finish_with(outcome, &events, &transport_stats, &counters)
-}
-
-/// Most reconnects in a row before giving up, and the backoff between them.
-const RECONNECT_LIMIT: u32 = 5;
-const RECONNECT_BACKOFF: [u64; 5] = [250, 500, 1000, 2000, 4000];
-
-/// Moves a network session's events to the decoder, and reconnects when the stream drops:
-/// through the transport that worked, resuming an on-demand stream where it stopped.
-struct Feed {
-    url: StreamUrl,
-    opts: ConnectOptions,
-    events: Events,
-    tx: mpsc::Sender<AsfEvent>,
-    counters: Arc<PlaybackCounters>,
-}
-
-impl Feed {
-    async fn run(self, mut session: mmsplay_net::Session) -> Option<mmsplay_net::NetError> {
-        let transport = session.transport();
-        let mut failures = 0u32;
-        loop {
-            let err = loop {
-                match session.next_event().await {
-                    Ok(e) => {
-                        let end = e == AsfEvent::End;
-                        if matches!(e, AsfEvent::Packet(_)) {
-                            failures = 0;
-                        }
-                        if self.tx.send(e).await.is_err() || end {
-                            session.close().await;
-                            return None;
-                        }
-                    }
-                    Err(e) => break e,
-                }
-            };
-            session.close().await;
-            // Packets lost in the drop: whatever was half-built is gone.
-            let _ = self.tx.send(AsfEvent::Gap { lost: 0 }).await;
-            loop {
-                failures += 1;
-                if failures > RECONNECT_LIMIT {
-                    self.events.log(
-                        "warn",
-                        format!("giving up after {RECONNECT_LIMIT} reconnects"),
-                    );
-                    let _ = self.tx.send(AsfEvent::End).await;
-                    return Some(err);
-                }
-                self.events.emit(PlayerEvent::Reconnect {
-                    attempt: failures,
-                    reason: err.to_string(),
-                });
-                self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
-                let backoff =
-                    RECONNECT_BACKOFF[(failures as usize - 1).min(RECONNECT_BACKOFF.len() - 1)];
-                tokio::time::sleep(Duration::from_millis(backoff)).await;
-                let mut opts = self.opts.clone();
-                // An on-demand stream resumes where playback is; a live one joins the present.
-                opts.start_ms = self.counters.position_ms.load(Ordering::Relaxed);
-                match mmsplay_net::Session::open(&self.url, transport, &opts).await {
-                    Ok(s) => {
-                        self.events
-                            .log("info", format!("reconnected over {transport}"));
-                        session = s;
-                        break;
-                    }
-                    Err(e) => self.events.log("warn", format!("reconnect failed: {e}")),
-                }
-            }
-        }
-    }
 }
 
 enum Feeder {
