@@ -13,6 +13,7 @@ pub mod limits;
 pub mod packet;
 mod reader;
 pub mod reassembly;
+pub mod timing;
 pub mod writer;
 
 pub use error::{AsfError, Result};

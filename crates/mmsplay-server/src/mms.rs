@@ -5,7 +5,6 @@
 
 mod live;
 mod resend;
-mod retime;
 mod session;
 
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 //! Each connection runs in its own task (`connection`); PLAY starts a task that paces the
 //! file's packets out as `x-asf-pf` RTP (`streamer`), and a UDP session answers NACKs on its
 //! RTCP port by resending to the client's retransmission port. `--live` loops each file on a
-//! forward-moving timeline (`retime`).
+//! forward-moving timeline (`mmsplay_asf::timing`).
 //!
 //! Faults: `--refuse rtspu`/`rtspt` answers a SETUP for that transport with 461 (both: 503 to
 //! DESCRIBE); `--blackhole rtspu` answers everything but never sends RTP; `--blackhole rtspt`
@@ -14,7 +14,6 @@
 //! withholds UDP data packets (a NACK can still get them resent).
 
 mod connection;
-mod retime;
 mod streamer;
 
 use std::sync::{Arc, OnceLock};

@@ -25,8 +25,8 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
+use super::live;
 use super::resend::Resends;
-use super::{live, retime};
 use crate::faults::Loss;
 use crate::pacing::Pacer;
 use crate::{Media, ServerContext};
@@ -470,8 +470,8 @@ impl Session {
         let datagram = if p.loops > 0 {
             // Later loops of a broadcast continue the timeline instead of jumping back.
             let mut moved = packet.to_vec();
-            let shift = p.loops.saturating_mul(p.loop_ms).min(u64::from(u32::MAX)) as u32;
-            retime::shift_times(&mut moved, shift);
+            let shift = p.loops.saturating_mul(p.loop_ms).min(u64::from(u32::MAX));
+            mmsplay_asf::timing::shift_times(&mut moved, shift as i64);
             Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &moved))
         } else {
             Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &packet))

@@ -174,7 +174,10 @@ impl Job {
             pacer.wait(send_ms).await;
             let mut packet = m.packets[idx].to_vec();
             // A live loop keeps its timeline going forward.
-            super::retime::shift(&mut packet, loop_offset as u32);
+            mmsplay_asf::timing::shift_times(
+                &mut packet,
+                loop_offset.min(u64::from(u32::MAX)) as i64,
+            );
             let packet = &packet[..];
             let stripped =
                 padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
