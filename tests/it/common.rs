@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -262,5 +263,59 @@ impl InProcessServer {
             "fewer than {n} session_end lines: {:?}",
             self.lines.lock().unwrap()
         );
+    }
+}
+
+/// `mmsplay serve FILES` as a process on loopback, with its ports; killed when dropped.
+pub struct ServeProcess {
+    _guard: ChildGuard,
+    pub rtsp: u16,
+    pub mms: u16,
+    pub http: u16,
+}
+
+impl ServeProcess {
+    pub fn start(files: &[&Path], extra: &[&str]) -> ServeProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mmsplay"))
+            .arg("serve")
+            .args(files)
+            .args(["--rtsp-port", "0", "--mms-port", "0", "--http-port", "0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let guard = ChildGuard(child);
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event"], "listening", "{line}");
+        // Keep draining the server's stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while out.read_line(&mut sink).is_ok_and(|n| n > 0) {
+                sink.clear();
+            }
+        });
+        let port = |k: &str| v[k].as_u64().unwrap() as u16;
+        ServeProcess {
+            rtsp: port("rtsp"),
+            mms: port("mms"),
+            http: port("http"),
+            _guard: guard,
+        }
+    }
+
+    /// `--port` options for the player, so `mms://` rollover finds every listener.
+    pub fn port_args(&self) -> Vec<String> {
+        vec![
+            "--port".into(),
+            format!("rtsp={}", self.rtsp),
+            "--port".into(),
+            format!("mms={}", self.mms),
+            "--port".into(),
+            format!("http={}", self.http),
+        ]
     }
 }

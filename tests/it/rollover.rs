@@ -2,69 +2,12 @@
 //! blackholed: the player must end on the first transport that works, in Windows Media
 //! Player's order, and play the same audio as local playback.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::common::*;
 
 const LADDER: [&str; 5] = ["rtspu", "rtspt", "mmsu", "mmst", "mmsh"];
-
-/// A running `mmsplay serve` and its ports.
-pub struct Served {
-    _guard: ChildGuard,
-    pub rtsp: u16,
-    pub mms: u16,
-    pub http: u16,
-}
-
-impl Served {
-    pub fn start(file: &std::path::Path, extra: &[&str]) -> Served {
-        let mut child = mmsplay()
-            .args([
-                "serve",
-                "--rtsp-port",
-                "0",
-                "--mms-port",
-                "0",
-                "--http-port",
-                "0",
-            ])
-            .args(extra)
-            .arg(file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start mmsplay serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let guard = ChildGuard(child);
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("listening line");
-        let v: serde_json::Value = serde_json::from_str(&line).expect("listening JSON");
-        assert_eq!(v["event"], "listening");
-        let port = |k: &str| v[k].as_u64().expect("port") as u16;
-        Served {
-            rtsp: port("rtsp"),
-            mms: port("mms"),
-            http: port("http"),
-            _guard: guard,
-        }
-    }
-
-    pub fn port_args(&self) -> Vec<String> {
-        vec![
-            "--port".into(),
-            format!("rtsp={}", self.rtsp),
-            "--port".into(),
-            format!("mms={}", self.mms),
-            "--port".into(),
-            format!("http={}", self.http),
-        ]
-    }
-}
 
 /// Local playback of the demo asset: what every transport must reproduce.
 fn local_reference() -> &'static Audio {
@@ -80,7 +23,7 @@ fn asset_path() -> std::path::PathBuf {
 fn ladder(faults: &[&str], winner: Option<&str>) {
     let mut args = vec!["--fast"];
     args.extend_from_slice(faults);
-    let server = Served::start(&asset_path(), &args);
+    let server = ServeProcess::start(&[&asset_path()], &args);
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("out.wav");
     let out = run_with_deadline(

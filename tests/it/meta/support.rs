@@ -1,10 +1,9 @@
 //! Helpers: `mmsplay serve` as a process, a tiny HTTP server for metafiles, running the player.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -12,64 +11,10 @@ use std::time::Duration;
 
 use crate::common::*;
 
+/// `mmsplay serve FILES` as a process, with its ports.
+pub use crate::common::ServeProcess as Server;
 /// Whether a tool is there (fails in CI when it is not; skips with a reason otherwise).
-pub fn tool(name: &str) -> bool {
-    have_tool(name)
-}
-
-/// `mmsplay serve FILES --fast` with its ports.
-pub struct Server {
-    _guard: ChildGuard,
-    pub rtsp: u16,
-    pub mms: u16,
-    pub http: u16,
-}
-
-impl Server {
-    pub fn start(files: &[&Path], extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mmsplay"))
-            .arg("serve")
-            .args(files)
-            .args(["--rtsp-port", "0", "--mms-port", "0", "--http-port", "0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let guard = ChildGuard(child);
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(v["event"], "listening", "{line}");
-        // Keep draining the server's stdout so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while out.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                sink.clear();
-            }
-        });
-        let port = |k: &str| v[k].as_u64().unwrap() as u16;
-        Server {
-            rtsp: port("rtsp"),
-            mms: port("mms"),
-            http: port("http"),
-            _guard: guard,
-        }
-    }
-
-    /// `--port` options for the player, so `mms://` rollover finds every listener.
-    pub fn port_args(&self) -> Vec<String> {
-        vec![
-            "--port".into(),
-            format!("rtsp={}", self.rtsp),
-            "--port".into(),
-            format!("mms={}", self.mms),
-            "--port".into(),
-            format!("http={}", self.http),
-        ]
-    }
-}
+pub use crate::common::have_tool as tool;
 
 /// One canned HTTP answer.
 #[derive(Clone)]

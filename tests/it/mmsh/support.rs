@@ -11,17 +11,7 @@ use mmsplay_server::Faults;
 /// Whether an external tool is installed. Missing: a failure under `CI=true`, else a printed
 /// skip.
 pub fn require(tool: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
-    if found {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{tool} is required under CI but is not installed");
-    }
-    eprintln!("skipping: {tool} is not installed");
-    false
+    crate::common::have_tool(tool)
 }
 
 /// A synthetic PCM file (8 kHz stereo 16-bit), `seconds` long, made with our ASF writer: no
