@@ -275,11 +275,39 @@ pub struct ServeProcess {
 }
 
 impl ServeProcess {
+    /// Serves `files` on ports the system picks; the server's later stdout lines are drained
+    /// so it never blocks on a full pipe.
     pub fn start(files: &[&Path], extra: &[&str]) -> ServeProcess {
+        let (server, out) = Self::spawn(files, 0, extra);
+        drain(out);
+        server
+    }
+
+    /// The same on a given HTTP port (0: any), to restart a server where it was.
+    pub fn start_on_http_port(files: &[&Path], http_port: u16, extra: &[&str]) -> ServeProcess {
+        let (server, out) = Self::spawn(files, http_port, extra);
+        drain(out);
+        server
+    }
+
+    /// The same, handing back the server's later stdout lines (`session_end`) to the caller.
+    pub fn start_reading(
+        files: &[&Path],
+        extra: &[&str],
+    ) -> (ServeProcess, BufReader<std::process::ChildStdout>) {
+        Self::spawn(files, 0, extra)
+    }
+
+    fn spawn(
+        files: &[&Path],
+        http_port: u16,
+        extra: &[&str],
+    ) -> (ServeProcess, BufReader<std::process::ChildStdout>) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mmsplay"))
             .arg("serve")
             .args(files)
-            .args(["--rtsp-port", "0", "--mms-port", "0", "--http-port", "0"])
+            .args(["--rtsp-port", "0", "--mms-port", "0", "--http-port"])
+            .arg(http_port.to_string())
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -291,20 +319,14 @@ impl ServeProcess {
         out.read_line(&mut line).unwrap();
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["event"], "listening", "{line}");
-        // Keep draining the server's stdout so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while out.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                sink.clear();
-            }
-        });
         let port = |k: &str| v[k].as_u64().unwrap() as u16;
-        ServeProcess {
+        let server = ServeProcess {
             rtsp: port("rtsp"),
             mms: port("mms"),
             http: port("http"),
             _guard: guard,
-        }
+        };
+        (server, out)
     }
 
     /// `--port` options for the player, so `mms://` rollover finds every listener.
@@ -318,4 +340,14 @@ impl ServeProcess {
             format!("http={}", self.http),
         ]
     }
+}
+
+/// Reads a child's output to its end on a thread of its own.
+fn drain(mut out: BufReader<std::process::ChildStdout>) {
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while out.read_line(&mut sink).is_ok_and(|n| n > 0) {
+            sink.clear();
+        }
+    });
 }

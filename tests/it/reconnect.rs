@@ -13,29 +13,10 @@ fn demo() -> std::path::PathBuf {
 }
 
 /// Starts `mmsplay serve` on the given HTTP port (0: any) and returns it with its port.
-fn serve(http_port: u16, extra: &[&str]) -> (ChildGuard, u16) {
-    let mut child = mmsplay()
-        .args([
-            "serve",
-            "--rtsp-port",
-            "0",
-            "--mms-port",
-            "0",
-            "--http-port",
-        ])
-        .arg(http_port.to_string())
-        .args(extra)
-        .arg(demo())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-    (ChildGuard(child), v["http"].as_u64().unwrap() as u16)
+fn serve(http_port: u16, extra: &[&str]) -> (ServeProcess, u16) {
+    let server = ServeProcess::start_on_http_port(&[&demo()], http_port, extra);
+    let port = server.http;
+    (server, port)
 }
 
 /// Reads the player's events as they come, until `stop` says so or the deadline passes.

@@ -7,29 +7,15 @@ use std::time::Duration;
 
 use crate::common::*;
 
-/// `mmsplay serve` with the given extra options; returns the guard, the HTTP port and the
+/// `mmsplay serve` with the given extra options; returns the server, its HTTP port and the
 /// reader of its remaining stdout lines.
 fn serve(
     files: &[&std::path::Path],
     extra: &[&str],
-) -> (ChildGuard, u16, BufReader<std::process::ChildStdout>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mmsplay"))
-        .arg("serve")
-        .args(files)
-        .args(["--rtsp-port", "0", "--mms-port", "0", "--http-port", "0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let guard = ChildGuard(child);
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(v["event"], "listening");
-    let port = v["http"].as_u64().unwrap() as u16;
-    (guard, port, out)
+) -> (ServeProcess, u16, BufReader<std::process::ChildStdout>) {
+    let (server, out) = ServeProcess::start_reading(files, extra);
+    let port = server.http;
+    (server, port, out)
 }
 
 fn kinds(events: &[serde_json::Value]) -> Vec<&str> {
