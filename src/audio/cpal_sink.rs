@@ -254,9 +254,14 @@ impl Sink for CpalSink {
             }
             None => samples,
         };
-        o.mapped.clear();
-        map_channels(input, o.stream_channels, o.device_channels, &mut o.mapped);
-        let mut rest: &[f32] = &o.mapped;
+        // Most devices run the stream's own channel count: then the samples go in as they are.
+        let mut rest: &[f32] = if o.stream_channels == o.device_channels {
+            input
+        } else {
+            o.mapped.clear();
+            map_channels(input, o.stream_channels, o.device_channels, &mut o.mapped);
+            &o.mapped
+        };
         let mut last_progress = Instant::now();
         while !rest.is_empty() {
             if o.failed.load(Ordering::Relaxed) {
