@@ -74,9 +74,8 @@ pub trait PipelineObserver {
 }
 
 /// The decoder for the chosen stream. Our WMA decoder is held as itself rather than behind
-/// the registry's trait object, because playback uses two things the trait has no room for:
-/// its codec delay (dropped at the start, as FFmpeg does) and its final overlap (flushed at the
-/// end).
+/// the registry's trait object, because playback uses one thing the trait has no room for:
+/// its final overlap, flushed at the end of the stream as FFmpeg does.
 enum Decoder {
     Generic(Box<dyn AudioDecoder>),
     Wma(Box<mmsplay_wma::WmaDecoder>),
@@ -98,8 +97,6 @@ struct Active {
     demuxer: Demuxer,
     decoder: Decoder,
     mpeg: FrameSplitter,
-    /// Decoded frames still to drop at the start (the decoder's priming output).
-    skip_frames: usize,
     /// The header's script commands and the command stream, if any.
     scripts: super::script::Scripts,
 }
@@ -179,17 +176,17 @@ impl Pipeline {
             }
         };
         let opts = AudioDecoderOptions::default();
-        let (decoder, skip_frames) = if chosen.framing == Framing::Object {
+        // With the default `gapless` option every decoder drops its own start-up delay.
+        let decoder = if chosen.framing == Framing::Object {
             let d = mmsplay_wma::WmaDecoder::try_new(&chosen.params, &opts)
                 .map_err(|e| PipelineError::Decoder(e.to_string()))?;
-            let delay = d.codec_delay();
-            (Decoder::Wma(Box::new(d)), delay)
+            Decoder::Wma(Box::new(d))
         } else {
             let d = self
                 .registry
                 .make_audio_decoder(&chosen.params, &opts)
                 .map_err(|e| PipelineError::Decoder(e.to_string()))?;
-            (Decoder::Generic(d), 0)
+            Decoder::Generic(d)
         };
         let w = &chosen.format;
         if let Some((rate, ch)) = self.sink_format
@@ -216,7 +213,6 @@ impl Pipeline {
             demuxer,
             decoder,
             mpeg: FrameSplitter::default(),
-            skip_frames,
         });
         Ok(())
     }
@@ -380,14 +376,12 @@ impl Pipeline {
                 let ch = buf.spec().channels().count();
                 self.samples.clear();
                 buf.copy_to_vec_interleaved::<f32>(&mut self.samples);
-                let skip = a.skip_frames.min(self.samples.len() / ch.max(1));
-                a.skip_frames -= skip;
                 if self.sink_format.is_none() {
                     sink.start(rate, ch as u16)?;
                     self.sink_format = Some((rate, ch as u16));
                 }
                 let samples = std::mem::take(&mut self.samples);
-                let r = self.write(&samples[skip * ch..], ch, sink, obs);
+                let r = self.write(&samples, ch, sink, obs);
                 self.samples = samples;
                 r
             }
