@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
-use crate::session::{ConnectOptions, Session};
+use crate::session::Session;
+use crate::stream::ConnectOptions;
 use crate::url::StreamUrl;
 
 /// Which steps to try, in order.

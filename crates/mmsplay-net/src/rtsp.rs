@@ -18,7 +18,6 @@ pub mod asfpf;
 pub mod headers;
 pub mod holdback;
 pub mod message;
-pub mod padding;
 pub mod rtp;
 pub mod sdp;
 pub mod sequence;

@@ -1,5 +1,5 @@
 //! The tokio side: one module per protocol family, each turning its protocol into the uniform
-//! [`crate::session::AsfEvent`] stream. Only this module and `rollover` use tokio.
+//! [`crate::stream::AsfEvent`] stream. Only this module and `rollover` use tokio.
 
 pub mod mms;
 pub mod mmsh;

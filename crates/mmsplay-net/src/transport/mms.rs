@@ -14,6 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bytes::Bytes;
+use mmsplay_asf::padding::pad;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
@@ -26,7 +27,7 @@ use crate::mmsp::{
     CodecError, DISABLE_PACKET_PAIR, DataKind, FromClient, FromServer, Funnel, HeaderAssembly,
     OpenFileReport, ResendRequest, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
 };
-use crate::session::{AsfEvent, ConnectOptions, TransportStats, pad_packet};
+use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::url::StreamUrl;
 use reorder::{Out, Reorder};
 
@@ -682,7 +683,7 @@ impl Conn {
         self.last_data = Instant::now();
         self.stats.packet(payload.len());
         self.first_location.get_or_insert(h.location_id);
-        Some(AsfEvent::Packet(pad_packet(payload, self.packet_size)))
+        Some(AsfEvent::Packet(pad(payload, self.packet_size).into()))
     }
 
     /// A UDP datagram (in `udp.buf[..n]`): checked, then through the reorder buffer.
@@ -703,7 +704,7 @@ impl Conn {
         self.last_data = Instant::now();
         self.stats.packet(payload.len());
         self.first_location.get_or_insert(h.location_id);
-        let packet = pad_packet(payload.to_vec(), packet_size);
+        let packet = Bytes::from(pad(payload.to_vec(), packet_size));
         // Servers that leave AFFlags constant do not number packets: switch loss detection
         // off rather than call every packet a duplicate.
         if let Some((af, loc)) = u.last

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use mmsplay_asf::padding::pad;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
@@ -22,7 +23,7 @@ use crate::mmsh::{
     classify_http, parse_response_head,
     request::{random_client_guid, select_streams},
 };
-use crate::session::{AsfEvent, ConnectOptions, TransportStats, pad_packet};
+use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::url::StreamUrl;
 
 /// Redirects followed before giving up (a loop or a chain that long is broken).
@@ -617,7 +618,7 @@ impl MmshSession {
             }
             BodyEvent::Packet(p) => {
                 self.stats.packet(p.len());
-                AsfEvent::Packet(pad_packet(p.to_vec(), self.packet_size))
+                AsfEvent::Packet(pad(p.to_vec(), self.packet_size).into())
             }
             BodyEvent::Gap(n) => {
                 TransportStats::add(&self.stats.packets_lost, n);

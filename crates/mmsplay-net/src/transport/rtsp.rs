@@ -31,7 +31,7 @@ use crate::rtsp::holdback::{Holdback, Pushed, Released};
 use crate::rtsp::message::Message;
 use crate::rtsp::sdp::{self, SdpMedia, WmsDescription};
 use crate::rtsp::sequence::SeqTracker;
-use crate::session::{AsfEvent, ConnectOptions, TransportStats};
+use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::url::StreamUrl;
 
 use control::Control;
@@ -650,14 +650,10 @@ impl Inner {
         out.clear();
         let r = self.depack.push(payload, marker, &mut out);
         for packet in out.drain(..) {
-            match crate::rtsp::padding::restore(&packet, self.packet_size) {
+            match mmsplay_asf::padding::restore(&packet, self.packet_size) {
                 Ok(full) => {
                     self.stats.packet(packet.len());
-                    self.pending
-                        .push_back(AsfEvent::Packet(crate::session::pad_packet(
-                            full,
-                            self.packet_size,
-                        )));
+                    self.pending.push_back(AsfEvent::Packet(full.into()));
                     self.media_seen = true;
                     self.bad_streak = 0;
                 }
