@@ -162,13 +162,12 @@ fn decode_thread(
     events: Events,
     counters: Arc<PlaybackCounters>,
     stop: Arc<AtomicBool>,
-    live_hint: bool,
 ) -> Result<EndReason, PlayError> {
     let mut sink = open_sink(&opts.output, control)?;
     if opts.silent_fallback {
         sink = Box::new(crate::audio::SilentFallback::new(sink));
     }
-    let mut pipe = Pipeline::new(opts.stream, opts.duration);
+    let mut pipe = Pipeline::new(opts.stream);
     let mut recorder = opts.record.clone().map(record::Recorder::new);
     let mut obs = Observer { events: &events };
     let mut rate_for_limit = None;
@@ -187,7 +186,7 @@ fn decode_thread(
                 {
                     events.log("warn", e);
                 }
-                pipe.on_header(&h, live_hint, &mut obs)
+                pipe.on_header(&h, &mut obs)
             }
             AsfEvent::Packet(p) => {
                 if let Some(r) = recorder.as_mut()
@@ -541,7 +540,7 @@ async fn run_playback(
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
-                let r = decode_thread(rx, opts, control, events, counters, stop, false);
+                let r = decode_thread(rx, opts, control, events, counters, stop);
                 let _ = done_tx.send(r);
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;
