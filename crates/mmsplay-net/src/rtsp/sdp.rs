@@ -226,14 +226,7 @@ fn parse_media(m: &sdp_types::Media) -> SdpMedia {
 pub fn resolve_control(base: &str, control: Option<&str>) -> String {
     match control {
         None | Some("") | Some("*") => base.to_string(),
-        Some(c) if c.contains("://") => c.to_string(),
-        Some(c) => {
-            if base.ends_with('/') {
-                format!("{base}{c}")
-            } else {
-                format!("{base}/{c}")
-            }
-        }
+        Some(c) => crate::url::resolve_in(base, c),
     }
 }
 

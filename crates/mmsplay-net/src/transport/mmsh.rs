@@ -51,21 +51,9 @@ impl Target {
     /// Resolves a `Location` header: absolute `http://`/`mmsh://` URLs, or an absolute or
     /// relative path on the same server.
     fn redirect(&self, location: &str) -> Result<Target> {
-        if location.starts_with('/') {
-            return Ok(Target {
-                path: location.to_string(),
-                ..self.clone()
-            });
-        }
-        if !location.contains("://") {
-            // Relative to the current path's directory (RFC 3986 5.2, simply).
-            let path = self.path.split(['?', '#']).next().unwrap_or("/");
-            let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
-            return Ok(Target {
-                path: format!("{}{location}", if dir.is_empty() { "/" } else { dir }),
-                ..self.clone()
-            });
-        }
+        let here = format!("http://{}{}", self.authority(), self.path);
+        let location = crate::url::resolve(&here, location);
+        let location = location.as_str();
         let u = StreamUrl::parse(location).map_err(|_| {
             NetError::unsupported(format!("redirected to an unsupported URL: {location}"))
         })?;
