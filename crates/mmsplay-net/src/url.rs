@@ -78,17 +78,7 @@ impl StreamUrl {
 
     /// The transports this scheme tries, in Windows Media Player's order.
     pub fn default_transports(&self) -> Vec<Transport> {
-        use Transport::*;
-        match self.scheme.as_str() {
-            "mms" => Transport::LADDER.to_vec(),
-            "mmst" => vec![Mmst],
-            "mmsu" => vec![Mmsu],
-            "mmsh" | "http" => vec![Mmsh],
-            "rtsp" => vec![Rtspu, Rtspt],
-            "rtspu" => vec![Rtspu],
-            "rtspt" => vec![Rtspt],
-            _ => vec![],
-        }
+        Transport::ladder_for_scheme(&self.scheme).to_vec()
     }
 
     /// The port a transport connects to: the URL's own port when its scheme names that
