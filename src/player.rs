@@ -101,8 +101,28 @@ impl Events {
         }
     }
 
+    /// Sends an event without blocking the caller (the decode thread, the transport loop).
+    /// Under pressure (a reader that does not keep up) log lines and stats are dropped once
+    /// the channel is within an eighth of full, so that room stays for the events that matter;
+    /// `end` and `error` are never dropped: if even that room is gone, a helper thread waits
+    /// to deliver them.
     pub fn emit(&self, ev: PlayerEvent) {
-        let _ = self.tx.try_send(ev);
+        let chatter = matches!(ev, PlayerEvent::Log { .. } | PlayerEvent::Stats(_));
+        if chatter && self.tx.capacity() <= self.tx.max_capacity() / 8 {
+            return;
+        }
+        match self.tx.try_send(ev) {
+            Err(mpsc::error::TrySendError::Full(
+                ev @ (PlayerEvent::End { .. } | PlayerEvent::Error { .. }),
+            )) => {
+                let tx = self.tx.clone();
+                std::thread::spawn(move || {
+                    let _ = tx.blocking_send(ev);
+                });
+            }
+            // Anything else that finds the channel full, or closed, is let go.
+            _ => {}
+        }
     }
 
     pub fn log(&self, level: &str, message: impl Into<String>) {
@@ -613,4 +633,45 @@ fn finish_with(
         (Err(e), false) => events.log("warn", format!("playlist entry failed: {e}")),
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that does not keep up loses log lines, never the outcome.
+    #[test]
+    fn a_full_channel_drops_chatter_but_never_the_end_or_error() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let events = Events::new(tx);
+        for i in 0..100 {
+            events.log("info", format!("line {i}"));
+        }
+        events.emit(PlayerEvent::FirstAudio);
+        for _ in 0..100 {
+            events.emit(PlayerEvent::FirstAudio);
+        }
+        events.emit(PlayerEvent::Error {
+            message: "boom".into(),
+        });
+        events.emit(PlayerEvent::End {
+            reason: EndReason::Eos,
+        });
+        drop(events);
+        let mut got = Vec::new();
+        while let Some(ev) = rx.blocking_recv() {
+            got.push(ev);
+        }
+        let logs = got
+            .iter()
+            .filter(|e| matches!(e, PlayerEvent::Log { .. }))
+            .count();
+        assert_eq!(logs, 14, "log lines stop short of the reserve");
+        assert_eq!(got.len(), 16 + 2, "the channel full, plus error and end");
+        assert!(
+            got.iter()
+                .any(|e| matches!(e, PlayerEvent::Error { message } if message == "boom"))
+        );
+        assert!(got.iter().any(|e| matches!(e, PlayerEvent::End { .. })));
+    }
 }
