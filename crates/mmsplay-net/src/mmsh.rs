@@ -26,7 +26,7 @@ pub use pragma::{Pragmas, StreamSwitch};
 pub use request::{ClientRequest, HttpMode, RequestKind, ServerRequest, StartAt};
 pub use stream::{BodyEvent, BodyReader};
 
-use crate::error::NetError;
+use crate::error::{ErrorKind, NetError};
 
 /// What can go wrong in the MS-WMSP codec.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,11 +47,10 @@ pub enum MmshError {
 
 impl From<MmshError> for NetError {
     fn from(e: MmshError) -> NetError {
-        match e {
-            MmshError::Limit(m) => NetError::limit(m),
-            MmshError::Http(m) | MmshError::Chunk(m) | MmshError::Server(m) => {
-                NetError::protocol(m)
-            }
-        }
+        let kind = match e {
+            MmshError::Limit(_) => ErrorKind::Limit,
+            MmshError::Http(_) | MmshError::Chunk(_) | MmshError::Server(_) => ErrorKind::Protocol,
+        };
+        NetError::caused_by(kind, e)
     }
 }

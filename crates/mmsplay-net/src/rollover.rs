@@ -235,7 +235,9 @@ pub async fn connect(
     }
     Err(match last_err {
         Some(e) if order.len() == 1 => e,
-        Some(e) => NetError::new(e.kind, format!("every transport failed (last: {e})")),
+        Some(e) => {
+            NetError::new(e.kind, format!("every transport failed (last: {e})")).with_cause(e)
+        }
         None => NetError::unsupported("no transport to try"),
     })
 }

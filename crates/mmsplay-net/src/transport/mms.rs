@@ -128,9 +128,11 @@ enum Input {
 
 fn codec(e: CodecError) -> NetError {
     match e {
-        CodecError::TooLong { .. } => NetError::limit(format!("MMS: {e}")),
-        CodecError::BadSignature => NetError::protocol("the server does not speak MMS"),
-        _ => NetError::protocol(format!("MMS: {e}")),
+        CodecError::TooLong { .. } => NetError::limit(format!("MMS: {e}")).with_cause(e),
+        CodecError::BadSignature => {
+            NetError::protocol("the server does not speak MMS").with_cause(e)
+        }
+        _ => NetError::protocol(format!("MMS: {e}")).with_cause(e),
     }
 }
 
@@ -153,7 +155,7 @@ impl Conn {
         let addr = url.authority(port);
         let ctl = TcpStream::connect(&addr)
             .await
-            .map_err(|e| NetError::io(&format!("cannot connect to {addr}"), e))?;
+            .map_err(|e| NetError::io("connecting", e).with_peer(&addr))?;
         let _ = ctl.set_nodelay(true);
         let local = ctl
             .local_addr()

@@ -174,7 +174,7 @@ async fn exchange(target: &Target, request: &str, deadline: Instant) -> Result<R
     let sock = by(deadline, &format!("connecting to {addr}"), async {
         TcpStream::connect(&addr)
             .await
-            .map_err(|e| NetError::io(&format!("connecting to {addr}"), e))
+            .map_err(|e| NetError::io("connecting", e).with_peer(&addr))
     })
     .await?;
     let _ = sock.set_nodelay(true);

@@ -143,7 +143,7 @@ impl Inner {
         let authority = url.authority(port);
         let stream = TcpStream::connect(&authority)
             .await
-            .map_err(|e| NetError::io(&format!("cannot connect to {authority}"), e))?;
+            .map_err(|e| NetError::io("connecting", e).with_peer(&authority))?;
         let _ = stream.set_nodelay(true);
         let request_url = format!("rtsp://{authority}{}", url.path);
         let mut control = Control::new(stream, request_url.clone());
