@@ -1,6 +1,6 @@
 //! What every transport shares, whichever protocol it speaks: the uniform stream it yields
 //! (one ASF header, then data packets, gaps and end of stream), the counters it keeps and the
-//! options it connects with. A leaf: the transports and the [`crate::session::Session`] that
+//! options it connects with. A leaf: the transports and the `Session` that
 //! picks among them both import it, and it imports none of them.
 
 use std::sync::Arc;
