@@ -111,17 +111,15 @@ impl Events {
         if chatter && self.tx.capacity() <= self.tx.max_capacity() / 8 {
             return;
         }
-        match self.tx.try_send(ev) {
-            Err(mpsc::error::TrySendError::Full(
-                ev @ (PlayerEvent::End { .. } | PlayerEvent::Error { .. }),
-            )) => {
-                let tx = self.tx.clone();
-                std::thread::spawn(move || {
-                    let _ = tx.blocking_send(ev);
-                });
-            }
-            // Anything else that finds the channel full, or closed, is let go.
-            _ => {}
+        // Anything else that finds the channel full, or closed, is let go.
+        if let Err(mpsc::error::TrySendError::Full(
+            ev @ (PlayerEvent::End { .. } | PlayerEvent::Error { .. }),
+        )) = self.tx.try_send(ev)
+        {
+            let tx = self.tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.blocking_send(ev);
+            });
         }
     }
 
