@@ -7,6 +7,7 @@
 //! - [`chunk`]: the `$` framing, both ways.
 //! - [`stream`]: `$` chunks to header / packet / gap / end events, for the client.
 //! - [`classify`]: is an HTTP answer MS-WMSP, a metafile, plain ASF or something else.
+//! - [`redirect`]: following a Describe's redirects, and the errors its statuses mean.
 //!
 //! Sans-IO: `transport::mmsh` (the client) and the server drive these with sockets.
 
@@ -14,6 +15,7 @@ pub mod chunk;
 pub mod classify;
 pub mod http;
 pub mod pragma;
+pub mod redirect;
 pub mod request;
 pub mod stream;
 

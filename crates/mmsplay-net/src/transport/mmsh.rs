@@ -17,72 +17,18 @@ use tokio::time::Instant;
 
 use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
+use crate::mmsh::redirect::{Followed, Redirects, Target, status_error};
 use crate::mmsh::{
-    BodyEvent, BodyReader, ClientRequest, HttpContent, HttpMode, Pragmas, ResponseHead,
-    classify_http,
+    BodyEvent, BodyReader, ClientRequest, HttpContent, HttpMode, Pragmas, classify_http,
     request::{random_client_guid, select_streams},
 };
 use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::transport::http::{HttpResponse, by, exchange, request_on};
 use crate::url::StreamUrl;
 
-/// Redirects followed before giving up (a loop or a chain that long is broken).
-pub const MAX_REDIRECTS: usize = 5;
+pub use crate::mmsh::redirect::MAX_REDIRECTS;
 /// Socket read size.
 const READ_CHUNK: usize = 16 * 1024;
-
-/// Where requests go: the URL after redirects.
-#[derive(Clone, Debug)]
-struct Target {
-    host: String,
-    port: u16,
-    path: String,
-}
-
-impl Target {
-    fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
-
-    /// Resolves a `Location` header: absolute `http://`/`mmsh://` URLs, or an absolute or
-    /// relative path on the same server.
-    fn redirect(&self, location: &str) -> Result<Target> {
-        let here = format!("http://{}{}", self.authority(), self.path);
-        let location = crate::url::resolve(&here, location);
-        let location = location.as_str();
-        let u = StreamUrl::parse(location).map_err(|_| {
-            NetError::unsupported(format!("redirected to an unsupported URL: {location}"))
-        })?;
-        if !matches!(u.scheme.as_str(), "http" | "mmsh") {
-            return Err(NetError::unsupported(format!(
-                "redirected to another protocol: {location}"
-            )));
-        }
-        Ok(Target {
-            port: u.port.unwrap_or(80),
-            host: u.host,
-            path: u.path,
-        })
-    }
-}
-
-/// Maps a non-200 status to an error.
-fn status_error(head: &ResponseHead) -> NetError {
-    let what = format!(
-        "the server answered HTTP {} {}",
-        head.status,
-        head.reason.trim()
-    );
-    match head.status {
-        404 | 410 => NetError::new(ErrorKind::NotFound, what),
-        401 | 407 => NetError::refused(format!("{what} (authentication is not supported)")),
-        _ => NetError::refused(what),
-    }
-}
 
 /// Body bytes looked at before deciding whether a Describe answer is MS-WMSP.
 const PROBE_LEN: usize = 16;
@@ -121,13 +67,14 @@ struct Described {
 /// Sends a Describe ([MS-WMSP] 2.2.2.1) and follows redirects (bounded); returns the final
 /// target and its 200 response, body unread.
 async fn describe_request(
-    mut target: Target,
+    target: Target,
     guid: &str,
     mode: HttpMode,
     deadline: Instant,
 ) -> Result<(Target, HttpResponse)> {
-    let mut hops = 0;
+    let mut redirects = Redirects::new(target);
     loop {
+        let target = redirects.target();
         let req = ClientRequest {
             path: &target.path,
             host: &target.authority(),
@@ -137,22 +84,8 @@ async fn describe_request(
         }
         .describe();
         let resp = exchange(&target.authority(), &req, deadline).await?;
-        match resp.head.status {
-            200 => return Ok((target, resp)),
-            301 | 302 | 303 | 305 | 307 | 308 => {
-                hops += 1;
-                if hops > MAX_REDIRECTS {
-                    return Err(NetError::protocol(format!(
-                        "more than {MAX_REDIRECTS} redirects"
-                    )));
-                }
-                let loc =
-                    resp.head.headers.get("location").ok_or_else(|| {
-                        NetError::protocol("a redirect without a Location header")
-                    })?;
-                target = target.redirect(loc)?;
-            }
-            _ => return Err(status_error(&resp.head)),
+        if redirects.on_response(&resp.head)? == Followed::Answered {
+            return Ok((redirects.into_target(), resp));
         }
     }
 }
@@ -476,28 +409,5 @@ impl MmshSession {
     /// server ([MS-WMSP] 3.2.5.6).
     pub async fn close(self) {
         self.resp.shutdown().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn verify_redirect_targets() {
-        let t = Target {
-            host: "h".into(),
-            port: 8080,
-            path: "/radio/live.asf?x=1".into(),
-        };
-        assert_eq!(t.redirect("/other.asf").unwrap().path, "/other.asf");
-        assert_eq!(t.redirect("backup.asf").unwrap().path, "/radio/backup.asf");
-        let abs = t.redirect("http://[::1]:81/a").unwrap();
-        assert_eq!(
-            (abs.host.as_str(), abs.port, abs.path.as_str()),
-            ("::1", 81, "/a")
-        );
-        assert_eq!(t.redirect("mmsh://x/y").unwrap().port, 80);
-        assert!(t.redirect("rtsp://x/y").is_err());
     }
 }
