@@ -16,6 +16,7 @@
 //! - [`holdback`]: putting RTP packets back in order, waiting briefly for resends.
 
 pub mod asfpf;
+pub mod client;
 pub mod headers;
 pub mod holdback;
 pub mod message;
