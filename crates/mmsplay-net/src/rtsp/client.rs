@@ -1,4 +1,4 @@
-//! The RTSP client's reading of the server's replies during connect ([MS-RTSP] 3.2.5),
+//! The RTSP client's reading of the server's replies during connect ([MS-RTSP] 3.1.5),
 //! sans-IO: which keep-alive OPTIONS allows, what DESCRIBE answered (a redirect, or the SDP
 //! with the streams to SETUP and the aggregate control URL), and what a SETUP refusal means.
 //! The async transport sends the requests and applies these answers.
