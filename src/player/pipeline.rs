@@ -36,7 +36,6 @@ fn stream_info(
     number: u8,
     w: &mmsplay_asf::WaveFormatEx,
     codec: &str,
-    live_hint: bool,
 ) -> StreamInfo {
     let c = &header.content;
     let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
@@ -45,7 +44,7 @@ fn stream_info(
         sample_rate: w.sample_rate,
         channels: w.channels,
         bitrate: header.stream_bitrate(number),
-        live: header.file.broadcast || live_hint,
+        live: header.file.broadcast,
         stream_number: u16::from(number),
         title: some(&c.title),
         author: some(&c.author),
@@ -101,6 +100,12 @@ struct Active {
     scripts: super::script::Scripts,
 }
 
+impl Active {
+    fn pop_audio(&mut self) -> Option<MediaObject> {
+        self.demuxer.pop_stream(self.chosen.number)
+    }
+}
+
 pub struct Pipeline {
     registry: CodecRegistry,
     wanted_stream: Option<u16>,
@@ -118,8 +123,7 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(wanted_stream: Option<u16>, duration_secs: Option<f64>) -> Pipeline {
-        let _ = duration_secs;
+    pub fn new(wanted_stream: Option<u16>) -> Pipeline {
         Pipeline {
             registry: super::codec::registry(),
             wanted_stream,
@@ -150,7 +154,6 @@ impl Pipeline {
     pub fn on_header(
         &mut self,
         bytes: &[u8],
-        live_hint: bool,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
         let header = parse_header(bytes)?;
@@ -165,7 +168,7 @@ impl Pipeline {
                     .find_map(|s| s.audio.as_ref().map(|w| (s.number, w)))
                 {
                     let codec = super::codec::codec_name(w.format_tag);
-                    obs.stream(stream_info(&header, n, w, codec, live_hint));
+                    obs.stream(stream_info(&header, n, w, codec));
                 }
                 return Err(match e {
                     CodecError::Unsupported(name) => {
@@ -197,15 +200,13 @@ impl Pipeline {
                 w.sample_rate, w.channels
             )));
         }
-        obs.stream(stream_info(
-            &header,
-            chosen.number,
-            w,
-            chosen.codec,
-            live_hint,
-        ));
-        let demuxer = Demuxer::new(&header, chosen.number);
+        obs.stream(stream_info(&header, chosen.number, w, chosen.codec));
         let scripts = super::script::Scripts::new(&header);
+        // One demuxer for the audio and the command stream: each packet is parsed once.
+        let streams: Vec<u8> = std::iter::once(chosen.number)
+            .chain(scripts.command_stream())
+            .collect();
+        let demuxer = Demuxer::for_streams(&header, &streams);
         self.active = Some(Active {
             scripts,
             header,
@@ -221,7 +222,6 @@ impl Pipeline {
     pub fn on_gap(&mut self) {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.note_gap();
-            a.scripts.on_gap();
             a.mpeg.reset();
         }
     }
@@ -239,10 +239,14 @@ impl Pipeline {
         if let Err(e) = a.demuxer.push_packet(packet) {
             obs.log(format!("skipped a damaged data packet: {e}"));
         }
-        for (kind, text) in a.scripts.on_packet(packet) {
-            obs.script(kind, text);
+        if let Some(n) = a.scripts.command_stream() {
+            while let Some(obj) = a.demuxer.pop_stream(n) {
+                if let Some((kind, text)) = super::script::decode_command(&obj.data) {
+                    obs.script(kind, text);
+                }
+            }
         }
-        while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
+        while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             self.decode_object(obj, sink, obs)?;
             if self.done() {
                 break;
@@ -266,7 +270,7 @@ impl Pipeline {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.flush();
         }
-        while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
+        while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             self.decode_object(obj, sink, obs)?;
         }
         // The last frame's overlap, which only the end of the stream releases.
