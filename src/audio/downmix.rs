@@ -156,14 +156,14 @@ impl Downmix {
     /// Mixes interleaved input frames and appends the interleaved output frames to `out`.
     /// A trailing partial frame is ignored.
     pub fn apply(&self, input: &[f32], out: &mut Vec<f32>) {
-        if self.identity {
-            out.extend_from_slice(input);
-            return;
-        }
         if self.inputs == 0 {
             return;
         }
         let frames = input.len() / self.inputs;
+        if self.identity {
+            out.extend_from_slice(&input[..frames * self.inputs]);
+            return;
+        }
         out.reserve(frames * self.outputs);
         for frame in input.chunks_exact(self.inputs) {
             for row in self.gains.chunks_exact(self.inputs) {
@@ -306,5 +306,9 @@ mod tests {
         let mut out = Vec::new();
         m.apply(&[1.0; 9], &mut out);
         assert_eq!(out.len(), 2);
+        let m = Downmix::new(&ChannelLayout::new(2, 0), &STEREO);
+        out.clear();
+        m.apply(&[1.0; 5], &mut out);
+        assert_eq!(out.len(), 4, "also when passing through");
     }
 }

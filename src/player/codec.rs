@@ -356,7 +356,10 @@ mod tests {
         assert_eq!(codec_name(w.format_tag), "pcm");
         assert_eq!(bits_per_sample(&w), Some(24));
         let layout = declared_layout(&w);
-        assert_eq!((layout.mask(), layout.name().as_str()), (0x60F, "5.1(side)"));
+        assert_eq!(
+            (layout.mask(), layout.name().as_str()),
+            (0x60F, "5.1(side)")
+        );
         let (p, framing) = stream_params(&w).unwrap();
         assert_eq!(p.codec, CODEC_ID_PCM_S24LE);
         assert_eq!(p.channels.as_ref().map(Channels::count), Some(6));

@@ -72,6 +72,33 @@ fn probe_layout(path: &Path) -> (u64, String) {
     )
 }
 
+/// Plays `input` into `wav`; returns the events.
+fn play_into_wav(input: &Path, wav: &Path) -> Vec<serde_json::Value> {
+    let out = run_with_deadline(
+        mmsplay()
+            .args(["--headless", "--events", "json", "--output"])
+            .arg(format!("wav:{}", wav.display()))
+            .arg(input),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    events(&out.stdout)
+}
+
+/// Plays `input` to a WAV file; returns the audio and the WAV's channel mask.
+fn play_to_wav_with_mask(input: &Path) -> (Audio, u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("out.wav");
+    play_into_wav(input, &wav);
+    let bytes = std::fs::read(&wav).unwrap();
+    let mask = u32::from_le_bytes(bytes[40..44].try_into().unwrap());
+    (read_wav(&wav), mask)
+}
+
 fn stream_event(events: &[serde_json::Value]) -> &serde_json::Value {
     events
         .iter()
@@ -92,19 +119,7 @@ fn wav_output_keeps_every_channel_and_the_speaker_layout() {
     ] {
         let input = make_asf(dir.path(), layout, codec, rate, None);
         let wav = dir.path().join("out.wav");
-        let out = run_with_deadline(
-            mmsplay()
-                .args(["--headless", "--events", "json", "--output"])
-                .arg(format!("wav:{}", wav.display()))
-                .arg(&input),
-            Duration::from_secs(60),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ev = events(&out.stdout);
+        let ev = play_into_wav(&input, &wav);
         let s = stream_event(&ev);
         assert_eq!(s["codec"], "pcm", "{s}");
         assert_eq!(s["channels"], 6, "{s}");
@@ -133,27 +148,6 @@ fn wav_output_keeps_every_channel_and_the_speaker_layout() {
             "{layout} {codec}: channels differ from ffmpeg's"
         );
     }
-}
-
-/// Plays `input` to a WAV file; returns the audio, the WAV's channel mask and the events.
-fn play_to_wav_with_mask(input: &Path) -> (Audio, u32, Vec<serde_json::Value>) {
-    let dir = tempfile::tempdir().unwrap();
-    let wav = dir.path().join("out.wav");
-    let out = run_with_deadline(
-        mmsplay()
-            .args(["--headless", "--events", "json", "--output"])
-            .arg(format!("wav:{}", wav.display()))
-            .arg(input),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bytes = std::fs::read(&wav).unwrap();
-    let mask = u32::from_le_bytes(bytes[40..44].try_into().unwrap());
-    (read_wav(&wav), mask, events(&out.stdout))
 }
 
 /// The amplitude of a `freq` Hz sine in `x` (frames at `rate`), by projection over whole
@@ -194,7 +188,7 @@ fn five_one_for_a_stereo_device_is_downmixed_by_position() {
     // The side-surround 5.1 as well: the surrounds fold by position, not by index.
     for layout in ["5.1", "5.1(side)"] {
         let input = make_asf(dir.path(), layout, "pcm_s16le", rate, None);
-        let (audio, mask, _) = play_to_wav_with_mask(&input);
+        let (audio, mask) = play_to_wav_with_mask(&input);
         let stereo = downmix_to_stereo(&audio, mask);
         assert_eq!(stereo.len(), audio.frames() * 2);
         let (l, r) = (channel(&stereo, 2, 0), channel(&stereo, 2, 1));
@@ -234,7 +228,7 @@ fn a_full_scale_five_one_downmix_does_not_clip() {
         48_000,
         Some("0.999*sin(2*PI*250*t)"),
     );
-    let (audio, mask, _) = play_to_wav_with_mask(&input);
+    let (audio, mask) = play_to_wav_with_mask(&input);
     let stereo = downmix_to_stereo(&audio, mask);
     let peak = stereo.iter().fold(0.0f32, |m, s| m.max(s.abs()));
     // LFE is dropped, so the five others sum to exactly full scale on each side.
@@ -245,59 +239,24 @@ fn a_full_scale_five_one_downmix_does_not_clip() {
 
 #[test]
 fn cpal_plays_five_one_in_alsas_channel_order() {
-    if !have_tool("ffmpeg") || !have_tool("python3") {
+    if !have_tool("ffmpeg") {
         return;
     }
-    let pacer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/alsa_pace.py");
-    assert!(pacer.exists(), "missing {}", pacer.display());
     let dir = tempfile::tempdir().unwrap();
     let rate = 48_000;
     let input = make_asf(dir.path(), "5.1", "pcm_s16le", rate, None);
-    let captured = dir.path().join("captured.wav");
-    let conf = dir.path().join("asound.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "</usr/share/alsa/alsa.conf>\npcm.!default {{ type file; slave.pcm \"null\"; format \"wav\"; file \"|python3 {} {}\" }}\n",
-            pacer.display(),
-            captured.display()
-        ),
-    )
-    .unwrap();
-    let out = run_with_deadline(
-        mmsplay()
-            .env("ALSA_CONFIG_PATH", &conf)
-            .args(["--headless", "--events", "json", "--output", "cpal"])
-            .arg(&input),
-        Duration::from_secs(30),
+    let Some((captured, _)) = crate::cpal_output::play_on_captured_alsa_device(&input) else {
+        return;
+    };
+    assert_eq!(
+        (captured.rate, captured.channels),
+        (rate, 6),
+        "the device ran the stream's own format"
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut last = 0;
-    for _ in 0..50 {
-        std::thread::sleep(Duration::from_millis(100));
-        let n = std::fs::metadata(&captured).map(|m| m.len()).unwrap_or(0);
-        if n > 0 && n == last {
-            break;
-        }
-        last = n;
-    }
-    let bytes = std::fs::read(&captured).unwrap();
-    assert!(bytes.len() > 44, "nothing captured");
-    let channels = u16::from_le_bytes([bytes[22], bytes[23]]);
-    assert_eq!(channels, 6, "the device ran the stream's six channels");
-    // The file plugin's header says 32-bit PCM even for float (see cpal_output.rs).
-    let samples: Vec<f32> = bytes[44..]
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
     // On a loaded machine the device may run dry and play silence between our writes (an
     // underrun, counted; not wrong audio). Leave out runs of silent frames: the tones all
     // cross zero together only for single frames, so what is left is the stream, whole.
-    let frames: Vec<&[f32]> = samples.chunks_exact(6).collect();
+    let frames: Vec<&[f32]> = captured.samples.chunks_exact(6).collect();
     let silent = |i: usize| frames.get(i).is_some_and(|f| f.iter().all(|s| *s == 0.0));
     let samples: Vec<f32> = (0..frames.len())
         .filter(|&i| !(silent(i) && (silent(i + 1) || i == 0 || silent(i - 1))))
