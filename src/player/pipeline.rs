@@ -10,7 +10,7 @@ use symphonia::core::units::{Duration as SymDuration, Timestamp};
 
 use super::codec::{ChosenStream, CodecError, Framing, choose_stream};
 use super::mp3_frames::FrameSplitter;
-use crate::audio::Sink;
+use crate::audio::{ChannelLayout, Sink};
 use crate::events::StreamInfo;
 
 /// Why the pipeline stopped.
@@ -43,6 +43,9 @@ fn stream_info(
         codec: codec.to_string(),
         sample_rate: w.sample_rate,
         channels: w.channels,
+        channel_layout: Some(super::codec::declared_layout(w).name()),
+        bits_per_sample: super::codec::bits_per_sample(w),
+        lossless: w.format_tag == super::codec::tag::WMA_LOSSLESS,
         bitrate: header.stream_bitrate(number),
         live: header.file.broadcast,
         stream_number: u16::from(number),
@@ -162,13 +165,12 @@ impl Pipeline {
             Err(e) => {
                 // Name the codec we cannot play in the stream event too, so a script or the
                 // TUI can say what the stream was.
-                if let Some((n, w)) = header
-                    .streams
-                    .iter()
-                    .find_map(|s| s.audio.as_ref().map(|w| (s.number, w)))
-                {
+                if let Some((n, w)) = header.streams.iter().find_map(|s| {
+                    let w = s.audio.as_ref().map(super::codec::resolve_extensible);
+                    w.map(|w| (s.number, w))
+                }) {
                     let codec = super::codec::codec_name(w.format_tag);
-                    obs.stream(stream_info(&header, n, w, codec));
+                    obs.stream(stream_info(&header, n, &w, codec));
                 }
                 return Err(match e {
                     CodecError::Unsupported(name) => {
@@ -381,7 +383,8 @@ impl Pipeline {
                 self.samples.clear();
                 buf.copy_to_vec_interleaved::<f32>(&mut self.samples);
                 if self.sink_format.is_none() {
-                    sink.start(rate, ch as u16)?;
+                    // The decoder's own positions (WMA Pro's mask, say), else the defaults.
+                    sink.start(rate, ChannelLayout::from_symphonia(buf.spec().channels()))?;
                     self.sink_format = Some((rate, ch as u16));
                 }
                 let samples = std::mem::take(&mut self.samples);

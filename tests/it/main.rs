@@ -8,6 +8,7 @@ mod cpal_output;
 mod meta;
 mod mms;
 mod mmsh;
+mod multichannel;
 mod playback;
 mod reconnect;
 mod rollover;
