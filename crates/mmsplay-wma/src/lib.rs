@@ -33,6 +33,9 @@ mod extradata;
 mod frame;
 mod lsp;
 mod noise;
+// Shared by WMA Pro and WMA Lossless; parts of it serve only one of them.
+#[allow(dead_code)]
+mod packets;
 mod setup;
 mod stereo;
 mod superframe;
