@@ -64,6 +64,49 @@ pub use frame::DecodeStats;
 use pro::ProEngine;
 pub use pro::ProStats;
 
+/// WMA Pro syntax facts for test bitstream writers (the synthetic-stream tests and the fuzz
+/// seeds): the code tables and a stream's derived layout. Not a stable API.
+#[doc(hidden)]
+pub mod pro_syntax {
+    pub use crate::pro::tables::{
+        COEF0_BITS, COEF0_CODES, COEF0_RUN, COEF1_BITS, COEF1_CODES, COEF1_RUN, SCALE_BITS,
+        SCALE_CODES, SCALE_RL_BITS, SCALE_RL_CODES, SCALE_RL_RUN, VEC1_BITS, VEC1_CODES, VEC2_BITS,
+        VEC2_CODES, VEC4_BITS, VEC4_CODES, vec2_values, vec4_values,
+    };
+
+    /// What a writer must know of a stream to produce valid WMA Pro frames.
+    #[derive(Clone, Debug)]
+    pub struct Layout {
+        pub channels: usize,
+        pub samples_per_frame: usize,
+        pub max_subframes: usize,
+        pub min_subframe: usize,
+        pub subframe_len_bits: u32,
+        /// Length codes start with a "whole frame" bit (4 and 16 subframes).
+        pub subframe_len_bit: bool,
+        /// Scale-factor band edges per block-size index (block = frame >> index).
+        pub band_edges: Vec<Vec<usize>>,
+        /// Width of the packet's "previous frame bits" field and of frame length prefixes.
+        pub log2_frame_size: u32,
+    }
+
+    /// The layout of the WMA Pro stream a WAVEFORMATEX describes.
+    pub fn layout(wfx: &[u8]) -> Option<Layout> {
+        let w = crate::extradata::WaveFormatEx::parse(wfx).ok()?;
+        let c = crate::pro::config::Config::new(&w).ok()?;
+        Some(Layout {
+            channels: c.channels,
+            samples_per_frame: c.spf,
+            max_subframes: c.max_subframes,
+            min_subframe: c.min_subframe,
+            subframe_len_bits: c.subframe_len_bits,
+            subframe_len_bit: c.subframe_len_bit,
+            band_edges: c.band_edges.clone(),
+            log2_frame_size: c.block_align.ilog2() + 4,
+        })
+    }
+}
+
 /// FFmpeg's short name for a WMA-family format tag.
 pub fn codec_name(format_tag: u16) -> &'static str {
     match format_tag {

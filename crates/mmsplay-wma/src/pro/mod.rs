@@ -18,7 +18,7 @@ pub(crate) mod config;
 mod frame;
 mod quant;
 mod synth;
-mod tables;
+pub(crate) mod tables;
 mod tiling;
 mod transform;
 
