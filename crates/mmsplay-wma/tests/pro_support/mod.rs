@@ -864,12 +864,32 @@ pub fn group_objects(packets: &[Vec<u8>], seed: u64) -> Vec<Vec<u8>> {
 
 /// An ASF file with one WMA Pro stream carrying `objects`.
 pub fn asf_file(spec: &StreamSpec, objects: &[Vec<u8>]) -> Vec<u8> {
-    let packet_size = 16_000u32;
-    let mut p = Packetizer::new(packet_size);
     let spf = pro_syntax::layout(&spec.wfx_bytes())
         .expect("layout")
         .samples_per_frame as u64;
     let total_ms = (spec.frames as u64 * spf * 1000 / u64::from(spec.rate)).max(1);
+    asf_with_format(spec.wave_format(), objects, total_ms)
+}
+
+/// The WAVEFORMATEX of raw WAVEFORMATEX bytes, for `asf_with_format`.
+pub fn parse_wave_format(wfx: &[u8]) -> WaveFormatEx {
+    let u16le = |at: usize| u16::from_le_bytes([wfx[at], wfx[at + 1]]);
+    let u32le = |at: usize| u32::from_le_bytes([wfx[at], wfx[at + 1], wfx[at + 2], wfx[at + 3]]);
+    WaveFormatEx {
+        format_tag: u16le(0),
+        channels: u16le(2),
+        sample_rate: u32le(4),
+        avg_bytes_per_sec: u32le(8),
+        block_align: u16le(12),
+        bits_per_sample: u16le(14),
+        extra: wfx[18..18 + usize::from(u16le(16))].to_vec(),
+    }
+}
+
+/// An ASF file with one audio stream of `format` carrying `objects`, lasting `total_ms`.
+pub fn asf_with_format(format: WaveFormatEx, objects: &[Vec<u8>], total_ms: u64) -> Vec<u8> {
+    let packet_size = 16_000u32;
+    let mut p = Packetizer::new(packet_size);
     for (i, o) in objects.iter().enumerate() {
         let pts = 100 + (i as u64 * total_ms / objects.len() as u64) as u32;
         p.push_object(1, pts, true, o);
@@ -883,7 +903,7 @@ pub fn asf_file(spec: &StreamSpec, objects: &[Vec<u8>]) -> Vec<u8> {
         preroll_ms: 100,
         streams: vec![AudioStreamSpec {
             number: 1,
-            format: spec.wave_format(),
+            format,
             spread: None,
             bitrate: 128_000,
         }],
