@@ -1,0 +1,164 @@
+//! WMA Pro decoding speed against ffmpeg, in the same run (a plain `harness = false` bench).
+//!
+//! The input is the Microsoft-encoded `wma92-48k-pro.wma` (fetched by .ci/run into
+//! target/third-party; 44.1 kHz stereo, 1 s): its WMA packets are repeated 60 times with
+//! consecutive sequence numbers and written as one ASF file, so both decoders work through
+//! the same ~60 s of real WMA Pro frames. Prints our decode time (demuxing done beforehand,
+//! not timed) beside `ffmpeg -i FILE -f null -` on that file, and their ratio.
+//! Run: `cargo bench -p mmsplay-wma --bench decode_pro`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use mmsplay_asf::{AudioStreamSpec, HeaderSpec, Packetizer, write_header};
+use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
+use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia_core::packet::Packet;
+use symphonia_core::units::{Duration as Dur, Timestamp};
+
+const REPEATS: usize = 60;
+
+fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn main() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/third-party/Audio-Scan-1.01/t/asf/wma92-48k-pro.wma");
+    let Ok(file) = std::fs::read(&src) else {
+        println!(
+            "decode_pro bench skipped: {} not found (bash .ci/run fetches it)",
+            src.display()
+        );
+        return;
+    };
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        println!("decode_pro bench skipped: ffmpeg not found");
+        return;
+    }
+    let layout = mmsplay_asf::FileLayout::parse(&file, file.len() as u64).expect("ASF");
+    let stream = layout
+        .header
+        .streams
+        .iter()
+        .find(|s| s.audio.is_some())
+        .expect("audio");
+    let format = stream.audio.clone().expect("audio format");
+    let ba = usize::from(format.block_align);
+    let mut demuxer = mmsplay_asf::Demuxer::new(&layout.header, stream.number);
+    let mut data = Vec::new();
+    for p in layout.packets(&file) {
+        let _ = demuxer.push_packet(p);
+        while let Some(o) = demuxer.pop() {
+            data.extend_from_slice(&o.data);
+        }
+    }
+    // The WMA packets, repeated, with the 4-bit sequence numbers made consecutive.
+    let one: Vec<&[u8]> = data.chunks_exact(ba).collect();
+    let mut wma_packets = Vec::new();
+    for k in 0..REPEATS * one.len() {
+        let mut p = one[k % one.len()].to_vec();
+        p[0] = (p[0] & 0x0F) | (((k & 15) as u8) << 4);
+        wma_packets.push(p);
+    }
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bench_pro.wma");
+    let packet_size = 16_000u32;
+    let mut pz = Packetizer::new(packet_size);
+    for (i, p) in wma_packets.iter().enumerate() {
+        pz.push_object(stream.number, 100 + (i * 250) as u32, true, p);
+    }
+    pz.flush();
+    let asf_packets = pz.take_packets();
+    let mut out = write_header(&HeaderSpec {
+        packet_size,
+        data_packets: asf_packets.len() as u64,
+        play_duration: (REPEATS as u64 * 1000 + 100) * 10_000,
+        preroll_ms: 100,
+        streams: vec![AudioStreamSpec {
+            number: stream.number,
+            format: format.clone(),
+            spread: None,
+            bitrate: 48_000,
+        }],
+        ..Default::default()
+    });
+    for p in asf_packets {
+        out.extend_from_slice(&p);
+    }
+    std::fs::write(&path, &out).expect("write bench file");
+
+    let params = codec_params_from_waveformatex(&stream.type_specific).expect("params");
+    let packets: Vec<Packet> = wma_packets
+        .iter()
+        .map(|p| Packet::new(0, Timestamp::new(0), Dur::new(0), p.clone()))
+        .collect();
+    let mut opts = AudioDecoderOptions::default();
+    opts.gapless = false;
+    let mut samples = 0usize;
+    let ours = best_of(5, || {
+        let mut dec = WmaDecoder::try_new(&params, &opts).expect("dec");
+        samples = 0;
+        for p in &packets {
+            if let Ok(buf) = dec.decode(p) {
+                samples += buf.frames();
+            }
+        }
+    });
+    let ffmpeg = best_of(5, || {
+        let ok = Command::new("ffmpeg")
+            .args(["-v", "fatal", "-threads", "1", "-i"])
+            .arg(&path)
+            .args(["-f", "null", "-"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "ffmpeg decode failed");
+    });
+    // ffmpeg's fixed start-up cost: the same stream with one repetition.
+    let short = dir.path().join("short.wma");
+    std::fs::copy(&src, &short).expect("copy");
+    let startup = best_of(5, || {
+        let _ = Command::new("ffmpeg")
+            .args(["-v", "fatal", "-threads", "1", "-i"])
+            .arg(&short)
+            .args(["-f", "null", "-"])
+            .status();
+    });
+    let audio_s = samples as f64 / f64::from(format.sample_rate);
+    println!(
+        "file: wma92-48k-pro.wma × {REPEATS} (WMA 10 Pro LBR, 44.1 kHz stereo), {} WMA packets",
+        packets.len()
+    );
+    println!(
+        "mmsplay-wma: {:8.2} ms ({:.0}x real time, {samples} samples/channel)",
+        ours.as_secs_f64() * 1e3,
+        audio_s / ours.as_secs_f64()
+    );
+    println!(
+        "ffmpeg -i FILE -f null -: {:8.2} ms (whole process: demux, decode, startup)",
+        ffmpeg.as_secs_f64() * 1e3
+    );
+    println!(
+        "ratio mmsplay/ffmpeg: {:.3} (best of 5 each)",
+        ours.as_secs_f64() / ffmpeg.as_secs_f64()
+    );
+    let ff_decode = ffmpeg.saturating_sub(startup);
+    if !ff_decode.is_zero() {
+        println!(
+            "ffmpeg on the 1 s original: {:.2} ms; ffmpeg decode-only estimate {:.2} ms; \
+             ratio against that: {:.3}",
+            startup.as_secs_f64() * 1e3,
+            ff_decode.as_secs_f64() * 1e3,
+            ours.as_secs_f64() / ff_decode.as_secs_f64()
+        );
+    }
+}
