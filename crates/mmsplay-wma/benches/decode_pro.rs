@@ -7,28 +7,20 @@
 //! not timed) beside `ffmpeg -i FILE -f null -` on that file, and their ratio.
 //! Run: `cargo bench -p mmsplay-wma --bench decode_pro`.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use mmsplay_asf::{AudioStreamSpec, HeaderSpec, Packetizer, write_header};
 use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
+use support::{best_of, ffmpeg_null, report};
 use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration as Dur, Timestamp};
 
 const REPEATS: usize = 60;
-
-fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
 
 fn main() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -114,51 +106,15 @@ fn main() {
             }
         }
     });
-    let ffmpeg = best_of(5, || {
-        let ok = Command::new("ffmpeg")
-            .args(["-v", "fatal", "-threads", "1", "-i"])
-            .arg(&path)
-            .args(["-f", "null", "-"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "ffmpeg decode failed");
-    });
+    let ffmpeg = ffmpeg_null(&path);
     // ffmpeg's fixed start-up cost: the same stream with one repetition.
     let short = dir.path().join("short.wma");
     std::fs::copy(&src, &short).expect("copy");
-    let startup = best_of(5, || {
-        let _ = Command::new("ffmpeg")
-            .args(["-v", "fatal", "-threads", "1", "-i"])
-            .arg(&short)
-            .args(["-f", "null", "-"])
-            .status();
-    });
+    let startup = ffmpeg_null(&short);
     let audio_s = samples as f64 / f64::from(format.sample_rate);
     println!(
         "file: wma92-48k-pro.wma × {REPEATS} (WMA 10 Pro LBR, 44.1 kHz stereo), {} WMA packets",
         packets.len()
     );
-    println!(
-        "mmsplay-wma: {:8.2} ms ({:.0}x real time, {samples} samples/channel)",
-        ours.as_secs_f64() * 1e3,
-        audio_s / ours.as_secs_f64()
-    );
-    println!(
-        "ffmpeg -i FILE -f null -: {:8.2} ms (whole process: demux, decode, startup)",
-        ffmpeg.as_secs_f64() * 1e3
-    );
-    println!(
-        "ratio mmsplay/ffmpeg: {:.3} (best of 5 each)",
-        ours.as_secs_f64() / ffmpeg.as_secs_f64()
-    );
-    let ff_decode = ffmpeg.saturating_sub(startup);
-    if !ff_decode.is_zero() {
-        println!(
-            "ffmpeg on the 1 s original: {:.2} ms; ffmpeg decode-only estimate {:.2} ms; \
-             ratio against that: {:.3}",
-            startup.as_secs_f64() * 1e3,
-            ff_decode.as_secs_f64() * 1e3,
-            ours.as_secs_f64() / ff_decode.as_secs_f64()
-        );
-    }
+    report(ours, audio_s, samples, ffmpeg, startup, "the 1 s original");
 }

@@ -104,16 +104,7 @@ fn lost_packet_resynchronises_like_ffmpeg() {
 /// A packet shorter than the block size is an error for that packet; the next decodes.
 #[test]
 fn short_packet_is_an_error_and_decoding_goes_on() {
-    let spec = StreamSpec {
-        rate: 44100,
-        channels: 2,
-        mask: 3,
-        bits: 16,
-        flags: 0xE0,
-        block_align: 1000,
-        frames: 24,
-        seed: 7,
-    };
+    let spec = StreamSpec::new((44100, 2, 3, 16, 0xE0, 1000), 24, 7);
     let g = generate(&spec);
     let mut objects = g.packets.clone();
     assert!(objects.len() > 5);
@@ -133,7 +124,7 @@ fn short_packet_is_an_error_and_decoding_goes_on() {
 /// Random bytes as packets of many stream layouts: no panic, bounded output.
 #[test]
 fn random_payloads_never_panic() {
-    let layouts: &[(u32, u16, u32, u16, u16, u16)] = &[
+    let layouts: &[StreamLayout] = &[
         (44100, 2, 3, 16, 0xE0, 2230),
         (48000, 6, 0x3F, 24, 0x58, 1500),
         (96000, 8, 0x63F, 24, 0x50, 4000),
@@ -142,17 +133,9 @@ fn random_payloads_never_panic() {
         (44100, 2, 0, 16, 0x40, 64),
     ];
     let mut rng = Rng::new(3);
-    for &(rate, channels, mask, bits, flags, block_align) in layouts {
-        let spec = StreamSpec {
-            rate,
-            channels,
-            mask,
-            bits,
-            flags,
-            block_align,
-            frames: 0,
-            seed: 0,
-        };
+    for &layout in layouts {
+        let spec = StreamSpec::new(layout, 0, 0);
+        let block_align = layout.5;
         let ba = usize::from(block_align);
         let mut objects = Vec::new();
         for k in 0..60u64 {

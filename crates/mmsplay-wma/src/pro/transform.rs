@@ -168,7 +168,16 @@ pub(crate) fn apply(
         let n = g.n;
         for (b, w) in edges.windows(2).enumerate() {
             let (lo, hi) = (w[0], w[1].min(len));
-            if g.band_on[b] {
+            if g.band_on[b] && n == 2 {
+                // The common stereo case without the gather/scatter; same arithmetic.
+                let (p, q) = pair_mut(coefs, g.chans[0], g.chans[1]);
+                let m = &g.matrix;
+                for (u, v) in p[lo..hi].iter_mut().zip(&mut q[lo..hi]) {
+                    let (x0, x1) = (*u, *v);
+                    *u = 0.0 + x0 * m[0] + x1 * m[1];
+                    *v = 0.0 + x0 * m[2] + x1 * m[3];
+                }
+            } else if g.band_on[b] {
                 let mut x = [0f32; MAX_CHANNELS];
                 for y in lo..hi {
                     for (k, &c) in g.chans[..n].iter().enumerate() {
@@ -191,6 +200,17 @@ pub(crate) fn apply(
                 }
             }
         }
+    }
+}
+
+/// Mutable access to two different channels' coefficients.
+fn pair_mut(coefs: &mut [Vec<f32>], i: usize, j: usize) -> (&mut [f32], &mut [f32]) {
+    if i < j {
+        let (lo, hi) = coefs.split_at_mut(j);
+        (&mut lo[i], &mut hi[0])
+    } else {
+        let (lo, hi) = coefs.split_at_mut(i);
+        (&mut hi[0], &mut lo[j])
     }
 }
 

@@ -160,6 +160,10 @@ impl Bits {
     }
 }
 
+/// A stream layout: (sample rate, nChannels, channel mask, bits per sample, decode flags,
+/// block align).
+pub type StreamLayout = (u32, u16, u32, u16, u16, u16);
+
 /// The parameters of one synthetic stream.
 #[derive(Clone, Debug)]
 pub struct StreamSpec {
@@ -192,17 +196,22 @@ impl StreamSpec {
     }
 
     pub fn wfx_bytes(&self) -> Vec<u8> {
-        let w = self.wave_format();
-        let mut v = Vec::new();
-        v.extend_from_slice(&w.format_tag.to_le_bytes());
-        v.extend_from_slice(&w.channels.to_le_bytes());
-        v.extend_from_slice(&w.sample_rate.to_le_bytes());
-        v.extend_from_slice(&w.avg_bytes_per_sec.to_le_bytes());
-        v.extend_from_slice(&w.block_align.to_le_bytes());
-        v.extend_from_slice(&w.bits_per_sample.to_le_bytes());
-        v.extend_from_slice(&(w.extra.len() as u16).to_le_bytes());
-        v.extend_from_slice(&w.extra);
-        v
+        self.wave_format().to_bytes()
+    }
+
+    /// A stream of `layout` = (rate, channels, mask, bits, flags, block align).
+    pub fn new(layout: StreamLayout, frames: usize, seed: u64) -> StreamSpec {
+        let (rate, channels, mask, bits, flags, block_align) = layout;
+        StreamSpec {
+            rate,
+            channels,
+            mask,
+            bits,
+            flags,
+            block_align,
+            frames,
+            seed,
+        }
     }
 
     fn len_prefix(&self) -> bool {
@@ -873,17 +882,7 @@ pub fn asf_file(spec: &StreamSpec, objects: &[Vec<u8>]) -> Vec<u8> {
 
 /// The WAVEFORMATEX of raw WAVEFORMATEX bytes, for `asf_with_format`.
 pub fn parse_wave_format(wfx: &[u8]) -> WaveFormatEx {
-    let u16le = |at: usize| u16::from_le_bytes([wfx[at], wfx[at + 1]]);
-    let u32le = |at: usize| u32::from_le_bytes([wfx[at], wfx[at + 1], wfx[at + 2], wfx[at + 3]]);
-    WaveFormatEx {
-        format_tag: u16le(0),
-        channels: u16le(2),
-        sample_rate: u32le(4),
-        avg_bytes_per_sec: u32le(8),
-        block_align: u16le(12),
-        bits_per_sample: u16le(14),
-        extra: wfx[18..18 + usize::from(u16le(16))].to_vec(),
-    }
+    WaveFormatEx::parse(wfx).expect("a WAVEFORMATEX")
 }
 
 /// An ASF file with one audio stream of `format` carrying `objects`, lasting `total_ms`.
