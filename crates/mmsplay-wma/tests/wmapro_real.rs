@@ -49,3 +49,40 @@ fn silence_2_24bit_drc() {
         assert_eq!(reference, d.planes);
     }
 }
+
+/// The channel layout comes from the WAVEFORMATEXTENSIBLE mask in the extradata: positioned
+/// when symphonia knows every speaker, else discrete; its speaker count is the channel count
+/// (a mask of fewer speakers than nChannels decodes that many channels, as in FFmpeg).
+#[test]
+fn channel_layout_from_the_mask() {
+    use mmsplay_wma::codec_params_from_waveformatex;
+    use symphonia_core::audio::{Channels, Position};
+    let layout = |channels: u16, mask: u32| {
+        let spec = pro_support::StreamSpec::new((48000, channels, mask, 24, 0x58, 2000), 0, 0);
+        codec_params_from_waveformatex(&spec.wfx_bytes())
+            .unwrap()
+            .channels
+            .unwrap()
+    };
+    let surround = Position::FRONT_LEFT
+        | Position::FRONT_RIGHT
+        | Position::FRONT_CENTER
+        | Position::LFE1
+        | Position::REAR_LEFT
+        | Position::REAR_RIGHT;
+    assert_eq!(layout(6, 0x3F), Channels::Positioned(surround));
+    assert_eq!(
+        layout(8, 0x63F),
+        Channels::Positioned(surround | Position::SIDE_LEFT | Position::SIDE_RIGHT)
+    );
+    assert_eq!(layout(8, 0x3F).count(), 6);
+    assert_eq!(layout(1, 0x4), Channels::Positioned(Position::FRONT_CENTER));
+    assert_eq!(layout(4, 0), Channels::Discrete(4));
+    assert_eq!(layout(3, 0x4_0003), Channels::Discrete(3));
+    // The decoder makes as many planes as the layout has channels.
+    let spec = pro_support::StreamSpec::new((48000, 8, 0x3F, 16, 0x58, 6000), 3, 9);
+    let g = pro_support::generate(&spec);
+    let d = pro_support::decode_objects(&spec.wfx_bytes(), &g.packets);
+    assert_eq!(d.planes.len(), 6);
+    assert!(!d.planes[0].is_empty());
+}
