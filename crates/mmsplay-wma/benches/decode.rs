@@ -11,18 +11,10 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
-use support::{best_of, ffmpeg_null, report};
-use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use mmsplay_wma::codec_params_from_waveformatex;
+use support::{ffmpeg_null, report, time_decoder};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration as Dur, Timestamp};
-
-/// The raw decoder output, as FFmpeg's `-flags2 +skip_manual` gives it: no gapless trim.
-fn raw() -> AudioDecoderOptions {
-    let mut o = AudioDecoderOptions::default();
-    o.gapless = false;
-    o
-}
 
 fn main() {
     if Command::new("ffmpeg").arg("-version").output().is_err() {
@@ -61,16 +53,7 @@ fn main() {
     }
     let params = codec_params_from_waveformatex(&stream.type_specific).expect("params");
 
-    let mut samples = 0usize;
-    let ours = best_of(5, || {
-        let mut dec = WmaDecoder::try_new(&params, &raw()).expect("dec");
-        samples = 0;
-        for p in &packets {
-            if let Ok(buf) = dec.decode(p) {
-                samples += buf.frames();
-            }
-        }
-    });
+    let (ours, samples) = time_decoder(&params, &packets);
     let ffmpeg = ffmpeg_null(&path);
     // ffmpeg's fixed start-up cost, measured on a 0.1 s file, to estimate its decode time.
     let short = dir.path().join("short.wma");

@@ -67,20 +67,12 @@ fn lost_packet_resynchronises_like_ffmpeg() {
     let Some(path) = ms_file("wma92-48k-pro.wma") else {
         return;
     };
-    let file = std::fs::read(&path).unwrap();
-    let asf = demux(&file, 0);
-    let ba = usize::from(u16::from_le_bytes([asf.wfx[12], asf.wfx[13]]));
-    let packets: Vec<Vec<u8>> = asf
-        .objects
-        .concat()
-        .chunks(ba)
-        .map(<[u8]>::to_vec)
-        .collect();
+    let (wfx, packets) = wma_packets(&path);
     assert_eq!(packets.len(), 4);
-    let full = decode_objects(&asf.wfx, &packets);
+    let full = decode_objects(&wfx, &packets);
     let mut kept = packets.clone();
     kept.remove(1);
-    let ours = decode_objects(&asf.wfx, &kept);
+    let ours = decode_objects(&wfx, &kept);
     assert!(ours.results.iter().all(Result::is_ok), "{:?}", ours.results);
     assert!(ours.planes[0].len() < full.planes[0].len());
     // The last packet's frames decode as before; after the gap the overlap is stale for one
@@ -91,11 +83,7 @@ fn lost_packet_resynchronises_like_ffmpeg() {
     if require_ffmpeg().is_some() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("lost.wma");
-        std::fs::write(
-            &p,
-            asf_with_format(parse_wave_format(&asf.wfx), &kept, 1000),
-        )
-        .unwrap();
+        std::fs::write(&p, asf_with_format(parse_wave_format(&wfx), &kept, 1000)).unwrap();
         let reference = ffmpeg_pcm(&p, 0, 2, false);
         assert_pro_parity("lost packet", &ours.planes, &reference, 120.0);
     }
@@ -163,16 +151,8 @@ fn reset_resumes_two_frames_later_with_identical_samples() {
     let Some(path) = ms_file("wma92-48k-pro.wma") else {
         return;
     };
-    let file = std::fs::read(&path).unwrap();
-    let asf = demux(&file, 0);
-    let ba = usize::from(u16::from_le_bytes([asf.wfx[12], asf.wfx[13]]));
-    let packets: Vec<Vec<u8>> = asf
-        .objects
-        .concat()
-        .chunks(ba)
-        .map(<[u8]>::to_vec)
-        .collect();
-    let params = codec_params_from_waveformatex(&asf.wfx).unwrap();
+    let (wfx, packets) = wma_packets(&path);
+    let params = codec_params_from_waveformatex(&wfx).unwrap();
     let mut opts = AudioDecoderOptions::default();
     opts.gapless = false;
     let mut dec = WmaDecoder::try_new(&params, &opts).unwrap();

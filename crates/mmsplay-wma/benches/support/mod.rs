@@ -5,6 +5,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use mmsplay_wma::WmaDecoder;
+use symphonia_core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia_core::packet::Packet;
+
 /// The fastest of `runs` runs of `f`.
 pub fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
     (0..runs)
@@ -15,6 +19,24 @@ pub fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
         })
         .min()
         .unwrap_or_default()
+}
+
+/// Best-of-5 time of a fresh decoder (raw output, no gapless trim) decoding `packets`, and
+/// the samples per channel it produced.
+pub fn time_decoder(params: &AudioCodecParameters, packets: &[Packet]) -> (Duration, usize) {
+    let mut opts = AudioDecoderOptions::default();
+    opts.gapless = false;
+    let mut samples = 0usize;
+    let t = best_of(5, || {
+        let mut dec = WmaDecoder::try_new(params, &opts).expect("decoder");
+        samples = 0;
+        for p in packets {
+            if let Ok(buf) = dec.decode(p) {
+                samples += buf.frames();
+            }
+        }
+    });
+    (t, samples)
 }
 
 /// Best-of-5 time of `ffmpeg -threads 1 -i FILE -f null -` (the whole process).

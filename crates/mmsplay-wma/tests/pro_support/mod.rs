@@ -64,6 +64,21 @@ pub fn decode_objects(wfx: &[u8], objects: &[Vec<u8>]) -> ProDecoded {
     }
 }
 
+/// The WAVEFORMATEX of an ASF file's first audio stream and its WMA packets (the media
+/// objects cut into `nBlockAlign` pieces).
+pub fn wma_packets(path: &Path) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let file = std::fs::read(path).expect("read file");
+    let asf = demux(&file, 0);
+    let ba = usize::from(u16::from_le_bytes([asf.wfx[12], asf.wfx[13]]));
+    let packets = asf
+        .objects
+        .concat()
+        .chunks(ba)
+        .map(<[u8]>::to_vec)
+        .collect();
+    (asf.wfx, packets)
+}
+
 pub fn decode_pro(path: &Path) -> ProDecoded {
     let file = std::fs::read(path).expect("read file");
     let asf = demux(&file, 0);
