@@ -1,6 +1,7 @@
-//! ASF/WMA files that no one here made: the test data of the mutagen tag library (GPL-2.0, so
-//! not committed here; `.ci/run` fetches its source release from PyPI into
-//! `target/third-party/`). Each either plays, or fails with one clear line naming its codec.
+//! ASF/WMA files that no one here made: the test data of the mutagen tag library and of the
+//! Audio::Scan Perl module (GPL-2.0, so not committed here; `.ci/run` fetches their source
+//! releases into `target/third-party/`). Each either plays, or fails with one clear line naming
+//! its codec.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,8 +9,15 @@ use std::time::Duration;
 use crate::common::*;
 
 fn third_party_dir() -> Option<PathBuf> {
+    unpacked("mutagen-1.48.1/tests/data")
+}
+
+/// A directory `.ci/run` unpacks under `target/third-party/`; missing: fails under CI=true,
+/// skipped with a reason otherwise.
+fn unpacked(sub: &str) -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/third-party/mutagen-1.48.1/tests/data");
+        .join("target/third-party")
+        .join(sub);
     if dir.is_dir() {
         return Some(dir);
     }
@@ -88,7 +96,7 @@ fn files_made_elsewhere_play_or_name_their_codec() {
                 path.display()
             );
         }
-        if matches!(codec.as_str(), "wmav1" | "wmav2") {
+        if matches!(codec.as_str(), "wmav1" | "wmav2" | "wmapro") {
             // Microsoft-encoded WMA: it plays, and sounds as ffmpeg decodes it.
             let (ours, ev) = play_to_wav(path.to_str().unwrap(), &[]);
             assert_eq!(ev.last().unwrap()["event"], "end");
@@ -112,4 +120,52 @@ fn files_made_elsewhere_play_or_name_their_codec() {
         seen >= 4,
         "expected the four mutagen WMA files, found {seen}"
     );
+}
+
+/// A Microsoft-encoded WMA Pro file (Audio::Scan's test data, GPL-2.0, fetched by `.ci/run`)
+/// plays headless to a WAV file exactly as long as ffmpeg's decoding and sounds the same.
+#[test]
+fn wma_pro_plays_like_ffmpeg() {
+    let Some(dir) = unpacked("Audio-Scan-1.01/t/asf") else {
+        return;
+    };
+    let path = dir.join("wma92-48k-pro.wma");
+    let (ours, ev) = play_to_wav(path.to_str().unwrap(), &[]);
+    let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
+    assert_eq!(stream["codec"], "wmapro");
+    assert_eq!(ev.last().unwrap()["event"], "end");
+    assert_eq!((ours.rate, ours.channels), (44100, 2));
+    let reference = ffmpeg_decode(path.to_str().unwrap(), ours.rate, ours.channels);
+    assert_eq!(ours.frames(), reference.frames());
+    assert_eq!(ours.frames(), 44463);
+    let snr = snr_db(&reference.samples, &ours.samples);
+    println!("wma92-48k-pro.wma: {snr:.1} dB");
+    assert!(snr > 90.0, "{snr:.1} dB");
+}
+
+/// The same file served by `mmsplay serve` plays over MMSH, MMS (TCP) and RTSP exactly as it
+/// plays from the file.
+#[test]
+fn wma_pro_plays_over_every_transport() {
+    let Some(dir) = unpacked("Audio-Scan-1.01/t/asf") else {
+        return;
+    };
+    let path = dir.join("wma92-48k-pro.wma");
+    let (local, _) = play_to_wav(path.to_str().unwrap(), &[]);
+    let server = ServeProcess::start(&[&path], &["--fast"]);
+    for url in [
+        format!("mmsh://127.0.0.1:{}/wma92-48k-pro.wma", server.http),
+        format!("mmst://127.0.0.1:{}/wma92-48k-pro.wma", server.mms),
+        format!("rtsp://127.0.0.1:{}/wma92-48k-pro.wma", server.rtsp),
+    ] {
+        let (audio, ev) = play_to_wav(&url, &[]);
+        let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
+        assert_eq!(stream["codec"], "wmapro", "{url}");
+        assert_eq!(ev.last().unwrap()["event"], "end", "{url}");
+        assert_eq!(audio.frames(), local.frames(), "{url}");
+        assert!(
+            audio.samples == local.samples,
+            "{url}: audio differs from the file's"
+        );
+    }
 }

@@ -5,31 +5,16 @@
 //! `ffmpeg -i FILE -f null -` on the same file. Prints both times and their ratio.
 //! Run: `cargo bench -p mmsplay-wma --bench decode`.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+#[path = "support/mod.rs"]
+mod support;
 
-use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
-use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use std::process::Command;
+use std::time::Duration;
+
+use mmsplay_wma::codec_params_from_waveformatex;
+use support::{ffmpeg_null, report, time_decoder};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration as Dur, Timestamp};
-
-/// The raw decoder output, as FFmpeg's `-flags2 +skip_manual` gives it: no gapless trim.
-fn raw() -> AudioDecoderOptions {
-    let mut o = AudioDecoderOptions::default();
-    o.gapless = false;
-    o
-}
-
-fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
 
 fn main() {
     if Command::new("ffmpeg").arg("-version").output().is_err() {
@@ -68,25 +53,8 @@ fn main() {
     }
     let params = codec_params_from_waveformatex(&stream.type_specific).expect("params");
 
-    let mut samples = 0usize;
-    let ours = best_of(5, || {
-        let mut dec = WmaDecoder::try_new(&params, &raw()).expect("dec");
-        samples = 0;
-        for p in &packets {
-            if let Ok(buf) = dec.decode(p) {
-                samples += buf.frames();
-            }
-        }
-    });
-    let ffmpeg = best_of(5, || {
-        let ok = Command::new("ffmpeg")
-            .args(["-v", "error", "-threads", "1", "-i"])
-            .arg(&path)
-            .args(["-f", "null", "-"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "ffmpeg decode failed");
-    });
+    let (ours, samples) = time_decoder(&params, &packets);
+    let ffmpeg = ffmpeg_null(&path);
     // ffmpeg's fixed start-up cost, measured on a 0.1 s file, to estimate its decode time.
     let short = dir.path().join("short.wma");
     let made = Command::new("ffmpeg")
@@ -104,13 +72,7 @@ fn main() {
         .status()
         .is_ok_and(|s| s.success());
     let startup = if made {
-        best_of(5, || {
-            let _ = Command::new("ffmpeg")
-                .args(["-v", "error", "-threads", "1", "-i"])
-                .arg(&short)
-                .args(["-f", "null", "-"])
-                .status();
-        })
+        ffmpeg_null(&short)
     } else {
         Duration::ZERO
     };
@@ -119,27 +81,5 @@ fn main() {
         "file: 60 s WMA v2 128 kb/s stereo 44.1 kHz, {} packets",
         packets.len()
     );
-    println!(
-        "mmsplay-wma: {:8.2} ms ({:.0}x real time, {samples} samples/channel)",
-        ours.as_secs_f64() * 1e3,
-        audio_s / ours.as_secs_f64()
-    );
-    println!(
-        "ffmpeg -i FILE -f null -: {:8.2} ms (whole process: demux, decode, startup)",
-        ffmpeg.as_secs_f64() * 1e3
-    );
-    println!(
-        "ratio mmsplay/ffmpeg: {:.3} (best of 5 each)",
-        ours.as_secs_f64() / ffmpeg.as_secs_f64()
-    );
-    let ff_decode = ffmpeg.saturating_sub(startup);
-    if !ff_decode.is_zero() {
-        println!(
-            "ffmpeg start-up on a 0.1 s file: {:.2} ms; ffmpeg decode-only estimate {:.2} ms; \
-             ratio against that: {:.3}",
-            startup.as_secs_f64() * 1e3,
-            ff_decode.as_secs_f64() * 1e3,
-            ours.as_secs_f64() / ff_decode.as_secs_f64()
-        );
-    }
+    report(ours, audio_s, samples, ffmpeg, startup, "a 0.1 s file");
 }

@@ -38,6 +38,11 @@ pub(crate) trait Engine: Send + Sync {
     fn classic(&self) -> Option<&crate::classic::ClassicEngine> {
         None
     }
+
+    /// The WMA Pro engine, for its diagnostics; `None` for the others.
+    fn pro(&self) -> Option<&crate::pro::ProEngine> {
+        None
+    }
 }
 
 /// The format facts every engine is built from: the parsed WAVEFORMATEX.

@@ -1,6 +1,7 @@
 //! A pure-Rust decoder for the Windows Media Audio family as a symphonia 0.6
-//! [`AudioDecoder`]: WMA v1 and v2 (format tags 0x0160 and 0x0161) today; WMA Pro (0x0162),
-//! WMA Lossless (0x0163) and WMA Voice (0x000A) plug in as further engines.
+//! [`AudioDecoder`]: WMA v1 and v2 (format tags 0x0160 and 0x0161) and WMA 9/10 Pro (0x0162,
+//! engine in `pro/`); WMA Lossless (0x0163) and WMA Voice (0x000A) plug in as further engines.
+//! `packets` is the packet layer and bit reservoir WMA Pro and WMA Lossless share.
 //!
 //! The behaviour follows FFmpeg's decoders (the de-facto reference; see `docs/` in the
 //! repository), and the output is planar f32 like FFmpeg's `fltp`.
@@ -33,6 +34,10 @@ mod extradata;
 mod frame;
 mod lsp;
 mod noise;
+// Shared by WMA Pro and WMA Lossless; parts of it serve only one of them.
+#[allow(dead_code)]
+mod packets;
+mod pro;
 mod setup;
 mod stereo;
 mod superframe;
@@ -56,6 +61,51 @@ use classic::ClassicEngine;
 use engine::Engine;
 use extradata::{TAG_WMALOSSLESS, TAG_WMAPRO, TAG_WMAV1, TAG_WMAV2, TAG_WMAVOICE, WaveFormatEx};
 pub use frame::DecodeStats;
+use pro::ProEngine;
+pub use pro::ProStats;
+
+/// WMA Pro syntax facts for test bitstream writers (the synthetic-stream tests and the fuzz
+/// seeds): the code tables and a stream's derived layout. Not a stable API.
+#[doc(hidden)]
+pub mod pro_syntax {
+    pub use crate::pro::tables::{
+        COEF0_BITS, COEF0_CODES, COEF0_RUN, COEF1_BITS, COEF1_CODES, COEF1_RUN, SCALE_BITS,
+        SCALE_CODES, SCALE_RL_BITS, SCALE_RL_CODES, SCALE_RL_RUN, VEC1_BITS, VEC1_CODES, VEC2_BITS,
+        VEC2_CODES, VEC4_BITS, VEC4_CODES, vec2_values, vec4_values,
+    };
+
+    /// What a writer must know of a stream to produce valid WMA Pro frames.
+    #[derive(Clone, Debug)]
+    pub struct Layout {
+        pub channels: usize,
+        pub samples_per_frame: usize,
+        pub max_subframes: usize,
+        pub min_subframe: usize,
+        pub subframe_len_bits: u32,
+        /// Length codes start with a "whole frame" bit (4 and 16 subframes).
+        pub subframe_len_bit: bool,
+        /// Scale-factor band edges per block-size index (block = frame >> index).
+        pub band_edges: Vec<Vec<usize>>,
+        /// Width of the packet's "previous frame bits" field and of frame length prefixes.
+        pub log2_frame_size: u32,
+    }
+
+    /// The layout of the WMA Pro stream a WAVEFORMATEX describes.
+    pub fn layout(wfx: &[u8]) -> Option<Layout> {
+        let w = crate::extradata::WaveFormatEx::parse(wfx).ok()?;
+        let c = crate::pro::config::Config::new(&w).ok()?;
+        Some(Layout {
+            channels: c.channels,
+            samples_per_frame: c.spf,
+            max_subframes: c.max_subframes,
+            min_subframe: c.min_subframe,
+            subframe_len_bits: c.subframe_len_bits,
+            subframe_len_bit: c.subframe_len_bit,
+            band_edges: c.band_edges.clone(),
+            log2_frame_size: c.block_align.ilog2() + 4,
+        })
+    }
+}
 
 /// FFmpeg's short name for a WMA-family format tag.
 pub fn codec_name(format_tag: u16) -> &'static str {
@@ -69,7 +119,16 @@ pub fn codec_name(format_tag: u16) -> &'static str {
     }
 }
 
-fn channels_for(count: u16) -> Channels {
+/// The channel layout of a stream: from the WAVEFORMATEXTENSIBLE speaker `mask` when one is
+/// given (decoded channel i is the i-th set bit, which is symphonia's `Position` order), else
+/// from the count (mono and stereo positioned, more channels discrete).
+fn channels_for(count: u16, mask: u32) -> Channels {
+    if mask != 0 {
+        return match Position::from_wave_channel_mask(mask) {
+            Some(p) => Channels::Positioned(p),
+            None => Channels::Discrete(mask.count_ones() as u16),
+        };
+    }
     match count {
         1 => Channels::Positioned(Position::FRONT_CENTER),
         2 => Channels::Positioned(Position::FRONT_LEFT | Position::FRONT_RIGHT),
@@ -77,12 +136,27 @@ fn channels_for(count: u16) -> Channels {
     }
 }
 
+/// The speaker mask of a WMA Pro stream (extradata bytes 2..6); 0 for the others.
+fn channel_mask(w: &WaveFormatEx) -> u32 {
+    match (w.format_tag, w.extra.get(2..6)) {
+        (TAG_WMAPRO, Some(m)) if w.extra.len() >= 18 => {
+            u32::from_le_bytes([m[0], m[1], m[2], m[3]])
+        }
+        _ => 0,
+    }
+}
+
+/// The channel layout a stream decodes to.
+fn stream_channels(w: &WaveFormatEx) -> Channels {
+    channels_for(w.channels, channel_mask(w))
+}
+
 /// The engine for a format tag. Each WMA-family member lives in its own modules and is reached
 /// only through this match and the [`Engine`] trait.
 fn make_engine(w: &WaveFormatEx) -> Result<Box<dyn Engine>> {
     match w.format_tag {
         TAG_WMAV1 | TAG_WMAV2 => Ok(Box::new(ClassicEngine::new(w)?)),
-        TAG_WMAPRO => unsupported_error("wma: WMA Pro is not supported yet"),
+        TAG_WMAPRO => Ok(Box::new(ProEngine::new(w)?)),
         TAG_WMALOSSLESS => unsupported_error("wma: WMA Lossless is not supported yet"),
         TAG_WMAVOICE => unsupported_error("wma: WMA Voice is not supported yet"),
         _ => unsupported_error("wma: unknown WMA format tag"),
@@ -98,7 +172,7 @@ pub fn codec_params_from_waveformatex(wfx: &[u8]) -> Result<AudioCodecParameters
     p.for_codec(CODEC_ID_WMA)
         .with_profile(CodecProfile::new(u32::from(w.format_tag)))
         .with_sample_rate(w.sample_rate)
-        .with_channels(channels_for(w.channels))
+        .with_channels(stream_channels(&w))
         .with_extra_data(wfx.to_vec().into_boxed_slice());
     if let Ok(engine) = make_engine(&w) {
         p.with_max_frames_per_packet(engine.max_frames_per_packet() as u64);
@@ -167,11 +241,13 @@ impl WmaDecoder {
         }
         let engine = make_engine(&wfx)?;
         let max_frames = engine.max_frames_per_packet();
-        let spec = AudioSpec::new(wfx.sample_rate, channels_for(wfx.channels));
+        let channels = stream_channels(&wfx);
+        let planes = channels.count();
+        let spec = AudioSpec::new(wfx.sample_rate, channels.clone());
         let mut params = params.clone();
         params
             .with_sample_rate(wfx.sample_rate)
-            .with_channels(channels_for(wfx.channels))
+            .with_channels(channels)
             .with_max_frames_per_packet(max_frames as u64);
         Ok(WmaDecoder {
             params,
@@ -182,7 +258,7 @@ impl WmaDecoder {
                 0
             },
             engine,
-            planes: vec![Vec::new(); usize::from(wfx.channels)],
+            planes: vec![Vec::new(); planes],
             buf: AudioBuffer::new(spec, max_frames),
         })
     }
@@ -213,6 +289,11 @@ impl WmaDecoder {
     /// The extradata flags word (`flags2`) in use. WMA v1/v2 only.
     pub fn flags2(&self) -> u16 {
         self.classic().flags2()
+    }
+
+    /// Counts of what the WMA Pro decoder met since it was made (diagnostics). WMA Pro only.
+    pub fn pro_stats(&self) -> Option<&ProStats> {
+        self.engine.pro().map(ProEngine::stats)
     }
 
     /// The packet size the stream declares (nBlockAlign).
