@@ -31,6 +31,7 @@ mod engine;
 mod exponents;
 mod extradata;
 mod frame;
+mod lossless;
 mod lsp;
 mod noise;
 mod setup;
@@ -83,7 +84,7 @@ fn make_engine(w: &WaveFormatEx) -> Result<Box<dyn Engine>> {
     match w.format_tag {
         TAG_WMAV1 | TAG_WMAV2 => Ok(Box::new(ClassicEngine::new(w)?)),
         TAG_WMAPRO => unsupported_error("wma: WMA Pro is not supported yet"),
-        TAG_WMALOSSLESS => unsupported_error("wma: WMA Lossless is not supported yet"),
+        TAG_WMALOSSLESS => Ok(Box::new(lossless::LosslessEngine::new(w)?)),
         TAG_WMAVOICE => unsupported_error("wma: WMA Voice is not supported yet"),
         _ => unsupported_error("wma: unknown WMA format tag"),
     }

@@ -35,6 +35,7 @@ pub fn ms_file(name: &str) -> Option<PathBuf> {
         data_path(&format!("ms/{name}")),
         third_party.join("mutagen-1.48.1/tests/data").join(name),
         third_party.join("Audio-Scan-1.01/t/asf").join(name),
+        third_party.join("taglib-1.13/tests/data").join(name),
     ]
     .into_iter()
     .find(|p| p.exists());

@@ -1,0 +1,188 @@
+//! WMA Lossless: bit-exact parity with FFmpeg's integer output on every Microsoft-encoded
+//! file the CI can fetch (see tests/data/SOURCES.md), plus behaviour on damaged and truncated
+//! input.
+//!
+//! Our output is planar f32 scaled by 2^-(bits-1); every value must convert back to exactly
+//! the integer FFmpeg writes with `-c:a pcm_s16le` (`pcm_s24le` for 24-bit streams).
+
+// Tests may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
+use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia_core::packet::Packet;
+use symphonia_core::units::{Duration, Timestamp};
+
+fn raw() -> AudioDecoderOptions {
+    let mut o = AudioDecoderOptions::default();
+    o.gapless = false;
+    o
+}
+
+/// Our decode of a whole file: per-channel integer samples, and per packet Ok/Err.
+struct Lossless {
+    planes: Vec<Vec<i32>>,
+    packets: Vec<Result<usize, String>>,
+    bits: u32,
+}
+
+fn bits_of(wfx: &[u8]) -> u32 {
+    u32::from(u16::from_le_bytes([wfx[18], wfx[19]]))
+}
+
+/// Converts our f32 output back to integers, requiring every value to be exact.
+fn to_int(planes: &[Vec<f32>], bits: u32) -> Vec<Vec<i32>> {
+    let scale = (1u32 << (bits - 1)) as f32;
+    planes
+        .iter()
+        .map(|p| {
+            p.iter()
+                .map(|&v| {
+                    let x = v * scale;
+                    assert!(x == x.trunc(), "{v} is not an exact {bits}-bit sample");
+                    x as i32
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn decode_objects(wfx: &[u8], objects: &[Vec<u8>]) -> Lossless {
+    let params = codec_params_from_waveformatex(wfx).unwrap();
+    let mut dec = WmaDecoder::try_new(&params, &raw()).unwrap();
+    let channels = usize::from(u16::from_le_bytes([wfx[2], wfx[3]]));
+    let mut planes = vec![Vec::new(); channels];
+    let mut packets = Vec::new();
+    for obj in objects {
+        let pkt = Packet::new(0, Timestamp::new(0), Duration::new(0), obj.clone());
+        match dec.decode(&pkt) {
+            Ok(buf) => {
+                packets.push(Ok(buf.frames()));
+                append_planes(&buf, &mut planes);
+            }
+            Err(e) => packets.push(Err(e.to_string())),
+        }
+    }
+    let tail = dec.flush();
+    append_planes(&tail, &mut planes);
+    let bits = bits_of(wfx);
+    Lossless {
+        planes: to_int(&planes, bits),
+        packets,
+        bits,
+    }
+}
+
+/// Audio::Scan's `bug17355-picture-offset.wma` ends inside its only ASF data packet, which
+/// our ASF reader (whole packets only) skips. FFmpeg hands the decoder what is there of that
+/// packet's single payload: bytes 94583..97440 of the file (2857 of 13375).
+const BUG17355_PAYLOAD: std::ops::Range<usize> = 94583..97440;
+
+fn decode_lossless(path: &Path) -> Lossless {
+    let file = std::fs::read(path).unwrap();
+    let mut asf = demux(&file, 0);
+    if asf.objects.is_empty() && path.ends_with("bug17355-picture-offset.wma") {
+        assert_eq!(
+            file.len(),
+            BUG17355_PAYLOAD.end,
+            "not the known bug17355 file"
+        );
+        asf.objects.push(file[BUG17355_PAYLOAD].to_vec());
+    }
+    assert_eq!(u16::from_le_bytes([asf.wfx[0], asf.wfx[1]]), 0x0163);
+    decode_objects(&asf.wfx, &asf.objects)
+}
+
+/// FFmpeg's integer samples (s16 or the top 24 bits of its s32), planar.
+fn ffmpeg_ints(path: &Path, channels: usize, bits: u32) -> Vec<Vec<i32>> {
+    let (fmt, codec, width) = if bits == 16 {
+        ("s16le", "pcm_s16le", 2)
+    } else {
+        ("s24le", "pcm_s24le", 3)
+    };
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:a:0", "-f", fmt, "-c:a", codec, "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut planes = vec![Vec::new(); channels];
+    for (i, s) in out.stdout.chunks_exact(width).enumerate() {
+        let v = if width == 2 {
+            i32::from(i16::from_le_bytes([s[0], s[1]]))
+        } else {
+            i32::from_le_bytes([0, s[0], s[1], s[2]]) >> 8
+        };
+        planes[i % channels].push(v);
+    }
+    planes
+}
+
+/// Decodes a fetched Microsoft file, checks its length, and requires every sample to equal
+/// FFmpeg's (when ffmpeg is there).
+fn check_file(name: &str, samples: usize) -> Option<Lossless> {
+    let path = ms_file(name)?;
+    let ours = decode_lossless(&path);
+    for (ch, p) in ours.planes.iter().enumerate() {
+        assert_eq!(p.len(), samples, "{name} ch{ch}: sample count");
+    }
+    if require_ffmpeg().is_some() {
+        let reference = ffmpeg_ints(&path, ours.planes.len(), ours.bits);
+        for (ch, (a, b)) in ours.planes.iter().zip(&reference).enumerate() {
+            assert_eq!(a.len(), b.len(), "{name} ch{ch}: length vs ffmpeg");
+            if let Some(i) = a.iter().zip(b).position(|(x, y)| x != y) {
+                panic!(
+                    "{name} ch{ch}: first difference at sample {i}: {} vs ffmpeg {}",
+                    a[i], b[i]
+                );
+            }
+        }
+        println!("{name}: {samples} samples/channel, bit-exact with ffmpeg");
+    }
+    Some(ours)
+}
+
+/// Audio::Scan's music sample: MCLMS, CDLMS cascades, stereo decorrelation, AC filter;
+/// 6 packets, the last frame shortened by its end-skip field.
+#[test]
+fn wma92_lossless_bit_exact() {
+    let Some(d) = check_file("wma92-lossless.wma", 44975) else {
+        return;
+    };
+    assert!(d.packets.iter().all(|p| p.is_ok()), "{:?}", d.packets);
+}
+
+/// Audio::Scan's truncated file: one short packet whose last frames read past the data.
+#[test]
+fn bug17355_truncated_packet_bit_exact() {
+    check_file("bug17355-picture-offset.wma", 18432);
+}
+
+/// taglib's 440 Hz sine from WMFSDK 12: the second channel is never coded.
+#[test]
+fn taglib_lossless_bit_exact() {
+    let Some(d) = check_file("lossless.wma", 156556) else {
+        return;
+    };
+    assert!(d.packets.iter().all(|p| p.is_ok()), "{:?}", d.packets);
+}
+
+/// mutagen's digital silence: both channels uncoded.
+#[test]
+fn mutagen_silence_bit_exact() {
+    let Some(d) = check_file("silence-3.wma", 162496) else {
+        return;
+    };
+    assert!(d.planes.iter().flatten().all(|&v| v == 0));
+}
