@@ -34,6 +34,9 @@ mod frame;
 mod lossless;
 mod lsp;
 mod noise;
+// Shared by WMA Pro and WMA Lossless; parts of it serve only one of them.
+#[allow(dead_code)]
+mod packets;
 mod setup;
 mod stereo;
 mod superframe;
