@@ -22,7 +22,8 @@ use crate::bitreader::BitReader;
 /// Filters per channel in a CDLMS cascade.
 const MAX_CASCADE: usize = 8;
 
-/// How a frame ended.
+/// How a frame ended (see [`crate::packets::FrameDecoder`] for what the packet layer does
+/// with it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct FrameEnd {
     /// The trailer bit: another frame follows in the same data.
@@ -33,7 +34,7 @@ pub(crate) struct FrameEnd {
 }
 
 /// Everything that persists from tile to tile.
-pub(crate) struct FrameDecoder {
+pub(crate) struct Decoder {
     pub(crate) p: Params,
     do_ac: bool,
     do_icd: bool,
@@ -53,6 +54,9 @@ pub(crate) struct FrameDecoder {
     /// Per channel, the frame's output samples (already shifted by the padding).
     out: Vec<Vec<i32>>,
     coded: [bool; MAX_CHANNELS],
+    /// Samples per channel this decoder may still output before the engine renews the
+    /// allowance (one demuxer packet's worth).
+    pub(crate) budget: usize,
 }
 
 /// Where the frame's tiles stand.
@@ -74,10 +78,10 @@ fn sign_extend(v: u32, n: u32) -> i32 {
     ((v << (32 - n)) as i32) >> (32 - n)
 }
 
-impl FrameDecoder {
-    pub(crate) fn new(p: Params) -> FrameDecoder {
+impl Decoder {
+    pub(crate) fn new(p: Params) -> Decoder {
         let nch = p.channels;
-        FrameDecoder {
+        Decoder {
             do_ac: false,
             do_icd: false,
             do_mclms: false,
@@ -92,6 +96,7 @@ impl FrameDecoder {
             res: vec![vec![0; p.frame_len]; nch],
             out: vec![vec![0; p.frame_len]; nch],
             coded: [false; MAX_CHANNELS],
+            budget: 0,
             p,
         }
     }
@@ -111,6 +116,12 @@ impl FrameDecoder {
         r: &mut BitReader<'_>,
         planes: &mut [Vec<f32>],
     ) -> FrameEnd {
+        if self.budget < self.p.frame_len {
+            return FrameEnd {
+                more: false,
+                error: Some("wmalossless: packet expands to too many samples"),
+            };
+        }
         let start = r.pos();
         let p = &self.p;
         let frame_len_field = if p.len_prefix {
@@ -183,6 +194,7 @@ impl FrameDecoder {
             more = r.read_bit();
         }
         self.emit(n_out, planes);
+        self.budget -= n_out.min(self.budget);
         FrameEnd { more, error }
     }
 
@@ -443,5 +455,21 @@ impl FrameDecoder {
             }
         }
         Ok(())
+    }
+}
+
+impl crate::packets::FrameDecoder for Decoder {
+    type Output = [Vec<f32>];
+
+    fn decode_frame(
+        &mut self,
+        r: &mut BitReader<'_>,
+        out: &mut [Vec<f32>],
+    ) -> Result<bool, crate::engine::DecodeError> {
+        let end = Decoder::decode_frame(self, r, out);
+        match end.error {
+            Some(e) => Err(crate::engine::DecodeError(e)),
+            None => Ok(end.more),
+        }
     }
 }
