@@ -12,18 +12,49 @@
 
 /// Longest filter.
 pub(crate) const MAX_ORDER: usize = 256;
+
+use crate::bitreader::BitReader;
 /// Room for the window and the reference's padding past it.
 const WINDOW: usize = 2 * MAX_ORDER + 8;
 
-/// One adaptive filter.
+/// A stored past output: `i16` for 16-bit streams (their clamped values fit, and 16-bit
+/// products vectorise well), `i32` for 24-bit ones.
+pub(crate) trait HistSample: Copy + Default {
+    fn clamped(v: i32, range: i32) -> Self;
+    fn widen(self) -> i32;
+}
+
+impl HistSample for i16 {
+    #[inline]
+    fn clamped(v: i32, range: i32) -> Self {
+        v.clamp(-range, range - 1) as i16
+    }
+    #[inline]
+    fn widen(self) -> i32 {
+        i32::from(self)
+    }
+}
+
+impl HistSample for i32 {
+    #[inline]
+    fn clamped(v: i32, range: i32) -> Self {
+        v.clamp(-range, range - 1)
+    }
+    #[inline]
+    fn widen(self) -> i32 {
+        self
+    }
+}
+
+/// One adaptive filter, generic over how past outputs are stored.
 #[derive(Clone)]
-pub(crate) struct Cdlms {
+pub(crate) struct Cdlms<H: HistSample> {
     pub(crate) order: usize,
     pub(crate) shift: u32,
     /// Coefficients; entries from `order` on are zero padding read by the padded dot product.
     pub(crate) coef: [i16; MAX_ORDER + 8],
     /// Past outputs, clamped: `hist[recent + k]` is the output k + 1 samples ago.
-    hist: [i32; WINDOW],
+    hist: [H; WINDOW],
     /// Per-tap update magnitudes (signed), aligned with `hist`.
     upd: [i16; WINDOW],
     recent: usize,
@@ -32,13 +63,13 @@ pub(crate) struct Cdlms {
     fresh: bool,
 }
 
-impl Default for Cdlms {
+impl<H: HistSample> Default for Cdlms<H> {
     fn default() -> Self {
         Cdlms {
             order: 0,
             shift: 0,
             coef: [0; MAX_ORDER + 8],
-            hist: [0; WINDOW],
+            hist: [H::default(); WINDOW],
             upd: [0; WINDOW],
             recent: 0,
             fresh: true,
@@ -51,11 +82,11 @@ fn sign(v: i32) -> i32 {
     v.signum()
 }
 
-impl Cdlms {
+impl<H: HistSample> Cdlms<H> {
     /// Clears coefficients, history and updates (a seekable tile's reset).
     pub(crate) fn clear(&mut self) {
         self.coef.fill(0);
-        self.hist.fill(0);
+        self.hist.fill(H::default());
         self.upd.fill(0);
     }
 
@@ -96,17 +127,31 @@ impl Cdlms {
     }
 
     /// The prediction (dot product with the coefficients before their update), then the
-    /// coefficients move by `dir` × the update values.
+    /// coefficients move by `dir` (the residual's sign) × the update values. The sum wraps at
+    /// 32 bits, so its order does not matter; `taps` is a multiple of 8.
     #[inline]
     fn dot_and_adapt(&mut self, taps: usize, dir: i16) -> i32 {
         let at = self.recent;
         let coef = &mut self.coef[..taps];
         let hist = &self.hist[at..at + taps];
         let upd = &self.upd[at..at + taps];
-        let mut acc = 0i32;
-        for ((c, &h), &u) in coef.iter_mut().zip(hist).zip(upd) {
-            acc = acc.wrapping_add(i32::from(*c).wrapping_mul(h));
-            *c = c.wrapping_add(dir.wrapping_mul(u));
+        let mut lanes = [0i32; 8];
+        for (c, h) in coef.chunks_exact(8).zip(hist.chunks_exact(8)) {
+            for k in 0..8 {
+                lanes[k] = lanes[k].wrapping_add(i32::from(c[k]).wrapping_mul(h[k].widen()));
+            }
+        }
+        let acc = lanes.iter().fold(0i32, |a, &l| a.wrapping_add(l));
+        match dir {
+            1 => coef
+                .iter_mut()
+                .zip(upd)
+                .for_each(|(c, &u)| *c = c.wrapping_add(u)),
+            -1 => coef
+                .iter_mut()
+                .zip(upd)
+                .for_each(|(c, &u)| *c = c.wrapping_sub(u)),
+            _ => {}
         }
         acc
     }
@@ -125,7 +170,7 @@ impl Cdlms {
             self.recent = o - 1;
         }
         let at = self.recent;
-        self.hist[at] = y.clamp(-range, range - 1);
+        self.hist[at] = H::clamped(y, range);
         self.upd[at] = (sign(y) as i16).wrapping_mul(speed);
         self.upd[at + (o >> 4)] >>= 2;
         self.upd[at + (o >> 3)] >>= 1;
@@ -136,6 +181,126 @@ impl Cdlms {
             self.fresh = false;
         } else {
             self.upd[at + o] = 0;
+        }
+    }
+}
+
+/// Filters per channel in a cascade.
+pub(crate) const MAX_CASCADE: usize = 8;
+
+/// One channel's cascade: up to eight filters run last to first, and the channel's update
+/// speed (0 at start, 16 in seekable tiles, 8 otherwise).
+#[derive(Clone)]
+pub(crate) struct Cascade<H: HistSample> {
+    filters: Vec<Cdlms<H>>,
+    /// Filters in use (from the last seekable tile).
+    len: usize,
+    speed: i16,
+}
+
+impl<H: HistSample> Default for Cascade<H> {
+    fn default() -> Self {
+        Cascade {
+            filters: vec![Cdlms::default(); MAX_CASCADE],
+            len: 0,
+            speed: 0,
+        }
+    }
+}
+
+/// `ceil(log2(v))`, 0 for v <= 1.
+fn ceil_log2(v: u32) -> u32 {
+    if v <= 1 {
+        0
+    } else {
+        32 - (v - 1).leading_zeros()
+    }
+}
+
+impl<H: HistSample> Cascade<H> {
+    /// The first filter's order; 0 means "no seekable tile seen" (the decoder then waits).
+    pub(crate) fn first_order(&self) -> usize {
+        self.filters[0].order
+    }
+
+    /// Makes the decoder wait for a seekable tile (after a seek or a bad parameter).
+    pub(crate) fn forget_order(&mut self) {
+        self.filters[0].order = 0;
+    }
+
+    /// A seekable tile's reset. Only the filters of the previous configuration are
+    /// cleared; others keep older state, as in the reference.
+    pub(crate) fn clear(&mut self) {
+        for f in &mut self.filters[..self.len] {
+            f.clear();
+        }
+    }
+
+    /// Reads this channel's filter count, orders, shifts and (when `send`) coefficients.
+    /// Orders above 256 are refused (the caller then makes the decoder wait).
+    pub(crate) fn read_params(
+        &mut self,
+        r: &mut BitReader<'_>,
+        send: bool,
+    ) -> Result<(), &'static str> {
+        self.len = r.read(3) as usize + 1;
+        for f in &mut self.filters[..self.len] {
+            f.order = 8 * (r.read(7) as usize + 1);
+            if f.order > MAX_ORDER {
+                return Err("wmalossless: CDLMS order above 256");
+            }
+        }
+        for f in &mut self.filters[..self.len] {
+            f.shift = r.read(4);
+        }
+        if send {
+            for f in &mut self.filters[..self.len] {
+                let n = r.read(ceil_log2(f.order as u32)) as usize + 1;
+                let b = r.read(ceil_log2(f.shift + 1)) + 2;
+                // Unsigned fields placed at the top of 32 bits and shifted down logically,
+                // then wrapped to 16 bits: never sign-extended.
+                for c in &mut f.coef[..n] {
+                    *c = ((r.read(b) << (32 - b)) >> (30 - f.shift)) as u16 as i16;
+                }
+            }
+        }
+        for f in &mut self.filters[..self.len] {
+            f.clear_padding();
+        }
+        Ok(())
+    }
+
+    /// After a seekable tile's parameters.
+    pub(crate) fn restart(&mut self) {
+        for f in &mut self.filters[..self.len] {
+            f.restart();
+        }
+    }
+
+    /// Reconstructs one tile of this channel in place. `pad16`: 16-bit streams round the
+    /// dot-product length up to 16 taps (the padded taps are zero).
+    pub(crate) fn run(
+        &mut self,
+        res: &mut [i32],
+        seekable: bool,
+        v3rtm: bool,
+        range: i32,
+        pad16: bool,
+    ) {
+        let want: i16 = if seekable { 16 } else { 8 };
+        if self.speed != want {
+            for f in self.filters[..self.len].iter_mut().rev() {
+                f.rescale_updates(want == 16, v3rtm);
+            }
+            self.speed = want;
+        }
+        for f in self.filters[..self.len].iter_mut().rev() {
+            let taps = if pad16 {
+                f.order.next_multiple_of(16)
+            } else {
+                f.order
+            };
+            f.run(res, want, range, taps);
         }
     }
 }
@@ -193,17 +358,11 @@ mod tests {
     #[test]
     fn matches_plain_rules() {
         for (order, shift, taps16) in [
-            (8, 4, true),
+            (8usize, 4, true),
             (16, 11, true),
             (64, 12, true),
             (256, 15, false),
         ] {
-            let mut f = Cdlms {
-                order,
-                shift,
-                ..Cdlms::default()
-            };
-            f.restart();
             let taps = if taps16 {
                 order.next_multiple_of(16)
             } else {
@@ -211,8 +370,23 @@ mod tests {
             };
             let mut a = noise(5000, order as u32, 40000);
             let mut b = a.clone();
-            f.run(&mut a, 16, 32768, taps);
+            let mut c = a.clone();
+            let mut f16 = Cdlms::<i16> {
+                order,
+                shift,
+                ..Cdlms::default()
+            };
+            f16.restart();
+            f16.run(&mut a, 16, 32768, taps);
+            let mut f32 = Cdlms::<i32> {
+                order,
+                shift,
+                ..Cdlms::default()
+            };
+            f32.restart();
+            f32.run(&mut c, 16, 32768, taps);
             plain(order, shift, 16, 32768, taps, &mut b);
+            assert_eq!(c, b, "order {order}, 32-bit history");
             assert_eq!(a, b, "order {order}");
         }
     }
@@ -220,7 +394,7 @@ mod tests {
     #[test]
     fn integer_rules_by_hand() {
         // Order 8, shift 0, speed 16: first sample has no history, so y = input.
-        let mut f = Cdlms {
+        let mut f = Cdlms::<i32> {
             order: 8,
             shift: 0,
             ..Cdlms::default()

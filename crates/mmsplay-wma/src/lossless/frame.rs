@@ -11,7 +11,7 @@
 // Channel and sample indices address several parallel arrays at once.
 #![allow(clippy::needless_range_loop)]
 
-use super::cdlms::{Cdlms, MAX_ORDER as CDLMS_MAX_ORDER};
+use super::cdlms::Cascade;
 use super::filters::{AcFilter, undo_stereo};
 use super::mclms::Mclms;
 use super::params::{MAX_CHANNELS, Params};
@@ -19,8 +19,21 @@ use super::residual::{ResidualCtx, read_residuals};
 use super::tiling::Tiling;
 use crate::bitreader::BitReader;
 
-/// Filters per channel in a CDLMS cascade.
-const MAX_CASCADE: usize = 8;
+/// The CDLMS cascades of all channels, with the history type of the stream's bit depth.
+enum Cascades {
+    S16(Vec<Cascade<i16>>),
+    S32(Vec<Cascade<i32>>),
+}
+
+/// Runs `$body` with `$c` bound to the cascades' vector, whichever its history type.
+macro_rules! with_cascades {
+    ($cascades:expr, $c:ident => $body:expr) => {
+        match $cascades {
+            Cascades::S16($c) => $body,
+            Cascades::S32($c) => $body,
+        }
+    };
+}
 
 /// How a frame ended (see [`crate::packets::FrameDecoder`] for what the packet layer does
 /// with it).
@@ -41,11 +54,8 @@ pub(crate) struct Decoder {
     do_mclms: bool,
     ac: AcFilter,
     mclms: Mclms,
-    /// `cdlms[ch][f]`.
-    cdlms: Vec<Vec<Cdlms>>,
-    cascade_len: [usize; MAX_CHANNELS],
-    /// Current update magnitude per channel: 0 at start, 16 in seekable tiles, 8 otherwise.
-    speed: [i16; MAX_CHANNELS],
+    /// The per-channel cascades, `[ch][f]`.
+    cascades: Cascades,
     ave_sum: [u32; MAX_CHANNELS],
     movave_shift: u32,
     qstep: u32,
@@ -87,9 +97,11 @@ impl Decoder {
             do_mclms: false,
             ac: AcFilter::default(),
             mclms: Mclms::default(),
-            cdlms: vec![vec![Cdlms::default(); MAX_CASCADE]; nch],
-            cascade_len: [0; MAX_CHANNELS],
-            speed: [0; MAX_CHANNELS],
+            cascades: if p.bits == 16 {
+                Cascades::S16(vec![Cascade::default(); nch])
+            } else {
+                Cascades::S32(vec![Cascade::default(); nch])
+            },
             ave_sum: [0; MAX_CHANNELS],
             movave_shift: 0,
             qstep: 1,
@@ -104,9 +116,7 @@ impl Decoder {
     /// After a seek: decoding waits for the next seekable tile (the filters' other state is
     /// kept, as in the reference).
     pub(crate) fn wait_for_seekable(&mut self) {
-        if let Some(f) = self.cdlms.first_mut().and_then(|c| c.first_mut()) {
-            f.order = 0;
-        }
+        with_cascades!(&mut self.cascades, c => c[0].forget_order());
     }
 
     /// Decodes one frame from `r`, appending its samples to `planes` as f32 scaled by
@@ -249,7 +259,8 @@ impl Decoder {
             self.read_seekable_params(r)?;
         }
         let raw = r.read_bit();
-        if !raw && self.cdlms[0][0].order == 0 {
+        let waiting = with_cascades!(&self.cascades, c => c[0].first_order() == 0);
+        if !raw && waiting {
             return Err("wmalossless: waiting for a seekable tile");
         }
         self.coded = [true; MAX_CHANNELS];
@@ -320,7 +331,7 @@ impl Decoder {
             icd: self.do_icd,
             movave_shift: self.movave_shift,
         };
-        let want: i16 = if seekable { 16 } else { 8 };
+        let pad16 = self.p.bits == 16;
         for ch in 0..nch {
             let res = &mut self.res[ch][..len];
             if !self.coded[ch] {
@@ -330,21 +341,8 @@ impl Decoder {
             // A run into the end of the data leaves the rest of the tile as it was; the
             // reference carries on in that case, and so do we.
             let _complete = read_residuals(r, &ctx, &mut self.ave_sum[ch], res);
-            let ttl = self.cascade_len[ch];
-            if self.speed[ch] != want {
-                for f in self.cdlms[ch][..ttl].iter_mut().rev() {
-                    f.rescale_updates(want == 16, self.p.v3rtm);
-                }
-                self.speed[ch] = want;
-            }
-            for f in self.cdlms[ch][..ttl].iter_mut().rev() {
-                let taps = if self.p.bits == 16 {
-                    f.order.next_multiple_of(16)
-                } else {
-                    f.order
-                };
-                f.run(res, want, range, taps);
-            }
+            let v3rtm = self.p.v3rtm;
+            with_cascades!(&mut self.cascades, c => c[ch].run(res, seekable, v3rtm, range, pad16));
         }
         if self.do_mclms {
             let mut views: Vec<&mut [i32]> = self.res.iter_mut().map(|v| &mut v[..len]).collect();
@@ -375,12 +373,8 @@ impl Decoder {
         let nch = self.p.channels;
         self.ac.clear();
         self.mclms.clear();
-        for ch in 0..nch {
-            for f in &mut self.cdlms[ch][..self.cascade_len[ch]] {
-                f.clear();
-            }
-            self.ave_sum[ch] = 0;
-        }
+        with_cascades!(&mut self.cascades, c => c.iter_mut().for_each(Cascade::clear));
+        self.ave_sum = [0; MAX_CHANNELS];
         if r.read_bit() {
             return Err("wmalossless: arithmetic coding is not supported");
         }
@@ -411,49 +405,19 @@ impl Decoder {
                 }
             }
         }
-        self.read_cdlms_params(r)?;
+        let send = r.read_bit();
+        with_cascades!(&mut self.cascades, c => {
+            for ch in 0..nch {
+                if let Err(e) = c[ch].read_params(r, send) {
+                    c[0].forget_order();
+                    return Err(e);
+                }
+            }
+        });
         self.movave_shift = r.read(3);
         self.qstep = r.read(8) + 1;
         self.mclms.restart(nch);
-        for ch in 0..nch {
-            for f in &mut self.cdlms[ch][..self.cascade_len[ch]] {
-                f.restart();
-            }
-        }
-        Ok(())
-    }
-
-    fn read_cdlms_params(&mut self, r: &mut BitReader<'_>) -> Result<(), &'static str> {
-        let send = r.read_bit();
-        for ch in 0..self.p.channels {
-            let ttl = r.read(3) as usize + 1;
-            self.cascade_len[ch] = ttl;
-            for i in 0..ttl {
-                let order = 8 * (r.read(7) as usize + 1);
-                if order > CDLMS_MAX_ORDER {
-                    self.cdlms[0][0].order = 0;
-                    return Err("wmalossless: CDLMS order above 256");
-                }
-                self.cdlms[ch][i].order = order;
-            }
-            for f in &mut self.cdlms[ch][..ttl] {
-                f.shift = r.read(4);
-            }
-            if send {
-                for f in &mut self.cdlms[ch][..ttl] {
-                    let n = r.read(ceil_log2(f.order as u32)) as usize + 1;
-                    let b = r.read(ceil_log2(f.shift + 1)) + 2;
-                    // Unsigned fields placed at the top of 32 bits and shifted down
-                    // logically, then wrapped to 16 bits: never sign-extended.
-                    for c in &mut f.coef[..n] {
-                        *c = ((r.read(b) << (32 - b)) >> (30 - f.shift)) as u16 as i16;
-                    }
-                }
-            }
-            for f in &mut self.cdlms[ch][..ttl] {
-                f.clear_padding();
-            }
-        }
+        with_cascades!(&mut self.cascades, c => c.iter_mut().for_each(Cascade::restart));
         Ok(())
     }
 }
