@@ -6,8 +6,11 @@
 //! Run: `cargo bench -p mmsplay-wma --bench decode`.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod common;
+
+use common::{best_of, ffmpeg_null, report};
 use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
 use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia_core::packet::Packet;
@@ -18,17 +21,6 @@ fn raw() -> AudioDecoderOptions {
     let mut o = AudioDecoderOptions::default();
     o.gapless = false;
     o
-}
-
-fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
 }
 
 fn main() {
@@ -78,15 +70,7 @@ fn main() {
             }
         }
     });
-    let ffmpeg = best_of(5, || {
-        let ok = Command::new("ffmpeg")
-            .args(["-v", "error", "-threads", "1", "-i"])
-            .arg(&path)
-            .args(["-f", "null", "-"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "ffmpeg decode failed");
-    });
+    let ffmpeg = ffmpeg_null(&path);
     // ffmpeg's fixed start-up cost, measured on a 0.1 s file, to estimate its decode time.
     let short = dir.path().join("short.wma");
     let made = Command::new("ffmpeg")
@@ -104,42 +88,13 @@ fn main() {
         .status()
         .is_ok_and(|s| s.success());
     let startup = if made {
-        best_of(5, || {
-            let _ = Command::new("ffmpeg")
-                .args(["-v", "error", "-threads", "1", "-i"])
-                .arg(&short)
-                .args(["-f", "null", "-"])
-                .status();
-        })
+        ffmpeg_null(&short)
     } else {
         Duration::ZERO
     };
-    let audio_s = samples as f64 / 44100.0;
     println!(
         "file: 60 s WMA v2 128 kb/s stereo 44.1 kHz, {} packets",
         packets.len()
     );
-    println!(
-        "mmsplay-wma: {:8.2} ms ({:.0}x real time, {samples} samples/channel)",
-        ours.as_secs_f64() * 1e3,
-        audio_s / ours.as_secs_f64()
-    );
-    println!(
-        "ffmpeg -i FILE -f null -: {:8.2} ms (whole process: demux, decode, startup)",
-        ffmpeg.as_secs_f64() * 1e3
-    );
-    println!(
-        "ratio mmsplay/ffmpeg: {:.3} (best of 5 each)",
-        ours.as_secs_f64() / ffmpeg.as_secs_f64()
-    );
-    let ff_decode = ffmpeg.saturating_sub(startup);
-    if !ff_decode.is_zero() {
-        println!(
-            "ffmpeg start-up on a 0.1 s file: {:.2} ms; ffmpeg decode-only estimate {:.2} ms; \
-             ratio against that: {:.3}",
-            startup.as_secs_f64() * 1e3,
-            ff_decode.as_secs_f64() * 1e3,
-            ours.as_secs_f64() / ff_decode.as_secs_f64()
-        );
-    }
+    report(ours, samples, 44100, ffmpeg, startup, "on a 0.1 s file");
 }

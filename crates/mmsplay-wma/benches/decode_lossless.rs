@@ -13,45 +13,21 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod common;
+#[path = "../tests/common/mod.rs"]
+mod tests_common;
+
+use common::{best_of, ffmpeg_null, report};
 use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
 use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration as Dur, Timestamp};
+use tests_common::demux;
+use tests_common::lossless::wav_wrap;
 
 const REPEAT: usize = 60;
-
-fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
-/// The WAVEFORMATEX and packets of the file's audio stream.
-fn demux(file: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
-    let layout = mmsplay_asf::FileLayout::parse(file, file.len() as u64).expect("ASF");
-    let stream = layout
-        .header
-        .streams
-        .iter()
-        .find(|s| s.audio.is_some())
-        .expect("audio");
-    let mut demuxer = mmsplay_asf::Demuxer::new(&layout.header, stream.number);
-    let mut packets = Vec::new();
-    for p in layout.packets(file) {
-        let _ = demuxer.push_packet(p);
-        while let Some(o) = demuxer.pop() {
-            packets.push(o.data);
-        }
-    }
-    (stream.type_specific.clone(), packets)
-}
 
 /// `packets` repeated `times` times, with sequence numbers (the top 4 bits) counting on.
 fn repeat(packets: &[Vec<u8>], times: usize) -> Vec<Vec<u8>> {
@@ -64,32 +40,6 @@ fn repeat(packets: &[Vec<u8>], times: usize) -> Vec<Vec<u8>> {
         }
     }
     out
-}
-
-fn wav(wfx: &[u8], packets: &[Vec<u8>]) -> Vec<u8> {
-    let data = packets.concat();
-    let mut w = Vec::new();
-    w.extend_from_slice(b"RIFF");
-    w.extend_from_slice(&((4 + 8 + wfx.len() + 8 + data.len()) as u32).to_le_bytes());
-    w.extend_from_slice(b"WAVEfmt ");
-    w.extend_from_slice(&(wfx.len() as u32).to_le_bytes());
-    w.extend_from_slice(wfx);
-    w.extend_from_slice(b"data");
-    w.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    w.extend_from_slice(&data);
-    w
-}
-
-fn ffmpeg_time(path: &Path) -> Duration {
-    best_of(5, || {
-        let ok = Command::new("ffmpeg")
-            .args(["-v", "error", "-threads", "1", "-i"])
-            .arg(path)
-            .args(["-f", "null", "-"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "ffmpeg decode failed");
-    })
 }
 
 fn main() {
@@ -106,13 +56,14 @@ fn main() {
         );
         return;
     };
-    let (wfx, one) = demux(&file);
+    let asf = demux(&file, 0);
+    let (wfx, one) = (asf.wfx, asf.objects);
     let packets = repeat(&one, REPEAT);
     let dir = tempfile::tempdir().expect("temp dir");
     let long = dir.path().join("lossless_long.wav");
     let short = dir.path().join("lossless_once.wav");
-    std::fs::write(&long, wav(&wfx, &packets)).expect("write");
-    std::fs::write(&short, wav(&wfx, &one)).expect("write");
+    std::fs::write(&long, wav_wrap(&wfx, &packets)).expect("write");
+    std::fs::write(&short, wav_wrap(&wfx, &one)).expect("write");
 
     let params = codec_params_from_waveformatex(&wfx).expect("params");
     let mut opts = AudioDecoderOptions::default();
@@ -132,37 +83,24 @@ fn main() {
         }
         samples += dec.flush().frames();
     });
-    let ffmpeg = ffmpeg_time(&long);
-    let startup = ffmpeg_time(&short);
-    let audio_s = samples as f64 / 44100.0;
+    let ffmpeg = ffmpeg_null(&long);
+    let once = ffmpeg_null(&short);
     println!(
         "file: wma92-lossless.wma ×{REPEAT} (WMA Lossless 44.1 kHz stereo 16-bit, MCLMS + \
-         CDLMS 64/16), {} packets, {audio_s:.1} s",
-        pkts.len()
+         CDLMS 64/16), {} packets, {:.1} s",
+        pkts.len(),
+        samples as f64 / 44100.0
     );
-    println!(
-        "mmsplay-wma: {:8.2} ms ({:.0}x real time, {samples} samples/channel)",
-        ours.as_secs_f64() * 1e3,
-        audio_s / ours.as_secs_f64()
+    // Start-up S and per-repetition decode time D from once = S + D, long = S + REPEAT·D.
+    let r = REPEAT as f64;
+    let startup_s = (r * once.as_secs_f64() - ffmpeg.as_secs_f64()) / (r - 1.0);
+    let startup = Duration::from_secs_f64(startup_s.max(0.0));
+    report(
+        ours,
+        samples,
+        44100,
+        ffmpeg,
+        startup,
+        "from the one-repetition file",
     );
-    println!(
-        "ffmpeg -i FILE -f null -: {:8.2} ms (whole process: demux, decode, startup)",
-        ffmpeg.as_secs_f64() * 1e3
-    );
-    println!(
-        "ratio mmsplay/ffmpeg: {:.3} (best of 5 each)",
-        ours.as_secs_f64() / ffmpeg.as_secs_f64()
-    );
-    let once = startup.as_secs_f64() * (REPEAT as f64) / (REPEAT as f64 - 1.0)
-        - ffmpeg.as_secs_f64() / (REPEAT as f64 - 1.0);
-    let ff_decode = ffmpeg.as_secs_f64() - once;
-    if ff_decode > 0.0 {
-        println!(
-            "ffmpeg start-up (from the one-repetition file): {:.2} ms; ffmpeg decode-only \
-             estimate {:.2} ms; ratio against that: {:.3}",
-            once * 1e3,
-            ff_decode * 1e3,
-            ours.as_secs_f64() / ff_decode
-        );
-    }
 }

@@ -14,13 +14,8 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{append_planes, require_ffmpeg};
-use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
-use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
-use symphonia_core::packet::Packet;
-use symphonia_core::units::{Duration, Timestamp};
+use common::lossless::{decode_packets, ffmpeg_packets};
+use common::require_ffmpeg;
 
 /// xorshift64*: deterministic test randomness.
 struct Rng(u64);
@@ -453,89 +448,21 @@ fn make_stream(st: &Stream, frames: usize, seed: u64) -> (Vec<Vec<u8>>, usize) {
     (packetize(&written, st), samples)
 }
 
-fn wav(st: &Stream, packets: &[Vec<u8>]) -> Vec<u8> {
-    let fmt = st.waveformatex();
-    let data: Vec<u8> = packets.concat();
-    let mut w = Vec::new();
-    w.extend_from_slice(b"RIFF");
-    w.extend_from_slice(&((4 + 8 + fmt.len() + 8 + data.len()) as u32).to_le_bytes());
-    w.extend_from_slice(b"WAVEfmt ");
-    w.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
-    w.extend_from_slice(&fmt);
-    w.extend_from_slice(b"data");
-    w.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    w.extend_from_slice(&data);
-    w
-}
-
-fn ours(st: &Stream, packets: &[Vec<u8>]) -> Vec<Vec<i32>> {
-    let params = codec_params_from_waveformatex(&st.waveformatex()).unwrap();
-    let mut o = AudioDecoderOptions::default();
-    o.gapless = false;
-    let mut dec = WmaDecoder::try_new(&params, &o).unwrap();
-    let mut planes = vec![Vec::new(); st.channels];
-    for p in packets {
-        let pkt = Packet::new(0, Timestamp::new(0), Duration::new(0), p.clone());
-        let buf = dec.decode(&pkt).unwrap();
-        append_planes(&buf, &mut planes);
-    }
-    let tail = dec.flush();
-    append_planes(&tail, &mut planes);
-    let scale = (1u32 << (st.bits - 1)) as f32;
-    planes
-        .iter()
-        .map(|p| {
-            p.iter()
-                .map(|&v| {
-                    let x = v * scale;
-                    assert_eq!(x, x.trunc(), "not an exact integer sample");
-                    x as i32
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn ffmpeg(st: &Stream, file: &[u8]) -> Vec<Vec<i32>> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.wav");
-    std::fs::write(&path, file).unwrap();
-    let (fmt, codec, width) = if st.bits == 16 {
-        ("s16le", "pcm_s16le", 2)
-    } else {
-        ("s24le", "pcm_s24le", 3)
-    };
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(&path)
-        .args(["-f", fmt, "-c:a", codec, "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut planes = vec![Vec::new(); st.channels];
-    for (i, s) in out.stdout.chunks_exact(width).enumerate() {
-        let v = if width == 2 {
-            i32::from(i16::from_le_bytes([s[0], s[1]]))
-        } else {
-            i32::from_le_bytes([0, s[0], s[1], s[2]]) >> 8
-        };
-        planes[i % st.channels].push(v);
-    }
-    planes
-}
-
 fn check(st: &Stream, frames: usize, seed: u64) {
     let (packets, samples) = make_stream(st, frames, seed);
-    let a = ours(st, &packets);
+    let wfx = st.waveformatex();
+    let d = decode_packets(&wfx, &packets);
+    assert!(
+        d.packets.iter().all(|p| p.is_ok()),
+        "{st:?} seed {seed}: {:?}",
+        d.packets
+    );
+    let a = d.planes;
     assert_eq!(a[0].len(), samples, "{st:?} seed {seed}: our length");
     let Some(()) = require_ffmpeg() else {
         return;
     };
-    let b = ffmpeg(st, &wav(st, &packets));
+    let b = ffmpeg_packets(&wfx, &packets);
     let nonzero = b.iter().flatten().filter(|&&v| v != 0).count();
     println!(
         "{} ch {}-bit {} Hz flags {:#06x} seed {seed}: {} packets, {samples} samples/channel, \

@@ -13,6 +13,7 @@
 /// Longest filter.
 pub(crate) const MAX_ORDER: usize = 256;
 
+use super::residual::ceil_log2;
 use crate::bitreader::BitReader;
 /// Room for the window and the reference's padding past it.
 const WINDOW: usize = 2 * MAX_ORDER + 8;
@@ -205,15 +206,6 @@ impl<H: HistSample> Default for Cascade<H> {
             len: 0,
             speed: 0,
         }
-    }
-}
-
-/// `ceil(log2(v))`, 0 for v <= 1.
-fn ceil_log2(v: u32) -> u32 {
-    if v <= 1 {
-        0
-    } else {
-        32 - (v - 1).leading_zeros()
     }
 }
 

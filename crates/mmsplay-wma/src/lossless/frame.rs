@@ -15,7 +15,7 @@ use super::cdlms::Cascade;
 use super::filters::{AcFilter, undo_stereo};
 use super::mclms::Mclms;
 use super::params::{MAX_CHANNELS, Params};
-use super::residual::{ResidualCtx, read_residuals};
+use super::residual::{ResidualCtx, ceil_log2, read_residuals, sign_extend};
 use super::tiling::Tiling;
 use crate::bitreader::BitReader;
 
@@ -74,18 +74,6 @@ struct Cursor {
     tiling: Tiling,
     done: [usize; MAX_CHANNELS],
     next: [usize; MAX_CHANNELS],
-}
-
-fn ceil_log2(v: u32) -> u32 {
-    if v <= 1 {
-        0
-    } else {
-        32 - (v - 1).leading_zeros()
-    }
-}
-
-fn sign_extend(v: u32, n: u32) -> i32 {
-    ((v << (32 - n)) as i32) >> (32 - n)
 }
 
 impl Decoder {

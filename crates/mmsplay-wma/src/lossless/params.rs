@@ -36,10 +36,6 @@ pub(crate) struct Params {
     pub(crate) v3rtm: bool,
 }
 
-fn ilog2(v: u32) -> u32 {
-    31u32.saturating_sub(v.leading_zeros())
-}
-
 impl Params {
     pub(crate) fn new(w: &Format) -> Result<Params, &'static str> {
         let block_align = usize::from(w.block_align);
@@ -77,7 +73,7 @@ impl Params {
             frame_len,
             max_tiles,
             min_tile: frame_len / max_tiles,
-            log2_frame_size: ilog2(block_align as u32) + 4,
+            log2_frame_size: block_align.ilog2() + 4,
             block_align,
             len_prefix: flags & 0x40 != 0,
             drc: flags & 0x80 != 0,

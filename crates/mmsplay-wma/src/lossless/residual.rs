@@ -18,13 +18,18 @@ pub(crate) struct ResidualCtx {
     pub(crate) movave_shift: u32,
 }
 
-/// `ceil(log2(v))` with the reference's 32-bit arithmetic (`v >= 2` here).
-fn ceil_log2(v: u32) -> u32 {
-    let x = (v - 1) << 1;
-    31u32.saturating_sub(x.leading_zeros())
+/// `ceil(log2(v))`, 0 for `v <= 1` (every field width in this format that depends on a
+/// value is this).
+pub(super) fn ceil_log2(v: u32) -> u32 {
+    if v <= 1 {
+        0
+    } else {
+        32 - (v - 1).leading_zeros()
+    }
 }
 
-fn sign_extend(v: u32, n: u32) -> i32 {
+/// The low `n` bits of `v` as a signed number (0 for `n = 0`).
+pub(super) fn sign_extend(v: u32, n: u32) -> i32 {
     if n == 0 {
         return 0;
     }
@@ -177,6 +182,7 @@ pub(crate) mod tests {
 
     #[test]
     fn ceil_log2_matches_definition() {
+        assert_eq!((ceil_log2(0), ceil_log2(1)), (0, 0));
         for v in 2u32..5000 {
             let want = (f64::from(v)).log2().ceil() as u32;
             assert_eq!(ceil_log2(v), want, "{v}");

@@ -15,10 +15,6 @@ pub(crate) struct Tiling {
     pub(crate) count: [usize; MAX_CHANNELS],
 }
 
-fn ilog2(v: usize) -> u32 {
-    (usize::BITS - 1).saturating_sub(v.leading_zeros())
-}
-
 impl Tiling {
     pub(crate) fn read(r: &mut BitReader<'_>, p: &Params) -> Result<Tiling, &'static str> {
         let nch = p.channels;
@@ -47,7 +43,8 @@ impl Tiling {
             let len = if min_len == last_start {
                 p.min_tile
             } else {
-                let bits = ilog2(p.max_tiles - 1) + 1;
+                // floor(log2(max_tiles - 1)) + 1 bits, with log2(0) taken as 0.
+                let bits = (p.max_tiles - 1).checked_ilog2().unwrap_or(0) + 1;
                 p.min_tile * (r.read(bits) as usize + 1)
             };
             if len > p.frame_len {

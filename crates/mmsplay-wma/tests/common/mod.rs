@@ -2,6 +2,8 @@
 //! `WmaDecoder`, ffmpeg reference PCM, and the comparison metric.
 #![allow(dead_code)]
 
+pub mod lossless;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
