@@ -119,7 +119,13 @@ fn refuses_pro_voice_by_name() {
 fn lossless_refuses_impossible_stream_parameters() {
     let mut extra = [0u8; 18];
     extra[0] = 16;
-    assert!(decoder(&wfx(0x0163, 2, 44100, 0, 13375, &extra)).is_ok());
+    let dec = decoder(&wfx(0x0163, 2, 44100, 0, 13375, &extra)).unwrap();
+    // The bit depth is in the codec parameters (lossless output is exact at that depth).
+    assert_eq!(dec.codec_params().bits_per_sample, Some(16));
+    extra[0] = 24;
+    let p = codec_params_from_waveformatex(&wfx(0x0163, 1, 96000, 0, 9000, &extra)).unwrap();
+    assert_eq!(p.bits_per_sample, Some(24));
+    extra[0] = 16;
     let mut bits20 = extra;
     bits20[0] = 20;
     for w in [

@@ -96,6 +96,10 @@ impl Engine for LosslessEngine {
         0
     }
 
+    fn bits_per_sample(&self) -> Option<u32> {
+        Some(self.frames.p.bits)
+    }
+
     /// A typical packet holds a few frames; the dispatcher's buffer grows beyond this when
     /// a packet of near-empty frames needs it.
     fn max_frames_per_packet(&self) -> usize {
