@@ -218,16 +218,20 @@ impl Decoder {
         for ch in 0..nch {
             if cur.done[ch] < offset {
                 offset = cur.done[ch];
-                len = usize::from(cur.tiling.lens[ch][cur.next[ch]]);
+                // A channel short of the frame end has a next tile (the tiling was
+                // checked); 0 would end the frame as broken.
+                len = cur.tiling.lens[ch]
+                    .get(cur.next[ch])
+                    .map_or(0, |&l| usize::from(l));
             }
         }
         let mut members = [false; MAX_CHANNELS];
         let mut remaining = spf * nch;
         for ch in 0..nch {
-            remaining -= cur.done[ch];
+            remaining = remaining.saturating_sub(cur.done[ch]);
             let l = usize::from(cur.tiling.lens[ch][cur.next[ch].min(31)]);
             if cur.done[ch] == offset && l == len && cur.next[ch] < cur.tiling.count[ch] {
-                remaining -= l;
+                remaining = remaining.saturating_sub(l);
                 members[ch] = true;
             }
         }

@@ -66,6 +66,9 @@ impl Params {
             return Err("wmalossless: channel mask and channel count disagree");
         }
         let max_tiles = 1usize << ((flags & 0x38) >> 3);
+        if max_tiles > MAX_TILES {
+            return Err("wmalossless: more than 32 tiles per frame");
+        }
         let frame_len = 1usize << frame_len_bits(w.sample_rate, flags);
         Ok(Params {
             channels,
@@ -143,6 +146,13 @@ pub(crate) mod tests {
         assert!(Params::new(&format(2, 44100, 13375, 20, 0)).is_err());
         assert!(Params::new(&format(9, 44100, 13375, 16, 0)).is_err());
         assert!(Params::new(&format(2, 44100, 0, 16, 0)).is_err());
+        assert!(Params::new(&format(2, 44100, 13375, 16, 0x30)).is_err());
+        assert_eq!(
+            Params::new(&format(2, 44100, 13375, 16, 0x28))
+                .unwrap()
+                .max_tiles,
+            32
+        );
         let mut short = format(2, 44100, 100, 16, 0);
         short.extra.truncate(10);
         assert!(Params::new(&short).is_err());
