@@ -112,6 +112,11 @@ pub(crate) trait FrameDecoder {
         r: &mut BitReader<'_>,
         out: &mut Self::Output,
     ) -> Result<bool, DecodeError>;
+
+    /// Called before each `decode_frame`: whether the frame is the one completed by this
+    /// packet's first bits (begun in an earlier packet). The reference forgives that frame's
+    /// errors (WMA Pro still outputs it); the default ignores the hint.
+    fn begin_frame(&mut self, _crosses_packets: bool) {}
 }
 
 /// The header of the last packet seen (for diagnostics; Lossless logs `spliced`).
@@ -269,7 +274,7 @@ impl PacketLayer {
         let mut budget = self.res.len + 1;
         while self.res.has_unread() && budget > 0 {
             budget -= 1;
-            match self.run_frame(dec, out) {
+            match self.run_frame(dec, out, false) {
                 Ok(true) => {}
                 Ok(false) | Err(_) => {
                     self.res.clear();
@@ -327,7 +332,7 @@ impl PacketLayer {
                 let complete = self.cfg.variant == Variant::Pro || !truncated;
                 if !self.loss && complete {
                     // Its trailer bit is not used: the frames of this packet follow anyway.
-                    let _ = self.run_frame(dec, out);
+                    let _ = self.run_frame(dec, out, true);
                 }
             }
         }
@@ -351,12 +356,12 @@ impl PacketLayer {
                     if !self.save(pkt, &mut pr, n, false) {
                         break;
                     }
-                    done = !self.run_frame(dec, out)?;
+                    done = !self.run_frame(dec, out, false)?;
                 } else {
                     done = true;
                 }
             } else if self.res.has_unread() {
-                done = !self.run_frame(dec, out)?;
+                done = !self.run_frame(dec, out, false)?;
             } else {
                 done = true;
             }
@@ -408,7 +413,9 @@ impl PacketLayer {
         &mut self,
         dec: &mut D,
         out: &mut D::Output,
+        crosses_packets: bool,
     ) -> Result<bool, DecodeError> {
+        dec.begin_frame(crosses_packets);
         let mut r = BitReader::with_bit_len(&self.res.buf, self.res.len);
         r.seek(self.res.read);
         let res = dec.decode_frame(&mut r, out);
