@@ -5,13 +5,14 @@
 //! `ffmpeg -i FILE -f null -` on the same file. Prints both times and their ratio.
 //! Run: `cargo bench -p mmsplay-wma --bench decode`.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::process::Command;
 use std::time::Duration;
 
-mod common;
-
-use common::{best_of, ffmpeg_null, report};
 use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
+use support::{best_of, ffmpeg_null, report};
 use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration as Dur, Timestamp};
@@ -92,9 +93,10 @@ fn main() {
     } else {
         Duration::ZERO
     };
+    let audio_s = samples as f64 / 44100.0;
     println!(
         "file: 60 s WMA v2 128 kb/s stereo 44.1 kHz, {} packets",
         packets.len()
     );
-    report(ours, samples, 44100, ffmpeg, startup, "on a 0.1 s file");
+    report(ours, audio_s, samples, ffmpeg, startup, "a 0.1 s file");
 }

@@ -11,16 +11,17 @@
 //! one-repetition file and subtracted for a second ratio.
 //! Run: `cargo bench -p mmsplay-wma --bench decode_lossless`.
 
+#[path = "support/mod.rs"]
+mod support;
+#[path = "../tests/common/mod.rs"]
+mod tests_common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-mod common;
-#[path = "../tests/common/mod.rs"]
-mod tests_common;
-
-use common::{best_of, ffmpeg_null, report};
 use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
+use support::{best_of, ffmpeg_null, report};
 use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration as Dur, Timestamp};
@@ -95,12 +96,13 @@ fn main() {
     let r = REPEAT as f64;
     let startup_s = (r * once.as_secs_f64() - ffmpeg.as_secs_f64()) / (r - 1.0);
     let startup = Duration::from_secs_f64(startup_s.max(0.0));
+    let audio_s = samples as f64 / 44100.0;
     report(
         ours,
+        audio_s,
         samples,
-        44100,
         ffmpeg,
         startup,
-        "from the one-repetition file",
+        "one repetition (estimated)",
     );
 }

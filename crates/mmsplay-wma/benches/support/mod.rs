@@ -1,11 +1,11 @@
-//! What the decode benches share: best-of timing, ffmpeg's time on the same file, and the
-//! report lines.
+//! What the decode benchmarks share: timing, running `ffmpeg -i FILE -f null -`, and the
+//! report that puts the two side by side.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The shortest of `runs` runs of `f`.
+/// The fastest of `runs` runs of `f`.
 pub fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
     (0..runs)
         .map(|_| {
@@ -17,11 +17,11 @@ pub fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
         .unwrap_or_default()
 }
 
-/// Best of 5 of `ffmpeg -threads 1 -i FILE -f null -` (the whole process).
+/// Best-of-5 time of `ffmpeg -threads 1 -i FILE -f null -` (the whole process).
 pub fn ffmpeg_null(path: &Path) -> Duration {
     best_of(5, || {
         let ok = Command::new("ffmpeg")
-            .args(["-v", "error", "-threads", "1", "-i"])
+            .args(["-v", "fatal", "-threads", "1", "-i"])
             .arg(path)
             .args(["-f", "null", "-"])
             .status()
@@ -30,18 +30,16 @@ pub fn ffmpeg_null(path: &Path) -> Duration {
     })
 }
 
-/// Prints our time beside ffmpeg's and their ratio; with an estimate of ffmpeg's start-up
-/// (`startup`, zero if unknown, and how it was measured), also the ratio to ffmpeg's
-/// decode-only time.
+/// Prints our time beside ffmpeg's and their ratio; `startup` is ffmpeg's time on a tiny
+/// file of the same kind (its fixed cost), `short_label` says which.
 pub fn report(
     ours: Duration,
+    audio_s: f64,
     samples: usize,
-    rate: u32,
     ffmpeg: Duration,
     startup: Duration,
-    how: &str,
+    short_label: &str,
 ) {
-    let audio_s = samples as f64 / f64::from(rate);
     println!(
         "mmsplay-wma: {:8.2} ms ({:.0}x real time, {samples} samples/channel)",
         ours.as_secs_f64() * 1e3,
@@ -56,9 +54,9 @@ pub fn report(
         ours.as_secs_f64() / ffmpeg.as_secs_f64()
     );
     let ff_decode = ffmpeg.saturating_sub(startup);
-    if !startup.is_zero() && !ff_decode.is_zero() {
+    if !ff_decode.is_zero() {
         println!(
-            "ffmpeg start-up ({how}): {:.2} ms; ffmpeg decode-only estimate {:.2} ms; \
+            "ffmpeg start-up on {short_label}: {:.2} ms; ffmpeg decode-only estimate {:.2} ms; \
              ratio against that: {:.3}",
             startup.as_secs_f64() * 1e3,
             ff_decode.as_secs_f64() * 1e3,
