@@ -83,6 +83,29 @@ fn sign(v: i32) -> i32 {
     v.signum()
 }
 
+/// The prediction (dot product with the coefficients before their update), then the
+/// coefficients move by `dir` (the residual's sign) × the update values. The sum wraps at 32
+/// bits, so its order does not matter.
+#[inline(always)]
+fn dot_and_adapt<H: HistSample>(coef: &mut [i16], hist: &[H], upd: &[i16], dir: i16) -> i32 {
+    let mut acc = 0i32;
+    for (&c, &h) in coef.iter().zip(hist) {
+        acc = acc.wrapping_add(i32::from(c).wrapping_mul(h.widen()));
+    }
+    match dir {
+        1 => coef
+            .iter_mut()
+            .zip(upd)
+            .for_each(|(c, &u)| *c = c.wrapping_add(u)),
+        -1 => coef
+            .iter_mut()
+            .zip(upd)
+            .for_each(|(c, &u)| *c = c.wrapping_sub(u)),
+        _ => {}
+    }
+    acc
+}
+
 impl<H: HistSample> Cdlms<H> {
     /// Clears coefficients, history and updates (a seekable tile's reset).
     pub(crate) fn clear(&mut self) {
@@ -117,44 +140,55 @@ impl<H: HistSample> Cdlms<H> {
     /// `taps` is the dot-product length: the order rounded up to 16 for 16-bit streams (the
     /// reference's SIMD padding; the padded taps are zero), the order for 24-bit ones.
     pub(crate) fn run(&mut self, res: &mut [i32], speed: i16, range: i32, taps: usize) {
+        // The common lengths get a loop of fixed length, which the compiler unrolls and
+        // vectorises whole; the others take the general loop.
+        match taps {
+            8 => self.run_fixed::<8>(res, speed, range),
+            16 => self.run_fixed::<16>(res, speed, range),
+            32 => self.run_fixed::<32>(res, speed, range),
+            64 => self.run_fixed::<64>(res, speed, range),
+            128 => self.run_fixed::<128>(res, speed, range),
+            256 => self.run_fixed::<256>(res, speed, range),
+            _ => {
+                let round = (1u32 << self.shift) >> 1;
+                for r in res.iter_mut() {
+                    let input = *r;
+                    let at = self.recent;
+                    let dot = dot_and_adapt(
+                        &mut self.coef[..taps],
+                        &self.hist[at..at + taps],
+                        &self.upd[at..at + taps],
+                        sign(input) as i16,
+                    );
+                    let y =
+                        input.wrapping_add((round.wrapping_add(dot as u32) as i32) >> self.shift);
+                    self.push(y, speed, range);
+                    *r = y;
+                }
+            }
+        }
+    }
+
+    /// `run` with a dot product of exactly `N` taps.
+    fn run_fixed<const N: usize>(&mut self, res: &mut [i32], speed: i16, range: i32) {
         let round = (1u32 << self.shift) >> 1;
         for r in res.iter_mut() {
             let input = *r;
-            let dot = self.dot_and_adapt(taps, sign(input) as i16);
+            let at = self.recent;
+            // The window always holds `N` entries past `recent` (it is twice the largest
+            // order long, plus padding); the checks only keep the indexing safe.
+            let (Some(coef), Some(hist), Some(upd)) = (
+                self.coef.first_chunk_mut::<N>(),
+                self.hist.get(at..).and_then(|h| h.first_chunk::<N>()),
+                self.upd.get(at..).and_then(|u| u.first_chunk::<N>()),
+            ) else {
+                return;
+            };
+            let dot = dot_and_adapt(coef, hist, upd, sign(input) as i16);
             let y = input.wrapping_add((round.wrapping_add(dot as u32) as i32) >> self.shift);
             self.push(y, speed, range);
             *r = y;
         }
-    }
-
-    /// The prediction (dot product with the coefficients before their update), then the
-    /// coefficients move by `dir` (the residual's sign) × the update values. The sum wraps at
-    /// 32 bits, so its order does not matter; `taps` is a multiple of 8.
-    #[inline]
-    fn dot_and_adapt(&mut self, taps: usize, dir: i16) -> i32 {
-        let at = self.recent;
-        let coef = &mut self.coef[..taps];
-        let hist = &self.hist[at..at + taps];
-        let upd = &self.upd[at..at + taps];
-        let mut lanes = [0i32; 8];
-        for (c, h) in coef.chunks_exact(8).zip(hist.chunks_exact(8)) {
-            for k in 0..8 {
-                lanes[k] = lanes[k].wrapping_add(i32::from(c[k]).wrapping_mul(h[k].widen()));
-            }
-        }
-        let acc = lanes.iter().fold(0i32, |a, &l| a.wrapping_add(l));
-        match dir {
-            1 => coef
-                .iter_mut()
-                .zip(upd)
-                .for_each(|(c, &u)| *c = c.wrapping_add(u)),
-            -1 => coef
-                .iter_mut()
-                .zip(upd)
-                .for_each(|(c, &u)| *c = c.wrapping_sub(u)),
-            _ => {}
-        }
-        acc
     }
 
     /// Records an output: slides the window down one slot (copying it up when it reaches the
@@ -354,6 +388,9 @@ mod tests {
             (16, 11, true),
             (64, 12, true),
             (256, 15, false),
+            // Lengths without a fixed-size loop.
+            (40, 10, true),
+            (24, 3, false),
         ] {
             let taps = if taps16 {
                 order.next_multiple_of(16)
