@@ -83,10 +83,13 @@ pub fn ffmpeg_ints(path: &Path, channels: usize, bits: u32) -> Vec<Vec<i32>> {
         .args(["-map", "0:a:0", "-f", fmt, "-c:a", codec, "-"])
         .output()
         .expect("run ffmpeg");
+    // With length-prefixed frames ffmpeg's end-of-stream drain keeps decoding the last
+    // packet's zero padding as a frame until it gives up with "Too many errors when
+    // draining" and a failing exit status; its samples are complete all the same.
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        out.status.success() || stderr.contains("Too many errors when draining"),
+        "{stderr}"
     );
     let mut planes = vec![Vec::new(); channels];
     for (i, s) in out.stdout.chunks_exact(width).enumerate() {
