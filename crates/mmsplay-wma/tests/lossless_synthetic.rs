@@ -1,5 +1,6 @@
 //! WMA Lossless streams the real files do not cover (raw PCM tiles, 24-bit, mono and up to
-//! eight channels, other frame lengths, uneven tile lengths, transmitted filter coefficients,
+//! eight channels, other frame lengths, uneven tile lengths and tilings that differ between
+//! channels, length-prefixed frames, transmitted filter coefficients,
 //! quantiser steps, padding shifts, DRC and LPC fields, skip fields), made by a test-only
 //! bitstream *writer* with random legal parameters and random residuals, then decoded both by
 //! us and by ffmpeg (the stream wrapped in a WAV file, which ffmpeg decodes exactly like ASF).
@@ -330,6 +331,101 @@ fn write_tile(b: &mut Bits, rng: &mut Rng, st: &Stream, ws: &mut WriterState, le
     }
 }
 
+/// A random tile length (in shortest tiles) for a tile starting at `at`: mostly the rest of
+/// the frame or the longest allowed.
+fn tile_units(rng: &mut Rng, st: &Stream, at: usize) -> usize {
+    let min = st.frame_len() / st.max_tiles();
+    let max_units = ((st.frame_len() - at) / min).min(st.max_tiles());
+    if rng.chance(50) {
+        max_units
+    } else {
+        rng.below(max_units as u64) as usize + 1
+    }
+}
+
+thread_local! {
+    /// Frames this test thread wrote with channel-specific tilings (so a test can check
+    /// that they occurred).
+    static UNALIGNED_FRAMES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The tile header, and the tile lengths in the order the decoder takes the tiles. Usually
+/// aligned (all channels share every tile); otherwise the header walk of the decoder is
+/// mirrored, choosing at random which of the channels at the lowest position take the next
+/// tile, so that channels get different tilings.
+fn write_tiling(b: &mut Bits, rng: &mut Rng, st: &Stream) -> Vec<usize> {
+    let (spf, nch) = (st.frame_len(), st.channels);
+    let min = spf / st.max_tiles();
+    let field = ilog2(st.max_tiles() as u64 - 1) + 1;
+    // Every tile codes every channel, so unaligned tilings make frames longer; long frames
+    // stay aligned to keep within the reservoir (32 KiB per channel).
+    let aligned = st.max_tiles() == 1 || nch == 1 || spf > 4096 || rng.chance(60);
+    b.flag(aligned);
+    if !aligned {
+        UNALIGNED_FRAMES.set(UNALIGNED_FRAMES.get() + 1);
+    }
+    let mut lens: Vec<Vec<usize>> = vec![Vec::new(); nch];
+    let mut assigned = vec![0usize; nch];
+    let (mut min_len, mut at_min) = (0usize, nch);
+    while min_len < spf {
+        let mut contains = vec![false; nch];
+        let candidates: Vec<usize> = (0..nch).filter(|&c| assigned[c] == min_len).collect();
+        for (i, &c) in candidates.iter().enumerate() {
+            contains[c] = if aligned || at_min == 1 || min_len == spf - min {
+                true
+            } else {
+                // At least one channel takes the tile.
+                let none_yet = !candidates[..i].iter().any(|&p| contains[p]);
+                let v = (none_yet && i + 1 == candidates.len()) || rng.chance(50);
+                b.flag(v);
+                v
+            };
+        }
+        let len = if min_len == spf - min {
+            min
+        } else {
+            let units = tile_units(rng, st, min_len);
+            b.put(field, (units - 1) as u64);
+            units * min
+        };
+        min_len += len;
+        for c in 0..nch {
+            if contains[c] {
+                lens[c].push(len);
+                assigned[c] += len;
+            } else if assigned[c] <= min_len {
+                if assigned[c] < min_len {
+                    at_min = 0;
+                    min_len = assigned[c];
+                }
+                at_min += 1;
+            }
+        }
+    }
+    // The decoder's order: the tile at the lowest position (the first such channel's).
+    let mut done = vec![0usize; nch];
+    let mut next = vec![0usize; nch];
+    let mut order = Vec::new();
+    while done.iter().any(|&d| d < spf) {
+        let mut offset = spf;
+        let mut len = spf;
+        for c in 0..nch {
+            if done[c] < offset {
+                offset = done[c];
+                len = lens[c][next[c]];
+            }
+        }
+        for c in 0..nch {
+            if done[c] == offset && lens[c].get(next[c]) == Some(&len) {
+                done[c] += len;
+                next[c] += 1;
+            }
+        }
+        order.push(len);
+    }
+    order
+}
+
 /// One frame (without its trailer bit): aligned tiling with random tile lengths.
 fn write_frame(
     b: &mut Bits,
@@ -339,7 +435,6 @@ fn write_frame(
     last: bool,
 ) -> usize {
     let spf = st.frame_len();
-    let min = spf / st.max_tiles();
     // With length prefixes (flag 0x40) the frame starts with its length in bits, trailer
     // included; filled in at the end.
     let start = b.bits.len();
@@ -347,27 +442,7 @@ fn write_frame(
     if st.len_prefix() {
         b.put(log2, 0);
     }
-    // Aligned tiling: every channel takes every tile.
-    b.flag(true);
-    let mut tiles = Vec::new();
-    let mut at = 0;
-    while at < spf {
-        let len = if at == spf - min {
-            min
-        } else {
-            let max_units = ((spf - at) / min).min(st.max_tiles());
-            let units = if rng.chance(60) {
-                max_units
-            } else {
-                rng.below(max_units as u64) as usize + 1
-            };
-            let field = ilog2(st.max_tiles() as u64 - 1) + 1;
-            b.put(field, (units - 1) as u64);
-            units * min
-        };
-        tiles.push(len);
-        at += len;
-    }
+    let tiles = write_tiling(b, rng, st);
     if st.drc() {
         b.put(8, rng.below(256));
     }
@@ -536,6 +611,8 @@ fn stereo_16_bit_all_tools() {
         };
         check(&st, 12, seed);
     }
+    // Some frames had tilings that differ between the channels.
+    assert!(UNALIGNED_FRAMES.get() > 0);
 }
 
 #[test]
