@@ -184,7 +184,7 @@ pub fn stream_params(w: &WaveFormatEx) -> Result<(AudioCodecParameters, Framing)
             });
             Framing::Mpeg
         }
-        tag::WMA_V1 | tag::WMA_V2 => {
+        tag::WMA_V1 | tag::WMA_V2 | tag::WMA_LOSSLESS => {
             if block_align == 0 {
                 return Err(unsupported());
             }
