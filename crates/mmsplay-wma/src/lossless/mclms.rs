@@ -63,6 +63,11 @@ impl Mclms {
         let round = (1u32 << self.shift) >> 1;
         let mut pred = [0i32; MAX_CHANNELS];
         for i in 0..len {
+            // This sample frame, one value per channel (written back at the end).
+            let mut x = [0i32; MAX_CHANNELS];
+            for (v, r) in x.iter_mut().zip(res.iter()) {
+                *v = r[i];
+            }
             // Predict, lowest channel first: higher channels see the lower ones' final values.
             for ch in 0..nch {
                 pred[ch] = 0;
@@ -72,20 +77,19 @@ impl Mclms {
                 let w = &self.coef[ch * span..ch * span + span];
                 let h = &self.hist[self.recent..self.recent + span];
                 let mut acc = 0u32;
-                for (&c, &x) in w.iter().zip(h) {
-                    acc = acc.wrapping_add((x as u32).wrapping_mul(i32::from(c) as u32));
+                for (&c, &v) in w.iter().zip(h) {
+                    acc = acc.wrapping_add((v as u32).wrapping_mul(i32::from(c) as u32));
                 }
-                for c in 0..ch {
-                    let v = res[c][i] as u32;
-                    acc =
-                        acc.wrapping_add(v.wrapping_mul(i32::from(self.cur[ch * nch + c]) as u32));
+                let cur = &self.cur[ch * nch..ch * nch + ch];
+                for (&c, &v) in cur.iter().zip(&x[..ch]) {
+                    acc = acc.wrapping_add((v as u32).wrapping_mul(i32::from(c) as u32));
                 }
                 pred[ch] = (acc.wrapping_add(round) as i32) >> self.shift;
-                res[ch][i] = res[ch][i].wrapping_add(pred[ch]);
+                x[ch] = x[ch].wrapping_add(pred[ch]);
             }
             // Adapt by the sign of each channel's prediction error (its original residual).
             for ch in 0..nch {
-                let err = res[ch][i].wrapping_sub(pred[ch]);
+                let err = x[ch].wrapping_sub(pred[ch]);
                 if err == 0 {
                     continue;
                 }
@@ -94,17 +98,19 @@ impl Mclms {
                 for (c, &u) in self.coef[ch * span..ch * span + span].iter_mut().zip(upd) {
                     *c = c.wrapping_add((s * u) as i16);
                 }
-                for c in 0..ch {
-                    let d = (s * res[c][i].signum()) as i16;
-                    let w = &mut self.cur[ch * nch + c];
-                    *w = w.wrapping_add(d);
+                let cur = &mut self.cur[ch * nch..ch * nch + ch];
+                for (w, &v) in cur.iter_mut().zip(&x[..ch]) {
+                    *w = w.wrapping_add((s * v.signum()) as i16);
                 }
             }
             // Push this sample frame, highest channel first, so channel 0 ends lowest.
             for ch in (0..nch).rev() {
                 self.recent -= 1;
-                self.hist[self.recent] = res[ch][i].clamp(-range, range - 1);
-                self.upd[self.recent] = res[ch][i].signum();
+                self.hist[self.recent] = x[ch].clamp(-range, range - 1);
+                self.upd[self.recent] = x[ch].signum();
+            }
+            for (r, &v) in res.iter_mut().zip(&x) {
+                r[i] = v;
             }
             if self.recent == 0 {
                 self.hist.copy_within(0..span, span);
