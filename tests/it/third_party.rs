@@ -105,6 +105,17 @@ fn files_made_elsewhere_play_or_name_their_codec() {
             let snr = snr_db(&reference.samples, &ours.samples);
             println!("{}: {snr:.1} dB", path.display());
             assert!(snr > 90.0, "{}: {snr:.1} dB", path.display());
+        } else if codec == "wmalossless" {
+            // Microsoft-encoded WMA Lossless: every sample as ffmpeg decodes it.
+            let (ours, ev) = play_to_wav(path.to_str().unwrap(), &[]);
+            assert_eq!(ev.last().unwrap()["event"], "end");
+            let reference = ffmpeg_decode(path.to_str().unwrap(), ours.rate, ours.channels);
+            assert_eq!(ours.frames(), reference.frames(), "{}", path.display());
+            assert!(
+                ours.samples == reference.samples,
+                "{}: samples differ from ffmpeg's",
+                path.display()
+            );
         } else {
             assert_eq!(out.status.code(), Some(1), "{}", path.display());
             let stderr = String::from_utf8_lossy(&out.stderr);
@@ -168,4 +179,36 @@ fn wma_pro_plays_over_every_transport() {
             "{url}: audio differs from the file's"
         );
     }
+}
+
+/// Audio::Scan's Microsoft-encoded WMA Lossless music sample (GPL-2.0, fetched by `.ci/run`)
+/// plays headless to a WAV file with every sample equal to ffmpeg's decoding.
+#[test]
+fn wma_lossless_plays_like_ffmpeg() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/third-party/Audio-Scan-1.01/t/asf/wma92-lossless.wma");
+    if !path.is_file() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{} is missing: .ci/run fetches it",
+            path.display()
+        );
+        eprintln!(
+            "skipping: {} is missing (bash .ci/run fetches it)",
+            path.display()
+        );
+        return;
+    }
+    let (ours, ev) = play_to_wav(path.to_str().unwrap(), &[]);
+    let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
+    assert_eq!(stream["codec"], "wmalossless");
+    assert_eq!(ev.last().unwrap()["event"], "end");
+    assert_eq!((ours.rate, ours.channels), (44100, 2));
+    let reference = ffmpeg_decode(path.to_str().unwrap(), ours.rate, ours.channels);
+    assert_eq!(ours.frames(), 44975);
+    assert_eq!(ours.frames(), reference.frames());
+    assert!(
+        ours.samples == reference.samples,
+        "samples differ from ffmpeg's"
+    );
 }

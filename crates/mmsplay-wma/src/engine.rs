@@ -34,6 +34,12 @@ pub(crate) trait Engine: Send + Sync {
     /// The most samples per channel one packet can decode to.
     fn max_frames_per_packet(&self) -> usize;
 
+    /// The bit depth of a lossless (integer) stream, whose output is exact in f32; `None` for
+    /// the lossy codecs.
+    fn bits_per_sample(&self) -> Option<u32> {
+        None
+    }
+
     /// The v1/v2 engine, for its diagnostics; `None` for the others.
     fn classic(&self) -> Option<&crate::classic::ClassicEngine> {
         None

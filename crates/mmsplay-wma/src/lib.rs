@@ -1,7 +1,8 @@
 //! A pure-Rust decoder for the Windows Media Audio family as a symphonia 0.6
-//! [`AudioDecoder`]: WMA v1 and v2 (format tags 0x0160 and 0x0161) and WMA 9/10 Pro (0x0162,
-//! engine in `pro/`); WMA Lossless (0x0163) and WMA Voice (0x000A) plug in as further engines.
-//! `packets` is the packet layer and bit reservoir WMA Pro and WMA Lossless share.
+//! [`AudioDecoder`]: WMA v1 and v2 (format tags 0x0160 and 0x0161), WMA 9/10 Pro (0x0162,
+//! engine in `pro/`) and WMA 9 Lossless (0x0163, engine in `lossless/`); WMA Voice (0x000A)
+//! plugs in as a further engine. `packets` is the packet layer and bit reservoir WMA Pro and
+//! WMA Lossless share.
 //!
 //! The behaviour follows FFmpeg's decoders (the de-facto reference; see `docs/` in the
 //! repository), and the output is planar f32 like FFmpeg's `fltp`.
@@ -19,6 +20,10 @@
 //! `exponents`/`lsp`, `coefficients` (+ `noise`), `stereo`, `window` (IMDCT and overlap-add).
 //! Tables live in `codebook_data`, `bands` and `lsp`, each with its provenance (see
 //! `TABLES.md` beside this crate's `Cargo.toml`).
+//!
+//! WMA Lossless (`lossless`) shares the packet layer and bit reservoir (`packets`) with WMA
+//! Pro; its output is every sample of the stream's bit depth exactly (f32 scaled by
+//! 2^-(bits-1)), and the codec parameters carry that bit depth (`bits_per_sample`).
 
 #![forbid(unsafe_code)]
 
@@ -32,6 +37,7 @@ mod engine;
 mod exponents;
 mod extradata;
 mod frame;
+mod lossless;
 mod lsp;
 mod noise;
 // Shared by WMA Pro and WMA Lossless; parts of it serve only one of them.
@@ -157,7 +163,7 @@ fn make_engine(w: &WaveFormatEx) -> Result<Box<dyn Engine>> {
     match w.format_tag {
         TAG_WMAV1 | TAG_WMAV2 => Ok(Box::new(ClassicEngine::new(w)?)),
         TAG_WMAPRO => Ok(Box::new(ProEngine::new(w)?)),
-        TAG_WMALOSSLESS => unsupported_error("wma: WMA Lossless is not supported yet"),
+        TAG_WMALOSSLESS => Ok(Box::new(lossless::LosslessEngine::new(w)?)),
         TAG_WMAVOICE => unsupported_error("wma: WMA Voice is not supported yet"),
         _ => unsupported_error("wma: unknown WMA format tag"),
     }
@@ -176,6 +182,9 @@ pub fn codec_params_from_waveformatex(wfx: &[u8]) -> Result<AudioCodecParameters
         .with_extra_data(wfx.to_vec().into_boxed_slice());
     if let Ok(engine) = make_engine(&w) {
         p.with_max_frames_per_packet(engine.max_frames_per_packet() as u64);
+        if let Some(bits) = engine.bits_per_sample() {
+            p.with_bits_per_sample(bits);
+        }
     }
     Ok(p)
 }
@@ -249,6 +258,9 @@ impl WmaDecoder {
             .with_sample_rate(wfx.sample_rate)
             .with_channels(channels)
             .with_max_frames_per_packet(max_frames as u64);
+        if let Some(bits) = engine.bits_per_sample() {
+            params.with_bits_per_sample(bits);
+        }
         Ok(WmaDecoder {
             params,
             block_align: usize::from(wfx.block_align),

@@ -101,15 +101,40 @@ fn params_from_waveformatex() {
 }
 
 #[test]
-fn refuses_pro_lossless_voice_by_name() {
+fn refuses_pro_voice_by_name() {
     for (tag, want) in [
-        (0x0163u16, "wma: WMA Lossless is not supported yet"),
         (0x000A, "wma: WMA Voice is not supported yet"),
     ] {
         match decoder(&wfx(tag, 2, 44100, 16000, 2000, &[0; 18])) {
             Err(Error::Unsupported(msg)) => assert_eq!(msg, want),
             other => panic!("tag {tag:#06x}: {:?}", other.err()),
         }
+    }
+}
+
+/// WMA Lossless needs its 18 extra bytes with a bit depth of 16 or 24, at most 8 channels
+/// and a packet size.
+#[test]
+fn lossless_refuses_impossible_stream_parameters() {
+    let mut extra = [0u8; 18];
+    extra[0] = 16;
+    let dec = decoder(&wfx(0x0163, 2, 44100, 0, 13375, &extra)).unwrap();
+    // The bit depth is in the codec parameters (lossless output is exact at that depth).
+    assert_eq!(dec.codec_params().bits_per_sample, Some(16));
+    extra[0] = 24;
+    let p = codec_params_from_waveformatex(&wfx(0x0163, 1, 96000, 0, 9000, &extra)).unwrap();
+    assert_eq!(p.bits_per_sample, Some(24));
+    extra[0] = 16;
+    let mut bits20 = extra;
+    bits20[0] = 20;
+    for w in [
+        wfx(0x0163, 2, 44100, 0, 13375, &[0; 18]),
+        wfx(0x0163, 2, 44100, 0, 13375, &bits20),
+        wfx(0x0163, 2, 44100, 0, 13375, &extra[..10]),
+        wfx(0x0163, 9, 44100, 0, 13375, &extra),
+        wfx(0x0163, 2, 44100, 0, 0, &extra),
+    ] {
+        assert!(matches!(decoder(&w), Err(Error::Unsupported(_))), "{w:?}");
     }
 }
 

@@ -22,7 +22,7 @@ pub fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
 }
 
 /// Best-of-5 time of a fresh decoder (raw output, no gapless trim) decoding `packets`, and
-/// the samples per channel it produced.
+/// the samples per channel it produced (with the end-of-stream flush).
 pub fn time_decoder(params: &AudioCodecParameters, packets: &[Packet]) -> (Duration, usize) {
     let mut opts = AudioDecoderOptions::default();
     opts.gapless = false;
@@ -35,6 +35,7 @@ pub fn time_decoder(params: &AudioCodecParameters, packets: &[Packet]) -> (Durat
                 samples += buf.frames();
             }
         }
+        samples += dec.flush().frames();
     });
     (t, samples)
 }

@@ -2,6 +2,8 @@
 //! `WmaDecoder`, ffmpeg reference PCM, and the comparison metric.
 #![allow(dead_code)]
 
+pub mod lossless;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -35,6 +37,7 @@ pub fn ms_file(name: &str) -> Option<PathBuf> {
         data_path(&format!("ms/{name}")),
         third_party.join("mutagen-1.48.1/tests/data").join(name),
         third_party.join("Audio-Scan-1.01/t/asf").join(name),
+        third_party.join("taglib-1.13/tests/data").join(name),
     ]
     .into_iter()
     .find(|p| p.exists());
