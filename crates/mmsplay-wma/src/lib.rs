@@ -1,6 +1,7 @@
 //! A pure-Rust decoder for the Windows Media Audio family as a symphonia 0.6
-//! [`AudioDecoder`]: WMA v1 and v2 (format tags 0x0160 and 0x0161) today; WMA Pro (0x0162),
-//! WMA Lossless (0x0163) and WMA Voice (0x000A) plug in as further engines.
+//! [`AudioDecoder`]: WMA v1 and v2 (format tags 0x0160 and 0x0161) and WMA 9 Voice (0x000A,
+//! engine in `voice`) today; WMA Pro (0x0162) and WMA Lossless (0x0163) plug in as further
+//! engines.
 //!
 //! The behaviour follows FFmpeg's decoders (the de-facto reference; see `docs/` in the
 //! repository), and the output is planar f32 like FFmpeg's `fltp`.
@@ -36,6 +37,7 @@ mod noise;
 mod setup;
 mod stereo;
 mod superframe;
+mod voice;
 mod window;
 
 use symphonia_core::audio::{
@@ -84,7 +86,10 @@ fn make_engine(w: &WaveFormatEx) -> Result<Box<dyn Engine>> {
         TAG_WMAV1 | TAG_WMAV2 => Ok(Box::new(ClassicEngine::new(w)?)),
         TAG_WMAPRO => unsupported_error("wma: WMA Pro is not supported yet"),
         TAG_WMALOSSLESS => unsupported_error("wma: WMA Lossless is not supported yet"),
-        TAG_WMAVOICE => unsupported_error("wma: WMA Voice is not supported yet"),
+        TAG_WMAVOICE => match voice::VoiceEngine::new(w) {
+            Ok(e) => Ok(Box::new(e)),
+            Err(e) => unsupported_error(e.0),
+        },
         _ => unsupported_error("wma: unknown WMA format tag"),
     }
 }

@@ -1,0 +1,43 @@
+//! WMA 9 Voice parity with FFmpeg 5.1.9 on Microsoft-encoded files (fetched by .ci/run into
+//! target/third-party; provenance in tests/data/SOURCES.md).
+
+// Tests may unwrap: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+
+/// 22.05 kHz mono 20 kb/s from Audio::Scan's tests: 16 residual-coded LSPs, the postfilter on
+/// (denoise strength 1, no tilt correction, no DC filter), frame types 8 and 13.
+#[test]
+fn wma92_voice_matches_ffmpeg() {
+    let Some(path) = ms_file("wma92-voice.wma") else {
+        return;
+    };
+    let (planes, packets) = decode_packets(&path, 0);
+    assert!(packets.iter().all(|p| p.is_ok()), "{packets:?}");
+    // 47 superframes: 13 + 13 + 13 + 7 from the packets, the last one at end of stream.
+    assert_eq!(planes[0].len(), 47 * 480);
+    if require_ffmpeg().is_none() {
+        return;
+    }
+    let reference = ffmpeg_reference(&path, 1);
+    assert_eq!(planes[0].len(), reference[0].len(), "length");
+    let (snr, max) = compare(&planes, &reference)[0];
+    // Per superframe, to show where any divergence starts.
+    let mut worst = f64::INFINITY;
+    for (i, (a, b)) in planes[0]
+        .chunks(480)
+        .zip(reference[0].chunks(480))
+        .enumerate()
+    {
+        let (s, m) = compare(&[a.to_vec()], &[b.to_vec()])[0];
+        println!("superframe {i}: SNR {s:.1} dB, max {m:.2e}");
+        worst = worst.min(s);
+    }
+    println!(
+        "wma92-voice.wma: SNR {snr:.1} dB (worst superframe {worst:.1} dB), max |diff| {max:.3e}"
+    );
+    assert!(snr >= 60.0, "SNR {snr:.1} dB");
+}
