@@ -33,11 +33,15 @@ fn wma92_voice_matches_ffmpeg() {
         .enumerate()
     {
         let (s, m) = compare(&[a.to_vec()], &[b.to_vec()])[0];
-        println!("superframe {i}: SNR {s:.1} dB, max {m:.2e}");
+        if s < 90.0 {
+            println!("superframe {i}: SNR {s:.1} dB, max {m:.2e}");
+        }
         worst = worst.min(s);
     }
     println!(
         "wma92-voice.wma: SNR {snr:.1} dB (worst superframe {worst:.1} dB), max |diff| {max:.3e}"
     );
-    assert!(snr >= 60.0, "SNR {snr:.1} dB");
+    // The decoder repeats the reference's f32 operations (and glibc's libm), so this is
+    // bit-exact in practice; 90 dB leaves room for another libm's last-bit differences.
+    assert!(snr >= 90.0, "SNR {snr:.1} dB");
 }

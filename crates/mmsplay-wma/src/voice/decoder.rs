@@ -15,6 +15,7 @@ pub(crate) const FRAME: usize = 160;
 pub(crate) const SUPERFRAME: usize = 3 * FRAME;
 
 /// Decoder state that links one superframe to the next.
+#[derive(Clone)]
 pub(crate) struct VoiceDecoder {
     pub(crate) p: Params,
     /// The previous superframe's last LSFs.
@@ -35,6 +36,9 @@ pub(crate) struct VoiceDecoder {
     /// The postfilter's residual: `history` past samples, then this superframe's 480.
     residual: Vec<f32>,
     pf: PostfilterState,
+    /// Frames decoded per frame type (test coverage).
+    #[cfg(test)]
+    pub(crate) type_counts: [u32; 17],
 }
 
 /// Excitation buffer: history, a superframe, and slack for the interpolators' look-ahead.
@@ -64,6 +68,8 @@ impl VoiceDecoder {
             synth_hist: [0.0; MAX_LSPS],
             residual,
             pf: PostfilterState::new(),
+            #[cfg(test)]
+            type_counts: [0; 17],
         };
         d.flush();
         d
@@ -168,6 +174,10 @@ impl VoiceDecoder {
             return Err(DecodeError("wmavoice: invalid frame type code"));
         }
         let ft = FRAME_TYPES[t as usize];
+        #[cfg(test)]
+        {
+            self.type_counts[t as usize] += 1;
+        }
         let bsize = FRAME / ft.blocks;
         let mut pitch = [i32::MAX; 8];
         let mut cur_pitch = 0;

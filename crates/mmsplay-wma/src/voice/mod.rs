@@ -18,6 +18,8 @@ mod lsp;
 mod params;
 mod postfilter;
 mod synth;
+#[cfg(test)]
+mod synthetic_tests;
 mod tables;
 #[cfg(test)]
 mod tests;

@@ -47,6 +47,7 @@ fn phase_tables() -> &'static PhaseTables {
 }
 
 /// What the postfilter carries from one call to the next.
+#[derive(Clone)]
 pub(crate) struct PostfilterState {
     /// Gain-control memory.
     agc: f32,
