@@ -184,7 +184,8 @@ pub fn stream_params(w: &WaveFormatEx) -> Result<(AudioCodecParameters, Framing)
             });
             Framing::Mpeg
         }
-        tag::WMA_V1 | tag::WMA_V2 => {
+        // WMA Voice is mono at 8 to 22.05 kHz; the sink resamples it like any low-rate stream.
+        tag::WMA_V1 | tag::WMA_V2 | tag::WMA_VOICE => {
             if block_align == 0 {
                 return Err(unsupported());
             }

@@ -19,6 +19,9 @@
 //! `exponents`/`lsp`, `coefficients` (+ `noise`), `stereo`, `window` (IMDCT and overlap-add).
 //! Tables live in `codebook_data`, `bands` and `lsp`, each with its provenance (see
 //! `TABLES.md` beside this crate's `Cargo.toml`).
+//!
+//! The WMA Voice engine (`voice`) is self-contained: packets and split superframes, LSPs,
+//! excitation, LPC synthesis and the postfilter; its module comment has the map.
 
 #![forbid(unsafe_code)]
 

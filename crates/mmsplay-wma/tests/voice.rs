@@ -45,3 +45,43 @@ fn wma92_voice_matches_ffmpeg() {
     // bit-exact in practice; 90 dB leaves room for another libm's last-bit differences.
     assert!(snr >= 90.0, "SNR {snr:.1} dB");
 }
+
+/// The same real speech through the other postfilter settings, by editing the extradata
+/// flags in a copy of the file (ffmpeg honours the edit the same way): postfilter off,
+/// the DC filter, tilt correction, other denoise strengths.
+#[test]
+fn wma92_voice_with_other_postfilter_settings_matches_ffmpeg() {
+    let Some(path) = ms_file("wma92-voice.wma") else {
+        return;
+    };
+    if require_ffmpeg().is_none() {
+        return;
+    }
+    let file = std::fs::read(&path).unwrap();
+    // The extradata's flags word, little-endian; it occurs once in the file.
+    let flags = 0x0F99_F205u32;
+    let at = file
+        .windows(4)
+        .position(|w| w == flags.to_le_bytes())
+        .expect("flags word");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, new) in [
+        ("postfilter off", flags & !1),
+        ("DC filter", (flags & !(0xF << 7)) | (12 << 7)),
+        ("tilt correction", flags | 0x40),
+        ("strength 0", flags & !(0xF << 2)),
+        ("strength 11", (flags & !(0xF << 2)) | (11 << 2)),
+    ] {
+        let mut edited = file.clone();
+        edited[at..at + 4].copy_from_slice(&new.to_le_bytes());
+        let p = dir.path().join("edited.wma");
+        std::fs::write(&p, &edited).unwrap();
+        let (planes, packets) = decode_packets(&p, 0);
+        assert!(packets.iter().all(|r| r.is_ok()), "{name}: {packets:?}");
+        let reference = ffmpeg_reference(&p, 1);
+        assert_eq!(planes[0].len(), reference[0].len(), "{name}: length");
+        let (snr, max) = compare(&planes, &reference)[0];
+        println!("{name} (flags {new:#010x}): SNR {snr:.1} dB, max |diff| {max:.3e}");
+        assert!(snr >= 90.0, "{name}: SNR {snr:.1} dB");
+    }
+}
