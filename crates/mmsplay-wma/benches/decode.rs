@@ -165,22 +165,8 @@ fn wmav2_bench() {
     assert!(status.success(), "ffmpeg could not make the bench file");
 
     let file = std::fs::read(&path).expect("read bench file");
-    let layout = mmsplay_asf::FileLayout::parse(&file, file.len() as u64).expect("ASF");
-    let stream = layout
-        .header
-        .streams
-        .iter()
-        .find(|s| s.audio.is_some())
-        .expect("audio");
-    let mut demuxer = mmsplay_asf::Demuxer::new(&layout.header, stream.number);
-    let mut packets = Vec::new();
-    for p in layout.packets(&file) {
-        let _ = demuxer.push_packet(p);
-        while let Some(o) = demuxer.pop() {
-            packets.push(Packet::new(0, Timestamp::new(0), Dur::new(0), o.data));
-        }
-    }
-    let params = codec_params_from_waveformatex(&stream.type_specific).expect("params");
+    let (wfx, packets) = demux_audio(&file);
+    let params = codec_params_from_waveformatex(&wfx).expect("params");
 
     let mut samples = 0usize;
     let ours = best_of(5, || {
