@@ -8,7 +8,7 @@
 //! `wma92-voice.wma` (fetched by `.ci/run` into target/third-party), played 60 times over:
 //! `ffmpeg -stream_loop 59` on our side is 60 passes with a `reset` between them (ffmpeg's loop
 //! flushes its decoder the same way).
-//! Run: `cargo bench -p mmsplay-wma --bench decode`.
+//! Run: `cargo bench -p mmsplay-wma --bench decode` (`MMSPLAY_BENCH=voice` or `=wmav2` for one).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -41,8 +41,14 @@ fn main() {
         println!("decode bench skipped: ffmpeg not found");
         return;
     }
-    wmav2_bench();
-    voice_bench();
+    // MMSPLAY_BENCH=wmav2 or =voice runs one of the two (e.g. under `perf stat`).
+    let only = std::env::var("MMSPLAY_BENCH").unwrap_or_default();
+    if only.is_empty() || only == "wmav2" {
+        wmav2_bench();
+    }
+    if only.is_empty() || only == "voice" {
+        voice_bench();
+    }
 }
 
 /// The media objects and WAVEFORMATEX of the first audio stream of an ASF file.

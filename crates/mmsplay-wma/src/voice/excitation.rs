@@ -322,12 +322,37 @@ fn interpolate(
     fr: usize,
     taps: usize,
 ) {
-    for k in 0..len {
+    // The taps of this phase, in the order they are summed.
+    let mut fwd = [0f32; 9];
+    let mut back = [0f32; 9];
+    for i in 0..taps {
+        fwd[i] = h[i * step + fr];
+        back[i] = h[(i + 1) * step - fr];
+    }
+    let mut k = 0;
+    // Four samples at a time when none of them reads another (lag > taps + 3); each is still
+    // summed in its own order.
+    if lag > taps + 3 {
+        while k + 4 <= len {
+            let c = pos + k - lag;
+            let w = &exc[c - taps..c + taps + 3];
+            let mut v = [0f32; 4];
+            for i in 0..taps {
+                for (j, v) in v.iter_mut().enumerate() {
+                    *v += w[taps + j + i] * fwd[i];
+                    *v += w[taps + j - 1 - i] * back[i];
+                }
+            }
+            exc[pos + k..pos + k + 4].copy_from_slice(&v);
+            k += 4;
+        }
+    }
+    for k in k..len {
         let c = pos + k - lag;
         let mut v = 0f32;
         for i in 0..taps {
-            v += exc[c + i] * h[i * step + fr];
-            v += exc[c - 1 - i] * h[(i + 1) * step - fr];
+            v += exc[c + i] * fwd[i];
+            v += exc[c - 1 - i] * back[i];
         }
         exc[pos + k] = v;
     }

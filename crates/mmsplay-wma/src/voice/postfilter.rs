@@ -110,21 +110,34 @@ fn pitch_smooth(p: &Params, pitch: i32, z: &[f32], at: usize, out: &mut [f32; SI
     let cur = &z[at..at + SIZE];
     let first = p.min_pitch.max(pitch - 3);
     let last = p.max_pitch.min(pitch + 3);
-    let mut best_gain = 0f32;
-    let mut best: Option<usize> = None;
+    // The candidate lags (the reference tries the first even when the range is empty), at
+    // most seven; their correlations are summed side by side, each in its own order.
+    let mut lags = [0usize; 7];
+    let mut n_lags = 0;
     let mut lag = first;
-    // The reference tries the first lag even when the range is empty.
     loop {
-        if lag >= 1 && lag as usize <= at {
-            let d = dot(cur, &z[at - lag as usize..][..SIZE]);
-            if d > best_gain {
-                best_gain = d;
-                best = Some(lag as usize);
-            }
+        if lag >= 1 && lag as usize <= at && n_lags < lags.len() {
+            lags[n_lags] = lag as usize;
+            n_lags += 1;
         }
         lag += 1;
         if lag > last {
             break;
+        }
+    }
+    let mut dots = [0f32; 7];
+    for n in 0..SIZE {
+        let x = cur[n];
+        for (d, &l) in dots[..n_lags].iter_mut().zip(&lags) {
+            *d += x * z[at + n - l];
+        }
+    }
+    let mut best_gain = 0f32;
+    let mut best: Option<usize> = None;
+    for (&d, &l) in dots[..n_lags].iter().zip(&lags) {
+        if d > best_gain {
+            best_gain = d;
+            best = Some(l);
         }
     }
     let Some(lag) = best else { return false };

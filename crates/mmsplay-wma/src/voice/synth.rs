@@ -87,10 +87,29 @@ pub(crate) fn synthesis(buf: &mut [f32], start: usize, input: &[f32], a: &[f32])
 /// Runs A(z) over `buf[start..start + len]` (with the `a.len()` samples before as history),
 /// writing `out[..len]`: the residual ("zero synthesis").
 pub(crate) fn residual(buf: &[f32], start: usize, len: usize, a: &[f32], out: &mut [f32]) {
-    for n in 0..len {
-        let mut y = buf[start + n];
+    let order = a.len();
+    let hist = &buf[start - order..start + len];
+    let out = &mut out[..len];
+    // Four outputs at a time, each summed in its own order (the same as one at a time); the
+    // independent sums keep the FPU busy.
+    let mut n = 0;
+    while n + 4 <= len {
+        let w = &hist[n..n + order + 4];
+        let mut y = [w[order], w[order + 1], w[order + 2], w[order + 3]];
         for (i, &ai) in a.iter().enumerate() {
-            y += ai * buf[start + n - 1 - i];
+            let k = order - 1 - i;
+            y[0] += ai * w[k];
+            y[1] += ai * w[k + 1];
+            y[2] += ai * w[k + 2];
+            y[3] += ai * w[k + 3];
+        }
+        out[n..n + 4].copy_from_slice(&y);
+        n += 4;
+    }
+    for n in n..len {
+        let mut y = hist[order + n];
+        for (i, &ai) in a.iter().enumerate() {
+            y += ai * hist[order + n - 1 - i];
         }
         out[n] = y;
     }
