@@ -241,6 +241,7 @@ pub fn stream_params(w: &WaveFormatEx) -> Result<(AudioCodecParameters, Framing)
             });
             Framing::Mpeg
         }
+        // WMA Voice is mono at 8 to 22.05 kHz; the sink resamples it like any low-rate stream.
         tag::WMA_V1 | tag::WMA_V2 | tag::WMA_PRO | tag::WMA_LOSSLESS | tag::WMA_VOICE => {
             if block_align == 0 {
                 return Err(unsupported());

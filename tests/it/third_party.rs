@@ -212,3 +212,36 @@ fn wma_lossless_plays_like_ffmpeg() {
         "samples differ from ffmpeg's"
     );
 }
+
+/// WMA 9 Voice (22.05 kHz mono, from Audio::Scan's tests, fetched by `.ci/run`): played
+/// headless to a WAV file it sounds as ffmpeg decodes it, sample for sample in length.
+#[test]
+fn wma_voice_plays_as_ffmpeg_decodes_it() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/third-party/Audio-Scan-1.01/t/asf/wma92-voice.wma");
+    if !path.is_file() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "{} is missing: .ci/run fetches it",
+            path.display()
+        );
+        eprintln!(
+            "skipping: {} is missing (bash .ci/run fetches it)",
+            path.display()
+        );
+        return;
+    }
+    let target = path.to_str().unwrap();
+    let (ours, ev) = play_to_wav(target, &[]);
+    let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
+    assert_eq!(stream["codec"], "wmavoice");
+    assert_eq!(stream["sample_rate"], 22050);
+    assert_eq!(ev.last().unwrap()["event"], "end");
+    assert_eq!((ours.rate, ours.channels), (22050, 1));
+    let reference = ffmpeg_decode(target, ours.rate, ours.channels);
+    assert_eq!(ours.frames(), reference.frames());
+    assert_eq!(ours.frames(), 47 * 480);
+    let snr = snr_db(&reference.samples, &ours.samples);
+    println!("wma92-voice.wma through the player: {snr:.1} dB");
+    assert!(snr >= 60.0, "{snr:.1} dB");
+}

@@ -1,7 +1,7 @@
 //! A pure-Rust decoder for the Windows Media Audio family as a symphonia 0.6
 //! [`AudioDecoder`]: WMA v1 and v2 (format tags 0x0160 and 0x0161), WMA 9/10 Pro (0x0162,
-//! engine in `pro/`) and WMA 9 Lossless (0x0163, engine in `lossless/`); WMA Voice (0x000A)
-//! plugs in as a further engine. `packets` is the packet layer and bit reservoir WMA Pro and
+//! engine in `pro/`), WMA 9 Lossless (0x0163, engine in `lossless/`) and WMA 9 Voice
+//! (0x000A, engine in `voice/`). `packets` is the packet layer and bit reservoir WMA Pro and
 //! WMA Lossless share.
 //!
 //! The behaviour follows FFmpeg's decoders (the de-facto reference; see `docs/` in the
@@ -24,6 +24,9 @@
 //! WMA Lossless (`lossless`) shares the packet layer and bit reservoir (`packets`) with WMA
 //! Pro; its output is every sample of the stream's bit depth exactly (f32 scaled by
 //! 2^-(bits-1)), and the codec parameters carry that bit depth (`bits_per_sample`).
+//!
+//! The WMA Voice engine (`voice`) is self-contained: packets and split superframes, LSPs,
+//! excitation, LPC synthesis and the postfilter; its module comment has the map.
 
 #![forbid(unsafe_code)]
 
@@ -47,6 +50,7 @@ mod pro;
 mod setup;
 mod stereo;
 mod superframe;
+mod voice;
 mod window;
 
 use symphonia_core::audio::{
@@ -164,7 +168,10 @@ fn make_engine(w: &WaveFormatEx) -> Result<Box<dyn Engine>> {
         TAG_WMAV1 | TAG_WMAV2 => Ok(Box::new(ClassicEngine::new(w)?)),
         TAG_WMAPRO => Ok(Box::new(ProEngine::new(w)?)),
         TAG_WMALOSSLESS => Ok(Box::new(lossless::LosslessEngine::new(w)?)),
-        TAG_WMAVOICE => unsupported_error("wma: WMA Voice is not supported yet"),
+        TAG_WMAVOICE => match voice::VoiceEngine::new(w) {
+            Ok(e) => Ok(Box::new(e)),
+            Err(e) => unsupported_error(e.0),
+        },
         _ => unsupported_error("wma: unknown WMA format tag"),
     }
 }

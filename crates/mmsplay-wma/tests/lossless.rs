@@ -13,6 +13,8 @@ mod common;
 use std::path::Path;
 
 use common::lossless::*;
+// The lossless helper, not the generic one of `common` (both are globbed in).
+use common::lossless::decode_packets;
 use common::*;
 use mmsplay_wma::{WmaDecoder, codec_params_from_waveformatex};
 use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};

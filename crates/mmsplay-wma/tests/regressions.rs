@@ -101,9 +101,9 @@ fn params_from_waveformatex() {
 }
 
 #[test]
-fn refuses_pro_voice_by_name() {
+fn refuses_unknown_tags_by_name() {
     for (tag, want) in [
-        (0x000A, "wma: WMA Voice is not supported yet"),
+        (0x0164u16, "wma: unknown WMA format tag"),
     ] {
         match decoder(&wfx(tag, 2, 44100, 16000, 2000, &[0; 18])) {
             Err(Error::Unsupported(msg)) => assert_eq!(msg, want),
@@ -136,6 +136,22 @@ fn lossless_refuses_impossible_stream_parameters() {
     ] {
         assert!(matches!(decoder(&w), Err(Error::Unsupported(_))), "{w:?}");
     }
+}
+
+/// WMA Voice is decoded, but only as the format allows: mono, 46 extradata bytes.
+#[test]
+fn refuses_impossible_voice_streams() {
+    let mut extra = [0u8; 46];
+    for w in [
+        wfx(0x000A, 2, 22050, 2500, 1088, &extra),
+        wfx(0x000A, 1, 22050, 2500, 1088, &[0; 18]),
+        wfx(0x000A, 1, 44100, 2500, 1088, &extra),
+    ] {
+        assert!(matches!(decoder(&w), Err(Error::Unsupported(_))), "{w:?}");
+    }
+    // Denoise strength 12 does not exist.
+    extra[18] = 12 << 2;
+    assert!(decoder(&wfx(0x000A, 1, 22050, 2500, 1088, &extra)).is_err());
 }
 
 #[test]

@@ -128,13 +128,18 @@ pub fn decode_file(path: &Path) -> Decoded {
     decode_stream(path, 0)
 }
 
-pub fn decode_stream(path: &Path, audio_index: usize) -> Decoded {
+/// The demuxed stream, a raw-output decoder for it, and empty output planes.
+fn open_stream(path: &Path, audio_index: usize) -> (AsfAudio, WmaDecoder, Vec<Vec<f32>>) {
     let file = std::fs::read(path).expect("read fixture");
     let asf = demux(&file, audio_index);
     let params = codec_params_from_waveformatex(&asf.wfx).expect("params");
-    let mut dec = WmaDecoder::try_new(&params, &raw()).expect("decoder");
+    let dec = WmaDecoder::try_new(&params, &raw()).expect("decoder");
     let channels = usize::from(u16::from_le_bytes([asf.wfx[2], asf.wfx[3]]));
-    let mut planes = vec![Vec::new(); channels];
+    (asf, dec, vec![Vec::new(); channels])
+}
+
+pub fn decode_stream(path: &Path, audio_index: usize) -> Decoded {
+    let (asf, mut dec, mut planes) = open_stream(path, audio_index);
     let ba = dec.block_align();
     let fl = dec.frame_len();
     let mut superframes = Vec::new();
@@ -260,4 +265,31 @@ pub fn assert_parity(name: &str, ours: &Decoded, reference: &[Vec<f32>]) -> f64 
         worst = worst.min(snr);
     }
     worst
+}
+
+/// Decodes an ASF file's audio stream packet by packet (one `decode` call per `block_align`
+/// bytes) for any WMA-family engine, then flushes. Returns the planes and, per packet, Ok(frames
+/// decoded) or Err(message).
+pub fn decode_packets(
+    path: &Path,
+    audio_index: usize,
+) -> (Vec<Vec<f32>>, Vec<Result<usize, String>>) {
+    let (asf, mut dec, mut planes) = open_stream(path, audio_index);
+    let ba = dec.block_align();
+    let mut packets = Vec::new();
+    for obj in &asf.objects {
+        for sf in obj.chunks(ba) {
+            let pkt = Packet::new(0, Timestamp::new(0), Duration::new(0), sf.to_vec());
+            match dec.decode(&pkt) {
+                Ok(buf) => {
+                    packets.push(Ok(buf.frames()));
+                    append_planes(&buf, &mut planes);
+                }
+                Err(e) => packets.push(Err(e.to_string())),
+            }
+        }
+    }
+    let tail = dec.flush();
+    append_planes(&tail, &mut planes);
+    (planes, packets)
 }
