@@ -25,8 +25,15 @@ pub enum FetchError {
     Timeout(&'static str),
     #[error("the server answered {0} {1}")]
     Status(u16, String),
-    #[error("{0}")]
-    Protocol(String),
+    /// A redirect status with no `Location` header.
+    #[error("a redirect without a Location")]
+    RedirectWithoutLocation,
+    /// A redirect to something that is not a URL we can parse.
+    #[error("redirected to an unsupported URL: {0}")]
+    RedirectUnsupported(String),
+    /// A redirect away from HTTP (a metafile fetch stays on HTTP).
+    #[error("redirected to {0}")]
+    RedirectOffHttp(String),
     #[error("more than {MAX_REDIRECTS} redirects")]
     Redirects,
     #[error("the response is larger than {0} bytes")]
@@ -125,10 +132,11 @@ pub async fn get(
         match resp.head.status {
             200 => return Ok(HttpBody { url, resp }),
             301 | 302 | 303 | 307 | 308 => {
-                let loc =
-                    resp.head.headers.get("location").ok_or_else(|| {
-                        FetchError::Protocol("a redirect without a Location".into())
-                    })?;
+                let loc = resp
+                    .head
+                    .headers
+                    .get("location")
+                    .ok_or(FetchError::RedirectWithoutLocation)?;
                 url = redirect(&url, loc.trim())?;
             }
             s => return Err(FetchError::Status(s, resp.head.reason.clone())),
@@ -146,11 +154,10 @@ fn redirect(from: &StreamUrl, location: &str) -> Result<StreamUrl, FetchError> {
         )),
         location,
     );
-    let u = StreamUrl::parse(&abs).map_err(|_| {
-        FetchError::Protocol(format!("redirected to an unsupported URL: {location}"))
-    })?;
+    let u = StreamUrl::parse(&abs)
+        .map_err(|_| FetchError::RedirectUnsupported(location.to_string()))?;
     if u.scheme != "http" {
-        return Err(FetchError::Protocol(format!("redirected to {location}")));
+        return Err(FetchError::RedirectOffHttp(location.to_string()));
     }
     Ok(u)
 }

@@ -3,12 +3,14 @@
 //! each into the same stream of ASF header + data packets (`transport`, `session`), and the
 //! protocol rollover that tries them in order.
 //!
-//! Layering rule: the protocol modules (`mmsp`, `mmsh`, `rtsp`) never import tokio; only
-//! `transport`, `session` and `rollover` do.
+//! Layering rule: the protocol modules (`mmsp`, `mmsh`, `rtsp`) and the shared sans-IO pieces
+//! they and the transports use (`reorder`, the one reorder/resend buffer) never import tokio;
+//! only `transport`, `session` and `rollover` do.
 
 pub mod error;
 pub mod mmsh;
 pub mod mmsp;
+pub mod reorder;
 pub mod rollover;
 pub mod rtsp;
 pub mod session;

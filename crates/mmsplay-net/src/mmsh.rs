@@ -39,19 +39,21 @@ pub enum MmshError {
     /// The `$` framing or a chunk body is malformed.
     #[error("{0}")]
     Chunk(String),
-    /// A size from the server is over our limits.
-    #[error("{0}")]
-    Limit(String),
-    /// The server reported an error in-band (`$E` with an error HRESULT).
-    #[error("{0}")]
-    Server(String),
+    /// The ASF header from the server is over our limit.
+    #[error("the ASF header is larger than {limit_kib} KiB")]
+    HeaderTooLarge { limit_kib: usize },
+    /// The server ended the stream in-band with an error (`$E` with an error HRESULT).
+    #[error("the server ended the stream with error 0x{hresult:08x}")]
+    ServerEnded { hresult: u32 },
 }
 
 impl From<MmshError> for NetError {
     fn from(e: MmshError) -> NetError {
         let kind = match e {
-            MmshError::Limit(_) => ErrorKind::Limit,
-            MmshError::Http(_) | MmshError::Chunk(_) | MmshError::Server(_) => ErrorKind::Protocol,
+            MmshError::HeaderTooLarge { .. } => ErrorKind::Limit,
+            MmshError::Http(_) | MmshError::Chunk(_) | MmshError::ServerEnded { .. } => {
+                ErrorKind::Protocol
+            }
         };
         NetError::caused_by(kind, e)
     }

@@ -37,9 +37,18 @@ pub const WMS_SUPPORTED: &str = "com.microsoft.wm.srvppair, com.microsoft.wm.ssw
 /// Errors of the sans-IO RTSP layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RtspError {
-    /// The peer broke the protocol.
+    /// A malformed RTSP message: start line, headers or body length.
     #[error("rtsp: {0}")]
-    Protocol(String),
+    Message(String),
+    /// A malformed RTP or RTCP packet.
+    #[error("rtsp: {0}")]
+    Rtp(String),
+    /// A malformed ASF payload in RTP (the x-asf-pf format, [MS-RTSP] 2.2.1).
+    #[error("rtsp: {0}")]
+    Payload(String),
+    /// A session description without a usable ASF stream.
+    #[error("rtsp: {0}")]
+    Sdp(String),
     /// A length or count from the peer is over our limits.
     #[error("rtsp: {what} of {value} bytes is over the limit of {limit}")]
     Limit {
@@ -50,15 +59,27 @@ pub enum RtspError {
 }
 
 impl RtspError {
-    pub fn protocol(m: impl Into<String>) -> Self {
-        RtspError::Protocol(m.into())
+    pub fn message(m: impl Into<String>) -> Self {
+        RtspError::Message(m.into())
+    }
+    pub fn rtp(m: impl Into<String>) -> Self {
+        RtspError::Rtp(m.into())
+    }
+    pub fn payload(m: impl Into<String>) -> Self {
+        RtspError::Payload(m.into())
+    }
+    pub fn sdp(m: impl Into<String>) -> Self {
+        RtspError::Sdp(m.into())
     }
 }
 
 impl From<RtspError> for NetError {
     fn from(e: RtspError) -> Self {
         let kind = match e {
-            RtspError::Protocol(_) => ErrorKind::Protocol,
+            RtspError::Message(_)
+            | RtspError::Rtp(_)
+            | RtspError::Payload(_)
+            | RtspError::Sdp(_) => ErrorKind::Protocol,
             RtspError::Limit { .. } => ErrorKind::Limit,
         };
         NetError::caused_by(kind, e)

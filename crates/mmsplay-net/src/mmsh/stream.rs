@@ -145,9 +145,7 @@ impl BodyReader {
                         return Ok(Some(BodyEvent::End));
                     }
                     r => {
-                        return Err(MmshError::Server(format!(
-                            "the server ended the stream with error 0x{r:08x}"
-                        )));
+                        return Err(MmshError::ServerEnded { hresult: r });
                     }
                 },
                 ChunkKind::Change => {
@@ -181,10 +179,9 @@ impl BodyReader {
             self.assembling = true;
         }
         if self.partial.len() + payload.len() > MAX_HEADER_LEN + DATA_OBJECT_FIXED_LEN {
-            return Err(MmshError::Limit(format!(
-                "the ASF header is larger than {} KiB",
-                MAX_HEADER_LEN / 1024
-            )));
+            return Err(MmshError::HeaderTooLarge {
+                limit_kib: MAX_HEADER_LEN / 1024,
+            });
         }
         self.partial.extend_from_slice(payload);
         if self.partial.len() < 24 {
@@ -196,10 +193,9 @@ impl BodyReader {
         let object_len = mmsplay_asf::header_object_len(&self.partial)
             .map_err(|e| MmshError::Chunk(format!("bad ASF header: {e}")))?;
         if object_len > MAX_HEADER_LEN {
-            return Err(MmshError::Limit(format!(
-                "the ASF header is larger than {} KiB",
-                MAX_HEADER_LEN / 1024
-            )));
+            return Err(MmshError::HeaderTooLarge {
+                limit_kib: MAX_HEADER_LEN / 1024,
+            });
         }
         let need = object_len + DATA_OBJECT_FIXED_LEN;
         if self.partial.len() < need {
@@ -321,7 +317,7 @@ mod tests {
         r.push(&encode_mms_chunk(ChunkKind::Header, 0, 0, AF_FIRST, &h[..]).unwrap());
         assert!(matches!(
             r.next_event(),
-            Err(MmshError::Limit(_)) | Err(MmshError::Chunk(_))
+            Err(MmshError::HeaderTooLarge { .. }) | Err(MmshError::Chunk(_))
         ));
         // Truncated with the last flag.
         let h = test_header();

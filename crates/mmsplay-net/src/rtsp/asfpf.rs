@@ -35,11 +35,11 @@ struct PfHeader {
 
 fn parse_pf_header(buf: &[u8]) -> Result<PfHeader> {
     if buf.len() < 4 {
-        return Err(RtspError::protocol("x-asf-pf header cut short"));
+        return Err(RtspError::payload("x-asf-pf header cut short"));
     }
     let flags = buf[0];
     if flags & FLAGS_RES != 0 {
-        return Err(RtspError::protocol(format!(
+        return Err(RtspError::payload(format!(
             "x-asf-pf header with reserved bits set (0x{flags:02x})"
         )));
     }
@@ -48,7 +48,7 @@ fn parse_pf_header(buf: &[u8]) -> Result<PfHeader> {
             + usize::from(flags & FLAG_D != 0)
             + usize::from(flags & FLAG_I != 0));
     if buf.len() < header_len {
-        return Err(RtspError::protocol(
+        return Err(RtspError::payload(
             "x-asf-pf header runs past the RTP packet",
         ));
     }
@@ -146,7 +146,7 @@ impl Depacketizer {
 
     fn check_size(&self, len: usize) -> Result<()> {
         if len > self.max_packet {
-            return Err(RtspError::protocol(format!(
+            return Err(RtspError::payload(format!(
                 "x-asf-pf packet of {len} bytes is larger than the packet size {}",
                 self.max_packet
             )));
@@ -184,12 +184,12 @@ impl Depacketizer {
             return Ok(spec);
         }
         if inclusive.unwrap_or(spec) > rest {
-            Err(RtspError::protocol(format!(
+            Err(RtspError::payload(format!(
                 "x-asf-pf Length {} points past the RTP packet ({} bytes left)",
                 h.len_off, rest
             )))
         } else {
-            Err(RtspError::protocol(format!(
+            Err(RtspError::payload(format!(
                 "x-asf-pf Length {} does not line up with the RTP packet ({} bytes left)",
                 h.len_off, rest
             )))
@@ -212,13 +212,13 @@ impl Depacketizer {
         } else if offset != self.partial.len() {
             // Not the continuation we hold: drop what we have (its packet is lost).
             self.reset();
-            return Err(RtspError::protocol(format!(
+            return Err(RtspError::payload(format!(
                 "x-asf-pf fragment offset {offset} does not follow the previous fragment"
             )));
         }
         if self.partial.len() + data.len() > self.max_packet {
             self.reset();
-            return Err(RtspError::protocol(format!(
+            return Err(RtspError::payload(format!(
                 "x-asf-pf fragments add up to more than the packet size {}",
                 self.max_packet
             )));

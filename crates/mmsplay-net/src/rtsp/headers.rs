@@ -63,7 +63,7 @@ impl TransportSpec {
 }
 
 fn bad_param(name: &str, v: &str) -> RtspError {
-    RtspError::protocol(format!(
+    RtspError::message(format!(
         "bad {name} value {:?} in Transport",
         v.chars().take(32).collect::<String>()
     ))

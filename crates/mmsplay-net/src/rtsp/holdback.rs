@@ -3,11 +3,13 @@
 //! on the way, or resent after a NACK on the retransmission stream, [MS-RTSP] 3.1.5.12 and
 //! 2.2.3). Holes still open when the hold time runs out are given up as lost.
 //!
+//! The buffer itself is the shared [`crate::reorder`] one; this module sets the RTP rules: 16-bit
+//! sequence numbers, a fresh hold time for the hole at the front each time packets before it
+//! come out, and a far jump taken as the sender restarting its numbering (RFC 3550 A.1).
 //! Times are plain milliseconds from the caller's clock, so this stays sans-IO.
 
-use std::collections::BTreeMap;
-
 use super::sequence::MAX_DROPOUT;
+use crate::reorder::{self, HoleClock, OnJump, Out, Policy};
 
 /// Most packets held at once; past it the oldest hole is given up at once.
 pub const MAX_HELD: usize = 512;
@@ -35,67 +37,60 @@ pub enum Pushed {
     Late,
 }
 
-#[derive(Debug)]
-struct Held {
+/// One held RTP packet.
+struct Rtp {
     marker: bool,
     payload: Vec<u8>,
-    recovered: bool,
+    /// It came on the retransmission stream.
+    resent: bool,
 }
 
-#[derive(Debug)]
 pub struct Holdback {
-    hold_ms: u64,
-    /// The next sequence number to release.
-    next: Option<u16>,
-    /// Held packets by distance from `next`.
-    held: BTreeMap<u16, Held>,
-    /// Sequence numbers asked for again and not yet come.
-    asked: Vec<u16>,
-    /// When the current oldest hole opened.
-    hole_since_ms: Option<u64>,
+    inner: reorder::Reorder<u16, Rtp>,
+}
+
+impl std::fmt::Debug for Holdback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Holdback")
+            .field("next", &self.inner.next_expected())
+            .field("held", &self.inner.held())
+            .finish()
+    }
 }
 
 impl Holdback {
     pub fn new(hold_ms: u64) -> Holdback {
         Holdback {
-            hold_ms,
-            next: None,
-            held: BTreeMap::new(),
-            asked: Vec::new(),
-            hole_since_ms: None,
+            inner: reorder::Reorder::new(Policy {
+                wait_ms: hold_ms,
+                clock: HoleClock::Front,
+                on_jump: OnJump::Restart {
+                    at: u64::from(MAX_DROPOUT),
+                },
+                max_held: MAX_HELD,
+            }),
         }
     }
 
     /// Starts at `seq` (the PLAY reply's `RTP-Info`), so a lost first packet is a hole too.
     pub fn expect(&mut self, seq: u16) {
-        if self.next.is_none() {
-            self.next = Some(seq);
-        }
+        self.inner.expect(seq);
     }
 
     pub fn next_expected(&self) -> Option<u16> {
-        self.next
+        self.inner.next_expected()
     }
 
     /// The sequence numbers before `until` (exclusive) that never arrived past the newest one:
     /// the lost tail an EndOfStream notice reveals. They are noted as asked for again.
     pub fn missing_before(&mut self, until: u16) -> Vec<u16> {
-        let Some(next) = self.next else {
-            return Vec::new();
-        };
-        let from = self.held.keys().next_back().map_or(0, |k| k + 1);
-        let to = until.wrapping_sub(next);
-        if to >= MAX_DROPOUT || from >= to {
-            return Vec::new();
-        }
-        let tail: Vec<u16> = (from..to).map(|k| next.wrapping_add(k)).collect();
-        self.asked.extend(&tail);
-        tail
+        // The time is unused: with `HoleClock::Front` only held packets start a wait.
+        self.inner.expect_tail(until, 0)
     }
 
     /// When [`Holdback::poll`] next has something to do.
     pub fn deadline_ms(&self) -> Option<u64> {
-        self.hole_since_ms.map(|t| t + self.hold_ms)
+        self.inner.deadline_ms()
     }
 
     pub fn push(
@@ -107,119 +102,46 @@ impl Holdback {
         now_ms: u64,
         out: &mut Vec<Released>,
     ) -> Pushed {
-        let next = *self.next.get_or_insert(seq);
-        let d = seq.wrapping_sub(next);
-        if d >= 0x8000 || self.held.contains_key(&d) {
-            return Pushed::Late;
-        }
-        if d >= MAX_DROPOUT {
-            // The sender restarted its numbering: release what we have and follow it.
-            self.flush(out);
-            self.next = Some(seq);
-            return self.push(seq, marker, payload, resent, now_ms, out);
-        }
-        // Below the newest held packet and not held itself: it fills a hole.
-        let was_missing = self.held.keys().next_back().is_some_and(|m| d < *m);
-        let recovered = resent && (was_missing || self.asked.contains(&seq));
-        self.asked.retain(|s| *s != seq);
-        let mut nack = Vec::new();
-        if d > 0 && !was_missing {
-            // New holes between the newest held packet (or `next`) and this one.
-            let from = self.held.keys().next_back().map_or(0, |k| k + 1);
-            for k in from..d {
-                let s = next.wrapping_add(k);
-                nack.push(s);
-                self.asked.push(s);
-            }
-            if self.asked.len() > MAX_HELD {
-                let excess = self.asked.len() - MAX_HELD;
-                self.asked.drain(..excess);
-            }
-        }
-        self.held.insert(
-            d,
-            Held {
-                marker,
-                payload,
-                recovered,
+        let rtp = Rtp {
+            marker,
+            payload,
+            resent,
+        };
+        let pushed = match self.inner.push(seq, rtp, now_ms) {
+            reorder::Pushed::Late => Pushed::Late,
+            reorder::Pushed::Taken { new_holes, filled } => Pushed::Taken {
+                nack: new_holes,
+                filled_hole: filled,
             },
-        );
-        if self.hole_since_ms.is_none() && self.first_held() != Some(0) {
-            self.hole_since_ms = Some(now_ms);
-        }
-        self.release(now_ms, out);
-        while self.held.len() > MAX_HELD {
-            self.skip_hole(now_ms, out);
-        }
-        Pushed::Taken {
-            nack,
-            filled_hole: was_missing,
-        }
+        };
+        self.release(out);
+        pushed
     }
 
     /// Gives up holes whose time ran out.
     pub fn poll(&mut self, now_ms: u64, out: &mut Vec<Released>) {
-        while self.deadline_ms().is_some_and(|d| now_ms >= d) {
-            self.skip_hole(now_ms, out);
-        }
+        self.inner.tick(now_ms);
+        self.release(out);
     }
 
     /// Releases everything held, holes given up (end of stream).
     pub fn flush(&mut self, out: &mut Vec<Released>) {
-        while !self.held.is_empty() {
-            self.skip_hole(0, out);
-        }
-        self.hole_since_ms = None;
+        self.inner.flush_held();
+        self.release(out);
     }
 
-    fn first_held(&self) -> Option<u16> {
-        self.held.keys().next().copied()
-    }
-
-    /// Gives up the oldest hole and releases what follows it.
-    fn skip_hole(&mut self, now_ms: u64, out: &mut Vec<Released>) {
-        let Some(first) = self.first_held() else {
-            self.hole_since_ms = None;
-            return;
-        };
-        if first > 0 {
-            out.push(Released::Lost(first));
-            self.rebase(first);
-        }
-        self.release(now_ms, out);
-    }
-
-    /// Moves `next` forward by `by`, keeping the held keys relative to it.
-    fn rebase(&mut self, by: u16) {
-        let Some(next) = self.next else { return };
-        self.next = Some(next.wrapping_add(by));
-        let held = std::mem::take(&mut self.held);
-        self.held = held.into_iter().map(|(k, v)| (k - by, v)).collect();
-        let new_next = next.wrapping_add(by);
-        self.asked.retain(|s| s.wrapping_sub(new_next) < 0x8000);
-    }
-
-    /// Releases the run that starts at `next`.
-    fn release(&mut self, now_ms: u64, out: &mut Vec<Released>) {
-        let mut n = 0u16;
-        while let Some(h) = self.held.remove(&n) {
-            let seq = self.next.unwrap_or(0).wrapping_add(n);
-            out.push(Released::Packet {
-                seq,
-                marker: h.marker,
-                payload: h.payload,
-                recovered: h.recovered,
+    fn release(&mut self, out: &mut Vec<Released>) {
+        while let Some(o) = self.inner.pop() {
+            out.push(match o {
+                Out::Packet { seq, item, filled } => Released::Packet {
+                    seq,
+                    marker: item.marker,
+                    payload: item.payload,
+                    recovered: filled && item.resent,
+                },
+                // A run of holes is shorter than the restart distance, so it fits.
+                Out::Lost(n) => Released::Lost(u16::try_from(n).unwrap_or(u16::MAX)),
             });
-            n += 1;
-        }
-        if n > 0 {
-            self.rebase(n);
-            // A hole that remains gets its own time from now.
-            self.hole_since_ms = if self.held.is_empty() {
-                None
-            } else {
-                Some(now_ms)
-            };
         }
     }
 }
@@ -314,7 +236,7 @@ mod tests {
         for s in 2..(MAX_HELD as u16 + 10) {
             h.push(s, true, vec![], false, 0, &mut out);
         }
-        assert!(h.held.len() <= MAX_HELD);
+        assert!(h.inner.held() <= MAX_HELD);
         out.clear();
         let far = h.next_expected().unwrap().wrapping_add(5000);
         h.push(far, true, vec![], false, 0, &mut out);

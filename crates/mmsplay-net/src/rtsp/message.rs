@@ -188,7 +188,7 @@ impl Framer {
             return Ok(Some(Frame::Interleaved { channel, data }));
         }
         if !first.is_ascii_alphabetic() {
-            return Err(RtspError::protocol(format!(
+            return Err(RtspError::message(format!(
                 "expected an RTSP message or a $ frame, got byte 0x{first:02x}"
             )));
         }
@@ -218,9 +218,10 @@ impl Framer {
         // ours and adds its own), the last one, the sender's own, is the true length.
         let body_len = match headers.get_last("Content-Length") {
             None => 0,
-            Some(v) => v.trim().parse::<u64>().map_err(|_| {
-                RtspError::protocol(format!("bad Content-Length {:?}", truncate(v)))
-            })?,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| RtspError::message(format!("bad Content-Length {:?}", truncate(v))))?,
         };
         if body_len > self.max_body as u64 {
             return Err(RtspError::Limit {
@@ -249,9 +250,9 @@ fn truncate(s: &str) -> String {
 
 fn parse_start_line(line: &[u8]) -> Result<StartLine> {
     let line = std::str::from_utf8(line)
-        .map_err(|_| RtspError::protocol("start line is not text"))?
+        .map_err(|_| RtspError::message("start line is not text"))?
         .trim_end_matches(['\r', '\n']);
-    let bad = || RtspError::protocol(format!("bad RTSP start line {:?}", truncate(line)));
+    let bad = || RtspError::message(format!("bad RTSP start line {:?}", truncate(line)));
     let mut parts = line.splitn(3, ' ');
     let a = parts.next().unwrap_or("");
     let b = parts.next().ok_or_else(bad)?;
@@ -286,7 +287,7 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine> {
 
 fn parse_head(head: &[u8]) -> Result<(StartLine, Headers)> {
     let text = std::str::from_utf8(head)
-        .map_err(|_| RtspError::protocol("RTSP header section is not UTF-8 text"))?;
+        .map_err(|_| RtspError::message("RTSP header section is not UTF-8 text"))?;
     let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
     let start = parse_start_line(lines.next().unwrap_or("").as_bytes())?;
     let mut headers = Headers::default();

@@ -16,15 +16,13 @@ pub struct RtpHeader {
 /// removed). RFC 3550 5.1.
 pub fn parse_rtp(buf: &[u8]) -> Result<(RtpHeader, &[u8])> {
     if buf.len() < 12 {
-        return Err(RtspError::protocol(format!(
+        return Err(RtspError::rtp(format!(
             "RTP packet of {} bytes is shorter than its header",
             buf.len()
         )));
     }
     if buf[0] >> 6 != 2 {
-        return Err(RtspError::protocol(
-            "RTP packet with a version other than 2",
-        ));
+        return Err(RtspError::rtp("RTP packet with a version other than 2"));
     }
     let padding = buf[0] & 0x20 != 0;
     let extension = buf[0] & 0x10 != 0;
@@ -32,9 +30,7 @@ pub fn parse_rtp(buf: &[u8]) -> Result<(RtpHeader, &[u8])> {
     let mut start = 12 + 4 * csrc;
     if extension {
         if buf.len() < start + 4 {
-            return Err(RtspError::protocol(
-                "RTP header extension runs past the packet",
-            ));
+            return Err(RtspError::rtp("RTP header extension runs past the packet"));
         }
         let words = usize::from(u16::from_be_bytes([buf[start + 2], buf[start + 3]]));
         start += 4 + 4 * words;
@@ -45,7 +41,7 @@ pub fn parse_rtp(buf: &[u8]) -> Result<(RtpHeader, &[u8])> {
         end = end.saturating_sub(n);
     }
     if start > end {
-        return Err(RtspError::protocol("RTP header runs past the packet"));
+        return Err(RtspError::rtp("RTP header runs past the packet"));
     }
     let h = RtpHeader {
         marker: buf[1] & 0x80 != 0,

@@ -54,8 +54,8 @@ pub struct WmsDescription {
 
 /// Parses a DESCRIBE body. Fails with a clear reason when it is not Windows Media's.
 pub fn parse(body: &[u8]) -> Result<WmsDescription> {
-    let sdp = sdp_types::Session::parse(body)
-        .map_err(|e| RtspError::protocol(format!("bad SDP: {e}")))?;
+    let sdp =
+        sdp_types::Session::parse(body).map_err(|e| RtspError::sdp(format!("bad SDP: {e}")))?;
     let mut control = None;
     let mut encoded = None;
     let mut maxps = None;
@@ -73,20 +73,20 @@ pub fn parse(body: &[u8]) -> Result<WmsDescription> {
         }
     }
     let Some(encoded) = encoded else {
-        return Err(RtspError::protocol(
+        return Err(RtspError::sdp(
             "the SDP carries no ASF header (no a=pgmpu): not a Windows Media server",
         ));
     };
     let header_bytes = decode_header(&encoded)?;
     let header = parse_header(&header_bytes)
-        .map_err(|e| RtspError::protocol(format!("the ASF header in the SDP is invalid: {e}")))?;
+        .map_err(|e| RtspError::sdp(format!("the ASF header in the SDP is invalid: {e}")))?;
     let mut header_bytes = with_data_prefix(header_bytes, &header);
     let packet_size = match header.packet_size() {
         0 => maxps.unwrap_or(0),
         p => p,
     };
     if packet_size == 0 || packet_size > MAX_PACKET_SIZE {
-        return Err(RtspError::protocol(format!(
+        return Err(RtspError::sdp(format!(
             "the ASF header declares an invalid packet size {packet_size}"
         )));
     }
@@ -128,11 +128,9 @@ fn decode_header(b64: &str) -> Result<Vec<u8>> {
         .or_else(|_| {
             base64::engine::general_purpose::STANDARD_NO_PAD.decode(cleaned.trim_end_matches('='))
         })
-        .map_err(|e| {
-            RtspError::protocol(format!("the ASF header in the SDP is not base64: {e}"))
-        })?;
+        .map_err(|e| RtspError::sdp(format!("the ASF header in the SDP is not base64: {e}")))?;
     if bytes.len() < 16 || bytes[..16] != guid::HEADER.0 {
-        return Err(RtspError::protocol("the a=pgmpu data is not an ASF header"));
+        return Err(RtspError::sdp("the a=pgmpu data is not an ASF header"));
     }
     Ok(bytes)
 }

@@ -3,13 +3,17 @@
 //! filled in time becomes a gap. Each packet ends up exactly once as delivered, recovered (a
 //! hole that a later datagram filled) or lost, so the counts match what the server withheld.
 //!
-//! Plain data structure with explicit time, no IO: the session feeds it datagrams and clock
-//! ticks.
+//! The buffer itself is the shared [`crate::reorder`] one; this module sets the MMS rules:
+//! 32-bit sequence numbers (the extended LocationId), each hole waiting on its own resend, and
+//! a jump too far to track counted as loss at once. No IO: the session feeds it datagrams and
+//! clock ticks.
 
-use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+
+pub use crate::reorder::Counts;
+use crate::reorder::{self, HoleClock, OnJump, Policy};
 
 /// How long a hole waits for its resend before it is declared lost.
 pub const RESEND_WAIT: Duration = Duration::from_millis(300);
@@ -24,30 +28,25 @@ pub enum Out {
     Gap(u64),
 }
 
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub lost: u64,
-    pub recovered: u64,
-    pub late: u64,
-}
-
 pub struct Reorder {
-    /// Next sequence number to deliver.
-    next: u32,
-    held: BTreeMap<u32, Bytes>,
-    /// Holes, with the time each is given up.
-    missing: BTreeMap<u32, Instant>,
-    ready: VecDeque<Out>,
+    inner: reorder::Reorder<u32, Bytes>,
+    /// The shared buffer counts milliseconds from here (the first time seen).
+    epoch: Option<Instant>,
     pub counts: Counts,
 }
 
 impl Reorder {
     pub fn new(first: u32) -> Reorder {
+        let mut inner = reorder::Reorder::new(Policy {
+            wait_ms: RESEND_WAIT.as_millis() as u64,
+            clock: HoleClock::PerHole,
+            on_jump: OnJump::Lost,
+            max_held: MAX_HELD,
+        });
+        inner.expect(first);
         Reorder {
-            next: first,
-            held: BTreeMap::new(),
-            missing: BTreeMap::new(),
-            ready: VecDeque::new(),
+            inner,
+            epoch: None,
             counts: Counts::default(),
         }
     }
@@ -55,122 +54,68 @@ impl Reorder {
     /// Takes one packet with 32-bit sequence `seq`. Returns the sequence numbers that just
     /// became holes (to ask the server for).
     pub fn push(&mut self, seq: u32, packet: Bytes, now: Instant) -> Vec<u32> {
-        let mut new_holes = Vec::new();
-        if seq < self.next || self.held.contains_key(&seq) {
-            // A duplicate, or a resend that came after we gave up on it.
-            self.counts.late += 1;
-            return new_holes;
-        }
-        if self.missing.remove(&seq).is_some() {
-            self.counts.recovered += 1;
-        } else if seq > self.next {
-            // Everything between what we have and this packet is a new hole (bounded: a
-            // sequence jump past MAX_HELD is given up at once rather than tracked).
-            let from = self.frontier();
-            if seq - from > MAX_HELD as u32 {
-                let lost = u64::from(seq - from);
-                self.flush_all();
-                self.counts.lost += lost;
-                self.ready.push_back(Out::Gap(lost));
-                self.next = seq;
-            } else {
-                new_holes = self.mark_missing(from..seq, now);
-            }
-        }
-        self.held.insert(seq, packet);
-        self.drain(now);
-        new_holes
+        let now = self.ms(now);
+        let holes = match self.inner.push(seq, packet, now) {
+            reorder::Pushed::Taken { new_holes, .. } => new_holes,
+            reorder::Pushed::Late => Vec::new(),
+        };
+        self.take_counts();
+        holes
     }
 
     /// Declares holes lost that no resend can fill anymore, and releases what they held.
     pub fn tick(&mut self, now: Instant) {
-        self.drain(now);
+        let now = self.ms(now);
+        self.inner.tick(now);
+        self.take_counts();
     }
 
-    /// At the end of the stream: marks `seqs` as holes (the tail the server may have withheld),
-    /// returning those that are new.
+    /// At the end of the stream: marks everything up to `last` (inclusive) not yet received as
+    /// holes (the tail the server may have withheld), returning those that are new.
     pub fn expect_tail(&mut self, last: u32, now: Instant) -> Vec<u32> {
-        let from = self.frontier();
-        if last >= from && last - from < MAX_HELD as u32 {
-            self.mark_missing(from..last + 1, now)
-        } else {
-            Vec::new()
-        }
+        let now = self.ms(now);
+        self.inner.expect_tail(last.wrapping_add(1), now)
     }
 
-    /// The first sequence number after everything received or held.
-    fn frontier(&self) -> u32 {
-        self.held
-            .keys()
-            .next_back()
-            .map_or(self.next, |k| k + 1)
-            .max(self.next)
-    }
-
-    /// Marks `seqs` as holes awaiting a resend; returns those that are new.
-    fn mark_missing(&mut self, seqs: std::ops::Range<u32>, now: Instant) -> Vec<u32> {
-        let mut holes = Vec::new();
-        for q in seqs {
-            if let std::collections::btree_map::Entry::Vacant(e) = self.missing.entry(q) {
-                e.insert(now + RESEND_WAIT);
-                holes.push(q);
-            }
-        }
-        holes
-    }
-
-    /// Gives up on every hole now (end of stream after the waits, or close).
+    /// Gives up every hole now (end of stream after the waits, or close).
     pub fn flush_all(&mut self) {
-        let now = Instant::now();
-        for v in self.missing.values_mut() {
-            *v = now;
-        }
-        // Every sequence from `next` to the last held or missing one is held or missing, so
-        // draining walks through all of them.
-        self.drain(now);
-    }
-
-    fn drain(&mut self, now: Instant) {
-        loop {
-            if let Some(p) = self.held.remove(&self.next) {
-                self.ready.push_back(Out::Packet(p));
-                self.next = self.next.wrapping_add(1);
-                continue;
-            }
-            let Some(deadline) = self.missing.get(&self.next).copied() else {
-                break;
-            };
-            let overfull = self.held.len() > MAX_HELD;
-            if deadline > now && !overfull {
-                break;
-            }
-            // Give up on the run of holes starting here.
-            let mut n = 0u64;
-            while self.missing.remove(&self.next).is_some() {
-                n += 1;
-                self.next = self.next.wrapping_add(1);
-            }
-            self.counts.lost += n;
-            self.ready.push_back(Out::Gap(n));
-        }
+        self.inner.flush_all();
+        self.take_counts();
     }
 
     /// The sequence number delivered next.
     pub fn next_seq(&self) -> u32 {
-        self.next
+        self.inner.next_expected().unwrap_or(0)
     }
 
     pub fn pop(&mut self) -> Option<Out> {
-        self.ready.pop_front()
+        self.inner.pop().map(|o| match o {
+            reorder::Out::Packet { item, .. } => Out::Packet(item),
+            reorder::Out::Lost(n) => Out::Gap(n),
+        })
     }
 
     /// The earliest time a hole is given up, if any hole is open.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.missing.values().min().copied()
+        let epoch = self.epoch?;
+        Some(epoch + Duration::from_millis(self.inner.deadline_ms()?))
     }
 
     pub fn is_idle(&self) -> bool {
-        self.missing.is_empty() && self.held.is_empty() && self.ready.is_empty()
+        self.inner.is_idle()
+    }
+
+    /// Milliseconds on the shared buffer's clock.
+    fn ms(&mut self, now: Instant) -> u64 {
+        let epoch = *self.epoch.get_or_insert(now);
+        now.saturating_duration_since(epoch).as_millis() as u64
+    }
+
+    fn take_counts(&mut self) {
+        let c = std::mem::take(&mut self.inner.counts);
+        self.counts.lost += c.lost;
+        self.counts.recovered += c.recovered;
+        self.counts.late += c.late;
     }
 }
 
