@@ -48,6 +48,8 @@ pub struct Demuxer {
     pending: Option<Pending>,
     ready: VecDeque<MediaObject>,
     stats: DemuxStats,
+    /// Bit n set: a payload of stream n arrived (every stream, not only the chosen one).
+    seen: u128,
 }
 
 impl Demuxer {
@@ -65,11 +67,23 @@ impl Demuxer {
             pending: None,
             ready: VecDeque::new(),
             stats: DemuxStats::default(),
+            seen: 0,
         }
     }
 
     pub fn stats(&self) -> &DemuxStats {
         &self.stats
+    }
+
+    /// The stream whose objects this demuxer reassembles.
+    pub fn stream(&self) -> u8 {
+        self.stream
+    }
+
+    /// Whether payloads of `stream` have arrived: a server that honours stream selection sends
+    /// only what was asked for, so an alternative can only be switched to once it is seen.
+    pub fn has_seen(&self, stream: u8) -> bool {
+        self.seen & (1u128 << (stream & 0x7F)) != 0
     }
 
     /// Feeds one data packet (padded or with its padding stripped). A packet that cannot be
@@ -86,6 +100,7 @@ impl Demuxer {
             }
         };
         for p in &payloads {
+            self.seen |= 1u128 << (p.stream & 0x7F);
             if p.stream != self.stream {
                 continue;
             }
