@@ -32,6 +32,9 @@ pub struct StreamInfo {
     pub live: bool,
     /// ASF stream number of the chosen stream.
     pub stream_number: u16,
+    /// The stream's language (lower-case BCP 47), when the header says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

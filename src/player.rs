@@ -8,6 +8,7 @@ pub mod mp3_frames;
 pub mod pipeline;
 pub mod record;
 pub mod script;
+pub mod select;
 pub mod source;
 
 use std::path::PathBuf;
@@ -53,6 +54,10 @@ pub struct PlayOptions {
     pub output: OutputSpec,
     pub duration: Option<f64>,
     pub stream: Option<u16>,
+    /// `--lang`, else the locale's language: a lower-case BCP 47 tag.
+    pub lang: Option<String>,
+    /// `--max-bitrate`, in bits per second.
+    pub max_bitrate: Option<u32>,
     pub record: Option<PathBuf>,
     pub transports: Option<Vec<Transport>>,
     pub ports: Ports,
@@ -67,11 +72,24 @@ impl Default for PlayOptions {
             output: OutputSpec::Null,
             duration: None,
             stream: None,
+            lang: None,
+            max_bitrate: None,
             record: None,
             transports: None,
             ports: Ports::default(),
             connect_timeout: Duration::from_secs(10),
             silent_fallback: false,
+        }
+    }
+}
+
+impl PlayOptions {
+    /// What the stream choice needs from the options.
+    pub fn selection(&self) -> select::Selection {
+        select::Selection {
+            stream: self.stream,
+            language: self.lang.clone(),
+            max_bitrate: self.max_bitrate,
         }
     }
 }
@@ -168,7 +186,7 @@ fn decode_thread(
     if opts.silent_fallback {
         sink = Box::new(crate::audio::SilentFallback::new(sink));
     }
-    let mut pipe = Pipeline::new(opts.stream, opts.duration);
+    let mut pipe = Pipeline::new(opts.selection(), opts.duration);
     let mut recorder = opts.record.clone().map(record::Recorder::new);
     let mut obs = Observer { events: &events };
     let mut rate_for_limit = None;

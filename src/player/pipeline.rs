@@ -10,6 +10,7 @@ use symphonia::core::units::{Duration as SymDuration, Timestamp};
 
 use super::codec::{ChosenStream, CodecError, Framing, choose_stream};
 use super::mp3_frames::FrameSplitter;
+use super::select::Selection;
 use crate::audio::Sink;
 use crate::events::StreamInfo;
 
@@ -47,6 +48,7 @@ fn stream_info(
         bitrate: header.stream_bitrate(number),
         live: header.file.broadcast || live_hint,
         stream_number: u16::from(number),
+        language: header.stream_language(number).map(str::to_string),
         title: some(&c.title),
         author: some(&c.author),
         copyright: some(&c.copyright),
@@ -103,7 +105,7 @@ struct Active {
 
 pub struct Pipeline {
     registry: CodecRegistry,
-    wanted_stream: Option<u16>,
+    selection: Selection,
     active: Option<Active>,
     /// The format the sink was started with.
     sink_format: Option<(u32, u16)>,
@@ -118,11 +120,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(wanted_stream: Option<u16>, duration_secs: Option<f64>) -> Pipeline {
+    pub fn new(selection: Selection, duration_secs: Option<f64>) -> Pipeline {
         let _ = duration_secs;
         Pipeline {
             registry: super::codec::registry(),
-            wanted_stream,
+            selection,
             active: None,
             sink_format: None,
             samples: Vec::new(),
@@ -154,7 +156,7 @@ impl Pipeline {
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
         let header = parse_header(bytes)?;
-        let chosen = match choose_stream(&header, self.wanted_stream, &self.registry) {
+        let chosen = match choose_stream(&header, &self.selection, &self.registry) {
             Ok(c) => c,
             Err(e) => {
                 // Name the codec we cannot play in the stream event too, so a script or the

@@ -93,6 +93,7 @@ pub fn demo_script(target: &str, stream_secs: u64) -> Vec<ScriptStep> {
             description: Some("A 440 Hz tone for trying the rollover".into()),
             duration_ms: Some(stream_secs * 1000),
             tags: Vec::new(),
+            ..Default::default()
         }),
     ));
     script.push((ms(100), PlayerEvent::FirstAudio));

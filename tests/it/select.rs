@@ -1,0 +1,278 @@
+//! Choosing the audio stream: out of a video file, among bitrate variants, among languages;
+//! from local files and over every transport (whose server sends every stream today).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::common::*;
+
+/// Runs ffmpeg to make `name` in `dir` from `args` (inputs, maps, codecs); `None` without it.
+fn ffmpeg_make(dir: &Path, name: &str, args: &[&str]) -> Option<PathBuf> {
+    if !have_tool("ffmpeg") {
+        return None;
+    }
+    let path = dir.join(name);
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y"])
+        .args(args)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(path)
+}
+
+/// Three seconds of 320x240 WMV video and a 440 Hz WMA tone.
+pub fn video_and_audio(dir: &Path) -> Option<PathBuf> {
+    ffmpeg_make(
+        dir,
+        "video.asf",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25:duration=3",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:sample_rate=22050:duration=3",
+            "-c:v",
+            "wmv2",
+            "-b:v",
+            "400k",
+            "-c:a",
+            "wmav2",
+            "-b:a",
+            "32k",
+        ],
+    )
+}
+
+/// Two WMA streams, English (440 Hz, 64 kb/s) and German (660 Hz, 32 kb/s): ffmpeg writes a
+/// Language List and each stream's language index.
+pub fn two_languages(dir: &Path) -> Option<PathBuf> {
+    ffmpeg_make(
+        dir,
+        "languages.asf",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:sample_rate=22050:duration=3",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=660:sample_rate=22050:duration=3",
+            "-map",
+            "0:a",
+            "-map",
+            "1:a",
+            "-c:a",
+            "wmav2",
+            "-b:a:0",
+            "64k",
+            "-b:a:1",
+            "32k",
+            "-metadata:s:a:0",
+            "language=eng",
+            "-metadata:s:a:1",
+            "language=deu",
+        ],
+    )
+}
+
+/// One tone at 64 and 32 kb/s, declared as bitrate alternatives (an Advanced Mutual Exclusion
+/// the crate's writer adds to ffmpeg's header).
+pub fn two_bitrates(dir: &Path) -> Option<PathBuf> {
+    use mmsplay_asf::writer::{advanced_mutual_exclusion, append_header_objects, header_extension};
+    let path = ffmpeg_make(
+        dir,
+        "mbr.asf",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:sample_rate=22050:duration=3",
+            "-map",
+            "0:a",
+            "-map",
+            "0:a",
+            "-c:a",
+            "wmav2",
+            "-b:a:0",
+            "64k",
+            "-b:a:1",
+            "32k",
+        ],
+    )?;
+    let mut bytes = std::fs::read(&path).unwrap();
+    let exclusion = mmsplay_asf::MutualExclusion {
+        kind: mmsplay_asf::ExclusionKind::Bitrate,
+        streams: vec![1, 2],
+    };
+    let ext = header_extension(&[advanced_mutual_exclusion(&exclusion)]);
+    assert!(append_header_objects(&mut bytes, &[ext]));
+    std::fs::write(&path, bytes).unwrap();
+    Some(path)
+}
+
+/// Audio-Scan's Microsoft-encoded test files; `.ci/run` fetches them.
+pub fn audio_scan(name: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/third-party/Audio-Scan-1.01/t/asf")
+        .join(name);
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{} is missing: .ci/run fetches it", path.display());
+    }
+    eprintln!(
+        "skipping: {} is missing (bash .ci/run fetches it)",
+        path.display()
+    );
+    None
+}
+
+/// ffmpeg's decoding of the `index`th audio stream of a file.
+pub fn ffmpeg_audio_stream(input: &Path, index: usize, rate: u32, channels: u16) -> Audio {
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(input)
+        .args([
+            "-map",
+            &format!("0:a:{index}"),
+            "-f",
+            "f32le",
+            "-c:a",
+            "pcm_f32le",
+        ])
+        .args(["-ar", &rate.to_string(), "-ac", &channels.to_string(), "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples = out
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Audio {
+        rate,
+        channels,
+        samples,
+    }
+}
+
+/// Plays `target` and checks that stream `number` was chosen and sounds as ffmpeg decodes the
+/// file's `index`th audio stream. Returns the events.
+pub fn plays_stream(
+    target: &str,
+    file: &Path,
+    extra: &[&str],
+    number: u64,
+    index: usize,
+) -> Vec<serde_json::Value> {
+    let (ours, ev) = play_to_wav(target, extra);
+    let s = ev.iter().find(|e| e["event"] == "stream").unwrap();
+    assert_eq!(s["stream_number"], number, "{target} {extra:?}");
+    let reference = ffmpeg_audio_stream(file, index, ours.rate, ours.channels);
+    assert_eq!(ours.frames(), reference.frames(), "{target} {extra:?}");
+    let snr = snr_db(&reference.samples, &ours.samples);
+    assert!(snr > 90.0, "{target} {extra:?}: {snr:.1} dB");
+    ev
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn the_audio_of_a_video_file_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(f) = video_and_audio(dir.path()) {
+        plays_stream(s(&f), &f, &[], 2, 0);
+    }
+    if let Some(f) = audio_scan("wmv92-with-audio.wmv") {
+        plays_stream(s(&f), &f, &[], 1, 0);
+    }
+}
+
+#[test]
+fn the_highest_bitrate_variant_plays_unless_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(f) = two_bitrates(dir.path()) {
+        plays_stream(s(&f), &f, &[], 1, 0);
+        plays_stream(s(&f), &f, &["--max-bitrate", "48"], 2, 1);
+    }
+    // Microsoft's MBR file: stream 1 is declared only in Extended Stream Properties.
+    if let Some(f) = audio_scan("wma92-mbr.wma") {
+        plays_stream(s(&f), &f, &[], 1, 0);
+        plays_stream(s(&f), &f, &["--max-bitrate", "9"], 2, 1);
+        plays_stream(s(&f), &f, &["--stream", "1", "--max-bitrate", "9"], 1, 0);
+    }
+}
+
+/// Plays with the locale variables set as given (and the others removed).
+fn stream_number_with_locale(file: &Path, lang: &str, extra: &[&str]) -> serde_json::Value {
+    let out = run_with_deadline(
+        mmsplay()
+            .args(["--headless", "--events", "json", "--output", "null"])
+            .args(extra)
+            .arg(file)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang),
+        Duration::from_secs(30),
+    );
+    let ev = events(&out.stdout);
+    let s = ev.iter().find(|e| e["event"] == "stream").unwrap();
+    s["stream_number"].clone()
+}
+
+#[test]
+fn the_chosen_language_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(f) = two_languages(dir.path()) else {
+        return;
+    };
+    let ev = plays_stream(s(&f), &f, &["--lang", "de"], 2, 1);
+    let st = ev.iter().find(|e| e["event"] == "stream").unwrap();
+    assert_eq!(st["language"], "de");
+    plays_stream(s(&f), &f, &["--lang", "en-GB"], 1, 0);
+    assert_eq!(stream_number_with_locale(&f, "de_AT.UTF-8", &[]), 2);
+    assert_eq!(stream_number_with_locale(&f, "C", &[]), 1);
+    assert_eq!(stream_number_with_locale(&f, "fr_FR.UTF-8", &[]), 1);
+    assert_eq!(stream_number_with_locale(&f, "de_DE", &["--lang", "en"]), 1);
+}
+
+#[test]
+fn every_transport_plays_the_chosen_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let (Some(video), Some(langs)) = (video_and_audio(dir.path()), two_languages(dir.path()))
+    else {
+        return;
+    };
+    let server = ServeProcess::start(&[&video, &langs], &["--fast"]);
+    for scheme in ["mmst", "mmsu", "mmsh", "rtspt", "rtspu"] {
+        let port = match scheme {
+            "mmst" | "mmsu" => server.mms,
+            "mmsh" => server.http,
+            _ => server.rtsp,
+        };
+        let url = |f: &Path| {
+            let name = f.file_name().unwrap().to_str().unwrap();
+            format!("{scheme}://127.0.0.1:{port}/{name}")
+        };
+        plays_stream(&url(&video), &video, &[], 2, 0);
+        plays_stream(&url(&langs), &langs, &["--lang", "de"], 2, 1);
+    }
+}
