@@ -97,6 +97,16 @@ pub enum PlayerEvent {
     Stream(StreamInfo),
     /// The first decoded samples reached the sink.
     FirstAudio,
+    /// Playback moved to another bitrate variant or language mid-stream.
+    StreamSwitch {
+        stream_number: u16,
+        /// The new stream's declared bitrate in bits per second.
+        bitrate: u32,
+        /// `loss`, `underrun`, `recovered` or `language`.
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
+    },
     Stats(Stats),
     /// A live script command (caption text, URL) arrived.
     Script {
@@ -190,6 +200,8 @@ pub enum UiCommand {
     SetPaused(bool),
     /// Linear gain, 0.0 to 2.0.
     SetVolume(f32),
+    /// Move to the next language the stream offers (the `l` key).
+    NextLanguage,
     /// Leave the program.
     Quit,
 }

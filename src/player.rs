@@ -1,7 +1,9 @@
 //! Playback: a target (file or URL) through rollover or the file reader, the decode pipeline on
 //! its own thread, and the sink; events out for the TUI or the headless printer.
 
+pub mod adapt;
 pub mod codec;
+pub mod convert;
 mod feed;
 pub mod http_file;
 pub mod mp3_frames;
@@ -10,6 +12,7 @@ pub mod record;
 pub mod script;
 pub mod select;
 pub mod source;
+pub mod switch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,6 +61,9 @@ pub struct PlayOptions {
     pub lang: Option<String>,
     /// `--max-bitrate`, in bits per second.
     pub max_bitrate: Option<u32>,
+    /// Counts presses of the language key (`l`); the decode thread moves to the next language
+    /// for each one.
+    pub language_key: Arc<AtomicU64>,
     pub record: Option<PathBuf>,
     pub transports: Option<Vec<Transport>>,
     pub ports: Ports,
@@ -74,6 +80,7 @@ impl Default for PlayOptions {
             stream: None,
             lang: None,
             max_bitrate: None,
+            language_key: Arc::default(),
             record: None,
             transports: None,
             ports: Ports::default(),
@@ -167,6 +174,17 @@ impl PipelineObserver for Observer<'_> {
     fn script(&mut self, kind: String, text: String) {
         self.events.emit(PlayerEvent::Script { kind, text });
     }
+
+    fn stream_switch(&mut self, to: &pipeline::StreamSwitch) {
+        let ev = PlayerEvent::StreamSwitch {
+            stream_number: u16::from(to.stream_number),
+            bitrate: to.bitrate,
+            reason: to.reason.clone(),
+            language: to.language.clone(),
+        };
+        tracing::info!("{}", crate::app::switch_line(&ev));
+        self.events.emit(ev);
+    }
 }
 
 /// Largest number of transport events queued ahead of the decoder.
@@ -190,6 +208,11 @@ fn decode_thread(
     let mut recorder = opts.record.clone().map(record::Recorder::new);
     let mut obs = Observer { events: &events };
     let mut rate_for_limit = None;
+    // Link statistics for bitrate adaptation, judged once a second.
+    let (mut received, mut lost) = (0u64, 0u64);
+    let mut seconds = adapt::SecondCounter::default();
+    let mut next_second = std::time::Instant::now() + Duration::from_secs(1);
+    let mut language_presses = opts.language_key.load(Ordering::Relaxed);
     let result = loop {
         if stop.load(Ordering::Relaxed) {
             break Ok(EndReason::Stopped);
@@ -208,6 +231,7 @@ fn decode_thread(
                 pipe.on_header(&h, live_hint, &mut obs)
             }
             AsfEvent::Packet(p) => {
+                received += 1;
                 if let Some(r) = recorder.as_mut()
                     && let Err(e) = r.packet(&p)
                 {
@@ -216,9 +240,10 @@ fn decode_thread(
                 }
                 pipe.on_packet(&p, sink.as_mut(), &mut obs)
             }
-            AsfEvent::Gap { lost } => {
+            AsfEvent::Gap { lost: n } => {
+                lost += n;
                 if let Some(r) = recorder.as_mut() {
-                    r.gaps += lost;
+                    r.gaps += n;
                 }
                 pipe.on_gap();
                 Ok(())
@@ -234,6 +259,26 @@ fn decode_thread(
         };
         if let Err(e) = step {
             break Err(PlayError::Pipeline(e));
+        }
+        let presses = opts.language_key.load(Ordering::Relaxed);
+        if presses != language_presses {
+            language_presses = presses;
+            match pipe.next_language() {
+                Ok(Some(l)) => events.log("info", format!("switching to {l}")),
+                Ok(None) => events.log("info", "the stream has only one language"),
+                Err(e) => events.log("warn", format!("cannot switch language: {e}")),
+            }
+        }
+        if std::time::Instant::now() >= next_second {
+            next_second += Duration::from_secs(1);
+            let s = seconds.delta(adapt::Second {
+                packets_received: received,
+                packets_lost: lost,
+                underruns: sink.underruns(),
+            });
+            if let Err(e) = pipe.on_second(s) {
+                events.log("warn", format!("cannot switch bitrate: {e}"));
+            }
         }
         if rate_for_limit.is_none()
             && let (Some(rate), Some(secs)) = (pipe.sample_rate(), opts.duration)

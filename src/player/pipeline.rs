@@ -9,8 +9,12 @@ use symphonia::core::packet::Packet;
 use symphonia::core::units::{Duration as SymDuration, Timestamp};
 
 use super::codec::{ChosenStream, CodecError, Framing, choose_stream};
+use super::convert::Converter;
 use super::mp3_frames::FrameSplitter;
 use super::select::Selection;
+use super::switch::PendingSwitch;
+
+mod switching;
 use crate::audio::Sink;
 use crate::events::StreamInfo;
 
@@ -73,6 +77,21 @@ pub trait PipelineObserver {
     fn script(&mut self, kind: String, text: String) {
         let _ = (kind, text);
     }
+    /// Playback moved to another stream (a bitrate variant or a language). A transport that
+    /// delivers only the streams asked for would ask for `to` here.
+    fn stream_switch(&mut self, to: &StreamSwitch) {
+        let _ = to;
+    }
+}
+
+/// A completed move to another stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamSwitch {
+    pub stream_number: u8,
+    pub bitrate: u32,
+    pub language: Option<String>,
+    /// `loss`, `underrun`, `recovered` or `language`.
+    pub reason: String,
 }
 
 /// The decoder for the chosen stream. Our WMA decoder is held as itself rather than behind
@@ -117,6 +136,15 @@ pub struct Pipeline {
     /// Stop after this many frames (`--duration`).
     pub frame_limit: Option<u64>,
     first_audio_sent: bool,
+    /// A move to another stream, waiting for its start.
+    pending: Option<PendingSwitch>,
+    /// Frames of the new stream's first output already played from the old one.
+    skip_frames: u64,
+    /// Set while a switch left the decoder's format different from the sink's.
+    converter: Option<Converter>,
+    converted: Vec<f32>,
+    /// Bitrate adaptation among the chosen stream's variants, when it has some.
+    adapter: Option<switching::Ladder>,
 }
 
 impl Pipeline {
@@ -132,6 +160,11 @@ impl Pipeline {
             bad_objects: 0,
             frame_limit: None,
             first_audio_sent: false,
+            pending: None,
+            skip_frames: 0,
+            converter: None,
+            converted: Vec::new(),
+            adapter: None,
         }
     }
 
@@ -177,19 +210,7 @@ impl Pipeline {
                 });
             }
         };
-        let opts = AudioDecoderOptions::default();
-        // With the default `gapless` option every decoder drops its own start-up delay.
-        let decoder = if chosen.framing == Framing::Object {
-            let d = mmsplay_wma::WmaDecoder::try_new(&chosen.params, &opts)
-                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
-            Decoder::Wma(Box::new(d))
-        } else {
-            let d = self
-                .registry
-                .make_audio_decoder(&chosen.params, &opts)
-                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
-            Decoder::Generic(d)
-        };
+        let decoder = self.make_decoder(&chosen)?;
         let w = &chosen.format;
         if let Some((rate, ch)) = self.sink_format
             && (rate, ch) != (w.sample_rate, w.channels)
@@ -208,6 +229,8 @@ impl Pipeline {
         ));
         let demuxer = Demuxer::new(&header, chosen.number);
         let scripts = super::script::Scripts::new(&header);
+        self.pending = None;
+        self.adapter = switching::Ladder::new(&header, &chosen, &self.selection, &self.registry);
         self.active = Some(Active {
             scripts,
             header,
@@ -219,12 +242,32 @@ impl Pipeline {
         Ok(())
     }
 
+    /// A decoder for a chosen stream. With the default `gapless` option every decoder drops its
+    /// own start-up delay.
+    fn make_decoder(&self, chosen: &ChosenStream) -> Result<Decoder, PipelineError> {
+        let opts = AudioDecoderOptions::default();
+        Ok(if chosen.framing == Framing::Object {
+            let d = mmsplay_wma::WmaDecoder::try_new(&chosen.params, &opts)
+                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
+            Decoder::Wma(Box::new(d))
+        } else {
+            let d = self
+                .registry
+                .make_audio_decoder(&chosen.params, &opts)
+                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
+            Decoder::Generic(d)
+        })
+    }
+
     /// Packets were lost: drop half-built objects and MPEG bytes.
     pub fn on_gap(&mut self) {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.note_gap();
             a.scripts.on_gap();
             a.mpeg.reset();
+        }
+        if let Some(p) = self.pending.as_mut() {
+            p.demuxer.note_gap();
         }
     }
 
@@ -244,11 +287,23 @@ impl Pipeline {
         for (kind, text) in a.scripts.on_packet(packet) {
             obs.script(kind, text);
         }
+        if let Some(p) = self.pending.as_mut() {
+            p.push_packet(packet);
+        }
         while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
+            // A pending switch happens at the first object the new stream can take over at;
+            // the old stream's remaining objects go with its demuxer.
+            if let Some(start) = self.pending.as_mut().and_then(|p| p.start_at(obj.pts_ms)) {
+                self.complete_switch(start, sink, obs)?;
+                break;
+            }
             self.decode_object(obj, sink, obs)?;
             if self.done() {
                 break;
             }
+        }
+        if let Some(start) = self.pending.as_mut().and_then(|p| p.start_alone()) {
+            self.complete_switch(start, sink, obs)?;
         }
         if let (Some(rate), Some(a)) = (self.sample_rate(), self.active.as_mut()) {
             let position_ms = self.frames_out * 1000 / u64::from(rate.max(1));
@@ -271,7 +326,16 @@ impl Pipeline {
         while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
             self.decode_object(obj, sink, obs)?;
         }
-        // The last frame's overlap, which only the end of the stream releases.
+        self.flush_decoder(sink, obs)
+    }
+
+    /// Writes out the last frame's overlap of a WMA decoder, which only the end of its stream
+    /// (or a switch away from it) releases.
+    fn flush_decoder(
+        &mut self,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
         if let Some(Active {
             decoder: Decoder::Wma(d),
             ..
@@ -279,11 +343,11 @@ impl Pipeline {
         {
             let tail = d.flush();
             if tail.frames() > 0 {
-                let ch = tail.spec().channels().count();
+                let spec = (tail.spec().rate(), tail.spec().channels().count());
                 self.samples.clear();
                 tail.copy_to_vec_interleaved::<f32>(&mut self.samples);
                 let samples = std::mem::take(&mut self.samples);
-                let r = self.write(&samples, ch, sink, obs);
+                let r = self.emit(&samples, spec, sink, obs);
                 self.samples = samples;
                 r?;
             }
@@ -374,16 +438,11 @@ impl Pipeline {
                 if buf.frames() == 0 {
                     return Ok(());
                 }
-                let rate = buf.spec().rate();
-                let ch = buf.spec().channels().count();
+                let spec = (buf.spec().rate(), buf.spec().channels().count());
                 self.samples.clear();
                 buf.copy_to_vec_interleaved::<f32>(&mut self.samples);
-                if self.sink_format.is_none() {
-                    sink.start(rate, ch as u16)?;
-                    self.sink_format = Some((rate, ch as u16));
-                }
                 let samples = std::mem::take(&mut self.samples);
-                let r = self.write(&samples, ch, sink, obs);
+                let r = self.emit(&samples, spec, sink, obs);
                 self.samples = samples;
                 r
             }

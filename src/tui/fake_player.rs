@@ -155,7 +155,7 @@ pub async fn run(
                         .await;
                 }
             }
-            UiCommand::SetPaused(_) | UiCommand::SetVolume(_) => {}
+            UiCommand::SetPaused(_) | UiCommand::SetVolume(_) | UiCommand::NextLanguage => {}
             UiCommand::Quit => break,
         }
     }

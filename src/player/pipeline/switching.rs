@@ -1,0 +1,334 @@
+//! The pipeline's moves between streams of one header: asking for a move (bitrate adaptation,
+//! the language key), making it at an object boundary, and keeping the sink's format.
+
+use mmsplay_asf::{Demuxer, ExclusionKind, Header};
+use symphonia::core::codecs::registry::CodecRegistry;
+
+use super::super::adapt::{Adapter, Second};
+use super::super::codec::{ChosenStream, candidates, chosen};
+use super::super::convert::Converter;
+use super::super::select::{self, Candidate, Selection};
+use super::super::switch::{PendingSwitch, Start};
+use super::{Pipeline, PipelineError, PipelineObserver, StreamSwitch};
+use crate::audio::Sink;
+
+/// The bitrate variants of the stream being played, lowest first, and the policy moving
+/// among them.
+pub(super) struct Ladder {
+    variants: Vec<Candidate>,
+    adapter: Adapter,
+}
+
+impl Ladder {
+    /// `None` when there is nothing to adapt: a stream fixed by `--stream`, or one without
+    /// decodable bitrate alternatives.
+    pub(super) fn new(
+        header: &Header,
+        chosen: &ChosenStream,
+        sel: &Selection,
+        registry: &CodecRegistry,
+    ) -> Option<Ladder> {
+        if sel.stream.is_some() {
+            return None;
+        }
+        let group = header.alternatives(chosen.number, &ExclusionKind::Bitrate);
+        let (cands, _) = candidates(header, registry);
+        let mut variants: Vec<Candidate> = cands
+            .into_iter()
+            .filter(|c| group.contains(&c.number))
+            .collect();
+        if variants.len() < 2 {
+            return None;
+        }
+        variants.sort_by_key(|c| (c.bitrate, c.number));
+        let current = variants.iter().position(|c| c.number == chosen.number)?;
+        let top = select::best_within(&variants, sel.max_bitrate, |_| true).unwrap_or(0);
+        let adapter = Adapter::new(variants.len(), current, top);
+        Some(Ladder { variants, adapter })
+    }
+}
+
+impl Pipeline {
+    /// The stream being played.
+    pub fn current_stream(&self) -> Option<u8> {
+        self.active.as_ref().map(|a| a.chosen.number)
+    }
+
+    /// Asks to move to stream `number` of the current header at the next object boundary the
+    /// new stream can start from. Returns whether a move is now pending.
+    pub fn switch_to(&mut self, number: u8, reason: &str) -> Result<bool, PipelineError> {
+        let Some(a) = self.active.as_ref() else {
+            return Ok(false);
+        };
+        if a.chosen.number == number {
+            self.pending = None;
+            return Ok(false);
+        }
+        let to = chosen(&a.header, number)?;
+        let demuxer = Demuxer::new(&a.header, number);
+        self.pending = Some(PendingSwitch::new(to, reason.to_string(), demuxer));
+        Ok(true)
+    }
+
+    /// The `l` key: moves to the next language the stream offers (its best variant within
+    /// `--max-bitrate`). Returns the language, or `None` when there is only one.
+    pub fn next_language(&mut self) -> Result<Option<String>, PipelineError> {
+        let Some(a) = self.active.as_ref() else {
+            return Ok(None);
+        };
+        let (cands, _) = candidates(&a.header, &self.registry);
+        let current = self
+            .pending
+            .as_ref()
+            .map_or(&a.chosen.language, |p| &p.to.language);
+        let Some(next) = select::next_language(&cands, current.as_deref()) else {
+            return Ok(None);
+        };
+        let sel = Selection {
+            stream: None,
+            language: Some(next.clone()),
+            max_bitrate: self.selection.max_bitrate,
+        };
+        let Some(i) = select::pick(&cands, &sel) else {
+            return Ok(None);
+        };
+        // A new header (a reconnect) keeps the language the user chose.
+        self.selection.language = Some(next.clone());
+        self.switch_to(cands[i].number, "language")?;
+        Ok(Some(next))
+    }
+
+    /// One second of link statistics for bitrate adaptation.
+    pub fn on_second(&mut self, s: Second) -> Result<(), PipelineError> {
+        let Some(ladder) = self.adapter.as_mut() else {
+            return Ok(());
+        };
+        if let Some(d) = ladder.adapter.second(s) {
+            let number = ladder.variants[d.to].number;
+            self.switch_to(number, d.reason)?;
+        }
+        Ok(())
+    }
+
+    /// Makes a pending move: the old decoder's tail is played, the new stream's decoder takes
+    /// over from `start`, and the sink keeps its format.
+    pub(super) fn complete_switch(
+        &mut self,
+        start: Start,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        let Some(p) = self.pending.take() else {
+            return Ok(());
+        };
+        self.flush_decoder(sink, obs)?;
+        let decoder = self.make_decoder(&p.to)?;
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
+        let w = &p.to.format;
+        self.skip_frames = (start.skip_ms.max(0) as u64) * u64::from(w.sample_rate) / 1000;
+        let event = StreamSwitch {
+            stream_number: p.to.number,
+            bitrate: p.to.bitrate,
+            language: p.to.language.clone(),
+            reason: p.reason,
+        };
+        // A language switch starts the new language's ladder; an adaptive one keeps its own.
+        let reladder = event.reason == "language";
+        a.chosen = p.to;
+        a.demuxer = p.demuxer;
+        a.decoder = decoder;
+        a.mpeg.reset();
+        if reladder {
+            self.adapter = Ladder::new(&a.header, &a.chosen, &self.selection, &self.registry);
+        }
+        obs.stream_switch(&event);
+        for obj in start.objects {
+            self.decode_object(obj, sink, obs)?;
+        }
+        Ok(())
+    }
+
+    /// Decoded audio to the sink: started with the first stream's format, later streams'
+    /// output converted to it, and the part of a new stream's first object already played
+    /// skipped.
+    pub(super) fn emit(
+        &mut self,
+        samples: &[f32],
+        (rate, ch): (u32, usize),
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        let ch = ch.max(1);
+        let format = (rate, ch as u16);
+        let sink_format = match self.sink_format {
+            Some(f) => f,
+            None => {
+                sink.start(rate, ch as u16)?;
+                self.sink_format = Some(format);
+                format
+            }
+        };
+        let mut samples = samples;
+        if self.skip_frames > 0 {
+            let n = (self.skip_frames as usize).min(samples.len() / ch);
+            self.skip_frames -= n as u64;
+            samples = &samples[n * ch..];
+        }
+        if format == sink_format {
+            self.converter = None;
+            return self.write(samples, ch, sink, obs);
+        }
+        if self.converter.as_ref().is_none_or(|c| c.input() != format) {
+            self.converter = Some(Converter::new(format, sink_format));
+        }
+        let mut out = std::mem::take(&mut self.converted);
+        out.clear();
+        if let Some(c) = self.converter.as_mut() {
+            c.process(samples, &mut out);
+        }
+        let r = self.write(&out, usize::from(sink_format.1), sink, obs);
+        self.converted = out;
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::select::Selection;
+    use super::*;
+    use crate::audio::AudioError;
+    use mmsplay_asf::{
+        AudioStreamSpec, HeaderSpec, MutualExclusion, Packetizer, WaveFormatEx, write_header,
+    };
+
+    #[derive(Default)]
+    struct Capture {
+        format: Option<(u32, u16)>,
+        samples: Vec<f32>,
+    }
+
+    impl Sink for Capture {
+        fn start(&mut self, rate: u32, channels: u16) -> Result<(), AudioError> {
+            self.format = Some((rate, channels));
+            Ok(())
+        }
+        fn write(&mut self, samples: &[f32]) -> Result<(), AudioError> {
+            self.samples.extend_from_slice(samples);
+            Ok(())
+        }
+        fn finish(&mut self) -> Result<(), AudioError> {
+            Ok(())
+        }
+    }
+
+    #[derive(Default)]
+    struct Seen(Vec<StreamSwitch>);
+
+    impl PipelineObserver for Seen {
+        fn stream(&mut self, _: crate::events::StreamInfo) {}
+        fn first_audio(&mut self) {}
+        fn log(&mut self, _: String) {}
+        fn stream_switch(&mut self, to: &StreamSwitch) {
+            self.0.push(to.clone());
+        }
+    }
+
+    /// Two bitrate variants of 2 s of PCM in 100 ms objects: stream 1 at `rate1` holding
+    /// +0.25, stream 2 at 8 kHz holding -0.25. Returns the header and the packets.
+    fn variants(rate1: u32) -> (Vec<u8>, Vec<Vec<u8>>) {
+        let level = |v: i16, frames: u32| -> Vec<u8> {
+            (0..frames).flat_map(|_| v.to_le_bytes()).collect()
+        };
+        let mut p = Packetizer::new(1500);
+        for i in 0..20u32 {
+            p.push_object(1, 100 + i * 100, true, &level(8192, rate1 / 10));
+            p.push_object(2, 100 + i * 100, true, &level(-8192, 800));
+        }
+        p.flush();
+        let packets = p.take_packets();
+        let stream = |number, rate| AudioStreamSpec {
+            number,
+            format: WaveFormatEx::pcm(1, rate, 16),
+            spread: None,
+            bitrate: rate * 16,
+        };
+        let header = write_header(&HeaderSpec {
+            packet_size: 1500,
+            data_packets: packets.len() as u64,
+            preroll_ms: 100,
+            streams: vec![stream(1, rate1), stream(2, 8000)],
+            exclusions: vec![MutualExclusion {
+                kind: ExclusionKind::Bitrate,
+                streams: vec![1, 2],
+            }],
+            ..Default::default()
+        });
+        (header, packets)
+    }
+
+    /// Plays the packets, asking for stream 2 after `switch_after` of them.
+    fn play(rate1: u32, switch_after: usize) -> (Capture, Seen) {
+        let (header, packets) = variants(rate1);
+        let mut pipe = Pipeline::new(Selection::default(), None);
+        let (mut sink, mut seen) = (Capture::default(), Seen::default());
+        pipe.on_header(&header, false, &mut seen).unwrap();
+        assert_eq!(pipe.current_stream(), Some(1), "the higher bitrate first");
+        for (i, pk) in packets.iter().enumerate() {
+            if i == switch_after {
+                assert!(pipe.switch_to(2, "loss").unwrap());
+            }
+            pipe.on_packet(pk, &mut sink, &mut seen).unwrap();
+        }
+        pipe.on_end(&mut sink, &mut seen).unwrap();
+        (sink, seen)
+    }
+
+    #[test]
+    fn a_switch_at_an_object_boundary_leaves_no_gap_and_no_overlap() {
+        let (sink, seen) = play(16000, 12);
+        assert_eq!(seen.0.len(), 1);
+        assert_eq!(
+            (seen.0[0].stream_number, seen.0[0].reason.as_str()),
+            (2, "loss")
+        );
+        assert_eq!(sink.format, Some((16000, 1)), "the sink keeps its format");
+        // 2 s at 16 kHz, whichever stream each part came from.
+        assert!(
+            (sink.samples.len() as i64 - 32_000).abs() <= 2,
+            "{}",
+            sink.samples.len()
+        );
+        let first_new = sink.samples.iter().position(|s| *s < 0.0).unwrap();
+        assert!(first_new > 0 && first_new % 1600 == 0, "{first_new}");
+        assert!(sink.samples[first_new..].iter().all(|s| *s < 0.0));
+        assert!(sink.samples[..first_new].iter().all(|s| *s > 0.0));
+    }
+
+    #[test]
+    fn the_ladder_moves_down_on_loss() {
+        let (header, packets) = variants(16000);
+        let mut pipe = Pipeline::new(Selection::default(), None);
+        let (mut sink, mut seen) = (Capture::default(), Seen::default());
+        pipe.on_header(&header, false, &mut seen).unwrap();
+        let lossy = Second {
+            packets_received: 10,
+            packets_lost: 5,
+            underruns: 0,
+        };
+        for (i, pk) in packets.iter().enumerate() {
+            if i < 2 {
+                pipe.on_second(lossy).unwrap();
+            }
+            pipe.on_packet(pk, &mut sink, &mut seen).unwrap();
+        }
+        assert_eq!(pipe.current_stream(), Some(2));
+        assert_eq!(seen.0[0].reason, "loss");
+        assert!(
+            (sink.samples.len() as i64 - 32_000).abs() <= 2,
+            "{}",
+            sink.samples.len()
+        );
+    }
+}
