@@ -191,12 +191,14 @@ impl PipelineObserver for Observer<'_> {
 const ASF_QUEUE: usize = 256;
 
 /// The decode thread: header and packets in, audio out. Returns how it ended.
+#[allow(clippy::too_many_arguments)]
 fn decode_thread(
     mut rx: mpsc::Receiver<AsfEvent>,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
     counters: Arc<PlaybackCounters>,
+    transport: Arc<TransportStats>,
     stop: Arc<AtomicBool>,
     live_hint: bool,
 ) -> Result<EndReason, PlayError> {
@@ -209,7 +211,6 @@ fn decode_thread(
     let mut obs = Observer { events: &events };
     let mut rate_for_limit = None;
     // Link statistics for bitrate adaptation, judged once a second.
-    let (mut received, mut lost) = (0u64, 0u64);
     let mut seconds = adapt::SecondCounter::default();
     let mut next_second = std::time::Instant::now() + Duration::from_secs(1);
     let mut language_presses = opts.language_key.load(Ordering::Relaxed);
@@ -231,7 +232,6 @@ fn decode_thread(
                 pipe.on_header(&h, live_hint, &mut obs)
             }
             AsfEvent::Packet(p) => {
-                received += 1;
                 if let Some(r) = recorder.as_mut()
                     && let Err(e) = r.packet(&p)
                 {
@@ -240,10 +240,9 @@ fn decode_thread(
                 }
                 pipe.on_packet(&p, sink.as_mut(), &mut obs)
             }
-            AsfEvent::Gap { lost: n } => {
-                lost += n;
+            AsfEvent::Gap { lost } => {
                 if let Some(r) = recorder.as_mut() {
-                    r.gaps += n;
+                    r.gaps += lost;
                 }
                 pipe.on_gap();
                 Ok(())
@@ -271,9 +270,12 @@ fn decode_thread(
         }
         if std::time::Instant::now() >= next_second {
             next_second += Duration::from_secs(1);
+            // A packet that needed a resend was dropped by the link all the same: both count
+            // as loss when judging whether the link carries the stream.
             let s = seconds.delta(adapt::Second {
-                packets_received: received,
-                packets_lost: lost,
+                packets_received: TransportStats::get(&transport.packets_received),
+                packets_lost: TransportStats::get(&transport.packets_lost)
+                    + TransportStats::get(&transport.packets_recovered),
                 underruns: sink.underruns(),
             });
             if let Err(e) = pipe.on_second(s) {
@@ -594,17 +596,18 @@ async fn run_playback(
 ) -> Result<EndReason, PlayError> {
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
     {
-        let (opts, control, events, counters, stop) = (
+        let (opts, control, events, counters, transport, stop) = (
             opts.clone(),
             control.clone(),
             events.clone(),
             counters.clone(),
+            transport_stats.clone(),
             stop.clone(),
         );
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
-                let r = decode_thread(rx, opts, control, events, counters, stop, false);
+                let r = decode_thread(rx, opts, control, events, counters, transport, stop, false);
                 let _ = done_tx.send(r);
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;

@@ -109,6 +109,14 @@ impl Decoder {
             Decoder::Wma(d) => d.as_mut(),
         }
     }
+
+    /// Frames of start-up delay the decoder drops (WMA's; the others have none we hold back).
+    fn delay_frames(&self) -> usize {
+        match self {
+            Decoder::Generic(_) => 0,
+            Decoder::Wma(d) => d.codec_delay(),
+        }
+    }
 }
 
 /// The decoder state for one header.
@@ -326,22 +334,24 @@ impl Pipeline {
         while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
             self.decode_object(obj, sink, obs)?;
         }
-        self.flush_decoder(sink, obs)
+        self.flush_decoder(sink, obs).map(|_| ())
     }
 
     /// Writes out the last frame's overlap of a WMA decoder, which only the end of its stream
-    /// (or a switch away from it) releases.
+    /// (or a switch away from it) releases. Returns how many frames that was.
     fn flush_decoder(
         &mut self,
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<usize, PipelineError> {
+        let mut flushed = 0;
         if let Some(Active {
             decoder: Decoder::Wma(d),
             ..
         }) = self.active.as_mut()
         {
             let tail = d.flush();
+            flushed = tail.frames();
             if tail.frames() > 0 {
                 let spec = (tail.spec().rate(), tail.spec().channels().count());
                 self.samples.clear();
@@ -352,7 +362,7 @@ impl Pipeline {
                 r?;
             }
         }
-        Ok(())
+        Ok(flushed)
     }
 
     pub fn demux_stats(&self) -> Option<&mmsplay_asf::DemuxStats> {

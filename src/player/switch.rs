@@ -15,7 +15,7 @@ const MAX_QUEUED: usize = 512;
 const ALONE_MS: i64 = 1500;
 
 /// Where the new stream starts: its objects from the one that covers the switch time, and how
-/// much of that first object's audio (ms) was already played from the old stream.
+/// far (ms) that first object starts before the switch time.
 pub struct Start {
     pub objects: VecDeque<MediaObject>,
     pub skip_ms: i64,
@@ -27,15 +27,19 @@ pub struct PendingSwitch {
     pub reason: String,
     pub demuxer: Demuxer,
     queue: VecDeque<MediaObject>,
+    /// How far before the switch time the new stream must start: the old decoder's output
+    /// ends short of the switch time by what its delay holds back, which the new stream fills.
+    lead_ms: i64,
 }
 
 impl PendingSwitch {
-    pub fn new(to: ChosenStream, reason: String, demuxer: Demuxer) -> PendingSwitch {
+    pub fn new(to: ChosenStream, reason: String, demuxer: Demuxer, lead_ms: i64) -> PendingSwitch {
         PendingSwitch {
             to,
             reason,
             demuxer,
             queue: VecDeque::new(),
+            lead_ms: lead_ms.max(0),
         }
     }
 
@@ -52,13 +56,14 @@ impl PendingSwitch {
     }
 
     /// The current stream's next object starts at `pts_ms`: switch here if the new stream has
-    /// an object starting at or before it. Objects wholly before it are dropped.
+    /// an object starting at least the lead before it. Objects before that one are dropped.
     pub fn start_at(&mut self, pts_ms: i64) -> Option<Start> {
-        while self.queue.get(1).is_some_and(|o| o.pts_ms <= pts_ms) {
+        let cue = pts_ms - self.lead_ms;
+        while self.queue.get(1).is_some_and(|o| o.pts_ms <= cue) {
             self.queue.pop_front();
         }
         let first = self.queue.front()?.pts_ms;
-        (first <= pts_ms).then(|| Start {
+        (first <= cue).then(|| Start {
             objects: std::mem::take(&mut self.queue),
             skip_ms: pts_ms - first,
         })

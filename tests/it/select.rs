@@ -88,7 +88,7 @@ pub fn two_languages(dir: &Path) -> Option<PathBuf> {
 
 /// One tone at 64 and 32 kb/s, declared as bitrate alternatives (an Advanced Mutual Exclusion
 /// the crate's writer adds to ffmpeg's header).
-pub fn two_bitrates(dir: &Path) -> Option<PathBuf> {
+pub fn two_bitrates(dir: &Path, secs: u32) -> Option<PathBuf> {
     use mmsplay_asf::writer::{advanced_mutual_exclusion, append_header_objects, header_extension};
     let path = ffmpeg_make(
         dir,
@@ -97,7 +97,7 @@ pub fn two_bitrates(dir: &Path) -> Option<PathBuf> {
             "-f",
             "lavfi",
             "-i",
-            "sine=f=440:sample_rate=22050:duration=3",
+            &format!("sine=f=440:sample_rate=22050:duration={secs}"),
             "-map",
             "0:a",
             "-map",
@@ -209,7 +209,7 @@ fn the_audio_of_a_video_file_plays() {
 #[test]
 fn the_highest_bitrate_variant_plays_unless_capped() {
     let dir = tempfile::tempdir().unwrap();
-    if let Some(f) = two_bitrates(dir.path()) {
+    if let Some(f) = two_bitrates(dir.path(), 3) {
         plays_stream(s(&f), &f, &[], 1, 0);
         plays_stream(s(&f), &f, &["--max-bitrate", "48"], 2, 1);
     }
@@ -275,4 +275,39 @@ fn every_transport_plays_the_chosen_stream() {
         plays_stream(&url(&video), &video, &[], 2, 0);
         plays_stream(&url(&langs), &langs, &["--lang", "de"], 2, 1);
     }
+}
+
+#[test]
+fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(f) = two_bitrates(dir.path(), 8) else {
+        return;
+    };
+    // Paced in real time, so the loss spreads over seconds the player judges one by one.
+    let server = ServeProcess::start(&[&f], &["--udp-loss", "0.3"]);
+    let url = format!("mmsu://127.0.0.1:{}/mbr.asf", server.mms);
+    let (ours, ev) = play_to_wav(&url, &[]);
+    let switch = ev.iter().find(|e| e["event"] == "stream_switch").unwrap();
+    assert_eq!(
+        (switch["stream_number"].as_u64(), switch["reason"].as_str()),
+        (Some(2), Some("loss"))
+    );
+    assert_eq!(switch["bitrate"], 32_000);
+    // Continuous: as long as one stream's decoding (to a few frames of millisecond timestamps),
+    // and never silent for more than 5 ms.
+    let reference = ffmpeg_audio_stream(&f, 0, ours.rate, ours.channels);
+    let diff = ours.frames() as i64 - reference.frames() as i64;
+    assert!(
+        diff.abs() <= 32,
+        "{} frames against {}",
+        ours.frames(),
+        reference.frames()
+    );
+    let longest_silence = ours
+        .samples
+        .split(|s| s.abs() > 1e-4)
+        .map(<[f32]>::len)
+        .max()
+        .unwrap_or(0);
+    assert!(longest_silence < 110, "{longest_silence} silent samples");
 }

@@ -66,7 +66,9 @@ impl Pipeline {
         }
         let to = chosen(&a.header, number)?;
         let demuxer = Demuxer::new(&a.header, number);
-        self.pending = Some(PendingSwitch::new(to, reason.to_string(), demuxer));
+        let (delay, rate) = (a.decoder.delay_frames(), a.chosen.format.sample_rate.max(1));
+        let lead_ms = (delay as u64 * 1000).div_ceil(u64::from(rate)) as i64;
+        self.pending = Some(PendingSwitch::new(to, reason.to_string(), demuxer, lead_ms));
         Ok(true)
     }
 
@@ -121,13 +123,17 @@ impl Pipeline {
         let Some(p) = self.pending.take() else {
             return Ok(());
         };
-        self.flush_decoder(sink, obs)?;
+        // The old output ends short of the switch time by the delay its tail did not give back.
+        let tail = self.flush_decoder(sink, obs)?;
         let decoder = self.make_decoder(&p.to)?;
         let Some(a) = self.active.as_mut() else {
             return Ok(());
         };
-        let w = &p.to.format;
-        self.skip_frames = (start.skip_ms.max(0) as u64) * u64::from(w.sample_rate) / 1000;
+        let short = a.decoder.delay_frames().saturating_sub(tail) as f64
+            / f64::from(a.chosen.format.sample_rate.max(1));
+        let rate = f64::from(p.to.format.sample_rate);
+        let skip = (start.skip_ms as f64 / 1000.0 - short) * rate;
+        self.skip_frames = skip.round().max(0.0) as u64;
         let event = StreamSwitch {
             stream_number: p.to.number,
             bitrate: p.to.bitrate,
