@@ -110,11 +110,13 @@ impl Decoder {
         }
     }
 
-    /// Frames of start-up delay the decoder drops (WMA's; the others have none we hold back).
-    fn delay_frames(&self) -> usize {
+    /// How far after its first object's time a fresh decoder's output starts. WMA drops two
+    /// frames at the start, as FFmpeg does, but holds back only one (its overlap, which a
+    /// flush gives back): its audio starts one frame, half the dropped delay, late.
+    fn start_lag_frames(&self) -> usize {
         match self {
             Decoder::Generic(_) => 0,
-            Decoder::Wma(d) => d.codec_delay(),
+            Decoder::Wma(d) => d.codec_delay() / 2,
         }
     }
 }
@@ -151,6 +153,8 @@ pub struct Pipeline {
     /// Set while a switch left the decoder's format different from the sink's.
     converter: Option<Converter>,
     converted: Vec<f32>,
+    /// While a new stream's first output is dated, it is held here instead of played.
+    held: Option<Vec<f32>>,
     /// Bitrate adaptation among the chosen stream's variants, when it has some.
     adapter: Option<switching::Ladder>,
 }
@@ -172,6 +176,7 @@ impl Pipeline {
             skip_frames: 0,
             converter: None,
             converted: Vec::new(),
+            held: None,
             adapter: None,
         }
     }

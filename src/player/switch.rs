@@ -10,15 +10,19 @@ use super::codec::ChosenStream;
 
 /// Most objects of the new stream held while waiting (a few seconds of any real stream).
 const MAX_QUEUED: usize = 512;
+/// How far before the switch time the new stream starts decoding: a fresh decoder's output
+/// begins a little after its first object's time (see `Decoder::start_lag_frames`), at most a
+/// frame of WMA Pro (8192 samples, 186 ms at 44.1 kHz); what is early is skipped.
+const LEAD_MS: i64 = 250;
 /// When the current stream stops arriving (a server that switched streams for us), move once
 /// the new one has this much queued.
 const ALONE_MS: i64 = 1500;
 
-/// Where the new stream starts: its objects from the one that covers the switch time, and how
-/// far (ms) that first object starts before the switch time.
+/// Where the new stream starts: its objects from one a little before the switch time, and
+/// the switch time (ms), from which its audio is wanted; `None` to play it all.
 pub struct Start {
     pub objects: VecDeque<MediaObject>,
-    pub skip_ms: i64,
+    pub at_ms: Option<i64>,
 }
 
 /// A move asked for and not yet made.
@@ -27,19 +31,15 @@ pub struct PendingSwitch {
     pub reason: String,
     pub demuxer: Demuxer,
     queue: VecDeque<MediaObject>,
-    /// How far before the switch time the new stream must start: the old decoder's output
-    /// ends short of the switch time by what its delay holds back, which the new stream fills.
-    lead_ms: i64,
 }
 
 impl PendingSwitch {
-    pub fn new(to: ChosenStream, reason: String, demuxer: Demuxer, lead_ms: i64) -> PendingSwitch {
+    pub fn new(to: ChosenStream, reason: String, demuxer: Demuxer) -> PendingSwitch {
         PendingSwitch {
             to,
             reason,
             demuxer,
             queue: VecDeque::new(),
-            lead_ms: lead_ms.max(0),
         }
     }
 
@@ -58,14 +58,14 @@ impl PendingSwitch {
     /// The current stream's next object starts at `pts_ms`: switch here if the new stream has
     /// an object starting at least the lead before it. Objects before that one are dropped.
     pub fn start_at(&mut self, pts_ms: i64) -> Option<Start> {
-        let cue = pts_ms - self.lead_ms;
+        let cue = pts_ms - LEAD_MS;
         while self.queue.get(1).is_some_and(|o| o.pts_ms <= cue) {
             self.queue.pop_front();
         }
         let first = self.queue.front()?.pts_ms;
         (first <= cue).then(|| Start {
             objects: std::mem::take(&mut self.queue),
-            skip_ms: pts_ms - first,
+            at_ms: Some(pts_ms),
         })
     }
 
@@ -74,7 +74,7 @@ impl PendingSwitch {
         let (first, last) = (self.queue.front()?.pts_ms, self.queue.back()?.pts_ms);
         (last - first >= ALONE_MS).then(|| Start {
             objects: std::mem::take(&mut self.queue),
-            skip_ms: 0,
+            at_ms: None,
         })
     }
 }
