@@ -262,7 +262,7 @@ fn decode_thread(
         let presses = opts.language_key.load(Ordering::Relaxed);
         if presses != language_presses {
             language_presses = presses;
-            match pipe.next_language() {
+            match pipe.next_language(&mut obs) {
                 Ok(Some(l)) => events.log("info", format!("switching to {l}")),
                 Ok(None) => events.log("info", "the stream has only one language"),
                 Err(e) => events.log("warn", format!("cannot switch language: {e}")),
@@ -278,7 +278,7 @@ fn decode_thread(
                     + TransportStats::get(&transport.packets_recovered),
                 underruns: sink.underruns(),
             });
-            if let Err(e) = pipe.on_second(s) {
+            if let Err(e) = pipe.on_second(s, &mut obs) {
                 events.log("warn", format!("cannot switch bitrate: {e}"));
             }
         }

@@ -77,8 +77,13 @@ pub trait PipelineObserver {
     fn script(&mut self, kind: String, text: String) {
         let _ = (kind, text);
     }
-    /// Playback moved to another stream (a bitrate variant or a language). A transport that
-    /// delivers only the streams asked for would ask for `to` here.
+    /// A move to stream `to` was asked for; it happens once that stream's data arrive. A
+    /// transport that delivers only the streams asked for must ask the server for `to` here
+    /// (and may stop the old one once `stream_switch` reports the move).
+    fn switch_requested(&mut self, to: u8) {
+        let _ = to;
+    }
+    /// Playback moved to another stream (a bitrate variant or a language).
     fn stream_switch(&mut self, to: &StreamSwitch) {
         let _ = to;
     }

@@ -53,62 +53,46 @@ pub fn video_and_audio(dir: &Path) -> Option<PathBuf> {
     )
 }
 
+/// A file of WMA tones made by ffmpeg: one stream per (frequency, bitrate, language).
+fn wma_tones(
+    dir: &Path,
+    name: &str,
+    secs: u32,
+    streams: &[(u32, &str, Option<&str>)],
+) -> Option<PathBuf> {
+    let mut args: Vec<String> = Vec::new();
+    for (f, _, _) in streams {
+        let source = format!("sine=f={f}:sample_rate=22050:duration={secs}");
+        args.extend(["-f", "lavfi", "-i", &source].map(String::from));
+    }
+    for (i, (_, kbps, lang)) in streams.iter().enumerate() {
+        args.extend(["-map".into(), format!("{i}:a")]);
+        args.extend([format!("-b:a:{i}"), kbps.to_string()]);
+        if let Some(l) = lang {
+            args.extend([format!("-metadata:s:a:{i}"), format!("language={l}")]);
+        }
+    }
+    args.extend(["-c:a", "wmav2"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ffmpeg_make(dir, name, &args)
+}
+
 /// Two WMA streams, English (440 Hz, 64 kb/s) and German (660 Hz, 32 kb/s): ffmpeg writes a
 /// Language List and each stream's language index.
 pub fn two_languages(dir: &Path) -> Option<PathBuf> {
-    ffmpeg_make(
-        dir,
-        "languages.asf",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=f=440:sample_rate=22050:duration=3",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=f=660:sample_rate=22050:duration=3",
-            "-map",
-            "0:a",
-            "-map",
-            "1:a",
-            "-c:a",
-            "wmav2",
-            "-b:a:0",
-            "64k",
-            "-b:a:1",
-            "32k",
-            "-metadata:s:a:0",
-            "language=eng",
-            "-metadata:s:a:1",
-            "language=deu",
-        ],
-    )
+    let streams = [(440, "64k", Some("eng")), (660, "32k", Some("deu"))];
+    wma_tones(dir, "languages.asf", 3, &streams)
 }
 
 /// One tone at 64 and 32 kb/s, declared as bitrate alternatives (an Advanced Mutual Exclusion
 /// the crate's writer adds to ffmpeg's header).
 pub fn two_bitrates(dir: &Path, secs: u32) -> Option<PathBuf> {
     use mmsplay_asf::writer::{advanced_mutual_exclusion, append_header_objects, header_extension};
-    let path = ffmpeg_make(
+    let path = wma_tones(
         dir,
         "mbr.asf",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("sine=f=440:sample_rate=22050:duration={secs}"),
-            "-map",
-            "0:a",
-            "-map",
-            "0:a",
-            "-c:a",
-            "wmav2",
-            "-b:a:0",
-            "64k",
-            "-b:a:1",
-            "32k",
-        ],
+        secs,
+        &[(440, "64k", None), (440, "32k", None)],
     )?;
     let mut bytes = std::fs::read(&path).unwrap();
     let exclusion = mmsplay_asf::MutualExclusion {
@@ -139,39 +123,6 @@ pub fn audio_scan(name: &str) -> Option<PathBuf> {
     None
 }
 
-/// ffmpeg's decoding of the `index`th audio stream of a file.
-pub fn ffmpeg_audio_stream(input: &Path, index: usize, rate: u32, channels: u16) -> Audio {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(input)
-        .args([
-            "-map",
-            &format!("0:a:{index}"),
-            "-f",
-            "f32le",
-            "-c:a",
-            "pcm_f32le",
-        ])
-        .args(["-ar", &rate.to_string(), "-ac", &channels.to_string(), "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let samples = out
-        .stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    Audio {
-        rate,
-        channels,
-        samples,
-    }
-}
-
 /// Plays `target` and checks that stream `number` was chosen and sounds as ffmpeg decodes the
 /// file's `index`th audio stream. Returns the events.
 pub fn plays_stream(
@@ -182,9 +133,9 @@ pub fn plays_stream(
     index: usize,
 ) -> Vec<serde_json::Value> {
     let (ours, ev) = play_to_wav(target, extra);
-    let s = ev.iter().find(|e| e["event"] == "stream").unwrap();
-    assert_eq!(s["stream_number"], number, "{target} {extra:?}");
-    let reference = ffmpeg_audio_stream(file, index, ours.rate, ours.channels);
+    let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
+    assert_eq!(stream["stream_number"], number, "{target} {extra:?}");
+    let reference = ffmpeg_decode_stream(s(file), Some(index), ours.rate, ours.channels);
     assert_eq!(ours.frames(), reference.frames(), "{target} {extra:?}");
     let snr = snr_db(&reference.samples, &ours.samples);
     assert!(snr > 90.0, "{target} {extra:?}: {snr:.1} dB");
@@ -295,7 +246,7 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
     assert_eq!(switch["bitrate"], 32_000);
     // Continuous: as long as one stream's decoding (to a few frames of millisecond timestamps),
     // and never silent for more than 5 ms.
-    let reference = ffmpeg_audio_stream(&f, 0, ours.rate, ours.channels);
+    let reference = ffmpeg_decode_stream(s(&f), Some(0), ours.rate, ours.channels);
     let diff = ours.frames() as i64 - reference.frames() as i64;
     assert!(
         diff.abs() <= 32,

@@ -56,7 +56,12 @@ impl Pipeline {
 
     /// Asks to move to stream `number` of the current header at the next object boundary the
     /// new stream can start from. Returns whether a move is now pending.
-    pub fn switch_to(&mut self, number: u8, reason: &str) -> Result<bool, PipelineError> {
+    pub fn switch_to(
+        &mut self,
+        number: u8,
+        reason: &str,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<bool, PipelineError> {
         let Some(a) = self.active.as_ref() else {
             return Ok(false);
         };
@@ -67,12 +72,16 @@ impl Pipeline {
         let to = chosen(&a.header, number)?;
         let demuxer = Demuxer::new(&a.header, number);
         self.pending = Some(PendingSwitch::new(to, reason.to_string(), demuxer));
+        obs.switch_requested(number);
         Ok(true)
     }
 
     /// The `l` key: moves to the next language the stream offers (its best variant within
     /// `--max-bitrate`). Returns the language, or `None` when there is only one.
-    pub fn next_language(&mut self) -> Result<Option<String>, PipelineError> {
+    pub fn next_language(
+        &mut self,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<Option<String>, PipelineError> {
         let Some(a) = self.active.as_ref() else {
             return Ok(None);
         };
@@ -94,18 +103,22 @@ impl Pipeline {
         };
         // A new header (a reconnect) keeps the language the user chose.
         self.selection.language = Some(next.clone());
-        self.switch_to(cands[i].number, "language")?;
+        self.switch_to(cands[i].number, "language", obs)?;
         Ok(Some(next))
     }
 
     /// One second of link statistics for bitrate adaptation.
-    pub fn on_second(&mut self, s: Second) -> Result<(), PipelineError> {
+    pub fn on_second(
+        &mut self,
+        s: Second,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
         let Some(ladder) = self.adapter.as_mut() else {
             return Ok(());
         };
         if let Some(d) = ladder.adapter.second(s) {
             let number = ladder.variants[d.to].number;
-            self.switch_to(number, d.reason)?;
+            self.switch_to(number, d.reason, obs)?;
         }
         Ok(())
     }
@@ -275,8 +288,9 @@ mod tests {
         }
     }
 
+    /// The switches made, and the streams asked for.
     #[derive(Default)]
-    struct Seen(Vec<StreamSwitch>);
+    struct Seen(Vec<StreamSwitch>, Vec<u8>);
 
     impl PipelineObserver for Seen {
         fn stream(&mut self, _: crate::events::StreamInfo) {}
@@ -284,6 +298,9 @@ mod tests {
         fn log(&mut self, _: String) {}
         fn stream_switch(&mut self, to: &StreamSwitch) {
             self.0.push(to.clone());
+        }
+        fn switch_requested(&mut self, to: u8) {
+            self.1.push(to);
         }
     }
 
@@ -334,7 +351,7 @@ mod tests {
         assert_eq!(pipe.current_stream(), Some(1), "the higher bitrate first");
         for (i, pk) in packets.iter().enumerate() {
             if i == switch_after {
-                assert!(pipe.switch_to(2, "loss").unwrap());
+                assert!(pipe.switch_to(2, "loss", &mut seen).unwrap());
             }
             pipe.on_packet(pk, &mut sink, &mut seen).unwrap();
         }
@@ -345,6 +362,7 @@ mod tests {
     #[test]
     fn a_switch_at_an_object_boundary_leaves_no_gap_and_no_overlap() {
         let (sink, seen) = play(16000, 12);
+        assert_eq!(seen.1, vec![2], "asked for once");
         assert_eq!(seen.0.len(), 1);
         assert_eq!(
             (seen.0[0].stream_number, seen.0[0].reason.as_str()),
@@ -376,7 +394,7 @@ mod tests {
         };
         for (i, pk) in packets.iter().enumerate() {
             if i < 2 {
-                pipe.on_second(lossy).unwrap();
+                pipe.on_second(lossy, &mut seen).unwrap();
             }
             pipe.on_packet(pk, &mut sink, &mut seen).unwrap();
         }
@@ -406,14 +424,20 @@ mod tests {
         assert_eq!(pipe.current_stream(), Some(1));
         for (i, pk) in packets.iter().enumerate() {
             if i == 5 {
-                assert_eq!(pipe.next_language().unwrap().as_deref(), Some("de"));
+                assert_eq!(
+                    pipe.next_language(&mut seen).unwrap().as_deref(),
+                    Some("de")
+                );
             }
             pipe.on_packet(pk, &mut sink, &mut seen).unwrap();
         }
         assert_eq!(pipe.current_stream(), Some(2));
         assert_eq!(seen.0[0].language.as_deref(), Some("de"));
         assert_eq!(seen.0[0].reason, "language");
-        assert_eq!(pipe.next_language().unwrap().as_deref(), Some("en"));
+        assert_eq!(
+            pipe.next_language(&mut seen).unwrap().as_deref(),
+            Some("en")
+        );
     }
 
     /// Microsoft's multi-bitrate file: WMA at 16 kHz (stream 1) and 8 kHz (stream 2).
@@ -440,7 +464,7 @@ mod tests {
                 .unwrap();
             for (i, pk) in layout.packets(&file).enumerate() {
                 if Some(i) == switch_at {
-                    pipe.switch_to(2, "loss").unwrap();
+                    pipe.switch_to(2, "loss", &mut seen).unwrap();
                 }
                 pipe.on_packet(pk, &mut sink, &mut seen).unwrap();
             }
