@@ -25,6 +25,14 @@ impl Converter {
         }
     }
 
+    /// Whether converting `from` to `to` is sensible: rates within a factor of 16 of each
+    /// other, so that output stays within a small multiple of the input whatever a header
+    /// declares.
+    pub fn reasonable(from: (u32, u16), to: (u32, u16)) -> bool {
+        let (a, b) = (u64::from(from.0.max(1)), u64::from(to.0.max(1)));
+        from.1 > 0 && to.1 > 0 && a <= b * 16 && b <= a * 16
+    }
+
     /// The format it converts from.
     pub fn input(&self) -> (u32, u16) {
         (self.from.0, self.from.1 as u16)
@@ -84,6 +92,13 @@ mod tests {
         assert!((out[400] - 0.5).abs() < 0.01, "{}", out[400]);
         // Monotone across chunk boundaries: no seams.
         assert!(out.windows(2).all(|w| w[1] >= w[0]));
+    }
+
+    #[test]
+    fn only_moderate_rate_changes_are_reasonable() {
+        assert!(Converter::reasonable((8000, 1), (44100, 2)));
+        assert!(!Converter::reasonable((1, 1), (384_000, 2)));
+        assert!(!Converter::reasonable((48000, 0), (48000, 2)));
     }
 
     #[test]

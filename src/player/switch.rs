@@ -8,8 +8,10 @@ use mmsplay_asf::{Demuxer, MediaObject};
 
 use super::codec::ChosenStream;
 
-/// Most objects of the new stream held while waiting (a few seconds of any real stream).
+/// Most objects, and bytes, of the new stream held while waiting (seconds of any real audio
+/// stream; the bytes bound holds whatever sizes a hostile stream declares).
 const MAX_QUEUED: usize = 512;
+const MAX_QUEUED_BYTES: usize = 4 << 20;
 /// How far before the switch time the new stream starts decoding: a fresh decoder's output
 /// begins a little after its first object's time (see `Decoder::start_lag_frames`), at most a
 /// frame of WMA Pro (8192 samples, 186 ms at 44.1 kHz); what is early is skipped.
@@ -31,6 +33,7 @@ pub struct PendingSwitch {
     pub reason: String,
     pub demuxer: Demuxer,
     queue: VecDeque<MediaObject>,
+    queued_bytes: usize,
 }
 
 impl PendingSwitch {
@@ -40,6 +43,7 @@ impl PendingSwitch {
             reason,
             demuxer,
             queue: VecDeque::new(),
+            queued_bytes: 0,
         }
     }
 
@@ -48,9 +52,13 @@ impl PendingSwitch {
         // A damaged packet is already reported by the current stream's demuxer.
         let _ = self.demuxer.push_packet(packet);
         while let Some(o) = self.demuxer.pop() {
+            self.queued_bytes += o.data.len();
             self.queue.push_back(o);
-            if self.queue.len() > MAX_QUEUED {
-                self.queue.pop_front();
+            while self.queue.len() > MAX_QUEUED || self.queued_bytes > MAX_QUEUED_BYTES {
+                let Some(old) = self.queue.pop_front() else {
+                    break;
+                };
+                self.queued_bytes -= old.data.len();
             }
         }
     }
@@ -60,11 +68,13 @@ impl PendingSwitch {
     pub fn start_at(&mut self, pts_ms: i64) -> Option<Start> {
         let cue = pts_ms - LEAD_MS;
         while self.queue.get(1).is_some_and(|o| o.pts_ms <= cue) {
-            self.queue.pop_front();
+            if let Some(old) = self.queue.pop_front() {
+                self.queued_bytes -= old.data.len();
+            }
         }
         let first = self.queue.front()?.pts_ms;
         (first <= cue).then(|| Start {
-            objects: std::mem::take(&mut self.queue),
+            objects: self.take(),
             at_ms: Some(pts_ms),
         })
     }
@@ -73,8 +83,85 @@ impl PendingSwitch {
     pub fn start_alone(&mut self) -> Option<Start> {
         let (first, last) = (self.queue.front()?.pts_ms, self.queue.back()?.pts_ms);
         (last - first >= ALONE_MS).then(|| Start {
-            objects: std::mem::take(&mut self.queue),
+            objects: self.take(),
             at_ms: None,
         })
+    }
+
+    fn take(&mut self) -> VecDeque<MediaObject> {
+        self.queued_bytes = 0;
+        std::mem::take(&mut self.queue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mmsplay_asf::{AudioStreamSpec, HeaderSpec, WaveFormatEx, parse_header, write_header};
+
+    fn pending() -> PendingSwitch {
+        let stream = |number| AudioStreamSpec {
+            number,
+            format: WaveFormatEx::pcm(1, 8000, 16),
+            spread: None,
+            bitrate: 128_000,
+        };
+        let spec = HeaderSpec {
+            packet_size: 1000,
+            streams: vec![stream(1), stream(2)],
+            ..Default::default()
+        };
+        let h = parse_header(&write_header(&spec)).unwrap();
+        let to = super::super::codec::chosen(&h, 2).unwrap();
+        PendingSwitch::new(to, "loss".into(), Demuxer::new(&h, 2))
+    }
+
+    fn queue(p: &mut PendingSwitch, pts: &[i64], bytes: usize) {
+        for t in pts {
+            p.queued_bytes += bytes;
+            p.queue.push_back(MediaObject {
+                stream: 2,
+                pts_ms: *t,
+                key_frame: true,
+                data: vec![0; bytes],
+            });
+        }
+    }
+
+    #[test]
+    fn the_new_stream_starts_at_the_last_object_a_lead_before_the_cue() {
+        let mut p = pending();
+        queue(&mut p, &[0, 100, 200, 300, 400], 10);
+        assert!(p.start_at(200).is_none(), "nothing 250 ms before 200");
+        let s = p.start_at(420).unwrap();
+        let first: Vec<i64> = s.objects.iter().map(|o| o.pts_ms).collect();
+        assert_eq!(first, vec![100, 200, 300, 400]);
+        assert_eq!(s.at_ms, Some(420));
+        assert_eq!(p.queued_bytes, 0);
+    }
+
+    #[test]
+    fn alone_it_starts_once_enough_is_queued() {
+        let mut p = pending();
+        queue(&mut p, &[0, 1000], 10);
+        assert!(p.start_alone().is_none());
+        queue(&mut p, &[1600], 10);
+        assert_eq!(p.start_alone().unwrap().at_ms, None);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes() {
+        let mut p = pending();
+        let mut packets = mmsplay_asf::Packetizer::new(1000);
+        for i in 0..3 {
+            packets.push_object(2, 100 + i * 100, true, &vec![7; 2 << 20]);
+        }
+        packets.flush();
+        for pk in packets.take_packets() {
+            p.push_packet(&pk);
+        }
+        assert!(p.queued_bytes <= MAX_QUEUED_BYTES);
+        let kept: Vec<i64> = p.queue.iter().map(|o| o.pts_ms).collect();
+        assert_eq!(kept, vec![200, 300], "the oldest went");
     }
 }

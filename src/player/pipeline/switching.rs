@@ -70,6 +70,14 @@ impl Pipeline {
             return Ok(false);
         }
         let to = chosen(&a.header, number)?;
+        if let Some((rate, ch)) = self.sink_format
+            && !Converter::reasonable((to.format.sample_rate, to.format.channels), (rate, ch))
+        {
+            return Err(PipelineError::FormatChange(format!(
+                "{rate} Hz {ch} ch to {} Hz {} ch",
+                to.format.sample_rate, to.format.channels
+            )));
+        }
         let demuxer = Demuxer::new(&a.header, number);
         self.pending = Some(PendingSwitch::new(to, reason.to_string(), demuxer));
         obs.switch_requested(number);
