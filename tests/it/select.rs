@@ -262,3 +262,43 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
         .unwrap_or(0);
     assert!(longest_silence < 110, "{longest_silence} silent samples");
 }
+
+/// Media packets per stream index as ffmpeg reads them from `input` (every stream mapped).
+fn ffmpeg_packets_per_stream(input: &str) -> std::collections::BTreeMap<String, usize> {
+    let out = run_with_deadline(
+        Command::new("ffmpeg").args([
+            "-nostdin", "-v", "error", "-i", input, "-map", "0", "-c", "copy", "-f", "framecrc",
+            "-",
+        ]),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "{input}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut counts = std::collections::BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if let Some((index, _)) = line.split_once(',').filter(|_| !line.starts_with('#')) {
+            *counts.entry(index.trim().to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn ffmpeg_still_gets_every_stream_from_our_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(video) = video_and_audio(dir.path()) else {
+        return;
+    };
+    let local = ffmpeg_packets_per_stream(s(&video));
+    assert_eq!(local.len(), 2, "video and audio: {local:?}");
+    let server = ServeProcess::start(&[&video], &["--fast"]);
+    for url in [
+        format!("mmsh://127.0.0.1:{}/video.asf", server.http),
+        format!("rtsp://127.0.0.1:{}/video.asf", server.rtsp),
+    ] {
+        assert_eq!(ffmpeg_packets_per_stream(&url), local, "{url}");
+    }
+}
