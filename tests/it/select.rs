@@ -302,3 +302,33 @@ fn ffmpeg_still_gets_every_stream_from_our_server() {
         assert_eq!(ffmpeg_packets_per_stream(&url), local, "{url}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vlc_still_gets_every_stream_from_our_server() {
+    use crate::mmsh::support::{shared_tempdir, vlc_command};
+    if !have_tool("cvlc") || !have_tool("setpriv") {
+        return;
+    }
+    let dir = shared_tempdir();
+    let Some(video) = video_and_audio(dir.path()) else {
+        return;
+    };
+    let server = ServeProcess::start(&[&video], &["--fast"]);
+    let copy = dir.path().join("vlc.asf");
+    let sout = format!("#std{{access=file,mux=asf,dst={}}}", copy.display());
+    let url = format!("mmsh://127.0.0.1:{}/video.asf", server.http);
+    let status = tokio::time::timeout(
+        Duration::from_secs(30),
+        vlc_command(dir.path())
+            .args(["-I", "dummy", "--sout", &sout, &url, "vlc://quit"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status(),
+    )
+    .await
+    .expect("VLC hung")
+    .unwrap();
+    assert!(status.success());
+    let streams = ffmpeg_packets_per_stream(s(&copy));
+    assert_eq!(streams.len(), 2, "VLC's copy has {streams:?}");
+}
