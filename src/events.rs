@@ -106,6 +106,10 @@ pub enum PlayerEvent {
         reason: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         language: Option<String>,
+        /// The new stream's format, which a variant may change (as in the `stream` event).
+        codec: String,
+        sample_rate: u32,
+        channels: u16,
     },
     Stats(Stats),
     /// A live script command (caption text, URL) arrived.

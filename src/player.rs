@@ -181,6 +181,9 @@ impl PipelineObserver for Observer<'_> {
             bitrate: to.bitrate,
             reason: to.reason.clone(),
             language: to.language.clone(),
+            codec: to.codec.to_string(),
+            sample_rate: to.sample_rate,
+            channels: to.channels,
         };
         tracing::info!("{}", crate::app::switch_line(&ev));
         self.events.emit(ev);

@@ -158,12 +158,18 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             stream_number,
             bitrate,
             language,
+            codec,
+            sample_rate,
+            channels,
             ..
         } => {
             if let Some(s) = session.stream.as_mut() {
                 s.stream_number = stream_number;
                 s.bitrate = bitrate;
                 s.language = language;
+                s.codec = codec;
+                s.sample_rate = sample_rate;
+                s.channels = channels;
             }
         }
         PlayerEvent::Stats(stats) => {
@@ -252,6 +258,7 @@ pub fn switch_line(event: &PlayerEvent) -> String {
         bitrate,
         reason,
         language,
+        ..
     } = event
     else {
         return String::new();
@@ -789,10 +796,14 @@ mod tests {
             bitrate: 32_000,
             reason: "language".into(),
             language: Some("de".into()),
+            codec: "wmav2".into(),
+            sample_rate: 8000,
+            channels: 1,
         };
         ev(&mut m, switch, 2);
         let s = m.session.as_ref().unwrap().stream.as_ref().unwrap();
         assert_eq!((s.stream_number, s.language.as_deref()), (3, Some("de")));
+        assert_eq!((s.sample_rate, s.channels), (8000, 1));
         assert!(
             m.log
                 .iter()

@@ -94,6 +94,9 @@ pub trait PipelineObserver {
 pub struct StreamSwitch {
     pub stream_number: u8,
     pub bitrate: u32,
+    pub codec: &'static str,
+    pub sample_rate: u32,
+    pub channels: u16,
     pub language: Option<String>,
     /// `loss`, `underrun`, `recovered` or `language`.
     pub reason: String,

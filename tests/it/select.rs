@@ -244,6 +244,10 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
         (Some(2), Some("loss"))
     );
     assert_eq!(switch["bitrate"], 32_000);
+    assert_eq!(
+        (switch["codec"].as_str(), switch["sample_rate"].as_u64()),
+        (Some("wmav2"), Some(22050))
+    );
     // Continuous: as long as one stream's decoding (to a few frames of millisecond timestamps),
     // and never silent for more than 5 ms.
     let reference = ffmpeg_decode_stream(s(&f), Some(0), ours.rate, ours.channels);

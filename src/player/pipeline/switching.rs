@@ -152,6 +152,9 @@ impl Pipeline {
         let event = StreamSwitch {
             stream_number: p.to.number,
             bitrate: p.to.bitrate,
+            codec: p.to.codec,
+            sample_rate: p.to.format.sample_rate,
+            channels: p.to.format.channels,
             language: p.to.language.clone(),
             reason: p.reason,
         };
