@@ -67,10 +67,12 @@ fn lookup<'a>(cands: &'a [Candidate], preferred: &str) -> Option<&'a Candidate> 
 
 /// Whether `tag` is `prefix` or a more specific form of it.
 pub fn tag_matches(prefix: &str, tag: &str) -> bool {
-    !prefix.is_empty()
-        && tag.len() >= prefix.len()
-        && tag[..prefix.len()].eq_ignore_ascii_case(prefix)
-        && (tag.len() == prefix.len() || tag.as_bytes()[prefix.len()] == b'-')
+    // Tags come from files: compare bytes, so that no text can split a character.
+    let (t, p) = (tag.as_bytes(), prefix.as_bytes());
+    !p.is_empty()
+        && t.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        && t.get(p.len()).is_none_or(|b| *b == b'-')
 }
 
 /// Among the candidates `keep` accepts, the highest bitrate not above `cap`; when all are above
@@ -189,6 +191,7 @@ mod tests {
         assert_eq!(pick(&two, &sel(None, None)), Some(0));
         assert!(!tag_matches("pt", "ptx"));
         assert!(tag_matches("EN", "en-us"));
+        assert!(!tag_matches("e", "é-x") && !tag_matches("é", "e"));
     }
 
     #[test]

@@ -213,8 +213,10 @@ impl Pipeline {
             }
         }
         let held = self.held.take().unwrap_or_default();
-        let skip = (at_ms as f64 - begins_ms) / 1000.0 * rate;
-        self.skip_frames = skip.round().max(0.0) as u64;
+        // Legitimately a fraction of a second; hostile timestamps cannot make it drop more
+        // than a few seconds of audio.
+        let skip = ((at_ms as f64 - begins_ms) / 1000.0).clamp(0.0, 5.0) * rate;
+        self.skip_frames = skip.round() as u64;
         self.emit(&held, (w.sample_rate, ch), sink, obs)?;
         for obj in objects {
             self.decode_object(obj, sink, obs)?;
