@@ -41,7 +41,6 @@ fn stream_info(
     number: u8,
     w: &mmsplay_asf::WaveFormatEx,
     codec: &str,
-    live_hint: bool,
 ) -> StreamInfo {
     let c = &header.content;
     let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
@@ -50,7 +49,7 @@ fn stream_info(
         sample_rate: w.sample_rate,
         channels: w.channels,
         bitrate: header.stream_bitrate(number),
-        live: header.file.broadcast || live_hint,
+        live: header.file.broadcast,
         stream_number: u16::from(number),
         language: header.stream_language(number).map(str::to_string),
         title: some(&c.title),
@@ -140,6 +139,12 @@ struct Active {
     scripts: super::script::Scripts,
 }
 
+impl Active {
+    fn pop_audio(&mut self) -> Option<MediaObject> {
+        self.demuxer.pop_stream(self.chosen.number)
+    }
+}
+
 pub struct Pipeline {
     registry: CodecRegistry,
     selection: Selection,
@@ -168,8 +173,7 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(selection: Selection, duration_secs: Option<f64>) -> Pipeline {
-        let _ = duration_secs;
+    pub fn new(selection: Selection) -> Pipeline {
         Pipeline {
             registry: super::codec::registry(),
             selection,
@@ -206,7 +210,6 @@ impl Pipeline {
     pub fn on_header(
         &mut self,
         bytes: &[u8],
-        live_hint: bool,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
         let header = parse_header(bytes)?;
@@ -221,7 +224,7 @@ impl Pipeline {
                     .find_map(|s| s.audio.as_ref().map(|w| (s.number, w)))
                 {
                     let codec = super::codec::codec_name(w.format_tag);
-                    obs.stream(stream_info(&header, n, w, codec, live_hint));
+                    obs.stream(stream_info(&header, n, w, codec));
                 }
                 return Err(match e {
                     CodecError::Unsupported(name) => {
@@ -241,17 +244,15 @@ impl Pipeline {
                 w.sample_rate, w.channels
             )));
         }
-        obs.stream(stream_info(
-            &header,
-            chosen.number,
-            w,
-            chosen.codec,
-            live_hint,
-        ));
-        let demuxer = Demuxer::new(&header, chosen.number);
+        obs.stream(stream_info(&header, chosen.number, w, chosen.codec));
         let scripts = super::script::Scripts::new(&header);
         self.pending = None;
         self.adapter = switching::Ladder::new(&header, &chosen, &self.selection, &self.registry);
+        // One demuxer for the audio and the command stream: each packet is parsed once.
+        let streams: Vec<u8> = std::iter::once(chosen.number)
+            .chain(scripts.command_stream())
+            .collect();
+        let demuxer = Demuxer::for_streams(&header, &streams);
         self.active = Some(Active {
             scripts,
             header,
@@ -284,7 +285,6 @@ impl Pipeline {
     pub fn on_gap(&mut self) {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.note_gap();
-            a.scripts.on_gap();
             a.mpeg.reset();
         }
         if let Some(p) = self.pending.as_mut() {
@@ -305,13 +305,17 @@ impl Pipeline {
         if let Err(e) = a.demuxer.push_packet(packet) {
             obs.log(format!("skipped a damaged data packet: {e}"));
         }
-        for (kind, text) in a.scripts.on_packet(packet) {
-            obs.script(kind, text);
+        if let Some(n) = a.scripts.command_stream() {
+            while let Some(obj) = a.demuxer.pop_stream(n) {
+                if let Some((kind, text)) = super::script::decode_command(&obj.data) {
+                    obs.script(kind, text);
+                }
+            }
         }
         if let Some(p) = self.pending.as_mut() {
             p.push_packet(packet);
         }
-        while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
+        while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             // A pending switch happens at the first object the new stream can take over at;
             // the old stream's remaining objects go with its demuxer.
             if let Some(start) = self.pending.as_mut().and_then(|p| p.start_at(obj.pts_ms)) {
@@ -344,7 +348,7 @@ impl Pipeline {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.flush();
         }
-        while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
+        while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             self.decode_object(obj, sink, obs)?;
         }
         self.flush_decoder(sink, obs).map(|_| ())

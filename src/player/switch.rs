@@ -51,7 +51,7 @@ impl PendingSwitch {
     pub fn push_packet(&mut self, packet: &[u8]) {
         // A damaged packet is already reported by the current stream's demuxer.
         let _ = self.demuxer.push_packet(packet);
-        while let Some(o) = self.demuxer.pop() {
+        while let Some(o) = self.demuxer.pop_stream(self.to.number) {
             self.queued_bytes += o.data.len();
             self.queue.push_back(o);
             while self.queue.len() > MAX_QUEUED || self.queued_bytes > MAX_QUEUED_BYTES {
@@ -61,6 +61,9 @@ impl PendingSwitch {
                 self.queued_bytes -= old.data.len();
             }
         }
+        // Other streams' objects (the command stream) are the current demuxer's to report
+        // until the switch.
+        while self.demuxer.pop().is_some() {}
     }
 
     /// The current stream's next object starts at `pts_ms`: switch here if the new stream has

@@ -78,7 +78,11 @@ impl Pipeline {
                 to.format.sample_rate, to.format.channels
             )));
         }
-        let demuxer = Demuxer::new(&a.header, number);
+        // The new demuxer takes over the command stream too, so that it continues unbroken.
+        let streams: Vec<u8> = std::iter::once(number)
+            .chain(a.scripts.command_stream())
+            .collect();
+        let demuxer = Demuxer::for_streams(&a.header, &streams);
         self.pending = Some(PendingSwitch::new(to, reason.to_string(), demuxer));
         obs.switch_requested(number);
         Ok(true)
@@ -301,9 +305,9 @@ mod tests {
         }
     }
 
-    /// The switches made, and the streams asked for.
+    /// The switches made, the streams asked for, and the script commands.
     #[derive(Default)]
-    struct Seen(Vec<StreamSwitch>, Vec<u8>);
+    struct Seen(Vec<StreamSwitch>, Vec<u8>, Vec<String>);
 
     impl PipelineObserver for Seen {
         fn stream(&mut self, _: crate::events::StreamInfo) {}
@@ -314,6 +318,9 @@ mod tests {
         }
         fn switch_requested(&mut self, to: u8) {
             self.1.push(to);
+        }
+        fn script(&mut self, _: String, text: String) {
+            self.2.push(text);
         }
     }
 
@@ -358,9 +365,9 @@ mod tests {
     /// Plays the packets, asking for stream 2 after `switch_after` of them.
     fn play(rate1: u32, switch_after: usize) -> (Capture, Seen) {
         let (header, packets) = variants(rate1);
-        let mut pipe = Pipeline::new(Selection::default(), None);
+        let mut pipe = Pipeline::new(Selection::default());
         let (mut sink, mut seen) = (Capture::default(), Seen::default());
-        pipe.on_header(&header, false, &mut seen).unwrap();
+        pipe.on_header(&header, &mut seen).unwrap();
         assert_eq!(pipe.current_stream(), Some(1), "the higher bitrate first");
         for (i, pk) in packets.iter().enumerate() {
             if i == switch_after {
@@ -397,9 +404,9 @@ mod tests {
     #[test]
     fn the_ladder_moves_down_on_loss() {
         let (header, packets) = variants(16000);
-        let mut pipe = Pipeline::new(Selection::default(), None);
+        let mut pipe = Pipeline::new(Selection::default());
         let (mut sink, mut seen) = (Capture::default(), Seen::default());
-        pipe.on_header(&header, false, &mut seen).unwrap();
+        pipe.on_header(&header, &mut seen).unwrap();
         let lossy = Second {
             packets_received: 10,
             packets_lost: 5,
@@ -431,9 +438,9 @@ mod tests {
             language: Some("en".into()),
             ..Selection::default()
         };
-        let mut pipe = Pipeline::new(sel, None);
+        let mut pipe = Pipeline::new(sel);
         let (mut sink, mut seen) = (Capture::default(), Seen::default());
-        pipe.on_header(&header, false, &mut seen).unwrap();
+        pipe.on_header(&header, &mut seen).unwrap();
         assert_eq!(pipe.current_stream(), Some(1));
         for (i, pk) in packets.iter().enumerate() {
             if i == 5 {
@@ -471,9 +478,9 @@ mod tests {
                 stream: switch_at.is_none().then_some(1),
                 ..Selection::default()
             };
-            let mut pipe = Pipeline::new(sel, None);
+            let mut pipe = Pipeline::new(sel);
             let (mut sink, mut seen) = (Capture::default(), Seen::default());
-            pipe.on_header(&file[..layout.header.len], false, &mut seen)
+            pipe.on_header(&file[..layout.header.len], &mut seen)
                 .unwrap();
             for (i, pk) in layout.packets(&file).enumerate() {
                 if Some(i) == switch_at {
@@ -494,5 +501,52 @@ mod tests {
             let n = switched.samples.len() as i64;
             assert!((n - 16384).abs() <= 48, "switch at packet {at}: {n} frames");
         }
+    }
+
+    #[test]
+    fn captions_continue_across_a_switch_once_each() {
+        use mmsplay_asf::writer::{append_header_objects, command_stream_properties};
+        let caption = |i: u32| -> Vec<u8> {
+            let words = format!("TEXT\0caption {i}\0");
+            words.encode_utf16().flat_map(u16::to_le_bytes).collect()
+        };
+        let mut p = Packetizer::new(1500);
+        for i in 0..20u32 {
+            p.push_object(1, 100 + i * 100, true, &vec![0x10; 1600]);
+            p.push_object(2, 100 + i * 100, true, &vec![0x20; 1600]);
+            if i % 2 == 0 {
+                p.push_object(3, 100 + i * 100, true, &caption(i));
+            }
+        }
+        p.flush();
+        let stream = |number| AudioStreamSpec {
+            number,
+            format: WaveFormatEx::pcm(1, 8000, 16),
+            spread: None,
+            bitrate: 128_000,
+        };
+        let mut header = write_header(&HeaderSpec {
+            packet_size: 1500,
+            preroll_ms: 100,
+            streams: vec![stream(1), stream(2)],
+            ..Default::default()
+        });
+        assert!(append_header_objects(
+            &mut header,
+            &[command_stream_properties(3)]
+        ));
+        let mut pipe = Pipeline::new(Selection::default());
+        let (mut sink, mut seen) = (Capture::default(), Seen::default());
+        pipe.on_header(&header, &mut seen).unwrap();
+        for (i, pk) in p.take_packets().iter().enumerate() {
+            if i == 10 {
+                pipe.switch_to(2, "loss", &mut seen).unwrap();
+            }
+            pipe.on_packet(pk, &mut sink, &mut seen).unwrap();
+        }
+        pipe.on_end(&mut sink, &mut seen).unwrap();
+        assert_eq!(seen.0.len(), 1);
+        let expected: Vec<String> = (0..20).step_by(2).map(|i| format!("caption {i}")).collect();
+        assert_eq!(seen.2, expected);
     }
 }
