@@ -85,6 +85,16 @@ pub struct PlayArgs {
     #[arg(long, value_name = "N")]
     pub stream: Option<u16>,
 
+    /// Among audio streams in several languages, prefer TAG (BCP 47, prefix match: pt matches
+    /// pt-br). Default: the locale's language, else the first audio stream.
+    #[arg(long, value_name = "TAG")]
+    pub lang: Option<String>,
+
+    /// Among alternative bitrates of the same audio, never choose one above KBPS (kbit/s).
+    /// Default: no cap, the highest the link sustains.
+    #[arg(long, value_name = "KBPS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_bitrate: Option<u32>,
+
     /// Write the log to this file (default: stderr when headless, a file under the cache
     /// directory while the TUI is up).
     #[arg(long, value_name = "PATH")]

@@ -43,6 +43,9 @@ pub struct StreamInfo {
     pub live: bool,
     /// ASF stream number of the chosen stream.
     pub stream_number: u16,
+    /// The stream's language (lower-case BCP 47), when the header says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,6 +108,20 @@ pub enum PlayerEvent {
     Stream(StreamInfo),
     /// The first decoded samples reached the sink.
     FirstAudio,
+    /// Playback moved to another bitrate variant or language mid-stream.
+    StreamSwitch {
+        stream_number: u16,
+        /// The new stream's declared bitrate in bits per second.
+        bitrate: u32,
+        /// `loss`, `underrun`, `recovered` or `language`.
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        language: Option<String>,
+        /// The new stream's format, which a variant may change (as in the `stream` event).
+        codec: String,
+        sample_rate: u32,
+        channels: u16,
+    },
     Stats(Stats),
     /// A live script command (caption text, URL) arrived.
     Script {
@@ -198,6 +215,8 @@ pub enum UiCommand {
     SetPaused(bool),
     /// Linear gain, 0.0 to 2.0.
     SetVolume(f32),
+    /// Move to the next language the stream offers (the `l` key).
+    NextLanguage,
     /// Leave the program.
     Quit,
 }

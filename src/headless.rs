@@ -48,6 +48,7 @@ pub fn human_line(ev: &PlayerEvent) -> Option<String> {
             line
         }
         PlayerEvent::FirstAudio => "audio started".into(),
+        PlayerEvent::StreamSwitch { .. } => crate::app::switch_line(ev),
         PlayerEvent::Stats(_) => return None,
         PlayerEvent::Script { kind, text } => format!("{kind}: {text}"),
         PlayerEvent::Reconnect { attempt, reason } => format!("reconnecting ({attempt}): {reason}"),

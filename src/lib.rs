@@ -84,6 +84,13 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         output,
         duration: args.duration,
         stream: args.stream,
+        lang: args
+            .lang
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .or_else(|| player::select::locale_language(|k| std::env::var(k).ok())),
+        max_bitrate: args.max_bitrate.map(|k| k.saturating_mul(1000)),
+        language_key: Arc::default(),
         record: args.record.clone(),
         transports,
         ports,

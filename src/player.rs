@@ -1,14 +1,18 @@
 //! Playback: a target (file or URL) through rollover or the file reader, the decode pipeline on
 //! its own thread, and the sink; events out for the TUI or the headless printer.
 
+pub mod adapt;
 pub mod codec;
+pub mod convert;
 mod feed;
 pub mod http_file;
 pub mod mp3_frames;
 pub mod pipeline;
 pub mod record;
 pub mod script;
+pub mod select;
 pub mod source;
+pub mod switch;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,6 +57,13 @@ pub struct PlayOptions {
     pub output: OutputSpec,
     pub duration: Option<f64>,
     pub stream: Option<u16>,
+    /// `--lang`, else the locale's language: a lower-case BCP 47 tag.
+    pub lang: Option<String>,
+    /// `--max-bitrate`, in bits per second.
+    pub max_bitrate: Option<u32>,
+    /// Counts presses of the language key (`l`); the decode thread moves to the next language
+    /// for each one.
+    pub language_key: Arc<AtomicU64>,
     pub record: Option<PathBuf>,
     pub transports: Option<Vec<Transport>>,
     pub ports: Ports,
@@ -67,11 +78,25 @@ impl Default for PlayOptions {
             output: OutputSpec::Null,
             duration: None,
             stream: None,
+            lang: None,
+            max_bitrate: None,
+            language_key: Arc::default(),
             record: None,
             transports: None,
             ports: Ports::default(),
             connect_timeout: Duration::from_secs(10),
             silent_fallback: false,
+        }
+    }
+}
+
+impl PlayOptions {
+    /// What the stream choice needs from the options.
+    pub fn selection(&self) -> select::Selection {
+        select::Selection {
+            stream: self.stream,
+            language: self.lang.clone(),
+            max_bitrate: self.max_bitrate,
         }
     }
 }
@@ -167,6 +192,20 @@ impl PipelineObserver for Observer<'_> {
     fn script(&mut self, kind: String, text: String) {
         self.events.emit(PlayerEvent::Script { kind, text });
     }
+
+    fn stream_switch(&mut self, to: &pipeline::StreamSwitch) {
+        let ev = PlayerEvent::StreamSwitch {
+            stream_number: u16::from(to.stream_number),
+            bitrate: to.bitrate,
+            reason: to.reason.clone(),
+            language: to.language.clone(),
+            codec: to.codec.to_string(),
+            sample_rate: to.sample_rate,
+            channels: to.channels,
+        };
+        tracing::info!("{}", crate::app::switch_line(&ev));
+        self.events.emit(ev);
+    }
 }
 
 /// Largest number of transport events queued ahead of the decoder.
@@ -179,16 +218,21 @@ fn decode_thread(
     control: Arc<AudioControl>,
     events: Events,
     counters: Arc<PlaybackCounters>,
+    transport: Arc<TransportStats>,
     stop: Arc<AtomicBool>,
 ) -> Result<EndReason, PlayError> {
     let mut sink = open_sink(&opts.output, control)?;
     if opts.silent_fallback {
         sink = Box::new(crate::audio::SilentFallback::new(sink));
     }
-    let mut pipe = Pipeline::new(opts.stream);
+    let mut pipe = Pipeline::new(opts.selection());
     let mut recorder = opts.record.clone().map(record::Recorder::new);
     let mut obs = Observer { events: &events };
     let mut rate_for_limit = None;
+    // Link statistics for bitrate adaptation, judged once a second.
+    let mut seconds = adapt::SecondCounter::default();
+    let mut next_second = std::time::Instant::now() + Duration::from_secs(1);
+    let mut language_presses = opts.language_key.load(Ordering::Relaxed);
     let result = loop {
         if stop.load(Ordering::Relaxed) {
             break Ok(EndReason::Stopped);
@@ -233,6 +277,29 @@ fn decode_thread(
         };
         if let Err(e) = step {
             break Err(PlayError::Pipeline(e));
+        }
+        let presses = opts.language_key.load(Ordering::Relaxed);
+        if presses != language_presses {
+            language_presses = presses;
+            match pipe.next_language(&mut obs) {
+                Ok(Some(l)) => events.log("info", format!("switching to {l}")),
+                Ok(None) => events.log("info", "the stream has only one language"),
+                Err(e) => events.log("warn", format!("cannot switch language: {e}")),
+            }
+        }
+        if std::time::Instant::now() >= next_second {
+            next_second += Duration::from_secs(1);
+            // A packet that needed a resend was dropped by the link all the same: both count
+            // as loss when judging whether the link carries the stream.
+            let s = seconds.delta(adapt::Second {
+                packets_received: TransportStats::get(&transport.packets_received),
+                packets_lost: TransportStats::get(&transport.packets_lost)
+                    + TransportStats::get(&transport.packets_recovered),
+                underruns: sink.underruns(),
+            });
+            if let Err(e) = pipe.on_second(s, &mut obs) {
+                events.log("warn", format!("cannot switch bitrate: {e}"));
+            }
         }
         if rate_for_limit.is_none()
             && let (Some(rate), Some(secs)) = (pipe.sample_rate(), opts.duration)
@@ -548,17 +615,18 @@ async fn run_playback(
 ) -> Result<EndReason, PlayError> {
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
     {
-        let (opts, control, events, counters, stop) = (
+        let (opts, control, events, counters, transport, stop) = (
             opts.clone(),
             control.clone(),
             events.clone(),
             counters.clone(),
+            transport_stats.clone(),
             stop.clone(),
         );
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
-                let r = decode_thread(rx, opts, control, events, counters, stop);
+                let r = decode_thread(rx, opts, control, events, counters, transport, stop);
                 let _ = done_tx.send(r);
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;

@@ -59,6 +59,10 @@ pub async fn run_tui(
             }
             UiCommand::SetPaused(p) => control.set_paused(p),
             UiCommand::SetVolume(v) => control.set_volume(v),
+            UiCommand::NextLanguage => {
+                opts.language_key
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             UiCommand::Quit => break,
         }
     }

@@ -154,6 +154,24 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
         }
         PlayerEvent::Stream(info) => session.stream = Some(info),
         PlayerEvent::FirstAudio => session.first_audio = true,
+        PlayerEvent::StreamSwitch {
+            stream_number,
+            bitrate,
+            language,
+            codec,
+            sample_rate,
+            channels,
+            ..
+        } => {
+            if let Some(s) = session.stream.as_mut() {
+                s.stream_number = stream_number;
+                s.bitrate = bitrate;
+                s.language = language;
+                s.codec = codec;
+                s.sample_rate = sample_rate;
+                s.channels = channels;
+            }
+        }
         PlayerEvent::Stats(stats) => {
             // A reconnect is over when media flows again (the player says "reconnecting" but
             // not "reconnected" as an event of its own).
@@ -233,6 +251,28 @@ fn push_log(model: &mut Model, level: &str, message: String) {
     });
 }
 
+/// A `stream_switch` event as a log line.
+pub fn switch_line(event: &PlayerEvent) -> String {
+    let PlayerEvent::StreamSwitch {
+        stream_number,
+        bitrate,
+        reason,
+        language,
+        ..
+    } = event
+    else {
+        return String::new();
+    };
+    let language = language
+        .as_deref()
+        .map(|l| format!(", {l}"))
+        .unwrap_or_default();
+    format!(
+        "switched to stream {stream_number} ({} kb/s{language}): {reason}",
+        bitrate / 1000
+    )
+}
+
 /// How a player event reads in the log.
 fn log_line_for(event: &PlayerEvent) -> (&str, String) {
     match event {
@@ -253,6 +293,7 @@ fn log_line_for(event: &PlayerEvent) -> (&str, String) {
             ),
         ),
         PlayerEvent::FirstAudio => ("info", "first audio reached the output".to_string()),
+        PlayerEvent::StreamSwitch { .. } => ("info", switch_line(event)),
         PlayerEvent::Stats(s) => ("debug", format!("stats: {} b/s", s.bitrate_bps)),
         PlayerEvent::Script { kind, text } => ("info", format!("script {kind}: {text}")),
         PlayerEvent::Reconnect { attempt, reason } => (
@@ -319,6 +360,11 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
         Action::ShowPlayer => model.view = View::Player,
         Action::ShowBookmarks => model.view = View::Bookmarks,
         Action::ShowLog => model.view = View::Log,
+        Action::NextLanguage => {
+            if model.session.is_some() {
+                return vec![Cmd::Player(UiCommand::NextLanguage)];
+            }
+        }
         Action::TogglePause => {
             if model.session.is_some() {
                 model.paused = !model.paused;
@@ -727,6 +773,42 @@ mod tests {
         assert_eq!(s.average_bitrate(), (11..=70).sum::<u64>() * 1000 / 60);
         assert_eq!(s.loss_history.back(), Some(&100)); // 1 lost of 10 = 10.0 %
         assert!((s.loss_percent() - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_language_key_asks_the_player_and_a_switch_shows() {
+        let mut m = Model::default();
+        assert!(update(&mut m, key('l')).is_empty(), "nothing playing");
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+        assert_eq!(
+            update(&mut m, key('l')),
+            vec![Cmd::Player(UiCommand::NextLanguage)]
+        );
+        ev(&mut m, PlayerEvent::Stream(StreamInfo::default()), 1);
+        let switch = PlayerEvent::StreamSwitch {
+            stream_number: 3,
+            bitrate: 32_000,
+            reason: "language".into(),
+            language: Some("de".into()),
+            codec: "wmav2".into(),
+            sample_rate: 8000,
+            channels: 1,
+        };
+        ev(&mut m, switch, 2);
+        let s = m.session.as_ref().unwrap().stream.as_ref().unwrap();
+        assert_eq!((s.stream_number, s.language.as_deref()), (3, Some("de")));
+        assert_eq!((s.sample_rate, s.channels), (8000, 1));
+        assert!(
+            m.log
+                .iter()
+                .any(|l| l.message == "switched to stream 3 (32 kb/s, de): language")
+        );
     }
 
     #[test]

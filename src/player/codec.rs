@@ -2,6 +2,8 @@
 //! mapping of WAVEFORMATEX to `AudioCodecParameters`.
 
 use mmsplay_asf::{Header, StreamKind, WaveFormatEx};
+
+use super::select::{Candidate, Selection, pick};
 use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::CodecProfile;
 use symphonia::core::codecs::audio::AudioCodecParameters;
@@ -136,6 +138,8 @@ pub struct ChosenStream {
     pub params: AudioCodecParameters,
     pub framing: Framing,
     pub bitrate: u32,
+    /// Lower-case BCP 47 tag, when the header says.
+    pub language: Option<String>,
 }
 
 /// Why no stream can be played.
@@ -270,28 +274,12 @@ fn register_wma(r: &mut CodecRegistry) {
     r.register_audio_decoder::<mmsplay_wma::WmaDecoder>();
 }
 
-/// Picks the stream to play: the one asked for, else the decodable audio stream with the
-/// highest bitrate. When nothing is decodable the error names the first audio codec.
-pub fn choose_stream(
-    h: &Header,
-    wanted: Option<u16>,
-    registry: &CodecRegistry,
-) -> Result<ChosenStream, CodecError> {
-    let audio: Vec<_> = h
-        .streams
-        .iter()
-        .filter(|s| s.kind == StreamKind::Audio && s.audio.is_some())
-        .filter(|s| wanted.is_none_or(|w| u16::from(s.number) == w))
-        .collect();
-    if audio.is_empty() {
-        return Err(match wanted {
-            Some(w) => CodecError::NoSuchStream(w),
-            None => CodecError::NoAudio,
-        });
-    }
-    let mut best: Option<ChosenStream> = None;
+/// The decodable audio streams of a header, as the choice sees them, and why the first
+/// undecodable one cannot be played (for the error when none can).
+pub fn candidates(h: &Header, registry: &CodecRegistry) -> (Vec<Candidate>, Option<CodecError>) {
+    let mut out = Vec::new();
     let mut first_err = None;
-    for s in audio {
+    for s in h.streams.iter().filter(|s| s.kind == StreamKind::Audio) {
         let Some(w) = s.audio.as_ref().map(resolve_extensible) else {
             continue;
         };
@@ -301,17 +289,11 @@ pub fn choose_stream(
         }
         match stream_params(&w) {
             Ok((params, framing)) if decodable(registry, &params, framing) => {
-                let bitrate = h.stream_bitrate(s.number);
-                if best.as_ref().is_none_or(|b| bitrate > b.bitrate) {
-                    best = Some(ChosenStream {
-                        number: s.number,
-                        codec: codec_name(w.format_tag),
-                        format: w,
-                        params,
-                        framing,
-                        bitrate,
-                    });
-                }
+                out.push(Candidate {
+                    number: s.number,
+                    bitrate: h.stream_bitrate(s.number),
+                    language: h.stream_language(s.number).map(str::to_string),
+                });
             }
             Ok(_) => {
                 first_err.get_or_insert(CodecError::Unsupported(codec_long_name(w.format_tag)));
@@ -321,7 +303,57 @@ pub fn choose_stream(
             }
         }
     }
-    best.ok_or_else(|| first_err.unwrap_or(CodecError::NoAudio))
+    (out, first_err)
+}
+
+/// How to decode stream `number`, which [`candidates`] listed.
+pub fn chosen(h: &Header, number: u8) -> Result<ChosenStream, CodecError> {
+    let s = h
+        .stream(number)
+        .filter(|s| s.kind == StreamKind::Audio)
+        .ok_or(CodecError::NoSuchStream(u16::from(number)))?;
+    let w = s
+        .audio
+        .as_ref()
+        .map(resolve_extensible)
+        .ok_or(CodecError::NoSuchStream(u16::from(number)))?;
+    let (params, framing) = stream_params(&w)?;
+    Ok(ChosenStream {
+        number,
+        codec: codec_name(w.format_tag),
+        format: w,
+        params,
+        framing,
+        bitrate: h.stream_bitrate(number),
+        language: h.stream_language(number).map(str::to_string),
+    })
+}
+
+/// Picks the stream to play by the rules of [`super::select`]: the one asked for, else the
+/// preferred language's highest bitrate within the cap. When nothing is decodable the error
+/// names the first audio codec.
+pub fn choose_stream(
+    h: &Header,
+    sel: &Selection,
+    registry: &CodecRegistry,
+) -> Result<ChosenStream, CodecError> {
+    if let Some(n) = sel.stream {
+        let is_audio = h
+            .streams
+            .iter()
+            .any(|s| u16::from(s.number) == n && s.kind == StreamKind::Audio);
+        if !is_audio {
+            return Err(CodecError::NoSuchStream(n));
+        }
+    } else if !h.streams.iter().any(|s| s.kind == StreamKind::Audio) {
+        return Err(CodecError::NoAudio);
+    }
+    let (cands, first_err) = candidates(h, registry);
+    match pick(&cands, sel) {
+        Some(i) => chosen(h, cands[i].number),
+        // --stream named an audio stream that cannot be decoded: say why.
+        None => Err(first_err.unwrap_or(CodecError::NoAudio)),
+    }
 }
 
 /// Whether we have a decoder for these parameters. The WMA decoder takes every WMA-family

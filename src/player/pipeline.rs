@@ -9,7 +9,12 @@ use symphonia::core::packet::Packet;
 use symphonia::core::units::{Duration as SymDuration, Timestamp};
 
 use super::codec::{ChosenStream, CodecError, Framing, choose_stream};
+use super::convert::Converter;
 use super::mp3_frames::FrameSplitter;
+use super::select::Selection;
+use super::switch::PendingSwitch;
+
+mod switching;
 use crate::audio::{ChannelLayout, Sink};
 use crate::events::StreamInfo;
 
@@ -49,6 +54,7 @@ fn stream_info(
         bitrate: header.stream_bitrate(number),
         live: header.file.broadcast,
         stream_number: u16::from(number),
+        language: header.stream_language(number).map(str::to_string),
         title: some(&c.title),
         author: some(&c.author),
         copyright: some(&c.copyright),
@@ -73,6 +79,29 @@ pub trait PipelineObserver {
     fn script(&mut self, kind: String, text: String) {
         let _ = (kind, text);
     }
+    /// A move to stream `to` was asked for; it happens once that stream's data arrive. A
+    /// transport that delivers only the streams asked for must ask the server for `to` here
+    /// (and may stop the old one once `stream_switch` reports the move).
+    fn switch_requested(&mut self, to: u8) {
+        let _ = to;
+    }
+    /// Playback moved to another stream (a bitrate variant or a language).
+    fn stream_switch(&mut self, to: &StreamSwitch) {
+        let _ = to;
+    }
+}
+
+/// A completed move to another stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamSwitch {
+    pub stream_number: u8,
+    pub bitrate: u32,
+    pub codec: &'static str,
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub language: Option<String>,
+    /// `loss`, `underrun`, `recovered` or `language`.
+    pub reason: String,
 }
 
 /// The decoder for the chosen stream. Our WMA decoder is held as itself rather than behind
@@ -88,6 +117,16 @@ impl Decoder {
         match self {
             Decoder::Generic(d) => d.as_mut(),
             Decoder::Wma(d) => d.as_mut(),
+        }
+    }
+
+    /// How far after its first object's time a fresh decoder's output starts. WMA drops two
+    /// frames at the start, as FFmpeg does, but holds back only one (its overlap, which a
+    /// flush gives back): its audio starts one frame, half the dropped delay, late.
+    fn start_lag_frames(&self) -> usize {
+        match self {
+            Decoder::Generic(_) => 0,
+            Decoder::Wma(d) => d.codec_delay() / 2,
         }
     }
 }
@@ -111,7 +150,7 @@ impl Active {
 
 pub struct Pipeline {
     registry: CodecRegistry,
-    wanted_stream: Option<u16>,
+    selection: Selection,
     active: Option<Active>,
     /// The format the sink was started with.
     sink_format: Option<(u32, u16)>,
@@ -123,13 +162,24 @@ pub struct Pipeline {
     /// Stop after this many frames (`--duration`).
     pub frame_limit: Option<u64>,
     first_audio_sent: bool,
+    /// A move to another stream, waiting for its start.
+    pending: Option<PendingSwitch>,
+    /// Frames of the new stream's first output already played from the old one.
+    skip_frames: u64,
+    /// Set while a switch left the decoder's format different from the sink's.
+    converter: Option<Converter>,
+    converted: Vec<f32>,
+    /// While a new stream's first output is dated, it is held here instead of played.
+    held: Option<Vec<f32>>,
+    /// Bitrate adaptation among the chosen stream's variants, when it has some.
+    adapter: Option<switching::Ladder>,
 }
 
 impl Pipeline {
-    pub fn new(wanted_stream: Option<u16>) -> Pipeline {
+    pub fn new(selection: Selection) -> Pipeline {
         Pipeline {
             registry: super::codec::registry(),
-            wanted_stream,
+            selection,
             active: None,
             sink_format: None,
             samples: Vec::new(),
@@ -137,6 +187,12 @@ impl Pipeline {
             bad_objects: 0,
             frame_limit: None,
             first_audio_sent: false,
+            pending: None,
+            skip_frames: 0,
+            converter: None,
+            converted: Vec::new(),
+            held: None,
+            adapter: None,
         }
     }
 
@@ -160,7 +216,7 @@ impl Pipeline {
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
         let header = parse_header(bytes)?;
-        let chosen = match choose_stream(&header, self.wanted_stream, &self.registry) {
+        let chosen = match choose_stream(&header, &self.selection, &self.registry) {
             Ok(c) => c,
             Err(e) => {
                 // Name the codec we cannot play in the stream event too, so a script or the
@@ -180,19 +236,7 @@ impl Pipeline {
                 });
             }
         };
-        let opts = AudioDecoderOptions::default();
-        // With the default `gapless` option every decoder drops its own start-up delay.
-        let decoder = if chosen.framing == Framing::Object {
-            let d = mmsplay_wma::WmaDecoder::try_new(&chosen.params, &opts)
-                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
-            Decoder::Wma(Box::new(d))
-        } else {
-            let d = self
-                .registry
-                .make_audio_decoder(&chosen.params, &opts)
-                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
-            Decoder::Generic(d)
-        };
+        let decoder = self.make_decoder(&chosen)?;
         let w = &chosen.format;
         if let Some((rate, ch)) = self.sink_format
             && (rate, ch) != (w.sample_rate, w.channels)
@@ -204,6 +248,8 @@ impl Pipeline {
         }
         obs.stream(stream_info(&header, chosen.number, w, chosen.codec));
         let scripts = super::script::Scripts::new(&header);
+        self.pending = None;
+        self.adapter = switching::Ladder::new(&header, &chosen, &self.selection, &self.registry);
         // One demuxer for the audio and the command stream: each packet is parsed once.
         let streams: Vec<u8> = std::iter::once(chosen.number)
             .chain(scripts.command_stream())
@@ -220,11 +266,31 @@ impl Pipeline {
         Ok(())
     }
 
+    /// A decoder for a chosen stream. With the default `gapless` option every decoder drops its
+    /// own start-up delay.
+    fn make_decoder(&self, chosen: &ChosenStream) -> Result<Decoder, PipelineError> {
+        let opts = AudioDecoderOptions::default();
+        Ok(if chosen.framing == Framing::Object {
+            let d = mmsplay_wma::WmaDecoder::try_new(&chosen.params, &opts)
+                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
+            Decoder::Wma(Box::new(d))
+        } else {
+            let d = self
+                .registry
+                .make_audio_decoder(&chosen.params, &opts)
+                .map_err(|e| PipelineError::Decoder(e.to_string()))?;
+            Decoder::Generic(d)
+        })
+    }
+
     /// Packets were lost: drop half-built objects and MPEG bytes.
     pub fn on_gap(&mut self) {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.note_gap();
             a.mpeg.reset();
+        }
+        if let Some(p) = self.pending.as_mut() {
+            p.demuxer.note_gap();
         }
     }
 
@@ -248,11 +314,23 @@ impl Pipeline {
                 }
             }
         }
+        if let Some(p) = self.pending.as_mut() {
+            p.push_packet(packet);
+        }
         while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
+            // A pending switch happens at the first object the new stream can take over at;
+            // the old stream's remaining objects go with its demuxer.
+            if let Some(start) = self.pending.as_mut().and_then(|p| p.start_at(obj.pts_ms)) {
+                self.complete_switch(start, sink, obs)?;
+                break;
+            }
             self.decode_object(obj, sink, obs)?;
             if self.done() {
                 break;
             }
+        }
+        if let Some(start) = self.pending.as_mut().and_then(|p| p.start_alone()) {
+            self.complete_switch(start, sink, obs)?;
         }
         if let (Some(rate), Some(a)) = (self.sample_rate(), self.active.as_mut()) {
             let position_ms = self.frames_out * 1000 / u64::from(rate.max(1));
@@ -275,24 +353,38 @@ impl Pipeline {
         while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             self.decode_object(obj, sink, obs)?;
         }
-        // The last frame's overlap, which only the end of the stream releases.
+        self.flush_decoder(sink, obs).map(|_| ())
+    }
+
+    /// Writes out the last frame's overlap of a WMA decoder, which only the end of its stream
+    /// (or a switch away from it) releases. Returns how many frames that was.
+    fn flush_decoder(
+        &mut self,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<usize, PipelineError> {
+        let mut flushed = 0;
         if let Some(Active {
             decoder: Decoder::Wma(d),
             ..
         }) = self.active.as_mut()
         {
             let tail = d.flush();
+            flushed = tail.frames();
             if tail.frames() > 0 {
-                let ch = tail.spec().channels().count();
+                let spec = (
+                    tail.spec().rate(),
+                    ChannelLayout::from_symphonia(tail.spec().channels()),
+                );
                 self.samples.clear();
                 tail.copy_to_vec_interleaved::<f32>(&mut self.samples);
                 let samples = std::mem::take(&mut self.samples);
-                let r = self.write(&samples, ch, sink, obs);
+                let r = self.emit(&samples, spec, sink, obs);
                 self.samples = samples;
                 r?;
             }
         }
-        Ok(())
+        Ok(flushed)
     }
 
     pub fn demux_stats(&self) -> Option<&mmsplay_asf::DemuxStats> {
@@ -378,17 +470,15 @@ impl Pipeline {
                 if buf.frames() == 0 {
                     return Ok(());
                 }
-                let rate = buf.spec().rate();
-                let ch = buf.spec().channels().count();
+                // The decoder's own positions (WMA Pro's mask, say), else the defaults.
+                let spec = (
+                    buf.spec().rate(),
+                    ChannelLayout::from_symphonia(buf.spec().channels()),
+                );
                 self.samples.clear();
                 buf.copy_to_vec_interleaved::<f32>(&mut self.samples);
-                if self.sink_format.is_none() {
-                    // The decoder's own positions (WMA Pro's mask, say), else the defaults.
-                    sink.start(rate, ChannelLayout::from_symphonia(buf.spec().channels()))?;
-                    self.sink_format = Some((rate, ch as u16));
-                }
                 let samples = std::mem::take(&mut self.samples);
-                let r = self.write(&samples, ch, sink, obs);
+                let r = self.emit(&samples, spec, sink, obs);
                 self.samples = samples;
                 r
             }

@@ -96,6 +96,7 @@ pub fn demo_script(target: &str, stream_secs: u64) -> Vec<ScriptStep> {
             description: Some("A 440 Hz tone for trying the rollover".into()),
             duration_ms: Some(stream_secs * 1000),
             tags: Vec::new(),
+            ..Default::default()
         }),
     ));
     script.push((ms(100), PlayerEvent::FirstAudio));
@@ -157,7 +158,7 @@ pub async fn run(
                         .await;
                 }
             }
-            UiCommand::SetPaused(_) | UiCommand::SetVolume(_) => {}
+            UiCommand::SetPaused(_) | UiCommand::SetVolume(_) | UiCommand::NextLanguage => {}
             UiCommand::Quit => break,
         }
     }

@@ -72,10 +72,15 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
                 .map(|b| format!(" · {b}-bit"))
                 .unwrap_or_default();
             lines.push(Line::raw(format!(
-                "{} · {:.1} kHz · {layout}{depth} · {} kb/s",
+                "{} · {:.1} kHz · {layout}{depth} · {} kb/s{}",
                 i.codec,
                 f64::from(i.sample_rate) / 1000.0,
                 i.bitrate / 1000,
+                // The variant and language being played, which `l` and adaptation change.
+                i.language
+                    .as_deref()
+                    .map(|l| format!(" · {l} (stream {})", i.stream_number))
+                    .unwrap_or_default(),
             )))
         }
         None => lines.push(Line::styled("waiting for the stream header", THEME.dim)),

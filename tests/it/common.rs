@@ -52,18 +52,16 @@ impl Audio {
 
 /// ffmpeg's decoding of a file (or URL), at its native rate and channel count.
 pub fn ffmpeg_decode(input: &str, rate: u32, channels: u16) -> Audio {
+    ffmpeg_decode_stream(input, None, rate, channels)
+}
+
+/// ffmpeg's decoding of the `index`th audio stream of a file (its own choice with `None`).
+pub fn ffmpeg_decode_stream(input: &str, index: Option<usize>, rate: u32, channels: u16) -> Audio {
+    let map = index.map(|i| format!("0:a:{i}"));
     let out = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-i",
-            input,
-            "-f",
-            "f32le",
-            "-c:a",
-            "pcm_f32le",
-        ])
+        .args(["-nostdin", "-loglevel", "error", "-i", input])
+        .args(map.iter().flat_map(|m| ["-map", m.as_str()]))
+        .args(["-f", "f32le", "-c:a", "pcm_f32le"])
         .args(["-ar", &rate.to_string(), "-ac", &channels.to_string(), "-"])
         .output()
         .expect("run ffmpeg");

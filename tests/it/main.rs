@@ -13,5 +13,6 @@ mod playback;
 mod reconnect;
 mod rollover;
 mod rtsp;
+mod select;
 mod third_party;
 mod tui;

@@ -6,4 +6,4 @@ mod ours;
 mod peers;
 mod player;
 mod robustness;
-mod support;
+pub(crate) mod support;

@@ -115,6 +115,7 @@ fn stream_info(live: bool) -> StreamInfo {
         description: Some("Smooth tunes all night".into()),
         duration_ms: (!live).then_some(240_000),
         tags: Vec::new(),
+        ..Default::default()
     }
 }
 

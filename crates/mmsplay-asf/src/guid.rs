@@ -124,6 +124,42 @@ pub const METADATA_LIBRARY: Guid = Guid::new(
     [0xA1, 0x41, 0x1D, 0x13, 0x4E, 0x45, 0x70, 0x54],
 );
 
+/// Bitrate Mutual Exclusion Object (ASF spec 3.8): top level.
+pub const BITRATE_MUTUAL_EXCLUSION: Guid = Guid::new(
+    0xD6E229DC,
+    0x35DA,
+    0x11D1,
+    [0x90, 0x34, 0x00, 0xA0, 0xC9, 0x03, 0x49, 0xBE],
+);
+/// Advanced Mutual Exclusion Object (ASF spec 4.3): inside the Header Extension.
+pub const ADVANCED_MUTUAL_EXCLUSION: Guid = Guid::new(
+    0xA08649CF,
+    0x4775,
+    0x4670,
+    [0x8A, 0x16, 0x6E, 0x35, 0x35, 0x75, 0x66, 0xCD],
+);
+/// Language List Object (ASF spec 4.6): inside the Header Extension.
+pub const LANGUAGE_LIST: Guid = Guid::new(
+    0x7C4346A9,
+    0xEFE0,
+    0x4BFC,
+    [0xB2, 0x29, 0x39, 0x3E, 0xDE, 0x41, 0x5C, 0x85],
+);
+/// Exclusion types of the two mutual exclusion objects: the streams differ in language, in
+/// bitrate, or in something unstated.
+pub const MUTEX_LANGUAGE: Guid = Guid::new(
+    0xD6E22A00,
+    0x35DA,
+    0x11D1,
+    [0x90, 0x34, 0x00, 0xA0, 0xC9, 0x03, 0x49, 0xBE],
+);
+pub const MUTEX_BITRATE: Guid = Guid::new(
+    0xD6E22A01,
+    0x35DA,
+    0x11D1,
+    [0x90, 0x34, 0x00, 0xA0, 0xC9, 0x03, 0x49, 0xBE],
+);
+
 pub const AUDIO_MEDIA: Guid = Guid::new(
     0xF8699E40,
     0x5B4D,

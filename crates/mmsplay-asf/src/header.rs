@@ -1,5 +1,6 @@
 //! The ASF Header Object and the sub-objects a player needs (ASF spec section 3 and 4).
 
+use crate::alternatives::{MutualExclusion, parse_exclusion, parse_language_list};
 use crate::error::{AsfError, Result};
 use crate::guid::{self, Guid};
 use crate::limits::{
@@ -187,6 +188,8 @@ pub struct ExtendedStreamProperties {
     pub max_object_size: u32,
     pub avg_time_per_frame: u64,
     pub names: Vec<String>,
+    /// Index into the header's Language List (`Header::languages`).
+    pub language_index: u16,
 }
 
 /// Content Description Object (ASF spec 3.10).
@@ -261,6 +264,10 @@ pub struct Header {
     pub extended_streams: Vec<ExtendedStreamProperties>,
     /// Stream Bitrate Properties: (stream number, average bitrate).
     pub bitrates: Vec<(u8, u32)>,
+    /// Bitrate Mutual Exclusion and Advanced Mutual Exclusion objects, in header order.
+    pub exclusions: Vec<MutualExclusion>,
+    /// The Language List: lower-case BCP 47 tags, indexed by `language_index`.
+    pub languages: Vec<String>,
     pub content: ContentDescription,
     pub tags: Vec<Tag>,
     pub codecs: Vec<CodecEntry>,
@@ -377,6 +384,7 @@ pub fn parse_header(buf: &[u8]) -> Result<Header> {
             guid::STREAM_BITRATE_PROPERTIES => parse_bitrates(&mut h, body, body_offset)?,
             guid::CODEC_LIST => parse_codec_list(&mut h, body, body_offset)?,
             guid::SCRIPT_COMMAND => parse_script_commands(&mut h, body, body_offset)?,
+            guid::BITRATE_MUTUAL_EXCLUSION => h.exclusions.extend(parse_exclusion(body)),
             guid::CONTENT_ENCRYPTION | guid::EXTENDED_CONTENT_ENCRYPTION => h.drm = true,
             _ => {}
         }
@@ -384,6 +392,9 @@ pub fn parse_header(buf: &[u8]) -> Result<Header> {
     if !have_file_properties {
         return Err(AsfError::Missing("File Properties Object"));
     }
+    // Streams embedded in the Header Extension come before the top-level ones in the bytes;
+    // list them by number, so "the first stream" means the same whatever the layout.
+    h.streams.sort_by_key(|s| s.number);
     Ok(h)
 }
 
@@ -514,6 +525,12 @@ fn parse_header_extension(h: &mut Header, b: &[u8], base: usize) -> Result<()> {
             guid::EXTENDED_STREAM_PROPERTIES => parse_extended_stream(h, body, off)?,
             guid::METADATA => parse_metadata(h, body, off, false)?,
             guid::METADATA_LIBRARY => parse_metadata(h, body, off, true)?,
+            guid::ADVANCED_MUTUAL_EXCLUSION => h.exclusions.extend(parse_exclusion(body)),
+            guid::LANGUAGE_LIST => {
+                if let Some(l) = parse_language_list(body) {
+                    h.languages = l;
+                }
+            }
             _ => {}
         }
     }
@@ -529,7 +546,7 @@ fn parse_extended_stream(h: &mut Header, b: &[u8], base: usize) -> Result<()> {
     let max_object_size = r.u32()?;
     r.skip(4)?; // flags
     let stream_number = (r.u16()? & 0x7F) as u8;
-    r.skip(2)?; // language index
+    let language_index = r.u16()?;
     let avg_time_per_frame = r.u64()?;
     let name_count = r.u16()?;
     let ext_count = r.u16()?;
@@ -551,6 +568,7 @@ fn parse_extended_stream(h: &mut Header, b: &[u8], base: usize) -> Result<()> {
         max_object_size,
         avg_time_per_frame,
         names,
+        language_index,
     });
     // An optional Stream Properties Object may follow (hidden / MBR streams).
     if r.remaining() >= 24 {

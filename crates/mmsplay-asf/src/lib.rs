@@ -5,6 +5,7 @@
 //! the notes in `shared/docs/asf-wma.md`. Nothing here does IO, and every length from the
 //! input is checked against [`limits`] before use, so the parsers can take untrusted bytes.
 
+pub mod alternatives;
 mod error;
 pub mod file;
 pub mod guid;
@@ -17,6 +18,7 @@ pub mod reassembly;
 pub mod timing;
 pub mod writer;
 
+pub use alternatives::{ExclusionKind, MutualExclusion};
 pub use error::{AsfError, Result};
 pub use file::FileLayout;
 pub use guid::Guid;

@@ -46,6 +46,8 @@ pub struct Demuxer {
     preroll_ms: i64,
     streams: Vec<Assembler>,
     stats: DemuxStats,
+    /// Bit n set: a payload of stream n arrived (every stream, not only the chosen ones).
+    seen: u128,
 }
 
 /// Reassembly state of one stream.
@@ -86,11 +88,18 @@ impl Demuxer {
             preroll_ms: i64::try_from(header.file.preroll_ms).unwrap_or(0),
             streams: assemblers,
             stats: DemuxStats::default(),
+            seen: 0,
         }
     }
 
     pub fn stats(&self) -> &DemuxStats {
         &self.stats
+    }
+
+    /// Whether payloads of `stream` have arrived: a server that honours stream selection sends
+    /// only what was asked for, so an alternative can only be switched to once it is seen.
+    pub fn has_seen(&self, stream: u8) -> bool {
+        self.seen & (1u128 << (stream & 0x7F)) != 0
     }
 
     /// Feeds one data packet (padded or with its padding stripped). A packet that cannot be
@@ -108,6 +117,7 @@ impl Demuxer {
         };
         let preroll_ms = self.preroll_ms;
         for p in &payloads {
+            self.seen |= 1u128 << (p.stream & 0x7F);
             if let Some(a) = self.streams.iter_mut().find(|a| a.stream == p.stream) {
                 a.push_payload(p, info.send_time_ms, preroll_ms, &mut self.stats);
             }

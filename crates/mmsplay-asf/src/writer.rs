@@ -1,6 +1,7 @@
 //! Writing ASF: a Header Object (with the Data Object prefix) and fixed-size data packets.
 //! Used for test fixtures, by the server, and by `--record`.
 
+use crate::alternatives::{ExclusionKind, MutualExclusion};
 use crate::guid::{self, Guid};
 use crate::header::{AudioSpread, ContentDescription, DATA_OBJECT_FIXED_LEN, WaveFormatEx};
 use crate::reader::to_utf16le_nul;
@@ -30,6 +31,15 @@ pub struct HeaderSpec {
     pub content: ContentDescription,
     /// Extended Content Description string tags.
     pub tags: Vec<(String, String)>,
+    /// A Language List (BCP 47 tags) in the Header Extension.
+    pub languages: Vec<String>,
+    /// (stream number, index into `languages`), written in Extended Stream Properties.
+    pub stream_languages: Vec<(u8, u16)>,
+    /// Written as Advanced Mutual Exclusion objects in the Header Extension.
+    pub exclusions: Vec<MutualExclusion>,
+    /// Declare every stream in Extended Stream Properties, and every stream after the first
+    /// only there (embedded), as Microsoft's newer encoders do.
+    pub extended_streams: bool,
 }
 
 fn object(id: Guid, body: &[u8]) -> Vec<u8> {
@@ -58,7 +68,8 @@ fn file_properties(spec: &HeaderSpec, file_size: u64) -> Vec<u8> {
     object(guid::FILE_PROPERTIES, &b)
 }
 
-fn stream_properties(s: &AudioStreamSpec) -> Vec<u8> {
+/// A Stream Properties Object for an audio stream.
+pub fn stream_properties(s: &AudioStreamSpec) -> Vec<u8> {
     let ts = s.format.to_bytes();
     let (ec_type, ec) = match &s.spread {
         Some(sp) => (guid::AUDIO_SPREAD, sp.to_bytes()),
@@ -115,22 +126,124 @@ fn stream_bitrates(streams: &[AudioStreamSpec]) -> Vec<u8> {
     object(guid::STREAM_BITRATE_PROPERTIES, &b)
 }
 
-fn header_extension() -> Vec<u8> {
-    let mut b = Vec::new();
+/// A Header Extension Object holding `children` (ASF spec 3.4).
+pub fn header_extension(children: &[Vec<u8>]) -> Vec<u8> {
+    let data: Vec<u8> = children.concat();
+    let mut b = Vec::with_capacity(22 + data.len());
     b.extend_from_slice(&guid::HEADER_EXTENSION_RESERVED.0);
     b.extend_from_slice(&6u16.to_le_bytes());
-    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(&data);
     object(guid::HEADER_EXTENSION, &b)
+}
+
+/// A Language List Object (ASF spec 4.6). Tags longer than the format's 127 characters are
+/// cut.
+pub fn language_list(tags: &[String]) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&(tags.len().min(usize::from(u16::MAX)) as u16).to_le_bytes());
+    for t in tags.iter().take(usize::from(u16::MAX)) {
+        let mut w = to_utf16le_nul(t);
+        w.truncate(254);
+        b.push(w.len() as u8);
+        b.extend_from_slice(&w);
+    }
+    object(guid::LANGUAGE_LIST, &b)
+}
+
+/// An Extended Stream Properties Object (ASF spec 4.1) with no names and no payload extension
+/// systems, optionally embedding the stream's Stream Properties Object.
+pub fn extended_stream_properties(
+    number: u8,
+    bitrate: u32,
+    language_index: u16,
+    embedded: Option<&[u8]>,
+) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&0u64.to_le_bytes()); // start time
+    b.extend_from_slice(&0u64.to_le_bytes()); // end time
+    b.extend_from_slice(&bitrate.to_le_bytes());
+    b.extend_from_slice(&3000u32.to_le_bytes()); // buffer size, ms
+    b.extend_from_slice(&0u32.to_le_bytes()); // initial buffer fullness
+    b.extend_from_slice(&bitrate.to_le_bytes()); // alternate data bitrate
+    b.extend_from_slice(&3000u32.to_le_bytes()); // alternate buffer size
+    b.extend_from_slice(&0u32.to_le_bytes()); // alternate initial buffer fullness
+    b.extend_from_slice(&0u32.to_le_bytes()); // maximum object size
+    b.extend_from_slice(&2u32.to_le_bytes()); // flags: seekable
+    b.extend_from_slice(&u16::from(number & 0x7F).to_le_bytes());
+    b.extend_from_slice(&language_index.to_le_bytes());
+    b.extend_from_slice(&0u64.to_le_bytes()); // average time per frame
+    b.extend_from_slice(&0u16.to_le_bytes()); // stream name count
+    b.extend_from_slice(&0u16.to_le_bytes()); // payload extension system count
+    if let Some(sp) = embedded {
+        b.extend_from_slice(sp);
+    }
+    object(guid::EXTENDED_STREAM_PROPERTIES, &b)
+}
+
+/// An Advanced Mutual Exclusion Object (ASF spec 4.3).
+pub fn advanced_mutual_exclusion(x: &MutualExclusion) -> Vec<u8> {
+    let kind = match &x.kind {
+        ExclusionKind::Bitrate => guid::MUTEX_BITRATE,
+        ExclusionKind::Language => guid::MUTEX_LANGUAGE,
+        ExclusionKind::Other(g) => *g,
+    };
+    let mut b = kind.0.to_vec();
+    b.extend_from_slice(&(x.streams.len() as u16).to_le_bytes());
+    for s in &x.streams {
+        b.extend_from_slice(&u16::from(*s).to_le_bytes());
+    }
+    object(guid::ADVANCED_MUTUAL_EXCLUSION, &b)
+}
+
+/// The Header Extension's children for a spec, and the streams whose Stream Properties went
+/// inside them (which the top level then leaves out).
+fn extension_children(spec: &HeaderSpec) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let mut children = Vec::new();
+    let mut embedded = Vec::new();
+    if !spec.languages.is_empty() {
+        children.push(language_list(&spec.languages));
+    }
+    if spec.extended_streams || !spec.stream_languages.is_empty() {
+        for (i, s) in spec.streams.iter().enumerate() {
+            let lang = spec
+                .stream_languages
+                .iter()
+                .find(|(n, _)| *n == s.number)
+                .map_or(0, |(_, l)| *l);
+            let sp = (spec.extended_streams && i > 0).then(|| stream_properties(s));
+            if sp.is_some() {
+                embedded.push(s.number);
+            }
+            children.push(extended_stream_properties(
+                s.number,
+                s.bitrate,
+                lang,
+                sp.as_deref(),
+            ));
+        }
+    }
+    children.extend(spec.exclusions.iter().map(advanced_mutual_exclusion));
+    (children, embedded)
 }
 
 /// Writes the Header Object followed by the 50-byte Data Object prefix: everything before the
 /// first data packet.
 pub fn write_header(spec: &HeaderSpec) -> Vec<u8> {
-    let mut children = vec![header_extension(), content_description(&spec.content)];
+    let (extension, embedded) = extension_children(spec);
+    let mut children = vec![
+        header_extension(&extension),
+        content_description(&spec.content),
+    ];
     if !spec.tags.is_empty() {
         children.push(extended_content(&spec.tags));
     }
-    children.extend(spec.streams.iter().map(stream_properties));
+    children.extend(
+        spec.streams
+            .iter()
+            .filter(|s| !embedded.contains(&s.number))
+            .map(stream_properties),
+    );
     children.push(stream_bitrates(&spec.streams));
     // File Properties needs the total file size, which depends on the header's own length.
     let rest: usize = children.iter().map(Vec::len).sum();
