@@ -1,4 +1,4 @@
-//! The command line, as `../shared/docs/interface.md` defines it.
+//! The command line, as `docs/interface.md` defines it.
 
 use std::path::PathBuf;
 
