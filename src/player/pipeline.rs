@@ -273,6 +273,12 @@ impl Pipeline {
         while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
             self.decode_object(obj, sink, obs)?;
         }
+        if self.active.is_some() && self.sink_format.is_none() {
+            // A header-only file, or a stream that ended before its first audio: nothing to
+            // flush, and the sink never started. A normal end, said plainly.
+            obs.log("the stream has no audio data: it ended before any audio packet".into());
+            return Ok(());
+        }
         // The last frame's overlap, which only the end of the stream releases.
         if let Some(Active {
             decoder: Decoder::Wma(d),

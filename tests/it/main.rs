@@ -5,6 +5,7 @@
 mod bookmarks;
 mod common;
 mod cpal_output;
+mod empty_streams;
 mod meta;
 mod mms;
 mod mmsh;
