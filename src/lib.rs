@@ -123,8 +123,10 @@ pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
     } else {
         args.target.clone()
     };
+    // The demo's loopback server dies with the process: its URL is no bookmark.
+    let ephemeral = if args.demo { start.clone() } else { None };
     let log_path = args.log_file.clone().unwrap_or_else(tui::default_log_path);
-    runtime::run_tui(start, opts, log_path).await
+    runtime::run_tui(start, ephemeral, opts, log_path).await
 }
 
 /// `--headless`: play one target to its end and print events.

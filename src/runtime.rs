@@ -28,6 +28,7 @@ impl Current {
 /// Runs the TUI until the user quits. `start` is played at once when given.
 pub async fn run_tui(
     start: Option<String>,
+    ephemeral_target: Option<String>,
     opts: PlayOptions,
     log_path: std::path::PathBuf,
 ) -> anyhow::Result<()> {
@@ -37,6 +38,7 @@ pub async fn run_tui(
         start_target: start,
         log_path,
         transports: opts.transports.clone(),
+        ephemeral_target,
         ..Default::default()
     };
     let ui = tokio::spawn(tui::run(tui_opts, ev_rx, cmd_tx));

@@ -65,6 +65,9 @@ pub struct TuiOptions {
     /// The rollover ladder from `--transports`, so the rollover panel lists the steps that will
     /// really be tried; `None` to derive it from each URL's scheme.
     pub transports: Option<Vec<Transport>>,
+    /// A URL that works only while this process runs (`--demo`'s loopback server): never
+    /// offered as a bookmark.
+    pub ephemeral_target: Option<String>,
 }
 
 /// Where the log goes by default while the TUI is up: `mmsplay.log` in the platform's cache
@@ -166,6 +169,7 @@ where
     let now_ms = || started.elapsed().as_millis() as u64;
     let mut model = Model {
         ladder_override: opts.transports.clone(),
+        ephemeral_target: opts.ephemeral_target.clone(),
         ..Model::default()
     };
 
