@@ -8,6 +8,7 @@ pub mod audio;
 pub mod bookmarks;
 pub mod cli;
 pub mod demo;
+pub mod docgen;
 pub mod events;
 pub mod headless;
 pub mod metafile;
