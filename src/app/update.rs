@@ -9,6 +9,7 @@ use super::model::{
 };
 use super::msg::{BookmarkOp, Cmd, Msg};
 use crate::events::{EndReason, PlayerEvent, Stats, UiCommand};
+use crate::remote::RemoteCommand;
 
 /// Volume step for one key press, and the maximum, in percent of unity gain.
 const VOLUME_STEP: i32 = 5;
@@ -23,6 +24,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Resize => Vec::new(),
         Msg::Quit => quit(model),
         Msg::Key(key) => on_key(model, key),
+        Msg::Remote(command) => on_remote(model, command),
         Msg::Player { event, now_ms } => {
             model.now_ms = model.now_ms.max(now_ms);
             on_player_event(model, event)
@@ -301,6 +303,11 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     let Some(action) = keymap::action(&key, model.view) else {
         return Vec::new();
     };
+    on_action(model, action)
+}
+
+/// Carries out a keymap action: from a key, or from a remote command that means the same.
+fn on_action(model: &mut Model, action: Action) -> Vec<Cmd> {
     match action {
         Action::Quit => return quit(model),
         Action::Help => model.overlay = Some(Overlay::Help),
@@ -382,6 +389,26 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
         }
     }
     Vec::new()
+}
+
+/// A remote controller's command, carried out as the matching key would be.
+fn on_remote(model: &mut Model, command: RemoteCommand) -> Vec<Cmd> {
+    let playing = model
+        .session
+        .as_ref()
+        .is_some_and(|s| matches!(s.state, PlayState::Connecting | PlayState::Playing));
+    match command {
+        RemoteCommand::PlayPause if playing => on_action(model, Action::TogglePause),
+        RemoteCommand::Play if playing && model.paused => on_action(model, Action::TogglePause),
+        RemoteCommand::Pause if playing && !model.paused => on_action(model, Action::TogglePause),
+        RemoteCommand::Stop => on_action(model, Action::Stop),
+        RemoteCommand::SetVolume(v) => {
+            model.volume = crate::remote::player_volume(v);
+            vec![Cmd::Player(UiCommand::SetVolume(model.volume))]
+        }
+        RemoteCommand::Quit => quit(model),
+        RemoteCommand::PlayPause | RemoteCommand::Play | RemoteCommand::Pause => Vec::new(),
+    }
 }
 
 fn quit(model: &mut Model) -> Vec<Cmd> {

@@ -9,6 +9,7 @@ mod empty_streams;
 mod meta;
 mod mms;
 mod mmsh;
+mod mpris;
 mod playback;
 mod reconnect;
 mod rollover;
