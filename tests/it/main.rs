@@ -6,6 +6,7 @@ mod bookmarks;
 mod common;
 mod cpal_output;
 mod empty_streams;
+mod install;
 mod meta;
 mod mms;
 mod mmsh;
