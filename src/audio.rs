@@ -7,11 +7,14 @@
 mod control;
 #[cfg(feature = "cpal")]
 mod cpal_sink;
+pub mod downmix;
+pub mod layout;
 mod null;
 mod resample;
 mod wav;
 
 pub use control::AudioControl;
+pub use layout::ChannelLayout;
 pub use null::NullSink;
 pub use wav::WavSink;
 
@@ -33,9 +36,11 @@ pub enum AudioError {
 /// Not `Send`: a device stream must stay on the thread that opened it, so sinks are opened
 /// on the decode thread.
 pub trait Sink {
-    /// Called once, with the stream's format, before the first write.
-    fn start(&mut self, sample_rate: u32, channels: u16) -> Result<(), AudioError>;
-    /// Writes interleaved frames. May block while the device's buffer is full.
+    /// Called once, with the stream's format, before the first write. The layout names the
+    /// speaker of each channel; a sink with fewer channels downmixes by it.
+    fn start(&mut self, sample_rate: u32, layout: ChannelLayout) -> Result<(), AudioError>;
+    /// Writes interleaved frames of the stream's channels. May block while the device's
+    /// buffer is full.
     fn write(&mut self, samples: &[f32]) -> Result<(), AudioError>;
     /// Audio queued ahead of what is being heard, in milliseconds.
     fn buffered_ms(&self) -> u64 {
@@ -119,11 +124,11 @@ impl SilentFallback {
 }
 
 impl Sink for SilentFallback {
-    fn start(&mut self, sample_rate: u32, channels: u16) -> Result<(), AudioError> {
-        if let Err(e) = self.inner.start(sample_rate, channels) {
+    fn start(&mut self, sample_rate: u32, layout: ChannelLayout) -> Result<(), AudioError> {
+        if let Err(e) = self.inner.start(sample_rate, layout) {
             self.warning = Some(format!("{e} (playing silently instead)"));
             self.inner = Box::new(NullSink::default());
-            self.inner.start(sample_rate, channels)?;
+            self.inner.start(sample_rate, layout)?;
         }
         Ok(())
     }

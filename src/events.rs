@@ -27,6 +27,17 @@ pub struct StreamInfo {
     pub codec: String,
     pub sample_rate: u32,
     pub channels: u16,
+    /// The speaker layout under ffmpeg's name ("mono", "stereo", "5.1", "5.1(side)", "7.1"…),
+    /// or "N ch".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_layout: Option<String>,
+    /// The decoded sample depth the stream declares (16, 24…), for PCM, WMA Pro and WMA
+    /// Lossless.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bits_per_sample: Option<u16>,
+    /// WMA Lossless: present, and true, only then.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lossless: bool,
     /// The stream's declared bitrate in bits per second.
     pub bitrate: u32,
     pub live: bool,

@@ -3,6 +3,20 @@ use std::process::ExitCode;
 use clap::Parser;
 use mmsplay::cli::{Cli, Command};
 
+/// The error and its causes on one line, each said once: a network error's sentence already
+/// ends with its cause, which is also its `source()`.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !line.contains(&c) {
+            line.push_str(": ");
+            line.push_str(&c);
+        }
+    }
+    line
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -25,7 +39,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mmsplay: {e:#}");
+            eprintln!("mmsplay: {}", one_line(&e));
             let usage = e.downcast_ref::<mmsplay::UsageError>().is_some();
             ExitCode::from(if usage { 2 } else { 1 })
         }

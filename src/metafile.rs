@@ -160,24 +160,10 @@ pub(crate) fn clean_url(raw: &str) -> Option<String> {
 /// Resolves a reference against the URL (or path) of the metafile that held it: absolute URLs
 /// stay as they are; a path relative to an `http://` metafile is joined to it.
 pub fn resolve_ref(base: Option<&str>, reference: &str) -> String {
-    if reference.contains("://") {
-        return reference.to_string();
+    match base {
+        Some(base) => mmsplay_net::url::resolve(base, reference),
+        None => reference.to_string(),
     }
-    let Some(base) = base.filter(|b| b.contains("://")) else {
-        return reference.to_string();
-    };
-    let Some(scheme_end) = base.find("://") else {
-        return reference.to_string();
-    };
-    let after = &base[scheme_end + 3..];
-    let authority_end = after.find('/').map_or(base.len(), |i| scheme_end + 3 + i);
-    if reference.starts_with('/') {
-        return format!("{}{}", &base[..authority_end], reference);
-    }
-    let path = &base[authority_end..];
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let dir = path.rfind('/').map_or("/", |i| &path[..=i]);
-    format!("{}{}{}", &base[..authority_end], dir, reference)
 }
 
 #[cfg(test)]

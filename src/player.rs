@@ -101,8 +101,26 @@ impl Events {
         }
     }
 
+    /// Sends an event without blocking the caller (the decode thread, the transport loop).
+    /// Under pressure (a reader that does not keep up) log lines and stats are dropped once
+    /// the channel is within an eighth of full, so that room stays for the events that matter;
+    /// `end` and `error` are never dropped: if even that room is gone, a helper thread waits
+    /// to deliver them.
     pub fn emit(&self, ev: PlayerEvent) {
-        let _ = self.tx.try_send(ev);
+        let chatter = matches!(ev, PlayerEvent::Log { .. } | PlayerEvent::Stats(_));
+        if chatter && self.tx.capacity() <= self.tx.max_capacity() / 8 {
+            return;
+        }
+        // Anything else that finds the channel full, or closed, is let go.
+        if let Err(mpsc::error::TrySendError::Full(
+            ev @ (PlayerEvent::End { .. } | PlayerEvent::Error { .. }),
+        )) = self.tx.try_send(ev)
+        {
+            let tx = self.tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.blocking_send(ev);
+            });
+        }
     }
 
     pub fn log(&self, level: &str, message: impl Into<String>) {
@@ -162,13 +180,12 @@ fn decode_thread(
     events: Events,
     counters: Arc<PlaybackCounters>,
     stop: Arc<AtomicBool>,
-    live_hint: bool,
 ) -> Result<EndReason, PlayError> {
     let mut sink = open_sink(&opts.output, control)?;
     if opts.silent_fallback {
         sink = Box::new(crate::audio::SilentFallback::new(sink));
     }
-    let mut pipe = Pipeline::new(opts.stream, opts.duration);
+    let mut pipe = Pipeline::new(opts.stream);
     let mut recorder = opts.record.clone().map(record::Recorder::new);
     let mut obs = Observer { events: &events };
     let mut rate_for_limit = None;
@@ -187,7 +204,7 @@ fn decode_thread(
                 {
                     events.log("warn", e);
                 }
-                pipe.on_header(&h, live_hint, &mut obs)
+                pipe.on_header(&h, &mut obs)
             }
             AsfEvent::Packet(p) => {
                 if let Some(r) = recorder.as_mut()
@@ -541,7 +558,7 @@ async fn run_playback(
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
-                let r = decode_thread(rx, opts, control, events, counters, stop, false);
+                let r = decode_thread(rx, opts, control, events, counters, stop);
                 let _ = done_tx.send(r);
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;
@@ -614,4 +631,45 @@ fn finish_with(
         (Err(e), false) => events.log("warn", format!("playlist entry failed: {e}")),
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that does not keep up loses log lines, never the outcome.
+    #[test]
+    fn a_full_channel_drops_chatter_but_never_the_end_or_error() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let events = Events::new(tx);
+        for i in 0..100 {
+            events.log("info", format!("line {i}"));
+        }
+        events.emit(PlayerEvent::FirstAudio);
+        for _ in 0..100 {
+            events.emit(PlayerEvent::FirstAudio);
+        }
+        events.emit(PlayerEvent::Error {
+            message: "boom".into(),
+        });
+        events.emit(PlayerEvent::End {
+            reason: EndReason::Eos,
+        });
+        drop(events);
+        let mut got = Vec::new();
+        while let Some(ev) = rx.blocking_recv() {
+            got.push(ev);
+        }
+        let logs = got
+            .iter()
+            .filter(|e| matches!(e, PlayerEvent::Log { .. }))
+            .count();
+        assert_eq!(logs, 14, "log lines stop short of the reserve");
+        assert_eq!(got.len(), 16 + 2, "the channel full, plus error and end");
+        assert!(
+            got.iter()
+                .any(|e| matches!(e, PlayerEvent::Error { message } if message == "boom"))
+        );
+        assert!(got.iter().any(|e| matches!(e, PlayerEvent::End { .. })));
+    }
 }

@@ -4,7 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use mmsplay_net::rtsp::asfpf::Depacketizer;
-use mmsplay_net::rtsp::{padding, rtp};
+use mmsplay_asf::padding;
+use mmsplay_net::rtsp::rtp;
 
 const PACKET_SIZE: u32 = 3200;
 

@@ -14,6 +14,13 @@ use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration, Timestamp};
 
+/// The raw decoder output, as FFmpeg's `-flags2 +skip_manual` gives it: no gapless trim.
+fn raw() -> AudioDecoderOptions {
+    let mut o = AudioDecoderOptions::default();
+    o.gapless = false;
+    o
+}
+
 const RATES: [u32; 9] = [8000, 11025, 16000, 22050, 32000, 44100, 48000, 6000, 50000];
 
 fn waveformatex(head: &[u8; 12]) -> Vec<u8> {
@@ -49,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(params) = codec_params_from_waveformatex(&waveformatex(head)) else {
         return;
     };
-    let Ok(mut dec) = WmaDecoder::try_new(&params, &AudioDecoderOptions::default()) else {
+    let Ok(mut dec) = WmaDecoder::try_new(&params, &raw()) else {
         return;
     };
     let ba = dec.block_align();

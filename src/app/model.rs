@@ -269,16 +269,9 @@ pub fn ladder_for_target(target: &str) -> Vec<Transport> {
         .split_once("://")
         .map(|(s, _)| s.to_ascii_lowercase());
     match scheme.as_deref() {
-        Some("mms") => Transport::LADDER.to_vec(),
-        Some("mmst") => vec![Transport::Mmst],
-        Some("mmsu") => vec![Transport::Mmsu],
-        Some("mmsh") | Some("http") => vec![Transport::Mmsh],
-        Some("rtsp") => vec![Transport::Rtspu, Transport::Rtspt],
-        Some("rtspu") => vec![Transport::Rtspu],
-        Some("rtspt") => vec![Transport::Rtspt],
         Some("file") | None => vec![Transport::File],
-        // Unknown schemes: show nothing until the player reports its steps.
-        Some(_) => Vec::new(),
+        // Unknown schemes get no steps: show nothing until the player reports its steps.
+        Some(s) => Transport::ladder_for_scheme(s).to_vec(),
     }
 }
 

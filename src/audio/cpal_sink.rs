@@ -1,7 +1,9 @@
 //! The sound device, through cpal. The decode thread pushes into a lock-free ring buffer
 //! (rtrb); the device callback pops from it. The callback never allocates, locks, blocks or
 //! prints: its scratch buffer is allocated when the stream is built, and volume, pause and the
-//! underrun count are atomics.
+//! underrun count are atomics. A stream with more channels than the device is downmixed, and
+//! one the device runs at its own channel count is put in the device's channel order, on the
+//! decode thread: the ring carries device frames.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +12,9 @@ use std::time::{Duration, Instant};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{SampleFormat, SizedSample, StreamConfig};
 
-use super::resample::{Resampler, map_channels};
+use super::downmix::Downmix;
+use super::layout::{ChannelLayout, DeviceOrder, device_positions};
+use super::resample::Resampler;
 use super::{AudioControl, AudioError, Sink};
 
 /// Audio queued ahead of the device.
@@ -31,7 +35,9 @@ struct Open {
     capacity: usize,
     device_rate: u32,
     device_channels: usize,
-    stream_channels: usize,
+    /// Stream channels to device channels, by speaker position.
+    downmix: Downmix,
+    /// At the device's rate, on device channels.
     resampler: Option<Resampler>,
     failed: Arc<AtomicBool>,
     draining: Arc<AtomicBool>,
@@ -57,6 +63,21 @@ impl CpalSink {
 
 fn dev_err(what: &str, e: impl std::fmt::Display) -> AudioError {
     AudioError::Device(format!("{what}: {e}"))
+}
+
+/// The channel order of the host's devices. ALSA's standard channel maps put the rear pair
+/// before centre and LFE; the other hosts take the WAVE order. (A device's own channel map is
+/// not visible through cpal; an ALSA device with a non-standard map gets the standard order.)
+fn device_order() -> DeviceOrder {
+    if cpal::default_host()
+        .id()
+        .name()
+        .eq_ignore_ascii_case("alsa")
+    {
+        DeviceOrder::Alsa
+    } else {
+        DeviceOrder::Wave
+    }
 }
 
 fn pick_device(name: &Option<String>) -> Result<cpal::Device, AudioError> {
@@ -191,13 +212,17 @@ fn queued_ms(o: &Open) -> u64 {
 }
 
 impl Sink for CpalSink {
-    fn start(&mut self, rate: u32, channels: u16) -> Result<(), AudioError> {
+    fn start(&mut self, rate: u32, layout: ChannelLayout) -> Result<(), AudioError> {
         if self.open.is_some() {
             return Ok(());
         }
         let device = pick_device(&self.name)?;
-        let (config, fmt) = pick_config(&device, rate, channels)?;
+        let (config, fmt) = pick_config(&device, rate, layout.channels())?;
         let device_channels = usize::from(config.channels.max(1));
+        let downmix = Downmix::new(
+            &layout,
+            &device_positions(config.channels.max(1), device_order()),
+        );
         let capacity = (config.sample_rate as u64 * RING_MS / 1000) as usize * device_channels;
         let (producer, consumer) = rtrb::RingBuffer::<f32>::new(capacity.max(1024));
         let failed = Arc::new(AtomicBool::new(false));
@@ -209,20 +234,26 @@ impl Sink for CpalSink {
         };
         let resampler = if config.sample_rate != rate {
             Some(
-                Resampler::new(rate, config.sample_rate, usize::from(channels.max(1)))
+                Resampler::new(rate, config.sample_rate, device_channels)
                     .map_err(|e| dev_err("resampler", e))?,
             )
         } else {
             None
         };
+        let device_layout = ChannelLayout::new(config.channels, 0).name();
         tracing::info!(
-            "audio device at {} Hz, {} channels{}",
+            "audio device at {} Hz, {} channels{}{}",
             config.sample_rate,
             device_channels,
             if resampler.is_some() {
                 " (resampling)"
             } else {
                 ""
+            },
+            if usize::from(layout.channels()) > device_channels {
+                format!(" (downmixing {} to {device_layout})", layout.name())
+            } else {
+                String::new()
             }
         );
         self.open = Some(Open {
@@ -232,7 +263,7 @@ impl Sink for CpalSink {
             capacity: capacity.max(1024),
             device_rate: config.sample_rate,
             device_channels,
-            stream_channels: usize::from(channels.max(1)),
+            downmix,
             resampler,
             failed,
             draining,
@@ -246,21 +277,21 @@ impl Sink for CpalSink {
         let Some(o) = self.open.as_mut() else {
             return Err(AudioError::Device("not started".into()));
         };
-        o.scratch.clear();
-        let input: &[f32] = match o.resampler.as_mut() {
-            Some(r) => {
-                r.process(samples, &mut o.scratch);
-                &o.scratch
-            }
-            None => samples,
-        };
-        // Most devices run the stream's own channel count: then the samples go in as they are.
-        let mut rest: &[f32] = if o.stream_channels == o.device_channels {
-            input
+        // Most devices run the stream's own layout: then the samples go in as they are.
+        let mixed: &[f32] = if o.downmix.is_identity() {
+            samples
         } else {
             o.mapped.clear();
-            map_channels(input, o.stream_channels, o.device_channels, &mut o.mapped);
+            o.downmix.apply(samples, &mut o.mapped);
             &o.mapped
+        };
+        o.scratch.clear();
+        let mut rest: &[f32] = match o.resampler.as_mut() {
+            Some(r) => {
+                r.process(mixed, &mut o.scratch);
+                &o.scratch
+            }
+            None => mixed,
         };
         let mut last_progress = Instant::now();
         while !rest.is_empty() {

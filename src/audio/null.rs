@@ -1,6 +1,6 @@
 //! A sink that discards audio (for recording only, and for benchmarks).
 
-use super::{AudioError, Sink};
+use super::{AudioError, ChannelLayout, Sink};
 
 #[derive(Default)]
 pub struct NullSink {
@@ -9,8 +9,8 @@ pub struct NullSink {
 }
 
 impl Sink for NullSink {
-    fn start(&mut self, _rate: u32, channels: u16) -> Result<(), AudioError> {
-        self.channels = channels.max(1);
+    fn start(&mut self, _rate: u32, layout: ChannelLayout) -> Result<(), AudioError> {
+        self.channels = layout.channels().max(1);
         Ok(())
     }
 

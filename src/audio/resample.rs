@@ -1,5 +1,5 @@
 //! Sample-rate conversion for a device that cannot run at the stream's rate (rubato's FFT
-//! resampler), and channel mapping. Runs on the decode thread, never in the audio callback.
+//! resampler). Runs on the decode thread, never in the audio callback.
 
 use rubato::{FftFixedInOut, Resampler as _};
 
@@ -55,25 +55,6 @@ impl Resampler {
     }
 }
 
-/// Maps interleaved frames from `from` channels to `to` channels: mono is copied to every
-/// output channel, extra input channels are dropped, missing ones are silent.
-pub fn map_channels(input: &[f32], from: usize, to: usize, out: &mut Vec<f32>) {
-    if from == to {
-        out.extend_from_slice(input);
-        return;
-    }
-    for frame in input.chunks_exact(from.max(1)) {
-        for c in 0..to {
-            let s = if from == 1 {
-                frame[0]
-            } else {
-                frame.get(c).copied().unwrap_or(0.0)
-            };
-            out.push(s);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,15 +71,5 @@ mod tests {
         assert!(out.len() > 44_000 && out.len() <= 48_000, "{}", out.len());
         let peak = out.iter().fold(0.0f32, |m, s| m.max(s.abs()));
         assert!((0.9..1.1).contains(&peak), "peak {peak}");
-    }
-
-    #[test]
-    fn channel_mapping() {
-        let mut out = Vec::new();
-        map_channels(&[1.0, 2.0], 1, 2, &mut out);
-        assert_eq!(out, vec![1.0, 1.0, 2.0, 2.0]);
-        out.clear();
-        map_channels(&[1.0, 2.0, 3.0, 4.0], 2, 1, &mut out);
-        assert_eq!(out, vec![1.0, 3.0]);
     }
 }

@@ -2,11 +2,13 @@
 //! mapping of WAVEFORMATEX to `AudioCodecParameters`.
 
 use mmsplay_asf::{Header, StreamKind, WaveFormatEx};
-use symphonia::core::audio::Channels;
+use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::CodecProfile;
 use symphonia::core::codecs::audio::AudioCodecParameters;
 use symphonia::core::codecs::audio::well_known::*;
 use symphonia::core::codecs::registry::CodecRegistry;
+
+use crate::audio::ChannelLayout;
 
 /// WAVEFORMATEX format tags (RFC 2361 and the Windows SDK's mmreg.h).
 pub mod tag {
@@ -23,6 +25,61 @@ pub mod tag {
     pub const WMA_V2: u16 = 0x0161;
     pub const WMA_PRO: u16 = 0x0162;
     pub const WMA_LOSSLESS: u16 = 0x0163;
+    /// WAVEFORMATEXTENSIBLE: the real format is the SubFormat GUID's first two bytes.
+    pub const EXTENSIBLE: u16 = 0xFFFE;
+}
+
+/// The KSDATAFORMAT_SUBTYPE_* GUIDs are `XXXXXXXX-0000-0010-8000-00aa00389b71` with the format
+/// tag in the first field; these are the last 12 bytes as stored (little-endian fields).
+const SUBFORMAT_BASE_TAIL: [u8; 12] = [
+    0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
+];
+
+/// A WAVEFORMATEXTENSIBLE stated as the plain WAVEFORMATEX of its SubFormat (the extra bytes,
+/// with the channel mask, are kept); any other format as it is. An unknown SubFormat keeps
+/// the 0xFFFE tag and is reported as unsupported.
+pub fn resolve_extensible(w: &WaveFormatEx) -> WaveFormatEx {
+    let mut w = w.clone();
+    if w.format_tag == tag::EXTENSIBLE
+        && w.extra.len() >= 22
+        && w.extra[8..10] == [0, 0]
+        && w.extra[10..22] == SUBFORMAT_BASE_TAIL
+    {
+        w.format_tag = u16::from_le_bytes([w.extra[6], w.extra[7]]);
+    }
+    w
+}
+
+/// The speaker positions a stream declares: the `dwChannelMask` of a WAVEFORMATEXTENSIBLE, or
+/// the one WMA Pro and WMA Lossless keep at the same place in their extra bytes; else (or
+/// when the mask does not name as many positions as there are channels) WAVEFORMATEX's
+/// default for the channel count.
+pub fn declared_layout(w: &WaveFormatEx) -> ChannelLayout {
+    let carries_mask = match w.format_tag {
+        tag::EXTENSIBLE => w.extra.len() >= 22,
+        tag::WMA_PRO | tag::WMA_LOSSLESS => w.extra.len() >= 6,
+        _ => {
+            // Resolved from an extensible header: the mask is still in the extra bytes.
+            w.extra.len() >= 22 && w.extra[10..22] == SUBFORMAT_BASE_TAIL
+        }
+    };
+    let mask = if carries_mask {
+        u32::from_le_bytes([w.extra[2], w.extra[3], w.extra[4], w.extra[5]])
+    } else {
+        0
+    };
+    ChannelLayout::new(w.channels, mask)
+}
+
+/// The sample depth the stream delivers, for the `stream` event: the WAVEFORMATEX's
+/// wBitsPerSample where it means that (PCM, WMA Pro and WMA Lossless, whose output depth it
+/// declares); lossy v1/v2, ADPCM and MPEG state a coding detail or nothing there.
+pub fn bits_per_sample(w: &WaveFormatEx) -> Option<u16> {
+    let meaningful = matches!(
+        w.format_tag,
+        tag::PCM | tag::IEEE_FLOAT | tag::WMA_PRO | tag::WMA_LOSSLESS
+    );
+    (meaningful && w.bits_per_sample > 0).then_some(w.bits_per_sample)
 }
 
 /// The codec's name in the `stream` event.
@@ -97,11 +154,12 @@ pub enum CodecError {
 /// Largest number of frames handed to a block decoder at once.
 pub const MAX_FRAMES_PER_PACKET: u64 = 16_384;
 
-fn channels(n: u16) -> Channels {
-    match n {
-        1 => symphonia::core::audio::layouts::CHANNEL_LAYOUT_MONO,
-        2 => symphonia::core::audio::layouts::CHANNEL_LAYOUT_STEREO,
-        n => Channels::Discrete(n),
+/// The decoder's channels: the declared positions where the stream names them.
+fn channels(w: &WaveFormatEx) -> Channels {
+    let layout = declared_layout(w);
+    match Position::from_wave_channel_mask(layout.mask()) {
+        Some(p) if p.bits().count_ones() == u32::from(w.channels) => Channels::Positioned(p),
+        _ => Channels::Discrete(w.channels),
     }
 }
 
@@ -117,8 +175,7 @@ pub fn stream_params(w: &WaveFormatEx) -> Result<(AudioCodecParameters, Framing)
         )));
     }
     let mut p = AudioCodecParameters::new();
-    p.with_sample_rate(w.sample_rate)
-        .with_channels(channels(w.channels));
+    p.with_sample_rate(w.sample_rate).with_channels(channels(w));
     let block_align = usize::from(w.block_align);
     let ch = usize::from(w.channels);
     let framing = match w.format_tag {
@@ -184,7 +241,7 @@ pub fn stream_params(w: &WaveFormatEx) -> Result<(AudioCodecParameters, Framing)
             });
             Framing::Mpeg
         }
-        tag::WMA_V1 | tag::WMA_V2 => {
+        tag::WMA_V1 | tag::WMA_V2 | tag::WMA_PRO | tag::WMA_LOSSLESS | tag::WMA_VOICE => {
             if block_align == 0 {
                 return Err(unsupported());
             }
@@ -234,19 +291,21 @@ pub fn choose_stream(
     let mut best: Option<ChosenStream> = None;
     let mut first_err = None;
     for s in audio {
-        let Some(w) = s.audio.as_ref() else { continue };
+        let Some(w) = s.audio.as_ref().map(resolve_extensible) else {
+            continue;
+        };
         if s.encrypted || h.drm {
             first_err.get_or_insert(CodecError::Drm);
             continue;
         }
-        match stream_params(w) {
-            Ok((params, framing)) if registry.get_audio_decoder(params.codec).is_some() => {
+        match stream_params(&w) {
+            Ok((params, framing)) if decodable(registry, &params, framing) => {
                 let bitrate = h.stream_bitrate(s.number);
                 if best.as_ref().is_none_or(|b| bitrate > b.bitrate) {
                     best = Some(ChosenStream {
                         number: s.number,
-                        format: w.clone(),
                         codec: codec_name(w.format_tag),
+                        format: w,
                         params,
                         framing,
                         bitrate,
@@ -262,4 +321,96 @@ pub fn choose_stream(
         }
     }
     best.ok_or_else(|| first_err.unwrap_or(CodecError::NoAudio))
+}
+
+/// Whether we have a decoder for these parameters. The WMA decoder takes every WMA-family
+/// tag but has an engine for only some of them, so it is asked directly.
+fn decodable(registry: &CodecRegistry, params: &AudioCodecParameters, framing: Framing) -> bool {
+    if framing == Framing::Object {
+        let opts = symphonia::core::codecs::audio::AudioDecoderOptions::default();
+        return mmsplay_wma::WmaDecoder::try_new(params, &opts).is_ok();
+    }
+    registry.get_audio_decoder(params.codec).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A WAVEFORMATEXTENSIBLE for integer PCM with `mask`.
+    fn extensible(channels: u16, bits: u16, mask: u32) -> WaveFormatEx {
+        let mut w = WaveFormatEx::pcm(channels, 48_000, bits);
+        w.format_tag = tag::EXTENSIBLE;
+        w.extra.extend_from_slice(&bits.to_le_bytes());
+        w.extra.extend_from_slice(&mask.to_le_bytes());
+        w.extra.extend_from_slice(&tag::PCM.to_le_bytes());
+        w.extra.extend_from_slice(&[0, 0]);
+        w.extra.extend_from_slice(&SUBFORMAT_BASE_TAIL);
+        w
+    }
+
+    #[test]
+    fn extensible_pcm_is_pcm_with_its_channel_mask() {
+        let w = resolve_extensible(&extensible(6, 24, 0x60F));
+        assert_eq!(w.format_tag, tag::PCM);
+        assert_eq!(codec_name(w.format_tag), "pcm");
+        assert_eq!(bits_per_sample(&w), Some(24));
+        let layout = declared_layout(&w);
+        assert_eq!(
+            (layout.mask(), layout.name().as_str()),
+            (0x60F, "5.1(side)")
+        );
+        let (p, framing) = stream_params(&w).unwrap();
+        assert_eq!(p.codec, CODEC_ID_PCM_S24LE);
+        assert_eq!(p.channels.as_ref().map(Channels::count), Some(6));
+        assert!(matches!(
+            p.channels,
+            Some(Channels::Positioned(pos)) if pos.bits() == 0x60F
+        ));
+        assert_eq!(
+            framing,
+            Framing::Blocks {
+                block_align: 18,
+                frames_per_block: 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_mask_that_disagrees_with_the_count_gives_the_default_layout() {
+        let w = resolve_extensible(&extensible(6, 16, 0x3));
+        assert_eq!(declared_layout(&w).name(), "5.1");
+        // An unknown SubFormat stays unresolved, and is not decodable.
+        let mut w = extensible(2, 16, 0x3);
+        w.extra[10] = 0xFF;
+        let w = resolve_extensible(&w);
+        assert_eq!(w.format_tag, tag::EXTENSIBLE);
+        assert!(stream_params(&w).is_err());
+    }
+
+    #[test]
+    fn wma_pro_and_lossless_declare_mask_and_depth() {
+        // WMA Pro's 18 extra bytes: bits per sample, channel mask, then codec fields.
+        let mut w = WaveFormatEx {
+            format_tag: tag::WMA_PRO,
+            channels: 6,
+            sample_rate: 48_000,
+            avg_bytes_per_sec: 48_000,
+            block_align: 8_192,
+            bits_per_sample: 24,
+            extra: vec![0; 18],
+        };
+        w.extra[0..2].copy_from_slice(&24u16.to_le_bytes());
+        w.extra[2..6].copy_from_slice(&0x3Fu32.to_le_bytes());
+        assert_eq!(declared_layout(&w).name(), "5.1");
+        assert_eq!(bits_per_sample(&w), Some(24));
+        let (p, framing) = stream_params(&w).unwrap();
+        assert_eq!(framing, Framing::Object);
+        assert_eq!(p.codec, CODEC_ID_WMA);
+        w.format_tag = tag::WMA_LOSSLESS;
+        assert_eq!(bits_per_sample(&w), Some(24));
+        // Lossy v2 states 16 there, which says nothing about the output.
+        w.format_tag = tag::WMA_V2;
+        assert_eq!(bits_per_sample(&w), None);
+    }
 }

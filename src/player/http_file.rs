@@ -54,7 +54,7 @@ pub async fn open(
         return Err(err("the ASF header is truncated".into()));
     }
     let rest = buf.split_off(want);
-    let len = body.head.content_length().unwrap_or(u64::MAX);
+    let len = body.head().content_length().unwrap_or(u64::MAX);
     let layout = FileLayout::parse(&buf, len).map_err(|e| err(e.to_string()))?;
     Ok(Opened {
         body,

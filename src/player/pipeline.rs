@@ -10,7 +10,7 @@ use symphonia::core::units::{Duration as SymDuration, Timestamp};
 
 use super::codec::{ChosenStream, CodecError, Framing, choose_stream};
 use super::mp3_frames::FrameSplitter;
-use crate::audio::Sink;
+use crate::audio::{ChannelLayout, Sink};
 use crate::events::StreamInfo;
 
 /// Why the pipeline stopped.
@@ -36,7 +36,6 @@ fn stream_info(
     number: u8,
     w: &mmsplay_asf::WaveFormatEx,
     codec: &str,
-    live_hint: bool,
 ) -> StreamInfo {
     let c = &header.content;
     let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
@@ -44,8 +43,11 @@ fn stream_info(
         codec: codec.to_string(),
         sample_rate: w.sample_rate,
         channels: w.channels,
+        channel_layout: Some(super::codec::declared_layout(w).name()),
+        bits_per_sample: super::codec::bits_per_sample(w),
+        lossless: w.format_tag == super::codec::tag::WMA_LOSSLESS,
         bitrate: header.stream_bitrate(number),
-        live: header.file.broadcast || live_hint,
+        live: header.file.broadcast,
         stream_number: u16::from(number),
         title: some(&c.title),
         author: some(&c.author),
@@ -74,9 +76,8 @@ pub trait PipelineObserver {
 }
 
 /// The decoder for the chosen stream. Our WMA decoder is held as itself rather than behind
-/// the registry's trait object, because playback uses two things the trait has no room for:
-/// its codec delay (dropped at the start, as FFmpeg does) and its final overlap (flushed at the
-/// end).
+/// the registry's trait object, because playback uses one thing the trait has no room for:
+/// its final overlap, flushed at the end of the stream as FFmpeg does.
 enum Decoder {
     Generic(Box<dyn AudioDecoder>),
     Wma(Box<mmsplay_wma::WmaDecoder>),
@@ -98,10 +99,14 @@ struct Active {
     demuxer: Demuxer,
     decoder: Decoder,
     mpeg: FrameSplitter,
-    /// Decoded frames still to drop at the start (the decoder's priming output).
-    skip_frames: usize,
     /// The header's script commands and the command stream, if any.
     scripts: super::script::Scripts,
+}
+
+impl Active {
+    fn pop_audio(&mut self) -> Option<MediaObject> {
+        self.demuxer.pop_stream(self.chosen.number)
+    }
 }
 
 pub struct Pipeline {
@@ -121,8 +126,7 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(wanted_stream: Option<u16>, duration_secs: Option<f64>) -> Pipeline {
-        let _ = duration_secs;
+    pub fn new(wanted_stream: Option<u16>) -> Pipeline {
         Pipeline {
             registry: super::codec::registry(),
             wanted_stream,
@@ -153,7 +157,6 @@ impl Pipeline {
     pub fn on_header(
         &mut self,
         bytes: &[u8],
-        live_hint: bool,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
         let header = parse_header(bytes)?;
@@ -162,13 +165,12 @@ impl Pipeline {
             Err(e) => {
                 // Name the codec we cannot play in the stream event too, so a script or the
                 // TUI can say what the stream was.
-                if let Some((n, w)) = header
-                    .streams
-                    .iter()
-                    .find_map(|s| s.audio.as_ref().map(|w| (s.number, w)))
-                {
+                if let Some((n, w)) = header.streams.iter().find_map(|s| {
+                    let w = s.audio.as_ref().map(super::codec::resolve_extensible);
+                    w.map(|w| (s.number, w))
+                }) {
                     let codec = super::codec::codec_name(w.format_tag);
-                    obs.stream(stream_info(&header, n, w, codec, live_hint));
+                    obs.stream(stream_info(&header, n, &w, codec));
                 }
                 return Err(match e {
                     CodecError::Unsupported(name) => {
@@ -179,17 +181,17 @@ impl Pipeline {
             }
         };
         let opts = AudioDecoderOptions::default();
-        let (decoder, skip_frames) = if chosen.framing == Framing::Object {
+        // With the default `gapless` option every decoder drops its own start-up delay.
+        let decoder = if chosen.framing == Framing::Object {
             let d = mmsplay_wma::WmaDecoder::try_new(&chosen.params, &opts)
                 .map_err(|e| PipelineError::Decoder(e.to_string()))?;
-            let delay = d.codec_delay();
-            (Decoder::Wma(Box::new(d)), delay)
+            Decoder::Wma(Box::new(d))
         } else {
             let d = self
                 .registry
                 .make_audio_decoder(&chosen.params, &opts)
                 .map_err(|e| PipelineError::Decoder(e.to_string()))?;
-            (Decoder::Generic(d), 0)
+            Decoder::Generic(d)
         };
         let w = &chosen.format;
         if let Some((rate, ch)) = self.sink_format
@@ -200,15 +202,13 @@ impl Pipeline {
                 w.sample_rate, w.channels
             )));
         }
-        obs.stream(stream_info(
-            &header,
-            chosen.number,
-            w,
-            chosen.codec,
-            live_hint,
-        ));
-        let demuxer = Demuxer::new(&header, chosen.number);
+        obs.stream(stream_info(&header, chosen.number, w, chosen.codec));
         let scripts = super::script::Scripts::new(&header);
+        // One demuxer for the audio and the command stream: each packet is parsed once.
+        let streams: Vec<u8> = std::iter::once(chosen.number)
+            .chain(scripts.command_stream())
+            .collect();
+        let demuxer = Demuxer::for_streams(&header, &streams);
         self.active = Some(Active {
             scripts,
             header,
@@ -216,7 +216,6 @@ impl Pipeline {
             demuxer,
             decoder,
             mpeg: FrameSplitter::default(),
-            skip_frames,
         });
         Ok(())
     }
@@ -225,7 +224,6 @@ impl Pipeline {
     pub fn on_gap(&mut self) {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.note_gap();
-            a.scripts.on_gap();
             a.mpeg.reset();
         }
     }
@@ -243,10 +241,14 @@ impl Pipeline {
         if let Err(e) = a.demuxer.push_packet(packet) {
             obs.log(format!("skipped a damaged data packet: {e}"));
         }
-        for (kind, text) in a.scripts.on_packet(packet) {
-            obs.script(kind, text);
+        if let Some(n) = a.scripts.command_stream() {
+            while let Some(obj) = a.demuxer.pop_stream(n) {
+                if let Some((kind, text)) = super::script::decode_command(&obj.data) {
+                    obs.script(kind, text);
+                }
+            }
         }
-        while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
+        while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             self.decode_object(obj, sink, obs)?;
             if self.done() {
                 break;
@@ -270,7 +272,7 @@ impl Pipeline {
         if let Some(a) = self.active.as_mut() {
             a.demuxer.flush();
         }
-        while let Some(obj) = self.active.as_mut().and_then(|a| a.demuxer.pop()) {
+        while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             self.decode_object(obj, sink, obs)?;
         }
         if self.active.is_some() && self.sink_format.is_none() {
@@ -386,14 +388,13 @@ impl Pipeline {
                 let ch = buf.spec().channels().count();
                 self.samples.clear();
                 buf.copy_to_vec_interleaved::<f32>(&mut self.samples);
-                let skip = a.skip_frames.min(self.samples.len() / ch.max(1));
-                a.skip_frames -= skip;
                 if self.sink_format.is_none() {
-                    sink.start(rate, ch as u16)?;
+                    // The decoder's own positions (WMA Pro's mask, say), else the defaults.
+                    sink.start(rate, ChannelLayout::from_symphonia(buf.spec().channels()))?;
                     self.sink_format = Some((rate, ch as u16));
                 }
                 let samples = std::mem::take(&mut self.samples);
-                let r = self.write(&samples[skip * ch..], ch, sink, obs);
+                let r = self.write(&samples, ch, sink, obs);
                 self.samples = samples;
                 r
             }

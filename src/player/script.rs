@@ -9,27 +9,28 @@
 
 use std::collections::VecDeque;
 
+use mmsplay_asf::Header;
 use mmsplay_asf::header::{ScriptCommand, StreamKind};
-use mmsplay_asf::{Demuxer, Header};
 
 /// Longest command text kept (characters): captions are a line or two.
 const MAX_TEXT: usize = 1024;
 
 /// The script commands of one header.
 pub struct Scripts {
-    /// A demuxer on the command stream, when the header declares one.
-    commands: Option<Demuxer>,
+    /// The command stream's number, when the header declares one. Its objects come from the
+    /// pipeline's demuxer, which parses each packet once for audio and commands.
+    command_stream: Option<u8>,
     /// Header commands not yet due, in time order (ms, preroll subtracted).
     timed: VecDeque<(u64, ScriptCommand)>,
 }
 
 impl Scripts {
     pub fn new(header: &Header) -> Scripts {
-        let commands = header
+        let command_stream = header
             .streams
             .iter()
             .find(|s| s.kind == StreamKind::Command)
-            .map(|s| Demuxer::new(header, s.number));
+            .map(|s| s.number);
         // A broadcast joined mid-way has no timeline the header's times refer to.
         let mut timed: Vec<(u64, ScriptCommand)> = if header.file.broadcast {
             Vec::new()
@@ -45,31 +46,14 @@ impl Scripts {
         };
         timed.sort_by_key(|(t, _)| *t);
         Scripts {
-            commands,
+            command_stream,
             timed: timed.into(),
         }
     }
 
-    /// Commands carried in this data packet, in order.
-    pub fn on_packet(&mut self, packet: &[u8]) -> Vec<(String, String)> {
-        let Some(d) = self.commands.as_mut() else {
-            return Vec::new();
-        };
-        // A damaged packet is the audio demuxer's to report.
-        let _ = d.push_packet(packet);
-        let mut out = Vec::new();
-        while let Some(obj) = d.pop() {
-            if let Some(c) = decode_command(&obj.data) {
-                out.push(c);
-            }
-        }
-        out
-    }
-
-    pub fn on_gap(&mut self) {
-        if let Some(d) = self.commands.as_mut() {
-            d.note_gap();
-        }
+    /// The stream whose media objects are commands, if any.
+    pub fn command_stream(&self) -> Option<u8> {
+        self.command_stream
     }
 
     /// Header commands due at playback position `position_ms`.

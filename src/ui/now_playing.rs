@@ -60,13 +60,24 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
         lines.push(Line::styled(format!("album: {album}"), THEME.dim));
     }
     match info {
-        Some(i) => lines.push(Line::raw(format!(
-            "{} · {:.1} kHz · {} · {} kb/s",
-            i.codec,
-            f64::from(i.sample_rate) / 1000.0,
-            channels(i.channels),
-            i.bitrate / 1000,
-        ))),
+        Some(i) => {
+            // "wmapro · 48.0 kHz · 5.1 · 24-bit · 768 kb/s": the layout by name where the
+            // stream gives one, the bit depth where it means something.
+            let layout = i
+                .channel_layout
+                .clone()
+                .unwrap_or_else(|| channels(i.channels));
+            let depth = i
+                .bits_per_sample
+                .map(|b| format!(" · {b}-bit"))
+                .unwrap_or_default();
+            lines.push(Line::raw(format!(
+                "{} · {:.1} kHz · {layout}{depth} · {} kb/s",
+                i.codec,
+                f64::from(i.sample_rate) / 1000.0,
+                i.bitrate / 1000,
+            )))
+        }
         None => lines.push(Line::styled("waiting for the stream header", THEME.dim)),
     }
 

@@ -11,6 +11,7 @@ mod meta;
 mod mms;
 mod mmsh;
 mod mpris;
+mod multichannel;
 mod playback;
 mod reconnect;
 mod rollover;

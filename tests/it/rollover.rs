@@ -141,3 +141,41 @@ fn every_other_step_silently_blocked_still_reaches_mmsh() {
 fn everything_refused_is_one_clear_error() {
     ladder(&["--refuse", "rtspu,rtspt,mmsu,mmst,mmsh"], None);
 }
+
+/// A user's one-line error from each transport names the transport, the server and why.
+#[test]
+fn each_transports_error_names_the_transport_the_peer_and_the_cause() {
+    let server = ServeProcess::start(
+        &[&asset_path()],
+        &["--refuse", "rtspu,rtspt,mmsu,mmst,mmsh"],
+    );
+    for (t, port, cause) in [
+        ("rtspu", server.rtsp, "503"),
+        ("rtspt", server.rtsp, "503"),
+        ("mmsu", server.mms, "access was denied"),
+        ("mmst", server.mms, "access was denied"),
+        ("mmsh", server.http, "503"),
+    ] {
+        let out = run_with_deadline(
+            mmsplay()
+                .args(["--headless", "--output", "null", "--transports", t])
+                .args(server.port_args())
+                .arg("mms://127.0.0.1/demo.wma"),
+            Duration::from_secs(30),
+        );
+        assert!(!out.status.success(), "{t}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = stderr.lines().last().unwrap_or_default();
+        let peer = format!("127.0.0.1:{port}");
+        assert!(
+            line.starts_with(&format!("mmsplay: {t} {peer}: connecting: ")),
+            "{line}"
+        );
+        assert!(line.contains(cause), "{line}");
+        assert_eq!(
+            line.matches(cause).count(),
+            1,
+            "the cause said once: {line}"
+        );
+    }
+}

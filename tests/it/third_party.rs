@@ -41,14 +41,16 @@ fn files_made_elsewhere_play_or_name_their_codec() {
                     "-select_streams",
                     "a:0",
                     "-show_entries",
-                    "stream=codec_name",
+                    "stream=codec_name,channel_layout",
                     "-of",
                     "csv=p=0",
                 ])
                 .arg(&path),
             Duration::from_secs(20),
         );
-        let codec = String::from_utf8_lossy(&probe.stdout).trim().to_string();
+        let probed = String::from_utf8_lossy(&probe.stdout).trim().to_string();
+        let (codec, layout) = probed.split_once(',').unwrap_or((&probed, ""));
+        let codec = codec.to_string();
         let out = run_with_deadline(
             mmsplay()
                 .args(["--headless", "--events", "json", "--output", "null"])
@@ -67,6 +69,25 @@ fn files_made_elsewhere_play_or_name_their_codec() {
                 )
             });
         assert_eq!(stream["codec"], codec.as_str(), "{}", path.display());
+        // The header's description of the audio, as ffmpeg reads it where it says.
+        if layout != "unknown" && !layout.is_empty() {
+            assert_eq!(stream["channel_layout"], layout, "{}", path.display());
+        }
+        assert_eq!(
+            stream["lossless"].as_bool().unwrap_or(false),
+            codec == "wmalossless",
+            "{}",
+            path.display()
+        );
+        if matches!(codec.as_str(), "wmapro" | "wmalossless") {
+            // The output depth these declare (silence-2.wma is 24-bit WMA Pro).
+            let bits = stream["bits_per_sample"].as_u64();
+            assert!(
+                matches!(bits, Some(16 | 24)),
+                "{}: {bits:?}",
+                path.display()
+            );
+        }
         if matches!(codec.as_str(), "wmav1" | "wmav2") {
             // Microsoft-encoded WMA: it plays, and sounds as ffmpeg decodes it.
             let (ours, ev) = play_to_wav(path.to_str().unwrap(), &[]);

@@ -103,6 +103,9 @@ fn stream_info(live: bool) -> StreamInfo {
         codec: "wmav2".into(),
         sample_rate: 44_100,
         channels: 2,
+        channel_layout: Some("stereo".into()),
+        bits_per_sample: None,
+        lossless: false,
         bitrate: 128_000,
         live,
         stream_number: 1,
@@ -145,6 +148,11 @@ fn connecting() -> Model {
 /// The rollover walked down to mmst, which connected; `seconds` of stats after that, with a
 /// lost packet every 5 s.
 fn playing(live: bool, seconds: u64) -> Model {
+    playing_stream(stream_info(live), seconds)
+}
+
+/// [`playing`] with the given stream.
+fn playing_stream(info: StreamInfo, seconds: u64) -> Model {
     let mut m = connecting();
     event(
         &mut m,
@@ -178,7 +186,7 @@ fn playing(live: bool, seconds: u64) -> Model {
         6850,
         failed(Transport::Mmsh, "not needed: mmst connected first"),
     );
-    event(&mut m, 6900, PlayerEvent::Stream(stream_info(live)));
+    event(&mut m, 6900, PlayerEvent::Stream(info));
     event(&mut m, 7000, PlayerEvent::FirstAudio);
     let mut stats = Stats::default();
     for s in 1..=seconds {
@@ -491,6 +499,35 @@ fn now_playing_shows_the_header_and_the_position() {
         !text.contains(" / "),
         "a live stream has no duration:\n{text}"
     );
+}
+
+#[test]
+fn now_playing_shows_the_layout_and_bit_depth_of_a_multichannel_stream() {
+    let info = StreamInfo {
+        codec: "wmalossless".into(),
+        sample_rate: 96_000,
+        channels: 6,
+        channel_layout: Some("5.1".into()),
+        bits_per_sample: Some(24),
+        lossless: true,
+        bitrate: 2_304_000,
+        ..stream_info(false)
+    };
+    let mut m = playing_stream(info.clone(), 90);
+    let text = screen(&m, 160, 30);
+    assert!(
+        text.contains("wmalossless · 96.0 kHz · 5.1 · 24-bit · 2304 kb/s"),
+        "{text}"
+    );
+    assert_snapshot("multichannel_80x24", &screen(&m, 80, 24));
+    assert_snapshot("multichannel_40x12", &screen(&m, 40, 12));
+    // Without a layout name, the channel count.
+    let info = StreamInfo {
+        channel_layout: None,
+        ..info
+    };
+    event(&mut m, 98_000, PlayerEvent::Stream(info));
+    assert!(screen(&m, 160, 30).contains("96.0 kHz · 6 ch · 24-bit"));
 }
 
 #[test]

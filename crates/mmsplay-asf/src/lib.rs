@@ -11,6 +11,7 @@ pub mod guid;
 pub mod header;
 pub mod limits;
 pub mod packet;
+pub mod padding;
 mod reader;
 pub mod reassembly;
 pub mod timing;
@@ -23,6 +24,6 @@ pub use header::{
     AudioSpread, ContentDescription, Header, StreamKind, StreamProperties, WaveFormatEx,
     header_object_len, parse_header,
 };
-pub use packet::{PacketInfo, Payload, PayloadData, parse_packet};
+pub use packet::{PacketHeader, PacketInfo, Payload, PayloadData, parse_packet};
 pub use reassembly::{DemuxStats, Demuxer, MediaObject};
 pub use writer::{AudioStreamSpec, HeaderSpec, Packetizer, patch_header_counts, write_header};

@@ -94,6 +94,171 @@ impl<'a> Iterator for SubPayloads<'a> {
 /// `FRAME_HEADER_SIZE`).
 const MIN_PAYLOAD_HEADER: usize = 6;
 
+/// The width in bytes of a field whose size a 2-bit ASF length type gives: 0 absent, 1 BYTE,
+/// 2 WORD, 3 DWORD.
+pub fn field_width(length_type: u8) -> usize {
+    [0, 1, 2, 4][usize::from(length_type & 3)]
+}
+
+/// The packet-level header of a data packet: its error correction data and payload parsing
+/// information (ASF spec 5.2.1 and 5.2.2), with where each field sits. The one walk of these
+/// bytes: the payload parser, the time mover ([`crate::timing`]) and the padding rewriter
+/// ([`crate::padding`]) all start from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketHeader {
+    /// Bytes of error correction data, including its flags byte (0 when absent).
+    pub ec_len: usize,
+    pub length_flags: u8,
+    pub property_flags: u8,
+    /// The Packet Length field's value (0 when the field is absent: the header's packet
+    /// size holds).
+    pub declared_len: usize,
+    pub sequence: u32,
+    pub padding_len: usize,
+    pub send_time_ms: u32,
+    pub duration_ms: u16,
+}
+
+impl PacketHeader {
+    /// Reads the packet-level header at the start of `buf`.
+    pub fn parse(buf: &[u8]) -> Result<PacketHeader> {
+        let mut r = Reader::new(buf, 0, "data packet");
+        let mut first = r.u8()?;
+        let mut ec_len = 0;
+        if first & 0x80 != 0 {
+            // Error correction data present. Only the standard form is defined: length in the
+            // low nibble, no opaque data, length type 00.
+            if first & 0x60 != 0 {
+                return Err(AsfError::Invalid {
+                    what: "error correction length type",
+                    offset: 0,
+                });
+            }
+            ec_len = 1 + usize::from(first & 0x0F);
+            r.skip(ec_len - 1)?;
+            first = r.u8()?;
+        }
+        let length_flags = first;
+        let property_flags = r.u8()?;
+        let declared_len = r.var(length_flags >> 5)? as usize;
+        let sequence = r.var(length_flags >> 1)?;
+        let padding_len = r.var(length_flags >> 3)? as usize;
+        let send_time_ms = r.u32()?;
+        let duration_ms = r.u16()?;
+        Ok(PacketHeader {
+            ec_len,
+            length_flags,
+            property_flags,
+            declared_len,
+            sequence,
+            padding_len,
+            send_time_ms,
+            duration_ms,
+        })
+    }
+
+    /// Whether the packet carries several payloads (each with its own length).
+    pub fn multiple_payloads(&self) -> bool {
+        self.length_flags & 1 != 0
+    }
+
+    pub fn length_width(&self) -> usize {
+        field_width(self.length_flags >> 5)
+    }
+
+    pub fn sequence_width(&self) -> usize {
+        field_width(self.length_flags >> 1)
+    }
+
+    pub fn padding_width(&self) -> usize {
+        field_width(self.length_flags >> 3)
+    }
+
+    /// Byte offset of the Sequence field.
+    pub fn sequence_at(&self) -> usize {
+        self.ec_len + 2 + self.length_width()
+    }
+
+    /// Byte offset of the Send Time field (4 bytes, then the 2-byte Duration).
+    pub fn send_time_at(&self) -> usize {
+        self.sequence_at() + self.sequence_width() + self.padding_width()
+    }
+
+    /// The header's length: the first byte after Duration, where the payloads start.
+    pub fn header_len(&self) -> usize {
+        self.send_time_at() + 6
+    }
+
+    /// The packet's length: the declared one, else the header's packet size.
+    pub fn packet_len(&self, packet_size: u32) -> usize {
+        if self.declared_len == 0 {
+            packet_size as usize
+        } else {
+            self.declared_len
+        }
+    }
+
+    /// Length types of the payload header fields: replicated data, offset, object number.
+    fn payload_types(&self) -> (u8, u8, u8) {
+        let p = self.property_flags;
+        (p, p >> 2, p >> 4)
+    }
+}
+
+/// Where a payload's fields sit in the packet, for code that rewrites them in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayloadPosition {
+    /// Byte offset and width of the Offset Into Media Object field (a compressed payload's
+    /// presentation time).
+    pub offset_field: (usize, usize),
+    /// Byte offset of the replicated data.
+    pub replicated_at: usize,
+}
+
+/// Walks the payloads of a packet whose header is `h`, ending at `payload_end`: calls `each`
+/// with each payload and where its fields are. The one walk of payload headers.
+fn walk_payloads<'a>(
+    buf: &'a [u8],
+    h: &PacketHeader,
+    payload_end: usize,
+    mut each: impl FnMut(Payload<'a>, PayloadPosition),
+) -> Result<()> {
+    let mut r = Reader::new(buf, 0, "data packet");
+    r.skip(h.header_len())?;
+    let (rep_type, offset_type, object_type) = h.payload_types();
+    if h.multiple_payloads() {
+        let payload_flags = r.u8()?;
+        let count = payload_flags & 0x3F;
+        let len_type = payload_flags >> 6;
+        for _ in 0..count {
+            if r.pos() >= payload_end {
+                break;
+            }
+            let (head, pos) = payload_header(&mut r, rep_type, offset_type, object_type)?;
+            let len = r.var(len_type)? as usize;
+            if r.pos() + len > payload_end {
+                return Err(AsfError::Invalid {
+                    what: "payload length",
+                    offset: r.pos(),
+                });
+            }
+            let data = r.bytes(len)?;
+            each(make_payload(head, data, r.pos())?, pos);
+        }
+    } else if payload_end.saturating_sub(r.pos()) >= MIN_PAYLOAD_HEADER.min(payload_end) {
+        let (head, pos) = payload_header(&mut r, rep_type, offset_type, object_type)?;
+        if r.pos() > payload_end {
+            return Err(AsfError::Invalid {
+                what: "payload header",
+                offset: r.pos(),
+            });
+        }
+        let data = r.bytes(payload_end - r.pos())?;
+        each(make_payload(head, data, r.pos())?, pos);
+    }
+    Ok(())
+}
+
 /// Parses one data packet. `packet_size` is the header's packet size; `buf` may be shorter
 /// (padding stripped by a transport) but not longer than the declared packet length.
 /// Payloads go to `out`, which is cleared first.
@@ -103,33 +268,8 @@ pub fn parse_packet<'a>(
     out: &mut Vec<Payload<'a>>,
 ) -> Result<PacketInfo> {
     out.clear();
-    let mut r = Reader::new(buf, 0, "data packet");
-    let mut first = r.u8()?;
-    if first & 0x80 != 0 {
-        // Error correction data present. Only the standard form is defined: length in the low
-        // nibble, no opaque data, length type 00.
-        if first & 0x60 != 0 {
-            return Err(AsfError::Invalid {
-                what: "error correction length type",
-                offset: 0,
-            });
-        }
-        r.skip(usize::from(first & 0x0F))?;
-        first = r.u8()?;
-    }
-    let length_flags = first;
-    let property_flags = r.u8()?;
-    let multiple = length_flags & 1 != 0;
-    let declared_len = r.var(length_flags >> 5)? as usize;
-    let _sequence = r.var(length_flags >> 1)?;
-    let padding_len = r.var(length_flags >> 3)? as usize;
-    let send_time_ms = r.u32()?;
-    let duration_ms = r.u16()?;
-    let packet_len = if declared_len == 0 {
-        packet_size as usize
-    } else {
-        declared_len
-    };
+    let h = PacketHeader::parse(buf)?;
+    let packet_len = h.packet_len(packet_size);
     if packet_len > packet_size as usize && packet_size != 0 {
         return Err(AsfError::Invalid {
             what: "packet length",
@@ -142,100 +282,89 @@ pub fn parse_packet<'a>(
             offset: 0,
         });
     }
-    let info = PacketInfo {
-        packet_len,
-        padding_len,
-        send_time_ms,
-        duration_ms,
-    };
     // The bytes that carry payloads: up to the declared length less padding, and never past
     // what actually arrived (a short buffer lost only its padding).
-    let payload_end = packet_len.saturating_sub(padding_len).min(buf.len());
-    if r.pos() > payload_end {
+    let payload_end = packet_len.saturating_sub(h.padding_len).min(buf.len());
+    if h.header_len() > payload_end {
         return Err(AsfError::Invalid {
             what: "padding length",
-            offset: r.pos(),
+            offset: h.header_len(),
         });
     }
-    let rep_type = property_flags;
-    let offset_type = property_flags >> 2;
-    let object_type = property_flags >> 4;
-    if multiple {
-        let payload_flags = r.u8()?;
-        let count = payload_flags & 0x3F;
-        let len_type = payload_flags >> 6;
-        for _ in 0..count {
-            if r.pos() >= payload_end {
-                break;
-            }
-            let (stream, key, object_number, offset, rep) =
-                payload_header(&mut r, rep_type, offset_type, object_type)?;
-            let len = r.var(len_type)? as usize;
-            if r.pos() + len > payload_end {
-                return Err(AsfError::Invalid {
-                    what: "payload length",
-                    offset: r.pos(),
-                });
-            }
-            let data = r.bytes(len)?;
-            out.push(make_payload(
-                stream,
-                key,
-                object_number,
-                offset,
-                rep,
-                data,
-                r.pos(),
-            )?);
-        }
-    } else if payload_end.saturating_sub(r.pos()) >= MIN_PAYLOAD_HEADER.min(payload_end) {
-        let (stream, key, object_number, offset, rep) =
-            payload_header(&mut r, rep_type, offset_type, object_type)?;
-        if r.pos() > payload_end {
-            return Err(AsfError::Invalid {
-                what: "payload header",
-                offset: r.pos(),
-            });
-        }
-        let data = r.bytes(payload_end - r.pos())?;
-        out.push(make_payload(
-            stream,
-            key,
-            object_number,
-            offset,
-            rep,
-            data,
-            r.pos(),
-        )?);
-    }
-    Ok(info)
+    walk_payloads(buf, &h, payload_end, |p, _| out.push(p))?;
+    Ok(PacketInfo {
+        packet_len,
+        padding_len: h.padding_len,
+        send_time_ms: h.send_time_ms,
+        duration_ms: h.duration_ms,
+    })
 }
 
-type PayloadHeader<'a> = (u8, bool, u32, u32, &'a [u8]);
+/// The payloads of a packet with where their fields sit, for rewriting them in place. Unlike
+/// [`parse_packet`] it needs no packet size: a packet without a declared length is as long as
+/// `buf`, and one shorter than its padding lost that padding in transit.
+pub fn payload_positions(
+    buf: &[u8],
+) -> Result<(PacketHeader, Vec<(Payload<'_>, PayloadPosition)>)> {
+    let h = PacketHeader::parse(buf)?;
+    let total = if h.declared_len == 0 {
+        buf.len()
+    } else {
+        h.declared_len.min(buf.len())
+    };
+    let end = total
+        .checked_sub(h.padding_len)
+        .filter(|e| *e >= h.header_len())
+        .unwrap_or(total);
+    let mut out = Vec::new();
+    walk_payloads(buf, &h, end, |p, pos| out.push((p, pos)))?;
+    Ok((h, out))
+}
+
+/// A payload's header fields: stream byte, object number, offset, replicated data.
+struct PayloadHead<'a> {
+    stream: u8,
+    key_frame: bool,
+    object_number: u32,
+    offset: u32,
+    rep: &'a [u8],
+}
 
 fn payload_header<'a>(
     r: &mut Reader<'a>,
     rep_type: u8,
     offset_type: u8,
     object_type: u8,
-) -> Result<PayloadHeader<'a>> {
+) -> Result<(PayloadHead<'a>, PayloadPosition)> {
     let sn = r.u8()?;
     let object_number = r.var(object_type)?;
+    let offset_at = r.pos();
     let offset = r.var(offset_type)?;
     let rep_len = r.var(rep_type)? as usize;
+    let replicated_at = r.pos();
     let rep = r.bytes(rep_len)?;
-    Ok((sn & 0x7F, sn & 0x80 != 0, object_number, offset, rep))
+    let head = PayloadHead {
+        stream: sn & 0x7F,
+        key_frame: sn & 0x80 != 0,
+        object_number,
+        offset,
+        rep,
+    };
+    let pos = PayloadPosition {
+        offset_field: (offset_at, field_width(offset_type)),
+        replicated_at,
+    };
+    Ok((head, pos))
 }
 
-fn make_payload<'a>(
-    stream: u8,
-    key_frame: bool,
-    object_number: u32,
-    offset: u32,
-    rep: &'a [u8],
-    data: &'a [u8],
-    at: usize,
-) -> Result<Payload<'a>> {
+fn make_payload<'a>(head: PayloadHead<'a>, data: &'a [u8], at: usize) -> Result<Payload<'a>> {
+    let PayloadHead {
+        stream,
+        key_frame,
+        object_number,
+        offset,
+        rep,
+    } = head;
     let data = match rep.len() {
         0 => PayloadData::Bare { offset, data },
         1 => PayloadData::Compressed {

@@ -39,31 +39,52 @@ struct Pending {
     holes: bool,
 }
 
-/// Turns data packets into the media objects of one chosen stream.
+/// Turns data packets into the media objects of the chosen streams (the audio, and the
+/// script-command stream when there is one), parsing each packet once.
 pub struct Demuxer {
-    stream: u8,
     packet_size: u32,
     preroll_ms: i64,
+    streams: Vec<Assembler>,
+    stats: DemuxStats,
+}
+
+/// Reassembly state of one stream.
+struct Assembler {
+    stream: u8,
     spread: Option<AudioSpread>,
     pending: Option<Pending>,
     ready: VecDeque<MediaObject>,
-    stats: DemuxStats,
 }
 
 impl Demuxer {
     /// A demuxer for stream `stream` of the stream described by `header`.
     pub fn new(header: &Header, stream: u8) -> Demuxer {
-        let spread = header
-            .stream(stream)
-            .and_then(|s| s.spread.clone())
-            .filter(|s| s.is_active());
+        Self::for_streams(header, &[stream])
+    }
+
+    /// A demuxer for several streams of the stream described by `header`; each stream's
+    /// objects are taken with [`Demuxer::pop_stream`].
+    pub fn for_streams(header: &Header, streams: &[u8]) -> Demuxer {
+        let mut assemblers: Vec<Assembler> = Vec::new();
+        for &stream in streams {
+            if assemblers.iter().any(|a| a.stream == stream) {
+                continue;
+            }
+            let spread = header
+                .stream(stream)
+                .and_then(|s| s.spread.clone())
+                .filter(|s| s.is_active());
+            assemblers.push(Assembler {
+                stream,
+                spread,
+                pending: None,
+                ready: VecDeque::new(),
+            });
+        }
         Demuxer {
-            stream,
             packet_size: header.packet_size(),
             preroll_ms: i64::try_from(header.file.preroll_ms).unwrap_or(0),
-            spread,
-            pending: None,
-            ready: VecDeque::new(),
+            streams: assemblers,
             stats: DemuxStats::default(),
         }
     }
@@ -85,19 +106,21 @@ impl Demuxer {
                 return Err(e);
             }
         };
+        let preroll_ms = self.preroll_ms;
         for p in &payloads {
-            if p.stream != self.stream {
-                continue;
+            if let Some(a) = self.streams.iter_mut().find(|a| a.stream == p.stream) {
+                a.push_payload(p, info.send_time_ms, preroll_ms, &mut self.stats);
             }
-            self.push_payload(p, info.send_time_ms);
         }
         Ok(())
     }
 
     /// Says that packets were lost here: a half-built object cannot be completed.
     pub fn note_gap(&mut self) {
-        if let Some(p) = self.pending.take() {
-            self.finish(p, true);
+        for a in &mut self.streams {
+            if let Some(p) = a.pending.take() {
+                a.finish(p, true, self.preroll_ms, &mut self.stats);
+            }
         }
     }
 
@@ -106,12 +129,28 @@ impl Demuxer {
         self.note_gap();
     }
 
-    /// The next whole media object, if any.
+    /// The next whole media object of the first stream that has one.
     pub fn pop(&mut self) -> Option<MediaObject> {
-        self.ready.pop_front()
+        self.streams.iter_mut().find_map(|a| a.ready.pop_front())
     }
 
-    fn push_payload(&mut self, p: &Payload<'_>, send_time_ms: u32) {
+    /// The next whole media object of stream `stream`.
+    pub fn pop_stream(&mut self, stream: u8) -> Option<MediaObject> {
+        self.streams
+            .iter_mut()
+            .find(|a| a.stream == stream)
+            .and_then(|a| a.ready.pop_front())
+    }
+}
+
+impl Assembler {
+    fn push_payload(
+        &mut self,
+        p: &Payload<'_>,
+        send_time_ms: u32,
+        preroll_ms: i64,
+        stats: &mut DemuxStats,
+    ) {
         match &p.data {
             PayloadData::Compressed {
                 pts_ms,
@@ -119,11 +158,11 @@ impl Demuxer {
                 data,
             } => {
                 for (pts, sub) in Payload::sub_payloads(data, *pts_ms, *delta_ms) {
-                    self.emit(pts, p.key_frame, sub.to_vec());
+                    self.emit(pts, p.key_frame, sub.to_vec(), preroll_ms, stats);
                 }
             }
             PayloadData::Bare { data, .. } => {
-                self.emit(send_time_ms, p.key_frame, data.to_vec());
+                self.emit(send_time_ms, p.key_frame, data.to_vec(), preroll_ms, stats);
             }
             PayloadData::Fragment {
                 offset,
@@ -131,12 +170,30 @@ impl Demuxer {
                 pts_ms,
                 data,
             } => {
-                self.push_fragment(p, *offset, *object_size, *pts_ms, data);
+                let frag = Fragment {
+                    offset: *offset,
+                    size: *object_size,
+                    pts: *pts_ms,
+                    data,
+                };
+                self.push_fragment(p, frag, preroll_ms, stats);
             }
         }
     }
 
-    fn push_fragment(&mut self, p: &Payload<'_>, offset: u32, size: u32, pts: u32, data: &[u8]) {
+    fn push_fragment(
+        &mut self,
+        p: &Payload<'_>,
+        f: Fragment<'_>,
+        preroll_ms: i64,
+        stats: &mut DemuxStats,
+    ) {
+        let Fragment {
+            offset,
+            size,
+            pts,
+            data,
+        } = f;
         if size == 0 || size > MAX_OBJECT_SIZE {
             return;
         }
@@ -146,7 +203,7 @@ impl Demuxer {
         };
         if starts_new {
             if let Some(old) = self.pending.take() {
-                self.finish(old, true);
+                self.finish(old, true, preroll_ms, stats);
             }
             if offset != 0 {
                 // Joined mid-object (live stream) or lost the start: drop until a new object.
@@ -179,32 +236,47 @@ impl Demuxer {
         if end == pend.data.len()
             && let Some(done) = self.pending.take()
         {
-            self.finish(done, false);
+            self.finish(done, false, preroll_ms, stats);
         }
     }
 
     /// Emits a pending object. One that lost fragments is dropped: a decoder given half a WMA
     /// superframe produces noise, and the gap is already counted by the transport.
-    fn finish(&mut self, p: Pending, cut_short: bool) {
+    fn finish(&mut self, p: Pending, cut_short: bool, preroll_ms: i64, stats: &mut DemuxStats) {
         if cut_short || p.holes || p.filled != p.data.len() {
-            self.stats.incomplete_objects += 1;
+            stats.incomplete_objects += 1;
             return;
         }
-        self.emit(p.pts_ms, p.key_frame, p.data);
+        self.emit(p.pts_ms, p.key_frame, p.data, preroll_ms, stats);
     }
 
-    fn emit(&mut self, pts: u32, key_frame: bool, mut data: Vec<u8>) {
+    fn emit(
+        &mut self,
+        pts: u32,
+        key_frame: bool,
+        mut data: Vec<u8>,
+        preroll_ms: i64,
+        stats: &mut DemuxStats,
+    ) {
         if let Some(s) = &self.spread {
             data = descramble(s, data);
         }
-        self.stats.objects += 1;
+        stats.objects += 1;
         self.ready.push_back(MediaObject {
             stream: self.stream,
-            pts_ms: i64::from(pts) - self.preroll_ms,
+            pts_ms: i64::from(pts) - preroll_ms,
             key_frame,
             data,
         });
     }
+}
+
+/// One fragment of a media object, as a payload carries it.
+struct Fragment<'a> {
+    offset: u32,
+    size: u32,
+    pts: u32,
+    data: &'a [u8],
 }
 
 /// Undoes Audio Spread. The object holds S virtual packets of K chunks of C bytes written

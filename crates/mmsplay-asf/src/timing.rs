@@ -3,7 +3,7 @@
 //! offset field of a compressed payload). A looping live broadcast moves them forward so its
 //! timeline never jumps back; a recording joined mid-stream moves them back to start at zero.
 
-use crate::reader::Reader;
+use crate::packet::{PayloadData, payload_positions};
 
 /// Where a packet's time fields are.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,76 +32,21 @@ fn read_le(b: &[u8]) -> Option<u64> {
 
 /// Finds the time fields; `None` when the packet does not walk cleanly to its end.
 pub fn time_fields(p: &[u8]) -> Option<TimeFields> {
-    let mut r = Reader::new(p, 0, "data packet");
-    let mut first = r.u8().ok()?;
-    if first & 0x80 != 0 {
-        if first & 0x60 != 0 {
-            return None;
-        }
-        r.skip(usize::from(first & 0x0F)).ok()?;
-        first = r.u8().ok()?;
-    }
-    let length_flags = first;
-    let property_flags = r.u8().ok()?;
-    let declared = r.var(length_flags >> 5).ok()? as usize;
-    r.var(length_flags >> 1).ok()?;
-    let padding = r.var(length_flags >> 3).ok()? as usize;
-    let send_at = r.pos();
-    let send_time_ms = r.u32().ok()?;
-    let duration_ms = r.u16().ok()?;
-    let total = if declared == 0 {
-        p.len()
-    } else {
-        declared.min(p.len())
-    };
-    // A short packet lost its padding in transit: then the payloads run to its end.
-    let end = total
-        .checked_sub(padding)
-        .filter(|e| *e >= r.pos())
-        .unwrap_or(total);
-    let (rep_t, off_t, obj_t) = (property_flags, property_flags >> 2, property_flags >> 4);
-    let (count, len_t) = if length_flags & 1 != 0 {
-        let f = r.u8().ok()?;
-        (usize::from(f & 0x3F), Some(f >> 6))
-    } else {
-        (1, None)
-    };
-    let mut presentation = Vec::new();
-    for _ in 0..count {
-        if r.pos() >= end {
-            break;
-        }
-        r.skip(1).ok()?; // stream number
-        r.var(obj_t).ok()?;
-        let offset_at = r.pos();
-        r.var(off_t).ok()?;
-        let rep = r.var(rep_t).ok()? as usize;
-        match rep {
-            0 => {}
-            1 => presentation.push((offset_at, width(off_t))),
-            2..=7 => return None,
-            _ => presentation.push((r.pos() + 4, 4)),
-        }
-        r.skip(rep).ok()?;
-        let len = match len_t {
-            Some(t) => r.var(t).ok()? as usize,
-            None => end.checked_sub(r.pos())?,
-        };
-        r.skip(len).ok()?;
-        if r.pos() > end {
-            return None;
-        }
-    }
+    let (h, payloads) = payload_positions(p).ok()?;
+    let presentation = payloads
+        .iter()
+        .filter_map(|(payload, at)| match payload.data {
+            PayloadData::Bare { .. } => None,
+            PayloadData::Compressed { .. } => Some(at.offset_field),
+            PayloadData::Fragment { .. } => Some((at.replicated_at + 4, 4)),
+        })
+        .collect();
     Some(TimeFields {
-        send_time_ms,
-        duration_ms,
-        send_at,
+        send_time_ms: h.send_time_ms,
+        duration_ms: h.duration_ms,
+        send_at: h.send_time_at(),
         presentation,
     })
-}
-
-fn width(t: u8) -> usize {
-    [0, 1, 2, 4][usize::from(t & 3)]
 }
 
 /// Adds `delta_ms` (which may be negative) to every time field of the packet, clamped to what
@@ -131,7 +76,7 @@ pub fn shift_times(p: &mut [u8], delta_ms: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{PayloadData, parse_packet};
+    use crate::parse_packet;
 
     fn times(p: &[u8]) -> (u32, Vec<u32>) {
         let mut out = Vec::new();

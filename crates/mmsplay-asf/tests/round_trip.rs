@@ -243,3 +243,47 @@ fn mutated_headers_never_panic() {
         "mutations both parse and fail ({ok} ok, {err} errors)"
     );
 }
+
+/// One demuxer on two streams parses each packet once and keeps their objects apart.
+#[test]
+fn one_demuxer_serves_two_streams() {
+    let mut s = spec(0, None);
+    s.streams.push(AudioStreamSpec {
+        number: 2,
+        format: WaveFormatEx::pcm(1, 8000, 16),
+        spread: None,
+        bitrate: 128_000,
+    });
+    let mut p = Packetizer::new(1000);
+    let objs = objects();
+    for (i, o) in objs.iter().enumerate() {
+        p.push_object(1, 500 + i as u32 * 100, true, o);
+        p.push_object(2, 550 + i as u32 * 100, true, &[i as u8; 40]);
+    }
+    p.flush();
+    let packets = p.take_packets();
+    s.data_packets = packets.len() as u64;
+    let header = parse_header(&write_header(&s)).unwrap();
+    let mut d = Demuxer::for_streams(&header, &[1, 2]);
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for pk in &packets {
+        d.push_packet(pk).unwrap();
+        while let Some(o) = d.pop_stream(2) {
+            assert_eq!(o.stream, 2);
+            two.push(o.data);
+        }
+        while let Some(o) = d.pop_stream(1) {
+            assert_eq!(o.stream, 1);
+            one.push(o.data);
+        }
+    }
+    assert_eq!(one, objs);
+    assert_eq!(
+        two,
+        (0..objs.len())
+            .map(|i| vec![i as u8; 40])
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(d.stats().packets, packets.len() as u64);
+    assert_eq!(d.stats().objects, 2 * objs.len() as u64);
+}

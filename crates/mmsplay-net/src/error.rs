@@ -26,12 +26,46 @@ pub enum ErrorKind {
     Io,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
+/// A network failure with where and why: the transport, the peer, what was being done and
+/// the cause. Its `Display` is the whole one-line sentence a user sees, e.g.
+/// `mmst 127.0.0.1:1755: connecting: Connection refused (os error 111)`; [`source`] gives the
+/// typed cause (an `io::Error`, an `AsfError`, a protocol module's error) to code that looks.
+///
+/// [`source`]: std::error::Error::source
+#[derive(Debug)]
 pub struct NetError {
     pub kind: ErrorKind,
     pub transport: Option<Transport>,
+    /// The server's `host:port`.
+    pub peer: Option<String>,
+    /// What was being done (`connecting`, `reading the reply to DESCRIBE`…), if said.
+    pub doing: Option<String>,
+    /// Why, in words.
     pub message: String,
+    cause: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl std::fmt::Display for NetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.transport, &self.peer) {
+            (Some(t), Some(p)) => write!(f, "{t} {p}: ")?,
+            (Some(t), None) => write!(f, "{t}: ")?,
+            (None, Some(p)) => write!(f, "{p}: ")?,
+            (None, None) => {}
+        }
+        if let Some(d) = &self.doing {
+            write!(f, "{d}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl NetError {
@@ -39,7 +73,10 @@ impl NetError {
         NetError {
             kind,
             transport: None,
+            peer: None,
+            doing: None,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -67,12 +104,44 @@ impl NetError {
         Self::new(ErrorKind::Unsupported, m)
     }
 
-    pub fn with_transport(mut self, t: Transport) -> Self {
-        self.transport = Some(t);
+    /// A failure caused by `cause`: its text is the message, and it is the `source()`.
+    pub fn caused_by(
+        kind: ErrorKind,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(kind, cause.to_string()).with_cause(cause)
+    }
+
+    /// Keeps `cause` as the `source()` (the message says it in words already).
+    pub fn with_cause(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.cause = Some(Box::new(cause));
         self
     }
 
-    /// Turns an IO error into a user sentence, keeping refusals and timeouts apart.
+    /// Names the transport, unless a more precise one is already named.
+    pub fn with_transport(mut self, t: Transport) -> Self {
+        self.transport.get_or_insert(t);
+        self
+    }
+
+    /// Names the peer (`host:port`), unless one is already named.
+    pub fn with_peer(mut self, peer: impl Into<String>) -> Self {
+        if self.peer.is_none() {
+            self.peer = Some(peer.into());
+        }
+        self
+    }
+
+    /// Says what was being done, unless something more precise is already said.
+    pub fn doing(mut self, what: impl Into<String>) -> Self {
+        if self.doing.is_none() {
+            self.doing = Some(what.into());
+        }
+        self
+    }
+
+    /// Turns an IO error into a user sentence, keeping refusals and timeouts apart. `context`
+    /// is what was being done; the IO error is the cause.
     pub fn io(context: &str, e: io::Error) -> Self {
         let kind = match e.kind() {
             io::ErrorKind::ConnectionRefused => ErrorKind::Refused,
@@ -83,14 +152,45 @@ impl NetError {
             | io::ErrorKind::BrokenPipe => ErrorKind::Closed,
             _ => ErrorKind::Io,
         };
-        Self::new(kind, format!("{context}: {e}"))
+        Self::caused_by(kind, e).doing(context)
     }
 }
 
 impl From<mmsplay_asf::AsfError> for NetError {
     fn from(e: mmsplay_asf::AsfError) -> Self {
-        Self::new(ErrorKind::Protocol, e.to_string())
+        let kind = match e {
+            mmsplay_asf::AsfError::LimitExceeded { .. } => ErrorKind::Limit,
+            _ => ErrorKind::Protocol,
+        };
+        Self::caused_by(kind, e)
     }
 }
 
 pub type Result<T> = std::result::Result<T, NetError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn the_sentence_says_where_what_and_why_and_keeps_the_cause() {
+        let e = NetError::io(
+            "connecting",
+            io::Error::new(io::ErrorKind::ConnectionRefused, "refused"),
+        )
+        .with_transport(Transport::Mmst)
+        .with_peer("127.0.0.1:1755")
+        .with_transport(Transport::Mmsh);
+        assert_eq!(e.kind, ErrorKind::Refused);
+        assert_eq!(e.to_string(), "mmst 127.0.0.1:1755: connecting: refused");
+        let cause = e.source().and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(
+            cause.map(io::Error::kind),
+            Some(io::ErrorKind::ConnectionRefused)
+        );
+        let e = NetError::from(mmsplay_asf::AsfError::NotAsf);
+        assert!(e.source().is_some());
+        assert_eq!(NetError::timeout("late").to_string(), "late");
+    }
+}

@@ -12,12 +12,14 @@ pub mod mmsp;
 pub mod rollover;
 pub mod rtsp;
 pub mod session;
+pub mod stream;
 mod text_head;
 pub mod transport;
 mod transport_kind;
 pub mod url;
 
 pub use error::{ErrorKind, NetError};
-pub use session::{AsfEvent, ConnectOptions, Session, TransportStats};
+pub use session::Session;
+pub use stream::{AsfEvent, ConnectOptions, TransportStats};
 pub use transport_kind::{Transport, UnknownTransport};
 pub use url::{Ports, StreamUrl};

@@ -7,6 +7,7 @@
 //! - [`chunk`]: the `$` framing, both ways.
 //! - [`stream`]: `$` chunks to header / packet / gap / end events, for the client.
 //! - [`classify`]: is an HTTP answer MS-WMSP, a metafile, plain ASF or something else.
+//! - [`redirect`]: following a Describe's redirects, and the errors its statuses mean.
 //!
 //! Sans-IO: `transport::mmsh` (the client) and the server drive these with sockets.
 
@@ -14,6 +15,7 @@ pub mod chunk;
 pub mod classify;
 pub mod http;
 pub mod pragma;
+pub mod redirect;
 pub mod request;
 pub mod stream;
 
@@ -26,7 +28,7 @@ pub use pragma::{Pragmas, StreamSwitch};
 pub use request::{ClientRequest, HttpMode, RequestKind, ServerRequest, StartAt};
 pub use stream::{BodyEvent, BodyReader};
 
-use crate::error::NetError;
+use crate::error::{ErrorKind, NetError};
 
 /// What can go wrong in the MS-WMSP codec.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,11 +49,10 @@ pub enum MmshError {
 
 impl From<MmshError> for NetError {
     fn from(e: MmshError) -> NetError {
-        match e {
-            MmshError::Limit(m) => NetError::limit(m),
-            MmshError::Http(m) | MmshError::Chunk(m) | MmshError::Server(m) => {
-                NetError::protocol(m)
-            }
-        }
+        let kind = match e {
+            MmshError::Limit(_) => ErrorKind::Limit,
+            MmshError::Http(_) | MmshError::Chunk(_) | MmshError::Server(_) => ErrorKind::Protocol,
+        };
+        NetError::caused_by(kind, e)
     }
 }

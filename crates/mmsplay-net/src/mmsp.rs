@@ -5,6 +5,7 @@
 //!
 //! Every length read from the network is checked against a limit before anything is allocated.
 
+pub mod client;
 pub mod data;
 pub mod framing;
 pub mod header;

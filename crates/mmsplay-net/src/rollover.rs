@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
-use crate::session::{ConnectOptions, Session};
+use crate::session::Session;
+use crate::stream::ConnectOptions;
 use crate::url::StreamUrl;
 
 /// Which steps to try, in order.
@@ -86,12 +89,113 @@ pub const STAGGER: Duration = Duration::from_millis(300);
 /// server) would otherwise hold the ready stream back for the whole step deadline.
 pub const PREFERRED_GRACE: Duration = Duration::from_millis(1500);
 
-/// The state of one step.
-enum Step {
+/// Where one step stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StepState {
     NotStarted,
-    Running(tokio::time::Instant, tokio::task::AbortHandle),
+    Running { since: Instant },
     Failed,
-    Connected(Box<Session>),
+    Connected,
+}
+
+/// What the ladder says to do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Step `i` connected and every more preferred step has failed: use it.
+    Use(usize),
+    /// Start step `i` now.
+    Start(usize),
+    /// Give step `i` up: step `ready`, less preferred, delivers media and `i` had its grace.
+    Abandon { step: usize, ready: usize },
+    /// Nothing to do until a step reports, or until this time if one is given.
+    Wait(Option<Instant>),
+    /// Every step failed.
+    Exhausted,
+}
+
+/// The rules of the rollover, without IO: which step starts when ([`STAGGER`]), how long a
+/// more preferred step is still waited for once a later one is ready ([`PREFERRED_GRACE`]),
+/// and which result wins (the most preferred step that connects). The driver tells it what
+/// happened and asks [`Ladder::decide`] what to do.
+#[derive(Clone, Debug)]
+pub struct Ladder {
+    steps: Vec<StepState>,
+}
+
+impl Ladder {
+    pub fn new(steps: usize) -> Ladder {
+        Ladder {
+            steps: vec![StepState::NotStarted; steps],
+        }
+    }
+
+    pub fn started(&mut self, i: usize, now: Instant) {
+        self.steps[i] = StepState::Running { since: now };
+    }
+
+    pub fn connected(&mut self, i: usize) {
+        self.steps[i] = StepState::Connected;
+    }
+
+    pub fn failed(&mut self, i: usize) {
+        self.steps[i] = StepState::Failed;
+    }
+
+    /// Steps running or connected, which a winner leaves unneeded.
+    pub fn in_play(&self) -> impl Iterator<Item = usize> + '_ {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s, StepState::Running { .. } | StepState::Connected))
+            .map(|(i, _)| i)
+    }
+
+    /// What to do at `now`.
+    pub fn decide(&self, now: Instant) -> Decision {
+        use StepState::*;
+        // The most preferred step still in play decides what happens next.
+        let Some(first) = self.steps.iter().position(|s| *s != Failed) else {
+            return Decision::Exhausted;
+        };
+        match self.steps[first] {
+            Connected => return Decision::Use(first),
+            NotStarted => return Decision::Start(first),
+            _ => {}
+        }
+        // When a later step is ready, earlier ones still running get their grace, no more.
+        let ready = self.steps.iter().position(|s| *s == Connected);
+        let mut grace_due = None;
+        if let Some(r) = ready {
+            for (i, s) in self.steps[..r].iter().enumerate() {
+                if let Running { since } = *s {
+                    let due = since + PREFERRED_GRACE;
+                    if now >= due {
+                        return Decision::Abandon { step: i, ready: r };
+                    }
+                    grace_due = Some(grace_due.map_or(due, |d: Instant| d.min(due)));
+                }
+            }
+        }
+        // Start the next step early once the newest started one has had its head start, or
+        // at once if it has already failed (earlier steps may still be hanging).
+        let newest = self.steps.iter().rposition(|s| *s != NotStarted);
+        let next_due = newest.and_then(|k| match self.steps[k] {
+            _ if k + 1 >= self.steps.len() => None,
+            Running { since } => Some((k + 1, since + STAGGER)),
+            Failed => Some((k + 1, now)),
+            _ => None,
+        });
+        if let Some((k, at)) = next_due
+            && now >= at
+        {
+            return Decision::Start(k);
+        }
+        let wake = match (next_due.map(|(_, at)| at), grace_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Decision::Wait(wake)
+    }
 }
 
 /// Runs the plan until the most preferred step that works has connected.
@@ -102,139 +206,129 @@ pub async fn connect(
     on_event: &mut (dyn FnMut(ConnectEvent) + Send),
 ) -> Result<Session> {
     let order: Vec<Transport> = std::iter::from_fn(|| plan.next(None)).collect();
-    let mut steps: Vec<Step> = order.iter().map(|_| Step::NotStarted).collect();
+    let mut step_opts = opts.clone();
+    step_opts.connect_timeout = opts.connect_timeout.min(STEP_TIMEOUT);
+    let open = |t: Transport| {
+        let u = url.clone();
+        let o = step_opts.clone();
+        async move { Session::open(&u, t, &o).await }
+    };
+    let attempt_url = |t: Transport| url.for_transport(t, &opts.ports);
+    let dispose = |s: Session| {
+        tokio::spawn(s.close());
+    };
+    drive(&order, open, attempt_url, dispose, on_event).await
+}
+
+/// The IO side of the ladder: starts steps, awaits their results and timers, and applies
+/// what [`Ladder::decide`] says. Generic over the session so tests can run it with fake steps
+/// on tokio's paused clock.
+async fn drive<S, F>(
+    order: &[Transport],
+    open: impl Fn(Transport) -> F,
+    attempt_url: impl Fn(Transport) -> String,
+    dispose: impl Fn(S),
+    on_event: &mut (dyn FnMut(ConnectEvent) + Send),
+) -> Result<S>
+where
+    S: Send + 'static,
+    F: Future<Output = Result<S>> + Send + 'static,
+{
+    let mut ladder = Ladder::new(order.len());
+    let mut sessions: Vec<Option<S>> = order.iter().map(|_| None).collect();
+    let mut handles: Vec<Option<tokio::task::AbortHandle>> = order.iter().map(|_| None).collect();
     let mut running = tokio::task::JoinSet::new();
     let mut last_err: Option<NetError> = None;
-    let start_step = |i: usize,
-                      steps: &mut Vec<Step>,
-                      running: &mut tokio::task::JoinSet<(usize, Result<Session>)>,
-                      on_event: &mut (dyn FnMut(ConnectEvent) + Send)| {
-        let t = order[i];
-        on_event(ConnectEvent::Attempt {
-            transport: t,
-            url: url.for_transport(t, &opts.ports),
-        });
-        let mut step_opts = opts.clone();
-        step_opts.connect_timeout = opts.connect_timeout.min(STEP_TIMEOUT);
-        let u = url.clone();
-        let handle = running.spawn(async move { (i, Session::open(&u, t, &step_opts).await) });
-        steps[i] = Step::Running(tokio::time::Instant::now(), handle);
-    };
     loop {
-        // The most preferred step still in play decides what happens next.
-        let first_live = steps.iter().position(|s| !matches!(s, Step::Failed));
-        match first_live {
-            None => break,
-            Some(i) if matches!(steps[i], Step::Connected(_)) => {
-                let Step::Connected(session) = std::mem::replace(&mut steps[i], Step::Failed)
-                else {
-                    break;
-                };
+        match ladder.decide(Instant::now()) {
+            Decision::Exhausted => break,
+            Decision::Use(i) => {
                 on_event(ConnectEvent::Connected {
                     transport: order[i],
                 });
                 running.abort_all();
-                for (j, s) in steps.iter_mut().enumerate() {
-                    let was = std::mem::replace(s, Step::Failed);
-                    if matches!(was, Step::Running(..) | Step::Connected(_)) {
-                        on_event(ConnectEvent::Failed {
-                            transport: order[j],
-                            reason: format!("not needed: {} connected first", order[i]),
-                        });
-                    }
-                    if let Step::Connected(loser) = was {
-                        tokio::spawn(loser.close());
+                let winner = sessions[i].take();
+                for j in ladder.in_play().filter(|j| *j != i).collect::<Vec<_>>() {
+                    on_event(ConnectEvent::Failed {
+                        transport: order[j],
+                        reason: format!("not needed: {} connected first", order[i]),
+                    });
+                    if let Some(loser) = sessions[j].take() {
+                        dispose(loser);
                     }
                 }
-                return Ok(*session);
+                match winner {
+                    Some(s) => return Ok(s),
+                    None => break,
+                }
             }
-            Some(i) if matches!(steps[i], Step::NotStarted) => {
-                start_step(i, &mut steps, &mut running, on_event);
-                continue;
+            Decision::Start(i) => {
+                let t = order[i];
+                on_event(ConnectEvent::Attempt {
+                    transport: t,
+                    url: attempt_url(t),
+                });
+                let step = open(t);
+                handles[i] = Some(running.spawn(async move { (i, step.await) }));
+                ladder.started(i, Instant::now());
             }
-            Some(_) => {}
-        }
-        // Start the next step early once the newest started one has had its head start, or at
-        // once if it has already failed (earlier steps may still be hanging).
-        let newest = steps.iter().rposition(|s| !matches!(s, Step::NotStarted));
-        let next_due = newest.and_then(|k| match steps[k] {
-            _ if k + 1 >= steps.len() => None,
-            Step::Running(since, _) => Some((k + 1, since + STAGGER)),
-            Step::Failed => Some((k + 1, tokio::time::Instant::now())),
-            _ => None,
-        });
-        // When a later step is ready, earlier ones still running get their grace, no more.
-        let ready = steps.iter().position(|s| matches!(s, Step::Connected(_)));
-        let grace_due = ready.and_then(|r| {
-            steps[..r]
-                .iter()
-                .filter_map(|s| match s {
-                    Step::Running(since, _) => Some(*since + PREFERRED_GRACE),
-                    _ => None,
-                })
-                .min()
-        });
-        let wake_at = match (next_due.map(|(_, at)| at), grace_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let wake = async {
-            match wake_at {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending::<()>().await,
+            Decision::Abandon { step, ready } => {
+                if let Some(h) = handles[step].take() {
+                    h.abort();
+                }
+                on_event(ConnectEvent::Failed {
+                    transport: order[step],
+                    reason: format!(
+                        "no media within {:.1} s while {} was ready",
+                        PREFERRED_GRACE.as_secs_f64(),
+                        order[ready]
+                    ),
+                });
+                ladder.failed(step);
             }
-        };
-        tokio::select! {
-            joined = running.join_next() => {
-                let Some(joined) = joined else { continue };
-                let Ok((i, result)) = joined else { continue };
-                match result {
-                    Ok(session) => steps[i] = Step::Connected(Box::new(session)),
-                    Err(e) => {
-                        on_event(ConnectEvent::Failed { transport: order[i], reason: e.to_string() });
-                        steps[i] = Step::Failed;
-                        let not_found = e.kind == ErrorKind::NotFound;
-                        last_err = Some(e);
-                        if not_found {
-                            // The stream does not exist: no other transport will find it.
-                            running.abort_all();
-                            break;
+            Decision::Wait(wake_at) => {
+                let wake = async {
+                    match wake_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending::<()>().await,
+                    }
+                };
+                tokio::select! {
+                    joined = running.join_next() => {
+                        let Some(joined) = joined else { continue };
+                        let Ok((i, result)) = joined else { continue };
+                        handles[i] = None;
+                        match result {
+                            Ok(session) => {
+                                sessions[i] = Some(session);
+                                ladder.connected(i);
+                            }
+                            Err(e) => {
+                                on_event(ConnectEvent::Failed {
+                                    transport: order[i],
+                                    reason: e.to_string(),
+                                });
+                                ladder.failed(i);
+                                let not_found = e.kind == ErrorKind::NotFound;
+                                last_err = Some(e);
+                                if not_found {
+                                    // The stream does not exist: no other transport will find it.
+                                    running.abort_all();
+                                    break;
+                                }
+                            }
                         }
                     }
-                }
-            }
-            _ = wake => {
-                let now = tokio::time::Instant::now();
-                if let Some(r) = ready {
-                    for i in 0..r {
-                        if let Step::Running(since, handle) = &steps[i]
-                            && now >= *since + PREFERRED_GRACE
-                        {
-                            handle.abort();
-                            on_event(ConnectEvent::Failed {
-                                transport: order[i],
-                                reason: format!(
-                                    "no media within {:.1} s while {} was ready",
-                                    PREFERRED_GRACE.as_secs_f64(),
-                                    order[r]
-                                ),
-                            });
-                            steps[i] = Step::Failed;
-                        }
-                    }
-                }
-                if let Some((k, at)) = next_due
-                    && now >= at
-                    && matches!(steps[k], Step::NotStarted)
-                {
-                    start_step(k, &mut steps, &mut running, on_event);
+                    _ = wake => {}
                 }
             }
         }
     }
     Err(match last_err {
         Some(e) if order.len() == 1 => e,
-        Some(e) => NetError::new(e.kind, format!("every transport failed (last: {e})")),
+        Some(e) => {
+            NetError::new(e.kind, format!("every transport failed (last: {e})")).with_cause(e)
+        }
         None => NetError::unsupported("no transport to try"),
     })
 }
@@ -276,5 +370,150 @@ mod tests {
         let u = StreamUrl::parse("rtsp://h/x").unwrap();
         let p = RolloverPlan::new(&u, Some(&[Transport::Mmsh, Transport::Rtspt]));
         assert_eq!(p.steps(), &[Transport::Rtspt]);
+    }
+
+    /// How a fake step ends, and after how long.
+    #[derive(Clone, Copy)]
+    enum Outcome {
+        Connects(u64),
+        Fails(u64, ErrorKind),
+        Hangs,
+    }
+
+    /// Runs the driver on fake steps (tokio's clock paused, so times are exact) and returns the
+    /// winner and the events with their times in milliseconds.
+    async fn run(steps: &[(Transport, Outcome)]) -> (Result<Transport>, Vec<(u64, String)>) {
+        let start = Instant::now();
+        let order: Vec<Transport> = steps.iter().map(|(t, _)| *t).collect();
+        let outcomes: Vec<(Transport, Outcome)> = steps.to_vec();
+        let open = move |t: Transport| {
+            let outcome = outcomes.iter().find(|(x, _)| *x == t).map(|(_, o)| *o);
+            async move {
+                match outcome {
+                    Some(Outcome::Connects(ms)) => {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                        Ok(t)
+                    }
+                    Some(Outcome::Fails(ms, kind)) => {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                        Err(NetError::new(kind, format!("{t} failed")))
+                    }
+                    _ => std::future::pending().await,
+                }
+            }
+        };
+        let mut events = Vec::new();
+        let mut on_event = |e: ConnectEvent| {
+            let ms = start.elapsed().as_millis() as u64;
+            events.push((
+                ms,
+                match e {
+                    ConnectEvent::Attempt { transport, .. } => format!("attempt {transport}"),
+                    ConnectEvent::Failed { transport, .. } => format!("failed {transport}"),
+                    ConnectEvent::Connected { transport } => format!("connected {transport}"),
+                },
+            ));
+        };
+        let r = drive(&order, open, |t| t.to_string(), drop, &mut on_event).await;
+        (r, events)
+    }
+
+    fn ev(list: &[(u64, &str)]) -> Vec<(u64, String)> {
+        list.iter().map(|(t, s)| (*t, s.to_string())).collect()
+    }
+
+    use Outcome::*;
+    use Transport::{Mmsh, Mmst, Rtspt, Rtspu};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_step_hands_over_after_the_stagger_and_is_given_up_after_its_grace() {
+        let (r, events) = run(&[(Rtspu, Hangs), (Rtspt, Connects(100))]).await;
+        assert_eq!(r.unwrap(), Rtspt);
+        assert_eq!(
+            events,
+            ev(&[
+                (0, "attempt rtspu"),
+                (300, "attempt rtspt"),
+                (1500, "failed rtspu"),
+                (1500, "connected rtspt"),
+            ])
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_hands_over_at_once() {
+        let (r, events) =
+            run(&[(Rtspu, Fails(50, ErrorKind::Refused)), (Mmst, Connects(20))]).await;
+        assert_eq!(r.unwrap(), Mmst);
+        assert_eq!(
+            events,
+            ev(&[
+                (0, "attempt rtspu"),
+                (50, "failed rtspu"),
+                (50, "attempt mmst"),
+                (70, "connected mmst"),
+            ])
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_preferred_step_wins_when_it_connects_within_its_grace() {
+        let (r, events) = run(&[
+            (Rtspu, Connects(1400)),
+            (Rtspt, Connects(10)),
+            (Mmsh, Hangs),
+        ])
+        .await;
+        assert_eq!(r.unwrap(), Rtspu);
+        assert_eq!(
+            events,
+            ev(&[
+                (0, "attempt rtspu"),
+                (300, "attempt rtspt"),
+                // rtspt connected at 310: no later step starts, rtspu is still waited for.
+                (1400, "connected rtspu"),
+                (1400, "failed rtspt"),
+            ])
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_steps_start_one_stagger_apart_while_they_hang() {
+        let (r, events) = run(&[(Rtspu, Hangs), (Rtspt, Hangs), (Mmsh, Connects(0))]).await;
+        assert_eq!(r.unwrap(), Mmsh);
+        assert_eq!(
+            events,
+            ev(&[
+                (0, "attempt rtspu"),
+                (300, "attempt rtspt"),
+                (600, "attempt mmsh"),
+                (1500, "failed rtspu"),
+                (1800, "failed rtspt"),
+                (1800, "connected mmsh"),
+            ])
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn not_found_ends_the_ladder_and_every_failure_is_one_error() {
+        let (r, events) = run(&[
+            (Rtspu, Fails(10, ErrorKind::NotFound)),
+            (Rtspt, Connects(10)),
+        ])
+        .await;
+        assert_eq!(r.unwrap_err().kind, ErrorKind::NotFound);
+        assert_eq!(events, ev(&[(0, "attempt rtspu"), (10, "failed rtspu")]));
+        let (r, _) = run(&[
+            (Rtspu, Fails(10, ErrorKind::Refused)),
+            (Mmsh, Fails(10, ErrorKind::Timeout)),
+        ])
+        .await;
+        let e = r.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(
+            e.to_string()
+                .starts_with("every transport failed (last: mmsh failed"),
+            "{e}"
+        );
     }
 }

@@ -10,15 +10,16 @@
 //! - [`sdp`]: the DESCRIBE body with the ASF header in `a=pgmpu` ([MS-RTSP] 2.2.5);
 //! - [`rtp`]: RTP and RTCP header codecs (RFC 3550);
 //! - [`asfpf`]: the `x-asf-pf` payload format, packetizer and depacketizer ([MS-RTSP] 2.2.1);
-//! - [`padding`]: stripping ASF packet padding for RTP and restoring it on receipt;
+//! - padding: stripping ASF packet padding for RTP and restoring it on receipt is ASF knowledge,
+//!   in `mmsplay_asf::padding`;
 //! - [`sequence`]: RTP sequence tracking (loss, late packets, receiver-report figures);
 //! - [`holdback`]: putting RTP packets back in order, waiting briefly for resends.
 
 pub mod asfpf;
+pub mod client;
 pub mod headers;
 pub mod holdback;
 pub mod message;
-pub mod padding;
 pub mod rtp;
 pub mod sdp;
 pub mod sequence;
@@ -60,7 +61,7 @@ impl From<RtspError> for NetError {
             RtspError::Protocol(_) => ErrorKind::Protocol,
             RtspError::Limit { .. } => ErrorKind::Limit,
         };
-        NetError::new(kind, e.to_string())
+        NetError::caused_by(kind, e)
     }
 }
 

@@ -31,6 +31,23 @@ impl Transport {
         Transport::Mmsh,
     ];
 
+    /// The steps a URL scheme (lower-case) rolls over, in Windows Media Player's order: all
+    /// of them for `mms`, the family's for `rtsp`, one for a scheme that names a transport,
+    /// none for a scheme that is not ours. The one place this ladder is written.
+    pub fn ladder_for_scheme(scheme: &str) -> &'static [Transport] {
+        use Transport::*;
+        match scheme {
+            "mms" => &Transport::LADDER,
+            "mmst" => &[Mmst],
+            "mmsu" => &[Mmsu],
+            "mmsh" | "http" => &[Mmsh],
+            "rtsp" => &[Rtspu, Rtspt],
+            "rtspu" => &[Rtspu],
+            "rtspt" => &[Rtspt],
+            _ => &[],
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Transport::Rtspu => "rtspu",

@@ -78,17 +78,7 @@ impl StreamUrl {
 
     /// The transports this scheme tries, in Windows Media Player's order.
     pub fn default_transports(&self) -> Vec<Transport> {
-        use Transport::*;
-        match self.scheme.as_str() {
-            "mms" => Transport::LADDER.to_vec(),
-            "mmst" => vec![Mmst],
-            "mmsu" => vec![Mmsu],
-            "mmsh" | "http" => vec![Mmsh],
-            "rtsp" => vec![Rtspu, Rtspt],
-            "rtspu" => vec![Rtspu],
-            "rtspt" => vec![Rtspt],
-            _ => vec![],
-        }
+        Transport::ladder_for_scheme(&self.scheme).to_vec()
     }
 
     /// The port a transport connects to: the URL's own port when its scheme names that
@@ -137,9 +127,57 @@ impl StreamUrl {
     }
 }
 
+/// Resolves a reference against the URL it was found at (RFC 3986 section 5, by the `url`
+/// crate): a metafile's entry, an HTTP `Location`, an RTSP control. The one resolver of
+/// relative URLs. An absolute reference is returned as it is; so is any reference when `base`
+/// is not a URL (a metafile read from a local path).
+pub fn resolve(base: &str, reference: &str) -> String {
+    if reference.contains("://") {
+        return reference.to_string();
+    }
+    match ::url::Url::parse(base).and_then(|b| b.join(reference)) {
+        Ok(u) => u.to_string(),
+        Err(_) => reference.to_string(),
+    }
+}
+
+/// Resolves a reference against a base taken as a directory, as RTSP clients resolve stream
+/// controls against the session's URL (`rtsp://h/a.asf` + `audio` is `rtsp://h/a.asf/audio`,
+/// as ffmpeg and GStreamer do).
+pub fn resolve_in(base: &str, reference: &str) -> String {
+    if base.ends_with('/') {
+        resolve(base, reference)
+    } else {
+        resolve(&format!("{base}/"), reference)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolves_references_as_rfc_3986_says() {
+        let r = |b, x| resolve(b, x);
+        assert_eq!(r("http://h:8/a/b.asx", "c.asf"), "http://h:8/a/c.asf");
+        assert_eq!(r("http://h:8/a/b.asx?x=1", "/c.asf"), "http://h:8/c.asf");
+        assert_eq!(r("http://h/a/b/c.asx", "../d.asf"), "http://h/a/d.asf");
+        assert_eq!(
+            r("http://[::1]:8080/a/b", "c?q=1"),
+            "http://[::1]:8080/a/c?q=1"
+        );
+        assert_eq!(r("mms://h/live/a", "b"), "mms://h/live/b");
+        assert_eq!(r("http://h/a.asx", "mms://x/Y"), "mms://x/Y");
+        assert_eq!(r("/tmp/a.asx", "c.asf"), "c.asf", "a local base is no URL");
+        assert_eq!(
+            resolve_in("rtsp://h/a.asf", "audio"),
+            "rtsp://h/a.asf/audio"
+        );
+        assert_eq!(
+            resolve_in("rtsp://h/a.asf/", "audio"),
+            "rtsp://h/a.asf/audio"
+        );
+    }
 
     #[test]
     fn parses_and_maps_schemes() {

@@ -13,6 +13,13 @@ use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration as Dur, Timestamp};
 
+/// The raw decoder output, as FFmpeg's `-flags2 +skip_manual` gives it: no gapless trim.
+fn raw() -> AudioDecoderOptions {
+    let mut o = AudioDecoderOptions::default();
+    o.gapless = false;
+    o
+}
+
 fn best_of<F: FnMut()>(runs: usize, mut f: F) -> Duration {
     (0..runs)
         .map(|_| {
@@ -63,7 +70,7 @@ fn main() {
 
     let mut samples = 0usize;
     let ours = best_of(5, || {
-        let mut dec = WmaDecoder::try_new(&params, &AudioDecoderOptions::default()).expect("dec");
+        let mut dec = WmaDecoder::try_new(&params, &raw()).expect("dec");
         samples = 0;
         for p in &packets {
             if let Ok(buf) = dec.decode(p) {

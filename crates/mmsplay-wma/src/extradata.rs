@@ -5,7 +5,7 @@
 //! nBlockAlign u16, wBitsPerSample u16, cbSize u16, then cbSize extra bytes (little-endian).
 //! The flag layout of the extra bytes is in wma-decoder.md §1.
 
-use symphonia_core::errors::{Result, decode_error, unsupported_error};
+use symphonia_core::errors::{Result, decode_error};
 
 pub(crate) const TAG_WMAV1: u16 = 0x0160;
 pub(crate) const TAG_WMAV2: u16 = 0x0161;
@@ -61,18 +61,6 @@ impl WaveFormatEx {
             block_align,
             extra,
         })
-    }
-}
-
-/// Refuses the WMA family members this crate does not decode, naming them.
-pub(crate) fn check_supported_tag(tag: u16) -> Result<u8> {
-    match tag {
-        TAG_WMAV1 => Ok(1),
-        TAG_WMAV2 => Ok(2),
-        TAG_WMAPRO => unsupported_error("wma: WMA Pro is not supported yet"),
-        TAG_WMALOSSLESS => unsupported_error("wma: WMA Lossless is not supported yet"),
-        TAG_WMAVOICE => unsupported_error("wma: WMA Voice is not supported yet"),
-        _ => unsupported_error("wma: unknown WMA format tag"),
     }
 }
 
@@ -149,10 +137,7 @@ mod tests {
     }
 
     #[test]
-    fn refuses_other_family_members_and_short_input() {
+    fn refuses_short_input() {
         assert!(WaveFormatEx::parse(&[0; 17]).is_err());
-        assert!(check_supported_tag(TAG_WMAPRO).is_err());
-        assert!(check_supported_tag(TAG_WMAVOICE).is_err());
-        assert_eq!(check_supported_tag(TAG_WMAV1).ok(), Some(1));
     }
 }

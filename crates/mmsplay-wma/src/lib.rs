@@ -1,29 +1,33 @@
-//! A pure-Rust decoder for Windows Media Audio v1 and v2 (format tags 0x0160 and 0x0161) as a
-//! symphonia 0.6 [`AudioDecoder`].
+//! A pure-Rust decoder for the Windows Media Audio family as a symphonia 0.6
+//! [`AudioDecoder`]: WMA v1 and v2 (format tags 0x0160 and 0x0161) today; WMA Pro (0x0162),
+//! WMA Lossless (0x0163) and WMA Voice (0x000A) plug in as further engines.
 //!
-//! The behaviour follows FFmpeg's `wmav1`/`wmav2` decoder (the de-facto reference; see
-//! `wma-decoder.md`), and the output is planar f32 like FFmpeg's `fltp`.
+//! The behaviour follows FFmpeg's decoders (the de-facto reference; see `docs/` in the
+//! repository), and the output is planar f32 like FFmpeg's `fltp`.
 //!
 //! * Codec parameters: `codec = CODEC_ID_WMA`, `profile = CodecProfile::new(wFormatTag)` and
 //!   `extra_data` = the complete WAVEFORMATEX (18 bytes + cbSize bytes). See
 //!   [`codec_params_from_waveformatex`].
-//! * A packet holds one or more whole superframes of `nBlockAlign` bytes.
-//! * Output is the decoder's raw output: FFmpeg's command-line tool additionally drops the
-//!   first [`WmaDecoder::codec_delay`] samples, and emits one more frame at end of stream
-//!   (see [`WmaDecoder::flush`]).
+//! * One registered decoder, [`WmaDecoder`], dispatches to an engine by format tag (`engine`).
+//! * With symphonia's `gapless` option (the default) the codec delay is dropped at the start,
+//!   as FFmpeg's command-line tool does; [`WmaDecoder::flush`] returns the last frame at end of
+//!   stream. With `gapless: false` the output is the engine's raw output.
 //!
-//! Module map: `extradata` (WAVEFORMATEX and flags) → `setup` (derived parameters) with
-//! `bands`; `superframe` (bit reservoir) → `frame` (blocks) → `exponents`/`lsp`,
-//! `coefficients` (+ `noise`), `stereo`, `window` (IMDCT and overlap-add). Tables live in
-//! `codebook_data`, `bands` and `lsp`, each with its provenance.
+//! Module map of the v1/v2 engine (`classic`): `extradata` (WAVEFORMATEX and flags) → `setup`
+//! (derived parameters) with `bands`; `superframe` (bit reservoir) → `frame` (blocks) →
+//! `exponents`/`lsp`, `coefficients` (+ `noise`), `stereo`, `window` (IMDCT and overlap-add).
+//! Tables live in `codebook_data`, `bands` and `lsp`, each with its provenance (see
+//! `TABLES.md` beside this crate's `Cargo.toml`).
 
 #![forbid(unsafe_code)]
 
 mod bands;
 mod bitreader;
+mod classic;
 mod codebook_data;
 mod codebooks;
 mod coefficients;
+mod engine;
 mod exponents;
 mod extradata;
 mod frame;
@@ -48,14 +52,10 @@ use symphonia_core::errors::{Result, decode_error, unsupported_error};
 use symphonia_core::packet::PacketRef;
 use symphonia_core::support_audio_codec;
 
-use extradata::{
-    Flags, TAG_WMALOSSLESS, TAG_WMAPRO, TAG_WMAV1, TAG_WMAV2, TAG_WMAVOICE, WaveFormatEx,
-    check_supported_tag,
-};
+use classic::ClassicEngine;
+use engine::Engine;
+use extradata::{TAG_WMALOSSLESS, TAG_WMAPRO, TAG_WMAV1, TAG_WMAV2, TAG_WMAVOICE, WaveFormatEx};
 pub use frame::DecodeStats;
-use frame::FrameDecoder;
-use setup::Setup;
-use superframe::SuperframeDecoder;
 
 /// FFmpeg's short name for a WMA-family format tag.
 pub fn codec_name(format_tag: u16) -> &'static str {
@@ -77,6 +77,18 @@ fn channels_for(count: u16) -> Channels {
     }
 }
 
+/// The engine for a format tag. Each WMA-family member lives in its own modules and is reached
+/// only through this match and the [`Engine`] trait.
+fn make_engine(w: &WaveFormatEx) -> Result<Box<dyn Engine>> {
+    match w.format_tag {
+        TAG_WMAV1 | TAG_WMAV2 => Ok(Box::new(ClassicEngine::new(w)?)),
+        TAG_WMAPRO => unsupported_error("wma: WMA Pro is not supported yet"),
+        TAG_WMALOSSLESS => unsupported_error("wma: WMA Lossless is not supported yet"),
+        TAG_WMAVOICE => unsupported_error("wma: WMA Voice is not supported yet"),
+        _ => unsupported_error("wma: unknown WMA format tag"),
+    }
+}
+
 /// Codec parameters for a WMA stream from its WAVEFORMATEX (ASF Stream Properties
 /// type-specific data): codec, profile (= wFormatTag), sample rate, channels, and the whole
 /// WAVEFORMATEX as `extra_data`.
@@ -88,23 +100,11 @@ pub fn codec_params_from_waveformatex(wfx: &[u8]) -> Result<AudioCodecParameters
         .with_sample_rate(w.sample_rate)
         .with_channels(channels_for(w.channels))
         .with_extra_data(wfx.to_vec().into_boxed_slice());
-    if let Ok(version) = check_supported_tag(w.format_tag) {
-        let flags = Flags::from_extra(version, &w.extra);
-        if let Ok(s) = Setup::new(
-            version,
-            usize::from(w.channels),
-            w.sample_rate,
-            u64::from(w.avg_bytes_per_sec) * 8,
-            flags,
-        ) {
-            p.with_max_frames_per_packet(15 * s.frame_len as u64);
-        }
+    if let Ok(engine) = make_engine(&w) {
+        p.with_max_frames_per_packet(engine.max_frames_per_packet() as u64);
     }
     Ok(p)
 }
-
-/// Most samples per channel one packet may decode to (about 24 s at 44.1 kHz).
-const MAX_FRAMES_PER_PACKET: usize = 1 << 20;
 
 const PROFILES: &[CodecProfileInfo] = &[
     CodecProfileInfo {
@@ -117,21 +117,38 @@ const PROFILES: &[CodecProfileInfo] = &[
         short_name: "wmav2",
         long_name: "Windows Media Audio 2",
     },
+    CodecProfileInfo {
+        profile: CodecProfile::new(TAG_WMAPRO as u32),
+        short_name: "wmapro",
+        long_name: "Windows Media Audio 9 Professional",
+    },
+    CodecProfileInfo {
+        profile: CodecProfile::new(TAG_WMALOSSLESS as u32),
+        short_name: "wmalossless",
+        long_name: "Windows Media Audio 9 Lossless",
+    },
+    CodecProfileInfo {
+        profile: CodecProfile::new(TAG_WMAVOICE as u32),
+        short_name: "wmavoice",
+        long_name: "Windows Media Audio 9 Voice",
+    },
 ];
 
-/// Windows Media Audio v1/v2 decoder.
+/// The Windows Media Audio decoder: one engine per format tag behind symphonia's
+/// [`AudioDecoder`].
 pub struct WmaDecoder {
     params: AudioCodecParameters,
     block_align: usize,
-    inner: SuperframeDecoder,
+    engine: Box<dyn Engine>,
     /// Per-channel samples of the packet being decoded.
     planes: Vec<Vec<f32>>,
     buf: AudioBuffer<f32>,
-    eof_done: bool,
+    /// With `gapless`: raw samples per channel still to drop at the start.
+    to_skip: usize,
 }
 
 impl WmaDecoder {
-    pub fn try_new(params: &AudioCodecParameters, _opts: &AudioDecoderOptions) -> Result<Self> {
+    pub fn try_new(params: &AudioCodecParameters, opts: &AudioDecoderOptions) -> Result<Self> {
         if params.codec != CODEC_ID_WMA {
             return unsupported_error("wma: invalid codec");
         }
@@ -140,88 +157,95 @@ impl WmaDecoder {
             None => return unsupported_error("wma: the WAVEFORMATEX is required as extra data"),
         };
         // The profile, when given, is the format tag; it must agree with the WAVEFORMATEX.
-        let tag = match params.profile {
-            Some(p) => match u16::try_from(p.get()) {
-                Ok(t) => t,
-                Err(_) => return unsupported_error("wma: unknown WMA format tag"),
-            },
-            None => wfx.format_tag,
-        };
-        let version = check_supported_tag(tag)?;
-        if tag != wfx.format_tag {
+        if let Some(p) = params.profile
+            && u32::from(wfx.format_tag) != p.get()
+        {
             return unsupported_error("wma: profile and WAVEFORMATEX format tag disagree");
         }
-        if wfx.block_align == 0 {
-            return unsupported_error("wma: block align must not be zero");
+        if wfx.channels == 0 {
+            return unsupported_error("wma: the stream declares no channels");
         }
-        let flags = Flags::from_extra(version, &wfx.extra);
-        let setup = Setup::new(
-            version,
-            usize::from(wfx.channels),
-            wfx.sample_rate,
-            u64::from(wfx.avg_bytes_per_sec) * 8,
-            flags,
-        )?;
-        let frame_len = setup.frame_len;
-        let channels = setup.channels;
+        let engine = make_engine(&wfx)?;
+        let max_frames = engine.max_frames_per_packet();
         let spec = AudioSpec::new(wfx.sample_rate, channels_for(wfx.channels));
         let mut params = params.clone();
         params
             .with_sample_rate(wfx.sample_rate)
             .with_channels(channels_for(wfx.channels))
-            .with_max_frames_per_packet(15 * frame_len as u64);
+            .with_max_frames_per_packet(max_frames as u64);
         Ok(WmaDecoder {
             params,
             block_align: usize::from(wfx.block_align),
-            inner: SuperframeDecoder::new(FrameDecoder::new(setup)),
-            planes: vec![Vec::new(); channels],
-            buf: AudioBuffer::new(spec, 15 * frame_len),
-            eof_done: false,
+            to_skip: if opts.gapless {
+                engine.codec_delay()
+            } else {
+                0
+            },
+            engine,
+            planes: vec![Vec::new(); usize::from(wfx.channels)],
+            buf: AudioBuffer::new(spec, max_frames),
         })
     }
 
-    /// Samples per channel in one frame (512, 1024 or 2048).
+    fn classic(&self) -> &ClassicEngine {
+        self.engine
+            .classic()
+            .expect("a v1/v2 accessor called on another WMA engine")
+    }
+
+    /// Samples per channel in one frame (512, 1024 or 2048). WMA v1/v2 only.
     pub fn frame_len(&self) -> usize {
-        self.inner.frames.s.frame_len
+        self.classic().frame_len()
     }
 
-    /// Start-up delay in samples (2·frame_len) that FFmpeg trims from the raw output by
-    /// default; the first frame is only a half-overlapped window.
+    /// Start-up delay in samples of the raw output (for v1/v2, 2·frame_len: the first frame
+    /// is only a half-overlapped window). With the `gapless` option it is already dropped.
     pub fn codec_delay(&self) -> usize {
-        2 * self.frame_len()
+        self.engine.codec_delay()
     }
 
-    /// Counts of the coding tools met since the decoder was made (diagnostics).
+    /// Counts of the coding tools met since the decoder was made (diagnostics). WMA v1/v2
+    /// only.
     pub fn stats(&self) -> &DecodeStats {
-        &self.inner.frames.stats
+        self.classic().stats()
     }
 
-    /// The extradata flags word (`flags2`) in use.
+    /// The extradata flags word (`flags2`) in use. WMA v1/v2 only.
     pub fn flags2(&self) -> u16 {
-        self.inner.frames.s.flags.flags2
+        self.classic().flags2()
     }
 
-    /// The superframe size (nBlockAlign).
+    /// The packet size the stream declares (nBlockAlign).
     pub fn block_align(&self) -> usize {
         self.block_align
     }
 
-    /// End of stream: returns, once, the last frame's pending overlap (frame_len samples), as
-    /// FFmpeg does when drained. Later calls return an empty buffer until the next `reset`.
+    /// End of stream: returns, once, what the engine still holds (the last frame's pending
+    /// overlap), as FFmpeg does when drained. Later calls return an empty buffer until the
+    /// next `reset`.
     pub fn flush(&mut self) -> GenericAudioBufferRef<'_> {
+        for p in &mut self.planes {
+            p.clear();
+        }
+        self.engine.flush(&mut self.planes);
+        self.emit_planes();
+        self.buf.as_generic_audio_buffer_ref()
+    }
+
+    /// Copies the decoded planes into the output buffer, dropping what gapless still skips.
+    fn emit_planes(&mut self) {
         self.buf.clear();
-        if !self.eof_done {
-            self.eof_done = true;
-            self.inner.clear_reservoir();
-            let fl = self.frame_len();
-            self.buf.render_uninit(Some(fl));
-            for (ch, tail) in self.inner.frames.tail().enumerate() {
-                if let Some(p) = self.buf.plane_mut(ch) {
-                    p.copy_from_slice(tail);
-                }
+        let frames = self.planes.first().map_or(0, Vec::len);
+        let skip = self.to_skip.min(frames);
+        self.to_skip -= skip;
+        let n = frames - skip;
+        self.buf.grow_capacity(n);
+        self.buf.render_uninit(Some(n));
+        for (ch, src) in self.planes.iter().enumerate() {
+            if let Some(p) = self.buf.plane_mut(ch) {
+                p.copy_from_slice(&src[skip..]);
             }
         }
-        self.buf.as_generic_audio_buffer_ref()
     }
 
     fn decode_inner(&mut self, data: &[u8]) -> Result<()> {
@@ -231,37 +255,19 @@ impl WmaDecoder {
         if data.is_empty() {
             return Ok(());
         }
-        if !data.len().is_multiple_of(self.block_align) {
-            return decode_error("wma: packet is not a whole number of superframes");
+        if let Err(e) = self.engine.decode(data, &mut self.planes) {
+            return decode_error(e.0);
         }
-        for sf in data.chunks_exact(self.block_align) {
-            if let Err(msg) = self.inner.decode(sf, &mut self.planes) {
-                return decode_error(msg);
-            }
-            // A superframe of a few bytes can legally yield up to 15 silent frames, so bound
-            // what one packet may expand to.
-            if self.planes.first().map_or(0, Vec::len) > MAX_FRAMES_PER_PACKET {
-                return decode_error("wma: packet expands to too many samples");
-            }
-        }
-        let frames = self.planes.first().map_or(0, Vec::len);
-        self.buf.grow_capacity(frames);
-        self.buf.render_uninit(Some(frames));
-        for (ch, src) in self.planes.iter().enumerate() {
-            if let Some(p) = self.buf.plane_mut(ch) {
-                p.copy_from_slice(src);
-            }
-        }
+        self.emit_planes();
         Ok(())
     }
 }
 
 impl AudioDecoder for WmaDecoder {
-    /// After a seek: forget the bit reservoir. Like FFmpeg's flush, the overlap buffers and
-    /// the noise generator position are kept.
+    /// After a seek: the engine forgets what links packets. The start-up delay is not dropped
+    /// again: the overlap state that made it is kept, as in FFmpeg.
     fn reset(&mut self) {
-        self.inner.clear_reservoir();
-        self.eof_done = false;
+        self.engine.reset();
         self.buf.clear();
     }
 
@@ -306,7 +312,7 @@ impl RegisterableAudioDecoder for WmaDecoder {
         &[support_audio_codec!(
             CODEC_ID_WMA,
             "wma",
-            "Windows Media Audio 1/2",
+            "Windows Media Audio",
             PROFILES
         )]
     }

@@ -15,6 +15,13 @@ use symphonia_core::errors::Error;
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration, Timestamp};
 
+/// The raw decoder output, as FFmpeg's `-flags2 +skip_manual` gives it: no gapless trim.
+fn raw() -> AudioDecoderOptions {
+    let mut o = AudioDecoderOptions::default();
+    o.gapless = false;
+    o
+}
+
 fn wfx(
     tag: u16,
     channels: u16,
@@ -37,7 +44,7 @@ fn wfx(
 
 fn decoder(w: &[u8]) -> Result<WmaDecoder, Error> {
     let params = codec_params_from_waveformatex(w)?;
-    WmaDecoder::try_new(&params, &AudioDecoderOptions::default())
+    WmaDecoder::try_new(&params, &raw())
 }
 
 fn packet(data: &[u8]) -> Packet {
@@ -57,18 +64,12 @@ fn registers_with_symphonia() {
     let file = std::fs::read(data_path("wmav1_11025_1ch_24k_tone.wma")).unwrap();
     let asf = demux(&file, 0);
     let params = codec_params_from_waveformatex(&asf.wfx).unwrap();
-    let mut dec = registry
-        .make_audio_decoder(&params, &AudioDecoderOptions::default())
-        .unwrap();
+    let mut dec = registry.make_audio_decoder(&params, &raw()).unwrap();
     assert_eq!(dec.codec_info().short_name, "wma");
     assert_eq!(frames(&dec.decode(&packet(&asf.objects[0]))), Some(512));
     let pro = wfx(0x0162, 2, 44100, 6000, 2230, &[0; 18]);
     let params = codec_params_from_waveformatex(&pro).unwrap();
-    assert!(
-        registry
-            .make_audio_decoder(&params, &AudioDecoderOptions::default())
-            .is_err()
-    );
+    assert!(registry.make_audio_decoder(&params, &raw()).is_err());
 }
 
 #[test]
@@ -323,4 +324,33 @@ fn random_waveformatex_never_panics() {
         }
         let _ = decoder(&w);
     }
+}
+
+/// symphonia's `gapless` option (the default) drops exactly the codec delay at the start and
+/// changes nothing else; the end-of-stream frame still comes from `flush`.
+#[test]
+fn gapless_drops_the_codec_delay() {
+    let file = std::fs::read(data_path("wmav2_22050_2ch_32k_music.wma")).unwrap();
+    let asf = demux(&file, 0);
+    let params = codec_params_from_waveformatex(&asf.wfx).unwrap();
+    let collect = |opts: &AudioDecoderOptions| {
+        let mut dec = WmaDecoder::try_new(&params, opts).unwrap();
+        let mut left: Vec<f32> = Vec::new();
+        for o in &asf.objects {
+            let buf = dec.decode(&packet(o)).unwrap();
+            let mut v: Vec<f32> = Vec::new();
+            buf.copy_to_vec_interleaved::<f32>(&mut v);
+            left.extend(v.iter().step_by(2).copied());
+        }
+        let delay = dec.codec_delay();
+        let mut v: Vec<f32> = Vec::new();
+        dec.flush().copy_to_vec_interleaved::<f32>(&mut v);
+        left.extend(v.iter().step_by(2).copied());
+        (left, delay)
+    };
+    let (raw_out, delay) = collect(&raw());
+    let (gapless_out, _) = collect(&AudioDecoderOptions::default());
+    assert!(delay > 0 && raw_out.len() > delay);
+    assert_eq!(gapless_out.len(), raw_out.len() - delay);
+    assert_eq!(gapless_out[..], raw_out[delay..]);
 }

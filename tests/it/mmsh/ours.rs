@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use mmsplay_net::session::TransportStats;
+use mmsplay_net::TransportStats;
 use mmsplay_net::{AsfEvent, ConnectOptions, ErrorKind};
 use mmsplay_server::Faults;
 

@@ -1,9 +1,10 @@
 //! The no-panic property of the RTSP parsers on random and mutated input, checked on stable
 //! (the fuzz targets in fuzz/ do the same under libFuzzer where nightly is available).
 
+use mmsplay_asf::padding;
 use mmsplay_net::rtsp::asfpf::Depacketizer;
 use mmsplay_net::rtsp::message::Framer;
-use mmsplay_net::rtsp::{headers, padding, rtp, sdp};
+use mmsplay_net::rtsp::{headers, rtp, sdp};
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
 struct Rng(u64);

@@ -9,27 +9,7 @@ pub const MAX_HEAD_LEN: usize = 16 * 1024;
 /// Most header lines in one head.
 pub const MAX_HEADERS: usize = 100;
 
-/// Header lines in arrival order; names compare case-insensitively.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Headers(pub Vec<(String, String)>);
-
-impl Headers {
-    /// The first value of a header.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every value of a header (Pragma comes as many lines).
-    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use crate::text_head::Headers;
 
 /// A parsed status line and headers.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -128,28 +128,10 @@ pub fn select_streams(header: &mmsplay_asf::Header, wanted: &[u16]) -> Vec<(u16,
         .collect()
 }
 
-/// A random client GUID in the spec's syntax.
+/// A random client GUID in the spec's syntax: in braces, lower-case hex.
 pub fn random_client_guid() -> String {
-    let b: [u8; 16] = rand::random();
-    format!(
-        "{{{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}}}",
-        b[0],
-        b[1],
-        b[2],
-        b[3],
-        b[4],
-        b[5],
-        b[6],
-        b[7],
-        b[8],
-        b[9],
-        b[10],
-        b[11],
-        b[12],
-        b[13],
-        b[14],
-        b[15]
-    )
+    let g = mmsplay_asf::Guid(rand::random());
+    format!("{{{}}}", g.to_string().to_ascii_lowercase())
 }
 
 /// The request types a server tells apart ([MS-WMSP] 2.2.2, protocols.md 4.1).
@@ -275,6 +257,23 @@ mod tests {
     fn server_view(req: &str) -> ServerRequest {
         let (h, _) = parse_request_head(req.as_bytes()).unwrap().unwrap();
         ServerRequest::from_head(&h)
+    }
+
+    #[test]
+    fn client_guids_are_braced_lower_case_and_fresh() {
+        let g = random_client_guid();
+        let inner = g
+            .strip_prefix('{')
+            .and_then(|g| g.strip_suffix('}'))
+            .unwrap();
+        let groups: Vec<usize> = inner.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert!(
+            inner
+                .chars()
+                .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_lowercase())
+        );
+        assert_ne!(g, random_client_guid());
     }
 
     #[test]

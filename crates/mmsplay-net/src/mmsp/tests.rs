@@ -413,3 +413,69 @@ pub(crate) fn fuzz_one(b: &[u8]) {
         let _ = Funnel::parse(s);
     }
 }
+
+/// The server's replies from the fixtures, replayed against the client's handshake: each one
+/// moves it to the request the spec says comes next, up to playing.
+#[test]
+fn handshake_replays_the_fixture_conversation() {
+    use super::client::{Handshake, Step};
+    let funnel = Funnel {
+        ip: "127.0.0.1".into(),
+        udp: false,
+        port: 1755,
+    };
+    let (mut hs, connect) = Handshake::new("127.0.0.1", funnel, "demo.wma".into());
+    assert_eq!(connect.mid(), mid::CONNECT);
+    let next = |hs: &mut Handshake, reply: Vec<u8>| hs.on_reply(decode_server(&reply)).unwrap();
+    let sent = |step: Step| match step {
+        Step::Send(m) => m.mid(),
+        Step::Opened { read_block, .. } => read_block.mid(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        sent(next(&mut hs, fx!("report_connected_ex.hex"))),
+        mid::FUNNEL_INFO
+    );
+    assert_eq!(
+        sent(next(&mut hs, fx!("report_funnel_info.hex"))),
+        mid::CONNECT_FUNNEL
+    );
+    assert!(hs.client_id().is_some());
+    assert_eq!(
+        sent(next(&mut hs, fx!("report_connected_funnel.hex"))),
+        mid::OPEN_FILE
+    );
+    assert_eq!(
+        sent(next(&mut hs, fx!("report_open_file.hex"))),
+        mid::READ_BLOCK
+    );
+    assert!(matches!(
+        next(&mut hs, fx!("report_read_block.hex")),
+        Step::ReadHeader { .. }
+    ));
+    assert_eq!(
+        hs.on_header(Vec::new(), 0.0).unwrap().mid(),
+        mid::STREAM_SWITCH
+    );
+    assert_eq!(
+        sent(next(&mut hs, fx!("report_stream_switch.hex"))),
+        mid::START_PLAYING
+    );
+    assert_eq!(
+        next(&mut hs, fx!("report_started_playing.hex")),
+        Step::Playing
+    );
+    // The other way a funnel reply can go ends it, with the server's reason.
+    let funnel = Funnel {
+        ip: "127.0.0.1".into(),
+        udp: true,
+        port: 7000,
+    };
+    let (mut hs, _) = Handshake::new("127.0.0.1", funnel, "demo.wma".into());
+    next(&mut hs, fx!("report_connected_ex.hex"));
+    next(&mut hs, fx!("report_funnel_info.hex"));
+    let e = hs
+        .on_reply(decode_server(&fx!("report_disconnected_funnel.hex")))
+        .unwrap_err();
+    assert!(e.to_string().contains("data over UDP"), "{e}");
+}

@@ -21,31 +21,7 @@ pub enum StartLine {
     Response { status: u16, reason: String },
 }
 
-/// Header fields in arrival order. Lookup is case-insensitive and returns the first match
-/// (GStreamer's echoed request carries two `CSeq` and two `Content-Length` headers).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Headers(pub Vec<(String, String)>);
-
-impl Headers {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn get_last(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.0.push((name.into(), value.into()));
-    }
-}
+pub use crate::text_head::Headers;
 
 /// One RTSP request or response.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -226,14 +226,7 @@ fn parse_media(m: &sdp_types::Media) -> SdpMedia {
 pub fn resolve_control(base: &str, control: Option<&str>) -> String {
     match control {
         None | Some("") | Some("*") => base.to_string(),
-        Some(c) if c.contains("://") => c.to_string(),
-        Some(c) => {
-            if base.ends_with('/') {
-                format!("{base}{c}")
-            } else {
-                format!("{base}/{c}")
-            }
-        }
+        Some(c) => crate::url::resolve_in(base, c),
     }
 }
 
@@ -250,6 +243,14 @@ pub struct DescribeSpec<'a> {
     /// `IP4` or `IP6`, for the `c=` and `o=` lines.
     pub ipv6: bool,
     pub session_id: u64,
+}
+
+/// `b=RS:0` and `b=RR:0`: no RTCP bandwidth for senders or receivers (RFC 3556).
+fn no_rtcp_bandwidth() -> [sdp_types::Bandwidth; 2] {
+    ["RS", "RR"].map(|bwtype| sdp_types::Bandwidth {
+        bwtype: bwtype.into(),
+        bandwidth: 0,
+    })
 }
 
 /// The control name the server gives an ASF stream.
@@ -336,20 +337,12 @@ pub fn build(spec: &DescribeSpec<'_>) -> Vec<u8> {
             fmt: "96".into(),
             media_title: None,
             connections: vec![],
-            bandwidths: vec![
-                Bandwidth {
-                    bwtype: "AS".into(),
-                    bandwidth: kbps(h.stream_bitrate(s.number)),
-                },
-                Bandwidth {
-                    bwtype: "RS".into(),
-                    bandwidth: 0,
-                },
-                Bandwidth {
-                    bwtype: "RR".into(),
-                    bandwidth: 0,
-                },
-            ],
+            bandwidths: std::iter::once(Bandwidth {
+                bwtype: "AS".into(),
+                bandwidth: kbps(h.stream_bitrate(s.number)),
+            })
+            .chain(no_rtcp_bandwidth())
+            .collect(),
             key: None,
             attributes: vec![
                 attr("rtpmap", format!("96 {ENCODING_ASF}/1000")),
@@ -367,16 +360,7 @@ pub fn build(spec: &DescribeSpec<'_>) -> Vec<u8> {
         fmt: "97".into(),
         media_title: None,
         connections: vec![],
-        bandwidths: vec![
-            Bandwidth {
-                bwtype: "RS".into(),
-                bandwidth: 0,
-            },
-            Bandwidth {
-                bwtype: "RR".into(),
-                bandwidth: 0,
-            },
-        ],
+        bandwidths: no_rtcp_bandwidth().to_vec(),
         key: None,
         attributes: vec![
             attr("rtpmap", format!("97 {ENCODING_RTX}/1000")),

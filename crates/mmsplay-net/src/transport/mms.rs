@@ -14,19 +14,21 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bytes::Bytes;
+use mmsplay_asf::padding::pad;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use crate::Transport;
-use crate::error::{ErrorKind, NetError, Result};
+use crate::error::{NetError, Result};
+use crate::mmsp::client::{HEADER_INCARNATION, Handshake, PLAY_INCARNATION, Step, unexpected};
 use crate::mmsp::data::{DataHeader, SequenceExtender, parse_datagram};
 use crate::mmsp::resend::MAX_RESEND_PACKETS;
 use crate::mmsp::{
-    CodecError, DISABLE_PACKET_PAIR, DataKind, FromClient, FromServer, Funnel, HeaderAssembly,
-    OpenFileReport, ResendRequest, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
+    CodecError, DataKind, FromClient, FromServer, Funnel, HeaderAssembly, OpenFileReport,
+    ResendRequest, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
 };
-use crate::session::{AsfEvent, ConnectOptions, TransportStats, pad_packet};
+use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::url::StreamUrl;
 use reorder::{Out, Reorder};
 
@@ -40,15 +42,8 @@ pub const MAX_HEADER_LEN: u32 = 4 * 1024 * 1024;
 const MAX_PACKET_SIZE: u32 = mmsplay_asf::limits::MAX_PACKET_SIZE;
 /// Writes on the control connection that take longer mean the server stopped reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Client incarnations: [MS-MMSP] 3.1.1 HeaderIncarnation 1..8, PlayIncarnation 9..0xFE.
-const HEADER_INCARNATION: u32 = 1;
-const OPEN_INCARNATION: u32 = 9;
-const PLAY_INCARNATION: u32 = 10;
 /// How much earlier than the connect timeout a handshake wait gives up with its own reason.
 const REPLY_MARGIN: Duration = Duration::from_millis(150);
-/// Who we say we are ([MS-MMSP] 2.2.4.17 client-token; 9.0 is a listed version).
-const PLAYER_TOKEN: &str = "NSPlayer/9.0.0.2980";
-const CLIENT_GUID: &str = "{3300AD50-2C39-46C0-AE0A-60B3E5B2CD57}";
 
 /// An open MMS session. Boxed state keeps `Session` small whichever transport it holds.
 pub struct MmsSession(Box<Conn>);
@@ -127,23 +122,12 @@ enum Input {
 
 fn codec(e: CodecError) -> NetError {
     match e {
-        CodecError::TooLong { .. } => NetError::limit(format!("MMS: {e}")),
-        CodecError::BadSignature => NetError::protocol("the server does not speak MMS"),
-        _ => NetError::protocol(format!("MMS: {e}")),
+        CodecError::TooLong { .. } => NetError::limit(format!("MMS: {e}")).with_cause(e),
+        CodecError::BadSignature => {
+            NetError::protocol("the server does not speak MMS").with_cause(e)
+        }
+        _ => NetError::protocol(format!("MMS: {e}")).with_cause(e),
     }
-}
-
-/// The error for a reply whose `hr` is not S_OK.
-fn hr_error(step: &str, hr: u32) -> NetError {
-    let kind = if hresult::is_not_found(hr) {
-        ErrorKind::NotFound
-    } else {
-        ErrorKind::Refused
-    };
-    NetError::new(
-        kind,
-        format!("the server refused {step}: {}", hresult::describe(hr)),
-    )
 }
 
 impl Conn {
@@ -152,7 +136,7 @@ impl Conn {
         let addr = url.authority(port);
         let ctl = TcpStream::connect(&addr)
             .await
-            .map_err(|e| NetError::io(&format!("cannot connect to {addr}"), e))?;
+            .map_err(|e| NetError::io("connecting", e).with_peer(&addr))?;
         let _ = ctl.set_nodelay(true);
         let local = ctl
             .local_addr()
@@ -235,131 +219,55 @@ impl Conn {
         } else {
             url.authority(port)
         };
-        let subscriber = format!("{PLAYER_TOKEN}; {CLIENT_GUID}; Host: {host}");
-        self.send(FromClient::Connect {
-            play_incarnation: DISABLE_PACKET_PAIR,
-            subscriber,
-        })
-        .await?;
-        match self.command().await? {
-            FromServer::ReportConnectedEx { hr: 0, .. } => {}
-            FromServer::ReportConnectedEx { hr, .. } => return Err(hr_error("the connection", hr)),
-            other => return Err(unexpected("the connect reply", &other)),
-        }
-
-        // FunnelInfo gives the client id that resend requests carry ([MS-MMSP] 2.2.4.6).
-        self.send(FromClient::FunnelInfo {
-            play_incarnation: DISABLE_PACKET_PAIR,
-        })
-        .await?;
-        match self.command().await? {
-            FromServer::ReportFunnelInfo {
-                hr: 0, client_id, ..
-            } => self.client_id = Some(client_id),
-            FromServer::ReportFunnelInfo { hr, .. } => return Err(hr_error("funnel info", hr)),
-            other => return Err(unexpected("the funnel info reply", &other)),
-        }
-
-        self.send(FromClient::ConnectFunnel {
-            max_bit_rate: 0x0098_9680,
-            funnel: funnel.format(),
-        })
-        .await?;
-        let proto = if funnel.udp { "UDP" } else { "TCP" };
-        match self.command().await? {
-            FromServer::ReportConnectedFunnel { .. } => {}
-            FromServer::ReportDisconnectedFunnel { hr } => {
-                return Err(hr_error(&format!("data over {proto}"), hr));
-            }
-            other => return Err(unexpected("the funnel reply", &other)),
-        }
-
         // [MS-MMSP] 2.2.4.21: the URL path without percent-encoding.
         let file_name = percent_decode(url.path.trim_start_matches('/'));
-        self.send(FromClient::OpenFile {
-            play_incarnation: OPEN_INCARNATION,
-            file_name: file_name.clone(),
-        })
-        .await?;
-        let open = match self.command().await? {
-            FromServer::ReportOpenFile(r) if r.hr == 0 => r,
-            FromServer::ReportOpenFile(r) => {
-                return Err(hr_error(&format!("to open {file_name:?}"), r.hr));
+        let (mut hs, connect) = Handshake::new(&host, funnel.clone(), file_name);
+        self.send(connect).await?;
+        let mut header = Vec::new();
+        loop {
+            let reply = self.command().await?;
+            match hs.on_reply(reply)? {
+                Step::Send(m) => self.send(m).await?,
+                Step::Opened { report, read_block } => {
+                    self.check_open(&report)?;
+                    // The header comes as Data packets: over UDP for MMSU, though some servers
+                    // send them on TCP (both are accepted).
+                    self.decoder.accept_data = true;
+                    self.send(read_block).await?;
+                }
+                Step::ReadHeader { header_size } => {
+                    header = self.read_header(header_size).await?;
+                    let parsed = mmsplay_asf::parse_header(&header)?;
+                    if parsed.packet_size() != 0 && parsed.packet_size() != self.packet_size {
+                        // The ASF header is the authority for padding.
+                        self.packet_size = parsed.packet_size();
+                    }
+                    if self.packet_size == 0 || self.packet_size > MAX_PACKET_SIZE {
+                        return Err(NetError::protocol("the stream has no usable packet size"));
+                    }
+                    self.live = self.live || parsed.file.broadcast;
+                    let wanted = |n: u16| opts.streams.is_empty() || opts.streams.contains(&n);
+                    let entries = parsed
+                        .streams
+                        .iter()
+                        .map(|st| StreamSwitchEntry {
+                            src: 0xFFFF,
+                            dst: u16::from(st.number),
+                            thinning: if wanted(u16::from(st.number)) { 0 } else { 2 },
+                        })
+                        .collect();
+                    let position = if self.live {
+                        0.0
+                    } else {
+                        opts.start_ms as f64 / 1000.0
+                    };
+                    let switch = hs.on_header(entries, position)?;
+                    self.send(switch).await?;
+                }
+                Step::Playing => break,
             }
-            FromServer::ReportRedirect { location, .. } => {
-                return Err(NetError::unsupported(format!(
-                    "the server redirects to {location}"
-                )));
-            }
-            FromServer::SecurityChallenge => {
-                return Err(NetError::unsupported("the stream requires a login"));
-            }
-            other => return Err(unexpected("the open file reply", &other)),
-        };
-        self.check_open(&open)?;
-
-        // The header: ReportReadBlock on TCP, then Data packets (over UDP for MMSU, though
-        // some servers send them on TCP: both are accepted).
-        self.decoder.accept_data = true;
-        self.send(FromClient::ReadBlock {
-            open_file_id: self.open_file_id,
-            play_incarnation: HEADER_INCARNATION,
-        })
-        .await?;
-        match self.command().await? {
-            FromServer::ReportReadBlock { hr: 0, .. } => {}
-            FromServer::ReportReadBlock { hr, .. } => return Err(hr_error("the header", hr)),
-            other => return Err(unexpected("the header reply", &other)),
         }
-        let header = self.read_header(open.header_size).await?;
-        let parsed = mmsplay_asf::parse_header(&header)?;
-        if parsed.packet_size() != 0 && parsed.packet_size() != self.packet_size {
-            // The ASF header is the authority for padding.
-            self.packet_size = parsed.packet_size();
-        }
-        if self.packet_size == 0 || self.packet_size > MAX_PACKET_SIZE {
-            return Err(NetError::protocol("the stream has no usable packet size"));
-        }
-        self.live = self.live || parsed.file.broadcast;
-
-        let entries = parsed
-            .streams
-            .iter()
-            .map(|st| StreamSwitchEntry {
-                src: 0xFFFF,
-                dst: u16::from(st.number),
-                thinning: if opts.streams.is_empty() || opts.streams.contains(&u16::from(st.number))
-                {
-                    0
-                } else {
-                    2
-                },
-            })
-            .collect();
-        self.send(FromClient::StreamSwitch { entries }).await?;
-        match self.command().await? {
-            FromServer::ReportStreamSwitch { .. } => {}
-            other => return Err(unexpected("the stream switch reply", &other)),
-        }
-
-        let position = if self.live {
-            0.0
-        } else {
-            opts.start_ms as f64 / 1000.0
-        };
-        self.send(FromClient::StartPlaying {
-            open_file_id: self.open_file_id,
-            position,
-            asf_offset: u32::MAX,
-            location_id: u32::MAX,
-            play_incarnation: PLAY_INCARNATION,
-        })
-        .await?;
-        match self.command().await? {
-            FromServer::ReportStartedPlaying { hr: 0, .. } => {}
-            FromServer::ReportStartedPlaying { hr, .. } => return Err(hr_error("to play", hr)),
-            other => return Err(unexpected("the play reply", &other)),
-        }
+        self.client_id = hs.client_id();
         self.pending
             .push_back(AsfEvent::Header(Bytes::from(header)));
 
@@ -682,7 +590,7 @@ impl Conn {
         self.last_data = Instant::now();
         self.stats.packet(payload.len());
         self.first_location.get_or_insert(h.location_id);
-        Some(AsfEvent::Packet(pad_packet(payload, self.packet_size)))
+        Some(AsfEvent::Packet(pad(payload, self.packet_size).into()))
     }
 
     /// A UDP datagram (in `udp.buf[..n]`): checked, then through the reorder buffer.
@@ -703,7 +611,7 @@ impl Conn {
         self.last_data = Instant::now();
         self.stats.packet(payload.len());
         self.first_location.get_or_insert(h.location_id);
-        let packet = pad_packet(payload.to_vec(), packet_size);
+        let packet = Bytes::from(pad(payload.to_vec(), packet_size));
         // Servers that leave AFFlags constant do not number packets: switch loss detection
         // off rather than call every packet a duplicate.
         if let Some((af, loc)) = u.last
@@ -828,16 +736,6 @@ async fn recv_udp(udp: &mut Option<Box<Udp>>) -> Result<Option<usize>> {
         // ICMP errors from our own resend requests surface here; not fatal.
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(None),
         Err(e) => Err(NetError::io("UDP receive", e)),
-    }
-}
-
-fn unexpected(what: &str, m: &FromServer) -> NetError {
-    match m.hr() {
-        Some(hr) if hr != 0 => hr_error(what, hr),
-        _ => NetError::protocol(format!(
-            "unexpected message 0x{:08X} instead of {what}",
-            m.mid()
-        )),
     }
 }
 

@@ -11,249 +11,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use mmsplay_asf::padding::pad;
 use tokio::net::TcpStream;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::Instant;
 
 use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
+use crate::mmsh::redirect::{Followed, Redirects, Target, status_error};
 use crate::mmsh::{
-    BodyEvent, BodyReader, ClientRequest, Dechunker, HttpContent, HttpMode, Pragmas, ResponseHead,
-    classify_http, parse_response_head,
+    BodyEvent, BodyReader, ClientRequest, HttpContent, HttpMode, Pragmas, classify_http,
     request::{random_client_guid, select_streams},
 };
-use crate::session::{AsfEvent, ConnectOptions, TransportStats, pad_packet};
+use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
+use crate::transport::http::{HttpResponse, by, exchange, request_on};
 use crate::url::StreamUrl;
 
-/// Redirects followed before giving up (a loop or a chain that long is broken).
-pub const MAX_REDIRECTS: usize = 5;
+pub use crate::mmsh::redirect::MAX_REDIRECTS;
 /// Socket read size.
 const READ_CHUNK: usize = 16 * 1024;
-
-/// Where requests go: the URL after redirects.
-#[derive(Clone, Debug)]
-struct Target {
-    host: String,
-    port: u16,
-    path: String,
-}
-
-impl Target {
-    fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
-
-    /// Resolves a `Location` header: absolute `http://`/`mmsh://` URLs, or an absolute or
-    /// relative path on the same server.
-    fn redirect(&self, location: &str) -> Result<Target> {
-        if location.starts_with('/') {
-            return Ok(Target {
-                path: location.to_string(),
-                ..self.clone()
-            });
-        }
-        if !location.contains("://") {
-            // Relative to the current path's directory (RFC 3986 5.2, simply).
-            let path = self.path.split(['?', '#']).next().unwrap_or("/");
-            let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
-            return Ok(Target {
-                path: format!("{}{location}", if dir.is_empty() { "/" } else { dir }),
-                ..self.clone()
-            });
-        }
-        let u = StreamUrl::parse(location).map_err(|_| {
-            NetError::unsupported(format!("redirected to an unsupported URL: {location}"))
-        })?;
-        if !matches!(u.scheme.as_str(), "http" | "mmsh") {
-            return Err(NetError::unsupported(format!(
-                "redirected to another protocol: {location}"
-            )));
-        }
-        Ok(Target {
-            port: u.port.unwrap_or(80),
-            host: u.host,
-            path: u.path,
-        })
-    }
-}
-
-/// How a response body ends (RFC 9112 6.3).
-enum Framing {
-    /// Read until the server closes.
-    Close,
-    /// This many bytes left.
-    Length(u64),
-    Chunked(Dechunker),
-}
-
-/// One HTTP response being read: the socket and the body's framing.
-struct Response {
-    sock: TcpStream,
-    head: ResponseHead,
-    framing: Framing,
-    /// Body bytes that came with the head, not yet handed out.
-    early: Vec<u8>,
-    /// Read buffer, reused.
-    scratch: Vec<u8>,
-    done: bool,
-}
-
-impl Response {
-    /// Reads more body bytes into `out`, waiting until `deadline`. Returns false at the end of
-    /// the body.
-    async fn read_body(&mut self, out: &mut Vec<u8>, deadline: Instant) -> Result<bool> {
-        if self.done {
-            return Ok(false);
-        }
-        let raw = if self.early.is_empty() {
-            self.scratch.resize(READ_CHUNK, 0);
-            let n = timeout_at(deadline, self.sock.read(&mut self.scratch))
-                .await
-                .map_err(|_| NetError::timeout("the server stopped sending"))?
-                .map_err(|e| NetError::io("reading from the server", e))?;
-            if n == 0 {
-                self.done = true;
-                return Ok(false);
-            }
-            &self.scratch[..n]
-        } else {
-            self.scratch = std::mem::take(&mut self.early);
-            &self.scratch[..]
-        };
-        match &mut self.framing {
-            Framing::Close => out.extend_from_slice(raw),
-            Framing::Length(left) => {
-                let n = raw.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
-                out.extend_from_slice(&raw[..n]);
-                *left -= n as u64;
-                if *left == 0 {
-                    self.done = true;
-                }
-            }
-            Framing::Chunked(d) => {
-                if d.decode(raw, out)? {
-                    self.done = true;
-                }
-            }
-        }
-        Ok(true)
-    }
-}
-
-impl Response {
-    /// Reads the rest of a length-delimited or chunked body (bounded) and hands the connection
-    /// back for the next request, when the server keeps it open (HTTP/1.1 keep-alive).
-    async fn into_reusable(mut self, deadline: Instant) -> Option<TcpStream> {
-        let keep = self.head.minor == 1
-            && !matches!(self.framing, Framing::Close)
-            && !self
-                .head
-                .headers
-                .all("connection")
-                .any(|v| v.eq_ignore_ascii_case("close"));
-        if !keep {
-            return None;
-        }
-        let mut rest = Vec::new();
-        while !self.done {
-            if rest.len() > 64 * 1024 || !self.read_body(&mut rest, deadline).await.ok()? {
-                return None;
-            }
-        }
-        Some(self.sock)
-    }
-}
-
-/// Runs `fut` until `deadline`, naming `what` in the timeout error.
-async fn by<T>(
-    deadline: Instant,
-    what: &str,
-    fut: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    timeout_at(deadline, fut)
-        .await
-        .map_err(|_| NetError::timeout(format!("timed out {what}")))?
-}
-
-/// Connects, sends one request and reads the response head.
-async fn exchange(target: &Target, request: &str, deadline: Instant) -> Result<Response> {
-    let addr = target.authority();
-    let sock = by(deadline, &format!("connecting to {addr}"), async {
-        TcpStream::connect(&addr)
-            .await
-            .map_err(|e| NetError::io(&format!("connecting to {addr}"), e))
-    })
-    .await?;
-    let _ = sock.set_nodelay(true);
-    request_on(sock, request, deadline).await
-}
-
-/// Sends one request on an open connection and reads the response head.
-async fn request_on(mut sock: TcpStream, request: &str, deadline: Instant) -> Result<Response> {
-    by(deadline, "sending the request", async {
-        sock.write_all(request.as_bytes())
-            .await
-            .map_err(|e| NetError::io("sending the request", e))
-    })
-    .await?;
-    let mut buf = Vec::with_capacity(2048);
-    let (head, used) = by(deadline, "waiting for the HTTP response", async {
-        loop {
-            if let Some(h) = parse_response_head(&buf)? {
-                return Ok(h);
-            }
-            let mut chunk = [0u8; 4096];
-            let n = sock
-                .read(&mut chunk)
-                .await
-                .map_err(|e| NetError::io("reading the HTTP response", e))?;
-            if n == 0 {
-                return Err(NetError::closed(if buf.is_empty() {
-                    "the server closed the connection without answering".to_string()
-                } else {
-                    "the server closed the connection in the middle of the HTTP response"
-                        .to_string()
-                }));
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-    })
-    .await?;
-    let framing = if head.is_chunked() {
-        Framing::Chunked(Dechunker::default())
-    } else if let Some(n) = head.content_length() {
-        Framing::Length(n)
-    } else {
-        Framing::Close
-    };
-    let done = matches!(framing, Framing::Length(0));
-    Ok(Response {
-        sock,
-        head,
-        framing,
-        early: buf.split_off(used),
-        scratch: Vec::new(),
-        done,
-    })
-}
-
-/// Maps a non-200 status to an error.
-fn status_error(head: &ResponseHead) -> NetError {
-    let what = format!(
-        "the server answered HTTP {} {}",
-        head.status,
-        head.reason.trim()
-    );
-    match head.status {
-        404 | 410 => NetError::new(ErrorKind::NotFound, what),
-        401 | 407 => NetError::refused(format!("{what} (authentication is not supported)")),
-        _ => NetError::refused(what),
-    }
-}
 
 /// Body bytes looked at before deciding whether a Describe answer is MS-WMSP.
 const PROBE_LEN: usize = 16;
@@ -292,13 +67,14 @@ struct Described {
 /// Sends a Describe ([MS-WMSP] 2.2.2.1) and follows redirects (bounded); returns the final
 /// target and its 200 response, body unread.
 async fn describe_request(
-    mut target: Target,
+    target: Target,
     guid: &str,
     mode: HttpMode,
     deadline: Instant,
-) -> Result<(Target, Response)> {
-    let mut hops = 0;
+) -> Result<(Target, HttpResponse)> {
+    let mut redirects = Redirects::new(target);
     loop {
+        let target = redirects.target();
         let req = ClientRequest {
             path: &target.path,
             host: &target.authority(),
@@ -307,23 +83,9 @@ async fn describe_request(
             mode,
         }
         .describe();
-        let resp = exchange(&target, &req, deadline).await?;
-        match resp.head.status {
-            200 => return Ok((target, resp)),
-            301 | 302 | 303 | 305 | 307 | 308 => {
-                hops += 1;
-                if hops > MAX_REDIRECTS {
-                    return Err(NetError::protocol(format!(
-                        "more than {MAX_REDIRECTS} redirects"
-                    )));
-                }
-                let loc =
-                    resp.head.headers.get("location").ok_or_else(|| {
-                        NetError::protocol("a redirect without a Location header")
-                    })?;
-                target = target.redirect(loc)?;
-            }
-            _ => return Err(status_error(&resp.head)),
+        let resp = exchange(&target.authority(), &req, deadline).await?;
+        if redirects.on_response(&resp.head)? == Followed::Answered {
+            return Ok((redirects.into_target(), resp));
         }
     }
 }
@@ -461,7 +223,7 @@ pub struct MmshSession {
     /// Play went over the Describe's connection with a chunked body.
     pipelined: bool,
     // Boxed: keeps `Session`, an enum over all transports, small.
-    resp: Box<Response>,
+    resp: Box<HttpResponse>,
     reader: Box<BodyReader>,
     pending: VecDeque<AsfEvent>,
     packet_size: u32,
@@ -511,7 +273,7 @@ impl MmshSession {
         let reused = d.conn.is_some();
         let resp = match d.conn.take() {
             Some(sock) => request_on(sock, &req, deadline).await?,
-            None => exchange(&d.target, &req, deadline).await?,
+            None => exchange(&d.target.authority(), &req, deadline).await?,
         };
         let pipelined = reused && resp.head.is_chunked();
         if resp.head.status != 200 {
@@ -617,7 +379,7 @@ impl MmshSession {
             }
             BodyEvent::Packet(p) => {
                 self.stats.packet(p.len());
-                AsfEvent::Packet(pad_packet(p.to_vec(), self.packet_size))
+                AsfEvent::Packet(pad(p.to_vec(), self.packet_size).into())
             }
             BodyEvent::Gap(n) => {
                 TransportStats::add(&self.stats.packets_lost, n);
@@ -646,30 +408,6 @@ impl MmshSession {
     /// Non-pipelined mode has nothing to say at the end: closing the connection stops the
     /// server ([MS-WMSP] 3.2.5.6).
     pub async fn close(self) {
-        let mut sock = self.resp.sock;
-        let _ = sock.shutdown().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn verify_redirect_targets() {
-        let t = Target {
-            host: "h".into(),
-            port: 8080,
-            path: "/radio/live.asf?x=1".into(),
-        };
-        assert_eq!(t.redirect("/other.asf").unwrap().path, "/other.asf");
-        assert_eq!(t.redirect("backup.asf").unwrap().path, "/radio/backup.asf");
-        let abs = t.redirect("http://[::1]:81/a").unwrap();
-        assert_eq!(
-            (abs.host.as_str(), abs.port, abs.path.as_str()),
-            ("::1", 81, "/a")
-        );
-        assert_eq!(t.redirect("mmsh://x/y").unwrap().port, 80);
-        assert!(t.redirect("rtsp://x/y").is_err());
+        self.resp.shutdown().await;
     }
 }

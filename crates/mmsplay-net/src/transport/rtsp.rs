@@ -24,14 +24,15 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::Transport;
-use crate::error::{ErrorKind, NetError, Result};
+use crate::error::{NetError, Result};
 use crate::rtsp::asfpf::Depacketizer;
+use crate::rtsp::client::{self, Described};
 use crate::rtsp::headers::{self, LowerTransport, TransportSpec};
 use crate::rtsp::holdback::{Holdback, Pushed, Released};
 use crate::rtsp::message::Message;
-use crate::rtsp::sdp::{self, SdpMedia, WmsDescription};
+use crate::rtsp::sdp;
 use crate::rtsp::sequence::SeqTracker;
-use crate::session::{AsfEvent, ConnectOptions, TransportStats};
+use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::url::StreamUrl;
 
 use control::Control;
@@ -143,7 +144,7 @@ impl Inner {
         let authority = url.authority(port);
         let stream = TcpStream::connect(&authority)
             .await
-            .map_err(|e| NetError::io(&format!("cannot connect to {authority}"), e))?;
+            .map_err(|e| NetError::io("connecting", e).with_peer(&authority))?;
         let _ = stream.set_nodelay(true);
         let request_url = format!("rtsp://{authority}{}", url.path);
         let mut control = Control::new(stream, request_url.clone());
@@ -152,43 +153,22 @@ impl Inner {
         let reply = control
             .call(Message::request("OPTIONS", &request_url))
             .await?;
-        expect_success(&reply, "OPTIONS")?;
-        let keepalive_method = match reply.header("Public") {
-            Some(p) if !p.to_ascii_uppercase().contains("GET_PARAMETER") => "OPTIONS",
-            _ => "GET_PARAMETER",
-        };
+        let keepalive_method = client::on_options(&reply)?;
 
         // DESCRIBE: the SDP with the ASF header.
-        let describe = Message::request("DESCRIBE", &request_url)
-            .with("Accept", "application/sdp")
-            .with(
-                "Supported",
-                "com.microsoft.wm.sswitch, com.microsoft.wm.eosmsg",
-            );
-        let reply = control.call_with_body_limit(describe, MAX_SDP_LEN).await?;
-        if let (Some(300..=399), Some(loc)) = (reply.status(), reply.header("Location")) {
-            let to = StreamUrl::parse(loc.trim())
-                .ok()
-                .filter(|u| u.scheme.starts_with("rtsp"))
-                .ok_or_else(|| {
-                    NetError::protocol(format!("the server redirects to {loc:?}, not RTSP"))
-                })?;
-            return Ok(Connected::Redirect(to));
-        }
-        expect_success(&reply, "DESCRIBE")?;
-        let desc = sdp::parse(&reply.body)?;
-        let base = reply
-            .header("Content-Base")
-            .or(reply.header("Content-Location"))
-            .unwrap_or(&request_url)
-            .to_string();
-        let aggregate = match desc.control.as_deref() {
-            Some(c) if c.contains("://") => c.to_string(),
-            Some(c) if c != "*" && !c.is_empty() => sdp::resolve_control(&base, Some(c)),
-            _ => base.clone(),
-        };
+        let reply = control
+            .call_with_body_limit(client::describe_request(&request_url), MAX_SDP_LEN)
+            .await?;
+        let (desc, aggregate, chosen) =
+            match client::on_describe(&reply, &request_url, &opts.streams)? {
+                Described::Redirect(to) => return Ok(Connected::Redirect(to)),
+                Described::Stream {
+                    desc,
+                    aggregate,
+                    chosen,
+                } => (desc, aggregate, chosen),
+            };
         control.aggregate = aggregate.clone();
-        let chosen = choose_streams(&desc, &opts.streams)?;
 
         // SETUP each chosen stream: one RTP flow carries them all ([MS-RTSP] 2.2.6.13), so
         // they share the client port (UDP) or channel pair (TCP).
@@ -233,17 +213,7 @@ impl Inner {
             let reply = control
                 .call(Message::request("SETUP", &setup_url).with("Transport", spec))
                 .await?;
-            if reply.status() == Some(461) {
-                return Err(NetError::refused(match lower {
-                    LowerTransport::Udp => {
-                        "the server does not allow RTP over UDP (461 Unsupported Transport)"
-                    }
-                    LowerTransport::Tcp => {
-                        "the server does not allow RTP over TCP (461 Unsupported Transport)"
-                    }
-                }));
-            }
-            expect_success(&reply, "SETUP")?;
+            client::on_setup(&reply, lower)?;
             if let Some(v) = reply.header("Session") {
                 let (id, timeout) = headers::parse_session(v);
                 if id.is_empty() || id.len() > 64 {
@@ -271,7 +241,7 @@ impl Inner {
         let play =
             Message::request("PLAY", &aggregate).with("Range", headers::npt_from(opts.start_ms));
         let reply = control.call(play).await?;
-        expect_success(&reply, "PLAY")?;
+        client::expect_success(&reply, "PLAY")?;
         let mut seq = SeqTracker::default();
         let mut holdback = Holdback::new(HOLD_TIME.as_millis() as u64);
         let tail = first_setup_url
@@ -650,14 +620,10 @@ impl Inner {
         out.clear();
         let r = self.depack.push(payload, marker, &mut out);
         for packet in out.drain(..) {
-            match crate::rtsp::padding::restore(&packet, self.packet_size) {
+            match mmsplay_asf::padding::restore(&packet, self.packet_size) {
                 Ok(full) => {
                     self.stats.packet(packet.len());
-                    self.pending
-                        .push_back(AsfEvent::Packet(crate::session::pad_packet(
-                            full,
-                            self.packet_size,
-                        )));
+                    self.pending.push_back(AsfEvent::Packet(full.into()));
                     self.media_seen = true;
                     self.bad_streak = 0;
                 }
@@ -748,67 +714,6 @@ enum Input {
 }
 
 /// Maps a non-2xx reply to the error the rollover needs.
-fn expect_success(reply: &Message, what: &str) -> Result<()> {
-    let status = reply.status().unwrap_or(0);
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
-    let reason = match &reply.start {
-        crate::rtsp::message::StartLine::Response { reason, .. } => reason.clone(),
-        _ => String::new(),
-    };
-    let text = format!("the server answered {what} with {status} {reason}");
-    let kind = match status {
-        404 => ErrorKind::NotFound,
-        _ => ErrorKind::Refused,
-    };
-    let text = match (status, reply.header("Location")) {
-        (300..=399, Some(loc)) => format!("{text} (to {loc})"),
-        _ => text,
-    };
-    Err(NetError::new(kind, text.trim_end().to_string()))
-}
-
-/// The x-asf-pf media to SETUP: the requested stream numbers, else the audio streams.
-fn choose_streams(desc: &WmsDescription, wanted: &[u16]) -> Result<Vec<SdpMedia>> {
-    let asf: Vec<&SdpMedia> = desc.media.iter().filter(|m| m.is_asf()).collect();
-    if asf.is_empty() {
-        return Err(NetError::unsupported(
-            "the SDP has no ASF (x-asf-pf) stream",
-        ));
-    }
-    let is_audio = |m: &SdpMedia| {
-        let by_header = m
-            .stream
-            .and_then(|n| u8::try_from(n).ok())
-            .and_then(|n| desc.header.stream(n))
-            .map(|s| s.kind == mmsplay_asf::StreamKind::Audio);
-        by_header.unwrap_or(m.kind == "audio")
-    };
-    let chosen: Vec<SdpMedia> = if wanted.is_empty() {
-        asf.iter()
-            .filter(|m| is_audio(m))
-            .map(|m| (*m).clone())
-            .collect()
-    } else {
-        asf.iter()
-            .filter(|m| {
-                m.stream
-                    .is_some_and(|n| wanted.iter().any(|w| u32::from(*w) == n))
-            })
-            .map(|m| (*m).clone())
-            .collect()
-    };
-    if chosen.is_empty() {
-        return Err(NetError::unsupported(if wanted.is_empty() {
-            "the stream has no audio"
-        } else {
-            "the stream has none of the requested streams"
-        }));
-    }
-    Ok(chosen)
-}
-
 /// The server address datagrams must come from.
 fn same_host(a: &SocketAddr, ip: std::net::IpAddr) -> bool {
     a.ip() == ip || a.ip().to_canonical() == ip.to_canonical()

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use mmsplay_asf::padding;
+use mmsplay_net::rtsp::asfpf;
 use mmsplay_net::rtsp::message::Message;
 use mmsplay_net::rtsp::rtp::{RtpHeader, sender_report_bye, write_rtp_header};
-use mmsplay_net::rtsp::{asfpf, padding};
 use tokio::io::AsyncWriteExt;
 use tokio::net::UdpSocket;
 use tokio::net::tcp::OwnedWriteHalf;

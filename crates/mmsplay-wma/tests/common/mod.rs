@@ -11,6 +11,13 @@ use symphonia_core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia_core::packet::Packet;
 use symphonia_core::units::{Duration, Timestamp};
 
+/// The raw decoder output, as FFmpeg's `-flags2 +skip_manual` gives it: no gapless trim.
+fn raw() -> AudioDecoderOptions {
+    let mut o = AudioDecoderOptions::default();
+    o.gapless = false;
+    o
+}
+
 pub fn data_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
@@ -122,7 +129,7 @@ pub fn decode_stream(path: &Path, audio_index: usize) -> Decoded {
     let file = std::fs::read(path).expect("read fixture");
     let asf = demux(&file, audio_index);
     let params = codec_params_from_waveformatex(&asf.wfx).expect("params");
-    let mut dec = WmaDecoder::try_new(&params, &AudioDecoderOptions::default()).expect("decoder");
+    let mut dec = WmaDecoder::try_new(&params, &raw()).expect("decoder");
     let channels = usize::from(u16::from_le_bytes([asf.wfx[2], asf.wfx[3]]));
     let mut planes = vec![Vec::new(); channels];
     let ba = dec.block_align();

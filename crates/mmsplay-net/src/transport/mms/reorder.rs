@@ -66,12 +66,7 @@ impl Reorder {
         } else if seq > self.next {
             // Everything between what we have and this packet is a new hole (bounded: a
             // sequence jump past MAX_HELD is given up at once rather than tracked).
-            let from = self
-                .held
-                .keys()
-                .next_back()
-                .map_or(self.next, |k| k + 1)
-                .max(self.next);
+            let from = self.frontier();
             if seq - from > MAX_HELD as u32 {
                 let lost = u64::from(seq - from);
                 self.flush_all();
@@ -79,12 +74,7 @@ impl Reorder {
                 self.ready.push_back(Out::Gap(lost));
                 self.next = seq;
             } else {
-                for q in from..seq {
-                    if let std::collections::btree_map::Entry::Vacant(e) = self.missing.entry(q) {
-                        e.insert(now + RESEND_WAIT);
-                        new_holes.push(q);
-                    }
-                }
+                new_holes = self.mark_missing(from..seq, now);
             }
         }
         self.held.insert(seq, packet);
@@ -100,19 +90,30 @@ impl Reorder {
     /// At the end of the stream: marks `seqs` as holes (the tail the server may have withheld),
     /// returning those that are new.
     pub fn expect_tail(&mut self, last: u32, now: Instant) -> Vec<u32> {
-        let from = self
-            .held
+        let from = self.frontier();
+        if last >= from && last - from < MAX_HELD as u32 {
+            self.mark_missing(from..last + 1, now)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The first sequence number after everything received or held.
+    fn frontier(&self) -> u32 {
+        self.held
             .keys()
             .next_back()
             .map_or(self.next, |k| k + 1)
-            .max(self.next);
+            .max(self.next)
+    }
+
+    /// Marks `seqs` as holes awaiting a resend; returns those that are new.
+    fn mark_missing(&mut self, seqs: std::ops::Range<u32>, now: Instant) -> Vec<u32> {
         let mut holes = Vec::new();
-        if last >= from && last - from < MAX_HELD as u32 {
-            for q in from..=last {
-                if let std::collections::btree_map::Entry::Vacant(e) = self.missing.entry(q) {
-                    e.insert(now + RESEND_WAIT);
-                    holes.push(q);
-                }
+        for q in seqs {
+            if let std::collections::btree_map::Entry::Vacant(e) = self.missing.entry(q) {
+                e.insert(now + RESEND_WAIT);
+                holes.push(q);
             }
         }
         holes

@@ -70,15 +70,8 @@ pub(super) struct Control {
 
 impl Control {
     pub fn new(stream: TcpStream, url: String) -> Control {
-        let g: [u8; 16] = rand::random();
-        let guid = format!(
-            "{:08X}-{:04X}-{:04X}-{:04X}-{:012X}",
-            u32::from_be_bytes([g[0], g[1], g[2], g[3]]),
-            u16::from_be_bytes([g[4], g[5]]),
-            u16::from_be_bytes([g[6], g[7]]),
-            u16::from_be_bytes([g[8], g[9]]),
-            u64::from_be_bytes([0, 0, g[10], g[11], g[12], g[13], g[14], g[15]])
-        );
+        // The bytes are random, so the GUID's mixed-endian layout does not matter.
+        let guid = mmsplay_asf::Guid(rand::random()).to_string();
         Control {
             stream,
             framer: Framer::new(MAX_BODY),

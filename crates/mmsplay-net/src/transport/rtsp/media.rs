@@ -18,32 +18,70 @@ const RECV_BUFFER: usize = 2 * 1024 * 1024;
 /// Attempts at an even/odd UDP port pair before settling for any two ports.
 const PORT_PAIR_ATTEMPTS: usize = 8;
 
-pub(super) enum Link {
-    Udp {
-        rtp: UdpSocket,
-        rtcp: UdpSocket,
-        rtp_port: u16,
-        rtcp_port: u16,
-        /// Datagrams from any other host are ignored.
-        server_ip: Option<IpAddr>,
-        server_rtcp: Option<SocketAddr>,
-    },
-    Tcp {
-        rtp_channel: u8,
-        rtcp_channel: u8,
-    },
-}
-
-/// The retransmission stream (`x-wms-rtx`, [MS-RTSP] 2.2.3): resent RTP packets arrive on
-/// its RTP port; NACKs go to the server's RTCP port of it.
-pub(super) struct Rtx {
+/// An RTP/RTCP socket pair and the server's side of it.
+pub(super) struct UdpPair {
     rtp: UdpSocket,
     rtcp: UdpSocket,
     rtp_port: u16,
     rtcp_port: u16,
+    /// Datagrams from any other host are ignored.
     server_ip: Option<IpAddr>,
     server_rtcp: Option<SocketAddr>,
 }
+
+impl UdpPair {
+    /// Binds an even port and the next odd one when possible (RFC 3550 11).
+    async fn bind(ip: IpAddr) -> Result<UdpPair> {
+        let (rtp, rtcp, rtp_port, rtcp_port) = bind_pair(ip).await?;
+        Ok(UdpPair {
+            rtp,
+            rtcp,
+            rtp_port,
+            rtcp_port,
+            server_ip: None,
+            server_rtcp: None,
+        })
+    }
+
+    /// `client_port=RTP-RTCP`.
+    fn client_ports(&self) -> String {
+        format!("client_port={}-{}", self.rtp_port, self.rtcp_port)
+    }
+
+    /// Takes the server's address and its `server_port` (RTCP: the second port, else the
+    /// next one).
+    fn set_server(&mut self, server: IpAddr, server_port: Option<(u16, Option<u16>)>) {
+        self.server_ip = Some(server);
+        if let Some((a, b)) = server_port {
+            self.server_rtcp = Some(SocketAddr::new(server, b.unwrap_or(a.saturating_add(1))));
+        }
+    }
+
+    async fn recv_rtp(&self) -> io::Result<Option<Vec<u8>>> {
+        recv_from_server(&self.rtp, self.server_ip).await
+    }
+
+    async fn recv_rtcp(&self) -> io::Result<Option<Vec<u8>>> {
+        recv_from_server(&self.rtcp, self.server_ip).await
+    }
+
+    /// Sends on the RTCP socket to the server's RTCP port, once it is known.
+    async fn send_rtcp(&self, data: &[u8]) -> io::Result<()> {
+        if let Some(to) = self.server_rtcp {
+            self.rtcp.send_to(data, to).await?;
+        }
+        Ok(())
+    }
+}
+
+pub(super) enum Link {
+    Udp(UdpPair),
+    Tcp { rtp_channel: u8, rtcp_channel: u8 },
+}
+
+/// The retransmission stream (`x-wms-rtx`, [MS-RTSP] 2.2.3): resent RTP packets arrive on
+/// its RTP port; NACKs go to the server's RTCP port of it.
+pub(super) type Rtx = UdpPair;
 
 pub(super) struct MediaPath {
     pub link: Link,
@@ -63,41 +101,30 @@ impl MediaPath {
     /// Binds the RTP/RTCP socket pair on the address the RTSP connection uses, an even port
     /// and the next odd one when possible (RFC 3550 11).
     pub async fn bind_udp(ip: IpAddr) -> Result<MediaPath> {
-        let (rtp, rtcp, a, b) = bind_pair(ip).await?;
-        Ok(Self::udp(rtp, rtcp, a, b))
+        Ok(MediaPath {
+            link: Link::Udp(UdpPair::bind(ip).await?),
+            rtx: None,
+            last_sr: None,
+        })
     }
 
     /// Opens the retransmission stream's port pair.
     pub async fn bind_rtx(&mut self, ip: IpAddr) -> Result<()> {
-        let (rtp, rtcp, rtp_port, rtcp_port) = bind_pair(ip).await?;
-        self.rtx = Some(Rtx {
-            rtp,
-            rtcp,
-            rtp_port,
-            rtcp_port,
-            server_ip: None,
-            server_rtcp: None,
-        });
+        self.rtx = Some(UdpPair::bind(ip).await?);
         Ok(())
     }
 
     /// The `Transport` of the retransmission stream's SETUP, when it is open.
     pub fn rtx_transport_request(&self) -> Option<String> {
-        self.rtx.as_ref().map(|r| {
-            format!(
-                "RTP/AVP/UDP;unicast;client_port={}-{};mode=PLAY",
-                r.rtp_port, r.rtcp_port
-            )
-        })
+        self.rtx
+            .as_ref()
+            .map(|r| format!("RTP/AVP/UDP;unicast;{};mode=PLAY", r.client_ports()))
     }
 
     /// Takes the server's answer to the retransmission SETUP.
     pub fn apply_rtx_reply(&mut self, spec: Option<&TransportSpec>, server: IpAddr) {
         if let Some(r) = &mut self.rtx {
-            r.server_ip = Some(server);
-            if let Some((a, b)) = spec.and_then(|s| s.server_port) {
-                r.server_rtcp = Some(SocketAddr::new(server, b.unwrap_or(a.saturating_add(1))));
-            }
+            r.set_server(server, spec.and_then(|s| s.server_port));
         }
     }
 
@@ -108,22 +135,17 @@ impl MediaPath {
 
     pub async fn recv_rtx(&self) -> io::Result<Option<Vec<u8>>> {
         match &self.rtx {
-            Some(r) => recv_from_server(&r.rtp, r.server_ip).await,
+            Some(r) => r.recv_rtp().await,
             None => std::future::pending().await,
         }
     }
 
     /// Sends a NACK compound on the retransmission stream.
     pub async fn send_nack(&self, data: &[u8]) -> io::Result<()> {
-        if let Some(Rtx {
-            rtcp,
-            server_rtcp: Some(to),
-            ..
-        }) = &self.rtx
-        {
-            rtcp.send_to(data, to).await?;
+        match &self.rtx {
+            Some(r) => r.send_rtcp(data).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -163,21 +185,6 @@ async fn bind_pair(ip: IpAddr) -> Result<(UdpSocket, UdpSocket, u16, u16)> {
 }
 
 impl MediaPath {
-    fn udp(rtp: UdpSocket, rtcp: UdpSocket, rtp_port: u16, rtcp_port: u16) -> MediaPath {
-        MediaPath {
-            link: Link::Udp {
-                rtp,
-                rtcp,
-                rtp_port,
-                rtcp_port,
-                server_ip: None,
-                server_rtcp: None,
-            },
-            rtx: None,
-            last_sr: None,
-        }
-    }
-
     pub fn tcp() -> MediaPath {
         MediaPath {
             link: Link::Tcp {
@@ -197,15 +204,14 @@ impl MediaPath {
     /// client port ([MS-RTSP] 2.2.6.13: a single port for every non-rtx stream).
     pub fn transport_request(&self, index: usize) -> String {
         match &self.link {
-            Link::Udp {
-                rtp_port,
-                rtcp_port,
-                ..
-            } => {
+            Link::Udp(pair) => {
                 if index == 0 {
-                    format!("RTP/AVP/UDP;unicast;client_port={rtp_port}-{rtcp_port};mode=PLAY")
+                    format!("RTP/AVP/UDP;unicast;{};mode=PLAY", pair.client_ports())
                 } else {
-                    format!("RTP/AVP/UDP;unicast;client_port={rtp_port};mode=PLAY")
+                    format!(
+                        "RTP/AVP/UDP;unicast;client_port={};mode=PLAY",
+                        pair.rtp_port
+                    )
                 }
             }
             Link::Tcp { .. } => {
@@ -222,23 +228,14 @@ impl MediaPath {
     /// Takes the server's answer to the first SETUP.
     pub fn apply_reply(&mut self, spec: Option<&TransportSpec>, server: IpAddr) -> Result<()> {
         match &mut self.link {
-            Link::Udp {
-                server_ip,
-                server_rtcp,
-                ..
-            } => {
-                *server_ip = Some(server);
-                if let Some(s) = spec {
-                    if s.lower == Some(LowerTransport::Tcp) {
-                        return Err(NetError::protocol(
-                            "the server answered a UDP SETUP with a TCP transport",
-                        ));
-                    }
-                    if let Some((a, b)) = s.server_port {
-                        let rtcp = b.unwrap_or(a.saturating_add(1));
-                        *server_rtcp = Some(SocketAddr::new(server, rtcp));
-                    }
+            Link::Udp(pair) => {
+                if spec.is_some_and(|s| s.lower == Some(LowerTransport::Tcp)) {
+                    pair.server_ip = Some(server);
+                    return Err(NetError::protocol(
+                        "the server answered a UDP SETUP with a TCP transport",
+                    ));
                 }
+                pair.set_server(server, spec.and_then(|s| s.server_port));
             }
             Link::Tcp {
                 rtp_channel,
@@ -263,7 +260,7 @@ impl MediaPath {
     pub fn rtcp_channel(&self) -> Option<u8> {
         match self.link {
             Link::Tcp { rtcp_channel, .. } => Some(rtcp_channel),
-            Link::Udp { .. } => None,
+            Link::Udp(_) => None,
         }
     }
 
@@ -271,38 +268,31 @@ impl MediaPath {
     /// completes on TCP.
     pub async fn recv_rtp(&self) -> io::Result<Option<Vec<u8>>> {
         match &self.link {
-            Link::Udp { rtp, server_ip, .. } => recv_from_server(rtp, *server_ip).await,
+            Link::Udp(pair) => pair.recv_rtp().await,
             Link::Tcp { .. } => std::future::pending().await,
         }
     }
 
     pub async fn recv_rtcp(&self) -> io::Result<Option<Vec<u8>>> {
         match &self.link {
-            Link::Udp {
-                rtcp, server_ip, ..
-            } => recv_from_server(rtcp, *server_ip).await,
+            Link::Udp(pair) => pair.recv_rtcp().await,
             Link::Tcp { .. } => std::future::pending().await,
         }
     }
 
     /// Sends an RTCP packet over UDP (on TCP the caller frames it on the control connection).
     pub async fn send_rtcp(&self, data: &[u8]) -> io::Result<()> {
-        if let Link::Udp {
-            rtcp,
-            server_rtcp: Some(to),
-            ..
-        } = &self.link
-        {
-            rtcp.send_to(data, to).await?;
+        match &self.link {
+            Link::Udp(pair) => pair.send_rtcp(data).await,
+            Link::Tcp { .. } => Ok(()),
         }
-        Ok(())
     }
 
     /// RTP on the even channel of a pair, RTCP on the odd one (RFC 2326 10.12); a packet that
     /// is plainly RTCP counts as RTCP wherever it comes.
     pub fn classify(&self, channel: u8, data: &[u8]) -> Kind {
         match self.link {
-            Link::Udp { .. } => Kind::Ignore,
+            Link::Udp(_) => Kind::Ignore,
             Link::Tcp { .. } if is_rtcp(data) => Kind::Rtcp,
             Link::Tcp { .. } if channel.is_multiple_of(2) => Kind::Rtp,
             Link::Tcp { .. } => Kind::Rtcp,

@@ -1,5 +1,10 @@
-//! ASF data packet padding across RTP ([MS-RTSP] 2.2.1: servers SHOULD strip the padding).
+//! Data packet padding (ASF spec 5.2.2). Every transport may send a packet shorter than the
+//! header's packet size; the player wants them all full-size again.
 //!
+//! [`pad`] is what MMS and MMSH need: their packets keep a Padding Length that counts the
+//! missing bytes, so zeros at the end restore them.
+//!
+//! Across RTP ([MS-RTSP] 2.2.1: servers SHOULD strip the padding) more is needed.
 //! ffmpeg's RTSP client zeroes the header's minimum packet size and does not pad packets back,
 //! so each stripped packet must say how long it is: we give it an explicit Packet Length (WORD)
 //! and zero its Padding Length, keeping the width of the padding field (protocols.md 6A.4
@@ -9,42 +14,19 @@
 //! On receipt, [`restore`] rebuilds the fixed-size form: no Packet Length, the Padding Length
 //! equal to the missing bytes, zero padding. ASF spec 5.2.2 (payload parsing information).
 
-use super::{Result, RtspError};
+use crate::error::{AsfError, Result};
+use crate::packet::PacketHeader;
 
-/// The fields of a packet's payload parsing information.
-#[derive(Clone, Copy, Debug)]
-struct ParsingInfo {
-    /// Bytes of error correction data, including the flags byte (0 when absent).
-    ec_len: usize,
-    length_flags: u8,
-    len_width: usize,
-    seq_width: usize,
-    pad_width: usize,
-    declared_len: usize,
-    padding: usize,
-    /// Offset of the first byte after Send Time and Duration.
-    end: usize,
-}
-
-fn width(bits: u8) -> usize {
-    match bits & 3 {
-        0 => 0,
-        1 => 1,
-        2 => 2,
-        _ => 4,
+/// Pads a data packet with zeros back to the header's packet size.
+pub fn pad(mut packet: Vec<u8>, packet_size: u32) -> Vec<u8> {
+    if packet.len() < packet_size as usize {
+        packet.resize(packet_size as usize, 0);
     }
+    packet
 }
 
-fn read_var(b: &[u8], at: usize, w: usize) -> Result<usize> {
-    let s = b
-        .get(at..at + w)
-        .ok_or_else(|| RtspError::protocol("ASF packet header cut short"))?;
-    Ok(match w {
-        0 => 0,
-        1 => usize::from(s[0]),
-        2 => usize::from(u16::from_le_bytes([s[0], s[1]])),
-        _ => u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize,
-    })
+fn invalid(what: &'static str) -> AsfError {
+    AsfError::Invalid { what, offset: 0 }
 }
 
 fn write_var(out: &mut Vec<u8>, w: usize, v: usize) {
@@ -56,82 +38,37 @@ fn write_var(out: &mut Vec<u8>, w: usize, v: usize) {
     }
 }
 
-fn parse_info(b: &[u8]) -> Result<ParsingInfo> {
-    let first = *b
-        .first()
-        .ok_or_else(|| RtspError::protocol("empty ASF packet"))?;
-    let ec_len = if first & 0x80 != 0 {
-        // ASF spec 5.2.1: only the length-in-low-nibble form is defined.
-        if first & 0x60 != 0 {
-            return Err(RtspError::protocol(
-                "ASF packet with an unknown error correction form",
-            ));
-        }
-        1 + usize::from(first & 0x0F)
-    } else {
-        0
-    };
-    let length_flags = *b
-        .get(ec_len)
-        .ok_or_else(|| RtspError::protocol("ASF packet header cut short"))?;
-    let len_width = width(length_flags >> 5);
-    let seq_width = width(length_flags >> 1);
-    let pad_width = width(length_flags >> 3);
-    let mut at = ec_len + 2;
-    let declared_len = read_var(b, at, len_width)?;
-    at += len_width + seq_width;
-    let padding = read_var(b, at, pad_width)?;
-    at += pad_width;
-    let end = at + 6;
-    if b.len() < end {
-        return Err(RtspError::protocol("ASF packet header cut short"));
-    }
-    Ok(ParsingInfo {
-        ec_len,
-        length_flags,
-        len_width,
-        seq_width,
-        pad_width,
-        declared_len,
-        padding,
-        end,
-    })
-}
-
 /// The packet as a server sends it over RTP: padding removed and an explicit Packet Length.
 /// A packet with fewer than two bytes of padding has no room for the length field and goes
 /// as it is (full size: the header's packet size holds for it).
 pub fn strip(packet: &[u8], packet_size: u32) -> Result<Vec<u8>> {
-    let i = parse_info(packet)?;
-    let total = if i.declared_len != 0 {
-        i.declared_len
-    } else {
-        packet_size as usize
-    };
+    let h = PacketHeader::parse(packet)?;
+    let total = h.packet_len(packet_size);
     let content_end = total
-        .checked_sub(i.padding)
-        .filter(|e| *e >= i.end && *e <= packet.len())
-        .ok_or_else(|| RtspError::protocol("ASF packet padding longer than the packet"))?;
-    let added = if i.len_width == 0 { 2 } else { 0 };
-    if i.padding == 0 || i.padding < added {
+        .checked_sub(h.padding_len)
+        .filter(|e| *e >= h.header_len() && *e <= packet.len())
+        .ok_or(invalid("padding length longer than the packet"))?;
+    let old_len_width = h.length_width();
+    let added = if old_len_width == 0 { 2 } else { 0 };
+    if h.padding_len == 0 || h.padding_len < added {
         return Ok(packet[..total.min(packet.len())].to_vec());
     }
-    let len_width = if i.len_width == 0 { 2 } else { i.len_width };
+    let len_width = if old_len_width == 0 { 2 } else { old_len_width };
     let new_len = content_end + added;
     let mut out = Vec::with_capacity(new_len);
-    out.extend_from_slice(&packet[..i.ec_len]);
-    let lf = if i.len_width == 0 {
-        i.length_flags | (2 << 5)
+    out.extend_from_slice(&packet[..h.ec_len]);
+    let lf = if old_len_width == 0 {
+        h.length_flags | (2 << 5)
     } else {
-        i.length_flags
+        h.length_flags
     };
     out.push(lf);
-    out.push(packet[i.ec_len + 1]);
+    out.push(h.property_flags);
     write_var(&mut out, len_width, new_len);
-    let seq_at = i.ec_len + 2 + i.len_width;
-    out.extend_from_slice(&packet[seq_at..seq_at + i.seq_width]);
-    write_var(&mut out, i.pad_width, 0);
-    out.extend_from_slice(&packet[i.end - 6..content_end]);
+    let seq_at = h.sequence_at();
+    out.extend_from_slice(&packet[seq_at..seq_at + h.sequence_width()]);
+    write_var(&mut out, h.padding_width(), 0);
+    out.extend_from_slice(&packet[h.send_time_at()..content_end]);
     Ok(out)
 }
 
@@ -139,37 +76,36 @@ pub fn strip(packet: &[u8], packet_size: u32) -> Result<Vec<u8>> {
 /// Packets already full-size are returned as they are.
 pub fn restore(packet: &[u8], packet_size: u32) -> Result<Vec<u8>> {
     let p = packet_size as usize;
-    let i = parse_info(packet)?;
+    let h = PacketHeader::parse(packet)?;
     if packet.len() > p {
-        return Err(RtspError::protocol(format!(
-            "ASF packet of {} bytes is larger than the packet size {p}",
-            packet.len()
-        )));
+        return Err(AsfError::LimitExceeded {
+            what: "data packet length",
+            value: packet.len() as u64,
+            limit: u64::from(packet_size),
+        });
     }
-    if i.len_width == 0 && packet.len() == p {
+    if h.length_width() == 0 && packet.len() == p {
         return Ok(packet.to_vec());
     }
     // Where the payload bytes end: the declared length less any padding that actually came
     // with the packet; without a declared length, what arrived (the padding was stripped).
-    let content_end = if i.declared_len != 0 {
-        let declared = i.declared_len.min(packet.len());
-        if i.declared_len <= packet.len() {
-            declared.saturating_sub(i.padding)
+    let content_end = if h.declared_len != 0 {
+        let declared = h.declared_len.min(packet.len());
+        if h.declared_len <= packet.len() {
+            declared.saturating_sub(h.padding_len)
         } else {
             declared
         }
     } else {
         packet.len()
     };
-    if content_end < i.end {
-        return Err(RtspError::protocol(
-            "ASF packet length shorter than its header",
-        ));
+    if content_end < h.header_len() {
+        return Err(invalid("packet length shorter than its header"));
     }
-    let body = &packet[i.end - 6..content_end];
-    let seq_at = i.ec_len + 2 + i.len_width;
-    let seq = &packet[seq_at..seq_at + i.seq_width];
-    let fixed = i.ec_len + 2 + i.seq_width + body.len();
+    let body = &packet[h.send_time_at()..content_end];
+    let seq_at = h.sequence_at();
+    let seq = &packet[seq_at..seq_at + h.sequence_width()];
+    let fixed = h.ec_len + 2 + h.sequence_width() + body.len();
     // Keep the padding field's width when the value fits (an exact rebuild of what a server
     // stripped), else the narrowest that holds it.
     let fits = |w: usize| -> Option<usize> {
@@ -182,10 +118,10 @@ pub fn restore(packet: &[u8], packet_size: u32) -> Result<Vec<u8>> {
         };
         ok.then_some(pad)
     };
-    let (pad_width, pad) = [i.pad_width, 0, 1, 2, 4]
+    let (pad_width, pad) = [h.padding_width(), 0, 1, 2, 4]
         .iter()
         .find_map(|w| fits(*w).map(|pad| (*w, pad)))
-        .ok_or_else(|| RtspError::protocol("ASF packet too long for the packet size"))?;
+        .ok_or(invalid("packet too long for the packet size"))?;
     let pad_bits = match pad_width {
         0 => 0,
         1 => 1,
@@ -193,9 +129,9 @@ pub fn restore(packet: &[u8], packet_size: u32) -> Result<Vec<u8>> {
         _ => 3,
     };
     let mut out = Vec::with_capacity(p);
-    out.extend_from_slice(&packet[..i.ec_len]);
-    out.push((i.length_flags & 0x87) | (pad_bits << 3));
-    out.push(packet[i.ec_len + 1]);
+    out.extend_from_slice(&packet[..h.ec_len]);
+    out.push((h.length_flags & 0x87) | (pad_bits << 3));
+    out.push(h.property_flags);
     out.extend_from_slice(seq);
     write_var(&mut out, pad_width, pad);
     out.extend_from_slice(body);
@@ -255,6 +191,12 @@ mod tests {
         let mut zeroed = orig[..orig.len() - 188].to_vec();
         zeroed[5] = 0;
         assert_eq!(restore(&zeroed, 3200).unwrap(), orig);
+    }
+
+    #[test]
+    fn pad_fills_with_zeros_up_to_the_packet_size() {
+        assert_eq!(pad(vec![1, 2], 4), vec![1, 2, 0, 0]);
+        assert_eq!(pad(vec![1, 2, 3], 2), vec![1, 2, 3], "never cuts");
     }
 
     #[test]

@@ -1,0 +1,83 @@
+//! What every transport shares, whichever protocol it speaks: the uniform stream it yields
+//! (one ASF header, then data packets, gaps and end of stream), the counters it keeps and the
+//! options it connects with. A leaf: the transports and the `Session` that
+//! picks among them both import it, and it imports none of them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::url::Ports;
+
+/// One item of the uniform stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AsfEvent {
+    /// The ASF Header Object followed by the 50-byte Data Object prefix. Comes first, and again
+    /// after a stream change (a new header mid-stream: rebuild the demuxer and decoder).
+    Header(Bytes),
+    /// One ASF data packet, zero-padded back to the header's packet size.
+    Packet(Bytes),
+    /// `lost` data packets never arrived here (sequence gap). Already counted in the stats.
+    Gap { lost: u64 },
+    /// A script command carried by the transport (MMSH `$M`, say).
+    Script { kind: String, text: String },
+    /// The server ended the stream normally.
+    End,
+}
+
+/// Counters every transport updates as media arrives. Shared with the player (read) through an
+/// `Arc`; relaxed atomics are enough, the figures are for display.
+#[derive(Debug, Default)]
+pub struct TransportStats {
+    pub bytes_received: AtomicU64,
+    pub packets_received: AtomicU64,
+    pub packets_lost: AtomicU64,
+    pub packets_recovered: AtomicU64,
+    pub packets_late: AtomicU64,
+}
+
+impl TransportStats {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts one received data packet of `len` bytes (as received, before padding).
+    pub fn packet(&self, len: usize) {
+        Self::add(&self.packets_received, 1);
+        Self::add(&self.bytes_received, len as u64);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// What a transport needs to connect.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    pub ports: Ports,
+    /// Deadline for the whole connect step: until media flows.
+    pub connect_timeout: Duration,
+    /// Once playing, how long without any data before the stream is declared dead.
+    pub idle_timeout: Duration,
+    /// Where to start an on-demand stream (resume after a reconnect), in milliseconds.
+    pub start_ms: u64,
+    /// Stream numbers to ask for (empty: the server's default / all audio).
+    pub streams: Vec<u16>,
+    pub stats: Arc<TransportStats>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            ports: Ports::default(),
+            connect_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(10),
+            start_ms: 0,
+            streams: Vec::new(),
+            stats: Arc::new(TransportStats::default()),
+        }
+    }
+}
