@@ -115,7 +115,7 @@ fn have(tool: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// VLC refuses to run as root: run it as nobody (shared/docs/oracles.md).
+/// VLC refuses to run as root: run it as nobody (docs/oracles.md).
 fn vlc(args: &[&str], home: &Path) -> Command {
     let mut c = Command::new("setpriv");
     c.env("HOME", home)

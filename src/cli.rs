@@ -1,4 +1,4 @@
-//! The command line, as `../shared/docs/interface.md` defines it.
+//! The command line, as `docs/interface.md` defines it.
 
 use std::path::PathBuf;
 
@@ -29,6 +29,22 @@ pub enum Command {
         #[command(subcommand)]
         command: BookmarksCommand,
     },
+    /// Print a completion script for SHELL on stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the manual page (roff) on stdout.
+    #[command(hide = true)]
+    Manpage,
+}
+
+/// The shells `mmsplay completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Subcommand, Clone, PartialEq)]

@@ -1,6 +1,6 @@
 //! Player events: what the TUI shows and what `--headless --events json` prints.
 //!
-//! The JSON shape is the contract of `../shared/docs/interface.md`: one object per line, with
+//! The JSON shape is the contract of `docs/interface.md`: one object per line, with
 //! `"event"` naming the variant and `"t_ms"` added by the printer. Extend freely, never rename.
 
 use serde::Serialize;

@@ -2,11 +2,14 @@
 //! or as a human log on stderr.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
-use crate::events::PlayerEvent;
+use crate::audio::AudioControl;
+use crate::events::{PlayerEvent, UiCommand};
+use crate::remote::{Playback, RemoteCommand, RemoteState, player_volume};
 
 /// Prints events until the channel closes.
 pub async fn print_events(mut rx: mpsc::Receiver<PlayerEvent>, json: bool, started: Instant) {
@@ -56,4 +59,36 @@ pub fn human_line(ev: &PlayerEvent) -> Option<String> {
         PlayerEvent::End { reason } => format!("end ({reason:?})").to_lowercase(),
         PlayerEvent::Error { message } => format!("error: {message}"),
     })
+}
+
+/// Carries out remote controllers' commands while playing headless: pause and resume, volume,
+/// and stop (which ends the playback like SIGINT does).
+pub async fn follow_remote(
+    mut commands: mpsc::UnboundedReceiver<RemoteCommand>,
+    state: watch::Sender<RemoteState>,
+    control: Arc<AudioControl>,
+    stop: Arc<watch::Sender<bool>>,
+) {
+    while let Some(command) = commands.recv().await {
+        let playback = state.borrow().playback;
+        let command = match command {
+            RemoteCommand::PlayPause if playback != Playback::Stopped => {
+                UiCommand::SetPaused(playback == Playback::Playing)
+            }
+            RemoteCommand::Play if playback == Playback::Paused => UiCommand::SetPaused(false),
+            RemoteCommand::Pause if playback == Playback::Playing => UiCommand::SetPaused(true),
+            RemoteCommand::SetVolume(v) => UiCommand::SetVolume(player_volume(v)),
+            RemoteCommand::Stop | RemoteCommand::Quit => {
+                let _ = stop.send(true);
+                continue;
+            }
+            RemoteCommand::PlayPause | RemoteCommand::Play | RemoteCommand::Pause => continue,
+        };
+        match command {
+            UiCommand::SetPaused(paused) => control.set_paused(paused),
+            UiCommand::SetVolume(volume) => control.set_volume(volume),
+            _ => {}
+        }
+        state.send_if_modified(|s| s.on_command(&command));
+    }
 }

@@ -8,11 +8,15 @@ pub mod audio;
 pub mod bookmarks;
 pub mod cli;
 pub mod demo;
+pub mod docgen;
 pub mod events;
 pub mod headless;
 pub mod metafile;
+#[cfg(all(target_os = "linux", feature = "mpris"))]
+mod mpris;
 pub mod player;
 pub mod playlist;
+pub mod remote;
 pub mod runtime;
 pub mod serve;
 pub mod signals;
@@ -130,8 +134,10 @@ pub async fn run_play(args: cli::PlayArgs) -> anyhow::Result<()> {
     } else {
         args.target.clone()
     };
+    // The demo's loopback server dies with the process: its URL is no bookmark.
+    let ephemeral = if args.demo { start.clone() } else { None };
     let log_path = args.log_file.clone().unwrap_or_else(tui::default_log_path);
-    runtime::run_tui(start, opts, log_path).await
+    runtime::run_tui(start, ephemeral, opts, log_path).await
 }
 
 /// `--headless`: play one target to its end and print events.
@@ -159,12 +165,33 @@ async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
     let (tx, rx) = tokio::sync::mpsc::channel(4096);
     let printer = tokio::spawn(headless::print_events(rx, args.events.is_some(), started));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
+    let on_signal = stop_tx.clone();
     tokio::spawn(async move {
         signals::wait_for_stop().await;
-        let _ = stop_tx.send(true);
+        let _ = on_signal.send(true);
     });
     let control = Arc::new(AudioControl::default());
-    let result = playlist::play(target, opts, control, Events::new(tx), stop_rx).await;
+    // Remote controllers (MPRIS) pause, stop and set the volume here too, and see the stream.
+    let remote = remote::start();
+    if let Some(target) = &args.target {
+        remote.state.send_modify(|s| {
+            s.on_command(&events::UiCommand::Play {
+                target: target.clone(),
+            });
+        });
+    }
+    let (player_tx, player_rx) = tokio::sync::mpsc::channel(4096);
+    let tee = tokio::spawn(remote::tee_events(player_rx, tx, remote.state.clone()));
+    let remote_task = tokio::spawn(headless::follow_remote(
+        remote.commands,
+        remote.state,
+        control.clone(),
+        stop_tx,
+    ));
+    let result = playlist::play(target, opts, control, Events::new(player_tx), stop_rx).await;
+    remote_task.abort();
+    let _ = tee.await;
     let _ = printer.await;
     result.map(|_| ()).map_err(anyhow::Error::from)
 }

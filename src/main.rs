@@ -32,6 +32,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Serve(args)) => runtime.block_on(mmsplay::serve::run(args)),
         Some(Command::Bookmarks { command }) => mmsplay::bookmarks::run_bookmarks_command(command),
+        Some(Command::Completions { shell }) => mmsplay::docgen::completions(*shell),
+        Some(Command::Manpage) => mmsplay::docgen::manpage(),
         None => runtime.block_on(mmsplay::run_play(cli.play.clone())),
     };
     match result {

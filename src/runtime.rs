@@ -28,22 +28,39 @@ impl Current {
 /// Runs the TUI until the user quits. `start` is played at once when given.
 pub async fn run_tui(
     start: Option<String>,
+    ephemeral_target: Option<String>,
     opts: PlayOptions,
     log_path: std::path::PathBuf,
 ) -> anyhow::Result<()> {
     let (ev_tx, ev_rx) = mpsc::channel::<PlayerEvent>(4096);
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel::<UiCommand>();
+    // Remote controllers drive the TUI like the keyboard does, and see what the TUI sees.
+    let remote = crate::remote::start();
+    let remote_state = remote.state;
+    let (player_tx, player_rx) = mpsc::channel::<PlayerEvent>(4096);
+    tokio::spawn(crate::remote::tee_events(
+        player_rx,
+        ev_tx,
+        remote_state.clone(),
+    ));
     let tui_opts = TuiOptions {
         start_target: start,
         log_path,
         transports: opts.transports.clone(),
+        ephemeral_target,
         ..Default::default()
     };
-    let ui = tokio::spawn(tui::run(tui_opts, ev_rx, cmd_tx));
+    let ui = tokio::spawn(tui::run_with_remote(
+        tui_opts,
+        ev_rx,
+        cmd_tx,
+        remote.commands,
+    ));
     let control = Arc::new(AudioControl::default());
-    let events = Events::new(ev_tx);
+    let events = Events::new(player_tx);
     let mut current: Option<Current> = None;
     while let Some(cmd) = cmd_rx.recv().await {
+        remote_state.send_if_modified(|s| s.on_command(&cmd));
         match cmd {
             UiCommand::Play { target } => {
                 if let Some(c) = current.take() {

@@ -32,11 +32,12 @@ use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend};
-use tokio::sync::mpsc::{Receiver, UnboundedSender};
+use tokio::sync::mpsc::{Receiver, UnboundedReceiver, UnboundedSender};
 
 use crate::app::{self, BookmarkOp, Cmd, Model, Msg};
 use crate::bookmarks::{self, Store};
 use crate::events::{PlayerEvent, Transport, UiCommand};
+use crate::remote::RemoteCommand;
 use crate::ui;
 
 pub mod fake_player;
@@ -65,6 +66,9 @@ pub struct TuiOptions {
     /// The rollover ladder from `--transports`, so the rollover panel lists the steps that will
     /// really be tried; `None` to derive it from each URL's scheme.
     pub transports: Option<Vec<Transport>>,
+    /// A URL that works only while this process runs (`--demo`'s loopback server): never
+    /// offered as a bookmark.
+    pub ephemeral_target: Option<String>,
 }
 
 /// Where the log goes by default while the TUI is up: `mmsplay.log` in the platform's cache
@@ -85,6 +89,18 @@ pub async fn run(
     events: Receiver<PlayerEvent>,
     commands: UnboundedSender<UiCommand>,
 ) -> anyhow::Result<()> {
+    let (_no_remote, remote) = tokio::sync::mpsc::unbounded_channel();
+    run_with_remote(opts, events, commands, remote).await
+}
+
+/// [`run`], with the commands of remote controllers (MPRIS) as a second input beside the
+/// keyboard: they change the model the way keys do.
+pub async fn run_with_remote(
+    opts: TuiOptions,
+    events: Receiver<PlayerEvent>,
+    commands: UnboundedSender<UiCommand>,
+    remote: UnboundedReceiver<RemoteCommand>,
+) -> anyhow::Result<()> {
     let log_path = if opts.log_path.as_os_str().is_empty() {
         default_log_path()
     } else {
@@ -102,7 +118,12 @@ pub async fn run(
             return Err(e).context("setting up the terminal");
         }
     };
-    let input = terminal_input();
+    // The end of the terminal's input still ends the TUI, whatever the remote side does.
+    let keyboard = terminal_input().chain(futures::stream::iter([Msg::Quit]));
+    let remote = futures::stream::unfold(remote, |mut rx| async move {
+        rx.recv().await.map(|command| (Msg::Remote(command), rx))
+    });
+    let input = futures::stream::select(keyboard, Box::pin(remote));
     let result = run_loop(&mut terminal, &opts, input, events, commands).await;
     leave_terminal();
     result.map(drop)
@@ -166,6 +187,7 @@ where
     let now_ms = || started.elapsed().as_millis() as u64;
     let mut model = Model {
         ladder_override: opts.transports.clone(),
+        ephemeral_target: opts.ephemeral_target.clone(),
         ..Model::default()
     };
 

@@ -221,6 +221,8 @@ pub struct Model {
     /// A one-line message for the status bar (result of the last action).
     pub status: Option<String>,
     pub should_quit: bool,
+    /// A URL that dies with this process (the `--demo` server's): `a` refuses to save it.
+    pub ephemeral_target: Option<String>,
 }
 
 impl Default for Model {
@@ -240,6 +242,7 @@ impl Default for Model {
             log_scroll: 0,
             status: None,
             should_quit: false,
+            ephemeral_target: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::bookmarks::Bookmark;
 use crate::events::{PlayerEvent, Transport, UiCommand};
+use crate::remote::RemoteCommand;
 
 /// An input to `update`.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +28,8 @@ pub enum Msg {
     Quit,
     /// The terminal was resized (nothing to store: the next draw uses the new size).
     Resize,
+    /// A remote controller (MPRIS: media keys, desktop widgets) asked for something.
+    Remote(RemoteCommand),
 }
 
 /// A change to the bookmarks file, carried out by the runtime through `bookmarks::Store`.

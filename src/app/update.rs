@@ -9,6 +9,7 @@ use super::model::{
 };
 use super::msg::{BookmarkOp, Cmd, Msg};
 use crate::events::{EndReason, PlayerEvent, Stats, UiCommand};
+use crate::remote::RemoteCommand;
 
 /// Volume step for one key press, and the maximum, in percent of unity gain.
 const VOLUME_STEP: i32 = 5;
@@ -23,6 +24,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::Resize => Vec::new(),
         Msg::Quit => quit(model),
         Msg::Key(key) => on_key(model, key),
+        Msg::Remote(command) => on_remote(model, command),
         Msg::Player { event, now_ms } => {
             model.now_ms = model.now_ms.max(now_ms);
             on_player_event(model, event)
@@ -342,6 +344,11 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     let Some(action) = keymap::action(&key, model.view) else {
         return Vec::new();
     };
+    on_action(model, action)
+}
+
+/// Carries out a keymap action: from a key, or from a remote command that means the same.
+fn on_action(model: &mut Model, action: Action) -> Vec<Cmd> {
     match action {
         Action::Quit => return quit(model),
         Action::Help => model.overlay = Some(Overlay::Help),
@@ -430,6 +437,26 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     Vec::new()
 }
 
+/// A remote controller's command, carried out as the matching key would be.
+fn on_remote(model: &mut Model, command: RemoteCommand) -> Vec<Cmd> {
+    let playing = model
+        .session
+        .as_ref()
+        .is_some_and(|s| matches!(s.state, PlayState::Connecting | PlayState::Playing));
+    match command {
+        RemoteCommand::PlayPause if playing => on_action(model, Action::TogglePause),
+        RemoteCommand::Play if playing && model.paused => on_action(model, Action::TogglePause),
+        RemoteCommand::Pause if playing && !model.paused => on_action(model, Action::TogglePause),
+        RemoteCommand::Stop => on_action(model, Action::Stop),
+        RemoteCommand::SetVolume(v) => {
+            model.volume = crate::remote::player_volume(v);
+            vec![Cmd::Player(UiCommand::SetVolume(model.volume))]
+        }
+        RemoteCommand::Quit => quit(model),
+        RemoteCommand::PlayPause | RemoteCommand::Play | RemoteCommand::Pause => Vec::new(),
+    }
+}
+
 fn quit(model: &mut Model) -> Vec<Cmd> {
     model.should_quit = true;
     vec![Cmd::Player(UiCommand::Quit)]
@@ -463,6 +490,11 @@ fn move_cursor(model: &mut Model, action: Action) {
 /// `a`: in the player view, bookmark the current stream (ask only for a name, suggesting the
 /// stream's title); elsewhere ask for a URL first, suggesting the current stream's.
 fn start_add(model: &mut Model) {
+    if model.view == View::Player && is_ephemeral(model, model.session.as_ref().map(|s| &s.target))
+    {
+        model.status = Some(EPHEMERAL_REFUSAL.into());
+        return;
+    }
     let current = model.session.as_ref().map(|s| {
         let title = s
             .stream
@@ -481,9 +513,20 @@ fn start_add(model: &mut Model) {
         }
         (_, current) => Prompt {
             kind: PromptKind::AddUrl,
-            text: current.map(|(url, _)| url).unwrap_or_default(),
+            text: current
+                .map(|(url, _)| url)
+                .filter(|url| !is_ephemeral(model, Some(url)))
+                .unwrap_or_default(),
         },
     }));
+}
+
+/// Why the demo's stream is not saved: its server and port live only as long as this process.
+const EPHEMERAL_REFUSAL: &str =
+    "the demo stream lives only while the demo runs: not saved as a bookmark";
+
+fn is_ephemeral(model: &Model, url: Option<&String>) -> bool {
+    url.is_some_and(|u| model.ephemeral_target.as_ref() == Some(u))
 }
 
 fn on_prompt_key(model: &mut Model, mut prompt: Prompt, key: KeyEvent) -> Vec<Cmd> {
@@ -520,6 +563,10 @@ fn on_prompt_key(model: &mut Model, mut prompt: Prompt, key: KeyEvent) -> Vec<Cm
                         kind: PromptKind::AddName { url: text.clone() },
                         text,
                     }));
+                    Vec::new()
+                }
+                PromptKind::AddName { url } if is_ephemeral(model, Some(&url)) => {
+                    model.status = Some(EPHEMERAL_REFUSAL.into());
                     Vec::new()
                 }
                 PromptKind::AddName { url } => {
@@ -926,6 +973,48 @@ mod tests {
                 url: "mms://h/x".into()
             })]
         );
+    }
+
+    #[test]
+    fn the_demo_stream_is_never_saved_as_a_bookmark() {
+        let demo = "mms://127.0.0.1/demo.wma";
+        let mut m = Model {
+            ephemeral_target: Some(demo.into()),
+            ..Model::default()
+        };
+        update(
+            &mut m,
+            Msg::Play {
+                target: demo.into(),
+                bookmark: None,
+            },
+        );
+        // From the player: no prompt, a status line that says why.
+        assert!(update(&mut m, key('a')).is_empty());
+        assert!(m.overlay.is_none());
+        assert!(m.status.as_deref().unwrap_or("").contains("not saved"));
+        // From the bookmarks: the URL is not suggested, and typed by hand it is refused.
+        update(&mut m, key('2'));
+        update(&mut m, key('a'));
+        match &m.overlay {
+            Some(Overlay::Prompt(p)) => assert_eq!(p.text, ""),
+            other => panic!("expected the URL prompt, got {other:?}"),
+        }
+        for c in demo.chars() {
+            update(&mut m, key(c));
+        }
+        update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert!(cmds.is_empty(), "{cmds:?}");
+        assert!(m.status.as_deref().unwrap_or("").contains("not saved"));
+        // Any other stream is saved as usual.
+        update(&mut m, key('a'));
+        for c in "mmsh://radio/live".chars() {
+            update(&mut m, key(c));
+        }
+        update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        let cmds = update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(cmds.len(), 1, "{cmds:?}");
     }
 
     #[test]

@@ -353,6 +353,12 @@ impl Pipeline {
         while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             self.decode_object(obj, sink, obs)?;
         }
+        if self.active.is_some() && self.sink_format.is_none() {
+            // A header-only file, or a stream that ended before its first audio: nothing to
+            // flush, and the sink never started. A normal end, said plainly.
+            obs.log("the stream has no audio data: it ended before any audio packet".into());
+            return Ok(());
+        }
         self.flush_decoder(sink, obs).map(|_| ())
     }
 

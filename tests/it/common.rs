@@ -349,3 +349,23 @@ fn drain(mut out: BufReader<std::process::ChildStdout>) {
         }
     });
 }
+
+/// Plays `target` with `player` (`mmsplay()`, maybe with some environment) headless to the
+/// null sink; asserts that it exits cleanly and returns its events.
+pub fn play_to_null(
+    mut player: Command,
+    target: impl AsRef<std::ffi::OsStr>,
+) -> Vec<serde_json::Value> {
+    let out = run_with_deadline(
+        player
+            .args(["--headless", "--events", "json", "--output", "null"])
+            .arg(target),
+        Duration::from_secs(20),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    events(&out.stdout)
+}

@@ -1,6 +1,6 @@
 //! `--output cpal` on a machine with no sound card: ALSA's `file` plugin as the default PCM
-//! captures what cpal played, paced in real time by `shared/tools/alsa_pace.py` (the `null`
-//! slave alone has no clock). See shared/docs/oracles.md section 6.
+//! captures what cpal played, paced in real time by `tests/tools/alsa_pace.py` (the `null`
+//! slave alone has no clock). See docs/oracles.md section 6.
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,7 +15,7 @@ pub fn play_on_captured_alsa_device(input: &Path) -> Option<(Audio, Vec<serde_js
     if !have_tool("python3") {
         return None;
     }
-    let pacer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/alsa_pace.py");
+    let pacer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/alsa_pace.py");
     assert!(pacer.exists(), "missing {}", pacer.display());
     let dir = tempfile::tempdir().unwrap();
     let captured = dir.path().join("captured.wav");

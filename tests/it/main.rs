@@ -5,9 +5,12 @@
 mod bookmarks;
 mod common;
 mod cpal_output;
+mod empty_streams;
+mod install;
 mod meta;
 mod mms;
 mod mmsh;
+mod mpris;
 mod multichannel;
 mod playback;
 mod reconnect;

@@ -1,7 +1,7 @@
 //! MMS (MS-MMSP) over TCP and UDP: our client against our server, hostile servers, and
 //! independent peers (ffmpeg, VLC, libmms, tshark) against our server.
 
-// Tests may unwrap (style.md): a panic is the failure report.
+// Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
 mod client_server;

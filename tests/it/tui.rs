@@ -17,7 +17,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-mod e2e;
+pub mod e2e;
 mod event_loop;
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ pub enum AsfError {
         value: u64,
         limit: u64,
     },
+    /// A size that must be positive is 0 (nothing could be read with it).
+    #[error("asf: {what} is 0 at byte {offset}")]
+    Zero { what: &'static str, offset: usize },
     /// The input is not ASF at all.
     #[error("asf: not an ASF stream (no Header Object at the start)")]
     NotAsf,

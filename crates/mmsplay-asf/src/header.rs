@@ -442,7 +442,13 @@ fn parse_file_properties(b: &[u8], base: usize) -> Result<FileProperties> {
     let min_packet_size = r.u32()?;
     let max_packet_size = r.u32()?;
     let max_bitrate = r.u32()?;
-    if max_packet_size == 0 || max_packet_size > MAX_PACKET_SIZE {
+    if max_packet_size == 0 {
+        return Err(AsfError::Zero {
+            what: "the data packet size",
+            offset: r.offset() - 8,
+        });
+    }
+    if max_packet_size > MAX_PACKET_SIZE {
         return Err(AsfError::LimitExceeded {
             what: "data packet size",
             value: u64::from(max_packet_size),

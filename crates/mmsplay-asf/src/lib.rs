@@ -2,7 +2,7 @@
 //! reassembly with Audio Spread descrambling, and a writer.
 //!
 //! Layouts follow the ASF specification revision 01.20.05 (sections cited in each module) and
-//! the notes in `shared/docs/asf-wma.md`. Nothing here does IO, and every length from the
+//! the notes in `docs/asf-wma.md`. Nothing here does IO, and every length from the
 //! input is checked against [`limits`] before use, so the parsers can take untrusted bytes.
 
 pub mod alternatives;

@@ -173,7 +173,11 @@ fn malformed_headers_are_errors() {
     let mut zero = file.clone();
     let fp = 30; // File Properties is the first child
     zero[fp + 92..fp + 100].copy_from_slice(&[0; 8]);
-    assert!(parse_header(&zero).is_err());
+    let message = parse_header(&zero).unwrap_err().to_string();
+    assert_eq!(
+        message,
+        format!("asf: the data packet size is 0 at byte {}", fp + 96)
+    );
     // Not ASF at all.
     assert!(parse_header(b"RIFF....WAVEfmt ").is_err());
 }

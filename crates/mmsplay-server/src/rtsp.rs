@@ -1,7 +1,7 @@
 //! The RTSP side of `mmsplay serve`: RTSP with the Windows Media extensions, ASF over RTP on
 //! UDP (`rtspu`) and interleaved in the RTSP connection (`rtspt`), answering as Windows Media
 //! Services 9 does so that ffmpeg and GStreamer take their Windows Media paths
-//! (shared/docs/protocols.md 6.4 and 6A.4 are the recipe this follows).
+//! (docs/protocols.md 6.4 and 6A.4 are the recipe this follows).
 //!
 //! Each connection runs in its own task (`connection`); PLAY starts a task that paces the
 //! file's packets out as `x-asf-pf` RTP (`streamer`), and a UDP session answers NACKs on its

@@ -268,7 +268,7 @@ pub fn stream_control(header: &Header, number: u8) -> String {
 }
 
 /// Builds the SDP the way Windows Media Services 9 does, in the form ffmpeg and GStreamer
-/// accept (shared/docs/protocols.md 6A.4 step 2).
+/// accept (docs/protocols.md 6A.4 step 2).
 pub fn build(spec: &DescribeSpec<'_>) -> Vec<u8> {
     use sdp_types::{Attribute, Bandwidth, Connection, Media, Origin, Session, Time};
     let addrtype = if spec.ipv6 { "IP6" } else { "IP4" };

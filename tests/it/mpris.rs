@@ -1,0 +1,168 @@
+//! MPRIS: the desktop's media keys and widgets drive mmsplay through `playerctl`, on a private
+//! D-Bus session bus, while it plays a real-time paced stream from `mmsplay serve`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::tui::e2e::Tmux;
+
+/// A session bus of the test's own; the daemon goes when this does.
+struct PrivateBus {
+    _daemon: ChildGuard,
+    address: String,
+}
+
+impl PrivateBus {
+    fn start() -> PrivateBus {
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(daemon.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line.trim().to_string();
+        assert!(!address.is_empty(), "dbus-daemon printed no address");
+        PrivateBus {
+            _daemon: ChildGuard(daemon),
+            address,
+        }
+    }
+
+    /// `playerctl -p mmsplay ARGS` on this bus: its stdout, trimmed.
+    fn playerctl(&self, args: &[&str]) -> String {
+        let out = run_with_deadline(
+            Command::new("playerctl")
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+                .args(["-p", "mmsplay"])
+                .args(args),
+            Duration::from_secs(10),
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Asks until `args` answers `want`, for a few seconds.
+    fn wait_for(&self, args: &[&str], want: &str) {
+        let start = Instant::now();
+        loop {
+            let got = self.playerctl(args);
+            if got == want {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "playerctl {args:?}: {got:?}, expected {want:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn playerctl_pauses_reads_and_stops_a_headless_playback() {
+    if !have_tool("dbus-daemon") || !have_tool("playerctl") {
+        return;
+    }
+    let bus = PrivateBus::start();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
+    // Paced in real time (no --fast), so that the 16 s stream outlasts the test's steps.
+    let server = ServeProcess::start(&[&demo], &[]);
+    let url = format!("mmst://127.0.0.1:{}/demo.wma", server.mms);
+    let player = mmsplay()
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .args(["--headless", "--events", "json", "--output", "null"])
+        .arg(&url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    bus.wait_for(&["status"], "Playing");
+    assert_eq!(bus.playerctl(&["metadata", "title"]), "Rollover Arpeggios");
+    assert_eq!(bus.playerctl(&["metadata", "artist"]), "mmsplay");
+    assert_eq!(bus.playerctl(&["metadata", "xesam:url"]), url);
+    // mpris:length, in microseconds: the on-demand stream's 16 s.
+    let length: u64 = bus
+        .playerctl(&["metadata", "mpris:length"])
+        .parse()
+        .unwrap();
+    assert!((15_000_000..17_000_000).contains(&length), "{length}");
+    // Stats carry the position about once a second.
+    let start = Instant::now();
+    let position = loop {
+        let p: f64 = bus.playerctl(&["position"]).parse().unwrap_or(0.0);
+        if p > 0.0 || start.elapsed() > Duration::from_secs(5) {
+            break p;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(position > 0.0 && position < 17.0, "{position}");
+
+    bus.playerctl(&["play-pause"]);
+    bus.wait_for(&["status"], "Paused");
+    bus.playerctl(&["volume", "0.5"]);
+    bus.wait_for(&["volume"], "0.500000");
+    bus.playerctl(&["play-pause"]);
+    bus.wait_for(&["status"], "Playing");
+
+    bus.playerctl(&["stop"]);
+    let out = wait_output(player, Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let ev = events(&out.stdout);
+    let last = ev.last().unwrap();
+    assert_eq!(last["event"], "end", "{ev:?}");
+    assert_eq!(last["reason"], "stopped", "{ev:?}");
+}
+
+#[test]
+fn without_a_session_bus_playback_is_unaffected() {
+    let mut player = mmsplay();
+    player.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    let ev = play_to_null(player, asset("pcm_s16_8k_mono.asf"));
+    assert_eq!(ev.last().unwrap()["reason"], "eos", "{ev:?}");
+}
+
+#[test]
+fn playerctl_drives_the_tui_like_its_keys() {
+    if !have_tool("dbus-daemon") || !have_tool("playerctl") || !have_tool("tmux") {
+        return;
+    }
+    let bus = PrivateBus::start();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
+    let server = ServeProcess::start(&[&demo], &[]);
+    let url = format!("mmst://127.0.0.1:{}/demo.wma", server.mms);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let cache = dir.path().join("cache");
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", Path::new(&bus.address)),
+        ("MMSPLAY_CONFIG_DIR", config.as_path()),
+        ("XDG_CACHE_HOME", cache.as_path()),
+    ];
+    let bin = env!("CARGO_BIN_EXE_mmsplay");
+    let tmux = Tmux::start(100, 30, &format!("{bin} --output null {url}"), &env);
+    let long = Duration::from_secs(30);
+
+    bus.wait_for(&["status"], "Playing");
+    assert_eq!(bus.playerctl(&["metadata", "title"]), "Rollover Arpeggios");
+    // Pause from the desktop: the TUI shows it as if space had been pressed.
+    bus.playerctl(&["play-pause"]);
+    tmux.wait_for("the pause", long, |s| s.contains("paused"));
+    bus.wait_for(&["status"], "Paused");
+    bus.playerctl(&["volume", "0.5"]);
+    tmux.wait_for("the volume", long, |s| s.contains("volume 50%"));
+    bus.wait_for(&["volume"], "0.500000");
+    bus.playerctl(&["play-pause"]);
+    bus.wait_for(&["status"], "Playing");
+    tmux.wait_for("the resume", long, |s| !s.contains("paused"));
+    bus.playerctl(&["stop"]);
+    bus.wait_for(&["status"], "Stopped");
+    tmux.quit_and_check_restored();
+}
