@@ -15,4 +15,4 @@ pub use model::{
     HISTORY_LEN, Model, Overlay, PlayState, Prompt, PromptKind, Session, Step, StepState, View,
 };
 pub use msg::{BookmarkOp, Cmd, Msg};
-pub use update::{switch_line, update};
+pub use update::{entry_line, switch_line, update};

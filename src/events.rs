@@ -138,6 +138,17 @@ pub enum PlayerEvent {
         level: String,
         message: String,
     },
+    /// A metafile's playlist started an entry: the first one, the next one at the end of an
+    /// entry, or the one `n`/`p` (MPRIS Next/Previous) moved to. `index` counts from 0.
+    Entry {
+        index: usize,
+        /// How many entries the playlist has.
+        count: usize,
+        /// The entry's first reference (a URL or a file).
+        url: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
     /// Playback ended normally.
     End {
         reason: EndReason,
@@ -217,6 +228,12 @@ pub enum UiCommand {
     SetVolume(f32),
     /// Move to the next language the stream offers (the `l` key).
     NextLanguage,
+    /// End the current entry of a playlist and play the next one (`n`); at the last entry,
+    /// end the playback.
+    NextEntry,
+    /// End the current entry of a playlist and play the one before (`p`); at the first
+    /// entry, play it again from its start.
+    PreviousEntry,
     /// Leave the program.
     Quit,
 }

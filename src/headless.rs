@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::audio::AudioControl;
 use crate::events::{PlayerEvent, UiCommand};
+use crate::playlist::{PlaylistNav, Step};
 use crate::remote::{Playback, RemoteCommand, RemoteState, player_volume};
 
 /// Prints events until the channel closes.
@@ -56,21 +57,26 @@ pub fn human_line(ev: &PlayerEvent) -> Option<String> {
         PlayerEvent::Script { kind, text } => format!("{kind}: {text}"),
         PlayerEvent::Reconnect { attempt, reason } => format!("reconnecting ({attempt}): {reason}"),
         PlayerEvent::Log { level, message } => format!("{level}: {message}"),
+        PlayerEvent::Entry { .. } => crate::app::entry_line(ev),
         PlayerEvent::End { reason } => format!("end ({reason:?})").to_lowercase(),
         PlayerEvent::Error { message } => format!("error: {message}"),
     })
 }
 
 /// Carries out remote controllers' commands while playing headless: pause and resume, volume,
-/// and stop (which ends the playback like SIGINT does).
+/// next and previous playlist entry, and stop (which ends the playback like SIGINT does).
 pub async fn follow_remote(
     mut commands: mpsc::UnboundedReceiver<RemoteCommand>,
     state: watch::Sender<RemoteState>,
     control: Arc<AudioControl>,
+    nav: PlaylistNav,
     stop: Arc<watch::Sender<bool>>,
 ) {
     while let Some(command) = commands.recv().await {
-        let playback = state.borrow().playback;
+        let (playback, can_go_next, can_go_previous) = {
+            let s = state.borrow();
+            (s.playback, s.can_go_next(), s.can_go_previous())
+        };
         let command = match command {
             RemoteCommand::PlayPause if playback != Playback::Stopped => {
                 UiCommand::SetPaused(playback == Playback::Playing)
@@ -82,7 +88,20 @@ pub async fn follow_remote(
                 let _ = stop.send(true);
                 continue;
             }
-            RemoteCommand::PlayPause | RemoteCommand::Play | RemoteCommand::Pause => continue,
+            // MPRIS: without such an entry, Next and Previous do nothing.
+            RemoteCommand::Next if can_go_next => {
+                nav.request(Step::Next);
+                continue;
+            }
+            RemoteCommand::Previous if can_go_previous => {
+                nav.request(Step::Previous);
+                continue;
+            }
+            RemoteCommand::PlayPause
+            | RemoteCommand::Play
+            | RemoteCommand::Pause
+            | RemoteCommand::Next
+            | RemoteCommand::Previous => continue,
         };
         match command {
             UiCommand::SetPaused(paused) => control.set_paused(paused),

@@ -95,6 +95,7 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
             .or_else(|| player::select::locale_language(|k| std::env::var(k).ok())),
         max_bitrate: args.max_bitrate.map(|k| k.saturating_mul(1000)),
         language_key: Arc::default(),
+        playlist_nav: playlist::PlaylistNav::default(),
         record: args.record.clone(),
         transports,
         ports,
@@ -187,6 +188,7 @@ async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
         remote.commands,
         remote.state,
         control.clone(),
+        opts.playlist_nav.clone(),
         stop_tx,
     ));
     let result = playlist::play(target, opts, control, Events::new(player_tx), stop_rx).await;

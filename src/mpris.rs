@@ -100,6 +100,8 @@ fn connect(player: &Player, commands: &mpsc::UnboundedSender<RemoteCommand>) {
     player.connect_play(send(RemoteCommand::Play));
     player.connect_pause(send(RemoteCommand::Pause));
     player.connect_stop(send(RemoteCommand::Stop));
+    player.connect_next(send(RemoteCommand::Next));
+    player.connect_previous(send(RemoteCommand::Previous));
     player.connect_quit(send(RemoteCommand::Quit));
     let volume = commands.clone();
     player.connect_set_volume(move |_, v| {
@@ -120,6 +122,12 @@ async fn show(player: &Player, state: &RemoteState) -> mpris_server::zbus::Resul
     let metadata = metadata(state);
     if *player.metadata() != metadata {
         player.set_metadata(metadata).await?;
+    }
+    if player.can_go_next() != state.can_go_next() {
+        player.set_can_go_next(state.can_go_next()).await?;
+    }
+    if player.can_go_previous() != state.can_go_previous() {
+        player.set_can_go_previous(state.can_go_previous()).await?;
     }
     if player.volume() != state.volume {
         player.set_volume(state.volume).await?;

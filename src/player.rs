@@ -64,6 +64,8 @@ pub struct PlayOptions {
     /// Counts presses of the language key (`l`); the decode thread moves to the next language
     /// for each one.
     pub language_key: Arc<AtomicU64>,
+    /// Next/previous entry requests for a metafile's playlist (the `n`/`p` keys, MPRIS).
+    pub playlist_nav: crate::playlist::PlaylistNav,
     pub record: Option<PathBuf>,
     pub transports: Option<Vec<Transport>>,
     pub ports: Ports,
@@ -81,6 +83,7 @@ impl Default for PlayOptions {
             lang: None,
             max_bitrate: None,
             language_key: Arc::default(),
+            playlist_nav: crate::playlist::PlaylistNav::default(),
             record: None,
             transports: None,
             ports: Ports::default(),
@@ -400,7 +403,7 @@ pub async fn play(
 }
 
 /// One entry of a list of things to try (a metafile's entries, in document order).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Candidate {
     Play(Target),
     /// An entry that failed before it could be tried (a nested metafile that could not be

@@ -51,6 +51,7 @@ pub async fn play(
         last_error: None,
         out: Vec::new(),
         entries: 0,
+        titles: std::collections::HashMap::new(),
     };
     tokio::select! {
         r = tokio::time::timeout(EXPAND_TIMEOUT, x.expand(target)) => {
@@ -64,22 +65,28 @@ pub async fn play(
         _ = stop_rx.changed() => return player::stopped_before_start(&events),
     }
     let Expander {
-        out, last_error, ..
+        out,
+        last_error,
+        mut titles,
+        ..
     } = x;
     // Consecutive candidates of one entry are alternatives; entries play in turn.
-    let mut entries: Vec<Vec<Candidate>> = Vec::new();
+    let mut entries: Vec<PlaylistEntry> = Vec::new();
     let mut current = None;
     for (entry, c) in out {
         if current != Some(entry) || entries.is_empty() {
-            entries.push(Vec::new());
+            entries.push(PlaylistEntry {
+                title: titles.remove(&entry),
+                alternatives: Vec::new(),
+            });
             current = Some(entry);
         }
         if let Some(last) = entries.last_mut() {
-            last.push(c);
+            last.alternatives.push(c);
         }
     }
     if entries.len() <= 1 {
-        let only = entries.pop().unwrap_or_default();
+        let only = entries.pop().map(|e| e.alternatives).unwrap_or_default();
         return player::play_first(only, last_error, opts, control, events, stop_rx).await;
     }
     play_entries(entries, last_error, opts, control, events, stop_rx).await
@@ -92,10 +99,106 @@ fn numbered_path(path: &Path, n: usize) -> PathBuf {
     path.with_file_name(format!("{stem}.{n}.{ext}"))
 }
 
-/// Plays a metafile's entries one after the other. The list ends at its end, when the user
-/// stops it, or at `--duration`; it fails only when no entry played.
+/// A move within a playlist that the user asked for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Next,
+    Previous,
+}
+
+/// The entry a playlist of `count` entries plays after entry `index` when `step` is asked for
+/// (`Step::Next` is also where it goes when an entry ends); `None` ends the playlist. Next at
+/// the last entry ends it; previous at the first plays the first again.
+pub fn step(index: usize, count: usize, step: Step) -> Option<usize> {
+    match step {
+        Step::Next => index.checked_add(1).filter(|&i| i < count),
+        Step::Previous => Some(index.saturating_sub(1)).filter(|&i| i < count),
+    }
+}
+
+/// Requests to move within the playlist that is playing (the `n`/`p` keys, MPRIS
+/// Next/Previous). Clones share the requests; a playback that is no playlist ignores them.
+#[derive(Clone, Debug, Default)]
+pub struct PlaylistNav {
+    inner: Arc<NavInner>,
+}
+
+#[derive(Debug, Default)]
+struct NavInner {
+    pending: std::sync::Mutex<std::collections::VecDeque<Step>>,
+    notify: tokio::sync::Notify,
+}
+
+/// At most this many requests wait for a playlist; older ones are let go.
+const MAX_PENDING_STEPS: usize = 64;
+
+impl PlaylistNav {
+    /// Asks the playlist to move.
+    pub fn request(&self, step: Step) {
+        {
+            let mut pending = self.pending();
+            if pending.len() >= MAX_PENDING_STEPS {
+                pending.pop_front();
+            }
+            pending.push_back(step);
+        }
+        self.inner.notify.notify_one();
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<Step>> {
+        // A poisoned lock still holds a usable queue.
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The requests made so far, oldest first; they are taken.
+    fn take(&self) -> Vec<Step> {
+        self.pending().drain(..).collect()
+    }
+
+    /// Waits for the next request.
+    async fn next_request(&self) -> Step {
+        loop {
+            if let Some(s) = self.pending().pop_front() {
+                return s;
+            }
+            self.inner.notify.notified().await;
+        }
+    }
+}
+
+/// How a target is named in the `entry` event.
+fn target_label(t: &Target) -> String {
+    match t {
+        Target::File(path) => path.display().to_string(),
+        Target::Url(u) | Target::HttpFile(u) => {
+            let port = u.port.map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{}{port}{}", u.scheme, u.host, u.path)
+        }
+    }
+}
+
+fn entry_label(alternatives: &[Candidate]) -> String {
+    match alternatives.first() {
+        Some(Candidate::Play(t)) => target_label(t),
+        Some(Candidate::Failed { label, .. }) => label.clone(),
+        None => String::new(),
+    }
+}
+
+/// One entry of a playlist: its title, where the metafile gives one, and its alternatives.
+struct PlaylistEntry {
+    title: Option<String>,
+    alternatives: Vec<Candidate>,
+}
+
+/// Plays a metafile's entries one after the other, or in the order `opts.playlist_nav` asks
+/// for. The list ends at its end, when the user stops it, or at `--duration`; it fails only
+/// when no entry played.
 async fn play_entries(
-    entries: Vec<Vec<Candidate>>,
+    entries: Vec<PlaylistEntry>,
     mut last_error: Option<PlayError>,
     opts: PlayOptions,
     control: Arc<AudioControl>,
@@ -103,9 +206,23 @@ async fn play_entries(
     stop_rx: tokio::sync::watch::Receiver<bool>,
 ) -> Result<EndReason, PlayError> {
     let count = entries.len();
+    let nav = opts.playlist_nav.clone();
+    // Requests made before this playlist started were not meant for it.
+    nav.take();
     let mut played = 0usize;
-    for (i, alternatives) in entries.into_iter().enumerate() {
+    let mut index = Some(0usize);
+    while let Some(i) = index {
+        let Some(entry) = entries.get(i) else { break };
+        if *stop_rx.borrow() {
+            break;
+        }
         events.log("info", format!("playlist entry {} of {count}", i + 1));
+        events.emit(crate::events::PlayerEvent::Entry {
+            index: i,
+            count,
+            url: entry_label(&entry.alternatives),
+            title: entry.title.clone(),
+        });
         let prior = last_error.take();
         let item_events = events.for_playlist_item();
         let mut item_opts = opts.clone();
@@ -122,29 +239,69 @@ async fn play_entries(
         if let (Some(path), true) = (&opts.record, played > 0) {
             item_opts.record = Some(numbered_path(path, played + 1));
         }
-        let r = player::play_first(
-            alternatives,
+        // The entry stops when the whole list does, or when the user moves on.
+        let (item_stop, item_stop_rx) = tokio::sync::watch::channel(false);
+        let playing = player::play_first(
+            entry.alternatives.clone(),
             prior,
             item_opts,
             control.clone(),
             item_events,
-            stop_rx.clone(),
-        )
-        .await;
-        match r {
-            Ok(EndReason::Eos) => played += 1,
-            Ok(reason) => {
+            item_stop_rx,
+        );
+        tokio::pin!(playing);
+        let mut outer = stop_rx.clone();
+        let mut outer_open = true;
+        let mut requested: Option<Step> = None;
+        let r = loop {
+            tokio::select! {
+                r = &mut playing => break r,
+                changed = outer.changed(), if outer_open => {
+                    if changed.is_err() {
+                        outer_open = false;
+                    } else if *outer.borrow() {
+                        outer_open = false;
+                        let _ = item_stop.send(true);
+                    }
+                }
+                s = nav.next_request(), if requested.is_none() => {
+                    requested = Some(s);
+                    let _ = item_stop.send(true);
+                }
+            }
+        };
+        if *stop_rx.borrow() {
+            break;
+        }
+        match (r, requested) {
+            // Moved on by the user: whatever it played counts.
+            (Ok(_), Some(_)) => played += 1,
+            (Ok(EndReason::Eos), None) => played += 1,
+            (Ok(reason), None) => {
                 events.emit(crate::events::PlayerEvent::End { reason });
                 return Ok(reason);
             }
-            Err(e) => last_error = Some(e),
+            (Err(e), _) => last_error = Some(e),
         }
-        if *stop_rx.borrow() {
-            events.emit(crate::events::PlayerEvent::End {
-                reason: EndReason::Stopped,
-            });
-            return Ok(EndReason::Stopped);
+        // Where the list goes: on by one, or as the user asked (each request in turn).
+        let mut steps = requested.into_iter().chain(nav.take());
+        let first = steps.next().unwrap_or(Step::Next);
+        index = steps.fold(step(i, count, first), |at, s| {
+            at.and_then(|at| step(at, count, s))
+        });
+        if let Some(s) = requested {
+            let to = index.map_or_else(|| "the end".to_string(), |n| format!("entry {}", n + 1));
+            events.log(
+                "info",
+                format!("{s:?} asked for: on to {to}").to_lowercase(),
+            );
         }
+    }
+    if *stop_rx.borrow() {
+        events.emit(crate::events::PlayerEvent::End {
+            reason: EndReason::Stopped,
+        });
+        return Ok(EndReason::Stopped);
     }
     if played > 0 {
         events.emit(crate::events::PlayerEvent::End {
@@ -175,6 +332,8 @@ struct Expander<'a> {
     out: Vec<(usize, Candidate)>,
     /// The last entry number handed out; each ENTRY of a metafile gets its own.
     entries: usize,
+    /// The titles the metafiles give their entries, by entry number.
+    titles: std::collections::HashMap<usize, String>,
 }
 
 /// What an `http://` URL turned out to be.
@@ -262,7 +421,12 @@ impl Expander<'_> {
                 self.entries += 1;
                 let id = self.entries;
                 let refs: Vec<&String> = match item {
-                    Item::Entry(e) => e.refs.iter().collect(),
+                    Item::Entry(e) => {
+                        if let Some(t) = e.title.clone().filter(|t| !t.is_empty()) {
+                            self.titles.insert(id, t);
+                        }
+                        e.refs.iter().collect()
+                    }
                     Item::EntryRef(u) => vec![u],
                 };
                 for r in refs {
@@ -406,4 +570,57 @@ fn url_text(u: &StreamUrl, default_port: u16) -> String {
         u.authority(u.port.unwrap_or(default_port)),
         u.path
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_moves_within_bounds() {
+        // Next walks on and ends after the last entry.
+        assert_eq!(step(0, 3, Step::Next), Some(1));
+        assert_eq!(step(1, 3, Step::Next), Some(2));
+        assert_eq!(step(2, 3, Step::Next), None);
+        // Previous goes back, and restarts the first entry at the first.
+        assert_eq!(step(2, 3, Step::Previous), Some(1));
+        assert_eq!(step(1, 3, Step::Previous), Some(0));
+        assert_eq!(step(0, 3, Step::Previous), Some(0));
+        // Nothing to move to in an empty list; no overflow at the top.
+        assert_eq!(step(0, 0, Step::Previous), None);
+        assert_eq!(step(usize::MAX, usize::MAX, Step::Next), None);
+    }
+
+    #[tokio::test]
+    async fn requests_wait_in_order_and_are_taken_once() {
+        let nav = PlaylistNav::default();
+        let other = nav.clone();
+        other.request(Step::Next);
+        other.request(Step::Previous);
+        assert_eq!(nav.next_request().await, Step::Next);
+        assert_eq!(nav.take(), vec![Step::Previous]);
+        assert!(nav.take().is_empty());
+        // A request made while waiting wakes the waiter.
+        let waiter = tokio::spawn({
+            let nav = nav.clone();
+            async move { nav.next_request().await }
+        });
+        tokio::task::yield_now().await;
+        other.request(Step::Previous);
+        let got = tokio::time::timeout(Duration::from_secs(5), waiter).await;
+        assert!(matches!(got, Ok(Ok(Step::Previous))));
+    }
+
+    #[test]
+    fn entries_are_named_by_their_first_reference() {
+        let url = StreamUrl::parse("mms://host:1755/a/b.asf?x=1").unwrap();
+        assert_eq!(
+            entry_label(&[Candidate::Play(Target::Url(url))]),
+            "mms://host:1755/a/b.asf?x=1"
+        );
+        assert_eq!(
+            entry_label(&[Candidate::Play(Target::File("/m/x.wma".into()))]),
+            "/m/x.wma"
+        );
+    }
 }

@@ -19,6 +19,10 @@ pub enum RemoteCommand {
     Play,
     Pause,
     Stop,
+    /// The next entry of the playlist (ignored unless [`RemoteState::can_go_next`]).
+    Next,
+    /// The entry before (ignored unless [`RemoteState::can_go_previous`]).
+    Previous,
     /// Linear gain as MPRIS gives it (1.0 = unchanged); the player clamps it.
     SetVolume(f64),
     Quit,
@@ -46,6 +50,8 @@ pub struct RemoteState {
     pub live: bool,
     pub position_ms: u64,
     pub volume: f64,
+    /// Where a metafile's playlist is: the entry playing (from 0) and how many it has.
+    pub entry: Option<(usize, usize)>,
 }
 
 impl Default for RemoteState {
@@ -59,11 +65,23 @@ impl Default for RemoteState {
             live: false,
             position_ms: 0,
             volume: 1.0,
+            entry: None,
         }
     }
 }
 
 impl RemoteState {
+    /// Whether the playlist has an entry after the one playing.
+    pub fn can_go_next(&self) -> bool {
+        self.entry
+            .is_some_and(|(index, count)| index.saturating_add(1) < count)
+    }
+
+    /// Whether the playlist has an entry before the one playing.
+    pub fn can_go_previous(&self) -> bool {
+        self.entry.is_some_and(|(index, _)| index > 0)
+    }
+
     /// Follows a player event; whether the state changed.
     pub fn on_event(&mut self, event: &PlayerEvent) -> bool {
         let before = self.clone();
@@ -81,12 +99,26 @@ impl RemoteState {
                 self.live = info.live;
                 self.duration_ms = info.duration_ms.filter(|_| !info.live);
             }
+            PlayerEvent::Entry {
+                index,
+                count,
+                url,
+                title,
+            } => {
+                self.entry = Some((*index, *count));
+                self.url = Some(url.clone());
+                self.title = title.clone();
+                self.author = None;
+                self.duration_ms = None;
+                self.position_ms = 0;
+            }
             PlayerEvent::FirstAudio if self.playback == Playback::Stopped => {
                 self.playback = Playback::Playing;
             }
             PlayerEvent::Stats(stats) if !self.live => self.position_ms = stats.position_ms,
             PlayerEvent::End { .. } | PlayerEvent::Error { .. } => {
                 self.playback = Playback::Stopped;
+                self.entry = None;
             }
             _ => {}
         }
@@ -116,7 +148,7 @@ impl RemoteState {
             }
             UiCommand::SetVolume(volume) => self.volume = f64::from(*volume),
             // The title and position follow from the stream's own events.
-            UiCommand::NextLanguage => {}
+            UiCommand::NextLanguage | UiCommand::NextEntry | UiCommand::PreviousEntry => {}
         }
         *self != before
     }
@@ -204,6 +236,7 @@ mod tests {
                 live: false,
                 position_ms: 2500,
                 volume: 0.5,
+                entry: None,
             }
         );
         assert!(s.on_event(&PlayerEvent::End {
@@ -218,6 +251,29 @@ mod tests {
         });
         assert_eq!(s.title, None);
         assert_eq!(s.volume, 0.5);
+    }
+
+    #[test]
+    fn next_and_previous_follow_the_playlist_position() {
+        let mut s = RemoteState::default();
+        assert!(!s.can_go_next() && !s.can_go_previous());
+        let entry = |index| PlayerEvent::Entry {
+            index,
+            count: 3,
+            url: format!("e{index}.asf"),
+            title: None,
+        };
+        assert!(s.on_event(&entry(0)));
+        assert!(s.can_go_next() && !s.can_go_previous());
+        s.on_event(&entry(1));
+        assert!(s.can_go_next() && s.can_go_previous());
+        assert_eq!(s.url.as_deref(), Some("e1.asf"));
+        s.on_event(&entry(2));
+        assert!(!s.can_go_next() && s.can_go_previous());
+        s.on_event(&PlayerEvent::End {
+            reason: EndReason::Eos,
+        });
+        assert!(!s.can_go_next() && !s.can_go_previous());
     }
 
     #[test]

@@ -80,6 +80,10 @@ pub async fn run_tui(
                 opts.language_key
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
+            UiCommand::NextEntry => opts.playlist_nav.request(crate::playlist::Step::Next),
+            UiCommand::PreviousEntry => {
+                opts.playlist_nav.request(crate::playlist::Step::Previous);
+            }
             UiCommand::Quit => break,
         }
     }

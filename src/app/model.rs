@@ -129,6 +129,8 @@ pub struct Session {
     pub loss_history: VecDeque<u64>,
     /// The latest script command (caption text, URL), shown under the title.
     pub caption: Option<String>,
+    /// Where a metafile's playlist is: the entry playing (from 0) and how many it has.
+    pub entry: Option<(usize, usize)>,
 }
 
 impl Session {
@@ -152,6 +154,7 @@ impl Session {
             bitrate_history: VecDeque::with_capacity(HISTORY_LEN),
             loss_history: VecDeque::with_capacity(HISTORY_LEN),
             caption: None,
+            entry: None,
         }
     }
 

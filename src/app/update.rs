@@ -192,6 +192,7 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             session.state = PlayState::Reconnecting { attempt, reason };
         }
         PlayerEvent::Log { .. } => {}
+        PlayerEvent::Entry { index, count, .. } => session.entry = Some((index, count)),
         PlayerEvent::End { reason } => {
             session.state = PlayState::Ended(reason);
             // A step still spinning when playback ends will never finish.
@@ -275,6 +276,24 @@ pub fn switch_line(event: &PlayerEvent) -> String {
     )
 }
 
+/// An `entry` event as a log line.
+pub fn entry_line(event: &PlayerEvent) -> String {
+    let PlayerEvent::Entry {
+        index,
+        count,
+        url,
+        title,
+    } = event
+    else {
+        return String::new();
+    };
+    let title = title
+        .as_deref()
+        .map(|t| format!(" \"{t}\""))
+        .unwrap_or_default();
+    format!("playlist entry {} of {count}{title}: {url}", index + 1)
+}
+
 /// How a player event reads in the log.
 fn log_line_for(event: &PlayerEvent) -> (&str, String) {
     match event {
@@ -296,6 +315,7 @@ fn log_line_for(event: &PlayerEvent) -> (&str, String) {
         ),
         PlayerEvent::FirstAudio => ("info", "first audio reached the output".to_string()),
         PlayerEvent::StreamSwitch { .. } => ("info", switch_line(event)),
+        PlayerEvent::Entry { .. } => ("info", entry_line(event)),
         PlayerEvent::Stats(s) => ("debug", format!("stats: {} b/s", s.bitrate_bps)),
         PlayerEvent::Script { kind, text } => ("info", format!("script {kind}: {text}")),
         PlayerEvent::Reconnect { attempt, reason } => (
@@ -372,6 +392,16 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Cmd> {
                 return vec![Cmd::Player(UiCommand::NextLanguage)];
             }
         }
+        Action::NextEntry => {
+            if model.session.as_ref().is_some_and(|s| s.entry.is_some()) {
+                return vec![Cmd::Player(UiCommand::NextEntry)];
+            }
+        }
+        Action::PreviousEntry => {
+            if model.session.as_ref().is_some_and(|s| s.entry.is_some()) {
+                return vec![Cmd::Player(UiCommand::PreviousEntry)];
+            }
+        }
         Action::TogglePause => {
             if model.session.is_some() {
                 model.paused = !model.paused;
@@ -443,6 +473,7 @@ fn on_remote(model: &mut Model, command: RemoteCommand) -> Vec<Cmd> {
         .session
         .as_ref()
         .is_some_and(|s| matches!(s.state, PlayState::Connecting | PlayState::Playing));
+    let entry = model.session.as_ref().and_then(|s| s.entry);
     match command {
         RemoteCommand::PlayPause if playing => on_action(model, Action::TogglePause),
         RemoteCommand::Play if playing && model.paused => on_action(model, Action::TogglePause),
@@ -453,7 +484,18 @@ fn on_remote(model: &mut Model, command: RemoteCommand) -> Vec<Cmd> {
             vec![Cmd::Player(UiCommand::SetVolume(model.volume))]
         }
         RemoteCommand::Quit => quit(model),
-        RemoteCommand::PlayPause | RemoteCommand::Play | RemoteCommand::Pause => Vec::new(),
+        // MPRIS: without such an entry, Next and Previous do nothing.
+        RemoteCommand::Next if entry.is_some_and(|(i, n)| i.saturating_add(1) < n) => {
+            on_action(model, Action::NextEntry)
+        }
+        RemoteCommand::Previous if entry.is_some_and(|(i, _)| i > 0) => {
+            on_action(model, Action::PreviousEntry)
+        }
+        RemoteCommand::PlayPause
+        | RemoteCommand::Play
+        | RemoteCommand::Pause
+        | RemoteCommand::Next
+        | RemoteCommand::Previous => Vec::new(),
     }
 }
 
@@ -820,6 +862,56 @@ mod tests {
         assert_eq!(s.average_bitrate(), (11..=70).sum::<u64>() * 1000 / 60);
         assert_eq!(s.loss_history.back(), Some(&100)); // 1 lost of 10 = 10.0 %
         assert!((s.loss_percent() - 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn n_and_p_move_in_a_playlist_and_mpris_only_where_there_is_an_entry() {
+        let mut m = Model::default();
+        assert!(update(&mut m, key('n')).is_empty(), "nothing playing");
+        update(
+            &mut m,
+            Msg::Play {
+                target: "/m/list.asx".into(),
+                bookmark: None,
+            },
+        );
+        // A single stream is no playlist.
+        assert!(update(&mut m, key('n')).is_empty());
+        assert!(update(&mut m, Msg::Remote(RemoteCommand::Next)).is_empty());
+        let entry = |index| PlayerEvent::Entry {
+            index,
+            count: 2,
+            url: format!("/m/{index}.asf"),
+            title: Some("Tone".into()),
+        };
+        ev(&mut m, entry(0), 1);
+        assert_eq!(m.session.as_ref().unwrap().entry, Some((0, 2)));
+        assert!(
+            m.log
+                .iter()
+                .any(|l| l.message.contains("playlist entry 1 of 2 \"Tone\""))
+        );
+        assert_eq!(
+            update(&mut m, key('n')),
+            vec![Cmd::Player(UiCommand::NextEntry)]
+        );
+        // Previous at the first entry plays it again from the key, not from MPRIS.
+        assert_eq!(
+            update(&mut m, key('p')),
+            vec![Cmd::Player(UiCommand::PreviousEntry)]
+        );
+        assert!(update(&mut m, Msg::Remote(RemoteCommand::Previous)).is_empty());
+        assert_eq!(
+            update(&mut m, Msg::Remote(RemoteCommand::Next)),
+            vec![Cmd::Player(UiCommand::NextEntry)]
+        );
+        ev(&mut m, entry(1), 2);
+        assert!(update(&mut m, Msg::Remote(RemoteCommand::Next)).is_empty());
+        assert_eq!(
+            update(&mut m, Msg::Remote(RemoteCommand::Previous)),
+            vec![Cmd::Player(UiCommand::PreviousEntry)]
+        );
+        assert!(!m.paused, "p no longer pauses");
     }
 
     #[test]

@@ -158,7 +158,11 @@ pub async fn run(
                         .await;
                 }
             }
-            UiCommand::SetPaused(_) | UiCommand::SetVolume(_) | UiCommand::NextLanguage => {}
+            UiCommand::SetPaused(_)
+            | UiCommand::SetVolume(_)
+            | UiCommand::NextLanguage
+            | UiCommand::NextEntry
+            | UiCommand::PreviousEntry => {}
             UiCommand::Quit => break,
         }
     }
