@@ -166,3 +166,91 @@ fn playerctl_drives_the_tui_like_its_keys() {
     bus.wait_for(&["status"], "Stopped");
     tmux.quit_and_check_restored();
 }
+
+/// Reads `--events json` lines as they come, on a thread of their own.
+fn event_lines(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<serde_json::Value> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Ok(v) = serde_json::from_str(&line)
+                && tx.send(v).is_err()
+            {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for the `entry` event (then returns its index) or for the end of the events.
+fn next_entry(rx: &std::sync::mpsc::Receiver<serde_json::Value>, seen: &mut Vec<String>) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ev = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|e| panic!("no entry event ({e}); events so far: {seen:?}"));
+        seen.push(ev["event"].to_string());
+        if ev["event"] == "entry" {
+            assert_eq!(ev["count"], 3, "{ev}");
+            return ev["index"].as_i64().unwrap_or(-1);
+        }
+    }
+}
+
+#[test]
+fn playerctl_next_and_previous_move_in_a_headless_playlist() {
+    if !have_tool("dbus-daemon") || !have_tool("playerctl") {
+        return;
+    }
+    let bus = PrivateBus::start();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
+    // Paced in real time, so that each entry lasts long enough to be skipped.
+    let server = ServeProcess::start(&[&demo], &[]);
+    let url = format!("mmst://127.0.0.1:{}/demo.wma", server.mms);
+    let dir = tempfile::tempdir().unwrap();
+    let asx = dir.path().join("list.asx");
+    let entry = format!("<ENTRY><REF HREF=\"{url}\"/></ENTRY>");
+    std::fs::write(
+        &asx,
+        format!("<ASX VERSION=\"3.0\">{entry}{entry}{entry}</ASX>"),
+    )
+    .unwrap();
+    let mut player = ChildGuard(
+        mmsplay()
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .args(["--headless", "--events", "json", "--output", "null"])
+            .arg(&asx)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let rx = event_lines(player.0.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    assert_eq!(next_entry(&rx, &mut seen), 0);
+    bus.wait_for(&["status"], "Playing");
+    // At the first entry there is nothing before it: MPRIS Previous does nothing…
+    bus.playerctl(&["previous"]);
+    // …and Next ends the first entry early for the second.
+    bus.playerctl(&["next"]);
+    assert_eq!(next_entry(&rx, &mut seen), 1);
+    bus.playerctl(&["previous"]);
+    assert_eq!(next_entry(&rx, &mut seen), 0);
+    bus.playerctl(&["stop"]);
+    let start = Instant::now();
+    let end = loop {
+        let left = Duration::from_secs(10).saturating_sub(start.elapsed());
+        let ev = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|e| panic!("no end ({e}): {seen:?}"));
+        assert_ne!(ev["event"], "entry", "an entry after stop: {ev}");
+        if ev["event"] == "end" || ev["event"] == "error" {
+            break ev;
+        }
+    };
+    assert_eq!(end["reason"], "stopped", "{end}");
+    let status = player.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
