@@ -47,6 +47,28 @@ impl PrivateBus {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// A property of the player interface, as `dbus-send --print-reply=literal` shows it
+    /// (`boolean true`…).
+    fn player_property(&self, name: &str) -> String {
+        let out = run_with_deadline(
+            Command::new("dbus-send")
+                .arg(format!("--bus={}", self.address))
+                .args([
+                    "--print-reply=literal",
+                    "--dest=org.mpris.MediaPlayer2.mmsplay",
+                    "/org/mpris/MediaPlayer2",
+                    "org.freedesktop.DBus.Properties.Get",
+                    "string:org.mpris.MediaPlayer2.Player",
+                ])
+                .arg(format!("string:{name}")),
+            Duration::from_secs(10),
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Asks until `args` answers `want`, for a few seconds.
     fn wait_for(&self, args: &[&str], want: &str) {
         let start = Instant::now();
@@ -201,7 +223,7 @@ fn next_entry(rx: &std::sync::mpsc::Receiver<serde_json::Value>, seen: &mut Vec<
 
 #[test]
 fn playerctl_next_and_previous_move_in_a_headless_playlist() {
-    if !have_tool("dbus-daemon") || !have_tool("playerctl") {
+    if !have_tool("dbus-daemon") || !have_tool("playerctl") || !have_tool("dbus-send") {
         return;
     }
     let bus = PrivateBus::start();
@@ -231,11 +253,24 @@ fn playerctl_next_and_previous_move_in_a_headless_playlist() {
     let mut seen = Vec::new();
     assert_eq!(next_entry(&rx, &mut seen), 0);
     bus.wait_for(&["status"], "Playing");
+    assert_eq!(bus.player_property("CanGoNext"), "variant boolean true");
+    assert_eq!(
+        bus.player_property("CanGoPrevious"),
+        "variant boolean false"
+    );
     // At the first entry there is nothing before it: MPRIS Previous does nothing…
     bus.playerctl(&["previous"]);
     // …and Next ends the first entry early for the second.
     bus.playerctl(&["next"]);
     assert_eq!(next_entry(&rx, &mut seen), 1);
+    let start = Instant::now();
+    while bus.player_property("CanGoPrevious") != "variant boolean true" {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "CanGoPrevious stays false"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     bus.playerctl(&["previous"]);
     assert_eq!(next_entry(&rx, &mut seen), 0);
     bus.playerctl(&["stop"]);
