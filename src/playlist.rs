@@ -216,7 +216,6 @@ async fn play_entries(
         if *stop_rx.borrow() {
             break;
         }
-        events.log("info", format!("playlist entry {} of {count}", i + 1));
         events.emit(crate::events::PlayerEvent::Entry {
             index: i,
             count,
