@@ -12,5 +12,6 @@ mod playback;
 mod reconnect;
 mod rollover;
 mod rtsp;
+mod serve;
 mod third_party;
 mod tui;

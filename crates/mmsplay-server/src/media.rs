@@ -1,7 +1,6 @@
 //! The files a server serves, loaded once: header bytes and data packets with their send times.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use mmsplay_asf::{FileLayout, Header};
@@ -87,39 +86,9 @@ impl Media {
     pub fn packet_at_ms(&self, ms: u64) -> usize {
         self.send_times_ms.partition_point(|t| u64::from(*t) < ms)
     }
-}
 
-/// The set of files served, looked up by URL path.
-#[derive(Debug, Default, Clone)]
-pub struct Library {
-    pub media: Vec<Arc<Media>>,
-}
-
-impl Library {
-    /// Finds a file by the last path segment of a request path, ignoring any query.
-    pub fn find(&self, path: &str) -> Option<Arc<Media>> {
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        let name = path.rsplit('/').next().unwrap_or("");
-        let name = percent_decode(name);
-        self.media.iter().find(|m| m.name == name).cloned()
+    /// Bytes held in memory, for cache budgets.
+    pub fn size(&self) -> usize {
+        self.header_bytes.len() + self.packets.iter().map(Bytes::len).sum::<usize>()
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -27,8 +27,10 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use super::live;
 use super::resend::Resends;
+use crate::clients::Arrival;
 use crate::faults::Loss;
 use crate::pacing::Pacer;
+use crate::record::SessionRecord;
 use crate::{Media, ServerContext};
 
 /// With no command from the client for this long (and not playing), the session ends
@@ -45,6 +47,8 @@ const UDP_EOS_DELAY: Duration = Duration::from_secs(1);
 const RESEND_RING: usize = 4096;
 /// The openFileId we hand out: ffmpeg hard-codes 1, VLC accepts only 1 or 2 (protocols.md 6.1).
 const OPEN_FILE_ID: u32 = 1;
+/// "The server session limit was exceeded" ([MS-ERREF] NS_E_TOO_MANY_SESS): the busy answer.
+pub const NS_E_TOO_MANY_SESS: u32 = 0xC00D_000F;
 /// Largest UDP payload on IPv4.
 const MAX_DATAGRAM: usize = 65_507;
 
@@ -78,7 +82,6 @@ struct Session {
     wr: OwnedWriteHalf,
     out_seq: u32,
     peer: SocketAddr,
-    transport: Transport,
     path: Option<DataPath>,
     media: Option<Arc<Media>>,
     header: Bytes,
@@ -88,8 +91,9 @@ struct Session {
     play: Option<Play>,
     /// (sequence, datagram) of recent data packets, oldest first.
     ring: VecDeque<(u32, Bytes)>,
-    sent: u64,
-    dropped: u64,
+    record: SessionRecord,
+    /// This connection's place among the server's clients.
+    arrival: Arrival,
     silent: bool,
     eos_at: Option<(Instant, u32)>,
     last_command: Instant,
@@ -98,6 +102,7 @@ struct Session {
 pub async fn run(
     sock: TcpStream,
     peer: SocketAddr,
+    arrival: Arrival,
     ctx: Arc<ServerContext>,
     udp: Arc<UdpSocket>,
     resends: Arc<Resends>,
@@ -112,7 +117,6 @@ pub async fn run(
         wr,
         out_seq: 0,
         peer,
-        transport: Transport::Mmst,
         path: None,
         media: None,
         header: Bytes::new(),
@@ -120,8 +124,8 @@ pub async fn run(
         udp,
         play: None,
         ring: VecDeque::new(),
-        sent: 0,
-        dropped: 0,
+        record: SessionRecord::new(Transport::Mmst, Some(peer)),
+        arrival,
         silent: false,
         eos_at: None,
         last_command: Instant::now(),
@@ -132,7 +136,7 @@ pub async fn run(
     if let Err(e) = r {
         tracing::debug!("mms session {n} from {peer}: {e}");
     }
-    ctx.session_end(s.transport, s.sent, s.dropped);
+    ctx.session_end(&s.record);
 }
 
 /// Why a session ended early (logged only).
@@ -146,6 +150,10 @@ impl Session {
     ) -> Result<(), End> {
         let mut decoder = TcpDecoder::new(false);
         let mut buf = vec![0u8; 16 * 1024];
+        let mut stop = self.ctx.shutdown.subscribe();
+        // The first command must come within the handshake timeout.
+        let handshake_at = Instant::now() + self.ctx.handshake_timeout;
+        let mut greeted = false;
         loop {
             let next_packet = self.next_due();
             let eos = self.eos_at.map(|(t, _)| t);
@@ -165,8 +173,16 @@ impl Session {
                         match decoder.next_item() {
                             Ok(Some(TcpItem::Command { mid, body })) => {
                                 self.last_command = Instant::now();
+                                greeted = true;
                                 let msg = FromClient::decode(mid, &body)
                                     .map_err(|e| format!("bad command 0x{mid:08X}: {e}"))?;
+                                // Everything but Connect (which answers "busy" itself)
+                                // needs a place among the clients.
+                                if !matches!(msg, FromClient::Connect { .. })
+                                    && self.arrival.admit().is_err()
+                                {
+                                    return Err("over the client limits".into());
+                                }
                                 if !self.handle(msg).await? {
                                     return Ok(());
                                 }
@@ -192,6 +208,20 @@ impl Session {
                 }
                 _ = sleep_until(idle_at), if !streaming && eos.is_none() => {
                     return Err("idle timeout".into());
+                }
+                _ = sleep_until(handshake_at), if !greeted => {
+                    return Err("no command within the handshake timeout".into());
+                }
+                _ = crate::stopping(&mut stop) => {
+                    // Shutting down: a playing client is told the stream ended.
+                    if let Some(p) = self.play.take() {
+                        let play_incarnation = u32::from(p.incarnation);
+                        self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation }).await?;
+                    } else if let Some((_, play_incarnation)) = self.eos_at.take() {
+                        self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation }).await?;
+                    }
+                    let _ = self.wr.flush().await;
+                    return Ok(());
                 }
             }
         }
@@ -224,7 +254,20 @@ impl Session {
     /// Handles one command; `false` ends the session.
     async fn handle(&mut self, msg: FromClient) -> Result<bool, End> {
         match msg {
-            FromClient::Connect { .. } => {
+            FromClient::Connect { subscriber, .. } => {
+                self.record
+                    .set_user_agent(crate::record::mms_user_agent(&subscriber));
+                if self.arrival.admit().is_err() {
+                    // The server-busy answer: the session limit in the Connect reply's hr.
+                    self.reply(FromServer::ReportConnectedEx {
+                        hr: NS_E_TOO_MANY_SESS,
+                        play_incarnation: DISABLE_PACKET_PAIR,
+                        server_version: "9.01.01.3814".into(),
+                        auth_package: String::new(),
+                    })
+                    .await?;
+                    return Ok(false);
+                }
                 // Refusing both MMS transports is known at once; otherwise the refusal waits
                 // for ConnectFunnel, which says TCP or UDP.
                 let f = &self.ctx.faults;
@@ -253,17 +296,18 @@ impl Session {
             FromClient::ConnectFunnel { funnel, .. } => {
                 let f = Funnel::parse(&funnel);
                 let udp = f.as_ref().is_some_and(|f| f.udp);
-                self.transport = if udp {
+                self.record.transport = if udp {
                     Transport::Mmsu
                 } else {
                     Transport::Mmst
                 };
-                if self.ctx.faults.refuses(self.transport) {
+                if self.ctx.faults.refuses(self.record.transport) {
                     self.reply(FromServer::ReportDisconnectedFunnel { hr: E_ACCESSDENIED })
                         .await?;
                     return Ok(true);
                 }
-                if self.transport == Transport::Mmst && self.ctx.faults.blackholes(Transport::Mmst)
+                if self.record.transport == Transport::Mmst
+                    && self.ctx.faults.blackholes(Transport::Mmst)
                 {
                     // Like a firewall that lets the connection through and then eats everything.
                     self.silent = true;
@@ -281,6 +325,7 @@ impl Session {
                 play_incarnation,
                 file_name,
             } => {
+                self.record.path = file_name.chars().take(1024).collect();
                 let Some(media) = self.ctx.library.find(&file_name) else {
                     self.reply(FromServer::ReportOpenFile(OpenFileReport {
                         hr: NS_E_FILE_NOT_FOUND,
@@ -436,6 +481,7 @@ impl Session {
             tiger_file_id: OPEN_FILE_ID,
         })
         .await?;
+        self.record.playing(&media, index);
         let first_ms = media.send_times_ms.get(index).copied().unwrap_or(0);
         let fast = self.ctx.fast && !live;
         self.ring.clear();
@@ -494,14 +540,14 @@ impl Session {
                     self.ring.pop_front();
                 }
                 if self.loss.drop_next() {
-                    self.dropped += 1;
+                    self.record.packets_dropped += 1;
                 } else {
-                    self.sent += 1;
+                    self.record.sent(packet.len());
                     self.send_data(&datagram).await?;
                 }
             }
             _ => {
-                self.sent += 1;
+                self.record.sent(packet.len());
                 self.send_data(&datagram).await?;
             }
         }

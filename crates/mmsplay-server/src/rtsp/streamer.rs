@@ -61,6 +61,8 @@ pub struct Shared {
     pub sent: AtomicU64,
     pub dropped: AtomicU64,
     pub octets: AtomicU64,
+    /// The media position the latest PLAY started from, ms.
+    pub start_ms: AtomicU64,
     pub next_seq: AtomicU32,
     pub next_index: AtomicUsize,
     pub loss: Mutex<Loss>,
@@ -77,6 +79,7 @@ impl Shared {
             sent: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             octets: AtomicU64::new(0),
+            start_ms: AtomicU64::new(0),
             next_seq: AtomicU32::new(u32::from(rand::random::<u16>())),
             next_index: AtomicUsize::new(0),
             loss: Mutex::new(loss),
@@ -132,6 +135,8 @@ pub struct Job {
     pub cseq: Arc<AtomicU32>,
     /// How many SR+BYE compounds to send at the end: one per `m=` line (ffmpeg counts them).
     pub byes: usize,
+    /// Turns `true` when the server shuts down: the stream ends early, the usual way.
+    pub stop: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The span one loop of a live broadcast takes, in ms.
@@ -142,7 +147,7 @@ pub fn loop_span_ms(media: &Media) -> u64 {
 }
 
 impl Job {
-    pub async fn run(self) {
+    pub async fn run(mut self) {
         let m = &self.media;
         if m.packets.is_empty() {
             return;
@@ -171,7 +176,11 @@ impl Job {
                 loop_offset += span;
             }
             let send_ms = u64::from(m.send_times_ms[idx]) + loop_offset;
-            pacer.wait(send_ms).await;
+            tokio::select! {
+                biased;
+                _ = crate::stopping(&mut self.stop) => break,
+                _ = pacer.wait(send_ms) => {}
+            }
             let mut packet = m.packets[idx].to_vec();
             // A live loop keeps its timeline going forward.
             mmsplay_asf::timing::shift_times(
