@@ -96,8 +96,13 @@ pub struct PlayArgs {
 pub struct ServeArgs {
     /// The ASF files to serve, each under its file name as the URL path; a directory serves
     /// every ASF/WMA/WMV file under it by its relative path.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "relays")]
     pub files: Vec<PathBuf>,
+
+    /// Serve a live source under /NAME on all transports: SOURCE is a URL mmsplay can play
+    /// that yields ASF, or `-` for an ASF stream on standard input (repeatable).
+    #[arg(long = "relay", value_name = "NAME=SOURCE")]
+    pub relays: Vec<String>,
 
     /// Address to listen on (repeatable; IPv6 too, e.g. `::1` or `::`).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]

@@ -28,7 +28,13 @@ pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
             a.handshake_timeout
         );
     }
+    let relays = a
+        .relays
+        .iter()
+        .map(|r| mmsplay_server::relay::parse_spec(r))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ServerOptions {
+        relays,
         files: a.files.clone(),
         media: Vec::new(),
         bind: a.bind.join(","),

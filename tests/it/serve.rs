@@ -5,6 +5,7 @@
 mod dirs;
 mod limits;
 mod ops;
+mod relay;
 mod wire;
 
 use std::sync::{Arc, Mutex};

@@ -13,6 +13,7 @@ pub mod mms;
 pub mod mmsh;
 pub mod pacing;
 pub mod record;
+pub mod relay;
 pub mod rtsp;
 
 use std::net::SocketAddr;
@@ -53,6 +54,8 @@ pub struct ServerOptions {
     pub limits: Limits,
     /// How long a connection may take to send its first complete request.
     pub handshake_timeout: Duration,
+    /// Live relays: `(NAME, SOURCE)`, served under `/NAME`.
+    pub relays: Vec<(String, relay::Source)>,
 }
 
 impl Default for ServerOptions {
@@ -69,6 +72,7 @@ impl Default for ServerOptions {
             fast: false,
             limits: Limits::default(),
             handshake_timeout: HANDSHAKE_TIMEOUT,
+            relays: Vec::new(),
         }
     }
 }
@@ -91,6 +95,11 @@ pub struct ServerContext {
     pub shutdown: watch::Sender<bool>,
 }
 impl ServerContext {
+    /// Whether `media` is served as a live broadcast: `--live`, or a relay.
+    pub fn is_live(&self, media: &Media) -> bool {
+        self.live || media.relay.is_some()
+    }
+
     pub fn next_session(&self) -> u64 {
         self.sessions.fetch_add(1, Ordering::Relaxed)
     }
@@ -192,7 +201,8 @@ pub async fn launch(
     opts: ServerOptions,
     report: Box<dyn Fn(&str) + Send + Sync>,
 ) -> Result<Server, ServerError> {
-    let library = Library::open(&opts.files, opts.media.clone())?;
+    let mut library = Library::open(&opts.files, opts.media.clone())?;
+    library.relays = relay::start(&opts.relays)?;
     let addrs: Vec<&str> = opts
         .bind
         .split(',')

@@ -16,6 +16,7 @@ use std::time::SystemTime;
 
 use crate::error::ServerError;
 use crate::media::Media;
+use crate::relay::Relay;
 
 /// File name extensions served from directories (compared without case).
 const EXTENSIONS: [&str; 3] = ["asf", "wma", "wmv"];
@@ -35,6 +36,8 @@ pub struct Library {
     named: Vec<Arc<Media>>,
     /// Served directories, canonical.
     dirs: Vec<PathBuf>,
+    /// Live relays, by name.
+    pub relays: Vec<Arc<Relay>>,
     cache: Mutex<Cache>,
 }
 
@@ -91,10 +94,14 @@ impl Library {
         if segments.is_empty() {
             return None;
         }
-        if let [name] = segments
-            && let Some(m) = self.named.iter().find(|m| &m.name == name)
-        {
-            return Some(m.clone());
+        if let [name] = segments {
+            if let Some(r) = self.relays.iter().find(|r| &r.name == name) {
+                // Known once the source has sent its header.
+                return r.media();
+            }
+            if let Some(m) = self.named.iter().find(|m| &m.name == name) {
+                return Some(m.clone());
+            }
         }
         self.dirs
             .iter()

@@ -15,6 +15,8 @@
 mod live;
 mod sink;
 
+pub use live::broadcast_header;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -251,11 +253,11 @@ fn common_headers(ctx_live: bool, content_type: &str) -> String {
 
 /// The `$M` packet for clients of version 9 and later, empty for others
 /// ([MS-WMSP] 2.2.3.6, 3.2.5.1): playlist-gen-id, broadcast-id, features, NUL, no CDL.
-fn metadata_chunk(ctx: &ServerContext, req: &ServerRequest) -> Vec<u8> {
+fn metadata_chunk(live: bool, req: &ServerRequest) -> Vec<u8> {
     if !req.wants_metadata() {
         return Vec::new();
     }
-    let (broadcast_id, features) = if ctx.live {
+    let (broadcast_id, features) = if live {
         (1, "\"broadcast\"")
     } else {
         (0, "\"seekable,stridable\"")
@@ -267,7 +269,7 @@ fn metadata_chunk(ctx: &ServerContext, req: &ServerRequest) -> Vec<u8> {
 }
 
 fn header_for(ctx: &ServerContext, media: &Media) -> bytes::Bytes {
-    if ctx.live {
+    if ctx.live && media.relay.is_none() {
         live::broadcast_header(&media.header_bytes)
     } else {
         media.header_bytes.clone()
@@ -281,7 +283,7 @@ async fn describe(
     req: &ServerRequest,
     keep_alive: bool,
 ) -> Result<(), ServerError> {
-    let mut body = metadata_chunk(ctx, req);
+    let mut body = metadata_chunk(ctx.is_live(media), req);
     body.extend(encode_header_chunks(&header_for(ctx, media)));
     let (version, conn) = if keep_alive {
         ("1.1", "Keep-Alive")
@@ -290,7 +292,7 @@ async fn describe(
     };
     let head = format!(
         "HTTP/{version} 200 OK\r\n{}Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
-        common_headers(ctx.live, "application/vnd.ms.wms-hdr.asfv1"),
+        common_headers(ctx.is_live(media), "application/vnd.ms.wms-hdr.asfv1"),
         body.len()
     );
     sink.raw(head.as_bytes()).await?;
@@ -311,19 +313,22 @@ async fn stream(
     let head = if req.pipelined {
         format!(
             "HTTP/1.1 200 OK\r\n{}Transfer-Encoding: chunked\r\nConnection: Keep-Alive\r\n\r\n",
-            common_headers(ctx.live, "application/x-mms-framed")
+            common_headers(ctx.is_live(media), "application/x-mms-framed")
         )
     } else {
         format!(
             "HTTP/1.0 200 OK\r\n{}Connection: close\r\n\r\n",
-            common_headers(ctx.live, "application/x-mms-framed")
+            common_headers(ctx.is_live(media), "application/x-mms-framed")
         )
     };
     sink.raw(head.as_bytes()).await?;
     sink.set_chunked(req.pipelined);
-    let mut first = metadata_chunk(ctx, req);
+    let mut first = metadata_chunk(ctx.is_live(media), req);
     first.extend(encode_header_chunks(&header_for(ctx, media)));
     sink.body(&first).await?;
+    if let Some(relay) = media.relay() {
+        return send_relay(sink, ctx, &relay, media, record).await;
+    }
     if n == 0 {
         sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
         return sink.finish().await;
@@ -376,6 +381,43 @@ async fn send_live(
             i = 0;
             loops += 1;
         }
+    }
+}
+
+/// A relay: its packets as they come, until the relay ends, the client stops reading (its
+/// queue overflows) or the server shuts down.
+async fn send_relay(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    relay: &crate::relay::Relay,
+    media: &Media,
+    record: &mut SessionRecord,
+) -> Result<(), ServerError> {
+    use crate::relay::Next;
+    let Some(mut feed) = relay.subscribe() else {
+        return end_of_stream(sink).await;
+    };
+    record.playing(media, 0);
+    let mut stop = ctx.shutdown.subscribe();
+    let mut location = 0u32;
+    loop {
+        let next = tokio::select! {
+            n = feed.next() => n,
+            _ = crate::stopping(&mut stop) => Next::End,
+        };
+        let packet = match next {
+            Next::Packet(p) => p,
+            Next::End => return end_of_stream(sink).await,
+            Next::TooSlow => {
+                return Err(ServerError::Usage("mmsh: client too slow, dropped".into()));
+            }
+        };
+        let seq = record.packets_sent as u8;
+        let chunk = encode_mms_chunk(ChunkKind::Data, location, 0, seq, &packet)
+            .map_err(|e| ServerError::Media(e.to_string()))?;
+        sink.body(&chunk).await?;
+        record.sent(packet.len());
+        location = location.wrapping_add(1);
     }
 }
 

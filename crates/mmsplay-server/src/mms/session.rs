@@ -31,6 +31,7 @@ use crate::clients::Arrival;
 use crate::faults::Loss;
 use crate::pacing::Pacer;
 use crate::record::SessionRecord;
+use crate::relay::{Feed, Next};
 use crate::{Media, ServerContext};
 
 /// With no command from the client for this long (and not playing), the session ends
@@ -77,6 +78,14 @@ struct Play {
     loop_ms: u64,
 }
 
+/// An active StartPlaying of a relay.
+struct RelayPlay {
+    feed: Feed,
+    location: u32,
+    seq: u32,
+    incarnation: u8,
+}
+
 struct Session {
     ctx: Arc<ServerContext>,
     wr: OwnedWriteHalf,
@@ -89,6 +98,7 @@ struct Session {
     udp: Arc<UdpSocket>,
     loss: Loss,
     play: Option<Play>,
+    relay: Option<RelayPlay>,
     /// (sequence, datagram) of recent data packets, oldest first.
     ring: VecDeque<(u32, Bytes)>,
     record: SessionRecord,
@@ -123,6 +133,7 @@ pub async fn run(
         client_id,
         udp,
         play: None,
+        relay: None,
         ring: VecDeque::new(),
         record: SessionRecord::new(Transport::Mmst, Some(peer)),
         arrival,
@@ -157,7 +168,7 @@ impl Session {
         loop {
             let next_packet = self.next_due();
             let eos = self.eos_at.map(|(t, _)| t);
-            let streaming = self.play.is_some();
+            let streaming = self.play.is_some() || self.relay.is_some();
             // While streaming, a silent client gets a Ping ([MS-MMSP] 3.2.6.1); otherwise a
             // silent client is dropped ([MS-MMSP] 3.2.6.2).
             let ping_at = self.last_command + KEEPALIVE_INTERVAL;
@@ -194,6 +205,7 @@ impl Session {
                     }
                 }
                 Some(req) = resend_rx.recv() => self.resend(req).await,
+                next = Self::next_relayed(&mut self.relay) => self.send_relayed(next).await?,
                 _ = sleep_until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() => {
                     self.send_next_packet().await?;
                 }
@@ -214,7 +226,10 @@ impl Session {
                 }
                 _ = crate::stopping(&mut stop) => {
                     // Shutting down: a playing client is told the stream ended.
-                    if let Some(p) = self.play.take() {
+                    if let Some(r) = self.relay.take() {
+                        let play_incarnation = u32::from(r.incarnation);
+                        self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation }).await?;
+                    } else if let Some(p) = self.play.take() {
                         let play_incarnation = u32::from(p.incarnation);
                         self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation }).await?;
                     } else if let Some((_, play_incarnation)) = self.eos_at.take() {
@@ -341,7 +356,7 @@ impl Session {
                     .await?;
                     return Ok(true);
                 };
-                let live = self.ctx.live;
+                let live = self.ctx.is_live(&media);
                 self.header = if live {
                     Bytes::from(live::broadcast_header(&media.header_bytes))
                 } else {
@@ -417,6 +432,7 @@ impl Session {
                 play_incarnation, ..
             } => {
                 self.play = None;
+                self.relay = None;
                 self.eos_at = None;
                 self.reply(FromServer::ReportEndOfStream {
                     hr: 0,
@@ -459,6 +475,26 @@ impl Session {
         location_id: u32,
         incarnation: u32,
     ) -> Result<(), End> {
+        if let Some(relay) = media.relay() {
+            // A relay: join at its next packet.
+            self.reply(FromServer::ReportStartedPlaying {
+                hr: 0,
+                play_incarnation: incarnation,
+                tiger_file_id: OPEN_FILE_ID,
+            })
+            .await?;
+            self.record.playing(&media, 0);
+            self.play = None;
+            self.ring.clear();
+            self.eos_at = None;
+            self.relay = relay.subscribe().map(|feed| RelayPlay {
+                feed,
+                location: 0,
+                seq: 0,
+                incarnation: incarnation as u8,
+            });
+            return Ok(());
+        }
         let live = self.ctx.live;
         let n = media.packets.len();
         // Start point precedence: locationId, then asfOffset, then position (protocols.md 2.5).
@@ -533,24 +569,7 @@ impl Session {
             p.loops += 1;
         }
         let fast_udp = self.ctx.fast && matches!(self.path, Some(DataPath::Udp(_)));
-        match self.path {
-            Some(DataPath::Udp(_)) => {
-                self.ring.push_back((seq, datagram.clone()));
-                if self.ring.len() > RESEND_RING {
-                    self.ring.pop_front();
-                }
-                if self.loss.drop_next() {
-                    self.record.packets_dropped += 1;
-                } else {
-                    self.record.sent(packet.len());
-                    self.send_data(&datagram).await?;
-                }
-            }
-            _ => {
-                self.record.sent(packet.len());
-                self.send_data(&datagram).await?;
-            }
-        }
+        self.deliver(seq, datagram, packet.len()).await?;
         if fast_udp && seq % 16 == 15 {
             // Even --fast gives a UDP receiver a moment: a burst overruns socket buffers and
             // that loss would be ours, not the --udp-loss the test asked for.
@@ -560,6 +579,59 @@ impl Session {
             self.finish_play();
         }
         Ok(())
+    }
+
+    /// Sends one data packet's datagram (`--udp-loss` may withhold it) and keeps it for
+    /// resends on UDP.
+    async fn deliver(&mut self, seq: u32, datagram: Bytes, media_len: usize) -> Result<(), End> {
+        if let Some(DataPath::Udp(_)) = self.path {
+            self.ring.push_back((seq, datagram.clone()));
+            if self.ring.len() > RESEND_RING {
+                self.ring.pop_front();
+            }
+            if self.loss.drop_next() {
+                self.record.packets_dropped += 1;
+                return Ok(());
+            }
+        }
+        self.record.sent(media_len);
+        self.send_data(&datagram).await
+    }
+
+    /// The next packet of a relay being played, or why there is none.
+    async fn next_relayed(relay: &mut Option<RelayPlay>) -> Next {
+        match relay {
+            Some(r) => r.feed.next().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Sends a relayed packet; ends the play when the relay ends, the session when the client
+    /// fell a whole queue behind.
+    async fn send_relayed(&mut self, next: Next) -> Result<(), End> {
+        let packet = match next {
+            Next::Packet(p) => p,
+            Next::TooSlow => return Err("client too slow for the relay, dropped".into()),
+            Next::End => {
+                if let Some(r) = self.relay.take() {
+                    let play_incarnation = u32::from(r.incarnation);
+                    self.reply(FromServer::ReportEndOfStream {
+                        hr: 0,
+                        play_incarnation,
+                    })
+                    .await?;
+                }
+                return Ok(());
+            }
+        };
+        let Some(r) = self.relay.as_mut() else {
+            return Ok(());
+        };
+        let datagram = Bytes::from(encode_data(r.location, r.incarnation, r.seq as u8, &packet));
+        let seq = r.seq;
+        r.location = r.location.wrapping_add(1);
+        r.seq = r.seq.wrapping_add(1);
+        self.deliver(seq, datagram, packet.len()).await
     }
 
     fn finish_play(&mut self) {

@@ -303,7 +303,8 @@ impl Conn {
         let Some((media, aggregate, _)) = self.lookup(uri) else {
             return self.reply(req, 404, "Not Found");
         };
-        let header_bytes = if self.ctx.live {
+        let live = self.ctx.is_live(&media);
+        let header_bytes = if live && media.relay.is_none() {
             live_header(&media)
         } else {
             media.header_bytes.to_vec()
@@ -314,14 +315,14 @@ impl Conn {
             header_bytes: &header_bytes,
             header: &media.header,
             duration_ms: media.header.file.duration_ms(),
-            live: self.ctx.live,
+            live,
             ipv6: self.local.is_ipv6(),
             session_id: rand::random::<u64>() >> 1,
         });
         self.reply(req, 200, "OK")
             .with("Content-Base", control)
             .with("Cache-Control", "no-cache")
-            .with("X-Broadcast-Id", if self.ctx.live { "1" } else { "0" })
+            .with("X-Broadcast-Id", if live { "1" } else { "0" })
             .with("Supported", WMS_SUPPORTED)
             .with_body("application/sdp", body)
     }
