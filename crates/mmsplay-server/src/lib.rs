@@ -56,6 +56,8 @@ pub struct ServerOptions {
     pub handshake_timeout: Duration,
     /// Live relays: `(NAME, SOURCE)`, served under `/NAME`.
     pub relays: Vec<(String, relay::Source)>,
+    /// Packets a relay listener may fall behind before it is dropped.
+    pub relay_queue: usize,
 }
 
 impl Default for ServerOptions {
@@ -73,6 +75,7 @@ impl Default for ServerOptions {
             limits: Limits::default(),
             handshake_timeout: HANDSHAKE_TIMEOUT,
             relays: Vec::new(),
+            relay_queue: relay::QUEUE_PACKETS,
         }
     }
 }
@@ -202,7 +205,7 @@ pub async fn launch(
     report: Box<dyn Fn(&str) + Send + Sync>,
 ) -> Result<Server, ServerError> {
     let mut library = Library::open(&opts.files, opts.media.clone())?;
-    library.relays = relay::start(&opts.relays)?;
+    library.relays = relay::start(&opts.relays, opts.relay_queue)?;
     let addrs: Vec<&str> = opts
         .bind
         .split(',')

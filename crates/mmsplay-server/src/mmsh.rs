@@ -415,7 +415,14 @@ async fn send_relay(
         let seq = record.packets_sent as u8;
         let chunk = encode_mms_chunk(ChunkKind::Data, location, 0, seq, &packet)
             .map_err(|e| ServerError::Media(e.to_string()))?;
-        sink.body(&chunk).await?;
+        match feed.unless_too_slow(sink.body(&chunk)).await {
+            Some(written) => written?,
+            None => {
+                return Err(ServerError::Usage(
+                    "mmsh: client stopped reading, dropped".into(),
+                ));
+            }
+        }
         record.sent(packet.len());
         location = location.wrapping_add(1);
     }

@@ -19,6 +19,7 @@ mod timeline;
 mod upstream;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
@@ -28,8 +29,8 @@ use crate::media::Media;
 use crate::pacing::Pacer;
 pub use timeline::Timeline;
 
-/// Packets a listener may fall behind before it is dropped (about 10 s of 128 kb/s audio in
-/// 1600-byte packets).
+/// Packets a listener may fall behind before it is dropped, by default (about 100 s of
+/// 128 kb/s audio in 1600-byte packets: the socket buffers come on top).
 pub const QUEUE_PACKETS: usize = 1024;
 
 /// Where a relay's stream comes from.
@@ -69,11 +70,17 @@ pub struct Relay {
     /// The packets, shared. Replaced (ending every listener) when the source comes back with
     /// a header its listeners cannot continue with.
     packets: Mutex<broadcast::Sender<Bytes>>,
+    /// Packets a listener may fall behind.
+    queue: usize,
 }
+
+/// How often a listener blocked on a write checks whether it fell a whole queue behind.
+const LAG_CHECK: Duration = Duration::from_millis(100);
 
 /// A listener's view of a relay: the packets from when it joined.
 pub struct Feed {
     rx: broadcast::Receiver<Bytes>,
+    queue: usize,
 }
 
 /// What a listener gets next.
@@ -93,14 +100,32 @@ impl Feed {
             Err(broadcast::error::RecvError::Closed) => Next::End,
         }
     }
+
+    /// Runs a write to the listener; `None` if the listener fell a whole queue behind while
+    /// it was blocked (it stopped reading: drop it now rather than at a write timeout).
+    pub async fn unless_too_slow<F: Future>(&self, write: F) -> Option<F::Output> {
+        let mut write = std::pin::pin!(write);
+        loop {
+            tokio::select! {
+                out = &mut write => return Some(out),
+                _ = tokio::time::sleep(LAG_CHECK) => {
+                    if self.rx.len() >= self.queue {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Relay {
-    pub fn new(name: String) -> Arc<Relay> {
+    pub fn new(name: String, queue: usize) -> Arc<Relay> {
+        let queue = queue.max(1);
         Arc::new(Relay {
             name,
             media: watch::Sender::new(None),
-            packets: Mutex::new(broadcast::Sender::new(QUEUE_PACKETS)),
+            packets: Mutex::new(broadcast::Sender::new(queue)),
+            queue,
         })
     }
 
@@ -112,7 +137,10 @@ impl Relay {
     /// Joins the stream at the next packet.
     pub fn subscribe(&self) -> Option<Feed> {
         let tx = self.packets.lock().ok()?;
-        Some(Feed { rx: tx.subscribe() })
+        Some(Feed {
+            rx: tx.subscribe(),
+            queue: self.queue,
+        })
     }
 
     /// The source sent a header (first, or after reconnecting). Listeners carry on when it
@@ -126,7 +154,7 @@ impl Relay {
             old.packet_size == media.packet_size && stream_numbers(&old) == stream_numbers(&media)
         });
         if !compatible && let Ok(mut tx) = self.packets.lock() {
-            *tx = broadcast::Sender::new(QUEUE_PACKETS);
+            *tx = broadcast::Sender::new(self.queue);
         }
         self.media.send_replace(Some(Arc::new(media)));
         Ok(())
@@ -187,12 +215,13 @@ impl Pump {
     }
 }
 
-/// Starts the source task of each relay; returns the relays to serve.
-pub fn start(specs: &[(String, Source)]) -> Result<Vec<Arc<Relay>>, ServerError> {
+/// Starts the source task of each relay (each listener may fall `queue` packets behind);
+/// returns the relays to serve.
+pub fn start(specs: &[(String, Source)], queue: usize) -> Result<Vec<Arc<Relay>>, ServerError> {
     let mut relays = Vec::new();
     let mut stdin_taken = false;
     for (name, source) in specs {
-        let relay = Relay::new(name.clone());
+        let relay = Relay::new(name.clone(), queue);
         match source {
             Source::Stdin => {
                 if stdin_taken {

@@ -292,3 +292,60 @@ async fn a_relay_chain_keeps_listeners_through_a_source_restart() {
         l.task.abort();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_stops_reading_is_dropped_and_slows_nobody() {
+    if !have_tool("ffmpeg") {
+        return;
+    }
+    // 1.4 Mb/s PCM, so that socket buffers fill within a second or two.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pcm.asf");
+    let st = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("sine=f=440:d=3:sample_rate=44100")
+        .args(["-ac", "2", "-c:a", "pcm_s16le", "-packet_size", "4000"])
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let origin = ServeProcess::start(&[file.as_path()], &["--live"]);
+    let relay = Running::start(ServerOptions {
+        relays: vec![(
+            "pcm".into(),
+            Source::Url(format!("mmsh://127.0.0.1:{}/pcm.asf", origin.http)),
+        )],
+        relay_queue: 16,
+        ..ServerOptions::default()
+    })
+    .await;
+    until_up(&relay, "pcm").await;
+    let reader = Listener::spawn(&relay, Transport::Mmsh, "pcm");
+    reader.until(2).await;
+    // A Play whose client never reads, with a small receive buffer.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let mut stuck = sock.connect(relay.server.bound.http).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut stuck,
+        b"GET /pcm HTTP/1.0\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nPragma: xPlayStrm=1\r\nPragma: stream-switch-count=1\r\nPragma: stream-switch-entry=ffff:1:0\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    // The stuck listener's session ends (dropped) while the reader plays on at full rate.
+    let start = std::time::Instant::now();
+    let counted = reader.count();
+    let ends = relay.wait_session_ends(1).await;
+    assert_eq!(ends[0]["transport"], "mmsh");
+    assert!(ends[0]["packets_sent"].as_u64().unwrap() > 0, "{}", ends[0]);
+    assert!(
+        reader.ended.lock().unwrap().is_none(),
+        "the reader was dropped too"
+    );
+    // 1.4 Mb/s in 4000-byte packets is 44 a second: the reader kept (nearly) that pace.
+    reader.until(counted + 20).await;
+    let rate = (reader.count() - counted) as f64 / start.elapsed().as_secs_f64();
+    assert!(rate > 30.0, "the reader got {rate:.1} packets/s");
+    reader.task.abort();
+    drop(stuck);
+}

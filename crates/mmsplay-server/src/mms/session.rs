@@ -624,14 +624,19 @@ impl Session {
                 return Ok(());
             }
         };
-        let Some(r) = self.relay.as_mut() else {
+        let Some(mut r) = self.relay.take() else {
             return Ok(());
         };
         let datagram = Bytes::from(encode_data(r.location, r.incarnation, r.seq as u8, &packet));
         let seq = r.seq;
         r.location = r.location.wrapping_add(1);
         r.seq = r.seq.wrapping_add(1);
-        self.deliver(seq, datagram, packet.len()).await
+        let written = r
+            .feed
+            .unless_too_slow(self.deliver(seq, datagram, packet.len()))
+            .await;
+        self.relay = Some(r);
+        written.unwrap_or_else(|| Err("client stopped reading the relay, dropped".into()))
     }
 
     fn finish_play(&mut self) {

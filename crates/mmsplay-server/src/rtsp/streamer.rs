@@ -261,8 +261,10 @@ impl Job {
                     if let Some(f) = mmsplay_asf::timing::time_fields(&p) {
                         last_ts = f.send_time_ms;
                     }
-                    if self.send_packet(&p, last_ts).await.is_err() {
-                        return;
+                    // An error or a listener that stopped reading: it is dropped.
+                    match feed.unless_too_slow(self.send_packet(&p, last_ts)).await {
+                        Some(Ok(())) => {}
+                        _ => return,
                     }
                 }
                 Next::TooSlow => return,
