@@ -44,8 +44,10 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// ReportEndOfStream follows the last UDP datagram after this delay, so the client drains its
 /// UDP socket (and asks for resends) first: VLC drops the tail otherwise (protocols.md 6.2).
 const UDP_EOS_DELAY: Duration = Duration::from_secs(1);
-/// Sent datagrams kept for resend requests.
-const RESEND_RING: usize = 4096;
+/// Sent datagrams kept for resend requests: enough for the seconds a client takes to ask
+/// (1024 packets is 100 s of 128 kb/s audio in 1600-byte packets, 2 s of a --fast burst),
+/// and no more: every UDP listener holds its own ring.
+const RESEND_RING: usize = 1024;
 /// The openFileId we hand out: ffmpeg hard-codes 1, VLC accepts only 1 or 2 (protocols.md 6.1).
 const OPEN_FILE_ID: u32 = 1;
 /// "The server session limit was exceeded" ([MS-ERREF] NS_E_TOO_MANY_SESS): the busy answer.
