@@ -44,9 +44,9 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// ReportEndOfStream follows the last UDP datagram after this delay, so the client drains its
 /// UDP socket (and asks for resends) first: VLC drops the tail otherwise (protocols.md 6.2).
 const UDP_EOS_DELAY: Duration = Duration::from_secs(1);
-/// Sent datagrams kept for resend requests: enough for the seconds a client takes to ask
-/// (1024 packets is 100 s of 128 kb/s audio in 1600-byte packets, 2 s of a --fast burst),
-/// and no more: every UDP listener holds its own ring.
+/// Sent packets kept for resend requests: enough for the seconds a client takes to ask
+/// (1024 packets is 100 s of 128 kb/s audio in 1600-byte packets, 2 s of a --fast burst).
+/// The packets are shared, not copied, so a ring costs a listener little.
 const RESEND_RING: usize = 1024;
 /// The openFileId we hand out: ffmpeg hard-codes 1, VLC accepts only 1 or 2 (protocols.md 6.1).
 const OPEN_FILE_ID: u32 = 1;
@@ -80,6 +80,21 @@ struct Play {
     loop_ms: u64,
 }
 
+/// A data packet as sent: the packet itself is shared (with the file, or the relay), the
+/// datagram is encoded again for a resend rather than kept per listener.
+struct Sent {
+    location: u32,
+    incarnation: u8,
+    af_flags: u8,
+    packet: Bytes,
+}
+
+impl Sent {
+    fn datagram(&self) -> Vec<u8> {
+        encode_data(self.location, self.incarnation, self.af_flags, &self.packet)
+    }
+}
+
 /// An active StartPlaying of a relay.
 struct RelayPlay {
     feed: Feed,
@@ -102,7 +117,7 @@ struct Session {
     play: Option<Play>,
     relay: Option<RelayPlay>,
     /// (sequence, datagram) of recent data packets, oldest first.
-    ring: VecDeque<(u32, Bytes)>,
+    ring: VecDeque<(u32, Sent)>,
     record: SessionRecord,
     /// This connection's place among the server's clients.
     arrival: Arrival,
@@ -551,14 +566,20 @@ impl Session {
             self.finish_play();
             return Ok(());
         };
-        let datagram = if p.loops > 0 {
+        let packet = if p.loops > 0 {
             // Later loops of a broadcast continue the timeline instead of jumping back.
             let mut moved = packet.to_vec();
             let shift = p.loops.saturating_mul(p.loop_ms).min(u64::from(u32::MAX));
             mmsplay_asf::timing::shift_times(&mut moved, shift as i64);
-            Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &moved))
+            Bytes::from(moved)
         } else {
-            Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &packet))
+            packet
+        };
+        let sent = Sent {
+            location: p.location,
+            incarnation: p.incarnation,
+            af_flags: p.seq as u8,
+            packet,
         };
         let seq = p.seq;
         p.index += 1;
@@ -571,7 +592,7 @@ impl Session {
             p.loops += 1;
         }
         let fast_udp = self.ctx.fast && matches!(self.path, Some(DataPath::Udp(_)));
-        self.deliver(seq, datagram, packet.len()).await?;
+        self.deliver(seq, sent).await?;
         if fast_udp && seq % 16 == 15 {
             // Even --fast gives a UDP receiver a moment: a burst overruns socket buffers and
             // that loss would be ours, not the --udp-loss the test asked for.
@@ -585,9 +606,11 @@ impl Session {
 
     /// Sends one data packet's datagram (`--udp-loss` may withhold it) and keeps it for
     /// resends on UDP.
-    async fn deliver(&mut self, seq: u32, datagram: Bytes, media_len: usize) -> Result<(), End> {
+    async fn deliver(&mut self, seq: u32, sent: Sent) -> Result<(), End> {
+        let datagram = sent.datagram();
+        let media_len = sent.packet.len();
         if let Some(DataPath::Udp(_)) = self.path {
-            self.ring.push_back((seq, datagram.clone()));
+            self.ring.push_back((seq, sent));
             if self.ring.len() > RESEND_RING {
                 self.ring.pop_front();
             }
@@ -629,14 +652,16 @@ impl Session {
         let Some(mut r) = self.relay.take() else {
             return Ok(());
         };
-        let datagram = Bytes::from(encode_data(r.location, r.incarnation, r.seq as u8, &packet));
+        let sent = Sent {
+            location: r.location,
+            incarnation: r.incarnation,
+            af_flags: r.seq as u8,
+            packet,
+        };
         let seq = r.seq;
         r.location = r.location.wrapping_add(1);
         r.seq = r.seq.wrapping_add(1);
-        let written = r
-            .feed
-            .unless_too_slow(self.deliver(seq, datagram, packet.len()))
-            .await;
+        let written = r.feed.unless_too_slow(self.deliver(seq, sent)).await;
         self.relay = Some(r);
         written.unwrap_or_else(|| Err("client stopped reading the relay, dropped".into()))
     }
@@ -687,7 +712,7 @@ impl Session {
                 .ring
                 .iter()
                 .find(|(q, _)| *q == s)
-                .map(|(_, d)| d.clone());
+                .map(|(_, sent)| sent.datagram());
             if let Some(d) = found {
                 let _ = self.udp.send_to(&d, to).await;
             }
