@@ -17,5 +17,6 @@ mod reconnect;
 mod rollover;
 mod rtsp;
 mod select;
+mod serve;
 mod third_party;
 mod tui;
