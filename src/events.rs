@@ -105,6 +105,11 @@ pub enum PlayerEvent {
     Stream(StreamInfo),
     /// The first decoded samples reached the sink.
     FirstAudio,
+    /// Playback resumed at a new position after a seek (also after `--start`): the position
+    /// of the first sample played, in milliseconds of the stream's presentation time.
+    Seek {
+        position_ms: u64,
+    },
     Stats(Stats),
     /// A live script command (caption text, URL) arrived.
     Script {

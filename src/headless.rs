@@ -48,6 +48,9 @@ pub fn human_line(ev: &PlayerEvent) -> Option<String> {
             line
         }
         PlayerEvent::FirstAudio => "audio started".into(),
+        PlayerEvent::Seek { position_ms } => {
+            format!("playing from {:.3} s", *position_ms as f64 / 1000.0)
+        }
         PlayerEvent::Stats(_) => return None,
         PlayerEvent::Script { kind, text } => format!("{kind}: {text}"),
         PlayerEvent::Reconnect { attempt, reason } => format!("reconnecting ({attempt}): {reason}"),

@@ -52,6 +52,8 @@ pub enum Target {
 pub struct PlayOptions {
     pub output: OutputSpec,
     pub duration: Option<f64>,
+    /// Where to start, in seconds (`--start`); negative is the start.
+    pub start: Option<f64>,
     pub stream: Option<u16>,
     pub record: Option<PathBuf>,
     pub transports: Option<Vec<Transport>>,
@@ -66,6 +68,7 @@ impl Default for PlayOptions {
         PlayOptions {
             output: OutputSpec::Null,
             duration: None,
+            start: None,
             stream: None,
             record: None,
             transports: None,
@@ -160,6 +163,10 @@ impl PipelineObserver for Observer<'_> {
         self.events.emit(PlayerEvent::FirstAudio);
     }
 
+    fn seeked(&mut self, position_ms: u64) {
+        self.events.emit(PlayerEvent::Seek { position_ms });
+    }
+
     fn log(&mut self, message: String) {
         self.events.log("warn", message);
     }
@@ -175,6 +182,7 @@ const ASF_QUEUE: usize = 256;
 /// The decode thread: header and packets in, audio out. Returns how it ended.
 fn decode_thread(
     mut rx: mpsc::Receiver<AsfEvent>,
+    start_ms: Option<u64>,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -186,6 +194,9 @@ fn decode_thread(
         sink = Box::new(crate::audio::SilentFallback::new(sink));
     }
     let mut pipe = Pipeline::new(opts.stream);
+    if let Some(ms) = start_ms {
+        pipe.seek_to(ms);
+    }
     let mut recorder = opts.record.clone().map(record::Recorder::new);
     let mut obs = Observer { events: &events };
     let mut rate_for_limit = None;
@@ -253,16 +264,18 @@ fn decode_thread(
             pipe.bad_objects + pipe.demux_stats().map_or(0, |s| s.bad_packets),
             Ordering::Relaxed,
         );
-        if let Some(rate) = pipe.sample_rate() {
-            counters.position_ms.store(
-                pipe.frames_out * 1000 / u64::from(rate.max(1)),
-                Ordering::Relaxed,
-            );
+        if pipe.sample_rate().is_some() {
+            counters
+                .position_ms
+                .store(pipe.position_ms(), Ordering::Relaxed);
         }
         if pipe.done() {
             break Ok(EndReason::Duration);
         }
     };
+    if pipe.seeking() && matches!(result, Ok(EndReason::Eos)) {
+        events.log("info", "the start position is past the end of the stream");
+    }
     let finish = sink.finish();
     if let Some(mut r) = recorder {
         if r.gaps > 0 {
@@ -352,7 +365,9 @@ pub fn stopped_before_start(events: &Events) -> Result<EndReason, PlayError> {
 
 /// How opening one target went.
 enum Opened {
-    Feeding(Feeder, mpsc::Receiver<AsfEvent>),
+    /// Media flows; with the position (ms) playback starts at, when it was asked for and the
+    /// target can start there.
+    Feeding(Feeder, mpsc::Receiver<AsfEvent>, Option<u64>),
     Stopped,
     Failed(PlayError),
 }
@@ -399,8 +414,8 @@ pub async fn play_first(
         )
         .await
         {
-            Opened::Feeding(f, rx) => {
-                opened = Some((f, rx));
+            Opened::Feeding(f, rx, start_ms) => {
+                opened = Some((f, rx, start_ms));
                 break;
             }
             Opened::Stopped => {
@@ -409,13 +424,14 @@ pub async fn play_first(
             Opened::Failed(e) => last = Some(e),
         }
     }
-    let Some((feeder, rx)) = opened else {
+    let Some((feeder, rx, start_ms)) = opened else {
         let e = last.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
         return finish_with(Err(e), &events, &transport_stats, &counters);
     };
     run_playback(
         feeder,
         rx,
+        start_ms,
         opts,
         control,
         events,
@@ -438,13 +454,23 @@ async fn open_target(
     stop_rx: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Opened {
     let (tx, rx) = mpsc::channel::<AsfEvent>(ASF_QUEUE);
+    let mut start_ms = None;
+    if opts.start.is_some() && !matches!(target, Target::File(_)) {
+        // Each transport asks its server for a position in its own way (MMS's StartPlaying,
+        // MMSH's Pragma, RTSP's Range); that is not wired up yet, so say so rather than play
+        // from the start as if it were.
+        events.log(
+            "warn",
+            "--start is ignored: seeking in network streams is not supported yet",
+        );
+    }
     let feeder = match target {
         Target::File(path) => {
             events.emit(PlayerEvent::Attempt {
                 transport: Transport::File,
                 url: path.display().to_string(),
             });
-            let (layout, header, reader) = match source::open_file(path) {
+            let (layout, header, mut reader) = match source::open_file(path) {
                 Ok(v) => v,
                 Err(e) => {
                     events.emit(PlayerEvent::AttemptFailed {
@@ -457,8 +483,18 @@ async fn open_target(
             events.emit(PlayerEvent::Connected {
                 transport: Transport::File,
             });
+            let mut first = 0;
+            if let Some(secs) = opts.start {
+                match file_start(&layout, &mut reader, opts.stream, secs, events) {
+                    Ok(Some((packet, ms))) => (first, start_ms) = (packet, Some(ms)),
+                    Ok(None) => {}
+                    Err(e) => return Opened::Failed(e),
+                }
+            }
             let st = transport_stats.clone();
-            std::thread::spawn(move || source::pump_file(&layout, header, reader, &tx, &st));
+            std::thread::spawn(move || {
+                source::pump_file(&layout, header, first, reader, &tx, &st);
+            });
             Feeder::Thread
         }
         Target::HttpFile(url) => {
@@ -530,7 +566,44 @@ async fn open_target(
             Feeder::Task(tokio::spawn(feed.run(session)))
         }
     };
-    Opened::Feeding(feeder, rx)
+    Opened::Feeding(feeder, rx, start_ms)
+}
+
+/// Positions a file's reader for `--start`: at the packet to enter at, found through the
+/// file's index or by send time. Returns that packet's number and the target in milliseconds,
+/// or `None` when the file cannot seek (a live capture).
+fn file_start(
+    layout: &mmsplay_asf::FileLayout,
+    reader: &mut std::io::BufReader<std::fs::File>,
+    stream: Option<u16>,
+    secs: f64,
+    events: &Events,
+) -> Result<Option<(u64, u64)>, PlayError> {
+    use std::io::{Seek, SeekFrom};
+    // Saturating cast: a huge start is simply past the end.
+    let target_ms = (secs.max(0.0) * 1000.0).round() as u64;
+    if layout.header.file.broadcast {
+        events.log(
+            "warn",
+            "--start is ignored: the file is a live broadcast capture",
+        );
+        return Ok(None);
+    }
+    let len = reader.get_ref().metadata().map_or(0, |m| m.len());
+    let (packet, how) = source::seek_packet(reader.get_mut(), len, layout, stream, target_ms);
+    events.log(
+        "info",
+        format!(
+            "seeking to {:.3} s: entering at packet {packet} of {}, found by {how}",
+            target_ms as f64 / 1000.0,
+            layout.packet_count
+        ),
+    );
+    let at = layout.packets_offset + packet * u64::from(layout.packet_size);
+    reader
+        .seek(SeekFrom::Start(at))
+        .map_err(|e| PlayError::Input(format!("cannot seek in the file: {e}")))?;
+    Ok(Some((packet, target_ms)))
 }
 
 /// Decodes and plays what an opened target feeds, to the end, a stop or an error.
@@ -538,6 +611,7 @@ async fn open_target(
 async fn run_playback(
     feeder: Feeder,
     rx: mpsc::Receiver<AsfEvent>,
+    start_ms: Option<u64>,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -558,7 +632,7 @@ async fn run_playback(
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
-                let r = decode_thread(rx, opts, control, events, counters, stop);
+                let r = decode_thread(rx, start_ms, opts, control, events, counters, stop);
                 let _ = done_tx.send(r);
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;

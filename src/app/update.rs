@@ -154,6 +154,8 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
         }
         PlayerEvent::Stream(info) => session.stream = Some(info),
         PlayerEvent::FirstAudio => session.first_audio = true,
+        // The log line says it; the position bar follows the stats.
+        PlayerEvent::Seek { .. } => {}
         PlayerEvent::Stats(stats) => {
             // A reconnect is over when media flows again (the player says "reconnecting" but
             // not "reconnected" as an event of its own).
@@ -253,6 +255,10 @@ fn log_line_for(event: &PlayerEvent) -> (&str, String) {
             ),
         ),
         PlayerEvent::FirstAudio => ("info", "first audio reached the output".to_string()),
+        PlayerEvent::Seek { position_ms } => (
+            "info",
+            format!("playing from {:.3} s", *position_ms as f64 / 1000.0),
+        ),
         PlayerEvent::Stats(s) => ("debug", format!("stats: {} b/s", s.bitrate_bps)),
         PlayerEvent::Script { kind, text } => ("info", format!("script {kind}: {text}")),
         PlayerEvent::Reconnect { attempt, reason } => (

@@ -69,6 +69,10 @@ pub trait PipelineObserver {
     fn stream(&mut self, info: StreamInfo);
     fn first_audio(&mut self);
     fn log(&mut self, message: String);
+    /// Playback resumed at `position_ms` after a seek: the first sample written is there.
+    fn seeked(&mut self, position_ms: u64) {
+        let _ = position_ms;
+    }
     /// A script command (caption, URL…) from the stream.
     fn script(&mut self, kind: String, text: String) {
         let _ = (kind, text);
@@ -109,6 +113,15 @@ impl Active {
     }
 }
 
+/// A seek in progress: decoded audio before the target is dropped.
+#[derive(Clone, Copy, Debug)]
+struct PendingSeek {
+    target_ms: u64,
+    /// The stream position, in frames, of the next decoded frame: known from the first object
+    /// decoded after the seek (its presentation time, preroll excluded), counted on from there.
+    next_frame: Option<u64>,
+}
+
 pub struct Pipeline {
     registry: CodecRegistry,
     wanted_stream: Option<u16>,
@@ -123,6 +136,9 @@ pub struct Pipeline {
     /// Stop after this many frames (`--duration`).
     pub frame_limit: Option<u64>,
     first_audio_sent: bool,
+    seek: Option<PendingSeek>,
+    /// The stream position of the frame `frames_out` counted from: where playback (re)started.
+    base_ms: u64,
 }
 
 impl Pipeline {
@@ -137,7 +153,30 @@ impl Pipeline {
             bad_objects: 0,
             frame_limit: None,
             first_audio_sent: false,
+            seek: None,
+            base_ms: 0,
         }
+    }
+
+    /// Starts playback at `target_ms` (presentation time, preroll excluded): the packets fed
+    /// from here on start at or before it, and what they decode to before it is dropped, to
+    /// the sample. The decoder must be fresh (a new header) or have been reset.
+    pub fn seek_to(&mut self, target_ms: u64) {
+        self.seek = Some(PendingSeek {
+            target_ms,
+            next_frame: None,
+        });
+    }
+
+    /// Whether a seek has not reached its target yet (at the end: it was past the end).
+    pub fn seeking(&self) -> bool {
+        self.seek.is_some()
+    }
+
+    /// The stream position of the audio written so far, in milliseconds.
+    pub fn position_ms(&self) -> u64 {
+        let rate = u64::from(self.sample_rate().unwrap_or(0).max(1));
+        self.base_ms + self.frames_out * 1000 / rate
     }
 
     pub fn header(&self) -> Option<&Header> {
@@ -254,8 +293,8 @@ impl Pipeline {
                 break;
             }
         }
-        if let (Some(rate), Some(a)) = (self.sample_rate(), self.active.as_mut()) {
-            let position_ms = self.frames_out * 1000 / u64::from(rate.max(1));
+        let position_ms = self.position_ms();
+        if let (Some(_), Some(a)) = (self.sample_rate(), self.active.as_mut()) {
             for (kind, text) in a.scripts.due(position_ms) {
                 obs.script(kind, text);
             }
@@ -309,6 +348,23 @@ impl Pipeline {
             return Ok(());
         };
         let pts = Timestamp::new(obj.pts_ms);
+        if let Some(s) = self.seek.as_mut()
+            && s.next_frame.is_none()
+        {
+            let rate = u64::from(a.chosen.format.sample_rate);
+            let mut at = (obj.pts_ms.max(0) as u64 * rate + 500) / 1000;
+            // Presentation times are whole milliseconds, so `at` may be off by half a
+            // millisecond's worth of samples. A WMA object holds whole frames counted from
+            // the start, so the nearest frame boundary is exact (when frames are long enough
+            // for the rounding not to reach the next one).
+            if let Decoder::Wma(d) = &a.decoder {
+                let len = d.frame_len() as u64;
+                if len * 1000 >= 2 * rate.max(1) {
+                    at = (at + len / 2) / len * len;
+                }
+            }
+            s.next_frame = Some(at);
+        }
         match a.chosen.framing {
             Framing::Object => {
                 let p = Packet::new(0, pts, SymDuration::new(0), obj.data);
@@ -348,6 +404,24 @@ impl Pipeline {
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
         let ch = ch.max(1);
+        let mut samples = samples;
+        if let Some(s) = self.seek.as_mut() {
+            // Drop what lies before the target, then say where playback resumed.
+            let rate = u64::from(self.sink_format.map_or(1, |f| f.0).max(1));
+            let next = s.next_frame.unwrap_or(0);
+            let target = (s.target_ms * rate).div_ceil(1000);
+            let have = (samples.len() / ch) as u64;
+            let skip = target.saturating_sub(next).min(have);
+            s.next_frame = Some(next + have);
+            if skip == have {
+                return Ok(());
+            }
+            samples = &samples[skip as usize * ch..];
+            let at_ms = (next + skip) * 1000 / rate;
+            self.seek = None;
+            self.base_ms = at_ms.saturating_sub(self.frames_out * 1000 / rate);
+            obs.seeked(at_ms);
+        }
         let mut frames = samples.len() / ch;
         if let Some(limit) = self.frame_limit {
             frames = frames.min(limit.saturating_sub(self.frames_out) as usize);

@@ -13,5 +13,6 @@ mod playback;
 mod reconnect;
 mod rollover;
 mod rtsp;
+mod seek;
 mod third_party;
 mod tui;
