@@ -203,6 +203,10 @@ pub enum UiCommand {
     SetPaused(bool),
     /// Linear gain, 0.0 to 2.0.
     SetVolume(f32),
+    /// Seek by this many milliseconds from the current position (negative: back).
+    Seek {
+        by_ms: i64,
+    },
     /// Leave the program.
     Quit,
 }

@@ -59,6 +59,21 @@ pub async fn run_tui(
             }
             UiCommand::SetPaused(p) => control.set_paused(p),
             UiCommand::SetVolume(v) => control.set_volume(v),
+            UiCommand::Seek { by_ms } => {
+                // The player cannot move an open playback yet (only start one elsewhere, with
+                // --start on a local file): say so rather than ignore the key.
+                if current.is_some() {
+                    let dir = if by_ms < 0 { "back" } else { "forward" };
+                    events.log(
+                        "warn",
+                        format!(
+                            "cannot seek {} s {dir}: seeking during playback is not supported \
+                             yet (--start works on local files)",
+                            by_ms.unsigned_abs() / 1000
+                        ),
+                    );
+                }
+            }
             UiCommand::Quit => break,
         }
     }

@@ -157,7 +157,7 @@ pub async fn run(
                         .await;
                 }
             }
-            UiCommand::SetPaused(_) | UiCommand::SetVolume(_) => {}
+            UiCommand::SetPaused(_) | UiCommand::SetVolume(_) | UiCommand::Seek { .. } => {}
             UiCommand::Quit => break,
         }
     }
