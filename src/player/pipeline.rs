@@ -409,7 +409,8 @@ impl Pipeline {
             // Drop what lies before the target, then say where playback resumed.
             let rate = u64::from(self.sink_format.map_or(1, |f| f.0).max(1));
             let next = s.next_frame.unwrap_or(0);
-            let target = (s.target_ms * rate).div_ceil(1000);
+            // Saturating: a start far past the end is simply never reached.
+            let target = s.target_ms.saturating_mul(rate).div_ceil(1000);
             let have = (samples.len() / ch) as u64;
             let skip = target.saturating_sub(next).min(have);
             s.next_frame = Some(next + have);

@@ -88,7 +88,7 @@ pub fn seek_packet(
         .unwrap_or(1);
     let lead = target_ms.saturating_sub(SEEK_LEAD_MS);
     if let Some(index) = read_index(file, len, layout, stream) {
-        let p = index.packet_for(lead + preroll);
+        let p = index.packet_for(lead.saturating_add(preroll));
         return (
             p.min(layout.packet_count.saturating_sub(1)),
             "the file's index",

@@ -119,6 +119,11 @@ fn start_past_the_end_ends_cleanly() {
         asset("pcm_s16_8k_mono.asf").to_str().unwrap(),
         &["--start", "30"],
     );
+    let (far, _) = play_to_wav(
+        asset("pcm_s16_8k_mono.asf").to_str().unwrap(),
+        &["--start", "1e300"],
+    );
+    assert_eq!(far.frames(), 0, "a start beyond any clock ends as cleanly");
     assert_eq!(audio.frames(), 0, "nothing from before the target");
     assert!(!events.iter().any(|e| e["event"] == "seek"));
     assert!(events.iter().any(|e| e["event"] == "log"
