@@ -88,6 +88,7 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         duration: args.duration,
         // A start before the beginning is the beginning.
         start: args.start.map(|s| s.max(0.0)),
+        seek: Default::default(),
         stream: args.stream,
         record: args.record.clone(),
         transports,

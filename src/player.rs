@@ -47,6 +47,31 @@ pub enum Target {
     HttpFile(StreamUrl),
 }
 
+/// A seek waiting to be carried out: the UI puts, the playback takes. Presses that arrive
+/// before the playback gets to them add up.
+#[derive(Debug, Default)]
+pub struct SeekRequests(std::sync::Mutex<Option<i64>>);
+
+impl SeekRequests {
+    /// Asks to move by `by_ms` (negative: back).
+    pub fn request(&self, by_ms: i64) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some(g.unwrap_or(0).saturating_add(by_ms));
+        }
+    }
+
+    /// Sets the request to `to`, whatever was there.
+    pub(crate) fn set(&self, to: i64) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some(to);
+        }
+    }
+
+    pub fn take(&self) -> Option<i64> {
+        self.0.lock().ok().and_then(|mut g| g.take())
+    }
+}
+
 /// How to play it.
 #[derive(Clone, Debug)]
 pub struct PlayOptions {
@@ -54,6 +79,8 @@ pub struct PlayOptions {
     pub duration: Option<f64>,
     /// Where to start, in seconds (`--start`); negative is the start.
     pub start: Option<f64>,
+    /// Seeks asked for during playback (the TUI's arrow keys), relative to the position.
+    pub seek: Arc<SeekRequests>,
     pub stream: Option<u16>,
     pub record: Option<PathBuf>,
     pub transports: Option<Vec<Transport>>,
@@ -69,6 +96,7 @@ impl Default for PlayOptions {
             output: OutputSpec::Null,
             duration: None,
             start: None,
+            seek: Arc::default(),
             stream: None,
             record: None,
             transports: None,
@@ -179,10 +207,19 @@ impl PipelineObserver for Observer<'_> {
 /// Largest number of transport events queued ahead of the decoder.
 const ASF_QUEUE: usize = 256;
 
+/// Where an opened target starts, and how it moves later.
+struct Positioning {
+    /// The position (ms) playback starts at (`--start`), when the target could go there.
+    start_ms: Option<u64>,
+    /// The file reader's seek slot (absolute positions in ms), for targets that can seek
+    /// during playback.
+    seeker: Option<Arc<SeekRequests>>,
+}
+
 /// The decode thread: header and packets in, audio out. Returns how it ended.
 fn decode_thread(
     mut rx: mpsc::Receiver<AsfEvent>,
-    start_ms: Option<u64>,
+    Positioning { start_ms, seeker }: Positioning,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -200,15 +237,61 @@ fn decode_thread(
     let mut recorder = opts.record.clone().map(record::Recorder::new);
     let mut obs = Observer { events: &events };
     let mut rate_for_limit = None;
+    // A seek under way: packets are dropped until the reader marks the new position with the
+    // header.
+    let mut seeking_to: Option<u64> = None;
     let result = loop {
         if stop.load(Ordering::Relaxed) {
             break Ok(EndReason::Stopped);
+        }
+        // Seeks are taken once audio plays, so that there is a position to move from.
+        if pipe.frames_out > 0
+            && let Some(by_ms) = opts.seek.take()
+        {
+            let live = pipe.header().is_some_and(|h| h.file.broadcast);
+            match &seeker {
+                Some(slot) if !live => {
+                    // From what the listener hears: written less still queued in the sink.
+                    let here = pipe.position_ms().saturating_sub(sink.buffered_ms());
+                    let to = i64::try_from(here)
+                        .unwrap_or(i64::MAX)
+                        .saturating_add(by_ms)
+                        .max(0);
+                    events.log(
+                        "info",
+                        format!(
+                            "seeking {:+.0} s to {:.3} s",
+                            by_ms as f64 / 1000.0,
+                            to as f64 / 1000.0
+                        ),
+                    );
+                    slot.set(to);
+                    seeking_to = Some(to as u64);
+                }
+                _ if live => events.log("warn", "cannot seek: the stream is live"),
+                _ => events.log(
+                    "warn",
+                    "cannot seek: seeking in network streams is not supported yet",
+                ),
+            }
         }
         let Some(ev) = rx.blocking_recv() else {
             // The transport side went away without an End: treat as stopped.
             break Ok(EndReason::Stopped);
         };
         let step = match ev {
+            // The packets still queued from before the seek.
+            // (An end read before the seek was asked for: the reader goes on from the new
+            // position and ends again.)
+            AsfEvent::Packet(_) | AsfEvent::Gap { .. } | AsfEvent::End if seeking_to.is_some() => {
+                continue;
+            }
+            AsfEvent::Header(h) if seeking_to.is_some() => {
+                // A fresh demuxer and decoder: nothing carries over from before the seek.
+                let r = pipe.on_header(&h, &mut obs);
+                pipe.seek_to(seeking_to.take().unwrap_or(0));
+                r
+            }
             AsfEvent::Header(h) => {
                 if let Some(r) = recorder.as_mut()
                     && let Err(e) = r.header(&h)
@@ -367,7 +450,14 @@ pub fn stopped_before_start(events: &Events) -> Result<EndReason, PlayError> {
 enum Opened {
     /// Media flows; with the position (ms) playback starts at, when it was asked for and the
     /// target can start there.
-    Feeding(Feeder, mpsc::Receiver<AsfEvent>, Option<u64>),
+    /// The last is the file reader's seek slot (absolute positions in ms), for targets that can
+    /// seek during playback.
+    Feeding(
+        Feeder,
+        mpsc::Receiver<AsfEvent>,
+        Option<u64>,
+        Option<Arc<SeekRequests>>,
+    ),
     Stopped,
     Failed(PlayError),
 }
@@ -414,8 +504,8 @@ pub async fn play_first(
         )
         .await
         {
-            Opened::Feeding(f, rx, start_ms) => {
-                opened = Some((f, rx, start_ms));
+            Opened::Feeding(f, rx, start_ms, seeker) => {
+                opened = Some((f, rx, start_ms, seeker));
                 break;
             }
             Opened::Stopped => {
@@ -424,7 +514,7 @@ pub async fn play_first(
             Opened::Failed(e) => last = Some(e),
         }
     }
-    let Some((feeder, rx, start_ms)) = opened else {
+    let Some((feeder, rx, start_ms, seeker)) = opened else {
         let e = last.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
         return finish_with(Err(e), &events, &transport_stats, &counters);
     };
@@ -432,6 +522,7 @@ pub async fn play_first(
         feeder,
         rx,
         start_ms,
+        seeker,
         opts,
         control,
         events,
@@ -455,6 +546,7 @@ async fn open_target(
 ) -> Opened {
     let (tx, rx) = mpsc::channel::<AsfEvent>(ASF_QUEUE);
     let mut start_ms = None;
+    let mut seeker = None;
     if opts.start.is_some() && !matches!(target, Target::File(_)) {
         // Each transport asks its server for a position in its own way (MMS's StartPlaying,
         // MMSH's Pragma, RTSP's Range); that is not wired up yet, so say so rather than play
@@ -492,8 +584,12 @@ async fn open_target(
                 }
             }
             let st = transport_stats.clone();
+            let slot = (!layout.header.file.broadcast).then(|| Arc::new(SeekRequests::default()));
+            seeker = slot.clone();
+            let stream = opts.stream;
             std::thread::spawn(move || {
-                source::pump_file(&layout, header, first, reader, &tx, &st);
+                let seek = slot.map(|s| (s, stream));
+                source::pump_file(&layout, header, first, reader, seek, &tx, &st);
             });
             Feeder::Thread
         }
@@ -566,7 +662,7 @@ async fn open_target(
             Feeder::Task(tokio::spawn(feed.run(session)))
         }
     };
-    Opened::Feeding(feeder, rx, start_ms)
+    Opened::Feeding(feeder, rx, start_ms, seeker)
 }
 
 /// Positions a file's reader for `--start`: at the packet to enter at, found through the
@@ -612,6 +708,7 @@ async fn run_playback(
     feeder: Feeder,
     rx: mpsc::Receiver<AsfEvent>,
     start_ms: Option<u64>,
+    seeker: Option<Arc<SeekRequests>>,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -632,7 +729,15 @@ async fn run_playback(
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
-                let r = decode_thread(rx, start_ms, opts, control, events, counters, stop);
+                let r = decode_thread(
+                    rx,
+                    Positioning { start_ms, seeker },
+                    opts,
+                    control,
+                    events,
+                    counters,
+                    stop,
+                );
                 let _ = done_tx.send(r);
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;

@@ -50,6 +50,8 @@ pub async fn run_tui(
                     c.stop().await;
                 }
                 control.set_paused(false);
+                // A seek asked for the last playback is not one for this one.
+                opts.seek.take();
                 current = Some(start_playback(&target, &opts, &control, &events));
             }
             UiCommand::Stop => {
@@ -59,19 +61,10 @@ pub async fn run_tui(
             }
             UiCommand::SetPaused(p) => control.set_paused(p),
             UiCommand::SetVolume(v) => control.set_volume(v),
+            // The playback carries it out, or says why it cannot.
             UiCommand::Seek { by_ms } => {
-                // The player cannot move an open playback yet (only start one elsewhere, with
-                // --start on a local file): say so rather than ignore the key.
                 if current.is_some() {
-                    let dir = if by_ms < 0 { "back" } else { "forward" };
-                    events.log(
-                        "warn",
-                        format!(
-                            "cannot seek {} s {dir}: seeking during playback is not supported \
-                             yet (--start works on local files)",
-                            by_ms.unsigned_abs() / 1000
-                        ),
-                    );
+                    opts.seek.request(by_ms);
                 }
             }
             UiCommand::Quit => break,

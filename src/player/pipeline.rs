@@ -137,8 +137,9 @@ pub struct Pipeline {
     pub frame_limit: Option<u64>,
     first_audio_sent: bool,
     seek: Option<PendingSeek>,
-    /// The stream position of the frame `frames_out` counted from: where playback (re)started.
+    /// Where playback last (re)started: its stream position, and `frames_out` then.
     base_ms: u64,
+    base_frames: u64,
 }
 
 impl Pipeline {
@@ -155,6 +156,7 @@ impl Pipeline {
             first_audio_sent: false,
             seek: None,
             base_ms: 0,
+            base_frames: 0,
         }
     }
 
@@ -176,7 +178,7 @@ impl Pipeline {
     /// The stream position of the audio written so far, in milliseconds.
     pub fn position_ms(&self) -> u64 {
         let rate = u64::from(self.sample_rate().unwrap_or(0).max(1));
-        self.base_ms + self.frames_out * 1000 / rate
+        self.base_ms + (self.frames_out - self.base_frames) * 1000 / rate
     }
 
     pub fn header(&self) -> Option<&Header> {
@@ -420,7 +422,7 @@ impl Pipeline {
             samples = &samples[skip as usize * ch..];
             let at_ms = (next + skip) * 1000 / rate;
             self.seek = None;
-            self.base_ms = at_ms.saturating_sub(self.frames_out * 1000 / rate);
+            (self.base_ms, self.base_frames) = (at_ms, self.frames_out);
             obs.seeked(at_ms);
         }
         let mut frames = samples.len() / ch;

@@ -33,30 +33,69 @@ pub fn open_file(path: &Path) -> Result<(FileLayout, Bytes, BufReader<File>), Pl
 }
 
 /// Sends the header then every packet from `first` on (the reader is positioned at it); stops
-/// early when the receiver is gone.
+/// early when the receiver is gone. With `seek` (the slot and the `--stream` choice), a
+/// position put in the slot (ms) moves the reader there between packets; the header is sent
+/// again to mark where the packets from the new position begin.
 pub fn pump_file(
     layout: &FileLayout,
     header: Bytes,
     first: u64,
-    mut r: impl Read,
+    mut r: BufReader<File>,
+    seek: Option<(std::sync::Arc<crate::player::SeekRequests>, Option<u16>)>,
     tx: &tokio::sync::mpsc::Sender<AsfEvent>,
     stats: &mmsplay_net::TransportStats,
 ) {
-    if tx.blocking_send(AsfEvent::Header(header)).is_err() {
+    use std::io::{Seek, SeekFrom};
+    if tx.blocking_send(AsfEvent::Header(header.clone())).is_err() {
         return;
     }
     let size = layout.packet_size as usize;
-    for _ in first..layout.packet_count {
+    let len = r.get_ref().metadata().map_or(0, |m| m.len());
+    let mut next = first;
+    loop {
+        if next >= layout.packet_count {
+            if tx.blocking_send(AsfEvent::End).is_err() {
+                return;
+            }
+            let Some((slot, _)) = &seek else { return };
+            // The player may still seek back while it plays what is queued: wait for that,
+            // or for it to go away.
+            loop {
+                if tx.is_closed() {
+                    return;
+                }
+                if let Some(to_ms) = slot.take() {
+                    slot.set(to_ms);
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        if let Some((slot, stream)) = &seek
+            && let Some(to_ms) = slot.take()
+        {
+            let (p, _) = seek_packet(r.get_mut(), len, layout, *stream, to_ms.max(0) as u64);
+            let at = layout.packets_offset + p * size as u64;
+            if r.seek(SeekFrom::Start(at)).is_err() {
+                break;
+            }
+            next = p;
+            if tx.blocking_send(AsfEvent::Header(header.clone())).is_err() {
+                return;
+            }
+        }
+        next += 1;
         let mut p = vec![0u8; size];
         if r.read_exact(&mut p).is_err() {
-            break;
+            // A truncated file ends here.
+            next = layout.packet_count;
+            continue;
         }
         stats.packet(size);
         if tx.blocking_send(AsfEvent::Packet(Bytes::from(p))).is_err() {
             return;
         }
     }
-    let _ = tx.blocking_send(AsfEvent::End);
 }
 
 /// How far before the target a file is entered: the decoder needs the frames before the

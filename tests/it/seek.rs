@@ -95,6 +95,7 @@ fn start_matches_ffmpeg_at_several_positions() {
     // One WMA v2 frame at 44.1 kHz is 2048 samples.
     assert_eq!(check_start(&file, &reference, 0.0, 2048), 0);
     check_start(&file, &reference, 5.0, 2048);
+    check_start(&file, &reference, 10.092, 2048);
     check_start(&file, &reference, 12.345, 2048);
     check_start(&file, &reference, 19.5, 2048);
     // Before the start is the start.
@@ -182,4 +183,86 @@ fn start_on_a_network_stream_says_it_is_not_supported_yet() {
                 .contains("--start is ignored: seeking in network streams is not supported yet")),
         "{ev:?}"
     );
+}
+
+/// Plays `file` through the library with a seek of `by_ms` asked for before it starts: the
+/// player carries it out as soon as the first audio is written. Returns the audio and events.
+async fn play_with_seek(file: &Path, by_ms: i64) -> (Audio, Vec<mmsplay::events::PlayerEvent>) {
+    use mmsplay::player::{Events, PlayOptions, Target, play};
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("out.wav");
+    let opts = PlayOptions {
+        output: mmsplay::audio::OutputSpec::Wav(wav.clone()),
+        ..PlayOptions::default()
+    };
+    opts.seek.request(by_ms);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let control = std::sync::Arc::new(mmsplay::audio::AudioControl::default());
+    let end = play(
+        Target::File(file.to_path_buf()),
+        opts,
+        control,
+        Events::new(tx),
+        stop_rx,
+    )
+    .await;
+    assert!(end.is_ok(), "{end:?}");
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    (read_wav(&wav), events)
+}
+
+/// A seek during playback: what follows the seek equals ffmpeg's full decode from the position
+/// the `seek` event reports (the same rule as for `--start`), and what comes before is the
+/// little that was written before the seek was taken.
+async fn check_seek(file: &Path, reference: &Audio, by_ms: i64, expect_ms: Option<u64>) {
+    use mmsplay::events::PlayerEvent;
+    let (ours, events) = play_with_seek(file, by_ms).await;
+    let pos = events
+        .iter()
+        .find_map(|e| match e {
+            PlayerEvent::Seek { position_ms } => Some(*position_ms),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("seek {by_ms}: no seek event in {events:?}"));
+    if let Some(want) = expect_ms {
+        assert_eq!(pos, want);
+    }
+    let rate = u64::from(ours.rate);
+    let ch = usize::from(ours.channels);
+    // The first sample after the seek is ffmpeg's sample `at`, within the millisecond the
+    // event reports; from there to the end the lengths agree, which places it in our output.
+    let window = (pos * rate / 1000) as usize..=((pos + 1) * rate / 1000) as usize;
+    let (snr, before) = window
+        .map(|at| {
+            let before = ours.frames().saturating_sub(reference.frames() - at);
+            let tail = Audio {
+                samples: ours.samples[before * ch..].to_vec(),
+                ..ours.clone()
+            };
+            (snr_at(reference, &tail, at), before)
+        })
+        .fold((f64::NEG_INFINITY, 0), |b, x| if x.0 > b.0 { x } else { b });
+    assert!(
+        before > 0 && before < ours.rate as usize,
+        "seek {by_ms}: {before} frames before the seek"
+    );
+    println!("seek {by_ms}: resumed at {pos} ms after {before} frames, SNR {snr:.1} dB");
+    assert!(snr >= 90.0, "seek {by_ms}: SNR {snr:.1} dB below 90 dB");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeking_during_playback_of_a_file_matches_ffmpeg() {
+    if !have_tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = wma_file(dir.path());
+    let reference = ffmpeg_decode(file.to_str().unwrap(), 44100, 2);
+    check_seek(&file, &reference, 10_000, None).await;
+    // Back past the start: the start.
+    check_seek(&file, &reference, -60_000, Some(0)).await;
 }
