@@ -85,6 +85,11 @@ pub struct PlayArgs {
     #[arg(long = "port", value_name = "PROTO=N")]
     pub ports: Vec<String>,
 
+    /// Start an on-demand stream or file at SECS seconds (fractions allowed); ignored, with a
+    /// log line, on a live stream.
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub start: Option<f64>,
+
     /// Stop after SECS seconds of decoded audio.
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,

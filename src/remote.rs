@@ -116,7 +116,7 @@ impl RemoteState {
             }
             UiCommand::SetVolume(volume) => self.volume = f64::from(*volume),
             // The title and position follow from the stream's own events.
-            UiCommand::NextLanguage => {}
+            UiCommand::NextLanguage | UiCommand::Seek { .. } => {}
         }
         *self != before
     }

@@ -158,7 +158,10 @@ pub async fn run(
                         .await;
                 }
             }
-            UiCommand::SetPaused(_) | UiCommand::SetVolume(_) | UiCommand::NextLanguage => {}
+            UiCommand::SetPaused(_)
+            | UiCommand::SetVolume(_)
+            | UiCommand::NextLanguage
+            | UiCommand::Seek { .. } => {}
             UiCommand::Quit => break,
         }
     }
