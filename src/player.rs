@@ -255,6 +255,13 @@ struct Positioning {
     seeker: Option<Arc<SeekRequests>>,
 }
 
+/// What the decode thread counts into (playback) and reads (the transport's link statistics,
+/// for bitrate adaptation).
+struct Meters {
+    counters: Arc<PlaybackCounters>,
+    transport: Arc<TransportStats>,
+}
+
 /// The decode thread: header and packets in, audio out. Returns how it ended.
 fn decode_thread(
     mut rx: mpsc::Receiver<AsfEvent>,
@@ -262,8 +269,10 @@ fn decode_thread(
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
-    counters: Arc<PlaybackCounters>,
-    transport: Arc<TransportStats>,
+    Meters {
+        counters,
+        transport,
+    }: Meters,
     stop: Arc<AtomicBool>,
 ) -> Result<EndReason, PlayError> {
     let mut sink = open_sink(&opts.output, control)?;
@@ -803,8 +812,10 @@ async fn run_playback(
                     opts,
                     control,
                     events,
-                    counters,
-                    transport,
+                    Meters {
+                        counters,
+                        transport,
+                    },
                     stop,
                 );
                 let _ = done_tx.send(r);
