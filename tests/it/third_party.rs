@@ -198,20 +198,10 @@ fn new_wma_codecs_play_over_every_transport() {
 /// plays headless to a WAV file with every sample equal to ffmpeg's decoding.
 #[test]
 fn wma_lossless_plays_like_ffmpeg() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/third-party/Audio-Scan-1.01/t/asf/wma92-lossless.wma");
-    if !path.is_file() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{} is missing: .ci/run fetches it",
-            path.display()
-        );
-        eprintln!(
-            "skipping: {} is missing (bash .ci/run fetches it)",
-            path.display()
-        );
+    let Some(dir) = unpacked("Audio-Scan-1.01/t/asf") else {
         return;
-    }
+    };
+    let path = dir.join("wma92-lossless.wma");
     let (ours, ev) = play_to_wav(path.to_str().unwrap(), &[]);
     let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
     assert_eq!(stream["codec"], "wmalossless");
@@ -230,20 +220,10 @@ fn wma_lossless_plays_like_ffmpeg() {
 /// headless to a WAV file it sounds as ffmpeg decodes it, sample for sample in length.
 #[test]
 fn wma_voice_plays_as_ffmpeg_decodes_it() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/third-party/Audio-Scan-1.01/t/asf/wma92-voice.wma");
-    if !path.is_file() {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "{} is missing: .ci/run fetches it",
-            path.display()
-        );
-        eprintln!(
-            "skipping: {} is missing (bash .ci/run fetches it)",
-            path.display()
-        );
+    let Some(dir) = unpacked("Audio-Scan-1.01/t/asf") else {
         return;
-    }
+    };
+    let path = dir.join("wma92-voice.wma");
     let target = path.to_str().unwrap();
     let (ours, ev) = play_to_wav(target, &[]);
     let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
