@@ -85,6 +85,11 @@ pub struct PlayArgs {
     #[arg(long = "port", value_name = "PROTO=N")]
     pub ports: Vec<String>,
 
+    /// Start an on-demand stream or file at SECS seconds (fractions allowed); ignored, with a
+    /// log line, on a live stream.
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub start: Option<f64>,
+
     /// Stop after SECS seconds of decoded audio.
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
@@ -120,12 +125,19 @@ pub struct PlayArgs {
 /// Options of `mmsplay serve`.
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
-    /// The ASF files to serve; each under its file name as the URL path.
-    #[arg(required = true)]
+    /// The ASF files to serve, each under its file name as the URL path; a directory serves
+    /// every ASF/WMA/WMV file under it by its relative path.
+    #[arg(required_unless_present = "relays")]
     pub files: Vec<PathBuf>,
 
-    #[arg(long, default_value = "127.0.0.1")]
-    pub bind: String,
+    /// Serve a live source under /NAME on all transports: SOURCE is a URL mmsplay can play
+    /// that yields ASF, or `-` for an ASF stream on standard input (repeatable).
+    #[arg(long = "relay", value_name = "NAME=SOURCE")]
+    pub relays: Vec<String>,
+
+    /// Address to listen on (repeatable; IPv6 too, e.g. `::1` or `::`).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: Vec<String>,
 
     /// RTSP port (0 picks a free port).
     #[arg(long, default_value_t = 554)]
@@ -162,4 +174,16 @@ pub struct ServeArgs {
     /// Send on-demand media as fast as the client reads it.
     #[arg(long)]
     pub fast: bool,
+
+    /// Most client sessions at once; more get the protocol's "server busy" answer.
+    #[arg(long, value_name = "N")]
+    pub max_clients: Option<usize>,
+
+    /// Most connections from one address at once; more get the "server busy" answer.
+    #[arg(long, value_name = "N")]
+    pub max_clients_per_ip: Option<usize>,
+
+    /// Seconds a new connection may take to send its first complete request.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub handshake_timeout: f64,
 }

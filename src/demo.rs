@@ -38,6 +38,7 @@ pub async fn start() -> anyhow::Result<Demo> {
         faults,
         live: false,
         fast: false,
+        ..ServerOptions::default()
     };
     let bound =
         mmsplay_server::start(opts, Box::new(|line| tracing::info!("server: {line}"))).await?;

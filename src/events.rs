@@ -122,6 +122,11 @@ pub enum PlayerEvent {
         sample_rate: u32,
         channels: u16,
     },
+    /// Playback resumed at a new position after a seek (also after `--start`): the position
+    /// of the first sample played, in milliseconds of the stream's presentation time.
+    Seek {
+        position_ms: u64,
+    },
     Stats(Stats),
     /// A live script command (caption text, URL) arrived.
     Script {
@@ -234,6 +239,10 @@ pub enum UiCommand {
     /// End the current entry of a playlist and play the one before (`p`); at the first
     /// entry, play it again from its start.
     PreviousEntry,
+    /// Seek by this many milliseconds from the current position (negative: back).
+    Seek {
+        by_ms: i64,
+    },
     /// Leave the program.
     Quit,
 }

@@ -53,6 +53,9 @@ pub fn human_line(ev: &PlayerEvent) -> Option<String> {
         }
         PlayerEvent::FirstAudio => "audio started".into(),
         PlayerEvent::StreamSwitch { .. } => crate::app::switch_line(ev),
+        PlayerEvent::Seek { position_ms } => {
+            format!("playing from {:.3} s", *position_ms as f64 / 1000.0)
+        }
         PlayerEvent::Stats(_) => return None,
         PlayerEvent::Script { kind, text } => format!("{kind}: {text}"),
         PlayerEvent::Reconnect { attempt, reason } => format!("reconnecting ({attempt}): {reason}"),

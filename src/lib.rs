@@ -84,9 +84,15 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
     {
         anyhow::bail!("--duration must be a positive number of seconds");
     }
+    if args.start.is_some_and(|s| !s.is_finite()) {
+        anyhow::bail!("--start must be a number of seconds");
+    }
     Ok(PlayOptions {
         output,
         duration: args.duration,
+        // A start before the beginning is the beginning.
+        start: args.start.map(|s| s.max(0.0)),
+        seek: Default::default(),
         stream: args.stream,
         lang: args
             .lang

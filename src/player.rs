@@ -51,11 +51,40 @@ pub enum Target {
     HttpFile(StreamUrl),
 }
 
+/// A seek waiting to be carried out: the UI puts, the playback takes. Presses that arrive
+/// before the playback gets to them add up.
+#[derive(Debug, Default)]
+pub struct SeekRequests(std::sync::Mutex<Option<i64>>);
+
+impl SeekRequests {
+    /// Asks to move by `by_ms` (negative: back).
+    pub fn request(&self, by_ms: i64) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some(g.unwrap_or(0).saturating_add(by_ms));
+        }
+    }
+
+    /// Sets the request to `to`, whatever was there.
+    pub(crate) fn set(&self, to: i64) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some(to);
+        }
+    }
+
+    pub fn take(&self) -> Option<i64> {
+        self.0.lock().ok().and_then(|mut g| g.take())
+    }
+}
+
 /// How to play it.
 #[derive(Clone, Debug)]
 pub struct PlayOptions {
     pub output: OutputSpec,
     pub duration: Option<f64>,
+    /// Where to start, in seconds (`--start`); negative is the start.
+    pub start: Option<f64>,
+    /// Seeks asked for during playback (the TUI's arrow keys), relative to the position.
+    pub seek: Arc<SeekRequests>,
     pub stream: Option<u16>,
     /// `--lang`, else the locale's language: a lower-case BCP 47 tag.
     pub lang: Option<String>,
@@ -79,6 +108,8 @@ impl Default for PlayOptions {
         PlayOptions {
             output: OutputSpec::Null,
             duration: None,
+            start: None,
+            seek: Arc::default(),
             stream: None,
             lang: None,
             max_bitrate: None,
@@ -188,6 +219,10 @@ impl PipelineObserver for Observer<'_> {
         self.events.emit(PlayerEvent::FirstAudio);
     }
 
+    fn seeked(&mut self, position_ms: u64) {
+        self.events.emit(PlayerEvent::Seek { position_ms });
+    }
+
     fn log(&mut self, message: String) {
         self.events.log("warn", message);
     }
@@ -214,14 +249,33 @@ impl PipelineObserver for Observer<'_> {
 /// Largest number of transport events queued ahead of the decoder.
 const ASF_QUEUE: usize = 256;
 
+/// Where an opened target starts, and how it moves later.
+struct Positioning {
+    /// The position (ms) playback starts at (`--start`), when the target could go there.
+    start_ms: Option<u64>,
+    /// The file reader's seek slot (absolute positions in ms), for targets that can seek
+    /// during playback.
+    seeker: Option<Arc<SeekRequests>>,
+}
+
+/// What the decode thread counts into (playback) and reads (the transport's link statistics,
+/// for bitrate adaptation).
+struct Meters {
+    counters: Arc<PlaybackCounters>,
+    transport: Arc<TransportStats>,
+}
+
 /// The decode thread: header and packets in, audio out. Returns how it ended.
 fn decode_thread(
     mut rx: mpsc::Receiver<AsfEvent>,
+    Positioning { start_ms, seeker }: Positioning,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
-    counters: Arc<PlaybackCounters>,
-    transport: Arc<TransportStats>,
+    Meters {
+        counters,
+        transport,
+    }: Meters,
     stop: Arc<AtomicBool>,
 ) -> Result<EndReason, PlayError> {
     let mut sink = open_sink(&opts.output, control)?;
@@ -236,15 +290,64 @@ fn decode_thread(
     let mut seconds = adapt::SecondCounter::default();
     let mut next_second = std::time::Instant::now() + Duration::from_secs(1);
     let mut language_presses = opts.language_key.load(Ordering::Relaxed);
+    if let Some(ms) = start_ms {
+        pipe.seek_to(ms);
+    }
+    // A seek under way: packets are dropped until the reader marks the new position with the
+    // header.
+    let mut seeking_to: Option<u64> = None;
     let result = loop {
         if stop.load(Ordering::Relaxed) {
             break Ok(EndReason::Stopped);
+        }
+        // Seeks are taken once audio plays, so that there is a position to move from.
+        if pipe.frames_out > 0
+            && let Some(by_ms) = opts.seek.take()
+        {
+            let live = pipe.header().is_some_and(|h| h.file.broadcast);
+            match &seeker {
+                Some(slot) if !live => {
+                    // From what the listener hears: written less still queued in the sink.
+                    let here = pipe.position_ms().saturating_sub(sink.buffered_ms());
+                    let to = i64::try_from(here)
+                        .unwrap_or(i64::MAX)
+                        .saturating_add(by_ms)
+                        .max(0);
+                    events.log(
+                        "info",
+                        format!(
+                            "seeking {:+.0} s to {:.3} s",
+                            by_ms as f64 / 1000.0,
+                            to as f64 / 1000.0
+                        ),
+                    );
+                    slot.set(to);
+                    seeking_to = Some(to as u64);
+                }
+                _ if live => events.log("warn", "cannot seek: the stream is live"),
+                _ => events.log(
+                    "warn",
+                    "cannot seek: seeking in network streams is not supported yet",
+                ),
+            }
         }
         let Some(ev) = rx.blocking_recv() else {
             // The transport side went away without an End: treat as stopped.
             break Ok(EndReason::Stopped);
         };
         let step = match ev {
+            // The packets still queued from before the seek.
+            // (An end read before the seek was asked for: the reader goes on from the new
+            // position and ends again.)
+            AsfEvent::Packet(_) | AsfEvent::Gap { .. } | AsfEvent::End if seeking_to.is_some() => {
+                continue;
+            }
+            AsfEvent::Header(h) if seeking_to.is_some() => {
+                // A fresh demuxer and decoder: nothing carries over from before the seek.
+                let r = pipe.on_header(&h, &mut obs);
+                pipe.seek_to(seeking_to.take().unwrap_or(0));
+                r
+            }
             AsfEvent::Header(h) => {
                 if let Some(r) = recorder.as_mut()
                     && let Err(e) = r.header(&h)
@@ -323,16 +426,18 @@ fn decode_thread(
             pipe.bad_objects + pipe.demux_stats().map_or(0, |s| s.bad_packets),
             Ordering::Relaxed,
         );
-        if let Some(rate) = pipe.sample_rate() {
-            counters.position_ms.store(
-                pipe.frames_out * 1000 / u64::from(rate.max(1)),
-                Ordering::Relaxed,
-            );
+        if pipe.sample_rate().is_some() {
+            counters
+                .position_ms
+                .store(pipe.position_ms(), Ordering::Relaxed);
         }
         if pipe.done() {
             break Ok(EndReason::Duration);
         }
     };
+    if pipe.seeking() && matches!(result, Ok(EndReason::Eos)) {
+        events.log("info", "the start position is past the end of the stream");
+    }
     let finish = sink.finish();
     if let Some(mut r) = recorder {
         if r.gaps > 0 {
@@ -422,7 +527,16 @@ pub fn stopped_before_start(events: &Events) -> Result<EndReason, PlayError> {
 
 /// How opening one target went.
 enum Opened {
-    Feeding(Feeder, mpsc::Receiver<AsfEvent>),
+    /// Media flows; with the position (ms) playback starts at, when it was asked for and the
+    /// target can start there.
+    /// The last is the file reader's seek slot (absolute positions in ms), for targets that can
+    /// seek during playback.
+    Feeding(
+        Feeder,
+        mpsc::Receiver<AsfEvent>,
+        Option<u64>,
+        Option<Arc<SeekRequests>>,
+    ),
     Stopped,
     Failed(PlayError),
 }
@@ -469,8 +583,8 @@ pub async fn play_first(
         )
         .await
         {
-            Opened::Feeding(f, rx) => {
-                opened = Some((f, rx));
+            Opened::Feeding(f, rx, start_ms, seeker) => {
+                opened = Some((f, rx, start_ms, seeker));
                 break;
             }
             Opened::Stopped => {
@@ -479,13 +593,15 @@ pub async fn play_first(
             Opened::Failed(e) => last = Some(e),
         }
     }
-    let Some((feeder, rx)) = opened else {
+    let Some((feeder, rx, start_ms, seeker)) = opened else {
         let e = last.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
         return finish_with(Err(e), &events, &transport_stats, &counters);
     };
     run_playback(
         feeder,
         rx,
+        start_ms,
+        seeker,
         opts,
         control,
         events,
@@ -508,13 +624,24 @@ async fn open_target(
     stop_rx: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Opened {
     let (tx, rx) = mpsc::channel::<AsfEvent>(ASF_QUEUE);
+    let mut start_ms = None;
+    let mut seeker = None;
+    if opts.start.is_some() && !matches!(target, Target::File(_)) {
+        // Each transport asks its server for a position in its own way (MMS's StartPlaying,
+        // MMSH's Pragma, RTSP's Range); that is not wired up yet, so say so rather than play
+        // from the start as if it were.
+        events.log(
+            "warn",
+            "--start is ignored: seeking in network streams is not supported yet",
+        );
+    }
     let feeder = match target {
         Target::File(path) => {
             events.emit(PlayerEvent::Attempt {
                 transport: Transport::File,
                 url: path.display().to_string(),
             });
-            let (layout, header, reader) = match source::open_file(path) {
+            let (layout, header, mut reader) = match source::open_file(path) {
                 Ok(v) => v,
                 Err(e) => {
                     events.emit(PlayerEvent::AttemptFailed {
@@ -527,8 +654,22 @@ async fn open_target(
             events.emit(PlayerEvent::Connected {
                 transport: Transport::File,
             });
+            let mut first = 0;
+            if let Some(secs) = opts.start {
+                match file_start(&layout, &mut reader, opts.stream, secs, events) {
+                    Ok(Some((packet, ms))) => (first, start_ms) = (packet, Some(ms)),
+                    Ok(None) => {}
+                    Err(e) => return Opened::Failed(e),
+                }
+            }
             let st = transport_stats.clone();
-            std::thread::spawn(move || source::pump_file(&layout, header, reader, &tx, &st));
+            let slot = (!layout.header.file.broadcast).then(|| Arc::new(SeekRequests::default()));
+            seeker = slot.clone();
+            let stream = opts.stream;
+            std::thread::spawn(move || {
+                let seek = slot.map(|s| (s, stream));
+                source::pump_file(&layout, header, first, reader, seek, &tx, &st);
+            });
             Feeder::Thread
         }
         Target::HttpFile(url) => {
@@ -600,7 +741,44 @@ async fn open_target(
             Feeder::Task(tokio::spawn(feed.run(session)))
         }
     };
-    Opened::Feeding(feeder, rx)
+    Opened::Feeding(feeder, rx, start_ms, seeker)
+}
+
+/// Positions a file's reader for `--start`: at the packet to enter at, found through the
+/// file's index or by send time. Returns that packet's number and the target in milliseconds,
+/// or `None` when the file cannot seek (a live capture).
+fn file_start(
+    layout: &mmsplay_asf::FileLayout,
+    reader: &mut std::io::BufReader<std::fs::File>,
+    stream: Option<u16>,
+    secs: f64,
+    events: &Events,
+) -> Result<Option<(u64, u64)>, PlayError> {
+    use std::io::{Seek, SeekFrom};
+    // Saturating cast: a huge start is simply past the end.
+    let target_ms = (secs.max(0.0) * 1000.0).round() as u64;
+    if layout.header.file.broadcast {
+        events.log(
+            "warn",
+            "--start is ignored: the file is a live broadcast capture",
+        );
+        return Ok(None);
+    }
+    let len = reader.get_ref().metadata().map_or(0, |m| m.len());
+    let (packet, how) = source::seek_packet(reader.get_mut(), len, layout, stream, target_ms);
+    events.log(
+        "info",
+        format!(
+            "seeking to {:.3} s: entering at packet {packet} of {}, found by {how}",
+            target_ms as f64 / 1000.0,
+            layout.packet_count
+        ),
+    );
+    let at = layout.packets_offset + packet * u64::from(layout.packet_size);
+    reader
+        .seek(SeekFrom::Start(at))
+        .map_err(|e| PlayError::Input(format!("cannot seek in the file: {e}")))?;
+    Ok(Some((packet, target_ms)))
 }
 
 /// Decodes and plays what an opened target feeds, to the end, a stop or an error.
@@ -608,6 +786,8 @@ async fn open_target(
 async fn run_playback(
     feeder: Feeder,
     rx: mpsc::Receiver<AsfEvent>,
+    start_ms: Option<u64>,
+    seeker: Option<Arc<SeekRequests>>,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -629,7 +809,18 @@ async fn run_playback(
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
-                let r = decode_thread(rx, opts, control, events, counters, transport, stop);
+                let r = decode_thread(
+                    rx,
+                    Positioning { start_ms, seeker },
+                    opts,
+                    control,
+                    events,
+                    Meters {
+                        counters,
+                        transport,
+                    },
+                    stop,
+                );
                 let _ = done_tx.send(r);
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;

@@ -148,7 +148,10 @@ impl RemoteState {
             }
             UiCommand::SetVolume(volume) => self.volume = f64::from(*volume),
             // The title and position follow from the stream's own events.
-            UiCommand::NextLanguage | UiCommand::NextEntry | UiCommand::PreviousEntry => {}
+            UiCommand::NextLanguage
+            | UiCommand::NextEntry
+            | UiCommand::PreviousEntry
+            | UiCommand::Seek { .. } => {}
         }
         *self != before
     }

@@ -67,6 +67,8 @@ pub async fn run_tui(
                     c.stop().await;
                 }
                 control.set_paused(false);
+                // A seek asked for the last playback is not one for this one.
+                opts.seek.take();
                 current = Some(start_playback(&target, &opts, &control, &events));
             }
             UiCommand::Stop => {
@@ -83,6 +85,12 @@ pub async fn run_tui(
             UiCommand::NextEntry => opts.playlist_nav.request(crate::playlist::Step::Next),
             UiCommand::PreviousEntry => {
                 opts.playlist_nav.request(crate::playlist::Step::Previous);
+            }
+            // The playback carries it out, or says why it cannot.
+            UiCommand::Seek { by_ms } => {
+                if current.is_some() {
+                    opts.seek.request(by_ms);
+                }
             }
             UiCommand::Quit => break,
         }

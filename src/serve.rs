@@ -3,7 +3,9 @@
 use anyhow::Context;
 
 use crate::cli::ServeArgs;
-use mmsplay_server::{Faults, ServerOptions, faults::parse_list};
+use std::time::Duration;
+
+use mmsplay_server::{Faults, Limits, ServerOptions, faults::parse_list};
 
 /// Turns the command-line options into server options, checking the lists.
 pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
@@ -20,18 +22,39 @@ pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
         udp_loss: a.udp_loss,
         seed: a.seed,
     };
+    if !(a.handshake_timeout > 0.0 && a.handshake_timeout <= 3600.0) {
+        anyhow::bail!(
+            "--handshake-timeout must be between 0 and 3600 seconds, not {}",
+            a.handshake_timeout
+        );
+    }
+    let relays = a
+        .relays
+        .iter()
+        .map(|r| mmsplay_server::relay::parse_spec(r))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ServerOptions {
+        relays,
         files: a.files.clone(),
         media: Vec::new(),
-        bind: a.bind.clone(),
+        bind: a.bind.join(","),
         rtsp_port: a.rtsp_port,
         mms_port: a.mms_port,
         http_port: a.http_port,
         faults,
         live: a.live,
         fast: a.fast,
+        limits: Limits {
+            max_clients: a.max_clients,
+            max_clients_per_ip: a.max_clients_per_ip,
+        },
+        handshake_timeout: Duration::from_secs_f64(a.handshake_timeout),
+        ..ServerOptions::default()
     })
 }
+
+/// How long a shutdown waits for sessions to say goodbye.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// Prints a line on stdout and flushes it at once: scripts wait for these lines.
 pub fn print_line(line: &str) {
@@ -43,8 +66,10 @@ pub fn print_line(line: &str) {
 
 pub async fn run(a: &ServeArgs) -> anyhow::Result<()> {
     let opts = server_options(a).map_err(crate::usage)?;
-    let bound = mmsplay_server::start(opts, Box::new(print_line)).await?;
-    print_line(&bound.listening_line());
+    let server = mmsplay_server::launch(opts, Box::new(print_line)).await?;
+    print_line(&server.bound.listening_line());
     crate::signals::wait_for_stop().await;
+    // Every session ends with its protocol's end-of-stream message and its session_end line.
+    server.shutdown(SHUTDOWN_GRACE).await;
     Ok(())
 }

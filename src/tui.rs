@@ -10,7 +10,7 @@
 //! ```text
 //! let (event_tx, event_rx) = tokio::sync::mpsc::channel::<PlayerEvent>(256);
 //! let (command_tx, command_rx) = tokio::sync::mpsc::unbounded_channel::<UiCommand>();
-//! // the runtime executes what arrives on command_rx (Play, Stop, SetPaused, SetVolume, Quit)
+//! // the runtime executes what arrives on command_rx (Play, Stop, SetPaused, SetVolume, Seek, Quit)
 //! // and sends each playback's PlayerEvents on event_tx
 //! tui::run(TuiOptions { start_target, log_path, ..Default::default() }, event_rx, command_tx).await?;
 //! ```

@@ -20,6 +20,8 @@ pub enum Action {
     Stop,
     VolumeUp,
     VolumeDown,
+    /// Seek by this many seconds (negative: back).
+    Seek(i32),
     Up,
     Down,
     Top,
@@ -32,10 +34,18 @@ pub enum Action {
     Close,
 }
 
+/// Seconds one press of ← or → seeks, and with shift.
+pub const SEEK_SHORT_SECS: i32 = 10;
+pub const SEEK_LONG_SECS: i32 = 60;
+
 /// The key bindings, as the help overlay lists them: (keys, what they do, where).
 pub const HELP: &[(&str, &str)] = &[
     ("space", "pause / resume"),
-    ("+ - ← → (↑ ↓ in player)", "volume up / down"),
+    (
+        "← →  shift ← →",
+        "seek 10 s / 60 s back / forward (on demand)",
+    ),
+    ("+ - 9 0 (↑ ↓ in player)", "volume up / down"),
     ("s", "stop"),
     ("l", "next language, when the stream has several"),
     ("n  p", "next / previous playlist entry"),
@@ -73,8 +83,21 @@ pub fn action(key: &KeyEvent, view: View) -> Option<Action> {
         KeyCode::Char('n') => Action::NextEntry,
         KeyCode::Char('p') => Action::PreviousEntry,
         KeyCode::Char('s') => Action::Stop,
-        KeyCode::Char('+') | KeyCode::Char('=') | KeyCode::Right => Action::VolumeUp,
-        KeyCode::Char('-') | KeyCode::Left => Action::VolumeDown,
+        // As in mpv: arrows seek (shift: further), +/- and 9/0 set the volume.
+        KeyCode::Left | KeyCode::Right => {
+            let secs = if key.modifiers.contains(KeyModifiers::SHIFT) {
+                SEEK_LONG_SECS
+            } else {
+                SEEK_SHORT_SECS
+            };
+            Action::Seek(if key.code == KeyCode::Left {
+                -secs
+            } else {
+                secs
+            })
+        }
+        KeyCode::Char('+') | KeyCode::Char('=') | KeyCode::Char('0') => Action::VolumeUp,
+        KeyCode::Char('-') | KeyCode::Char('9') => Action::VolumeDown,
         KeyCode::Up if !in_list => Action::VolumeUp,
         KeyCode::Down if !in_list => Action::VolumeDown,
         KeyCode::Up | KeyCode::Char('k') => Action::Up,

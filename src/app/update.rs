@@ -174,6 +174,8 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
                 s.channels = channels;
             }
         }
+        // The position bar moves at once, not at the next stats tick.
+        PlayerEvent::Seek { position_ms } => session.stats.position_ms = position_ms,
         PlayerEvent::Stats(stats) => {
             // A reconnect is over when media flows again (the player says "reconnecting" but
             // not "reconnected" as an event of its own).
@@ -316,6 +318,10 @@ fn log_line_for(event: &PlayerEvent) -> (&str, String) {
         PlayerEvent::FirstAudio => ("info", "first audio reached the output".to_string()),
         PlayerEvent::StreamSwitch { .. } => ("info", switch_line(event)),
         PlayerEvent::Entry { .. } => ("info", entry_line(event)),
+        PlayerEvent::Seek { position_ms } => (
+            "info",
+            format!("playing from {:.3} s", *position_ms as f64 / 1000.0),
+        ),
         PlayerEvent::Stats(s) => ("debug", format!("stats: {} b/s", s.bitrate_bps)),
         PlayerEvent::Script { kind, text } => ("info", format!("script {kind}: {text}")),
         PlayerEvent::Reconnect { attempt, reason } => (
@@ -426,6 +432,13 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Cmd> {
             let percent = (model.volume * 100.0).round() as i32 + step;
             model.volume = percent.clamp(0, VOLUME_MAX) as f32 / 100.0;
             return vec![Cmd::Player(UiCommand::SetVolume(model.volume))];
+        }
+        Action::Seek(secs) => {
+            if model.session.is_some() {
+                return vec![Cmd::Player(UiCommand::Seek {
+                    by_ms: i64::from(secs) * 1000,
+                })];
+            }
         }
         Action::Up | Action::Down | Action::Top | Action::Bottom => move_cursor(model, action),
         Action::Play => {
@@ -951,6 +964,28 @@ mod tests {
     }
 
     #[test]
+    fn a_seek_moves_the_position_at_once_and_is_logged() {
+        let mut m = Model::default();
+        update(
+            &mut m,
+            Msg::Play {
+                target: "a.wma".into(),
+                bookmark: None,
+            },
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Seek {
+                position_ms: 65_000,
+            },
+            10,
+        );
+        assert_eq!(m.session.as_ref().unwrap().stats.position_ms, 65_000);
+        let last = m.log.back().unwrap();
+        assert!(last.message.contains("playing from 65.000 s"), "{last:?}");
+    }
+
+    #[test]
     fn keys_drive_the_player() {
         let mut m = Model::default();
         assert!(update(&mut m, key(' ')).is_empty(), "nothing to pause yet");
@@ -973,6 +1008,35 @@ mod tests {
             update(&mut m, key('-'));
         }
         assert_eq!(m.volume, 0.0);
+        assert_eq!(
+            update(&mut m, key('0')),
+            vec![Cmd::Player(UiCommand::SetVolume(0.05))]
+        );
+        assert_eq!(
+            update(&mut m, key('9')),
+            vec![Cmd::Player(UiCommand::SetVolume(0.0))]
+        );
+        // The arrows seek, as in mpv; shift goes further.
+        let arrow = |code, shift| {
+            let mods = if shift {
+                KeyModifiers::SHIFT
+            } else {
+                KeyModifiers::NONE
+            };
+            Msg::Key(KeyEvent::new(code, mods))
+        };
+        for (code, shift, by_ms) in [
+            (KeyCode::Left, false, -10_000),
+            (KeyCode::Right, false, 10_000),
+            (KeyCode::Left, true, -60_000),
+            (KeyCode::Right, true, 60_000),
+        ] {
+            assert_eq!(
+                update(&mut m, arrow(code, shift)),
+                vec![Cmd::Player(UiCommand::Seek { by_ms })]
+            );
+        }
+        assert_eq!(m.volume, 0.0, "arrows no longer touch the volume");
         assert_eq!(update(&mut m, key('s')), vec![Cmd::Player(UiCommand::Stop)]);
         assert_eq!(update(&mut m, key('q')), vec![Cmd::Player(UiCommand::Quit)]);
         assert!(m.should_quit);

@@ -75,6 +75,10 @@ pub trait PipelineObserver {
     fn stream(&mut self, info: StreamInfo);
     fn first_audio(&mut self);
     fn log(&mut self, message: String);
+    /// Playback resumed at `position_ms` after a seek: the first sample written is there.
+    fn seeked(&mut self, position_ms: u64) {
+        let _ = position_ms;
+    }
     /// A script command (caption, URL…) from the stream.
     fn script(&mut self, kind: String, text: String) {
         let _ = (kind, text);
@@ -148,6 +152,15 @@ impl Active {
     }
 }
 
+/// A seek in progress: decoded audio before the target is dropped.
+#[derive(Clone, Copy, Debug)]
+struct PendingSeek {
+    target_ms: u64,
+    /// The stream position, in frames, of the next decoded frame: known from the first object
+    /// decoded after the seek (its presentation time, preroll excluded), counted on from there.
+    next_frame: Option<u64>,
+}
+
 pub struct Pipeline {
     registry: CodecRegistry,
     selection: Selection,
@@ -173,6 +186,10 @@ pub struct Pipeline {
     held: Option<Vec<f32>>,
     /// Bitrate adaptation among the chosen stream's variants, when it has some.
     adapter: Option<switching::Ladder>,
+    seek: Option<PendingSeek>,
+    /// Where playback last (re)started: its stream position, and `frames_out` then.
+    base_ms: u64,
+    base_frames: u64,
 }
 
 impl Pipeline {
@@ -193,7 +210,31 @@ impl Pipeline {
             converted: Vec::new(),
             held: None,
             adapter: None,
+            seek: None,
+            base_ms: 0,
+            base_frames: 0,
         }
+    }
+
+    /// Starts playback at `target_ms` (presentation time, preroll excluded): the packets fed
+    /// from here on start at or before it, and what they decode to before it is dropped, to
+    /// the sample. The decoder must be fresh (a new header) or have been reset.
+    pub fn seek_to(&mut self, target_ms: u64) {
+        self.seek = Some(PendingSeek {
+            target_ms,
+            next_frame: None,
+        });
+    }
+
+    /// Whether a seek has not reached its target yet (at the end: it was past the end).
+    pub fn seeking(&self) -> bool {
+        self.seek.is_some()
+    }
+
+    /// The stream position of the audio written so far, in milliseconds.
+    pub fn position_ms(&self) -> u64 {
+        let rate = u64::from(self.sample_rate().unwrap_or(0).max(1));
+        self.base_ms + (self.frames_out - self.base_frames) * 1000 / rate
     }
 
     pub fn header(&self) -> Option<&Header> {
@@ -332,8 +373,8 @@ impl Pipeline {
         if let Some(start) = self.pending.as_mut().and_then(|p| p.start_alone()) {
             self.complete_switch(start, sink, obs)?;
         }
-        if let (Some(rate), Some(a)) = (self.sample_rate(), self.active.as_mut()) {
-            let position_ms = self.frames_out * 1000 / u64::from(rate.max(1));
+        let position_ms = self.position_ms();
+        if let (Some(_), Some(a)) = (self.sample_rate(), self.active.as_mut()) {
             for (kind, text) in a.scripts.due(position_ms) {
                 obs.script(kind, text);
             }
@@ -407,6 +448,23 @@ impl Pipeline {
             return Ok(());
         };
         let pts = Timestamp::new(obj.pts_ms);
+        if let Some(s) = self.seek.as_mut()
+            && s.next_frame.is_none()
+        {
+            let rate = u64::from(a.chosen.format.sample_rate);
+            let mut at = (obj.pts_ms.max(0) as u64 * rate + 500) / 1000;
+            // Presentation times are whole milliseconds, so `at` may be off by half a
+            // millisecond's worth of samples. A WMA object holds whole frames counted from
+            // the start, so the nearest frame boundary is exact (when frames are long enough
+            // for the rounding not to reach the next one).
+            if let Decoder::Wma(d) = &a.decoder {
+                let len = d.frame_len() as u64;
+                if len * 1000 >= 2 * rate.max(1) {
+                    at = (at + len / 2) / len * len;
+                }
+            }
+            s.next_frame = Some(at);
+        }
         match a.chosen.framing {
             Framing::Object => {
                 let p = Packet::new(0, pts, SymDuration::new(0), obj.data);
@@ -446,6 +504,25 @@ impl Pipeline {
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
         let ch = ch.max(1);
+        let mut samples = samples;
+        if let Some(s) = self.seek.as_mut() {
+            // Drop what lies before the target, then say where playback resumed.
+            let rate = u64::from(self.sink_format.map_or(1, |f| f.0).max(1));
+            let next = s.next_frame.unwrap_or(0);
+            // Saturating: a start far past the end is simply never reached.
+            let target = s.target_ms.saturating_mul(rate).div_ceil(1000);
+            let have = (samples.len() / ch) as u64;
+            let skip = target.saturating_sub(next).min(have);
+            s.next_frame = Some(next + have);
+            if skip == have {
+                return Ok(());
+            }
+            samples = &samples[skip as usize * ch..];
+            let at_ms = (next + skip) * 1000 / rate;
+            self.seek = None;
+            (self.base_ms, self.base_frames) = (at_ms, self.frames_out);
+            obs.seeked(at_ms);
+        }
         let mut frames = samples.len() / ch;
         if let Some(limit) = self.frame_limit {
             frames = frames.min(limit.saturating_sub(self.frames_out) as usize);

@@ -162,7 +162,8 @@ pub async fn run(
             | UiCommand::SetVolume(_)
             | UiCommand::NextLanguage
             | UiCommand::NextEntry
-            | UiCommand::PreviousEntry => {}
+            | UiCommand::PreviousEntry
+            | UiCommand::Seek { .. } => {}
             UiCommand::Quit => break,
         }
     }

@@ -218,6 +218,7 @@ impl InProcessServer {
                 faults,
                 live,
                 fast,
+                ..Default::default()
             },
             Box::new(move |l: &str| sink.lock().unwrap().push(l.to_string())),
         )
@@ -325,6 +326,23 @@ impl ServeProcess {
             _guard: guard,
         };
         (server, out)
+    }
+
+    /// The server's process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self._guard.0.id()
+    }
+
+    /// Waits (bounded) for the server to exit; its status code.
+    pub fn wait_exit(mut self, limit: Duration) -> Option<i32> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(st)) = self._guard.0.try_wait() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// `--port` options for the player, so `mms://` rollover finds every listener.

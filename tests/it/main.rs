@@ -16,6 +16,8 @@ mod playback;
 mod reconnect;
 mod rollover;
 mod rtsp;
+mod seek;
 mod select;
+mod serve;
 mod third_party;
 mod tui;

@@ -3,7 +3,7 @@
 //! releases into `target/third-party/`). Each either plays, or fails with one clear line naming
 //! its codec.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::common::*;
@@ -154,30 +154,43 @@ fn wma_pro_plays_like_ffmpeg() {
     assert!(snr > 90.0, "{snr:.1} dB");
 }
 
-/// The same file served by `mmsplay serve` plays over MMSH, MMS (TCP) and RTSP exactly as it
-/// plays from the file.
+/// The Microsoft-encoded WMA Pro, Lossless and Voice files, served by `mmsplay serve`, play
+/// over each of the five transports exactly as they play from the file.
 #[test]
-fn wma_pro_plays_over_every_transport() {
+fn new_wma_codecs_play_over_every_transport() {
     let Some(dir) = unpacked("Audio-Scan-1.01/t/asf") else {
         return;
     };
-    let path = dir.join("wma92-48k-pro.wma");
-    let (local, _) = play_to_wav(path.to_str().unwrap(), &[]);
-    let server = ServeProcess::start(&[&path], &["--fast"]);
-    for url in [
-        format!("mmsh://127.0.0.1:{}/wma92-48k-pro.wma", server.http),
-        format!("mmst://127.0.0.1:{}/wma92-48k-pro.wma", server.mms),
-        format!("rtsp://127.0.0.1:{}/wma92-48k-pro.wma", server.rtsp),
-    ] {
-        let (audio, ev) = play_to_wav(&url, &[]);
-        let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
-        assert_eq!(stream["codec"], "wmapro", "{url}");
-        assert_eq!(ev.last().unwrap()["event"], "end", "{url}");
-        assert_eq!(audio.frames(), local.frames(), "{url}");
-        assert!(
-            audio.samples == local.samples,
-            "{url}: audio differs from the file's"
-        );
+    let files = [
+        ("wma92-48k-pro.wma", "wmapro"),
+        ("wma92-lossless.wma", "wmalossless"),
+        ("wma92-voice.wma", "wmavoice"),
+    ];
+    let paths: Vec<PathBuf> = files.iter().map(|(f, _)| dir.join(f)).collect();
+    let served: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let server = ServeProcess::start(&served, &["--fast"]);
+    for ((name, codec), path) in files.iter().zip(&paths) {
+        let (local, _) = play_to_wav(path.to_str().unwrap(), &[]);
+        for (transport, port) in [
+            ("mmsh", server.http),
+            ("mmst", server.mms),
+            ("mmsu", server.mms),
+            ("rtspt", server.rtsp),
+            ("rtspu", server.rtsp),
+        ] {
+            let url = format!("{transport}://127.0.0.1:{port}/{name}");
+            let (audio, ev) = play_to_wav(&url, &[]);
+            let connected = ev.iter().find(|e| e["event"] == "connected").unwrap();
+            assert_eq!(connected["transport"], transport, "{url}");
+            let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
+            assert_eq!(stream["codec"], *codec, "{url}");
+            assert_eq!(ev.last().unwrap()["event"], "end", "{url}");
+            assert_eq!(audio.frames(), local.frames(), "{url}");
+            assert!(
+                audio.samples == local.samples,
+                "{url}: audio differs from the file's"
+            );
+        }
     }
 }
 
@@ -185,20 +198,10 @@ fn wma_pro_plays_over_every_transport() {
 /// plays headless to a WAV file with every sample equal to ffmpeg's decoding.
 #[test]
 fn wma_lossless_plays_like_ffmpeg() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/third-party/Audio-Scan-1.01/t/asf/wma92-lossless.wma");
-    if !path.is_file() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{} is missing: .ci/run fetches it",
-            path.display()
-        );
-        eprintln!(
-            "skipping: {} is missing (bash .ci/run fetches it)",
-            path.display()
-        );
+    let Some(dir) = unpacked("Audio-Scan-1.01/t/asf") else {
         return;
-    }
+    };
+    let path = dir.join("wma92-lossless.wma");
     let (ours, ev) = play_to_wav(path.to_str().unwrap(), &[]);
     let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();
     assert_eq!(stream["codec"], "wmalossless");
@@ -217,20 +220,10 @@ fn wma_lossless_plays_like_ffmpeg() {
 /// headless to a WAV file it sounds as ffmpeg decodes it, sample for sample in length.
 #[test]
 fn wma_voice_plays_as_ffmpeg_decodes_it() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/third-party/Audio-Scan-1.01/t/asf/wma92-voice.wma");
-    if !path.is_file() {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "{} is missing: .ci/run fetches it",
-            path.display()
-        );
-        eprintln!(
-            "skipping: {} is missing (bash .ci/run fetches it)",
-            path.display()
-        );
+    let Some(dir) = unpacked("Audio-Scan-1.01/t/asf") else {
         return;
-    }
+    };
+    let path = dir.join("wma92-voice.wma");
     let target = path.to_str().unwrap();
     let (ours, ev) = play_to_wav(target, &[]);
     let stream = ev.iter().find(|e| e["event"] == "stream").unwrap();

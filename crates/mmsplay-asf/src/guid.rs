@@ -197,6 +197,21 @@ pub const AUDIO_SPREAD: Guid = Guid::new(
     [0x8B, 0xB2, 0x00, 0xAA, 0x00, 0xB4, 0xE2, 0x20],
 );
 
+/// Simple Index Object (ASF spec 6.1): one packet number per time interval.
+pub const SIMPLE_INDEX: Guid = Guid::new(
+    0x33000890,
+    0xE5B1,
+    0x11CF,
+    [0x89, 0xF4, 0x00, 0xA0, 0xC9, 0x03, 0x49, 0xCB],
+);
+/// Index Object (ASF spec 6.2): byte offsets of packets per time interval and stream.
+pub const INDEX: Guid = Guid::new(
+    0xD6E229D3,
+    0x35DA,
+    0x11D1,
+    [0x90, 0x34, 0x00, 0xA0, 0xC9, 0x03, 0x49, 0xBE],
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

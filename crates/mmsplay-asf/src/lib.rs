@@ -15,6 +15,7 @@ pub mod packet;
 pub mod padding;
 mod reader;
 pub mod reassembly;
+pub mod seek;
 pub mod timing;
 pub mod writer;
 

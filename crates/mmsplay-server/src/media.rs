@@ -1,12 +1,13 @@
 //! The files a server serves, loaded once: header bytes and data packets with their send times.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::Weak;
 
 use bytes::Bytes;
 use mmsplay_asf::{FileLayout, Header};
 
 use crate::error::ServerError;
+use crate::relay::Relay;
 
 /// Largest file we load into memory.
 const MAX_FILE_SIZE: u64 = 512 * 1024 * 1024;
@@ -26,6 +27,8 @@ pub struct Media {
     pub packet_size: u32,
     /// The stream's duration (send time span) in milliseconds, for looping live broadcasts.
     pub duration_ms: u64,
+    /// Set for a live relay: its packets come from there, not from `packets` (empty).
+    pub relay: Option<Weak<Relay>>,
 }
 
 impl Media {
@@ -78,7 +81,32 @@ impl Media {
             packets,
             send_times_ms,
             duration_ms,
+            relay: None,
         })
+    }
+
+    /// A relay's stream as listeners join it: its header, and no packets of its own.
+    pub fn relayed(
+        name: String,
+        header_bytes: &[u8],
+        relay: Weak<Relay>,
+    ) -> Result<Media, mmsplay_asf::AsfError> {
+        let header = mmsplay_asf::parse_header(header_bytes)?;
+        Ok(Media {
+            name,
+            packet_size: header.packet_size(),
+            header,
+            header_bytes: Bytes::copy_from_slice(header_bytes),
+            packets: Vec::new(),
+            send_times_ms: Vec::new(),
+            duration_ms: 1,
+            relay: Some(relay),
+        })
+    }
+
+    /// The relay this stream comes from, if it is a relay that is still running.
+    pub fn relay(&self) -> Option<std::sync::Arc<Relay>> {
+        self.relay.as_ref()?.upgrade()
     }
 
     /// The index of the first packet to send for a start position in milliseconds. Send times
@@ -87,39 +115,9 @@ impl Media {
     pub fn packet_at_ms(&self, ms: u64) -> usize {
         self.send_times_ms.partition_point(|t| u64::from(*t) < ms)
     }
-}
 
-/// The set of files served, looked up by URL path.
-#[derive(Debug, Default, Clone)]
-pub struct Library {
-    pub media: Vec<Arc<Media>>,
-}
-
-impl Library {
-    /// Finds a file by the last path segment of a request path, ignoring any query.
-    pub fn find(&self, path: &str) -> Option<Arc<Media>> {
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        let name = path.rsplit('/').next().unwrap_or("");
-        let name = percent_decode(name);
-        self.media.iter().find(|m| m.name == name).cloned()
+    /// Bytes held in memory, for cache budgets.
+    pub fn size(&self) -> usize {
+        self.header_bytes.len() + self.packets.iter().map(Bytes::len).sum::<usize>()
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

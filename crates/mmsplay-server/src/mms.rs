@@ -42,12 +42,13 @@ pub async fn serve(listener: TcpListener, ctx: Arc<ServerContext>) {
     };
     let resends = Arc::new(Resends::default());
     tokio::spawn(resend::receive(udp.clone(), resends.clone()));
-    while let Ok((sock, peer)) = listener.accept().await {
+    crate::accept::accept_each(listener, &ctx, "mms", |sock, peer, arrival| {
         let ctx = ctx.clone();
         let udp = udp.clone();
         let resends = resends.clone();
         tokio::spawn(async move {
-            session::run(sock, peer, ctx, udp, resends).await;
+            session::run(sock, peer, arrival, ctx, udp, resends).await;
         });
-    }
+    })
+    .await;
 }

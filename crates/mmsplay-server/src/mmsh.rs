@@ -15,6 +15,9 @@
 mod live;
 mod sink;
 
+pub use live::broadcast_header;
+
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,8 +31,10 @@ use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout};
 
+use crate::clients::Arrival;
 use crate::media::Media;
 use crate::pacing::Pacer;
+use crate::record::SessionRecord;
 use crate::{ServerContext, ServerError};
 use sink::Sink;
 
@@ -48,36 +53,52 @@ const MAX_REQUESTS_PER_CONNECTION: usize = 32;
 pub async fn serve(listener: TcpListener, ctx: Arc<ServerContext>) {
     // The broadcast clock: every live stream has been "on the air" since the server started.
     let epoch = Instant::now();
-    loop {
-        match listener.accept().await {
-            Ok((sock, _)) => {
-                let ctx = ctx.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = handle(sock, &ctx, epoch).await {
-                        tracing::debug!("mmsh connection: {e}");
-                    }
-                });
+    crate::accept::accept_each(listener, &ctx, "mmsh", |sock, peer, arrival| {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            if let Err(e) = handle(sock, peer, arrival, &ctx, epoch).await {
+                tracing::debug!("mmsh connection: {e}");
             }
-            // Out of descriptors and the like: wait instead of spinning or stopping.
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
+        });
+    })
+    .await;
 }
 
 /// One connection: one request (HTTP/1.0), or several on a keep-alive connection.
-async fn handle(sock: TcpStream, ctx: &ServerContext, epoch: Instant) -> Result<(), ServerError> {
+async fn handle(
+    sock: TcpStream,
+    peer: SocketAddr,
+    mut arrival: Arrival,
+    ctx: &ServerContext,
+    epoch: Instant,
+) -> Result<(), ServerError> {
     let _ = sock.set_nodelay(true);
     if ctx.faults.blackholes(Transport::Mmsh) {
         blackhole(sock).await;
-        ctx.session_end(Transport::Mmsh, 0, 0);
+        ctx.session_end(&SessionRecord::new(Transport::Mmsh, Some(peer)));
         return Ok(());
     }
     let mut sink = Sink::new(sock);
     let mut buf: Vec<u8> = Vec::new();
-    for _ in 0..MAX_REQUESTS_PER_CONNECTION {
-        let Some(head) = read_head(&mut sink, &mut buf).await? else {
+    let mut stop = ctx.shutdown.subscribe();
+    for n in 0..MAX_REQUESTS_PER_CONNECTION {
+        // The first request is the handshake, with its own (usually shorter) deadline.
+        let limit = if n == 0 {
+            ctx.handshake_timeout
+        } else {
+            REQUEST_TIMEOUT
+        };
+        let head = tokio::select! {
+            h = read_head(&mut sink, &mut buf, limit) => h?,
+            _ = crate::stopping(&mut stop) => None,
+        };
+        let Some(head) = head else {
             return Ok(());
         };
+        if arrival.admit().is_err() {
+            sink.busy().await;
+            return Ok(());
+        }
         if ctx.faults.refuses(Transport::Mmsh) {
             sink.simple(503, "Service Unavailable").await;
             return Ok(());
@@ -119,8 +140,11 @@ async fn handle(sock: TcpStream, ctx: &ServerContext, epoch: Instant) -> Result<
                     sink.simple(404, "Not Found").await;
                     return Ok(());
                 };
-                let (sent, result) = play(&mut sink, ctx, &media, &req, epoch).await;
-                ctx.session_end(Transport::Mmsh, sent, 0);
+                let mut record = SessionRecord::new(Transport::Mmsh, Some(peer));
+                record.set_user_agent(&req.user_agent);
+                record.path = req.path.clone();
+                let result = stream(&mut sink, ctx, &media, &req, epoch, &mut record).await;
+                ctx.session_end(&record);
                 result?;
                 if !req.pipelined || !keep_alive {
                     return Ok(());
@@ -145,8 +169,9 @@ async fn handle(sock: TcpStream, ctx: &ServerContext, epoch: Instant) -> Result<
 async fn read_head(
     sink: &mut Sink,
     buf: &mut Vec<u8>,
+    limit: Duration,
 ) -> Result<Option<mmsplay_net::mmsh::RequestHead>, ServerError> {
-    let deadline = Instant::now() + REQUEST_TIMEOUT;
+    let deadline = Instant::now() + limit;
     loop {
         match parse_request_head(buf) {
             Ok(Some((head, used))) => {
@@ -228,11 +253,11 @@ fn common_headers(ctx_live: bool, content_type: &str) -> String {
 
 /// The `$M` packet for clients of version 9 and later, empty for others
 /// ([MS-WMSP] 2.2.3.6, 3.2.5.1): playlist-gen-id, broadcast-id, features, NUL, no CDL.
-fn metadata_chunk(ctx: &ServerContext, req: &ServerRequest) -> Vec<u8> {
+fn metadata_chunk(live: bool, req: &ServerRequest) -> Vec<u8> {
     if !req.wants_metadata() {
         return Vec::new();
     }
-    let (broadcast_id, features) = if ctx.live {
+    let (broadcast_id, features) = if live {
         (1, "\"broadcast\"")
     } else {
         (0, "\"seekable,stridable\"")
@@ -244,7 +269,7 @@ fn metadata_chunk(ctx: &ServerContext, req: &ServerRequest) -> Vec<u8> {
 }
 
 fn header_for(ctx: &ServerContext, media: &Media) -> bytes::Bytes {
-    if ctx.live {
+    if ctx.live && media.relay.is_none() {
         live::broadcast_header(&media.header_bytes)
     } else {
         media.header_bytes.clone()
@@ -258,7 +283,7 @@ async fn describe(
     req: &ServerRequest,
     keep_alive: bool,
 ) -> Result<(), ServerError> {
-    let mut body = metadata_chunk(ctx, req);
+    let mut body = metadata_chunk(ctx.is_live(media), req);
     body.extend(encode_header_chunks(&header_for(ctx, media)));
     let (version, conn) = if keep_alive {
         ("1.1", "Keep-Alive")
@@ -267,25 +292,12 @@ async fn describe(
     };
     let head = format!(
         "HTTP/{version} 200 OK\r\n{}Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
-        common_headers(ctx.live, "application/vnd.ms.wms-hdr.asfv1"),
+        common_headers(ctx.is_live(media), "application/vnd.ms.wms-hdr.asfv1"),
         body.len()
     );
     sink.raw(head.as_bytes()).await?;
     sink.raw(&body).await?;
     sink.flush().await
-}
-
-/// Streams one Play. Returns the data packets sent, and how it ended.
-async fn play(
-    sink: &mut Sink,
-    ctx: &ServerContext,
-    media: &Media,
-    req: &ServerRequest,
-    epoch: Instant,
-) -> (u64, Result<(), ServerError>) {
-    let mut sent = 0u64;
-    let result = stream(sink, ctx, media, req, epoch, &mut sent).await;
-    (sent, result)
 }
 
 /// The Play response ([MS-WMSP] 2.2.2.6): head, [`$M`] `$H`, the data, `$E` (on demand).
@@ -295,35 +307,37 @@ async fn stream(
     media: &Media,
     req: &ServerRequest,
     epoch: Instant,
-    sent: &mut u64,
+    record: &mut SessionRecord,
 ) -> Result<(), ServerError> {
     let n = media.packets.len();
     let head = if req.pipelined {
         format!(
             "HTTP/1.1 200 OK\r\n{}Transfer-Encoding: chunked\r\nConnection: Keep-Alive\r\n\r\n",
-            common_headers(ctx.live, "application/x-mms-framed")
+            common_headers(ctx.is_live(media), "application/x-mms-framed")
         )
     } else {
         format!(
             "HTTP/1.0 200 OK\r\n{}Connection: close\r\n\r\n",
-            common_headers(ctx.live, "application/x-mms-framed")
+            common_headers(ctx.is_live(media), "application/x-mms-framed")
         )
     };
     sink.raw(head.as_bytes()).await?;
     sink.set_chunked(req.pipelined);
-    let mut first = metadata_chunk(ctx, req);
+    let mut first = metadata_chunk(ctx.is_live(media), req);
     first.extend(encode_header_chunks(&header_for(ctx, media)));
     sink.body(&first).await?;
+    if let Some(relay) = media.relay() {
+        return send_relay(sink, ctx, &relay, media, record).await;
+    }
     if n == 0 {
         sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
         return sink.finish().await;
     }
     if ctx.live {
-        return send_live(sink, ctx, media, epoch, sent).await;
+        return send_live(sink, ctx, media, epoch, record).await;
     }
-    send_on_demand(sink, ctx, media, start_index(media, req), sent).await?;
-    sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
-    sink.finish().await
+    send_on_demand(sink, ctx, media, start_index(media, req), record).await?;
+    end_of_stream(sink).await
 }
 
 /// Broadcast: join where the broadcast is now and loop for ever on one continuous timeline,
@@ -334,21 +348,33 @@ async fn send_live(
     ctx: &ServerContext,
     media: &Media,
     epoch: Instant,
-    sent: &mut u64,
+    record: &mut SessionRecord,
 ) -> Result<(), ServerError> {
     let n = media.packets.len();
     let clock = live::LiveClock::new(media);
     let mut i = clock.packet_now(epoch.elapsed());
+    record.playing(media, i);
     let mut loops = 0u64;
     let mut location = i as u32;
     let first_ms = u64::from(media.send_times_ms[i]);
     let pacer = Pacer::new(ctx.fast, first_ms, media.header.file.preroll_ms);
+    let mut stop = ctx.shutdown.subscribe();
     loop {
-        pacer.wait(clock.timeline_ms(i, loops)).await;
-        let chunk = encode_mms_chunk(ChunkKind::Data, location, 0, *sent as u8, &media.packets[i])
-            .map_err(|e| ServerError::Media(e.to_string()))?;
+        tokio::select! {
+            _ = pacer.wait(clock.timeline_ms(i, loops)) => {}
+            _ = crate::stopping(&mut stop) => return end_of_stream(sink).await,
+        }
+        let packet = &media.packets[i];
+        let chunk = encode_mms_chunk(
+            ChunkKind::Data,
+            location,
+            0,
+            record.packets_sent as u8,
+            packet,
+        )
+        .map_err(|e| ServerError::Media(e.to_string()))?;
         sink.body(&chunk).await?;
-        *sent += 1;
+        record.sent(packet.len());
         location = location.wrapping_add(1);
         i += 1;
         if i == n {
@@ -358,26 +384,83 @@ async fn send_live(
     }
 }
 
+/// A relay: its packets as they come, until the relay ends, the client stops reading (its
+/// queue overflows) or the server shuts down.
+async fn send_relay(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    relay: &crate::relay::Relay,
+    media: &Media,
+    record: &mut SessionRecord,
+) -> Result<(), ServerError> {
+    use crate::relay::Next;
+    let Some(mut feed) = relay.subscribe() else {
+        return end_of_stream(sink).await;
+    };
+    record.playing(media, 0);
+    let mut stop = ctx.shutdown.subscribe();
+    let mut location = 0u32;
+    loop {
+        let next = tokio::select! {
+            n = feed.next() => n,
+            _ = crate::stopping(&mut stop) => Next::End,
+        };
+        let packet = match next {
+            Next::Packet(p) => p,
+            Next::End => return end_of_stream(sink).await,
+            Next::TooSlow => {
+                return Err(ServerError::Usage("mmsh: client too slow, dropped".into()));
+            }
+        };
+        let seq = record.packets_sent as u8;
+        let chunk = encode_mms_chunk(ChunkKind::Data, location, 0, seq, &packet)
+            .map_err(|e| ServerError::Media(e.to_string()))?;
+        match feed.unless_too_slow(sink.body(&chunk)).await {
+            Some(written) => written?,
+            None => {
+                return Err(ServerError::Usage(
+                    "mmsh: client stopped reading, dropped".into(),
+                ));
+            }
+        }
+        record.sent(packet.len());
+        location = location.wrapping_add(1);
+    }
+}
+
+/// Ends a Play body: the End-of-Stream packet, then the end of the body.
+async fn end_of_stream(sink: &mut Sink) -> Result<(), ServerError> {
+    sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
+    sink.finish().await
+}
+
 /// On demand: packets `start..` paced by their send times after a preroll burst.
 async fn send_on_demand(
     sink: &mut Sink,
     ctx: &ServerContext,
     media: &Media,
     start: usize,
-    sent: &mut u64,
+    record: &mut SessionRecord,
 ) -> Result<(), ServerError> {
+    record.playing(media, start);
     let times = &media.send_times_ms;
     let Some(first) = times.get(start) else {
         return Ok(());
     };
     let pacer = Pacer::new(ctx.fast, u64::from(*first), media.header.file.preroll_ms);
+    let mut stop = ctx.shutdown.subscribe();
     for (i, packet) in media.packets.iter().enumerate().skip(start) {
-        pacer.wait(u64::from(times[i])).await;
+        tokio::select! {
+            biased;
+            _ = crate::stopping(&mut stop) => return Ok(()),
+            _ = pacer.wait(u64::from(times[i])) => {}
+        }
         // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
-        let chunk = encode_mms_chunk(ChunkKind::Data, i as u32, 0, *sent as u8, packet)
+        let seq = record.packets_sent as u8;
+        let chunk = encode_mms_chunk(ChunkKind::Data, i as u32, 0, seq, packet)
             .map_err(|e| ServerError::Media(e.to_string()))?;
         sink.body(&chunk).await?;
-        *sent += 1;
+        record.sent(packet.len());
     }
     Ok(())
 }

@@ -17,7 +17,6 @@ mod connection;
 mod streamer;
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::time::Instant;
@@ -34,16 +33,8 @@ pub(crate) fn live_epoch() -> Instant {
 /// Accepts connections until the runtime stops.
 pub async fn serve(listener: TcpListener, ctx: Arc<ServerContext>) {
     live_epoch();
-    loop {
-        match listener.accept().await {
-            Ok((sock, peer)) => {
-                tokio::spawn(connection::handle(sock, peer, ctx.clone()));
-            }
-            Err(e) => {
-                // Out of descriptors and the like: back off instead of spinning.
-                tracing::warn!("rtsp: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    }
+    crate::accept::accept_each(listener, &ctx, "rtsp", |sock, peer, arrival| {
+        tokio::spawn(connection::handle(sock, peer, arrival, ctx.clone()));
+    })
+    .await;
 }

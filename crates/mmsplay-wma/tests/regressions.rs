@@ -102,9 +102,7 @@ fn params_from_waveformatex() {
 
 #[test]
 fn refuses_unknown_tags_by_name() {
-    for (tag, want) in [
-        (0x0164u16, "wma: unknown WMA format tag"),
-    ] {
+    for (tag, want) in [(0x0164u16, "wma: unknown WMA format tag")] {
         match decoder(&wfx(tag, 2, 44100, 16000, 2000, &[0; 18])) {
             Err(Error::Unsupported(msg)) => assert_eq!(msg, want),
             other => panic!("tag {tag:#06x}: {:?}", other.err()),

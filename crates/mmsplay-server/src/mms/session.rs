@@ -27,8 +27,11 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use super::live;
 use super::resend::Resends;
+use crate::clients::Arrival;
 use crate::faults::Loss;
 use crate::pacing::Pacer;
+use crate::record::SessionRecord;
+use crate::relay::{Feed, Next};
 use crate::{Media, ServerContext};
 
 /// With no command from the client for this long (and not playing), the session ends
@@ -41,10 +44,14 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// ReportEndOfStream follows the last UDP datagram after this delay, so the client drains its
 /// UDP socket (and asks for resends) first: VLC drops the tail otherwise (protocols.md 6.2).
 const UDP_EOS_DELAY: Duration = Duration::from_secs(1);
-/// Sent datagrams kept for resend requests.
-const RESEND_RING: usize = 4096;
+/// Sent packets kept for resend requests: enough for the seconds a client takes to ask
+/// (1024 packets is 100 s of 128 kb/s audio in 1600-byte packets, 2 s of a --fast burst).
+/// The packets are shared, not copied, so a ring costs a listener little.
+const RESEND_RING: usize = 1024;
 /// The openFileId we hand out: ffmpeg hard-codes 1, VLC accepts only 1 or 2 (protocols.md 6.1).
 const OPEN_FILE_ID: u32 = 1;
+/// "The server session limit was exceeded" ([MS-ERREF] NS_E_TOO_MANY_SESS): the busy answer.
+pub const NS_E_TOO_MANY_SESS: u32 = 0xC00D_000F;
 /// Largest UDP payload on IPv4.
 const MAX_DATAGRAM: usize = 65_507;
 
@@ -73,12 +80,34 @@ struct Play {
     loop_ms: u64,
 }
 
+/// A data packet as sent: the packet itself is shared (with the file, or the relay), the
+/// datagram is encoded again for a resend rather than kept per listener.
+struct Sent {
+    location: u32,
+    incarnation: u8,
+    af_flags: u8,
+    packet: Bytes,
+}
+
+impl Sent {
+    fn datagram(&self) -> Vec<u8> {
+        encode_data(self.location, self.incarnation, self.af_flags, &self.packet)
+    }
+}
+
+/// An active StartPlaying of a relay.
+struct RelayPlay {
+    feed: Feed,
+    location: u32,
+    seq: u32,
+    incarnation: u8,
+}
+
 struct Session {
     ctx: Arc<ServerContext>,
     wr: OwnedWriteHalf,
     out_seq: u32,
     peer: SocketAddr,
-    transport: Transport,
     path: Option<DataPath>,
     media: Option<Arc<Media>>,
     header: Bytes,
@@ -86,10 +115,12 @@ struct Session {
     udp: Arc<UdpSocket>,
     loss: Loss,
     play: Option<Play>,
+    relay: Option<RelayPlay>,
     /// (sequence, datagram) of recent data packets, oldest first.
-    ring: VecDeque<(u32, Bytes)>,
-    sent: u64,
-    dropped: u64,
+    ring: VecDeque<(u32, Sent)>,
+    record: SessionRecord,
+    /// This connection's place among the server's clients.
+    arrival: Arrival,
     silent: bool,
     eos_at: Option<(Instant, u32)>,
     last_command: Instant,
@@ -98,6 +129,7 @@ struct Session {
 pub async fn run(
     sock: TcpStream,
     peer: SocketAddr,
+    arrival: Arrival,
     ctx: Arc<ServerContext>,
     udp: Arc<UdpSocket>,
     resends: Arc<Resends>,
@@ -112,16 +144,16 @@ pub async fn run(
         wr,
         out_seq: 0,
         peer,
-        transport: Transport::Mmst,
         path: None,
         media: None,
         header: Bytes::new(),
         client_id,
         udp,
         play: None,
+        relay: None,
         ring: VecDeque::new(),
-        sent: 0,
-        dropped: 0,
+        record: SessionRecord::new(Transport::Mmst, Some(peer)),
+        arrival,
         silent: false,
         eos_at: None,
         last_command: Instant::now(),
@@ -132,7 +164,7 @@ pub async fn run(
     if let Err(e) = r {
         tracing::debug!("mms session {n} from {peer}: {e}");
     }
-    ctx.session_end(s.transport, s.sent, s.dropped);
+    ctx.session_end(&s.record);
 }
 
 /// Why a session ended early (logged only).
@@ -146,10 +178,14 @@ impl Session {
     ) -> Result<(), End> {
         let mut decoder = TcpDecoder::new(false);
         let mut buf = vec![0u8; 16 * 1024];
+        let mut stop = self.ctx.shutdown.subscribe();
+        // The first command must come within the handshake timeout.
+        let handshake_at = Instant::now() + self.ctx.handshake_timeout;
+        let mut greeted = false;
         loop {
             let next_packet = self.next_due();
             let eos = self.eos_at.map(|(t, _)| t);
-            let streaming = self.play.is_some();
+            let streaming = self.play.is_some() || self.relay.is_some();
             // While streaming, a silent client gets a Ping ([MS-MMSP] 3.2.6.1); otherwise a
             // silent client is dropped ([MS-MMSP] 3.2.6.2).
             let ping_at = self.last_command + KEEPALIVE_INTERVAL;
@@ -165,8 +201,16 @@ impl Session {
                         match decoder.next_item() {
                             Ok(Some(TcpItem::Command { mid, body })) => {
                                 self.last_command = Instant::now();
+                                greeted = true;
                                 let msg = FromClient::decode(mid, &body)
                                     .map_err(|e| format!("bad command 0x{mid:08X}: {e}"))?;
+                                // Everything but Connect (which answers "busy" itself)
+                                // needs a place among the clients.
+                                if !matches!(msg, FromClient::Connect { .. })
+                                    && self.arrival.admit().is_err()
+                                {
+                                    return Err("over the client limits".into());
+                                }
                                 if !self.handle(msg).await? {
                                     return Ok(());
                                 }
@@ -178,6 +222,7 @@ impl Session {
                     }
                 }
                 Some(req) = resend_rx.recv() => self.resend(req).await,
+                next = Self::next_relayed(&mut self.relay) => self.send_relayed(next).await?,
                 _ = sleep_until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() => {
                     self.send_next_packet().await?;
                 }
@@ -192,6 +237,23 @@ impl Session {
                 }
                 _ = sleep_until(idle_at), if !streaming && eos.is_none() => {
                     return Err("idle timeout".into());
+                }
+                _ = sleep_until(handshake_at), if !greeted => {
+                    return Err("no command within the handshake timeout".into());
+                }
+                _ = crate::stopping(&mut stop) => {
+                    // Shutting down: a playing client is told the stream ended.
+                    if let Some(r) = self.relay.take() {
+                        let play_incarnation = u32::from(r.incarnation);
+                        self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation }).await?;
+                    } else if let Some(p) = self.play.take() {
+                        let play_incarnation = u32::from(p.incarnation);
+                        self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation }).await?;
+                    } else if let Some((_, play_incarnation)) = self.eos_at.take() {
+                        self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation }).await?;
+                    }
+                    let _ = self.wr.flush().await;
+                    return Ok(());
                 }
             }
         }
@@ -224,7 +286,20 @@ impl Session {
     /// Handles one command; `false` ends the session.
     async fn handle(&mut self, msg: FromClient) -> Result<bool, End> {
         match msg {
-            FromClient::Connect { .. } => {
+            FromClient::Connect { subscriber, .. } => {
+                self.record
+                    .set_user_agent(crate::record::mms_user_agent(&subscriber));
+                if self.arrival.admit().is_err() {
+                    // The server-busy answer: the session limit in the Connect reply's hr.
+                    self.reply(FromServer::ReportConnectedEx {
+                        hr: NS_E_TOO_MANY_SESS,
+                        play_incarnation: DISABLE_PACKET_PAIR,
+                        server_version: "9.01.01.3814".into(),
+                        auth_package: String::new(),
+                    })
+                    .await?;
+                    return Ok(false);
+                }
                 // Refusing both MMS transports is known at once; otherwise the refusal waits
                 // for ConnectFunnel, which says TCP or UDP.
                 let f = &self.ctx.faults;
@@ -253,17 +328,18 @@ impl Session {
             FromClient::ConnectFunnel { funnel, .. } => {
                 let f = Funnel::parse(&funnel);
                 let udp = f.as_ref().is_some_and(|f| f.udp);
-                self.transport = if udp {
+                self.record.transport = if udp {
                     Transport::Mmsu
                 } else {
                     Transport::Mmst
                 };
-                if self.ctx.faults.refuses(self.transport) {
+                if self.ctx.faults.refuses(self.record.transport) {
                     self.reply(FromServer::ReportDisconnectedFunnel { hr: E_ACCESSDENIED })
                         .await?;
                     return Ok(true);
                 }
-                if self.transport == Transport::Mmst && self.ctx.faults.blackholes(Transport::Mmst)
+                if self.record.transport == Transport::Mmst
+                    && self.ctx.faults.blackholes(Transport::Mmst)
                 {
                     // Like a firewall that lets the connection through and then eats everything.
                     self.silent = true;
@@ -281,6 +357,7 @@ impl Session {
                 play_incarnation,
                 file_name,
             } => {
+                self.record.path = file_name.chars().take(1024).collect();
                 let Some(media) = self.ctx.library.find(&file_name) else {
                     self.reply(FromServer::ReportOpenFile(OpenFileReport {
                         hr: NS_E_FILE_NOT_FOUND,
@@ -296,7 +373,7 @@ impl Session {
                     .await?;
                     return Ok(true);
                 };
-                let live = self.ctx.live;
+                let live = self.ctx.is_live(&media);
                 self.header = if live {
                     Bytes::from(live::broadcast_header(&media.header_bytes))
                 } else {
@@ -372,6 +449,7 @@ impl Session {
                 play_incarnation, ..
             } => {
                 self.play = None;
+                self.relay = None;
                 self.eos_at = None;
                 self.reply(FromServer::ReportEndOfStream {
                     hr: 0,
@@ -414,6 +492,26 @@ impl Session {
         location_id: u32,
         incarnation: u32,
     ) -> Result<(), End> {
+        if let Some(relay) = media.relay() {
+            // A relay: join at its next packet.
+            self.reply(FromServer::ReportStartedPlaying {
+                hr: 0,
+                play_incarnation: incarnation,
+                tiger_file_id: OPEN_FILE_ID,
+            })
+            .await?;
+            self.record.playing(&media, 0);
+            self.play = None;
+            self.ring.clear();
+            self.eos_at = None;
+            self.relay = relay.subscribe().map(|feed| RelayPlay {
+                feed,
+                location: 0,
+                seq: 0,
+                incarnation: incarnation as u8,
+            });
+            return Ok(());
+        }
         let live = self.ctx.live;
         let n = media.packets.len();
         // Start point precedence: locationId, then asfOffset, then position (protocols.md 2.5).
@@ -436,6 +534,7 @@ impl Session {
             tiger_file_id: OPEN_FILE_ID,
         })
         .await?;
+        self.record.playing(&media, index);
         let first_ms = media.send_times_ms.get(index).copied().unwrap_or(0);
         let fast = self.ctx.fast && !live;
         self.ring.clear();
@@ -467,14 +566,20 @@ impl Session {
             self.finish_play();
             return Ok(());
         };
-        let datagram = if p.loops > 0 {
+        let packet = if p.loops > 0 {
             // Later loops of a broadcast continue the timeline instead of jumping back.
             let mut moved = packet.to_vec();
             let shift = p.loops.saturating_mul(p.loop_ms).min(u64::from(u32::MAX));
             mmsplay_asf::timing::shift_times(&mut moved, shift as i64);
-            Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &moved))
+            Bytes::from(moved)
         } else {
-            Bytes::from(encode_data(p.location, p.incarnation, p.seq as u8, &packet))
+            packet
+        };
+        let sent = Sent {
+            location: p.location,
+            incarnation: p.incarnation,
+            af_flags: p.seq as u8,
+            packet,
         };
         let seq = p.seq;
         p.index += 1;
@@ -487,24 +592,7 @@ impl Session {
             p.loops += 1;
         }
         let fast_udp = self.ctx.fast && matches!(self.path, Some(DataPath::Udp(_)));
-        match self.path {
-            Some(DataPath::Udp(_)) => {
-                self.ring.push_back((seq, datagram.clone()));
-                if self.ring.len() > RESEND_RING {
-                    self.ring.pop_front();
-                }
-                if self.loss.drop_next() {
-                    self.dropped += 1;
-                } else {
-                    self.sent += 1;
-                    self.send_data(&datagram).await?;
-                }
-            }
-            _ => {
-                self.sent += 1;
-                self.send_data(&datagram).await?;
-            }
-        }
+        self.deliver(seq, sent).await?;
         if fast_udp && seq % 16 == 15 {
             // Even --fast gives a UDP receiver a moment: a burst overruns socket buffers and
             // that loss would be ours, not the --udp-loss the test asked for.
@@ -514,6 +602,68 @@ impl Session {
             self.finish_play();
         }
         Ok(())
+    }
+
+    /// Sends one data packet's datagram (`--udp-loss` may withhold it) and keeps it for
+    /// resends on UDP.
+    async fn deliver(&mut self, seq: u32, sent: Sent) -> Result<(), End> {
+        let datagram = sent.datagram();
+        let media_len = sent.packet.len();
+        if let Some(DataPath::Udp(_)) = self.path {
+            self.ring.push_back((seq, sent));
+            if self.ring.len() > RESEND_RING {
+                self.ring.pop_front();
+            }
+            if self.loss.drop_next() {
+                self.record.packets_dropped += 1;
+                return Ok(());
+            }
+        }
+        self.record.sent(media_len);
+        self.send_data(&datagram).await
+    }
+
+    /// The next packet of a relay being played, or why there is none.
+    async fn next_relayed(relay: &mut Option<RelayPlay>) -> Next {
+        match relay {
+            Some(r) => r.feed.next().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Sends a relayed packet; ends the play when the relay ends, the session when the client
+    /// fell a whole queue behind.
+    async fn send_relayed(&mut self, next: Next) -> Result<(), End> {
+        let packet = match next {
+            Next::Packet(p) => p,
+            Next::TooSlow => return Err("client too slow for the relay, dropped".into()),
+            Next::End => {
+                if let Some(r) = self.relay.take() {
+                    let play_incarnation = u32::from(r.incarnation);
+                    self.reply(FromServer::ReportEndOfStream {
+                        hr: 0,
+                        play_incarnation,
+                    })
+                    .await?;
+                }
+                return Ok(());
+            }
+        };
+        let Some(mut r) = self.relay.take() else {
+            return Ok(());
+        };
+        let sent = Sent {
+            location: r.location,
+            incarnation: r.incarnation,
+            af_flags: r.seq as u8,
+            packet,
+        };
+        let seq = r.seq;
+        r.location = r.location.wrapping_add(1);
+        r.seq = r.seq.wrapping_add(1);
+        let written = r.feed.unless_too_slow(self.deliver(seq, sent)).await;
+        self.relay = Some(r);
+        written.unwrap_or_else(|| Err("client stopped reading the relay, dropped".into()))
     }
 
     fn finish_play(&mut self) {
@@ -562,7 +712,7 @@ impl Session {
                 .ring
                 .iter()
                 .find(|(q, _)| *q == s)
-                .map(|(_, d)| d.clone());
+                .map(|(_, sent)| sent.datagram());
             if let Some(d) = found {
                 let _ = self.udp.send_to(&d, to).await;
             }

@@ -87,6 +87,18 @@ impl Sink {
         let _ = self.flush().await;
     }
 
+    /// The busy answer to a client over the session limits: `503` with a `Retry-After`.
+    pub async fn busy(&mut self) {
+        let body = "503 Service Unavailable: too many clients\r\n";
+        let head = format!(
+            "HTTP/1.0 503 Service Unavailable\r\nServer: {}\r\nRetry-After: 30\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            super::SERVER_NAME,
+            body.len()
+        );
+        let _ = self.raw(head.as_bytes()).await;
+        let _ = self.flush().await;
+    }
+
     /// `200 OK` with an empty body (KeepAlive, Log, Stop).
     pub async fn empty_ok(&mut self, keep_alive: bool) -> Result<(), ServerError> {
         let (version, conn) = if keep_alive {

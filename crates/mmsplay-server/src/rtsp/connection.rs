@@ -14,6 +14,8 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
 
 use super::streamer::{Job, Shared, Target, Writer, loop_span_ms};
+use crate::clients::Arrival;
+use crate::record::SessionRecord;
 use crate::{Media, ServerContext};
 
 /// Largest request body (parameter bodies are a few lines).
@@ -38,6 +40,7 @@ struct Session {
     resender: Option<JoinHandle<()>>,
     /// Media never goes out (`--blackhole rtspu`).
     blackholed: bool,
+    started: std::time::Instant,
 }
 
 impl Session {
@@ -64,6 +67,8 @@ struct Conn {
     /// `--blackhole rtspt`: after a TCP SETUP, nothing more is ever sent.
     silent: bool,
     cseq_out: Arc<AtomicU32>,
+    /// The client's User-Agent, from its latest request that had one.
+    user_agent: String,
 }
 
 /// What to do after the reply went out.
@@ -72,7 +77,12 @@ enum After {
     Play,
 }
 
-pub async fn handle(sock: TcpStream, peer: SocketAddr, ctx: Arc<ServerContext>) {
+pub async fn handle(
+    sock: TcpStream,
+    peer: SocketAddr,
+    mut arrival: Arrival,
+    ctx: Arc<ServerContext>,
+) {
     let _ = sock.set_nodelay(true);
     let Ok(local) = sock.local_addr() else {
         return;
@@ -86,18 +96,40 @@ pub async fn handle(sock: TcpStream, peer: SocketAddr, ctx: Arc<ServerContext>) 
         session: None,
         silent: false,
         cseq_out: Arc::new(AtomicU32::new(1)),
+        user_agent: String::new(),
     };
     let mut framer = Framer::new(MAX_REQUEST_BODY);
     let mut buf = vec![0u8; 16 * 1024];
+    let mut stop = conn.ctx.shutdown.subscribe();
+    // Until the first request is complete, the handshake deadline; then the idle limit.
+    let handshake_at = tokio::time::Instant::now() + conn.ctx.handshake_timeout;
     'conn: loop {
-        let n = match tokio::time::timeout(IDLE_LIMIT, rd.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => n,
-            _ => break,
+        let deadline = if arrival.is_admitted() {
+            tokio::time::Instant::now() + IDLE_LIMIT
+        } else {
+            handshake_at
+        };
+        let n = tokio::select! {
+            r = tokio::time::timeout_at(deadline, rd.read(&mut buf)) => match r {
+                Ok(Ok(n)) if n > 0 => n,
+                _ => break,
+            },
+            _ = crate::stopping(&mut stop) => {
+                conn.finish_streaming().await;
+                break;
+            }
         };
         framer.push(&buf[..n]);
         loop {
             match framer.next_frame() {
                 Ok(Some(Frame::Message(m))) if m.method().is_some() => {
+                    if arrival.admit().is_err() {
+                        let r = conn
+                            .reply(&m, 503, "Service Unavailable")
+                            .with("Retry-After", "30");
+                        let _ = conn.write(&r).await;
+                        break 'conn;
+                    }
                     let (reply, after) = conn.on_request(&m).await;
                     if conn.silent {
                         continue;
@@ -129,6 +161,20 @@ pub async fn handle(sock: TcpStream, peer: SocketAddr, ctx: Arc<ServerContext>) 
 }
 
 impl Conn {
+    /// Shutting down: a running streamer ends its stream the RTSP way (the EndOfStream
+    /// notice, then RTCP BYE); wait for it, bounded.
+    async fn finish_streaming(&mut self) {
+        let Some(h) = self.session.as_mut().and_then(|s| s.streamer.take()) else {
+            return;
+        };
+        if tokio::time::timeout(Duration::from_secs(2), h)
+            .await
+            .is_err()
+        {
+            tracing::debug!("rtsp: {} streamer did not end in time", self.peer);
+        }
+    }
+
     async fn write(&self, m: &Message) -> std::io::Result<()> {
         self.writer.lock().await.write_all(&m.to_bytes()).await
     }
@@ -139,11 +185,16 @@ impl Conn {
             if let Some(h) = s.resender.take() {
                 h.abort();
             }
-            self.ctx.session_end(
-                s.transport(),
-                s.shared.sent.load(Ordering::Relaxed),
-                s.shared.dropped.load(Ordering::Relaxed),
-            );
+            let mut r = SessionRecord::new(s.transport(), Some(self.peer));
+            r.started = s.started;
+            r.set_user_agent(&self.user_agent);
+            r.path = s.setup_url.clone();
+            r.packets_sent = s.shared.sent.load(Ordering::Relaxed);
+            r.packets_dropped = s.shared.dropped.load(Ordering::Relaxed);
+            r.bytes_sent = s.shared.octets.load(Ordering::Relaxed);
+            r.streams = s.media.header.streams.iter().map(|st| st.number).collect();
+            r.start_ms = s.shared.start_ms.load(Ordering::Relaxed);
+            self.ctx.session_end(&r);
         }
     }
 
@@ -164,6 +215,9 @@ impl Conn {
 
     async fn on_request(&mut self, req: &Message) -> (Option<Message>, After) {
         let method = req.method().unwrap_or("").to_ascii_uppercase();
+        if let Some(ua) = req.header("User-Agent") {
+            self.user_agent = ua.chars().take(256).collect();
+        }
         let uri = match &req.start {
             mmsplay_net::rtsp::message::StartLine::Request { uri, .. } => uri.clone(),
             _ => String::new(),
@@ -208,7 +262,8 @@ impl Conn {
         (Some(reply), After::Nothing)
     }
 
-    /// The file a URL names, and what follows its name (`audio`, `rtx`, ...).
+    /// The file a URL names, the URL up to its name (the aggregate URL), and what follows the
+    /// name (`audio`, `rtx`, ...).
     fn lookup(&self, uri: &str) -> Option<(Arc<Media>, String, String)> {
         let path_start = uri
             .find("://")
@@ -216,19 +271,29 @@ impl Conn {
             .and_then(|i| uri[i..].find('/').map(|j| i + j))
             .unwrap_or(0);
         let path = uri[path_start..].split(['?', '#']).next().unwrap_or("");
-        let segments: Vec<&str> = path.split('/').collect();
-        for (i, seg) in segments.iter().enumerate() {
-            if seg.is_empty() {
-                continue;
+        let (media, taken) = self.ctx.library.find_prefix(path)?;
+        // Where the `taken`-th non-empty raw segment ends.
+        let mut end = 0;
+        let mut seen = 0;
+        for (i, seg) in path.split('/').enumerate() {
+            if i > 0 {
+                end += 1;
             }
-            if let Some(m) = self.ctx.library.find(seg) {
-                let base_len = path_start + segments[..=i].join("/").len();
-                let aggregate = uri[..base_len.min(uri.len())].to_string();
-                let tail = segments[i + 1..].join("/");
-                return Some((m, aggregate, tail));
+            end += seg.len();
+            if !seg.is_empty() {
+                seen += 1;
+                if seen == taken {
+                    break;
+                }
             }
         }
-        None
+        let aggregate = uri[..(path_start + end).min(uri.len())].to_string();
+        let tail = path
+            .get(end..)
+            .unwrap_or("")
+            .trim_start_matches('/')
+            .to_string();
+        Some((media, aggregate, tail))
     }
 
     fn describe(&mut self, req: &Message, uri: &str) -> Message {
@@ -238,7 +303,8 @@ impl Conn {
         let Some((media, aggregate, _)) = self.lookup(uri) else {
             return self.reply(req, 404, "Not Found");
         };
-        let header_bytes = if self.ctx.live {
+        let live = self.ctx.is_live(&media);
+        let header_bytes = if live && media.relay.is_none() {
             live_header(&media)
         } else {
             media.header_bytes.to_vec()
@@ -249,14 +315,14 @@ impl Conn {
             header_bytes: &header_bytes,
             header: &media.header,
             duration_ms: media.header.file.duration_ms(),
-            live: self.ctx.live,
+            live,
             ipv6: self.local.is_ipv6(),
             session_id: rand::random::<u64>() >> 1,
         });
         self.reply(req, 200, "OK")
             .with("Content-Base", control)
             .with("Cache-Control", "no-cache")
-            .with("X-Broadcast-Id", if self.ctx.live { "1" } else { "0" })
+            .with("X-Broadcast-Id", if live { "1" } else { "0" })
             .with("Supported", WMS_SUPPORTED)
             .with_body("application/sdp", body)
     }
@@ -313,6 +379,7 @@ impl Conn {
                 streamer: None,
                 resender: None,
                 blackholed: false,
+                started: std::time::Instant::now(),
             });
         }
         let local_ip = self.local.ip();
@@ -430,6 +497,7 @@ impl Conn {
             .get(index)
             .map(|t| u64::from(*t).saturating_sub(first_send))
             .unwrap_or(0);
+        s.shared.start_ms.store(start_ms, Ordering::Relaxed);
         let rtptime = m.send_times_ms.get(index).copied().unwrap_or(0);
         let info = format!(
             "url={};seq={};rtptime={rtptime}",
@@ -471,6 +539,7 @@ impl Conn {
             setup_url: s.setup_url.clone(),
             cseq,
             byes,
+            stop: self.ctx.shutdown.subscribe(),
         };
         s.streamer = Some(tokio::spawn(job.run()));
     }

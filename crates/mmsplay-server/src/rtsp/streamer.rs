@@ -62,6 +62,8 @@ pub struct Shared {
     pub sent: AtomicU64,
     pub dropped: AtomicU64,
     pub octets: AtomicU64,
+    /// The media position the latest PLAY started from, ms.
+    pub start_ms: AtomicU64,
     pub next_seq: AtomicU32,
     pub next_index: AtomicUsize,
     pub loss: Mutex<Loss>,
@@ -78,6 +80,7 @@ impl Shared {
             sent: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             octets: AtomicU64::new(0),
+            start_ms: AtomicU64::new(0),
             next_seq: AtomicU32::new(u32::from(rand::random::<u16>())),
             next_index: AtomicUsize::new(0),
             loss: Mutex::new(loss),
@@ -133,6 +136,8 @@ pub struct Job {
     pub cseq: Arc<AtomicU32>,
     /// How many SR+BYE compounds to send at the end: one per `m=` line (ffmpeg counts them).
     pub byes: usize,
+    /// Turns `true` when the server shuts down: the stream ends early, the usual way.
+    pub stop: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The span one loop of a live broadcast takes, in ms.
@@ -143,8 +148,12 @@ pub fn loop_span_ms(media: &Media) -> u64 {
 }
 
 impl Job {
-    pub async fn run(self) {
-        let m = &self.media;
+    pub async fn run(mut self) {
+        if let Some(relay) = self.media.relay() {
+            return self.run_relay(&relay).await;
+        }
+        let media = self.media.clone();
+        let m = &*media;
         if m.packets.is_empty() {
             return;
         }
@@ -172,55 +181,102 @@ impl Job {
                 loop_offset += span;
             }
             let send_ms = u64::from(m.send_times_ms[idx]) + loop_offset;
-            pacer.wait(send_ms).await;
+            tokio::select! {
+                biased;
+                _ = crate::stopping(&mut self.stop) => break,
+                _ = pacer.wait(send_ms) => {}
+            }
             let mut packet = m.packets[idx].to_vec();
             // A live loop keeps its timeline going forward.
             mmsplay_asf::timing::shift_times(
                 &mut packet,
                 loop_offset.min(u64::from(u32::MAX)) as i64,
             );
-            let packet = &packet[..];
-            let stripped =
-                padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
-            let key = asfpf::has_key_frame(packet, m.packet_size);
-            let max = if self.target.is_udp() {
-                UDP_MAX_PAYLOAD
-            } else {
-                TCP_MAX_PAYLOAD
-            };
-            let drop = self.target.is_udp() && self.shared.drop_next();
             last_ts = send_ms as u32;
-            for (payload, marker) in asfpf::packetize(&stripped, key, max) {
-                let h = RtpHeader {
-                    marker,
-                    payload_type: PAYLOAD_TYPE,
-                    sequence: self.shared.take_seq(),
-                    timestamp: last_ts,
-                    ssrc: self.shared.ssrc,
-                };
-                let mut rtp = Vec::with_capacity(12 + payload.len());
-                write_rtp_header(&h, &mut rtp);
-                rtp.extend_from_slice(&payload);
-                if self.target.is_udp() {
-                    self.shared.remember(h.sequence, &rtp);
-                }
-                if drop {
-                    continue;
-                }
-                if self.send(&rtp, false).await.is_err() {
-                    return;
-                }
-            }
-            if drop {
-                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-            } else {
-                self.shared.sent.fetch_add(1, Ordering::Relaxed);
-                self.shared
-                    .octets
-                    .fetch_add(stripped.len() as u64, Ordering::Relaxed);
+            if self.send_packet(&packet, last_ts).await.is_err() {
+                return;
             }
             self.shared.next_index.store(idx + 1, Ordering::Relaxed);
         }
+        self.say_goodbye(last_ts).await;
+    }
+
+    /// One ASF packet as RTP (fragmented if large), counted; `--udp-loss` may withhold it.
+    /// An error: the TCP connection failed.
+    async fn send_packet(&self, packet: &[u8], timestamp: u32) -> std::io::Result<()> {
+        let m = &self.media;
+        let stripped = padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
+        let key = asfpf::has_key_frame(packet, m.packet_size);
+        let max = if self.target.is_udp() {
+            UDP_MAX_PAYLOAD
+        } else {
+            TCP_MAX_PAYLOAD
+        };
+        let drop = self.target.is_udp() && self.shared.drop_next();
+        for (payload, marker) in asfpf::packetize(&stripped, key, max) {
+            let h = RtpHeader {
+                marker,
+                payload_type: PAYLOAD_TYPE,
+                sequence: self.shared.take_seq(),
+                timestamp,
+                ssrc: self.shared.ssrc,
+            };
+            let mut rtp = Vec::with_capacity(12 + payload.len());
+            write_rtp_header(&h, &mut rtp);
+            rtp.extend_from_slice(&payload);
+            if self.target.is_udp() {
+                self.shared.remember(h.sequence, &rtp);
+            }
+            if drop {
+                continue;
+            }
+            self.send(&rtp, false).await?;
+        }
+        if drop {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.shared.sent.fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .octets
+                .fetch_add(stripped.len() as u64, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// A relay: its packets as they come, until it ends, the client falls a whole queue
+    /// behind (dropped without the goodbye) or the server shuts down.
+    async fn run_relay(mut self, relay: &crate::relay::Relay) {
+        use crate::relay::Next;
+        let Some(mut feed) = relay.subscribe() else {
+            return;
+        };
+        let mut last_ts = 0u32;
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = crate::stopping(&mut self.stop) => Next::End,
+                n = feed.next() => n,
+            };
+            match next {
+                Next::Packet(p) => {
+                    if let Some(f) = mmsplay_asf::timing::time_fields(&p) {
+                        last_ts = f.send_time_ms;
+                    }
+                    // An error or a listener that stopped reading: it is dropped.
+                    match feed.unless_too_slow(self.send_packet(&p, last_ts)).await {
+                        Some(Ok(())) => {}
+                        _ => return,
+                    }
+                }
+                Next::TooSlow => return,
+                Next::End => break,
+            }
+        }
+        self.say_goodbye(last_ts).await;
+    }
+
+    /// The end of a stream: the EndOfStream notice, then one SR+BYE per `m=` line.
+    async fn say_goodbye(&self, last_ts: u32) {
         tokio::time::sleep(EOS_GAP).await;
         if self.send_end_of_stream().await.is_err() {
             return;
