@@ -86,16 +86,23 @@ impl PrivateBus {
     }
 }
 
+/// The bundled demo stream served in real time (so that playback lasts long enough to be
+/// driven), and its MMS-over-TCP URL.
+fn serve_demo() -> (ServeProcess, String) {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
+    let server = ServeProcess::start(&[&demo], &[]);
+    let url = format!("mmst://127.0.0.1:{}/demo.wma", server.mms);
+    (server, url)
+}
+
 #[test]
 fn playerctl_pauses_reads_and_stops_a_headless_playback() {
     if !have_tool("dbus-daemon") || !have_tool("playerctl") {
         return;
     }
     let bus = PrivateBus::start();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
     // Paced in real time (no --fast), so that the 16 s stream outlasts the test's steps.
-    let server = ServeProcess::start(&[&demo], &[]);
-    let url = format!("mmst://127.0.0.1:{}/demo.wma", server.mms);
+    let (_server, url) = serve_demo();
     let player = mmsplay()
         .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
         .args(["--headless", "--events", "json", "--output", "null"])
@@ -157,9 +164,7 @@ fn playerctl_drives_the_tui_like_its_keys() {
         return;
     }
     let bus = PrivateBus::start();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
-    let server = ServeProcess::start(&[&demo], &[]);
-    let url = format!("mmst://127.0.0.1:{}/demo.wma", server.mms);
+    let (_server, url) = serve_demo();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     let cache = dir.path().join("cache");
@@ -227,10 +232,8 @@ fn playerctl_next_and_previous_move_in_a_headless_playlist() {
         return;
     }
     let bus = PrivateBus::start();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
     // Paced in real time, so that each entry lasts long enough to be skipped.
-    let server = ServeProcess::start(&[&demo], &[]);
-    let url = format!("mmst://127.0.0.1:{}/demo.wma", server.mms);
+    let (_server, url) = serve_demo();
     let dir = tempfile::tempdir().unwrap();
     let asx = dir.path().join("list.asx");
     let entry = format!("<ENTRY><REF HREF=\"{url}\"/></ENTRY>");
