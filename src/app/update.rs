@@ -671,6 +671,17 @@ mod tests {
     use crate::bookmarks::Bookmark;
     use crate::events::{StreamInfo, Transport};
 
+    /// Starts playing a stream, as choosing a bookmark or typing a URL does.
+    fn play_stream(model: &mut Model) {
+        update(
+            model,
+            Msg::Play {
+                target: "mms://h/x".into(),
+                bookmark: None,
+            },
+        );
+    }
+
     fn key(c: char) -> Msg {
         Msg::Key(KeyEvent::from(KeyCode::Char(c)))
     }
@@ -751,13 +762,7 @@ mod tests {
     #[test]
     fn steps_ended_after_another_connected_are_dropped_not_failed() {
         let mut m = Model::default();
-        update(
-            &mut m,
-            Msg::Play {
-                target: "mms://h/x".into(),
-                bookmark: None,
-            },
-        );
+        play_stream(&mut m);
         for (t, at) in [
             (Transport::Rtspu, 0),
             (Transport::Rtspt, 300),
@@ -931,13 +936,7 @@ mod tests {
     fn the_language_key_asks_the_player_and_a_switch_shows() {
         let mut m = Model::default();
         assert!(update(&mut m, key('l')).is_empty(), "nothing playing");
-        update(
-            &mut m,
-            Msg::Play {
-                target: "mms://h/x".into(),
-                bookmark: None,
-            },
-        );
+        play_stream(&mut m);
         assert_eq!(
             update(&mut m, key('l')),
             vec![Cmd::Player(UiCommand::NextLanguage)]
@@ -989,13 +988,7 @@ mod tests {
     fn keys_drive_the_player() {
         let mut m = Model::default();
         assert!(update(&mut m, key(' ')).is_empty(), "nothing to pause yet");
-        update(
-            &mut m,
-            Msg::Play {
-                target: "mms://h/x".into(),
-                bookmark: None,
-            },
-        );
+        play_stream(&mut m);
         assert_eq!(
             update(&mut m, key(' ')),
             vec![Cmd::Player(UiCommand::SetPaused(true))]
@@ -1108,13 +1101,7 @@ mod tests {
     #[test]
     fn add_from_the_player_suggests_the_title() {
         let mut m = Model::default();
-        update(
-            &mut m,
-            Msg::Play {
-                target: "mms://h/x".into(),
-                bookmark: None,
-            },
-        );
+        play_stream(&mut m);
         let info = StreamInfo {
             title: Some("Tone".into()),
             ..StreamInfo::default()
@@ -1290,13 +1277,7 @@ mod tests {
     #[test]
     fn a_repeated_attempt_starts_a_new_round() {
         let mut m = Model::default();
-        update(
-            &mut m,
-            Msg::Play {
-                target: "mms://h/x".into(),
-                bookmark: None,
-            },
-        );
+        play_stream(&mut m);
         ev(
             &mut m,
             PlayerEvent::Attempt {
