@@ -68,11 +68,13 @@ impl Engine for ClassicEngine {
                 "wma: packet is not a whole number of superframes",
             ));
         }
-        let marks: Vec<usize> = planes.iter().map(Vec::len).collect();
+        // Every channel grows by the same number of samples, so one length marks them all
+        // (and nothing is allocated per packet).
+        let mark = planes.first().map_or(0, Vec::len);
         for sf in data.chunks_exact(self.block_align) {
             let res = self.inner.decode(sf, planes).map_err(DecodeError);
             let res = res.and_then(|()| {
-                let grown = planes.first().map_or(0, Vec::len) - marks.first().unwrap_or(&0);
+                let grown = planes.first().map_or(0, Vec::len) - mark;
                 if grown > MAX_FRAMES_PER_PACKET {
                     Err(DecodeError("wma: packet expands to too many samples"))
                 } else {
@@ -80,8 +82,8 @@ impl Engine for ClassicEngine {
                 }
             });
             if let Err(e) = res {
-                for (p, m) in planes.iter_mut().zip(&marks) {
-                    p.truncate(*m);
+                for p in planes.iter_mut() {
+                    p.truncate(mark);
                 }
                 return Err(e);
             }
