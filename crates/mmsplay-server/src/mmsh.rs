@@ -35,6 +35,7 @@ use crate::clients::Arrival;
 use crate::media::Media;
 use crate::pacing::Pacer;
 use crate::record::SessionRecord;
+use crate::thinning::StreamFilter;
 use crate::{ServerContext, ServerError};
 use sink::Sink;
 
@@ -326,18 +327,61 @@ async fn stream(
     let mut first = metadata_chunk(ctx.is_live(media), req);
     first.extend(encode_header_chunks(&header_for(ctx, media)));
     sink.body(&first).await?;
-    if let Some(relay) = media.relay() {
-        return send_relay(sink, ctx, &relay, media, record).await;
+    // The streams the client selected ([MS-WMSP] 2.2.1.4.27); the others are thinned out.
+    let mut filter = StreamFilter::default();
+    let entries = req.stream_switches().into_iter();
+    filter.switch(
+        &media.header,
+        entries.map(|e| (e.dst, u16::from(e.thinning))),
+    );
+    let mut out = Outgoing {
+        filter,
+        location: 0,
+        packet_size: media.packet_size,
+    };
+    let r = if let Some(relay) = media.relay() {
+        send_relay(sink, ctx, &relay, media, record, &mut out).await
+    } else if n == 0 {
+        end_of_stream(sink).await
+    } else if ctx.live {
+        send_live(sink, ctx, media, epoch, record, &mut out).await
+    } else {
+        let start = start_index(media, req);
+        out.location = start as u32;
+        match send_on_demand(sink, ctx, media, start, record, &mut out).await {
+            Ok(()) => end_of_stream(sink).await,
+            Err(e) => Err(e),
+        }
+    };
+    record.streams = out.filter.sent(&media.header);
+    r
+}
+
+/// How a Play's data packets go out: thinned to the selected streams, numbered in the order
+/// sent (LocationId counts the packets a client gets, so a thinned stream shows no gaps).
+struct Outgoing {
+    filter: StreamFilter,
+    location: u32,
+    packet_size: u32,
+}
+
+impl Outgoing {
+    /// The `$D` chunk for `packet`, or `None` when nothing of it is selected.
+    fn chunk(
+        &mut self,
+        packet: &bytes::Bytes,
+        record: &SessionRecord,
+    ) -> Result<Option<(Vec<u8>, usize)>, ServerError> {
+        let Some(packet) = self.filter.apply(packet, self.packet_size) else {
+            return Ok(None);
+        };
+        // AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
+        let seq = record.packets_sent as u8;
+        let chunk = encode_mms_chunk(ChunkKind::Data, self.location, 0, seq, &packet)
+            .map_err(|e| ServerError::Media(e.to_string()))?;
+        self.location = self.location.wrapping_add(1);
+        Ok(Some((chunk, packet.len())))
     }
-    if n == 0 {
-        sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
-        return sink.finish().await;
-    }
-    if ctx.live {
-        return send_live(sink, ctx, media, epoch, record).await;
-    }
-    send_on_demand(sink, ctx, media, start_index(media, req), record).await?;
-    end_of_stream(sink).await
 }
 
 /// Broadcast: join where the broadcast is now and loop for ever on one continuous timeline,
@@ -349,13 +393,14 @@ async fn send_live(
     media: &Media,
     epoch: Instant,
     record: &mut SessionRecord,
+    out: &mut Outgoing,
 ) -> Result<(), ServerError> {
     let n = media.packets.len();
     let clock = live::LiveClock::new(media);
     let mut i = clock.packet_now(epoch.elapsed());
     record.playing(media, i);
     let mut loops = 0u64;
-    let mut location = i as u32;
+    out.location = i as u32;
     let first_ms = u64::from(media.send_times_ms[i]);
     let pacer = Pacer::new(ctx.fast, first_ms, media.header.file.preroll_ms);
     let mut stop = ctx.shutdown.subscribe();
@@ -364,18 +409,10 @@ async fn send_live(
             _ = pacer.wait(clock.timeline_ms(i, loops)) => {}
             _ = crate::stopping(&mut stop) => return end_of_stream(sink).await,
         }
-        let packet = &media.packets[i];
-        let chunk = encode_mms_chunk(
-            ChunkKind::Data,
-            location,
-            0,
-            record.packets_sent as u8,
-            packet,
-        )
-        .map_err(|e| ServerError::Media(e.to_string()))?;
-        sink.body(&chunk).await?;
-        record.sent(packet.len());
-        location = location.wrapping_add(1);
+        if let Some((chunk, len)) = out.chunk(&media.packets[i], record)? {
+            sink.body(&chunk).await?;
+            record.sent(len);
+        }
         i += 1;
         if i == n {
             i = 0;
@@ -392,6 +429,7 @@ async fn send_relay(
     relay: &crate::relay::Relay,
     media: &Media,
     record: &mut SessionRecord,
+    out: &mut Outgoing,
 ) -> Result<(), ServerError> {
     use crate::relay::Next;
     let Some(mut feed) = relay.subscribe() else {
@@ -399,7 +437,6 @@ async fn send_relay(
     };
     record.playing(media, 0);
     let mut stop = ctx.shutdown.subscribe();
-    let mut location = 0u32;
     loop {
         let next = tokio::select! {
             n = feed.next() => n,
@@ -412,9 +449,9 @@ async fn send_relay(
                 return Err(ServerError::Usage("mmsh: client too slow, dropped".into()));
             }
         };
-        let seq = record.packets_sent as u8;
-        let chunk = encode_mms_chunk(ChunkKind::Data, location, 0, seq, &packet)
-            .map_err(|e| ServerError::Media(e.to_string()))?;
+        let Some((chunk, len)) = out.chunk(&packet, record)? else {
+            continue;
+        };
         match feed.unless_too_slow(sink.body(&chunk)).await {
             Some(written) => written?,
             None => {
@@ -423,8 +460,7 @@ async fn send_relay(
                 ));
             }
         }
-        record.sent(packet.len());
-        location = location.wrapping_add(1);
+        record.sent(len);
     }
 }
 
@@ -441,6 +477,7 @@ async fn send_on_demand(
     media: &Media,
     start: usize,
     record: &mut SessionRecord,
+    out: &mut Outgoing,
 ) -> Result<(), ServerError> {
     record.playing(media, start);
     let times = &media.send_times_ms;
@@ -455,12 +492,10 @@ async fn send_on_demand(
             _ = crate::stopping(&mut stop) => return Ok(()),
             _ = pacer.wait(u64::from(times[i])) => {}
         }
-        // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
-        let seq = record.packets_sent as u8;
-        let chunk = encode_mms_chunk(ChunkKind::Data, i as u32, 0, seq, packet)
-            .map_err(|e| ServerError::Media(e.to_string()))?;
-        sink.body(&chunk).await?;
-        record.sent(packet.len());
+        if let Some((chunk, len)) = out.chunk(packet, record)? {
+            sink.body(&chunk).await?;
+            record.sent(len);
+        }
     }
     Ok(())
 }

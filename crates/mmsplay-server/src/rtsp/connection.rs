@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use super::streamer::{Job, Shared, Target, Writer, loop_span_ms};
 use crate::clients::Arrival;
 use crate::record::SessionRecord;
+use crate::thinning::StreamFilter;
 use crate::{Media, ServerContext};
 
 /// Largest request body (parameter bodies are a few lines).
@@ -40,6 +41,8 @@ struct Session {
     resender: Option<JoinHandle<()>>,
     /// Media never goes out (`--blackhole rtspu`).
     blackholed: bool,
+    /// The ASF streams SETUP (by their control names), in order; none named: every stream.
+    setup_streams: Vec<u8>,
     started: std::time::Instant,
 }
 
@@ -47,6 +50,15 @@ impl Session {
     fn stop(&mut self) {
         if let Some(h) = self.streamer.take() {
             h.abort();
+        }
+    }
+
+    /// The streams this session sends: those SETUP, or all when the client named none.
+    fn filter(&self) -> StreamFilter {
+        if self.setup_streams.is_empty() {
+            StreamFilter::default()
+        } else {
+            StreamFilter::only(&self.media.header, &self.setup_streams)
         }
     }
 
@@ -192,7 +204,7 @@ impl Conn {
             r.packets_sent = s.shared.sent.load(Ordering::Relaxed);
             r.packets_dropped = s.shared.dropped.load(Ordering::Relaxed);
             r.bytes_sent = s.shared.octets.load(Ordering::Relaxed);
-            r.streams = s.media.header.streams.iter().map(|st| st.number).collect();
+            r.streams = s.filter().sent(&s.media.header);
             r.start_ms = s.shared.start_ms.load(Ordering::Relaxed);
             self.ctx.session_end(&r);
         }
@@ -379,6 +391,7 @@ impl Conn {
                 streamer: None,
                 resender: None,
                 blackholed: false,
+                setup_streams: Vec::new(),
                 started: std::time::Instant::now(),
             });
         }
@@ -387,6 +400,18 @@ impl Conn {
         let blackhole_udp = self.ctx.faults.blackholes(Transport::Rtspu);
         let s = self.session.as_mut()?;
         let is_rtx = tail == "rtx" || tail.ends_with("/rtx");
+        // Which ASF stream the SETUP names, by the control names our SDP gave them.
+        let header = &s.media.header;
+        let named = header
+            .streams
+            .iter()
+            .map(|st| st.number)
+            .find(|n| tail == sdp::stream_control(header, *n));
+        if let Some(n) = named
+            && !s.setup_streams.contains(&n)
+        {
+            s.setup_streams.push(n);
+        }
         let transport_reply = match lower {
             LowerTransport::Udp => {
                 if s.udp.is_none() {
@@ -540,6 +565,7 @@ impl Conn {
             cseq,
             byes,
             stop: self.ctx.shutdown.subscribe(),
+            filter: s.filter(),
         };
         s.streamer = Some(tokio::spawn(job.run()));
     }

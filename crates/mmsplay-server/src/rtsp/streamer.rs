@@ -18,6 +18,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use crate::Media;
 use crate::faults::Loss;
 use crate::pacing::Pacer;
+use crate::thinning::Kept;
 
 /// RTP payload type of the ASF stream (as in the SDP).
 pub const PAYLOAD_TYPE: u8 = 96;
@@ -138,6 +139,8 @@ pub struct Job {
     pub byes: usize,
     /// Turns `true` when the server shuts down: the stream ends early, the usual way.
     pub stop: tokio::sync::watch::Receiver<bool>,
+    /// The streams the client SETUP; the others are thinned out.
+    pub filter: crate::thinning::StreamFilter,
 }
 
 /// The span one loop of a live broadcast takes, in ms.
@@ -205,6 +208,16 @@ impl Job {
     /// An error: the TCP connection failed.
     async fn send_packet(&self, packet: &[u8], timestamp: u32) -> std::io::Result<()> {
         let m = &self.media;
+        let rebuilt;
+        let packet = match self.filter.decide(packet, m.packet_size) {
+            // Nothing the client SETUP: no RTP packet at all.
+            None => return Ok(()),
+            Some(Kept::Whole) => packet,
+            Some(Kept::Rebuilt(p)) => {
+                rebuilt = padding::pad(p, m.packet_size);
+                &rebuilt
+            }
+        };
         let stripped = padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
         let key = asfpf::has_key_frame(packet, m.packet_size);
         let max = if self.target.is_udp() {
