@@ -336,3 +336,81 @@ async fn vlc_still_gets_every_stream_from_our_server() {
     let streams = ffmpeg_packets_per_stream(s(&copy));
     assert_eq!(streams.len(), 2, "VLC's copy has {streams:?}");
 }
+
+/// The bytes of stream `number`'s payloads in an ASF file (media data, no packet framing).
+fn stream_bytes(file: &Path, number: u8) -> u64 {
+    let bytes = std::fs::read(file).unwrap();
+    let layout = mmsplay_asf::FileLayout::parse(&bytes, bytes.len() as u64).unwrap();
+    let mut payloads = Vec::new();
+    let mut total = 0;
+    for p in layout.packets(&bytes) {
+        mmsplay_asf::parse_packet(p, layout.packet_size, &mut payloads).unwrap();
+        for pl in payloads.iter().filter(|pl| pl.stream == number) {
+            total += match &pl.data {
+                mmsplay_asf::PayloadData::Fragment { data, .. }
+                | mmsplay_asf::PayloadData::Compressed { data, .. }
+                | mmsplay_asf::PayloadData::Bare { data, .. } => data.len() as u64,
+            };
+        }
+    }
+    total
+}
+
+/// The server's `session_end` lines as they come, each waited for (bounded).
+fn session_ends(
+    out: std::io::BufReader<std::process::ChildStdout>,
+) -> impl FnMut() -> serde_json::Value {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["event"] == "session_end" && tx.send(v).is_err() {
+                return;
+            }
+        }
+    });
+    move || {
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("a session_end line from the server")
+    }
+}
+
+/// What a playback received, from its last `stats` event.
+fn bytes_received(ev: &[serde_json::Value]) -> u64 {
+    let stats = ev.iter().rev().find(|e| e["event"] == "stats").unwrap();
+    stats["bytes_received"].as_u64().unwrap()
+}
+
+#[test]
+fn only_the_audio_of_a_video_file_crosses_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(video) = video_and_audio(dir.path()) else {
+        return;
+    };
+    let audio = stream_bytes(&video, 2);
+    let everything = std::fs::metadata(&video).unwrap().len();
+    assert!(audio * 5 < everything, "{audio} of {everything} bytes");
+    let limit = audio * 12 / 10;
+    let (server, out) = ServeProcess::start_reading(&[&video], &["--fast"]);
+    let mut next_end = session_ends(out);
+    for scheme in ["mmst", "mmsu", "mmsh", "rtspt", "rtspu"] {
+        let port = match scheme {
+            "mmst" | "mmsu" => server.mms,
+            "mmsh" => server.http,
+            _ => server.rtsp,
+        };
+        let url = format!("{scheme}://127.0.0.1:{port}/video.asf");
+        let ev = plays_stream(&url, &video, &[], 2, 0);
+        let received = bytes_received(&ev);
+        let end = next_end();
+        assert_eq!(end["streams"], serde_json::json!([2]), "{scheme}: {end}");
+        let sent = end["bytes_sent"].as_u64().unwrap();
+        eprintln!("{scheme}: sent {sent}, received {received}, audio {audio} bytes");
+        assert!(
+            sent <= limit && received <= limit,
+            "{scheme}: sent {sent}, received {received}, audio {audio} bytes"
+        );
+        assert_eq!(end["packets_dropped"], 0, "{scheme}");
+    }
+}

@@ -70,6 +70,16 @@ impl Session {
         })
     }
 
+    /// Asks the server for audio stream `audio` (with the command streams) from now on,
+    /// mid-stream. Returns whether the transport could: MMS can (StreamSwitch); MMSH and RTSP
+    /// keep what they asked for at connect (the player filters what it does not play).
+    pub async fn select(&mut self, audio: &[u16]) -> Result<bool> {
+        match &mut self.link {
+            Link::Mms(s) => s.select(audio).await.map(|()| true),
+            Link::Mmsh(_) | Link::Rtsp(_) => Ok(false),
+        }
+    }
+
     pub fn transport(&self) -> Transport {
         match &self.link {
             Link::Mmsh(_) => Transport::Mmsh,

@@ -64,9 +64,59 @@ pub struct ConnectOptions {
     pub idle_timeout: Duration,
     /// Where to start an on-demand stream (resume after a reconnect), in milliseconds.
     pub start_ms: u64,
-    /// Stream numbers to ask for (empty: the server's default / all audio).
+    /// Stream numbers to ask for (empty: the one `choose` picks, else the server's default /
+    /// all audio).
     pub streams: Vec<u16>,
+    /// Picks the audio stream the player will play from the stream's header, so that a
+    /// transport asks the server for that one only.
+    pub choose: Option<StreamChooser>,
     pub stats: Arc<TransportStats>,
+}
+
+/// The player's choice of audio stream, asked once the header is known (it arrives before
+/// any transport selects streams: MMS ReadBlock, MMSH Describe, RTSP DESCRIBE).
+#[derive(Clone)]
+pub struct StreamChooser(pub Arc<dyn Fn(&mmsplay_asf::Header) -> Option<u16> + Send + Sync>);
+
+impl std::fmt::Debug for StreamChooser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StreamChooser")
+    }
+}
+
+impl ConnectOptions {
+    /// The streams to ask the server for, once its `header` is known: `streams`, else the one
+    /// `choose` picks, each with the header's command (script) streams. Empty: no preference,
+    /// the transport's default.
+    pub fn wanted(&self, header: &mmsplay_asf::Header) -> Vec<u16> {
+        let audio = if self.streams.is_empty() {
+            self.choose
+                .as_ref()
+                .and_then(|c| (c.0)(header))
+                .into_iter()
+                .collect()
+        } else {
+            self.streams.clone()
+        };
+        with_commands(header, &audio)
+    }
+}
+
+/// `audio` and the command (script) streams of `header`, which carry captions and URLs
+/// whichever audio stream plays. Empty stays empty.
+pub fn with_commands(header: &mmsplay_asf::Header, audio: &[u16]) -> Vec<u16> {
+    if audio.is_empty() {
+        return Vec::new();
+    }
+    let commands = header
+        .streams
+        .iter()
+        .filter(|s| s.kind == mmsplay_asf::StreamKind::Command)
+        .map(|s| u16::from(s.number));
+    let mut out: Vec<u16> = audio.iter().copied().chain(commands).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 impl Default for ConnectOptions {
@@ -77,6 +127,7 @@ impl Default for ConnectOptions {
             idle_timeout: Duration::from_secs(10),
             start_ms: 0,
             streams: Vec::new(),
+            choose: None,
             stats: Arc::new(TransportStats::default()),
         }
     }
