@@ -235,9 +235,25 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
         return;
     };
     // Paced in real time, so the loss spreads over seconds the player judges one by one.
-    let server = ServeProcess::start(&[&f], &["--udp-loss", "0.3"]);
+    let (server, out) = ServeProcess::start_reading(&[&f], &["--udp-loss", "0.3"]);
+    let mut next_end = session_ends(out);
     let url = format!("mmsu://127.0.0.1:{}/mbr.asf", server.mms);
     let (ours, ev) = play_to_wav(&url, &[]);
+    // The server sent one variant, then the other (both only while the move was made): what
+    // it offered, withheld packets included, is well under both streams' bytes.
+    let end = next_end();
+    assert_eq!(end["streams"], serde_json::json!([1, 2]), "{end}");
+    let (sent, dropped) = (
+        end["packets_sent"].as_u64().unwrap(),
+        end["packets_dropped"].as_u64().unwrap(),
+    );
+    let offered = end["bytes_sent"].as_u64().unwrap() * (sent + dropped) / sent.max(1);
+    let both = stream_bytes(&f, 1) + stream_bytes(&f, 2);
+    eprintln!("offered {offered} of {both} bytes");
+    assert!(
+        offered * 100 < both * 85,
+        "{offered} bytes offered of {both}"
+    );
     let switch = ev.iter().find(|e| e["event"] == "stream_switch").unwrap();
     assert_eq!(
         (switch["stream_number"].as_u64(), switch["reason"].as_str()),
