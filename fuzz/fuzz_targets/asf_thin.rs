@@ -14,9 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let packet_size = packet.len().max(16) as u32;
     if let Ok(Thinned::Rebuilt(p)) = keep_streams(packet, packet_size, keep) {
         assert!(p.len() <= packet_size as usize);
+        let full = pad(p, packet_size);
         let mut out = Vec::new();
-        mmsplay_asf::parse_packet(&pad(p, packet_size), packet_size, &mut out)
-            .expect("a rebuilt packet parses");
+        mmsplay_asf::parse_packet(&full, packet_size, &mut out).expect("a rebuilt packet parses");
         assert!(!out.is_empty() && out.iter().all(|p| keep(p.stream)));
     }
 });

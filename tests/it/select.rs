@@ -205,14 +205,22 @@ fn the_chosen_language_plays() {
     assert_eq!(stream_number_with_locale(&f, "de_DE", &["--lang", "en"]), 1);
 }
 
+/// Each transport plays the stream the rules choose, and the server sends what the transport
+/// asked for: MMS selects the one audio stream (and moves mid-stream); MMSH and RTSP select
+/// every audio stream without the video, so that a move to another variant or language
+/// finds its data.
 #[test]
 fn every_transport_plays_the_chosen_stream() {
     let dir = tempfile::tempdir().unwrap();
-    let (Some(video), Some(langs)) = (video_and_audio(dir.path()), two_languages(dir.path()))
-    else {
+    let (Some(video), Some(langs), Some(mbr)) = (
+        video_and_audio(dir.path()),
+        two_languages(dir.path()),
+        two_bitrates(dir.path(), 2),
+    ) else {
         return;
     };
-    let server = ServeProcess::start(&[&video, &langs], &["--fast"]);
+    let (server, out) = ServeProcess::start_reading(&[&video, &langs, &mbr], &["--fast"]);
+    let mut next_end = session_ends(out);
     for scheme in ["mmst", "mmsu", "mmsh", "rtspt", "rtspu"] {
         let port = match scheme {
             "mmst" | "mmsu" => server.mms,
@@ -223,8 +231,20 @@ fn every_transport_plays_the_chosen_stream() {
             let name = f.file_name().unwrap().to_str().unwrap();
             format!("{scheme}://127.0.0.1:{port}/{name}")
         };
+        let selects_one = scheme.starts_with("mms") && scheme != "mmsh";
+        let mut sent = |one: serde_json::Value, all: serde_json::Value| {
+            let end = next_end();
+            let expect = if selects_one { one } else { all };
+            assert_eq!(end["streams"], expect, "{scheme}: {end}");
+        };
         plays_stream(&url(&video), &video, &[], 2, 0);
+        sent(serde_json::json!([2]), serde_json::json!([2]));
         plays_stream(&url(&langs), &langs, &["--lang", "de"], 2, 1);
+        sent(serde_json::json!([2]), serde_json::json!([1, 2]));
+        plays_stream(&url(&mbr), &mbr, &[], 1, 0);
+        sent(serde_json::json!([1]), serde_json::json!([1, 2]));
+        plays_stream(&url(&mbr), &mbr, &["--max-bitrate", "48"], 2, 1);
+        sent(serde_json::json!([2]), serde_json::json!([1, 2]));
     }
 }
 

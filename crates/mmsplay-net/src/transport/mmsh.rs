@@ -260,7 +260,7 @@ impl MmshSession {
         let mut d = describe(target, &guid, mode, deadline).await?;
         let header = mmsplay_asf::parse_header(&d.header)?;
 
-        let streams = select_streams(&header, &opts.wanted(&header));
+        let streams = select_streams(&header, &opts.streams);
         let start = if d.live { None } else { Some(opts.start_ms) };
         let req = ClientRequest {
             path: &d.target.path,
