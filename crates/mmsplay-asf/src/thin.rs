@@ -99,7 +99,7 @@ mod tests {
         for i in 0..20u32 {
             p.push_object(1, 100 * i, true, &vec![1 + i as u8; 300]);
             p.push_object(2, 100 * i, i % 5 == 0, &vec![100 + i as u8; 700]);
-            p.push_object(3, 100 * i, true, &vec![200 + i as u8; 40]);
+            p.push_object(3, 100 * i, true, &[200 + i as u8; 40]);
         }
         p.flush();
         p.take_packets()

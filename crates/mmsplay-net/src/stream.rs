@@ -76,7 +76,10 @@ pub struct ConnectOptions {
 /// The player's choice of audio stream, asked once the header is known (it arrives before
 /// any transport selects streams: MMS ReadBlock, MMSH Describe, RTSP DESCRIBE).
 #[derive(Clone)]
-pub struct StreamChooser(pub Arc<dyn Fn(&mmsplay_asf::Header) -> Option<u16> + Send + Sync>);
+pub struct StreamChooser(pub Arc<ChooseFn>);
+
+/// From a header, the number of the audio stream to play, if any.
+pub type ChooseFn = dyn Fn(&mmsplay_asf::Header) -> Option<u16> + Send + Sync;
 
 impl std::fmt::Debug for StreamChooser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
