@@ -205,6 +205,20 @@ fn the_chosen_language_plays() {
     assert_eq!(stream_number_with_locale(&f, "de_DE", &["--lang", "en"]), 1);
 }
 
+/// The five transports' URL schemes.
+const SCHEMES: [&str; 5] = ["mmst", "mmsu", "mmsh", "rtspt", "rtspu"];
+
+/// The URL of `file` on `server` over the transport of `scheme`.
+fn served_url(server: &ServeProcess, scheme: &str, file: &Path) -> String {
+    let port = match scheme {
+        "mmst" | "mmsu" => server.mms,
+        "mmsh" => server.http,
+        _ => server.rtsp,
+    };
+    let name = file.file_name().unwrap().to_str().unwrap();
+    format!("{scheme}://127.0.0.1:{port}/{name}")
+}
+
 /// Each transport plays the stream the rules choose, and the server sends what the transport
 /// asked for: MMS selects the one audio stream (and moves mid-stream); MMSH and RTSP select
 /// every audio stream without the video, so that a move to another variant or language
@@ -221,16 +235,8 @@ fn every_transport_plays_the_chosen_stream() {
     };
     let (server, out) = ServeProcess::start_reading(&[&video, &langs, &mbr], &["--fast"]);
     let mut next_end = session_ends(out);
-    for scheme in ["mmst", "mmsu", "mmsh", "rtspt", "rtspu"] {
-        let port = match scheme {
-            "mmst" | "mmsu" => server.mms,
-            "mmsh" => server.http,
-            _ => server.rtsp,
-        };
-        let url = |f: &Path| {
-            let name = f.file_name().unwrap().to_str().unwrap();
-            format!("{scheme}://127.0.0.1:{port}/{name}")
-        };
+    for scheme in SCHEMES {
+        let url = |f: &Path| served_url(&server, scheme, f);
         let selects_one = scheme.starts_with("mms") && scheme != "mmsh";
         let mut sent = |one: serde_json::Value, all: serde_json::Value| {
             let end = next_end();
@@ -433,13 +439,8 @@ fn only_the_audio_of_a_video_file_crosses_the_wire() {
     let limit = audio * 12 / 10;
     let (server, out) = ServeProcess::start_reading(&[&video], &["--fast"]);
     let mut next_end = session_ends(out);
-    for scheme in ["mmst", "mmsu", "mmsh", "rtspt", "rtspu"] {
-        let port = match scheme {
-            "mmst" | "mmsu" => server.mms,
-            "mmsh" => server.http,
-            _ => server.rtsp,
-        };
-        let url = format!("{scheme}://127.0.0.1:{port}/video.asf");
+    for scheme in SCHEMES {
+        let url = served_url(&server, scheme, &video);
         let ev = plays_stream(&url, &video, &[], 2, 0);
         let received = bytes_received(&ev);
         let end = next_end();

@@ -87,8 +87,8 @@ mod tests {
     use super::*;
     use crate::packet::{PacketHeader, PayloadData, parse_packet};
     use crate::padding::pad;
-    use crate::writer::Packetizer;
-    use crate::{AudioStreamSpec, Demuxer, HeaderSpec, WaveFormatEx, parse_header, write_header};
+    use crate::writer::{Packetizer, pcm_streams_header};
+    use crate::{Demuxer, parse_header};
 
     const SIZE: u32 = 1000;
 
@@ -106,18 +106,7 @@ mod tests {
     }
 
     fn header() -> crate::Header {
-        let stream = |number| AudioStreamSpec {
-            number,
-            format: WaveFormatEx::pcm(1, 8000, 16),
-            spread: None,
-            bitrate: 64_000,
-        };
-        let spec = HeaderSpec {
-            packet_size: SIZE,
-            streams: vec![stream(1), stream(2), stream(3)],
-            ..Default::default()
-        };
-        parse_header(&write_header(&spec)).unwrap()
+        parse_header(&pcm_streams_header(SIZE, &[1, 2, 3], 64_000)).unwrap()
     }
 
     /// The payloads of a packet as (stream, object, offset, data).

@@ -118,21 +118,11 @@ pub enum Kept {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmsplay_asf::{AudioStreamSpec, HeaderSpec, Packetizer, WaveFormatEx, write_header};
+    use mmsplay_asf::Packetizer;
+    use mmsplay_asf::writer::pcm_streams_header;
 
     fn header() -> Header {
-        let stream = |number| AudioStreamSpec {
-            number,
-            format: WaveFormatEx::pcm(1, 8000, 16),
-            spread: None,
-            bitrate: 64_000,
-        };
-        let spec = HeaderSpec {
-            packet_size: 500,
-            streams: vec![stream(1), stream(2)],
-            ..Default::default()
-        };
-        mmsplay_asf::parse_header(&write_header(&spec)).unwrap()
+        mmsplay_asf::parse_header(&pcm_streams_header(500, &[1, 2], 64_000)).unwrap()
     }
 
     #[test]
