@@ -8,7 +8,7 @@ use std::time::Duration;
 use mmsplay_net::Transport;
 use mmsplay_net::rtsp::headers::{self, LowerTransport, TransportSpec};
 use mmsplay_net::rtsp::message::{Frame, Framer, Message};
-use mmsplay_net::rtsp::{WMS_SERVER, WMS_SUPPORTED, sdp};
+use mmsplay_net::rtsp::{WMS_SERVER, WMS_SUPPORTED, sdp, streamswitch};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
@@ -50,15 +50,6 @@ impl Session {
     fn stop(&mut self) {
         if let Some(h) = self.streamer.take() {
             h.abort();
-        }
-    }
-
-    /// The streams this session sends: those SETUP, or all when the client named none.
-    fn filter(&self) -> StreamFilter {
-        if self.setup_streams.is_empty() {
-            StreamFilter::default()
-        } else {
-            StreamFilter::only(&self.media.header, &self.setup_streams)
         }
     }
 
@@ -204,7 +195,10 @@ impl Conn {
             r.packets_sent = s.shared.sent.load(Ordering::Relaxed);
             r.packets_dropped = s.shared.dropped.load(Ordering::Relaxed);
             r.bytes_sent = s.shared.octets.load(Ordering::Relaxed);
-            r.streams = s.filter().sent(&s.media.header);
+            r.streams = match s.shared.filter.lock() {
+                Ok(f) => f.sent(&s.media.header),
+                Err(_) => Vec::new(),
+            };
             r.start_ms = s.shared.start_ms.load(Ordering::Relaxed);
             self.ctx.session_end(&r);
         }
@@ -267,6 +261,7 @@ impl Conn {
                 self.end_session();
                 r
             }
+            "SET_PARAMETER" if is_select_stream(req) => self.select_stream(req),
             // Keep-alives, logging, and GStreamer's echo of our EndOfStream notice.
             "GET_PARAMETER" | "SET_PARAMETER" => self.reply(req, 200, "OK"),
             _ => self.reply(req, 501, "Not Implemented"),
@@ -411,6 +406,10 @@ impl Conn {
             && !s.setup_streams.contains(&n)
         {
             s.setup_streams.push(n);
+            // The streams SETUP are sent, and no other.
+            if let Ok(mut f) = s.shared.filter.lock() {
+                *f = StreamFilter::only(header, &s.setup_streams);
+            }
         }
         let transport_reply = match lower {
             LowerTransport::Udp => {
@@ -482,6 +481,22 @@ impl Conn {
                 .with("Transport", transport_reply)
                 .with("Cache-Control", "no-cache"),
         )
+    }
+
+    /// SelectStream ([MS-RTSP] 4.4.4.1): while streaming, stop sending each entry's old
+    /// stream and send its new one, from the next packet on; the reply has no body.
+    fn select_stream(&mut self, req: &Message) -> Message {
+        let Some(s) = &self.session else {
+            return self.reply(req, 454, "Session Not Found");
+        };
+        let entries = streamswitch::parse(&req.body);
+        if entries.is_empty() {
+            return self.reply(req, 400, "Bad Request");
+        }
+        if let Ok(mut f) = s.shared.filter.lock() {
+            f.switch(&s.media.header, entries.iter().flat_map(|e| e.switches()));
+        }
+        self.reply(req, 200, "OK")
     }
 
     fn play(&mut self, req: &Message) -> (Option<Message>, After) {
@@ -565,10 +580,18 @@ impl Conn {
             cseq,
             byes,
             stop: self.ctx.shutdown.subscribe(),
-            filter: s.filter(),
         };
         s.streamer = Some(tokio::spawn(job.run()));
     }
+}
+
+/// Whether a SET_PARAMETER is a SelectStream: its body is of the stream-switch media type.
+fn is_select_stream(req: &Message) -> bool {
+    req.header("Content-Type").is_some_and(|t| {
+        t.trim()
+            .to_ascii_lowercase()
+            .starts_with(streamswitch::CONTENT_TYPE)
+    })
 }
 
 /// The UDP socket pair of a session, an even port and the next when possible.

@@ -18,7 +18,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use crate::Media;
 use crate::faults::Loss;
 use crate::pacing::Pacer;
-use crate::thinning::Kept;
+use crate::thinning::{Kept, StreamFilter};
 
 /// RTP payload type of the ASF stream (as in the SDP).
 pub const PAYLOAD_TYPE: u8 = 96;
@@ -73,6 +73,9 @@ pub struct Shared {
     pub history: Mutex<VecDeque<(u16, Vec<u8>)>>,
     /// Where resends go: the client's retransmission (rtx) RTP port, once SET UP.
     pub rtx_to: Mutex<Option<SocketAddr>>,
+    /// The streams the client selected: those it SETUP, changed by SelectStream requests
+    /// while streaming.
+    pub filter: Mutex<StreamFilter>,
 }
 
 impl Shared {
@@ -88,6 +91,7 @@ impl Shared {
             ssrc: rand::random(),
             history: Mutex::new(VecDeque::new()),
             rtx_to: Mutex::new(None),
+            filter: Mutex::new(StreamFilter::default()),
         }
     }
 
@@ -139,8 +143,6 @@ pub struct Job {
     pub byes: usize,
     /// Turns `true` when the server shuts down: the stream ends early, the usual way.
     pub stop: tokio::sync::watch::Receiver<bool>,
-    /// The streams the client SETUP; the others are thinned out.
-    pub filter: crate::thinning::StreamFilter,
 }
 
 /// The span one loop of a live broadcast takes, in ms.
@@ -209,7 +211,11 @@ impl Job {
     async fn send_packet(&self, packet: &[u8], timestamp: u32) -> std::io::Result<()> {
         let m = &self.media;
         let rebuilt;
-        let packet = match self.filter.decide(packet, m.packet_size) {
+        let decision = match self.shared.filter.lock() {
+            Ok(f) => f.decide(packet, m.packet_size),
+            Err(_) => Some(Kept::Whole),
+        };
+        let packet = match decision {
             // Nothing the client SETUP: no RTP packet at all.
             None => return Ok(()),
             Some(Kept::Whole) => packet,
