@@ -220,9 +220,9 @@ fn served_url(server: &ServeProcess, scheme: &str, file: &Path) -> String {
 }
 
 /// Each transport plays the stream the rules choose, and the server sends what the transport
-/// asked for: MMS selects the one audio stream (and moves mid-stream); MMSH and RTSP select
-/// every audio stream without the video, so that a move to another variant or language
-/// finds its data.
+/// asked for: MMS and RTSP select the one audio stream (and move mid-stream); MMSH selects
+/// every audio stream without the video, so that a move to another variant or language finds
+/// its data.
 #[test]
 fn every_transport_plays_the_chosen_stream() {
     let dir = tempfile::tempdir().unwrap();
@@ -237,7 +237,7 @@ fn every_transport_plays_the_chosen_stream() {
     let mut next_end = session_ends(out);
     for scheme in SCHEMES {
         let url = |f: &Path| served_url(&server, scheme, f);
-        let selects_one = scheme.starts_with("mms") && scheme != "mmsh";
+        let selects_one = scheme != "mmsh";
         let mut sent = |one: serde_json::Value, all: serde_json::Value| {
             let end = next_end();
             let expect = if selects_one { one } else { all };
@@ -263,22 +263,29 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
     // Paced in real time, so the loss spreads over seconds the player judges one by one.
     let (server, out) = ServeProcess::start_reading(&[&f], &["--udp-loss", "0.3"]);
     let mut next_end = session_ends(out);
-    let url = format!("mmsu://127.0.0.1:{}/mbr.asf", server.mms);
-    let (ours, ev) = play_to_wav(&url, &[]);
+    for scheme in ["mmsu", "rtspu"] {
+        moves_down_without_a_gap(&served_url(&server, scheme, &f), &f, &mut next_end);
+    }
+}
+
+/// Plays the two-bitrate file `f` from `url` over a lossy link: the move down is made by the
+/// server and the audio stays continuous.
+fn moves_down_without_a_gap(url: &str, f: &Path, next_end: &mut impl FnMut() -> serde_json::Value) {
+    let (ours, ev) = play_to_wav(url, &[]);
     // The server sent one variant, then the other (both only while the move was made): what
     // it offered, withheld packets included, is well under both streams' bytes.
     let end = next_end();
-    assert_eq!(end["streams"], serde_json::json!([1, 2]), "{end}");
+    assert_eq!(end["streams"], serde_json::json!([1, 2]), "{url}: {end}");
     let (sent, dropped) = (
         end["packets_sent"].as_u64().unwrap(),
         end["packets_dropped"].as_u64().unwrap(),
     );
     let offered = end["bytes_sent"].as_u64().unwrap() * (sent + dropped) / sent.max(1);
-    let both = stream_bytes(&f, 1) + stream_bytes(&f, 2);
-    eprintln!("offered {offered} of {both} bytes");
+    let both = stream_bytes(f, 1) + stream_bytes(f, 2);
+    eprintln!("{url}: offered {offered} of {both} bytes");
     assert!(
         offered * 100 < both * 85,
-        "{offered} bytes offered of {both}"
+        "{url}: {offered} bytes offered of {both}"
     );
     let switch = ev.iter().find(|e| e["event"] == "stream_switch").unwrap();
     assert_eq!(
@@ -292,11 +299,11 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
     );
     // Continuous: as long as one stream's decoding (to a few frames of millisecond timestamps),
     // and never silent for more than 5 ms.
-    let reference = ffmpeg_decode_stream(s(&f), Some(0), ours.rate, ours.channels);
+    let reference = ffmpeg_decode_stream(s(f), Some(0), ours.rate, ours.channels);
     let diff = ours.frames() as i64 - reference.frames() as i64;
     assert!(
         diff.abs() <= 32,
-        "{} frames against {}",
+        "{url}: {} frames against {}",
         ours.frames(),
         reference.frames()
     );
@@ -306,7 +313,10 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
         .map(<[f32]>::len)
         .max()
         .unwrap_or(0);
-    assert!(longest_silence < 110, "{longest_silence} silent samples");
+    assert!(
+        longest_silence < 110,
+        "{url}: {longest_silence} silent samples"
+    );
 }
 
 /// Media packets per stream index as ffmpeg reads them from `input` (every stream mapped).

@@ -71,12 +71,14 @@ impl Session {
     }
 
     /// Asks the server for audio stream `audio` (with the command streams) from now on,
-    /// mid-stream. Returns whether the transport could: MMS can (StreamSwitch); MMSH and RTSP
-    /// keep what they asked for at connect (the player filters what it does not play).
+    /// mid-stream. Returns whether the transport could: MMS can (StreamSwitch), RTSP can
+    /// (SelectStream); MMSH keeps what it asked for at connect, every audio stream (the
+    /// player plays only its own).
     pub async fn select(&mut self, audio: &[u16]) -> Result<bool> {
         match &mut self.link {
             Link::Mms(s) => s.select(audio).await.map(|()| true),
-            Link::Mmsh(_) | Link::Rtsp(_) => Ok(false),
+            Link::Rtsp(s) => s.select(audio).await.map(|()| true),
+            Link::Mmsh(_) => Ok(false),
         }
     }
 

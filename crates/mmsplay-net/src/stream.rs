@@ -92,17 +92,23 @@ impl ConnectOptions {
     /// `choose` picks, each with the header's command (script) streams. Empty: no preference,
     /// the transport's default.
     pub fn wanted(&self, header: &mmsplay_asf::Header) -> Vec<u16> {
-        let audio = if self.streams.is_empty() {
-            self.choose
-                .as_ref()
-                .and_then(|c| (c.0)(header))
-                .into_iter()
-                .collect()
-        } else {
-            self.streams.clone()
-        };
-        with_commands(header, &audio)
+        wanted(&self.streams, self.choose.as_ref(), header)
     }
+}
+
+/// `streams` when given, else the one `choose` picks from `header`, each with the header's
+/// command streams; empty when there is neither.
+pub fn wanted(
+    streams: &[u16],
+    choose: Option<&StreamChooser>,
+    header: &mmsplay_asf::Header,
+) -> Vec<u16> {
+    let audio: Vec<u16> = if streams.is_empty() {
+        choose.and_then(|c| (c.0)(header)).into_iter().collect()
+    } else {
+        streams.to_vec()
+    };
+    with_commands(header, &audio)
 }
 
 /// `audio` and the command (script) streams of `header`, which carry captions and URLs

@@ -4,6 +4,8 @@
 //! (4294967295 for "none": a stream only added or only removed). Sans-IO: text in, entries
 //! out, and the reverse.
 
+use super::message::Message;
+
 /// The media type of a SelectStream body.
 pub const CONTENT_TYPE: &str = "application/x-wms-streamswitch";
 /// "No stream" in an entry.
@@ -70,9 +72,63 @@ pub fn parse(body: &[u8]) -> Vec<SsEntry> {
         .collect()
 }
 
+/// The SelectStream that moves a session from streams `on` to `want` ([MS-RTSP] 4.4.4.1):
+/// a SET_PARAMETER on the URL of a stream being sent, one entry per stream replaced (old
+/// and new paired, as a bitrate or language move is), added or removed. `urls` gives each
+/// stream's URL (from the SDP). `None` when nothing changes or a stream has no URL.
+pub fn select_request(urls: &[(u16, String)], on: &[u16], want: &[u16]) -> Option<Message> {
+    let url = |n: u16| urls.iter().find(|(s, _)| *s == n).map(|(_, u)| u.as_str());
+    let gone: Vec<u16> = on.iter().copied().filter(|n| !want.contains(n)).collect();
+    let new: Vec<u16> = want.iter().copied().filter(|n| !on.contains(n)).collect();
+    if gone.is_empty() && new.is_empty() {
+        return None;
+    }
+    let mut body = String::new();
+    for i in 0..gone.len().max(new.len()) {
+        let (old, added) = (gone.get(i).copied(), new.get(i).copied());
+        let e = SsEntry {
+            old: old.map(u32::from),
+            new: added.map(u32::from),
+            thin: 0,
+        };
+        let old_url = old.map_or(Some(""), url)?;
+        let new_url = added.map_or(Some(""), url)?;
+        body.push_str(&e.line(old_url, new_url));
+    }
+    let target = url(*on.first().or(want.first())?)?;
+    Some(Message::request("SET_PARAMETER", target).with_body(CONTENT_TYPE, body.into_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_move_pairs_the_old_and_new_stream() {
+        let urls = [
+            (1, "rtsp://h/a.asf/audio".to_string()),
+            (2, "rtsp://h/a.asf/stream=2".to_string()),
+            (3, "rtsp://h/a.asf/stream=3".to_string()),
+        ];
+        assert!(select_request(&urls, &[1], &[1]).is_none());
+        let m = select_request(&urls, &[1, 3], &[2, 3]).unwrap();
+        assert_eq!(m.method(), Some("SET_PARAMETER"));
+        assert_eq!(m.header("Content-Type"), Some(CONTENT_TYPE));
+        assert_eq!(
+            parse(&m.body),
+            vec![SsEntry {
+                old: Some(1),
+                new: Some(2),
+                thin: 0
+            }]
+        );
+        let both = select_request(&urls, &[1], &[1, 2]).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&both.body),
+            "SSEntry: 4294967295 2 0 rtsp://h/a.asf/stream=2\r\n"
+        );
+        assert!(select_request(&urls, &[1], &[9]).is_none(), "no URL for 9");
+    }
 
     #[test]
     fn reads_the_spec_example_and_skips_junk() {
