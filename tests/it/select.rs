@@ -219,10 +219,7 @@ fn served_url(server: &ServeProcess, scheme: &str, file: &Path) -> String {
     format!("{scheme}://127.0.0.1:{port}/{name}")
 }
 
-/// Each transport plays the stream the rules choose, and the server sends what the transport
-/// asked for: MMS and RTSP select the one audio stream (and move mid-stream); MMSH selects
-/// every audio stream without the video, so that a move to another variant or language finds
-/// its data.
+/// Each transport plays the stream the rules choose, and the server sends only that one.
 #[test]
 fn every_transport_plays_the_chosen_stream() {
     let dir = tempfile::tempdir().unwrap();
@@ -237,7 +234,7 @@ fn every_transport_plays_the_chosen_stream() {
     let mut next_end = session_ends(out);
     for scheme in SCHEMES {
         let url = |f: &Path| served_url(&server, scheme, f);
-        let selects_one = scheme != "mmsh";
+        let selects_one = true;
         let mut sent = |one: serde_json::Value, all: serde_json::Value| {
             let end = next_end();
             let expect = if selects_one { one } else { all };
@@ -462,5 +459,93 @@ fn only_the_audio_of_a_video_file_crosses_the_wire() {
             "{scheme}: sent {sent}, received {received}, audio {audio} bytes"
         );
         assert_eq!(end["packets_dropped"], 0, "{scheme}");
+    }
+}
+
+/// The audio stream numbers of the payloads in `packet`.
+fn payload_streams(packet: &[u8], packet_size: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = mmsplay_asf::parse_packet(packet, packet_size, &mut out);
+    out.iter().map(|p| p.stream).collect()
+}
+
+/// Mid-stream, each transport asks the server for another stream (as a language or bitrate
+/// move does): first both, then the new one alone; the server sends exactly that, from its
+/// next packets on, and reports both streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_transport_moves_to_another_stream_mid_stream() {
+    use mmsplay_net::{AsfEvent, ConnectOptions, Session, StreamUrl, Transport};
+    let dir = tempfile::tempdir().unwrap();
+    // Six seconds: past the preroll burst, the server paces, so the moves land mid-file.
+    let streams = [(440, "64k", Some("eng")), (660, "32k", Some("deu"))];
+    let Some(langs) = wma_tones(dir.path(), "languages.asf", 6, &streams) else {
+        return;
+    };
+    let server = InProcessServer::start(
+        vec![langs.clone()],
+        false,
+        false,
+        mmsplay_server::Faults::default(),
+    )
+    .await;
+    let b = server.bound;
+    let transports = [
+        (Transport::Mmst, "mmst", b.mms.port()),
+        (Transport::Mmsu, "mmsu", b.mms.port()),
+        (Transport::Mmsh, "mmsh", b.http.port()),
+        (Transport::Rtspt, "rtspt", b.rtsp.port()),
+        (Transport::Rtspu, "rtspu", b.rtsp.port()),
+    ];
+    for (n, (t, scheme, port)) in transports.into_iter().enumerate() {
+        let url = StreamUrl::parse(&format!("{scheme}://127.0.0.1:{port}/languages.asf")).unwrap();
+        let opts = ConnectOptions {
+            streams: vec![1],
+            ..ConnectOptions::default()
+        };
+        let mut session =
+            tokio::time::timeout(Duration::from_secs(20), Session::open(&url, t, &opts))
+                .await
+                .expect("connect in time")
+                .unwrap();
+        let mut packet_size = 0;
+        let mut seen: Vec<Vec<u8>> = Vec::new();
+        let mut step = 0;
+        let start = std::time::Instant::now();
+        let result = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                match session.next_event().await.unwrap() {
+                    AsfEvent::Header(h) => {
+                        packet_size = mmsplay_asf::parse_header(&h).unwrap().packet_size();
+                    }
+                    AsfEvent::Packet(p) => {
+                        seen.push(payload_streams(&p, packet_size));
+                        let at = start.elapsed();
+                        if step == 0 && at > Duration::from_millis(500) {
+                            assert!(session.select(&[1, 2]).await.unwrap(), "{scheme}");
+                            step = 1;
+                        }
+                        if step == 1 && at > Duration::from_millis(1500) {
+                            assert!(session.select(&[2]).await.unwrap(), "{scheme}");
+                            step = 2;
+                        }
+                    }
+                    AsfEvent::End => break,
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        session.close().await;
+        assert!(result.is_ok(), "{scheme}: the stream did not end");
+        assert_eq!(step, 2, "{scheme}: {} packets", seen.len());
+        let first: Vec<u8> = seen[..10].concat();
+        let last: Vec<u8> = seen[seen.len() - 5..].concat();
+        assert!(first.iter().all(|s| *s == 1), "{scheme}: {first:?}");
+        assert!(
+            last.iter().all(|s| *s == 2) && !last.is_empty(),
+            "{scheme}: {last:?}"
+        );
+        let ends = server.wait_session_ends(n + 1).await;
+        assert_eq!(ends[n]["streams"], serde_json::json!([1, 2]), "{scheme}");
     }
 }

@@ -17,8 +17,9 @@ mod sink;
 
 pub use live::broadcast_header;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mmsplay_net::Transport;
@@ -50,14 +51,39 @@ const MAX_REQUEST_BODY: u64 = 64 * 1024;
 /// Most requests on one keep-alive connection.
 const MAX_REQUESTS_PER_CONNECTION: usize = 32;
 
+/// The stream selections of the Plays under way, by the client-id their response gave, so
+/// that a SelectStream on another connection ([MS-WMSP] 3.2.5.7) reaches its Play.
+#[derive(Default)]
+struct Selections(Mutex<HashMap<u32, Arc<Mutex<StreamFilter>>>>);
+
+impl Selections {
+    fn register(&self, client_id: u32, filter: Arc<Mutex<StreamFilter>>) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(client_id, filter);
+        }
+    }
+
+    fn unregister(&self, client_id: u32) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(&client_id);
+        }
+    }
+
+    fn find(&self, client_id: u32) -> Option<Arc<Mutex<StreamFilter>>> {
+        self.0.lock().ok()?.get(&client_id).cloned()
+    }
+}
+
 /// Accepts connections until the runtime stops.
 pub async fn serve(listener: TcpListener, ctx: Arc<ServerContext>) {
     // The broadcast clock: every live stream has been "on the air" since the server started.
     let epoch = Instant::now();
+    let selections = Arc::new(Selections::default());
     crate::accept::accept_each(listener, &ctx, "mmsh", |sock, peer, arrival| {
         let ctx = ctx.clone();
+        let selections = selections.clone();
         tokio::spawn(async move {
-            if let Err(e) = handle(sock, peer, arrival, &ctx, epoch).await {
+            if let Err(e) = handle(sock, peer, arrival, &ctx, (epoch, &selections)).await {
                 tracing::debug!("mmsh connection: {e}");
             }
         });
@@ -71,7 +97,7 @@ async fn handle(
     peer: SocketAddr,
     mut arrival: Arrival,
     ctx: &ServerContext,
-    epoch: Instant,
+    (epoch, selections): (Instant, &Selections),
 ) -> Result<(), ServerError> {
     let _ = sock.set_nodelay(true);
     if ctx.faults.blackholes(Transport::Mmsh) {
@@ -144,10 +170,42 @@ async fn handle(
                 let mut record = SessionRecord::new(Transport::Mmsh, Some(peer));
                 record.set_user_agent(&req.user_agent);
                 record.path = req.path.clone();
-                let result = stream(&mut sink, ctx, &media, &req, epoch, &mut record).await;
+                let client_id = new_client_id();
+                let filter = Arc::new(Mutex::new(StreamFilter::default()));
+                selections.register(client_id, filter.clone());
+                let play = Play {
+                    client_id,
+                    filter,
+                    epoch,
+                };
+                let result = stream(&mut sink, ctx, &media, &req, &play, &mut record).await;
+                selections.unregister(client_id);
                 ctx.session_end(&record);
                 result?;
                 if !req.pipelined || !keep_alive {
+                    return Ok(());
+                }
+            }
+            RequestKind::OtherPost if !req.stream_switches().is_empty() => {
+                // SelectStream (non-pipelined: a POST on its own connection naming the Play
+                // by client-id): the Play's next packets follow the new selection.
+                let play = req
+                    .pragmas
+                    .number("client-id")
+                    .and_then(|id| selections.find(u32::try_from(id).ok()?));
+                let Some(filter) = play else {
+                    sink.simple(404, "Not Found").await;
+                    return Ok(());
+                };
+                if let (Some(media), Ok(mut f)) = (ctx.library.find(&req.path), filter.lock()) {
+                    let entries = req.stream_switches().into_iter();
+                    f.switch(
+                        &media.header,
+                        entries.map(|e| (e.dst, u16::from(e.thinning))),
+                    );
+                }
+                sink.empty_ok(keep_alive).await?;
+                if !keep_alive {
                     return Ok(());
                 }
             }
@@ -239,9 +297,13 @@ async fn blackhole(mut sock: TcpStream) {
     .await;
 }
 
+/// A client-id for a response ([MS-WMSP] 2.2.1.4.5): a positive 31-bit number.
+fn new_client_id() -> u32 {
+    rand::random::<u32>() & 0x7FFF_FFFF
+}
+
 /// The response head lines both requests share ([MS-WMSP] 2.2.2.1, 2.2.2.6).
-fn common_headers(ctx_live: bool, content_type: &str) -> String {
-    let client_id: u32 = rand::random::<u32>() & 0x7FFF_FFFF;
+fn common_headers(ctx_live: bool, content_type: &str, client_id: u32) -> String {
     let features = if ctx_live {
         "\"broadcast\""
     } else {
@@ -293,12 +355,24 @@ async fn describe(
     };
     let head = format!(
         "HTTP/{version} 200 OK\r\n{}Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
-        common_headers(ctx.is_live(media), "application/vnd.ms.wms-hdr.asfv1"),
+        common_headers(
+            ctx.is_live(media),
+            "application/vnd.ms.wms-hdr.asfv1",
+            new_client_id()
+        ),
         body.len()
     );
     sink.raw(head.as_bytes()).await?;
     sink.raw(&body).await?;
     sink.flush().await
+}
+
+/// One Play: the client-id its response gives, the streams selected (shared with
+/// SelectStream requests), and the broadcast clock.
+struct Play {
+    client_id: u32,
+    filter: Arc<Mutex<StreamFilter>>,
+    epoch: Instant,
 }
 
 /// The Play response ([MS-WMSP] 2.2.2.6): head, [`$M`] `$H`, the data, `$E` (on demand).
@@ -307,19 +381,28 @@ async fn stream(
     ctx: &ServerContext,
     media: &Media,
     req: &ServerRequest,
-    epoch: Instant,
+    play: &Play,
     record: &mut SessionRecord,
 ) -> Result<(), ServerError> {
+    let epoch = play.epoch;
     let n = media.packets.len();
     let head = if req.pipelined {
         format!(
             "HTTP/1.1 200 OK\r\n{}Transfer-Encoding: chunked\r\nConnection: Keep-Alive\r\n\r\n",
-            common_headers(ctx.is_live(media), "application/x-mms-framed")
+            common_headers(
+                ctx.is_live(media),
+                "application/x-mms-framed",
+                play.client_id
+            )
         )
     } else {
         format!(
             "HTTP/1.0 200 OK\r\n{}Connection: close\r\n\r\n",
-            common_headers(ctx.is_live(media), "application/x-mms-framed")
+            common_headers(
+                ctx.is_live(media),
+                "application/x-mms-framed",
+                play.client_id
+            )
         )
     };
     sink.raw(head.as_bytes()).await?;
@@ -328,14 +411,15 @@ async fn stream(
     first.extend(encode_header_chunks(&header_for(ctx, media)));
     sink.body(&first).await?;
     // The streams the client selected ([MS-WMSP] 2.2.1.4.27); the others are thinned out.
-    let mut filter = StreamFilter::default();
-    let entries = req.stream_switches().into_iter();
-    filter.switch(
-        &media.header,
-        entries.map(|e| (e.dst, u16::from(e.thinning))),
-    );
+    if let Ok(mut f) = play.filter.lock() {
+        let entries = req.stream_switches().into_iter();
+        f.switch(
+            &media.header,
+            entries.map(|e| (e.dst, u16::from(e.thinning))),
+        );
+    }
     let mut out = Outgoing {
-        filter,
+        filter: play.filter.clone(),
         location: 0,
         packet_size: media.packet_size,
     };
@@ -353,14 +437,16 @@ async fn stream(
             Err(e) => Err(e),
         }
     };
-    record.streams = out.filter.sent(&media.header);
+    if let Ok(f) = out.filter.lock() {
+        record.streams = f.sent(&media.header);
+    }
     r
 }
 
 /// How a Play's data packets go out: thinned to the selected streams, numbered in the order
 /// sent (LocationId counts the packets a client gets, so a thinned stream shows no gaps).
 struct Outgoing {
-    filter: StreamFilter,
+    filter: Arc<Mutex<StreamFilter>>,
     location: u32,
     packet_size: u32,
 }
@@ -372,7 +458,11 @@ impl Outgoing {
         packet: &bytes::Bytes,
         record: &SessionRecord,
     ) -> Result<Option<(Vec<u8>, usize)>, ServerError> {
-        let Some(packet) = self.filter.apply(packet, self.packet_size) else {
+        let kept = match self.filter.lock() {
+            Ok(f) => f.apply(packet, self.packet_size),
+            Err(_) => Some(packet.clone()),
+        };
+        let Some(packet) = kept else {
             return Ok(None);
         };
         // AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).

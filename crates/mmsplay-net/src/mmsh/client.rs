@@ -73,8 +73,11 @@ pub struct ConnectConfig {
     pub mode: HttpMode,
     /// Where an on-demand Play starts (ignored for a broadcast).
     pub start_ms: u64,
-    /// Stream numbers to play; empty: the audio (and script) streams.
+    /// Stream numbers to play; empty: the one `choose` picks, else the audio (and script)
+    /// streams.
     pub streams: Vec<u16>,
+    /// Picks the audio stream to play from the described header.
+    pub choose: Option<crate::StreamChooser>,
     /// Header lines added to every request (Authorization, X-Accelerate-Streaming, …).
     pub extra_headers: Vec<(String, String)>,
     /// Name the absolute URI in the request line (for an HTTP proxy).
@@ -296,7 +299,8 @@ impl Connect {
     fn described(&mut self, header: Bytes) -> Result<Step, ClientError> {
         let parsed = mmsplay_asf::parse_header(&header)?;
         let live = parsed.file.broadcast || self.features.iter().any(|f| f == "broadcast");
-        let streams = select_streams(&parsed, &self.cfg.streams);
+        let wanted = crate::stream::wanted(&self.cfg.streams, self.cfg.choose.as_ref(), &parsed);
+        let streams = select_streams(&parsed, &wanted);
         let start = if live { None } else { Some(self.cfg.start_ms) };
         let to = self.redirects.target().clone();
         let request = self.build(&to, 2, |r| r.play(start, &streams));

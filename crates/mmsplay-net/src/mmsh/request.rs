@@ -37,11 +37,15 @@ pub struct ClientRequest<'a> {
 
 impl ClientRequest<'_> {
     fn start(&self, out: &mut String) {
+        self.start_with("GET", out);
+    }
+
+    fn start_with(&self, method: &str, out: &mut String) {
         let version = match self.mode {
             HttpMode::NonPipelined => "1.0",
             HttpMode::Pipelined => "1.1",
         };
-        out.push_str(&format!("GET {} HTTP/{version}\r\n", self.path));
+        out.push_str(&format!("{method} {} HTTP/{version}\r\n", self.path));
         out.push_str("Accept: */*\r\n");
         out.push_str(&format!("User-Agent: {USER_AGENT}\r\n"));
         out.push_str(&format!("Host: {}\r\n", self.host));
@@ -87,23 +91,46 @@ impl ClientRequest<'_> {
             )),
         }
         s.push_str("Pragma: xPlayStrm=1\r\n");
-        if !streams.is_empty() {
-            s.push_str(&format!(
-                "Pragma: stream-switch-count={}\r\n",
-                streams.len()
-            ));
-            let entries: Vec<String> = streams
-                .iter()
-                .map(|(n, thin)| format!("ffff:{n:x}:{thin}"))
-                .collect();
-            s.push_str(&format!(
-                "Pragma: stream-switch-entry={}\r\n",
-                entries.join(" ")
-            ));
-        }
+        push_switches(&mut s, streams);
         self.end(&mut s);
         s
     }
+
+    /// SelectStream in non-pipelined mode ([MS-WMSP] 2.2.2.8): an empty POST naming the Play
+    /// by the `client-id` its response gave, with the streams that change (stream number,
+    /// thinning: 0 on, 2 off).
+    pub fn select_stream(&self, client_id: u64, streams: &[(u16, u8)]) -> String {
+        let mut s = String::with_capacity(512);
+        self.start_with("POST", &mut s);
+        s.push_str(&format!(
+            "Pragma: no-cache,request-context={},client-id={client_id}\r\n",
+            self.request_context
+        ));
+        push_switches(&mut s, streams);
+        s.push_str("Content-Length: 0\r\n");
+        self.end(&mut s);
+        s
+    }
+}
+
+/// The `stream-switch-count` and `stream-switch-entry` Pragma lines, the entries on a line of
+/// their own ([MS-WMSP] 2.2.1.4.26, 2.2.1.4.27).
+fn push_switches(s: &mut String, streams: &[(u16, u8)]) {
+    if streams.is_empty() {
+        return;
+    }
+    s.push_str(&format!(
+        "Pragma: stream-switch-count={}\r\n",
+        streams.len()
+    ));
+    let entries: Vec<String> = streams
+        .iter()
+        .map(|(n, thin)| format!("ffff:{n:x}:{thin}"))
+        .collect();
+    s.push_str(&format!(
+        "Pragma: stream-switch-entry={}\r\n",
+        entries.join(" ")
+    ));
 }
 
 /// The stream-switch entries of a Play ([MS-WMSP] 2.2.1.4.27): `(stream, thinning)`, with
