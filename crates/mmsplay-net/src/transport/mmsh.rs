@@ -382,7 +382,7 @@ impl MmshSession {
     /// Asks the server for `audio` (and the command streams) from now on: a SelectStream
     /// request on a connection of its own ([MS-WMSP] 3.1.4.x, non-pipelined mode), naming the
     /// Play by its client-id. A session without one (pipelined, or a server that gave no
-    /// client-id) keeps its streams.
+    /// client-id), or whose server refuses, keeps its streams (`false`).
     pub async fn select(&mut self, audio: &[u16]) -> Result<bool> {
         let Some(s) = self.selector.as_mut() else {
             return Ok(false);
@@ -408,15 +408,25 @@ impl MmshSession {
         }
         .select_stream(s.client_id, &changes);
         let deadline = Instant::now() + SELECT_TIMEOUT;
-        let resp = exchange(&s.target.authority(), &request, deadline).await?;
-        if resp.head.status != 200 {
-            return Err(NetError::protocol(format!(
-                "the server answered a stream selection with {} {}",
-                resp.head.status, resp.head.reason
-            )));
+        // A server that cannot select is no reason to stop: the stream plays on as it is.
+        match exchange(&s.target.authority(), &request, deadline).await {
+            Ok(resp) if resp.head.status == 200 => {
+                s.on = want;
+                Ok(true)
+            }
+            Ok(resp) => {
+                tracing::warn!(
+                    "the server answered a stream selection with {} {}",
+                    resp.head.status,
+                    resp.head.reason
+                );
+                Ok(false)
+            }
+            Err(e) => {
+                tracing::warn!("cannot ask the server for other streams: {e}");
+                Ok(false)
+            }
         }
-        s.on = want;
-        Ok(true)
     }
 
     /// Whether the session runs in pipelined mode (one connection, chunked Play body).
