@@ -409,4 +409,32 @@ mod libmms_tests {
         assert_eq!(r.kind, RequestKind::Play);
         assert_eq!(r.start_at(), StartAt::Beginning);
     }
+
+    /// Our SelectStream is what the server side reads as one: a POST with the client-id and
+    /// the stream-switch entries.
+    #[test]
+    fn select_stream_round_trips_through_the_server_view() {
+        let req = ClientRequest {
+            path: "/a.asf",
+            host: "h:80",
+            client_guid: "{00000000-0000-0000-0000-000000000001}",
+            request_context: 3,
+            mode: HttpMode::NonPipelined,
+        }
+        .select_stream(297_067_864, &[(1, 2), (0x1a, 0)]);
+        let (head, used) = super::super::parse_request_head(req.as_bytes())
+            .unwrap()
+            .unwrap();
+        assert_eq!(used, req.len());
+        let r = ServerRequest::from_head(&head);
+        assert_eq!(r.kind, RequestKind::OtherPost);
+        assert_eq!(r.pragmas.number("client-id"), Some(297_067_864));
+        let e: Vec<(u16, u8)> = r
+            .stream_switches()
+            .iter()
+            .map(|s| (s.dst, s.thinning))
+            .collect();
+        assert_eq!(e, vec![(1, 2), (0x1a, 0)]);
+        assert_eq!(head.headers.get("content-length"), Some("0"));
+    }
 }
