@@ -459,7 +459,7 @@ impl Outgoing {
         record: &SessionRecord,
     ) -> Result<Option<(Vec<u8>, usize)>, ServerError> {
         let kept = match self.filter.lock() {
-            Ok(f) => f.apply(packet, self.packet_size),
+            Ok(mut f) => f.apply(packet, self.packet_size),
             Err(_) => Some(packet.clone()),
         };
         let Some(packet) = kept else {

@@ -212,7 +212,7 @@ impl Job {
         let m = &self.media;
         let rebuilt;
         let decision = match self.shared.filter.lock() {
-            Ok(f) => f.decide(packet, m.packet_size),
+            Ok(mut f) => f.decide(packet, m.packet_size),
             Err(_) => Some(Kept::Whole),
         };
         let packet = match decision {
