@@ -7,6 +7,7 @@
 //! they and the transports use (`reorder`, the one reorder/resend buffer) never import tokio;
 //! only `transport`, `session` and `rollover` do.
 
+pub mod auth;
 pub mod error;
 pub mod mmsh;
 pub mod mmsp;
