@@ -183,6 +183,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub max_clients_per_ip: Option<usize>,
 
+    /// Require these credentials (HTTP Basic or Digest) on MMSH and RTSP, and refuse the MMS
+    /// transports, which cannot carry them.
+    #[arg(long, value_name = "USER:PASS")]
+    pub auth: Option<String>,
+
+    /// Send requests for /NAME to URL: an HTTP 302 on MMSH, an RTSP 302, an MMS redirect
+    /// report (repeatable).
+    #[arg(long = "redirect", value_name = "NAME=URL")]
+    pub redirects: Vec<String>,
+
     /// Seconds a new connection may take to send its first complete request.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub handshake_timeout: f64,
