@@ -47,6 +47,7 @@ pub async fn play(
     let mut x = Expander {
         events: &events,
         default_port: opts.ports.http,
+        proxy: opts.proxy.clone(),
         fetches: 0,
         last_error: None,
         out: Vec::new(),
@@ -326,6 +327,8 @@ enum Base {
 struct Expander<'a> {
     events: &'a Events,
     default_port: u16,
+    /// Metafiles are fetched through the HTTP proxy too.
+    proxy: mmsplay_net::proxy::ProxyConfig,
     fetches: usize,
     last_error: Option<PlayError>,
     out: Vec<(usize, Candidate)>,
@@ -524,7 +527,7 @@ impl Expander<'_> {
     /// Looks at what an `http://` URL serves.
     async fn probe(&mut self, url: &StreamUrl) -> Result<Probed, String> {
         let deadline = fetch::deadline_in(FETCH_TIMEOUT);
-        let mut body = match fetch::get(url, self.default_port, deadline).await {
+        let mut body = match fetch::get(url, self.default_port, &self.proxy, deadline).await {
             Ok(b) => b,
             // The rollover's MMSH step reports what is wrong with the server, as for any URL.
             Err(_) => return Ok(Probed::Stream),

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod mmsh;
 pub mod mmsp;
+pub mod proxy;
 pub mod reorder;
 pub mod rollover;
 pub mod rtsp;

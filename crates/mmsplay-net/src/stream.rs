@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::auth::Credentials;
+use crate::proxy::ProxyConfig;
 use crate::url::Ports;
 
 /// One item of the uniform stream.
@@ -67,6 +69,17 @@ pub struct ConnectOptions {
     /// Stream numbers to ask for (empty: the server's default / all audio).
     pub streams: Vec<u16>,
     pub stats: Arc<TransportStats>,
+    /// `--user`: answers a server's 401 on MMSH and RTSP, before the URL's own `user:pass@`.
+    pub credentials: Option<Credentials>,
+    /// The HTTP proxy MMSH goes through (the other transports go direct).
+    pub proxy: ProxyConfig,
+}
+
+impl ConnectOptions {
+    /// The credentials for `url`: `--user`, else the URL's own.
+    pub fn credentials_for(&self, url: &crate::url::StreamUrl) -> Option<Credentials> {
+        self.credentials.clone().or_else(|| url.credentials.clone())
+    }
 }
 
 impl Default for ConnectOptions {
@@ -78,6 +91,8 @@ impl Default for ConnectOptions {
             start_ms: 0,
             streams: Vec::new(),
             stats: Arc::new(TransportStats::default()),
+            credentials: None,
+            proxy: ProxyConfig::direct(),
         }
     }
 }

@@ -110,7 +110,13 @@ pub fn status_error(head: &ResponseHead) -> NetError {
     );
     match head.status {
         404 | 410 => NetError::new(ErrorKind::NotFound, what),
-        401 | 407 => NetError::refused(format!("{what} (authentication is not supported)")),
+        401 => NetError::new(
+            ErrorKind::Unauthorized,
+            format!("{what}: the user name or password was refused"),
+        ),
+        407 => NetError::refused(format!(
+            "{what}: the HTTP proxy asks for credentials (give them as --proxy http://USER:PASS@HOST:PORT)"
+        )),
         _ => NetError::refused(what),
     }
 }

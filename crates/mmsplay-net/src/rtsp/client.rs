@@ -103,6 +103,7 @@ pub fn expect_success(reply: &Message, what: &str) -> Result<()> {
     let text = format!("the server answered {what} with {status} {reason}");
     let kind = match status {
         404 => ErrorKind::NotFound,
+        401 => ErrorKind::Unauthorized,
         _ => ErrorKind::Refused,
     };
     let text = match (status, reply.header("Location")) {

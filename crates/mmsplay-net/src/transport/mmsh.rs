@@ -16,14 +16,17 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::Transport;
+use crate::auth::{ClientAuth, Credentials};
 use crate::error::{ErrorKind, NetError, Result};
 use crate::mmsh::redirect::{Followed, Redirects, Target, status_error};
 use crate::mmsh::{
     BodyEvent, BodyReader, ClientRequest, HttpContent, HttpMode, Pragmas, classify_http,
     request::{random_client_guid, select_streams},
 };
+use crate::proxy::proxied_request;
 use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
-use crate::transport::http::{HttpResponse, by, exchange, request_on};
+use crate::text_head::with_header;
+use crate::transport::http::{HttpResponse, by, exchange_via, request_on};
 use crate::url::StreamUrl;
 
 pub use crate::mmsh::redirect::MAX_REDIRECTS;
@@ -57,6 +60,8 @@ fn check_content(content_type: Option<&str>, probe: &[u8]) -> Result<()> {
 /// What the Describe step learned.
 struct Described {
     target: Target,
+    /// The credentials answer, for the Play.
+    auth: ClientAuth,
     /// The Describe's connection, still open for the Play (pipelined mode).
     conn: Option<TcpStream>,
     header: Bytes,
@@ -64,15 +69,36 @@ struct Described {
     scripts: Vec<AsfEvent>,
 }
 
-/// Sends a Describe ([MS-WMSP] 2.2.2.1) and follows redirects (bounded); returns the final
-/// target and its 200 response, body unread.
+/// Sends a request to `target` through the proxy `opts` names for its host, with an
+/// `Authorization` when `auth` has taken a challenge.
+async fn send(
+    target: &Target,
+    request: String,
+    auth: &mut ClientAuth,
+    opts: &ConnectOptions,
+    deadline: Instant,
+) -> Result<HttpResponse> {
+    let request = match auth.authorization("GET", &target.path) {
+        Some(a) => with_header(&request, "Authorization", &a),
+        None => request,
+    };
+    let proxy = opts.proxy.for_host(&target.host);
+    exchange_via(&target.authority(), proxy, &request, deadline).await
+}
+
+/// Sends a Describe ([MS-WMSP] 2.2.2.1), follows redirects (bounded) and answers the server's
+/// 401 with the credentials (once, or again on a stale nonce); returns the final target, its
+/// 200 response (body unread) and the authentication state for the Play.
 async fn describe_request(
     target: Target,
     guid: &str,
     mode: HttpMode,
+    opts: &ConnectOptions,
+    credentials: Option<Credentials>,
     deadline: Instant,
-) -> Result<(Target, HttpResponse)> {
+) -> Result<(Target, HttpResponse, ClientAuth)> {
     let mut redirects = Redirects::new(target);
+    let mut auth = ClientAuth::new(credentials);
     loop {
         let target = redirects.target();
         let req = ClientRequest {
@@ -83,9 +109,13 @@ async fn describe_request(
             mode,
         }
         .describe();
-        let resp = exchange(&target.authority(), &req, deadline).await?;
+        let resp = send(target, req, &mut auth, opts, deadline).await?;
+        if resp.head.status == 401 {
+            auth.on_challenge(resp.head.headers.all("www-authenticate"))?;
+            continue;
+        }
         if redirects.on_response(&resp.head)? == Followed::Answered {
-            return Ok((redirects.into_target(), resp));
+            return Ok((redirects.into_target(), resp, auth));
         }
     }
 }
@@ -114,8 +144,15 @@ pub async fn probe(url: &StreamUrl, opts: &ConnectOptions, max_body: usize) -> R
         path: url.path.clone(),
     };
     let guid = random_client_guid();
-    let (target, mut resp) =
-        describe_request(target, &guid, HttpMode::NonPipelined, deadline).await?;
+    let (target, mut resp, _) = describe_request(
+        target,
+        &guid,
+        HttpMode::NonPipelined,
+        opts,
+        opts.credentials_for(url),
+        deadline,
+    )
+    .await?;
     let content_type = resp.head.content_type().map(str::to_string);
     let mut body = Vec::new();
     let mut chunk = Vec::new();
@@ -152,9 +189,12 @@ async fn describe(
     target: Target,
     guid: &str,
     mode: HttpMode,
+    opts: &ConnectOptions,
+    credentials: Option<Credentials>,
     deadline: Instant,
 ) -> Result<Described> {
-    let (target, mut resp) = describe_request(target, guid, mode, deadline).await?;
+    let (target, mut resp, auth) =
+        describe_request(target, guid, mode, opts, credentials, deadline).await?;
     let pragmas = Pragmas::from_headers(&resp.head.headers);
     let features = pragmas.features();
     let content_type = resp.head.content_type().map(str::to_string);
@@ -210,6 +250,7 @@ async fn describe(
     };
     Ok(Described {
         target,
+        auth,
         conn,
         header,
         live,
@@ -257,7 +298,8 @@ impl MmshSession {
             port: url.port_for(Transport::Mmsh, &opts.ports),
             path: url.path.clone(),
         };
-        let mut d = describe(target, &guid, mode, deadline).await?;
+        let credentials = opts.credentials_for(url);
+        let mut d = describe(target, &guid, mode, opts, credentials, deadline).await?;
         let header = mmsplay_asf::parse_header(&d.header)?;
 
         let streams = select_streams(&header, &opts.streams);
@@ -272,8 +314,18 @@ impl MmshSession {
         .play(start, &streams);
         let reused = d.conn.is_some();
         let resp = match d.conn.take() {
-            Some(sock) => request_on(sock, &req, deadline).await?,
-            None => exchange(&d.target.authority(), &req, deadline).await?,
+            Some(sock) => {
+                let req = match d.auth.authorization("GET", &d.target.path) {
+                    Some(a) => with_header(&req, "Authorization", &a),
+                    None => req,
+                };
+                let req = match opts.proxy.for_host(&d.target.host) {
+                    Some(p) => proxied_request(&req, &d.target.authority(), p),
+                    None => req,
+                };
+                request_on(sock, &req, deadline).await?
+            }
+            None => send(&d.target, req, &mut d.auth, opts, deadline).await?,
         };
         let pipelined = reused && resp.head.is_chunked();
         if resp.head.status != 200 {

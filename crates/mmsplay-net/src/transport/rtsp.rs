@@ -14,6 +14,7 @@
 mod control;
 mod media;
 
+use crate::auth::ClientAuth;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -148,6 +149,7 @@ impl Inner {
         let _ = stream.set_nodelay(true);
         let request_url = format!("rtsp://{authority}{}", url.path);
         let mut control = Control::new(stream, request_url.clone());
+        control.auth = ClientAuth::new(opts.credentials_for(url));
 
         // OPTIONS: which keep-alive the server takes (WMS lists GET_PARAMETER).
         let reply = control

@@ -11,9 +11,10 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 
 use super::REPLY_TIMEOUT;
+use crate::auth::ClientAuth;
 use crate::error::{NetError, Result};
 use crate::rtsp::headers;
-use crate::rtsp::message::{Frame, Framer, Message};
+use crate::rtsp::message::{Frame, Framer, Message, StartLine};
 
 /// Body limit for replies other than DESCRIBE and for server requests.
 const MAX_BODY: usize = 64 * 1024;
@@ -63,6 +64,8 @@ pub(super) struct Control {
     /// The last path segment of the first SETUP URL (`/audio`), to pick our `RTP-Info` entry.
     pub setup_tail: Option<String>,
     user_agent: String,
+    /// Answers a 401 and signs every later request ([`crate::auth`]).
+    pub auth: ClientAuth,
     buf: Vec<u8>,
     backlog: VecDeque<Event>,
     backlog_bytes: usize,
@@ -85,6 +88,7 @@ impl Control {
                 "WMPlayer/12.0.7601.17514 guid/{guid} mmsplay/{}",
                 env!("CARGO_PKG_VERSION")
             ),
+            auth: ClientAuth::new(None),
             buf: vec![0u8; 64 * 1024],
             backlog: VecDeque::new(),
             backlog_bytes: 0,
@@ -113,6 +117,11 @@ impl Control {
         if let Some(s) = &self.session {
             m = m.with("Session", s.clone());
         }
+        if let StartLine::Request { method, uri } = &m.start
+            && let Some(a) = self.auth.authorization(method, uri)
+        {
+            m = m.with("Authorization", a);
+        }
         (self.cseq, m)
     }
 
@@ -132,12 +141,22 @@ impl Control {
     /// Sends a request and waits for its reply, handling whatever else arrives meanwhile.
     pub async fn call_with_body_limit(&mut self, msg: Message, max_body: usize) -> Result<Message> {
         let method = msg.method().unwrap_or("request").to_string();
-        let (cseq, msg) = self.stamp(msg);
-        self.write(&msg.to_bytes()).await?;
-        self.framer.set_max_body(max_body);
-        let r = self.wait_reply(cseq, &method).await;
-        self.framer.set_max_body(MAX_BODY);
-        r
+        loop {
+            let (cseq, stamped) = self.stamp(msg.clone());
+            self.write(&stamped.to_bytes()).await?;
+            self.framer.set_max_body(max_body);
+            let r = self.wait_reply(cseq, &method).await;
+            self.framer.set_max_body(MAX_BODY);
+            match r {
+                // Answered once with the credentials (again only on a stale nonce: bounded
+                // by `ClientAuth`).
+                Ok(reply) if reply.status() == Some(401) => {
+                    self.auth
+                        .on_challenge(reply.headers.all("WWW-Authenticate"))?;
+                }
+                r => return r,
+            }
+        }
     }
 
     async fn wait_reply(&mut self, cseq: u32, method: &str) -> Result<Message> {
