@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
+mod auth;
 mod bookmarks;
 mod common;
 mod cpal_output;
