@@ -757,6 +757,26 @@ async fn open_target(
     Opened::Feeding(feeder, rx, start_ms, seeker)
 }
 
+/// Announces a failed playback: the `error` event, and before it `credentials_needed` when
+/// the server wants credentials we lack or refused ours.
+pub fn emit_error(events: &Events, e: &PlayError) {
+    use mmsplay_net::auth::AuthError;
+    if let PlayError::Net(n) = e {
+        let wanted = match n.auth_error() {
+            Some(AuthError::NoCredentials) => Some((None, false)),
+            Some(AuthError::NoPassword(u)) => Some((Some(u.clone()), false)),
+            Some(AuthError::Rejected) => Some((None, true)),
+            _ => None,
+        };
+        if let Some((user, rejected)) = wanted {
+            events.emit(PlayerEvent::CredentialsNeeded { user, rejected });
+        }
+    }
+    events.emit(PlayerEvent::Error {
+        message: e.to_string(),
+    });
+}
+
 /// The log line that says which steps of the ladder go through the HTTP proxy (MMSH only) and
 /// which go direct; `None` without a proxy for this host.
 fn proxy_route_line(url: &StreamUrl, plan: &RolloverPlan, proxy: &ProxyConfig) -> Option<String> {
@@ -923,9 +943,7 @@ fn finish_with(
     events.emit(PlayerEvent::Stats(s));
     match (&outcome, events.announce_end) {
         (Ok(reason), true) => events.emit(PlayerEvent::End { reason: *reason }),
-        (Err(e), true) => events.emit(PlayerEvent::Error {
-            message: e.to_string(),
-        }),
+        (Err(e), true) => emit_error(events, e),
         (Ok(_), false) => events.log("info", "playlist entry ended"),
         (Err(e), false) => events.log("warn", format!("playlist entry failed: {e}")),
     }

@@ -310,9 +310,7 @@ async fn play_entries(
         return Ok(EndReason::Eos);
     }
     let e = last_error.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
-    events.emit(crate::events::PlayerEvent::Error {
-        message: e.to_string(),
-    });
+    crate::player::emit_error(&events, &e);
     Err(e)
 }
 

@@ -131,7 +131,7 @@ impl RemoteState {
         match command {
             UiCommand::Play { target } => {
                 *self = RemoteState {
-                    url: Some(target.clone()),
+                    url: Some(mmsplay_net::url::redact(target).into_owned()),
                     volume: self.volume,
                     ..RemoteState::default()
                 };
@@ -149,6 +149,7 @@ impl RemoteState {
             UiCommand::SetVolume(volume) => self.volume = f64::from(*volume),
             // The title and position follow from the stream's own events.
             UiCommand::NextLanguage
+            | UiCommand::SetCredentials(_)
             | UiCommand::NextEntry
             | UiCommand::PreviousEntry
             | UiCommand::Seek { .. } => {}

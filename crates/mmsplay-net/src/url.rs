@@ -158,19 +158,30 @@ pub fn userinfo_credentials(userinfo: &str) -> Credentials {
 /// A URL as it may be shown (logs, events, errors, the TUI): a password in its userinfo
 /// becomes `***` (`mms://bob:***@host/x`). Text that is no URL comes back as it is.
 pub fn redact(s: &str) -> Cow<'_, str> {
-    let Some(start) = s.find("://").map(|i| i + 3) else {
-        return Cow::Borrowed(s);
-    };
+    match password_span(s) {
+        Some((from, to)) => Cow::Owned(format!("{}***{}", &s[..from], &s[to..])),
+        None => Cow::Borrowed(s),
+    }
+}
+
+/// A URL without the password of its userinfo (`mms://bob@host/x`): what a bookmark made
+/// from a playing stream keeps, so that the password is asked for, not stored.
+pub fn without_password(s: &str) -> Cow<'_, str> {
+    match password_span(s) {
+        Some((from, to)) => Cow::Owned(format!("{}{}", &s[..from - 1], &s[to..])),
+        None => Cow::Borrowed(s),
+    }
+}
+
+/// Where the password of a URL's userinfo is: the bytes after `user:` up to the `@`.
+fn password_span(s: &str) -> Option<(usize, usize)> {
+    let start = s.find("://")? + 3;
     let authority_end = s[start..]
         .find(['/', '?', '#'])
         .map_or(s.len(), |i| start + i);
-    let Some(at) = s[start..authority_end].rfind('@').map(|i| start + i) else {
-        return Cow::Borrowed(s);
-    };
-    match s[start..at].find(':') {
-        Some(colon) => Cow::Owned(format!("{}***{}", &s[..start + colon + 1], &s[at..])),
-        None => Cow::Borrowed(s),
-    }
+    let at = start + s[start..authority_end].rfind('@')?;
+    let colon = start + s[start..at].find(':')?;
+    Some((colon + 1, at))
 }
 
 /// Resolves a reference against the URL it was found at (RFC 3986 section 5, by the `url`
@@ -263,6 +274,8 @@ mod tests {
         assert_eq!(redact("mms://bob@h/x"), "mms://bob@h/x");
         assert_eq!(redact("rtsp://h/a:b@c"), "rtsp://h/a:b@c");
         assert_eq!(redact("a.wma"), "a.wma");
+        assert_eq!(without_password("mms://bob:pw@h/x"), "mms://bob@h/x");
+        assert_eq!(without_password("mms://bob@h/x"), "mms://bob@h/x");
         let e = StreamUrl::parse("mms://bob:pw@h:bad/x").unwrap_err();
         assert!(!e.to_string().contains("pw"), "{e}");
         assert_eq!(
