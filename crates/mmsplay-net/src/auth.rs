@@ -966,9 +966,9 @@ mod tests {
         let now = 1_000_000;
         let offers = s.challenges(now, false);
         assert_eq!(s.check("GET", "/a.asf", None, now), Verdict::Missing);
-        for pick in 0..offers.len() {
+        for (pick, offer) in offers.iter().enumerate() {
             let mut c = ClientAuth::new(Some(Credentials::from_spec("alice:s3cret")));
-            c.on_challenge([offers[pick].as_str()]).unwrap();
+            c.on_challenge([offer.as_str()]).unwrap();
             let v = c.authorization("GET", "/a.asf").unwrap();
             assert_eq!(
                 s.check("GET", "/a.asf", Some(&v), now + 1),
@@ -994,7 +994,7 @@ mod tests {
                 assert_eq!(s.check("GET", "/a.asf", Some(&v), late), Verdict::Allowed);
             }
             let mut wrong = ClientAuth::new(Some(Credentials::from_spec("alice:guess")));
-            wrong.on_challenge([offers[pick].as_str()]).unwrap();
+            wrong.on_challenge([offer.as_str()]).unwrap();
             let v = wrong.authorization("GET", "/a.asf").unwrap();
             assert_eq!(s.check("GET", "/a.asf", Some(&v), now), Verdict::Denied);
         }
