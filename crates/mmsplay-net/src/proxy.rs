@@ -60,11 +60,7 @@ impl Proxy {
 
     /// `host:port` to connect to.
     pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        crate::url::authority(&self.host, self.port)
     }
 
     /// The `Proxy-Authorization` value, when the proxy URL had credentials.

@@ -114,11 +114,7 @@ impl StreamUrl {
 
     /// `host:port` for a socket connect (IPv6 literals bracketed).
     pub fn authority(&self, port: u16) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{port}", self.host)
-        } else {
-            format!("{}:{port}", self.host)
-        }
+        authority(&self.host, port)
     }
 
     /// The URL rewritten for one transport's protocol, e.g. `mms://h/x` as `rtsp://h:554/x`.
@@ -133,6 +129,15 @@ impl StreamUrl {
             self.authority(self.port_for(t, ports)),
             self.path
         )
+    }
+}
+
+/// `host:port` for a socket connect or a `Host` header, IPv6 literals bracketed.
+pub fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 
