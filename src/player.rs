@@ -22,6 +22,7 @@ use std::time::Duration;
 use mmsplay_net::auth::Credentials;
 use mmsplay_net::proxy::ProxyConfig;
 use mmsplay_net::rollover::{ConnectEvent, RolloverPlan};
+use mmsplay_net::stream::Notes;
 use mmsplay_net::{AsfEvent, ConnectOptions, Ports, StreamUrl, Transport, TransportStats};
 use tokio::sync::mpsc;
 
@@ -718,6 +719,10 @@ async fn open_target(
                 streams: opts.stream.into_iter().collect(),
                 credentials: opts.credentials.clone(),
                 proxy: opts.proxy.clone(),
+                notes: {
+                    let ev = events.clone();
+                    Notes::new(move |line| ev.log("info", line))
+                },
                 ..ConnectOptions::default()
             };
             if let Some(line) = proxy_route_line(url, &plan, &opts.proxy) {

@@ -15,6 +15,7 @@ mod mpris;
 mod multichannel;
 mod playback;
 mod reconnect;
+mod redirects;
 mod rollover;
 mod rtsp;
 mod seek;

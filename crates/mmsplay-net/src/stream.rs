@@ -73,6 +73,34 @@ pub struct ConnectOptions {
     pub credentials: Option<Credentials>,
     /// The HTTP proxy MMSH goes through (the other transports go direct).
     pub proxy: ProxyConfig,
+    /// Where a transport tells what it did on the way (each redirect followed): the log.
+    pub notes: Notes,
+}
+
+/// A sink for log lines from inside a connect (the player's log); silent by default.
+#[derive(Clone, Default)]
+pub struct Notes(Option<Arc<dyn Fn(String) + Send + Sync>>);
+
+impl Notes {
+    pub fn new(f: impl Fn(String) + Send + Sync + 'static) -> Notes {
+        Notes(Some(Arc::new(f)))
+    }
+
+    pub fn note(&self, line: impl Into<String>) {
+        if let Some(f) = &self.0 {
+            f(line.into());
+        }
+    }
+}
+
+impl std::fmt::Debug for Notes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Notes(on)"
+        } else {
+            "Notes(off)"
+        })
+    }
 }
 
 impl ConnectOptions {
@@ -93,6 +121,7 @@ impl Default for ConnectOptions {
             stats: Arc::new(TransportStats::default()),
             credentials: None,
             proxy: ProxyConfig::direct(),
+            notes: Notes::default(),
         }
     }
 }

@@ -114,9 +114,16 @@ async fn describe_request(
             auth.on_challenge(resp.head.headers.all("www-authenticate"))?;
             continue;
         }
+        let from = format!("http://{}{}", target.authority(), target.path);
         if redirects.on_response(&resp.head)? == Followed::Answered {
             return Ok((redirects.into_target(), resp, auth));
         }
+        let to = redirects.target();
+        opts.notes.note(format!(
+            "mmsh: {from} redirects to http://{}{}",
+            to.authority(),
+            to.path
+        ));
     }
 }
 

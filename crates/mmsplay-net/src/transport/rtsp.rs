@@ -85,7 +85,14 @@ impl RtspSession {
         for _ in 0..=MAX_REDIRECTS {
             match Inner::connect(&url, t, opts).await? {
                 Connected::Session(s) => return Ok(RtspSession(s)),
-                Connected::Redirect(to) => url = to,
+                Connected::Redirect(to) => {
+                    opts.notes.note(format!(
+                        "{t}: {} redirects to {}",
+                        url.for_transport(t, &opts.ports),
+                        to.for_transport(t, &opts.ports)
+                    ));
+                    url = to;
+                }
             }
         }
         Err(NetError::protocol(format!(
