@@ -321,6 +321,29 @@ fn mmsh_plays_through_tinyproxy() {
         "no_proxy or --proxy none went through the proxy"
     );
 
+    // A metafile over HTTP comes through the proxy too, and so does the stream it names.
+    let files = crate::meta::support::HttpFiles::start();
+    let asx = format!("<asx version=\"3.0\"><entry><ref href=\"{target}\"/></entry></asx>");
+    files.route(
+        "/radio.asx",
+        crate::meta::support::reply("video/x-ms-asf", asx),
+    );
+    let (ok, ev, err) = play(
+        &["--duration", "1", "--user", &user, "--proxy", &proxy_url],
+        &files.url("/radio.asx"),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(of(&ev, "connected")[0]["transport"], "mmsh");
+    assert_eq!(
+        files.requests.lock().unwrap().first().map(String::as_str),
+        Some("/radio.asx")
+    );
+    let after_meta = proxy.forwarded();
+    assert!(
+        after_meta > after_env + 3,
+        "the metafile's fetch or its stream skipped the proxy"
+    );
+
     // RTSP is not carried by an HTTP proxy: it goes direct and the log says so.
     let ports = server.port_args();
     let mut args: Vec<&str> = ports.iter().map(String::as_str).collect();
@@ -329,5 +352,5 @@ fn mmsh_plays_through_tinyproxy() {
     assert!(ok, "{err}");
     assert_eq!(of(&ev, "connected")[0]["transport"], "rtspt");
     assert!(err.contains("rtspt go direct"), "{err}");
-    assert_eq!(proxy.forwarded(), after_env);
+    assert_eq!(proxy.forwarded(), after_meta);
 }
