@@ -135,7 +135,11 @@ fn redirect_chains_are_followed_and_logged_on_every_protocol() {
 #[test]
 fn redirect_loops_end_with_a_clear_error() {
     let s = server();
-    for target in [format!("mmst://127.0.0.1:{}/mxa", s.mms)] {
+    for target in [
+        format!("mmst://127.0.0.1:{}/mxa", s.mms),
+        format!("mmsh://127.0.0.1:{}/hxa", s.http),
+        format!("rtspt://127.0.0.1:{}/rxa", s.rtsp),
+    ] {
         let (ok, ev, err) = play(&target);
         assert!(!ok, "{target} played");
         let message = ev

@@ -39,15 +39,6 @@ impl Headers {
     }
 }
 
-/// A request or response head (ending in a blank line) with one more header line before the
-/// blank line; text without a blank line comes back unchanged.
-pub fn with_header(message: &str, name: &str, value: &str) -> String {
-    match message.find("\r\n\r\n") {
-        Some(i) => format!("{}\r\n{name}: {value}{}", &message[..i], &message[i..]),
-        None => message.to_string(),
-    }
-}
-
 /// Where a head ends: the index after its blank line, if the head is complete within the first
 /// `limit` bytes. Accepts bare LF line ends too (hand-written servers use them).
 pub fn head_end(buf: &[u8], limit: usize) -> Option<usize> {
@@ -81,15 +72,6 @@ mod tests {
         assert_eq!(h.get_last("CSeq"), Some("2"));
         assert_eq!(h.all("cseq").collect::<Vec<_>>(), ["1", "2"]);
         assert_eq!(h.get("Session"), None);
-    }
-
-    #[test]
-    fn adds_a_header_line_before_the_blank_line() {
-        assert_eq!(
-            with_header("GET / HTTP/1.0\r\nA: b\r\n\r\nbody", "C", "d"),
-            "GET / HTTP/1.0\r\nA: b\r\nC: d\r\n\r\nbody"
-        );
-        assert_eq!(with_header("no head", "C", "d"), "no head");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod reorder;
 
+use crate::redirect::RedirectChain;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -53,7 +54,7 @@ impl MmsSession {
     /// on a new connection; bounded, a loop stopped at once, each hop in the log).
     pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
         let mut url = url.clone();
-        let mut seen = vec![url.for_transport(t, &opts.ports)];
+        let mut chain = RedirectChain::new(url.for_transport(t, &opts.ports), MAX_REDIRECTS);
         loop {
             let to = match Conn::connect(&url, t, opts).await? {
                 Opened::Session(c) => return Ok(MmsSession(c)),
@@ -72,18 +73,11 @@ impl MmsSession {
             };
             let next = parsed.for_transport(t, &opts.ports);
             opts.notes.note(format!("{t}: {here} redirects to {next}"));
-            if seen.contains(&next) {
-                return Err(NetError::protocol(format!(
-                    "redirects go in a loop: redirected back to {next}"
-                )));
+            chain.follow(next)?;
+            // `--user` covers every hop; the URL's own credentials stay with its host.
+            if parsed.host == url.host {
+                parsed.credentials = parsed.credentials.or(url.credentials.take());
             }
-            if seen.len() > MAX_REDIRECTS {
-                return Err(NetError::protocol(format!(
-                    "too many redirects: redirected more than {MAX_REDIRECTS} times"
-                )));
-            }
-            seen.push(next);
-            parsed.credentials = parsed.credentials.or(url.credentials.take());
             url = parsed;
         }
     }
