@@ -103,6 +103,7 @@ impl From<ClientError> for NetError {
             ClientError::Rtsp(inner) => return NetError::from(inner.clone()),
             ClientError::Auth(a) => return NetError::from(a.clone()),
             ClientError::Status { status: 404, .. } => ErrorKind::NotFound,
+            ClientError::Status { status: 401, .. } => ErrorKind::Unauthorized,
             ClientError::Status { .. } | ClientError::UnsupportedTransport(_) => ErrorKind::Refused,
             ClientError::NoAsfStream | ClientError::NoAudio | ClientError::NoRequestedStream => {
                 ErrorKind::Unsupported
