@@ -176,17 +176,19 @@ fn missing_or_wrong_credentials_fail_with_one_clear_line() {
     let mut args: Vec<&str> = ports.iter().map(String::as_str).collect();
     args.extend(["--duration", "1"]);
     let cases = [
-        (None, "give them with --user"),
+        (None, "give them with --user", false),
         (
             Some(format!("{USER}:not-{PASS}")),
             "rejected the user name or password",
+            true,
         ),
         (
             Some(USER.to_string()),
             "asks for a password for user \"alice\"",
+            false,
         ),
     ];
-    for (user, expected) in cases {
+    for (user, expected, rejected) in cases {
         let mut a = args.clone();
         if let Some(u) = &user {
             a.extend(["--user", u]);
@@ -199,6 +201,11 @@ fn missing_or_wrong_credentials_fail_with_one_clear_line() {
             assert!(message.contains(expected), "{target} {user:?}: {message}");
             let last = err.lines().last().unwrap_or("");
             assert!(last.contains(expected), "{target}: stderr ends {last:?}");
+            // Just before the error, the event a front end asks for a password on.
+            let at = ev.iter().position(|e| e["event"] == "error").unwrap();
+            let needed = &ev[at - 1];
+            assert_eq!(needed["event"], "credentials_needed", "{ev:?}");
+            assert_eq!(needed["rejected"], rejected);
         }
     }
 }
