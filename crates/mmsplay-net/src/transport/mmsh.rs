@@ -14,7 +14,6 @@ use mmsplay_asf::padding::pad;
 use tokio::time::Instant;
 
 use crate::Transport;
-use crate::auth::Credentials;
 use crate::error::{ErrorKind, NetError, Result};
 use crate::mmsh::client::{self, Outcome, Step};
 use crate::mmsh::redirect::Target;
@@ -55,13 +54,13 @@ struct Current {
 
 /// Sends the machine's requests until it wants body bytes or is done; returns that step.
 /// Requests go through the HTTP proxy `opts` names for the host; a 401 is answered with the
-/// credentials (once, or again for a stale nonce); each redirect hop is noted in the log.
+/// credentials (once, or again for a stale nonce: `--user`, or the URL's own while the
+/// requests go to its host); each redirect hop is noted in the log.
 async fn send_requests(
     machine: &mut client::Connect,
     mut step: Step,
     cur: &mut Current,
-    opts: &ConnectOptions,
-    credentials: &Option<Credentials>,
+    (url, opts): (&StreamUrl, &ConnectOptions),
     deadline: Instant,
 ) -> Result<Step> {
     let mut last_to: Option<Target> = None;
@@ -69,7 +68,12 @@ async fn send_requests(
         let (to, request, reuse) = match step {
             Step::Send { to, request, reuse } => (to, request, reuse),
             Step::Done(Outcome::Unauthorized(u)) => {
-                step = machine.answer_challenge(&u, credentials.clone())?;
+                let credentials = if machine.target().host.eq_ignore_ascii_case(&url.host) {
+                    opts.credentials_for(url)
+                } else {
+                    opts.credentials.clone()
+                };
+                step = machine.answer_challenge(&u, credentials)?;
                 continue;
             }
             other => return Ok(other),
@@ -121,8 +125,7 @@ pub async fn probe(url: &StreamUrl, opts: &ConnectOptions, max_body: usize) -> R
     let mut machine = machine(url, opts, HttpMode::NonPipelined);
     let mut cur = Current::default();
     let first = machine.start();
-    let credentials = opts.credentials_for(url);
-    let step = send_requests(&mut machine, first, &mut cur, opts, &credentials, deadline).await?;
+    let step = send_requests(&mut machine, first, &mut cur, (url, opts), deadline).await?;
     let mut resp = match (step, cur.resp) {
         (Step::ReadBody, Some(resp)) => resp,
         (Step::Done(Outcome::Unauthorized(u)), _) => return Err(u.into_error().into()),
@@ -197,12 +200,9 @@ impl MmshSession {
         let mut machine = machine(url, opts, mode);
         let mut cur = Current::default();
         let mut step = machine.start();
-        let credentials = opts.credentials_for(url);
         let mut body = Vec::with_capacity(READ_CHUNK);
         let ready = loop {
-            step = match send_requests(&mut machine, step, &mut cur, opts, &credentials, deadline)
-                .await?
-            {
+            step = match send_requests(&mut machine, step, &mut cur, (url, opts), deadline).await? {
                 Step::ReadBody => {
                     let resp = cur
                         .resp
