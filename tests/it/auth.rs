@@ -3,13 +3,13 @@
 //! failures without or with wrong credentials, no password ever shown, and MMSH through a real
 //! HTTP proxy (tinyproxy).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    ChildGuard, ServeProcess, events, have_tool, mmsplay, play_to_null, run_with_deadline,
+    ChildGuard, ServeProcess, free_ports, have_tool, mmsplay, play_outcome, play_to_null,
+    run_with_deadline,
 };
 
 const USER: &str = "alice";
@@ -103,26 +103,16 @@ fn ffmpeg_authenticates_on_rtsp() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("401"));
 }
 
-/// Runs the player headless with `--events json`; its exit status, events and stderr.
+/// Runs the player headless (`play_outcome`), checking that the password never shows.
 fn play(args: &[&str], target: &str) -> (bool, Vec<serde_json::Value>, String) {
-    let out = run_with_deadline(
-        mmsplay()
-            .args(["--headless", "--events", "json", "--output", "null"])
-            .args(args)
-            .arg(target),
-        Duration::from_secs(30),
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let (ok, ev, err) = play_outcome(args, target);
+    let stdout: String = ev.iter().map(|e| e.to_string()).collect();
     assert!(
         !stdout.contains(PASS),
         "the password is in the events: {stdout}"
     );
-    assert!(
-        !stderr.contains(PASS),
-        "the password is in the log: {stderr}"
-    );
-    (out.status.success(), events(&out.stdout), stderr)
+    assert!(!err.contains(PASS), "the password is in the log: {err}");
+    (ok, ev, err)
 }
 
 fn of<'a>(events: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
@@ -210,16 +200,6 @@ fn missing_or_wrong_credentials_fail_with_one_clear_line() {
     }
 }
 
-/// A free loopback port (the race with another taker is harmless in tests: tinyproxy fails
-/// to start and the test says so).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// tinyproxy on loopback with a temporary configuration; its log file.
 struct Tinyproxy {
     _guard: ChildGuard,
@@ -231,7 +211,7 @@ struct Tinyproxy {
 impl Tinyproxy {
     fn start() -> Tinyproxy {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let [port] = free_ports();
         let log = dir.path().join("tinyproxy.log");
         let conf = dir.path().join("tinyproxy.conf");
         std::fs::write(

@@ -2,20 +2,9 @@
 //! HTTP 302 on MMSH and an RTSP 302 are followed (each hop in the log), and a loop is stopped
 //! with a clear error.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::time::Duration;
 
-use crate::common::{ChildGuard, events, mmsplay, run_with_deadline};
-
-/// Ports the server will listen on: the redirect URLs must name them before it starts.
-fn free_ports() -> (u16, u16, u16) {
-    let l: Vec<TcpListener> = (0..3)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let p = |i: usize| l[i].local_addr().unwrap().port();
-    (p(0), p(1), p(2))
-}
+use crate::common::{ChildGuard, free_ports, mmsplay, play_outcome};
 
 struct Server {
     _guard: ChildGuard,
@@ -28,7 +17,8 @@ struct Server {
 /// `/m1 → /m2 → demo.wma` (MMS), `/h1 → /h2 → demo.wma` (MMSH), `/r1 → /r2 → demo.wma`
 /// (RTSP), and `/xa ↔ /xb` loops on each.
 fn server() -> Server {
-    let (rtsp, mms, http) = free_ports();
+    // The redirect URLs must name the ports before the server starts.
+    let [rtsp, mms, http] = free_ports();
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
     let mut args: Vec<String> = vec![
         "serve".into(),
@@ -78,22 +68,7 @@ fn server() -> Server {
 }
 
 fn play(target: &str) -> (bool, Vec<serde_json::Value>, String) {
-    let out = run_with_deadline(
-        mmsplay()
-            .args([
-                "--headless",
-                "--events",
-                "json",
-                "--output",
-                "null",
-                "--duration",
-                "1",
-            ])
-            .arg(target),
-        Duration::from_secs(30),
-    );
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    (out.status.success(), events(&out.stdout), err)
+    play_outcome(&["--duration", "1"], target)
 }
 
 #[test]
