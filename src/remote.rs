@@ -206,6 +206,16 @@ mod tests {
     use super::*;
     use crate::events::{EndReason, Stats, StreamInfo};
 
+    /// Desktop widgets show the URL: never with its password.
+    #[test]
+    fn the_url_shown_to_the_desktop_has_no_password() {
+        let mut s = RemoteState::default();
+        s.on_command(&UiCommand::Play {
+            target: "mmsh://bob:Hunter2@h/x".into(),
+        });
+        assert_eq!(s.url.as_deref(), Some("mmsh://bob:***@h/x"));
+    }
+
     #[test]
     fn the_state_follows_a_playback() {
         let mut s = RemoteState::default();
