@@ -432,7 +432,7 @@ impl Expander<'_> {
                 for r in refs {
                     match self.child(&base, r) {
                         Ok(c) => children.push((c, depth + 1, id)),
-                        Err(reason) => self.fail(id, r, reason),
+                        Err(reason) => self.fail(id, &mmsplay_net::url::redact(r), reason),
                     }
                 }
             }
