@@ -210,6 +210,11 @@ struct Tinyproxy {
 
 impl Tinyproxy {
     fn start() -> Tinyproxy {
+        Self::start_with("")
+    }
+
+    /// With more configuration lines (`BasicAuth USER PASS`, say).
+    fn start_with(extra: &str) -> Tinyproxy {
         let dir = tempfile::tempdir().unwrap();
         let [port] = free_ports();
         let log = dir.path().join("tinyproxy.log");
@@ -217,7 +222,7 @@ impl Tinyproxy {
         std::fs::write(
             &conf,
             format!(
-                "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 16\nAllow 127.0.0.1\nLogLevel Connect\nLogFile \"{}\"\nPidFile \"{}\"\n",
+                "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 16\nAllow 127.0.0.1\nLogLevel Connect\nLogFile \"{}\"\nPidFile \"{}\"\n{extra}",
                 log.display(),
                 dir.path().join("tinyproxy.pid").display()
             ),
@@ -340,4 +345,33 @@ fn mmsh_plays_through_tinyproxy() {
     assert_eq!(of(&ev, "connected")[0]["transport"], "rtspt");
     assert!(err.contains("rtspt go direct"), "{err}");
     assert_eq!(proxy.forwarded(), after_meta);
+}
+
+/// A proxy that wants credentials gets them from the proxy URL (Basic
+/// `Proxy-Authorization`); without them the error says where to put them.
+#[test]
+fn a_proxy_that_wants_credentials() {
+    if !have_tool("tinyproxy") {
+        return;
+    }
+    let proxy = Tinyproxy::start_with("BasicAuth carol Pr0xyPass\n");
+    let server = ServeProcess::start(&[&demo()], &["--fast"]);
+    let target = format!("mmsh://127.0.0.1:{}/demo.wma", server.http);
+    let with = format!("http://carol:Pr0xyPass@127.0.0.1:{}", proxy.port);
+    let (ok, ev, err) = play(&["--duration", "1", "--proxy", &with], &target);
+    assert!(ok, "{err}");
+    assert_eq!(of(&ev, "connected")[0]["transport"], "mmsh");
+    assert!(!err.contains("Pr0xyPass"), "{err}");
+    let without = format!("http://127.0.0.1:{}", proxy.port);
+    let (ok, ev, err) = play(&["--duration", "1", "--proxy", &without], &target);
+    assert!(
+        !ok,
+        "played through a proxy that wants credentials without any"
+    );
+    let message = of(&ev, "error")[0]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("--proxy http://USER:PASS@HOST:PORT"),
+        "{message}"
+    );
+    assert!(!err.contains("Pr0xyPass"));
 }
