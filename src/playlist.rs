@@ -541,13 +541,18 @@ impl Expander<'_> {
             HttpContent::Metafile => {
                 self.count_fetch()?;
                 let label = url_text(url, self.default_port);
+                let served_from = url_text(&body.url, self.default_port);
+                if served_from != label {
+                    // The chain's ends; an MMSH stream's redirects are logged by its transport.
+                    self.events.log(
+                        "info",
+                        format!("metafile: {label} redirects to {served_from}"),
+                    );
+                }
                 body.read_to_end(&mut prefix, MAX_METAFILE_LEN, deadline)
                     .await
                     .map_err(|e| format!("{label}: {e}"))?;
-                Ok(Probed::Metafile(
-                    prefix,
-                    url_text(&body.url, self.default_port),
-                ))
+                Ok(Probed::Metafile(prefix, served_from))
             }
         }
     }
