@@ -63,7 +63,6 @@ async fn send_requests(
     (url, opts): (&StreamUrl, &ConnectOptions),
     deadline: Instant,
 ) -> Result<Step> {
-    let mut last_to: Option<Target> = None;
     loop {
         let (to, request, reuse) = match step {
             Step::Send { to, request, reuse } => (to, request, reuse),
@@ -78,10 +77,6 @@ async fn send_requests(
             }
             other => return Ok(other),
         };
-        if let Some(from) = last_to.as_ref().filter(|f| **f != to) {
-            opts.notes
-                .note(format!("mmsh: {} redirects to {}", from.url(), to.url()));
-        }
         let proxy = opts.proxy.for_host(&to.host);
         let kept = match (reuse, cur.resp.take()) {
             (true, Some(r)) => r.into_reusable(deadline).await,
@@ -98,9 +93,17 @@ async fn send_requests(
             }
             None => exchange_via(&to.authority(), proxy, &request, deadline).await?,
         };
+        // Every redirect answer is a line in the log, the one a loop ends on too.
+        if let (300..=399, Some(location)) = (resp.head.status, resp.head.headers.get("location")) {
+            let here = to.url();
+            let there = crate::url::resolve(&here, location.trim());
+            opts.notes.note(format!(
+                "mmsh: {here} redirects to {}",
+                crate::url::redact(&there)
+            ));
+        }
         step = machine.on_head(&resp.head)?;
         cur.resp = Some(resp);
-        last_to = Some(to);
     }
 }
 
