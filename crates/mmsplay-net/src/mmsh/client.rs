@@ -215,15 +215,20 @@ impl Connect {
     /// A request to send, signed when a challenge was answered; kept for a resend.
     fn send(&mut self, to: Target, request: String, reuse: bool) -> Step {
         self.last = Some((to.clone(), request.clone(), reuse));
+        let request = self.sign("GET", &to, request);
+        Step::Send { to, request, reuse }
+    }
+
+    /// `request` with an Authorization header once a challenge was answered.
+    fn sign(&mut self, method: &str, to: &Target, request: String) -> String {
         let signature = self
             .auth
             .as_mut()
-            .and_then(|a| a.authorization("GET", &to.path));
-        let request = match signature {
+            .and_then(|a| a.authorization(method, &to.path));
+        match signature {
             Some(v) => decorate(request, &[("Authorization".to_string(), v)]),
             None => request,
-        };
-        Step::Send { to, request, reuse }
+        }
     }
 
     /// After an [`Outcome::Unauthorized`] (401): answers the challenge with `credentials`
@@ -258,14 +263,7 @@ impl Connect {
     pub fn select_stream(&mut self, client_id: u64, changes: &[(u16, u8)]) -> (Target, String) {
         let to = self.redirects.target().clone();
         let request = self.build(&to, 3, |r| r.select_stream(client_id, changes));
-        let signature = self
-            .auth
-            .as_mut()
-            .and_then(|a| a.authorization("POST", &to.path));
-        let request = match signature {
-            Some(v) => decorate(request, &[("Authorization".to_string(), v)]),
-            None => request,
-        };
+        let request = self.sign("POST", &to, request);
         (to, request)
     }
 
