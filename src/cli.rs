@@ -116,8 +116,10 @@ pub struct PlayArgs {
     #[arg(long, value_name = "KBPS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_bitrate: Option<u32>,
 
-    /// Credentials for servers that ask (HTTP Basic or Digest on MMSH and RTSP); without
-    /// :PASS the TUI asks for the password. Also taken from the URL's user:pass@.
+    /// Credentials for the server the target names, when it asks (HTTP Basic or Digest on
+    /// MMSH, RTSP and HTTP metafiles; a redirect or metafile entry on another server does not
+    /// get them); without :PASS the TUI asks for the password. Also taken from the URL's
+    /// user:pass@.
     #[arg(long, value_name = "USER[:PASS]")]
     pub user: Option<String>,
 

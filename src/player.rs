@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use mmsplay_net::auth::Credentials;
+use mmsplay_net::auth::GivenCredentials;
 use mmsplay_net::proxy::ProxyConfig;
 use mmsplay_net::rollover::{ConnectEvent, RolloverPlan};
 use mmsplay_net::stream::Notes;
@@ -105,8 +105,8 @@ pub struct PlayOptions {
     pub connect_timeout: Duration,
     /// Play silently when the sound device cannot be opened (`--demo`), instead of failing.
     pub silent_fallback: bool,
-    /// `--user`: credentials for servers that ask.
-    pub credentials: Option<Credentials>,
+    /// `--user` or the TUI's prompt: credentials for the server they belong to.
+    pub credentials: Option<GivenCredentials>,
     /// `--proxy` or the environment's: the HTTP proxy for MMSH and metafiles.
     pub proxy: ProxyConfig,
 }
@@ -712,7 +712,13 @@ async fn open_target(
                 transport: Transport::File,
                 url: url.for_transport(Transport::File, &opts.ports),
             });
-            let open = http_file::open(url, opts.ports.http, &opts.proxy, opts.connect_timeout);
+            let open = http_file::open(
+                url,
+                opts.ports.http,
+                &opts.proxy,
+                opts.credentials.as_ref(),
+                opts.connect_timeout,
+            );
             let o = tokio::select! {
                 o = open => o,
                 _ = stop_rx.changed() => return Opened::Stopped,

@@ -92,7 +92,14 @@ pub async fn run_tui(
                     opts.seek.request(by_ms);
                 }
             }
-            UiCommand::SetCredentials(c) => opts.credentials = Some(c),
+            // Typed for the server that asked: the next one to ask, as playing again leads
+            // back to it.
+            UiCommand::SetCredentials(c) => {
+                opts.credentials = Some(mmsplay_net::auth::GivenCredentials::new(
+                    c,
+                    mmsplay_net::auth::OwnerRule::FirstToAsk,
+                ));
+            }
             UiCommand::Quit => break,
         }
     }

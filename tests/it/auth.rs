@@ -74,6 +74,60 @@ fn curl_authenticates_on_mmsh_with_basic_and_digest() {
     assert!(head.contains("algorithm=md5") && head.contains("www-authenticate: basic"));
 }
 
+/// A Digest `Authorization` value captured from curl's successful request is refused when
+/// sent again within its nonce's life, and without `stale=true` (a replaying party must not
+/// be invited to take a fresh nonce as if the credentials were right).
+#[test]
+fn a_replayed_digest_header_is_refused() {
+    if !have_tool("curl") {
+        return;
+    }
+    let server = auth_server();
+    let url = format!("http://127.0.0.1:{}/demo.wma", server.http);
+    let run = run_with_deadline(
+        Command::new("curl")
+            .args([
+                "-s",
+                "-v",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                "10",
+            ])
+            .args(["-A", "NSPlayer/7.10.0.3059", "--digest", "-u"])
+            .arg(format!("{USER}:{PASS}"))
+            .arg(&url),
+        Duration::from_secs(20),
+    );
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "200");
+    let verbose = String::from_utf8_lossy(&run.stderr);
+    let captured = verbose
+        .lines()
+        .filter_map(|l| l.strip_prefix("> Authorization: "))
+        .map(str::trim)
+        .find(|v| v.starts_with("Digest "))
+        .unwrap_or_else(|| panic!("no Digest header in curl's trace:\n{verbose}"))
+        .to_string();
+    assert!(captured.contains("nc=00000001"), "{captured}");
+    let out = run_with_deadline(
+        Command::new("curl")
+            .args(["-s", "-D", "-", "-o", "/dev/null", "--max-time", "10"])
+            .args(["-A", "NSPlayer/7.10.0.3059"])
+            .args(["-H", &format!("Authorization: {captured}")])
+            .arg(&url),
+        Duration::from_secs(20),
+    );
+    let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    assert!(
+        head.starts_with("http/1.") && head.contains(" 401 "),
+        "{head}"
+    );
+    assert!(head.contains("www-authenticate: digest"), "{head}");
+    assert!(!head.contains("stale=true"), "{head}");
+}
+
 #[test]
 fn ffmpeg_authenticates_on_rtsp() {
     if !have_tool("ffmpeg") {
@@ -374,4 +428,103 @@ fn a_proxy_that_wants_credentials() {
         "{message}"
     );
     assert!(!err.contains("Pr0xyPass"));
+}
+
+/// Whether any recorded request head carries an `Authorization` header.
+fn any_authorization(heads: &[String]) -> bool {
+    heads
+        .iter()
+        .any(|h| h.to_ascii_lowercase().contains("\r\nauthorization:"))
+}
+
+/// A metafile behind a password: its fetch answers the 401 like MMSH (Digest, the strongest
+/// offered) with the user's credentials, and without them playback fails with the clear
+/// line.
+#[test]
+fn a_metafile_behind_a_password_is_fetched_with_the_users_credentials() {
+    let files = crate::meta::support::HttpFiles::start();
+    files.require(USER, PASS);
+    let server = ServeProcess::start(&[&demo()], &["--fast"]);
+    let asx = format!(
+        "<asx version=\"3.0\"><entry><ref href=\"mmsh://127.0.0.1:{}/demo.wma\"/></entry></asx>",
+        server.http
+    );
+    files.route(
+        "/radio.asx",
+        crate::meta::support::reply("video/x-ms-asf", asx),
+    );
+    let user = format!("{USER}:{PASS}");
+    let (ok, ev, err) = play(
+        &["--duration", "1", "--user", &user],
+        &files.url("/radio.asx"),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(of(&ev, "connected")[0]["transport"], "mmsh");
+    let heads = files.heads.lock().unwrap().clone();
+    assert!(!any_authorization(&heads[..1]), "{heads:?}");
+    let signed = heads
+        .iter()
+        .find(|h| h.contains("Authorization: Digest"))
+        .unwrap_or_else(|| panic!("the fetch never answered the challenge: {heads:?}"));
+    assert!(signed.contains("algorithm=SHA-256"), "{signed}");
+    assert!(!signed.contains(PASS));
+
+    let (ok, ev, _) = play(&["--duration", "1"], &files.url("/radio.asx"));
+    assert!(!ok, "played a metafile behind a password without one");
+    let message = of(&ev, "error")[0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("give them with --user"), "{message}");
+}
+
+/// curl's rule: `--user` belongs to the server the user named. A redirect, or a metafile
+/// entry, leading to another server (another port on loopback here) does not get it: that
+/// server sees no `Authorization` at all, and playback fails with the clear line. Named
+/// directly, the same server does get them (the check can fail).
+#[test]
+fn credentials_stay_with_the_server_they_were_given_for() {
+    let second = crate::meta::support::HttpFiles::start();
+    second.require(USER, "another-password");
+    let elsewhere = format!("http://127.0.0.1:{}/demo.wma", second.port);
+    let first = ServeProcess::start(
+        &[&demo()],
+        &["--fast", "--redirect", &format!("away={elsewhere}")],
+    );
+    let user = format!("{USER}:{PASS}");
+    let base = ["--duration", "1", "--transports", "mmsh", "--user", &user];
+    let (ok, ev, err) = play(&base, &format!("mmsh://127.0.0.1:{}/away", first.http));
+    assert!(!ok, "{err}");
+    assert!(err.contains("redirects to"), "{err}");
+    let message = of(&ev, "error")[0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("give them with --user"), "{message}");
+    let heads = second.heads.lock().unwrap().clone();
+    assert!(
+        !heads.is_empty(),
+        "the redirect did not reach the second server"
+    );
+    assert!(!any_authorization(&heads), "{heads:?}");
+
+    // A metafile on one server naming a stream on another.
+    let files = crate::meta::support::HttpFiles::start();
+    let asx = format!(
+        "<asx version=\"3.0\"><entry><ref href=\"mmsh://127.0.0.1:{}/demo.wma\"/></entry></asx>",
+        second.port
+    );
+    files.route(
+        "/radio.asx",
+        crate::meta::support::reply("video/x-ms-asf", asx),
+    );
+    let before = second.heads.lock().unwrap().len();
+    let (ok, _, _) = play(&base, &files.url("/radio.asx"));
+    assert!(!ok);
+    let heads = second.heads.lock().unwrap().clone();
+    assert!(
+        heads.len() > before,
+        "the entry did not reach the second server"
+    );
+    assert!(!any_authorization(&heads), "{heads:?}");
+
+    // Named by the user, the second server gets them (and refuses this password).
+    let (ok, ev, _) = play(&base, &format!("mmsh://127.0.0.1:{}/demo.wma", second.port));
+    assert!(!ok);
+    assert_eq!(of(&ev, "credentials_needed")[0]["rejected"], true);
+    assert!(any_authorization(&second.heads.lock().unwrap()));
 }
