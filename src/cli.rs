@@ -127,13 +127,18 @@ pub struct PlayArgs {
 pub struct ServeArgs {
     /// The ASF files to serve, each under its file name as the URL path; a directory serves
     /// every ASF/WMA/WMV file under it by its relative path.
-    #[arg(required_unless_present = "relays")]
+    #[arg(required_unless_present_any = ["relays", "playlists"])]
     pub files: Vec<PathBuf>,
 
     /// Serve a live source under /NAME on all transports: SOURCE is a URL mmsplay can play
     /// that yields ASF, or `-` for an ASF stream on standard input (repeatable).
     #[arg(long = "relay", value_name = "NAME=SOURCE")]
     pub relays: Vec<String>,
+
+    /// Serve the files in sequence as one stream under /NAME, a server-side playlist: each
+    /// session plays them in turn from the first (repeatable).
+    #[arg(long = "playlist", value_name = "NAME=A,B,...")]
+    pub playlists: Vec<String>,
 
     /// Address to listen on (repeatable; IPv6 too, e.g. `::1` or `::`).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]

@@ -194,7 +194,13 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             session.state = PlayState::Reconnecting { attempt, reason };
         }
         PlayerEvent::Log { .. } => {}
-        PlayerEvent::Entry { index, count, .. } => session.entry = Some((index, count)),
+        PlayerEvent::Entry {
+            index,
+            count: Some(count),
+            ..
+        } => session.entry = Some((index, count)),
+        // A server-side playlist's entry: its title comes with the stream event.
+        PlayerEvent::Entry { count: None, .. } => {}
         PlayerEvent::End { reason } => {
             session.state = PlayState::Ended(reason);
             // A step still spinning when playback ends will never finish.
@@ -293,7 +299,10 @@ pub fn entry_line(event: &PlayerEvent) -> String {
         .as_deref()
         .map(|t| format!(" \"{t}\""))
         .unwrap_or_default();
-    format!("playlist entry {} of {count}{title}: {url}", index + 1)
+    match count {
+        Some(count) => format!("playlist entry {} of {count}{title}: {url}", index + 1),
+        None => format!("server playlist entry {}{title}: {url}", index + 1),
+    }
 }
 
 /// How a player event reads in the log.
@@ -898,7 +907,7 @@ mod tests {
         assert!(update(&mut m, Msg::Remote(RemoteCommand::Next)).is_empty());
         let entry = |index| PlayerEvent::Entry {
             index,
-            count: 2,
+            count: Some(2),
             url: format!("/m/{index}.asf"),
             title: Some("Tone".into()),
         };

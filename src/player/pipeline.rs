@@ -382,6 +382,32 @@ impl Pipeline {
         Ok(())
     }
 
+    /// A server-side playlist's entry ended (a new entry's header follows): what it still
+    /// holds is played out, and the next entry starts the sink afresh with its own format and
+    /// its own position from 0.
+    pub fn end_entry(
+        &mut self,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        if let Some(a) = self.active.as_mut() {
+            a.demuxer.flush();
+        }
+        while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
+            self.decode_object(obj, sink, obs)?;
+        }
+        self.flush_decoder(sink, obs)?;
+        self.active = None;
+        self.pending = None;
+        self.converter = None;
+        self.held = None;
+        self.skip_frames = 0;
+        self.sink_format = None;
+        self.base_ms = 0;
+        self.base_frames = self.frames_out;
+        Ok(())
+    }
+
     /// End of stream: flush what is pending.
     pub fn on_end(
         &mut self,

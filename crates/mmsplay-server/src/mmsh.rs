@@ -26,6 +26,7 @@ use mmsplay_net::mmsh::chunk::{
     ChunkKind, encode_header_chunks, encode_mms_chunk, encode_reason_chunk,
 };
 use mmsplay_net::mmsh::http::MAX_HEAD_LEN;
+use mmsplay_net::mmsh::stream::EOS_ENTRY_DONE;
 use mmsplay_net::mmsh::{RequestKind, ServerRequest, StartAt, parse_request_head};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -337,6 +338,18 @@ async fn stream(
         return send_live(sink, ctx, media, epoch, record).await;
     }
     send_on_demand(sink, ctx, media, start_index(media, req), record).await?;
+    // A server-side playlist: each later entry after `$E` (reason 1) and `$C`, from its start.
+    for entry in crate::playlist::entries(media).skip(1) {
+        if *ctx.shutdown.borrow() {
+            break;
+        }
+        let mut change = encode_reason_chunk(ChunkKind::End, EOS_ENTRY_DONE).to_vec();
+        change.extend(encode_reason_chunk(ChunkKind::Change, 0));
+        change.extend(metadata_chunk(false, req));
+        change.extend(encode_header_chunks(&entry.header_bytes));
+        sink.body(&change).await?;
+        send_on_demand(sink, ctx, entry, 0, record).await?;
+    }
     end_of_stream(sink).await
 }
 
