@@ -179,3 +179,16 @@ fn a_server_side_playlist_plays_every_entry_over_mmsh() {
     let server = playlist_server(&files);
     check_transport("mmsh", &server, &files);
 }
+
+#[test]
+fn a_server_side_playlist_plays_every_entry_over_mms_tcp_and_udp() {
+    if !have_tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let files = make_entries(dir.path());
+    let server = playlist_server(&files);
+    for scheme in ["mmst", "mmsu"] {
+        check_transport(scheme, &server, &files);
+    }
+}

@@ -37,6 +37,10 @@ pub mod mid {
     pub const REPORT_REDIRECT: u32 = 0x0004_0022;
 }
 
+/// The incarnation of the header Data packets a server sends on TCP after ReportStreamChange
+/// ([MS-MMSP] 2.2.4.12 dwTcpHdrIncarnation, 3.2.4.2).
+pub const STREAM_CHANGE_INCARNATION: u32 = 0xFF;
+
 /// One STREAM_SWITCH_ENTRY ([MS-MMSP] 2.2.4.28.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamSwitchEntry {
@@ -153,8 +157,14 @@ pub enum FromServer {
     Ping,
     /// 2.2.4.5
     ReportEndOfStream { hr: u32, play_incarnation: u32 },
-    /// 2.2.4.12
-    ReportStreamChange { hr: u32 },
+    /// 2.2.4.12: a server-side playlist's next entry starts; its packet size, header size and
+    /// bit rate (dwTcpHdrIncarnation is always 0xFF, dwStreamId 0).
+    ReportStreamChange {
+        hr: u32,
+        packet_size: u32,
+        header_size: u32,
+        bit_rate: u32,
+    },
     /// 2.2.4.9
     ReportRedirect { hr: u32, location: String },
     /// 2.2.4.14
@@ -411,7 +421,7 @@ impl FromServer {
             | FromServer::ReportStreamSwitch { hr }
             | FromServer::ReportStartedPlaying { hr, .. }
             | FromServer::ReportEndOfStream { hr, .. }
-            | FromServer::ReportStreamChange { hr }
+            | FromServer::ReportStreamChange { hr, .. }
             | FromServer::ReportRedirect { hr, .. } => Some(*hr),
             FromServer::ReportOpenFile(r) => Some(r.hr),
             FromServer::Other { hr, .. } => *hr,
@@ -520,8 +530,14 @@ impl FromServer {
             } => {
                 w.u32(*hr).u32(*play_incarnation);
             }
-            FromServer::ReportStreamChange { hr } => {
-                w.u32(*hr).u32(0xFF).zeros(16);
+            FromServer::ReportStreamChange {
+                hr,
+                packet_size,
+                header_size,
+                bit_rate,
+            } => {
+                w.u32(*hr).u32(STREAM_CHANGE_INCARNATION);
+                w.u32(*packet_size).u32(*header_size).u32(*bit_rate).u32(0);
             }
             FromServer::ReportRedirect { hr, location } => {
                 let units = utf16z_units(location);
@@ -643,7 +659,16 @@ impl FromServer {
                 hr: r.u32()?,
                 play_incarnation: r.u32_or_zero(),
             },
-            mid::REPORT_STREAM_CHANGE => FromServer::ReportStreamChange { hr: r.u32()? },
+            mid::REPORT_STREAM_CHANGE => {
+                let hr = r.u32()?;
+                let _incarnation = r.u32_or_zero();
+                FromServer::ReportStreamChange {
+                    hr,
+                    packet_size: r.u32_or_zero(),
+                    header_size: r.u32_or_zero(),
+                    bit_rate: r.u32_or_zero(),
+                }
+            }
             mid::REPORT_REDIRECT => {
                 let hr = r.u32()?;
                 let _kind = r.u16()?;

@@ -201,6 +201,21 @@ fn server_cases() -> Vec<(Vec<u8>, u32, FromServer)> {
 }
 
 #[test]
+fn stream_change_carries_the_next_entry_sizes() {
+    let m = FromServer::ReportStreamChange {
+        hr: 0,
+        packet_size: 3200,
+        header_size: 5000,
+        bit_rate: 64_000,
+    };
+    let bytes = m.encode(3);
+    // hr, dwTcpHdrIncarnation 0xFF, sizes, bit rate, dwStreamId 0 after the 40-byte head.
+    assert_eq!(&bytes[40..48], &[0, 0, 0, 0, 0xFF, 0, 0, 0]);
+    assert_eq!(&bytes[60..64], &[0, 0, 0, 0]);
+    assert_eq!(decode_server(&bytes), m);
+}
+
+#[test]
 fn client_encoders_match_fixtures() {
     for (bytes, seq, msg) in client_cases() {
         assert_eq!(msg.encode(seq), bytes, "{msg:?}");

@@ -17,7 +17,8 @@ use mmsplay_net::mmsp::data::{AF_HEADER_LAST, AF_HEADER_MORE, encode_data};
 use mmsplay_net::mmsp::hresult::{E_ACCESSDENIED, NS_E_FILE_NOT_FOUND};
 use mmsplay_net::mmsp::{
     ATTR_BROADCAST, ATTR_CANSEEK, ATTR_CANSTRIDE, ATTR_LIVE, DISABLE_PACKET_PAIR, FromClient,
-    FromServer, Funnel, OpenFileReport, ResendRequest, TcpDecoder, TcpItem,
+    FromServer, Funnel, OpenFileReport, ResendRequest, STREAM_CHANGE_INCARNATION, TcpDecoder,
+    TcpItem,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -109,7 +110,11 @@ struct Session {
     out_seq: u32,
     peer: SocketAddr,
     path: Option<DataPath>,
+    /// The file opened, or the playlist entry playing.
     media: Option<Arc<Media>>,
+    /// The media OpenFile named (a server-side playlist's first entry) and the index of the
+    /// entry playing among [`crate::playlist::entries`] of it.
+    opened: Option<(Arc<Media>, usize)>,
     header: Bytes,
     client_id: u32,
     udp: Arc<UdpSocket>,
@@ -146,6 +151,7 @@ pub async fn run(
         peer,
         path: None,
         media: None,
+        opened: None,
         header: Bytes::new(),
         client_id,
         udp,
@@ -228,7 +234,7 @@ impl Session {
                 }
                 _ = sleep_until(eos.unwrap_or(idle_at)), if eos.is_some() => {
                     if let Some((_, pi)) = self.eos_at.take() {
-                        self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation: pi }).await?;
+                        self.end_of_entry(pi).await?;
                     }
                 }
                 _ = sleep_until(ping_at), if streaming => {
@@ -399,6 +405,7 @@ impl Session {
                     bit_rate: file.max_bitrate,
                     header_size: self.header.len() as u32,
                 };
+                self.opened = Some((media.clone(), 0));
                 self.media = Some(media);
                 self.reply(FromServer::ReportOpenFile(report)).await?;
             }
@@ -534,6 +541,14 @@ impl Session {
             tiger_file_id: OPEN_FILE_ID,
         })
         .await?;
+        self.begin(media, index, incarnation as u8);
+        Ok(())
+    }
+
+    /// Plays `media` from packet `index` (live: loops it).
+    fn begin(&mut self, media: Arc<Media>, index: usize, incarnation: u8) {
+        let live = self.ctx.live;
+        let n = media.packets.len();
         self.record.playing(&media, index);
         let first_ms = media.send_times_ms.get(index).copied().unwrap_or(0);
         let fast = self.ctx.fast && !live;
@@ -544,7 +559,7 @@ impl Session {
             location: index as u32,
             index,
             seq: 0,
-            incarnation: incarnation as u8,
+            incarnation,
             live,
             loops: 0,
             loop_ms: live::loop_ms(&media),
@@ -552,6 +567,46 @@ impl Session {
         });
         if index >= n {
             self.finish_play();
+        }
+    }
+
+    /// The entry that played has been sent (and, over UDP, given time to drain). Without a
+    /// next playlist entry: ReportEndOfStream. With one ([MS-MMSP] 3.2.4.2): ReportEndOfStream
+    /// hr 1 and ReportStreamChange; over TCP the new header follows at once as Data packets of
+    /// incarnation 0xFF, then the entry's packets (under the play's incarnation); over UDP the
+    /// client asks for the header (ReadBlock) and plays the entry (StartPlaying).
+    async fn end_of_entry(&mut self, play_incarnation: u32) -> Result<(), End> {
+        // Entry `i` is followed by the playlist's `next[i]`.
+        let next = self.opened.as_mut().and_then(|(head, i)| {
+            let next = head.next.get(*i)?.clone();
+            *i += 1;
+            Some(next)
+        });
+        let Some(next) = next else {
+            return self
+                .reply(FromServer::ReportEndOfStream {
+                    hr: 0,
+                    play_incarnation,
+                })
+                .await;
+        };
+        self.reply(FromServer::ReportEndOfStream {
+            hr: 1,
+            play_incarnation,
+        })
+        .await?;
+        self.header = next.header_bytes.clone();
+        self.reply(FromServer::ReportStreamChange {
+            hr: 0,
+            packet_size: next.packet_size,
+            header_size: self.header.len() as u32,
+            bit_rate: next.header.file.max_bitrate,
+        })
+        .await?;
+        self.media = Some(next.clone());
+        if self.path == Some(DataPath::Tcp) {
+            self.send_header(STREAM_CHANGE_INCARNATION as u8).await?;
+            self.begin(next, 0, play_incarnation as u8);
         }
         Ok(())
     }
