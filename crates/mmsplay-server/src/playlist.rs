@@ -9,8 +9,11 @@
 //!
 //! - MMSH: `$E` with reason 1 (the entry ended, more follow), `$C`, [`$M`] `$H` ([MS-WMSP]
 //!   2.2.3.4, 2.2.3.5);
-//! - MMS over TCP: ReportEndOfStream with hr 1, ReportStreamChange, the header as Data packets
-//!   of incarnation 0xFF ([MS-MMSP] 3.2.4.2).
+//! - MMS: ReportEndOfStream with hr 1 and ReportStreamChange; over TCP the header follows as
+//!   Data packets of incarnation 0xFF, over UDP the client asks for it with ReadBlock and plays
+//!   the entry with StartPlaying ([MS-MMSP] 3.2.4.2);
+//! - RTSP: the EndOfStream request with `End-Of-Playlist-Entry: true`, then an Announce with
+//!   the new entry's SDP; the client's PLAY starts it ([MS-RTSP] 2.2.7.1, 3.1.5.16).
 //!
 //! The protocols walk the entries with [`entries`]; nothing else here knows about sockets.
 
@@ -71,6 +74,14 @@ pub fn load(name: &str, paths: &[PathBuf]) -> Result<Arc<Media>, ServerError> {
 /// entries (only the media itself for a plain file).
 pub fn entries(media: &Media) -> impl Iterator<Item = &Media> {
     std::iter::once(media).chain(media.next.iter().map(|m| m.as_ref()))
+}
+
+/// Entry `i` of the media a session opened (entry 0 is the media itself).
+pub fn entry(media: &Arc<Media>, i: usize) -> Option<Arc<Media>> {
+    match i {
+        0 => Some(media.clone()),
+        i => media.next.get(i - 1).cloned(),
+    }
 }
 
 #[cfg(test)]

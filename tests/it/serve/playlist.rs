@@ -192,3 +192,16 @@ fn a_server_side_playlist_plays_every_entry_over_mms_tcp_and_udp() {
         check_transport(scheme, &server, &files);
     }
 }
+
+#[test]
+fn a_server_side_playlist_plays_every_entry_over_rtsp_tcp_and_udp() {
+    if !have_tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let files = make_entries(dir.path());
+    let server = playlist_server(&files);
+    for scheme in ["rtspt", "rtspu"] {
+        check_transport(scheme, &server, &files);
+    }
+}

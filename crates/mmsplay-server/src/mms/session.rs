@@ -576,9 +576,8 @@ impl Session {
     /// incarnation 0xFF, then the entry's packets (under the play's incarnation); over UDP the
     /// client asks for the header (ReadBlock) and plays the entry (StartPlaying).
     async fn end_of_entry(&mut self, play_incarnation: u32) -> Result<(), End> {
-        // Entry `i` is followed by the playlist's `next[i]`.
         let next = self.opened.as_mut().and_then(|(head, i)| {
-            let next = head.next.get(*i)?.clone();
+            let next = crate::playlist::entry(head, *i + 1)?;
             *i += 1;
             Some(next)
         });

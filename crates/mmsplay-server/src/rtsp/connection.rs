@@ -50,6 +50,12 @@ impl Session {
         }
     }
 
+    /// The media streaming now: a server-side playlist's current entry, else what SETUP named.
+    fn playing(&self) -> Arc<Media> {
+        let entry = self.shared.entry.load(Ordering::Relaxed);
+        crate::playlist::entry(&self.media, entry).unwrap_or_else(|| self.media.clone())
+    }
+
     fn transport(&self) -> Transport {
         match &self.target {
             Some(Target::Tcp { .. }) => Transport::Rtspt,
@@ -474,7 +480,7 @@ impl Conn {
             );
         }
         s.stop();
-        let m = &s.media;
+        let m = &s.playing();
         let first_send = u64::from(m.send_times_ms.first().copied().unwrap_or(0));
         let index = if live {
             let span = loop_span_ms(m);
@@ -525,10 +531,14 @@ impl Conn {
         if s.blackholed {
             return;
         }
+        let media = s.playing();
         // One BYE per m= line: the streams and the rtx line.
-        let byes = s.media.header.streams.len() + 1;
+        let byes = media.header.streams.len() + 1;
+        let entry = s.shared.entry.load(Ordering::Relaxed);
         let job = Job {
-            media: s.media.clone(),
+            next: crate::playlist::entry(&s.media, entry + 1),
+            ipv6: self.local.is_ipv6(),
+            media,
             target,
             writer,
             shared: s.shared.clone(),
