@@ -337,7 +337,8 @@ async fn stream(
     if ctx.live {
         return send_live(sink, ctx, media, epoch, record).await;
     }
-    send_on_demand(sink, ctx, media, start_index(media, req), record).await?;
+    let start = start_index(media, req);
+    send_on_demand(sink, ctx, media, start, req.acceleration(), record).await?;
     // A server-side playlist: each later entry after `$E` (reason 1) and `$C`, from its start.
     for entry in crate::playlist::entries(media).skip(1) {
         if *ctx.shutdown.borrow() {
@@ -348,7 +349,8 @@ async fn stream(
         change.extend(metadata_chunk(false, req));
         change.extend(encode_header_chunks(&entry.header_bytes));
         sink.body(&change).await?;
-        send_on_demand(sink, ctx, entry, 0, record).await?;
+        // The client's buffer is already ahead: later entries go in real time.
+        send_on_demand(sink, ctx, entry, 0, None, record).await?;
     }
     end_of_stream(sink).await
 }
@@ -447,12 +449,14 @@ async fn end_of_stream(sink: &mut Sink) -> Result<(), ServerError> {
     sink.finish().await
 }
 
-/// On demand: packets `start..` paced by their send times after a preroll burst.
+/// On demand: packets `start..` paced by their send times, the first stretch faster when the
+/// client asked for fast start.
 async fn send_on_demand(
     sink: &mut Sink,
     ctx: &ServerContext,
     media: &Media,
     start: usize,
+    accelerate: Option<mmsplay_net::Acceleration>,
     record: &mut SessionRecord,
 ) -> Result<(), ServerError> {
     record.playing(media, start);
@@ -460,7 +464,8 @@ async fn send_on_demand(
     let Some(first) = times.get(start) else {
         return Ok(());
     };
-    let pacer = Pacer::new(ctx.fast, u64::from(*first), media.header.file.preroll_ms);
+    let pacer = Pacer::new(ctx.fast, u64::from(*first), 0)
+        .accelerated(accelerate, media.header.file.max_bitrate);
     let mut stop = ctx.shutdown.subscribe();
     for (i, packet) in media.packets.iter().enumerate().skip(start) {
         tokio::select! {

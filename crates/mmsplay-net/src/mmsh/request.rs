@@ -194,6 +194,21 @@ impl ServerRequest {
         }
     }
 
+    /// The fast-start request of a Play: `AccelBW` (bits per second) and `AccelDuration` (ms)
+    /// pragmas ([MS-WMSP] 2.2.1.4.1, 2.2.1.4.2), both needed and non-zero.
+    pub fn acceleration(&self) -> Option<crate::stream::Acceleration> {
+        let p = &self.pragmas;
+        let figure = |name| {
+            p.number(name)
+                .filter(|n| *n > 0)
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        Some(crate::stream::Acceleration {
+            bandwidth_bps: figure("AccelBW")?,
+            duration_ms: figure("AccelDuration")?,
+        })
+    }
+
     pub fn start_at(&self) -> StartAt {
         let p = &self.pragmas;
         if let Some(t) = p
@@ -381,5 +396,22 @@ mod libmms_tests {
         let r = ServerRequest::from_head(&h);
         assert_eq!(r.kind, RequestKind::Play);
         assert_eq!(r.start_at(), StartAt::Beginning);
+    }
+
+    #[test]
+    fn a_play_asks_for_fast_start_with_accel_pragmas() {
+        let play = "GET /t.asf HTTP/1.0\r\nPragma: xPlayStrm=1\r\nPragma: AccelBW=10000000, AccelDuration=10000\r\n\r\n";
+        assert_eq!(
+            ServerRequest::from_head(&parse_request_head(play.as_bytes()).unwrap().unwrap().0)
+                .acceleration(),
+            Some(crate::stream::Acceleration {
+                bandwidth_bps: 10_000_000,
+                duration_ms: 10_000
+            })
+        );
+        let half = "GET /t.asf HTTP/1.0\r\nPragma: xPlayStrm=1,AccelBW=10000000\r\n\r\n";
+        let half =
+            ServerRequest::from_head(&parse_request_head(half.as_bytes()).unwrap().unwrap().0);
+        assert_eq!(half.acceleration(), None);
     }
 }

@@ -3,6 +3,7 @@
 //! 6.1/6A.5 (short bodies, junk playIncarnations, malformed GUIDs) because real peers send them.
 
 use super::framing::{CodecError, Reader, Writer, encode_command, utf16_until_nul, utf16z_units};
+use crate::stream::Acceleration;
 
 pub mod mid {
     //! Message IDs ([MS-MMSP] 2.2.4).
@@ -87,6 +88,8 @@ pub enum FromClient {
         asf_offset: u32,
         location_id: u32,
         play_incarnation: u32,
+        /// dwAccelBandwidth and dwAccelDuration (fast start), when asked for.
+        accelerate: Option<Acceleration>,
     },
     /// 2.2.4.27
     StopPlaying {
@@ -262,6 +265,7 @@ impl FromClient {
                 asf_offset,
                 location_id,
                 play_incarnation,
+                accelerate,
             } => {
                 w.u32(*open_file_id)
                     .u32(0) // padding
@@ -270,6 +274,10 @@ impl FromClient {
                     .u32(*location_id)
                     .u32(0) // frameOffset: play to the end
                     .u32(*play_incarnation);
+                if let Some(a) = accelerate {
+                    // dwLinkBandwidth is left out: we do not know the link.
+                    w.u32(a.bandwidth_bps).u32(a.duration_ms);
+                }
             }
             FromClient::StopPlaying {
                 open_file_id,
@@ -362,12 +370,19 @@ impl FromClient {
                 let asf_offset = r.u32()?;
                 let location_id = r.u32()?;
                 r.skip(4)?;
+                let play_incarnation = r.u32()?;
+                // Optional; the zeros of chunk padding ask for nothing.
+                let (bandwidth_bps, duration_ms) = (r.u32_or_zero(), r.u32_or_zero());
                 FromClient::StartPlaying {
                     open_file_id,
                     position,
                     asf_offset,
                     location_id,
-                    play_incarnation: r.u32()?,
+                    play_incarnation,
+                    accelerate: (bandwidth_bps > 0 && duration_ms > 0).then_some(Acceleration {
+                        bandwidth_bps,
+                        duration_ms,
+                    }),
                 }
             }
             mid::STOP_PLAYING => FromClient::StopPlaying {

@@ -91,6 +91,8 @@ struct Conn {
     done: bool,
     /// Replies to a repeated ReadBlock still to come: they may trail the header itself.
     read_block_replies: u32,
+    /// Fast start asked for, again at each playlist entry.
+    accelerate: Option<crate::stream::Acceleration>,
     /// Handshake replies must come before this, a little inside the caller's connect timeout,
     /// so that the error says which way the server failed.
     reply_deadline: Option<Instant>,
@@ -164,6 +166,7 @@ impl Conn {
             eos: None,
             done: false,
             read_block_replies: 0,
+            accelerate: None,
             reply_deadline: opts
                 .connect_timeout
                 .checked_sub(REPLY_MARGIN)
@@ -222,6 +225,8 @@ impl Conn {
         // [MS-MMSP] 2.2.4.21: the URL path without percent-encoding.
         let file_name = percent_decode(url.path.trim_start_matches('/'));
         let (mut hs, connect) = Handshake::new(&host, funnel.clone(), file_name);
+        hs.accelerate(opts.accelerate);
+        self.accelerate = opts.accelerate;
         self.send(connect).await?;
         let mut header = Vec::new();
         loop {
@@ -658,6 +663,7 @@ impl Conn {
                 asf_offset: u32::MAX,
                 location_id: u32::MAX,
                 play_incarnation: PLAY_INCARNATION,
+                accelerate: self.accelerate,
             })
             .await?;
         }

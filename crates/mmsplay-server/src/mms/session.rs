@@ -63,6 +63,13 @@ enum DataPath {
     Udp(SocketAddr),
 }
 
+/// Where a StartPlaying asks to start ([MS-MMSP] 2.2.4.25).
+struct StartAt {
+    position: f64,
+    asf_offset: u32,
+    location_id: u32,
+}
+
 /// An active StartPlaying.
 struct Play {
     media: Arc<Media>,
@@ -438,6 +445,7 @@ impl Session {
                 asf_offset,
                 location_id,
                 play_incarnation,
+                accelerate,
                 ..
             } => {
                 let Some(media) = self.media.clone() else {
@@ -449,7 +457,12 @@ impl Session {
                     .await?;
                     return Ok(true);
                 };
-                self.start_play(media, position, asf_offset, location_id, play_incarnation)
+                let at = StartAt {
+                    position,
+                    asf_offset,
+                    location_id,
+                };
+                self.start_play(media, at, play_incarnation, accelerate)
                     .await?;
             }
             FromClient::StopPlaying {
@@ -494,10 +507,13 @@ impl Session {
     async fn start_play(
         &mut self,
         media: Arc<Media>,
-        position: f64,
-        asf_offset: u32,
-        location_id: u32,
+        StartAt {
+            position,
+            asf_offset,
+            location_id,
+        }: StartAt,
         incarnation: u32,
+        accelerate: Option<mmsplay_net::Acceleration>,
     ) -> Result<(), End> {
         if let Some(relay) = media.relay() {
             // A relay: join at its next packet.
@@ -541,12 +557,19 @@ impl Session {
             tiger_file_id: OPEN_FILE_ID,
         })
         .await?;
-        self.begin(media, index, incarnation as u8);
+        self.begin(media, index, incarnation as u8, accelerate);
         Ok(())
     }
 
-    /// Plays `media` from packet `index` (live: loops it).
-    fn begin(&mut self, media: Arc<Media>, index: usize, incarnation: u8) {
+    /// Plays `media` from packet `index` (live: loops it after a burst of its preroll; on
+    /// demand: real time, its start faster when the client asked for fast start).
+    fn begin(
+        &mut self,
+        media: Arc<Media>,
+        index: usize,
+        incarnation: u8,
+        accelerate: Option<mmsplay_net::Acceleration>,
+    ) {
         let live = self.ctx.live;
         let n = media.packets.len();
         self.record.playing(&media, index);
@@ -555,7 +578,12 @@ impl Session {
         self.ring.clear();
         self.eos_at = None;
         self.play = Some(Play {
-            pacer: Pacer::new(fast, u64::from(first_ms), media.header.file.preroll_ms),
+            pacer: if live {
+                Pacer::new(fast, u64::from(first_ms), media.header.file.preroll_ms)
+            } else {
+                Pacer::new(fast, u64::from(first_ms), 0)
+                    .accelerated(accelerate, media.header.file.max_bitrate)
+            },
             location: index as u32,
             index,
             seq: 0,
@@ -605,7 +633,8 @@ impl Session {
         self.media = Some(next.clone());
         if self.path == Some(DataPath::Tcp) {
             self.send_header(STREAM_CHANGE_INCARNATION as u8).await?;
-            self.begin(next, 0, play_incarnation as u8);
+            // The client's buffer is already ahead: later entries go in real time.
+            self.begin(next, 0, play_incarnation as u8, None);
         }
         Ok(())
     }

@@ -40,6 +40,8 @@ struct Session {
     resender: Option<JoinHandle<()>>,
     /// Media never goes out (`--blackhole rtspu`).
     blackholed: bool,
+    /// The latest PLAY's fast-start request, for the streamer it starts.
+    accelerate: Option<mmsplay_net::Acceleration>,
     started: std::time::Instant,
 }
 
@@ -385,6 +387,7 @@ impl Conn {
                 streamer: None,
                 resender: None,
                 blackholed: false,
+                accelerate: None,
                 started: std::time::Instant::now(),
             });
         }
@@ -505,16 +508,26 @@ impl Conn {
             .unwrap_or(0);
         s.shared.start_ms.store(start_ms, Ordering::Relaxed);
         let rtptime = m.send_times_ms.get(index).copied().unwrap_or(0);
+        // [MS-RTSP] 2.2.6.11: the reply repeats the acceleration the server will use.
+        s.accelerate = req
+            .header("X-Accelerate-Streaming")
+            .and_then(headers::parse_accelerate)
+            .filter(|_| !live);
         let info = format!(
             "url={};seq={};rtptime={rtptime}",
             s.setup_url,
             s.shared.seq()
         );
+        let accelerate = s.accelerate;
         let reply = self
             .reply(req, 200, "OK")
             // An open range: GStreamer hangs at the end with a closed one (protocols.md 6.4).
             .with("Range", headers::npt_from(if live { 0 } else { start_ms }))
             .with("RTP-Info", info);
+        let reply = match accelerate {
+            Some(a) => reply.with("X-Accelerate-Streaming", headers::accelerate_value(&a)),
+            None => reply,
+        };
         (Some(reply), After::Play)
     }
 
@@ -538,6 +551,7 @@ impl Conn {
         let job = Job {
             next: crate::playlist::entry(&s.media, entry + 1),
             ipv6: self.local.is_ipv6(),
+            accelerate: s.accelerate,
             media,
             target,
             writer,

@@ -131,6 +131,8 @@ pub struct Job {
     pub next: Option<Arc<Media>>,
     /// For the next entry's SDP: `IP6` addresses.
     pub ipv6: bool,
+    /// The PLAY's fast-start request (`X-Accelerate-Streaming`).
+    pub accelerate: Option<mmsplay_net::Acceleration>,
     pub target: Target,
     pub writer: Writer,
     pub shared: Arc<Shared>,
@@ -170,11 +172,12 @@ impl Job {
             .load(Ordering::Relaxed)
             .min(m.packets.len() - 1);
         let first_send = u64::from(m.send_times_ms[start]);
-        let pacer = Pacer::new(
-            self.fast && !self.live,
-            first_send,
-            m.header.file.preroll_ms,
-        );
+        let pacer = if self.live {
+            Pacer::new(false, first_send, m.header.file.preroll_ms)
+        } else {
+            Pacer::new(self.fast, first_send, 0)
+                .accelerated(self.accelerate, m.header.file.max_bitrate)
+        };
         let span = loop_span_ms(m);
         let mut loop_offset = 0u64;
         let mut last_ts = 0u32;
