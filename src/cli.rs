@@ -120,6 +120,11 @@ pub struct PlayArgs {
     /// directory while the TUI is up).
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+
+    /// Do not ask the server for fast start (an accelerated start that fills the buffer in a
+    /// fraction of the preroll): the stream comes in real time from its start.
+    #[arg(long)]
+    pub no_fast_start: bool,
 }
 
 /// Options of `mmsplay serve`.

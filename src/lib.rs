@@ -107,6 +107,7 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         ports,
         connect_timeout: Duration::from_secs(10),
         silent_fallback: false,
+        fast_start: !args.no_fast_start,
     })
 }
 

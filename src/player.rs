@@ -102,6 +102,8 @@ pub struct PlayOptions {
     pub connect_timeout: Duration,
     /// Play silently when the sound device cannot be opened (`--demo`), instead of failing.
     pub silent_fallback: bool,
+    /// Ask network servers for an accelerated start (not `--no-fast-start`).
+    pub fast_start: bool,
 }
 
 impl Default for PlayOptions {
@@ -121,6 +123,7 @@ impl Default for PlayOptions {
             ports: Ports::default(),
             connect_timeout: Duration::from_secs(10),
             silent_fallback: false,
+            fast_start: true,
         }
     }
 }
@@ -741,6 +744,9 @@ async fn open_target(
                 connect_timeout: opts.connect_timeout,
                 stats: transport_stats.clone(),
                 streams: opts.stream.into_iter().collect(),
+                accelerate: opts
+                    .fast_start
+                    .then_some(mmsplay_net::Acceleration::CLIENT),
                 ..ConnectOptions::default()
             };
             let ev = events.clone();
