@@ -744,9 +744,7 @@ async fn open_target(
                 connect_timeout: opts.connect_timeout,
                 stats: transport_stats.clone(),
                 streams: opts.stream.into_iter().collect(),
-                accelerate: opts
-                    .fast_start
-                    .then_some(mmsplay_net::Acceleration::CLIENT),
+                accelerate: opts.fast_start.then_some(mmsplay_net::Acceleration::CLIENT),
                 ..ConnectOptions::default()
             };
             let ev = events.clone();
