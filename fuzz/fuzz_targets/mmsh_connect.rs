@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         streams: Vec::new(),
         extra_headers: Vec::new(),
         absolute_uri: false,
+        accelerate: None,
     });
     let mut rest = data;
     let mut step = m.start();

@@ -73,7 +73,13 @@ impl ClientRequest<'_> {
     /// The Play request. `start_ms`: position for on-demand content (`None` for a broadcast,
     /// where VLC leaves stream-time and stream-offset out). `streams`: (stream number,
     /// thinning) pairs for the stream-switch entries ([MS-WMSP] 2.2.1.4.26, 2.2.1.4.27).
-    pub fn play(&self, start_ms: Option<u64>, streams: &[(u16, u8)]) -> String {
+    /// `accelerate`: fast start, as `AccelBW` and `AccelDuration` ([MS-WMSP] 2.2.1.4.1, 2.2.1.4.2).
+    pub fn play(
+        &self,
+        start_ms: Option<u64>,
+        streams: &[(u16, u8)],
+        accelerate: Option<crate::stream::Acceleration>,
+    ) -> String {
         let mut s = String::with_capacity(512);
         self.start(&mut s);
         match start_ms {
@@ -87,6 +93,12 @@ impl ClientRequest<'_> {
             )),
         }
         s.push_str("Pragma: xPlayStrm=1\r\n");
+        if let Some(a) = accelerate {
+            s.push_str(&format!(
+                "Pragma: AccelBW={},AccelDuration={}\r\n",
+                a.bandwidth_bps, a.duration_ms
+            ));
+        }
         if !streams.is_empty() {
             s.push_str(&format!(
                 "Pragma: stream-switch-count={}\r\n",
@@ -308,19 +320,23 @@ mod tests {
             request_context: 2,
             ..c
         };
-        let p = server_view(&c.play(Some(2500), &[(1, 0), (0x1a, 2)]));
+        let p = server_view(&c.play(Some(2500), &[(1, 0), (0x1a, 2)], None));
         assert_eq!(p.kind, RequestKind::Play);
         assert_eq!(p.start_at(), StartAt::TimeMs(2500));
         assert_eq!(p.stream_switches().len(), 2);
         assert_eq!(p.stream_switches()[1].dst, 0x1a);
         assert!(!p.pipelined);
-        let live = server_view(&c.play(None, &[]));
+        let live = server_view(&c.play(None, &[], None));
         assert_eq!(live.start_at(), StartAt::Beginning);
         let c = ClientRequest {
             mode: HttpMode::Pipelined,
             ..c
         };
-        assert!(server_view(&c.play(Some(0), &[])).pipelined);
+        let fast = crate::stream::Acceleration::CLIENT;
+        let asked = server_view(&c.play(Some(0), &[], Some(fast)));
+        assert!(asked.pipelined);
+        // Fast start as the server reads it back.
+        assert_eq!(asked.acceleration(), Some(fast));
     }
 
     #[test]

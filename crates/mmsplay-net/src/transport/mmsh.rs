@@ -41,6 +41,7 @@ fn machine(url: &StreamUrl, opts: &ConnectOptions, mode: HttpMode) -> client::Co
         streams: opts.streams.clone(),
         extra_headers: Vec::new(),
         absolute_uri: false,
+        accelerate: opts.accelerate,
     })
 }
 

@@ -30,6 +30,7 @@ fn config(port: u16, path: &str, guid: String) -> ConnectConfig {
         streams: Vec::new(),
         extra_headers: Vec::new(),
         absolute_uri: false,
+        accelerate: None,
     }
 }
 
