@@ -1108,6 +1108,36 @@ mod tests {
     }
 
     #[test]
+    fn a_server_side_playlist_entry_shows_its_title_and_keeps_n_and_p_off() {
+        let mut m = Model::default();
+        play_stream(&mut m);
+        let titled = |t: &str| {
+            PlayerEvent::Stream(StreamInfo {
+                title: Some(t.into()),
+                ..StreamInfo::default()
+            })
+        };
+        ev(&mut m, titled("First"), 1);
+        let entry = PlayerEvent::Entry {
+            index: 1,
+            count: None,
+            url: "mms://h/x".into(),
+            title: Some("Second".into()),
+        };
+        ev(&mut m, entry, 2);
+        ev(&mut m, titled("Second"), 3);
+        let s = m.session.as_ref().unwrap();
+        assert_eq!(s.stream.as_ref().unwrap().title.as_deref(), Some("Second"));
+        // The server's playlist is no metafile playlist: n/p have nothing to move in.
+        assert_eq!(s.entry, None);
+        assert!(update(&mut m, key('n')).is_empty());
+        assert!(m.log.iter().any(|l| {
+            l.message
+                .contains("server playlist entry 2 \"Second\": mms://h/x")
+        }));
+    }
+
+    #[test]
     fn add_from_the_player_suggests_the_title() {
         let mut m = Model::default();
         play_stream(&mut m);
