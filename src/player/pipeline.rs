@@ -390,12 +390,7 @@ impl Pipeline {
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
     ) -> Result<(), PipelineError> {
-        if let Some(a) = self.active.as_mut() {
-            a.demuxer.flush();
-        }
-        while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
-            self.decode_object(obj, sink, obs)?;
-        }
+        self.decode_held_objects(sink, obs)?;
         self.flush_decoder(sink, obs)?;
         self.active = None;
         self.pending = None;
@@ -408,8 +403,8 @@ impl Pipeline {
         Ok(())
     }
 
-    /// End of stream: flush what is pending.
-    pub fn on_end(
+    /// Decodes the objects the demuxer still holds (the last, maybe incomplete, included).
+    fn decode_held_objects(
         &mut self,
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
@@ -420,6 +415,16 @@ impl Pipeline {
         while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             self.decode_object(obj, sink, obs)?;
         }
+        Ok(())
+    }
+
+    /// End of stream: flush what is pending.
+    pub fn on_end(
+        &mut self,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        self.decode_held_objects(sink, obs)?;
         if self.active.is_some() && self.sink_format.is_none() {
             // A header-only file, or a stream that ended before its first audio: nothing to
             // flush, and the sink never started. A normal end, said plainly.

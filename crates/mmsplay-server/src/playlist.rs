@@ -28,15 +28,7 @@ pub const MAX_ENTRIES: usize = 256;
 
 /// Parses `NAME=A,B,...` into the name and the entries' paths.
 pub fn parse_spec(s: &str) -> Result<(String, Vec<PathBuf>), ServerError> {
-    let (name, list) = s
-        .split_once('=')
-        .ok_or_else(|| ServerError::Usage(format!("--playlist {s}: expected NAME=A,B,...")))?;
-    let name = name.trim().trim_matches('/');
-    if name.is_empty() || name.contains(['/', '\\', '?', '#', '%']) || name == ".." {
-        return Err(ServerError::Usage(format!(
-            "--playlist {s}: NAME must be one plain path segment"
-        )));
-    }
+    let (name, list) = crate::library::named_spec("--playlist", "NAME=A,B,...", s)?;
     let paths: Vec<PathBuf> = list
         .split(',')
         .map(str::trim)

@@ -169,39 +169,30 @@ fn check_transport(scheme: &str, server: &ServeProcess, files: &[PathBuf]) {
     }
 }
 
-#[test]
-fn a_server_side_playlist_plays_every_entry_over_mmsh() {
+/// Serves the three entries as one playlist and plays it over each of `schemes`.
+fn plays_every_entry_over(schemes: &[&str]) {
     if !have_tool("ffmpeg") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let files = make_entries(dir.path());
     let server = playlist_server(&files);
-    check_transport("mmsh", &server, &files);
+    for scheme in schemes {
+        check_transport(scheme, &server, &files);
+    }
+}
+
+#[test]
+fn a_server_side_playlist_plays_every_entry_over_mmsh() {
+    plays_every_entry_over(&["mmsh"]);
 }
 
 #[test]
 fn a_server_side_playlist_plays_every_entry_over_mms_tcp_and_udp() {
-    if !have_tool("ffmpeg") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let files = make_entries(dir.path());
-    let server = playlist_server(&files);
-    for scheme in ["mmst", "mmsu"] {
-        check_transport(scheme, &server, &files);
-    }
+    plays_every_entry_over(&["mmst", "mmsu"]);
 }
 
 #[test]
 fn a_server_side_playlist_plays_every_entry_over_rtsp_tcp_and_udp() {
-    if !have_tool("ffmpeg") {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let files = make_entries(dir.path());
-    let server = playlist_server(&files);
-    for scheme in ["rtspt", "rtspu"] {
-        check_transport(scheme, &server, &files);
-    }
+    plays_every_entry_over(&["rtspt", "rtspu"]);
 }
