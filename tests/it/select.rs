@@ -237,7 +237,8 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
     // Paced in real time, so the loss spreads over seconds the player judges one by one.
     let server = ServeProcess::start(&[&f], &["--udp-loss", "0.3"]);
     let url = format!("mmsu://127.0.0.1:{}/mbr.asf", server.mms);
-    let (ours, ev) = play_to_wav(&url, &[]);
+    // Without fast start, which would bring the whole file within a second.
+    let (ours, ev) = play_to_wav(&url, &["--no-fast-start"]);
     let switch = ev.iter().find(|e| e["event"] == "stream_switch").unwrap();
     assert_eq!(
         (switch["stream_number"].as_u64(), switch["reason"].as_str()),
