@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve ASF files over RTSP, MMS (TCP and UDP) and MMSH, like Windows Media Services.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// List, add or remove saved streams.
     Bookmarks {
         #[command(subcommand)]
