@@ -17,6 +17,7 @@ pub mod playlist;
 pub mod record;
 pub mod relay;
 pub mod rtsp;
+pub mod thinning;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
