@@ -109,6 +109,7 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         ports,
         connect_timeout: Duration::from_secs(10),
         silent_fallback: false,
+        fast_start: !args.no_fast_start,
         credentials: args.user.as_deref().map(|spec| {
             GivenCredentials::new(Credentials::from_spec(spec), OwnerRule::NamedTarget)
         }),
