@@ -518,3 +518,33 @@ fn credentials_stay_with_the_server_they_were_given_for() {
     assert_eq!(of(&ev, "credentials_needed")[0]["rejected"], true);
     assert!(any_authorization(&second.heads.lock().unwrap()));
 }
+
+/// The same rule on RTSP: a 302 to another `serve --auth` that takes the very same password
+/// gets nothing (had the password gone along, playback would succeed), while the URL's own
+/// credentials for it play.
+#[test]
+fn rtsp_redirects_do_not_carry_credentials_to_another_server() {
+    let second = auth_server();
+    let elsewhere = format!("rtsp://127.0.0.1:{}/demo.wma", second.rtsp);
+    let first = ServeProcess::start(
+        &[&demo()],
+        &["--fast", "--redirect", &format!("away={elsewhere}")],
+    );
+    let user = format!("{USER}:{PASS}");
+    let ports = first.port_args();
+    let mut base: Vec<&str> = ports.iter().map(String::as_str).collect();
+    base.extend(["--duration", "1", "--transports", "rtspt"]);
+    let mut with_user = base.clone();
+    with_user.extend(["--user", &user]);
+    let (ok, ev, err) = play(&with_user, "rtsp://127.0.0.1/away");
+    assert!(
+        !ok,
+        "the redirect target got the first server's password: {err}"
+    );
+    assert!(err.contains("redirects to"), "{err}");
+    let message = of(&ev, "error")[0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("give them with --user"), "{message}");
+    // Named for the second server, they play.
+    let (ok, _, err) = play(&with_user, &elsewhere);
+    assert!(ok, "{err}");
+}
