@@ -107,6 +107,7 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         ports,
         connect_timeout: Duration::from_secs(10),
         silent_fallback: false,
+        release_after: player::LONG_PAUSE,
     })
 }
 

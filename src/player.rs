@@ -6,6 +6,7 @@ pub mod codec;
 pub mod convert;
 mod feed;
 pub mod http_file;
+mod moves;
 pub mod mp3_frames;
 pub mod pipeline;
 pub mod record;
@@ -25,6 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::audio::{AudioControl, OutputSpec, open_sink};
 use crate::events::{EndReason, PlayerEvent, Stats, StreamInfo};
+use moves::{Landing, Mover};
 use pipeline::{Pipeline, PipelineObserver};
 
 /// Why playback failed.
@@ -101,6 +103,9 @@ pub struct PlayOptions {
     pub connect_timeout: Duration,
     /// Play silently when the sound device cannot be opened (`--demo`), instead of failing.
     pub silent_fallback: bool,
+    /// A pause this long also pauses a network stream's server (the session goes, and
+    /// playback resumes it at the position).
+    pub release_after: Duration,
 }
 
 impl Default for PlayOptions {
@@ -120,6 +125,7 @@ impl Default for PlayOptions {
             ports: Ports::default(),
             connect_timeout: Duration::from_secs(10),
             silent_fallback: false,
+            release_after: LONG_PAUSE,
         }
     }
 }
@@ -246,6 +252,10 @@ impl PipelineObserver for Observer<'_> {
     }
 }
 
+/// A pause longer than this pauses the server too: beyond a few seconds packets would pile up,
+/// and a server may time out a client that does not read.
+pub const LONG_PAUSE: Duration = Duration::from_secs(5);
+
 /// Largest number of transport events queued ahead of the decoder.
 const ASF_QUEUE: usize = 256;
 
@@ -253,9 +263,8 @@ const ASF_QUEUE: usize = 256;
 struct Positioning {
     /// The position (ms) playback starts at (`--start`), when the target could go there.
     start_ms: Option<u64>,
-    /// The file reader's seek slot (absolute positions in ms), for targets that can seek
-    /// during playback.
-    seeker: Option<Arc<SeekRequests>>,
+    /// How the target moves during playback, for targets that can.
+    mover: Option<Mover>,
 }
 
 /// What the decode thread counts into (playback) and reads (the transport's link statistics,
@@ -268,7 +277,7 @@ struct Meters {
 /// The decode thread: header and packets in, audio out. Returns how it ended.
 fn decode_thread(
     mut rx: mpsc::Receiver<AsfEvent>,
-    Positioning { start_ms, seeker }: Positioning,
+    Positioning { start_ms, mover }: Positioning,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -278,7 +287,7 @@ fn decode_thread(
     }: Meters,
     stop: Arc<AtomicBool>,
 ) -> Result<EndReason, PlayError> {
-    let mut sink = open_sink(&opts.output, control)?;
+    let mut sink = open_sink(&opts.output, control.clone())?;
     if opts.silent_fallback {
         sink = Box::new(crate::audio::SilentFallback::new(sink));
     }
@@ -290,23 +299,41 @@ fn decode_thread(
     let mut seconds = adapt::SecondCounter::default();
     let mut next_second = std::time::Instant::now() + Duration::from_secs(1);
     let mut language_presses = opts.language_key.load(Ordering::Relaxed);
-    if let Some(ms) = start_ms {
-        pipe.seek_to(ms);
-    }
+    // `--start`: applied with the first header, unless that says the stream is live.
+    let mut start = start_ms.map(Landing::Ms);
     // A seek under way: packets are dropped until the reader marks the new position with the
     // header.
-    let mut seeking_to: Option<u64> = None;
+    let mut seeking_to: Option<Landing> = None;
     let result = loop {
+        moves::hold_while_paused(&control, &stop);
         if stop.load(Ordering::Relaxed) {
             break Ok(EndReason::Stopped);
+        }
+        let live = pipe.header().is_some_and(|h| h.file.broadcast);
+        if let Some(landing) = mover.as_ref().and_then(|m| m.resume(&pipe, live)) {
+            events.log(
+                "info",
+                if live {
+                    "resuming: rejoining the live stream".to_string()
+                } else {
+                    format!("resuming at {:.3} s", pipe.position_ms() as f64 / 1000.0)
+                },
+            );
+            seeking_to = Some(landing);
         }
         // Seeks are taken once audio plays, so that there is a position to move from.
         if pipe.frames_out > 0
             && let Some(by_ms) = opts.seek.take()
         {
-            let live = pipe.header().is_some_and(|h| h.file.broadcast);
-            match &seeker {
-                Some(slot) if !live => {
+            let past_end = |to: u64| {
+                matches!(mover, Some(Mover::Net(_)))
+                    && pipe
+                        .header()
+                        .and_then(|h| h.file.duration_ms())
+                        .is_some_and(|d| d > 0 && to >= d)
+            };
+            match &mover {
+                Some(m) if !live => {
                     // From what the listener hears: written less still queued in the sink.
                     let here = pipe.position_ms().saturating_sub(sink.buffered_ms());
                     let to = i64::try_from(here)
@@ -321,14 +348,17 @@ fn decode_thread(
                             to as f64 / 1000.0
                         ),
                     );
-                    slot.set(to);
-                    seeking_to = Some(to as u64);
+                    // What the output still holds is from before the seek.
+                    control.discard_queued();
+                    if past_end(to as u64) {
+                        // A server has nothing to send from there: the end, as for a file.
+                        events.log("info", "the seek is past the end of the stream");
+                        break Ok(EndReason::Eos);
+                    }
+                    seeking_to = Some(m.seek(to as u64));
                 }
                 _ if live => events.log("warn", "cannot seek: the stream is live"),
-                _ => events.log(
-                    "warn",
-                    "cannot seek: seeking in network streams is not supported yet",
-                ),
+                _ => events.log("warn", "cannot seek: this stream cannot seek"),
             }
         }
         let Some(ev) = rx.blocking_recv() else {
@@ -345,7 +375,9 @@ fn decode_thread(
             AsfEvent::Header(h) if seeking_to.is_some() => {
                 // A fresh demuxer and decoder: nothing carries over from before the seek.
                 let r = pipe.on_header(&h, &mut obs);
-                pipe.seek_to(seeking_to.take().unwrap_or(0));
+                if let Some(landing) = seeking_to.take() {
+                    landing.apply(&mut pipe);
+                }
                 r
             }
             AsfEvent::Header(h) => {
@@ -354,7 +386,15 @@ fn decode_thread(
                 {
                     events.log("warn", e);
                 }
-                pipe.on_header(&h, &mut obs)
+                let r = pipe.on_header(&h, &mut obs);
+                if let Some(landing) = start.take() {
+                    if pipe.header().is_some_and(|h| h.file.broadcast) {
+                        events.log("warn", "--start is ignored: the stream is live");
+                    } else {
+                        landing.apply(&mut pipe);
+                    }
+                }
+                r
             }
             AsfEvent::Packet(p) => {
                 if let Some(r) = recorder.as_mut()
@@ -529,14 +569,8 @@ pub fn stopped_before_start(events: &Events) -> Result<EndReason, PlayError> {
 enum Opened {
     /// Media flows; with the position (ms) playback starts at, when it was asked for and the
     /// target can start there.
-    /// The last is the file reader's seek slot (absolute positions in ms), for targets that can
-    /// seek during playback.
-    Feeding(
-        Feeder,
-        mpsc::Receiver<AsfEvent>,
-        Option<u64>,
-        Option<Arc<SeekRequests>>,
-    ),
+    /// The last is how the target moves during playback, for targets that can.
+    Feeding(Feeder, mpsc::Receiver<AsfEvent>, Option<u64>, Option<Mover>),
     Stopped,
     Failed(PlayError),
 }
@@ -576,6 +610,7 @@ pub async fn play_first(
         match open_target(
             target,
             &opts,
+            &control,
             &events,
             &transport_stats,
             &counters,
@@ -583,8 +618,8 @@ pub async fn play_first(
         )
         .await
         {
-            Opened::Feeding(f, rx, start_ms, seeker) => {
-                opened = Some((f, rx, start_ms, seeker));
+            Opened::Feeding(f, rx, start_ms, mover) => {
+                opened = Some((f, rx, start_ms, mover));
                 break;
             }
             Opened::Stopped => {
@@ -593,7 +628,7 @@ pub async fn play_first(
             Opened::Failed(e) => last = Some(e),
         }
     }
-    let Some((feeder, rx, start_ms, seeker)) = opened else {
+    let Some((feeder, rx, start_ms, mover)) = opened else {
         let e = last.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
         return finish_with(Err(e), &events, &transport_stats, &counters);
     };
@@ -601,7 +636,7 @@ pub async fn play_first(
         feeder,
         rx,
         start_ms,
-        seeker,
+        mover,
         opts,
         control,
         events,
@@ -618,6 +653,7 @@ pub async fn play_first(
 async fn open_target(
     target: &Target,
     opts: &PlayOptions,
+    control: &Arc<AudioControl>,
     events: &Events,
     transport_stats: &Arc<TransportStats>,
     counters: &Arc<PlaybackCounters>,
@@ -625,14 +661,12 @@ async fn open_target(
 ) -> Opened {
     let (tx, rx) = mpsc::channel::<AsfEvent>(ASF_QUEUE);
     let mut start_ms = None;
-    let mut seeker = None;
-    if opts.start.is_some() && !matches!(target, Target::File(_)) {
-        // Each transport asks its server for a position in its own way (MMS's StartPlaying,
-        // MMSH's Pragma, RTSP's Range); that is not wired up yet, so say so rather than play
-        // from the start as if it were.
+    let mut mover = None;
+    if opts.start.is_some() && matches!(target, Target::HttpFile(_)) {
+        // A plain download has no way to ask for a position.
         events.log(
             "warn",
-            "--start is ignored: seeking in network streams is not supported yet",
+            "--start is ignored: a file on a web server plays from its start",
         );
     }
     let feeder = match target {
@@ -664,7 +698,7 @@ async fn open_target(
             }
             let st = transport_stats.clone();
             let slot = (!layout.header.file.broadcast).then(|| Arc::new(SeekRequests::default()));
-            seeker = slot.clone();
+            mover = slot.clone().map(Mover::File);
             let stream = opts.stream;
             std::thread::spawn(move || {
                 let seek = slot.map(|s| (s, stream));
@@ -703,11 +737,18 @@ async fn open_target(
         }
         Target::Url(url) => {
             let plan = RolloverPlan::new(url, opts.transports.as_deref());
+            // `--start`: the server is asked for a little before the target (as a file is
+            // entered), and the decoder trims to it; a live server ignores the position.
+            let target_ms = opts
+                .start
+                .map(|secs| (secs.max(0.0) * 1000.0).round() as u64);
+            start_ms = target_ms;
             let copts = ConnectOptions {
                 ports: opts.ports,
                 connect_timeout: opts.connect_timeout,
                 stats: transport_stats.clone(),
                 streams: opts.stream.into_iter().collect(),
+                start_ms: target_ms.map_or(0, |ms| ms.saturating_sub(source::SEEK_LEAD_MS)),
                 ..ConnectOptions::default()
             };
             let ev = events.clone();
@@ -731,17 +772,22 @@ async fn open_target(
                 Ok(s) => s,
                 Err(e) => return Opened::Failed(e.into()),
             };
+            let net = Arc::new(feed::FeedControl::default());
             let feed = feed::Feed {
                 url: url.clone(),
                 opts: copts,
                 events: events.clone(),
                 tx,
                 counters: counters.clone(),
+                control: net.clone(),
+                audio: control.clone(),
+                release_after: opts.release_after,
             };
+            mover = Some(Mover::Net(net));
             Feeder::Task(tokio::spawn(feed.run(session)))
         }
     };
-    Opened::Feeding(feeder, rx, start_ms, seeker)
+    Opened::Feeding(feeder, rx, start_ms, mover)
 }
 
 /// Positions a file's reader for `--start`: at the packet to enter at, found through the
@@ -787,7 +833,7 @@ async fn run_playback(
     feeder: Feeder,
     rx: mpsc::Receiver<AsfEvent>,
     start_ms: Option<u64>,
-    seeker: Option<Arc<SeekRequests>>,
+    mover: Option<Mover>,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -811,7 +857,7 @@ async fn run_playback(
             .spawn(move || {
                 let r = decode_thread(
                     rx,
-                    Positioning { start_ms, seeker },
+                    Positioning { start_ms, mover },
                     opts,
                     control,
                     events,
