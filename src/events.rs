@@ -243,6 +243,11 @@ pub enum UiCommand {
     Seek {
         by_ms: i64,
     },
+    /// Start the next `Play` at this position (a bookmark's remembered place), instead of
+    /// `--start` or the beginning.
+    StartAt {
+        ms: u64,
+    },
     /// Leave the program.
     Quit,
 }

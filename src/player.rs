@@ -55,26 +55,38 @@ pub enum Target {
 
 /// A seek waiting to be carried out: the UI puts, the playback takes. Presses that arrive
 /// before the playback gets to them add up.
+/// A request also wakes the playback if it is waiting for the stream (a paced stream's next
+/// packet may be a fraction of a second away).
 #[derive(Debug, Default)]
-pub struct SeekRequests(std::sync::Mutex<Option<i64>>);
+pub struct SeekRequests {
+    slot: std::sync::Mutex<Option<i64>>,
+    wake: tokio::sync::Notify,
+}
 
 impl SeekRequests {
     /// Asks to move by `by_ms` (negative: back).
     pub fn request(&self, by_ms: i64) {
-        if let Ok(mut g) = self.0.lock() {
+        if let Ok(mut g) = self.slot.lock() {
             *g = Some(g.unwrap_or(0).saturating_add(by_ms));
         }
+        self.wake.notify_one();
     }
 
     /// Sets the request to `to`, whatever was there.
     pub(crate) fn set(&self, to: i64) {
-        if let Ok(mut g) = self.0.lock() {
+        if let Ok(mut g) = self.slot.lock() {
             *g = Some(to);
         }
+        self.wake.notify_one();
     }
 
     pub fn take(&self) -> Option<i64> {
-        self.0.lock().ok().and_then(|mut g| g.take())
+        self.slot.lock().ok().and_then(|mut g| g.take())
+    }
+
+    /// Resolves when a request was made (maybe one already taken: a spurious wake-up).
+    async fn requested(&self) {
+        self.wake.notified().await;
     }
 }
 
@@ -361,7 +373,15 @@ fn decode_thread(
                 _ => events.log("warn", "cannot seek: this stream cannot seek"),
             }
         }
-        let Some(ev) = rx.blocking_recv() else {
+        // The next event, or a seek asked for meanwhile (taken at the top of the loop).
+        let next = futures::executor::block_on(async {
+            tokio::select! {
+                ev = rx.recv() => Some(ev),
+                () = opts.seek.requested(), if pipe.frames_out > 0 => None,
+            }
+        });
+        let Some(next) = next else { continue };
+        let Some(ev) = next else {
             // The transport side went away without an End: treat as stopped.
             break Ok(EndReason::Stopped);
         };

@@ -151,7 +151,8 @@ impl RemoteState {
             UiCommand::NextLanguage
             | UiCommand::NextEntry
             | UiCommand::PreviousEntry
-            | UiCommand::Seek { .. } => {}
+            | UiCommand::Seek { .. }
+            | UiCommand::StartAt { .. } => {}
         }
         *self != before
     }

@@ -163,7 +163,8 @@ pub async fn run(
             | UiCommand::NextLanguage
             | UiCommand::NextEntry
             | UiCommand::PreviousEntry
-            | UiCommand::Seek { .. } => {}
+            | UiCommand::Seek { .. }
+            | UiCommand::StartAt { .. } => {}
             UiCommand::Quit => break,
         }
     }
