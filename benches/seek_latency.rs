@@ -60,6 +60,23 @@ fn make_stream(dir: &Path) -> Option<PathBuf> {
         .then_some(stream)
 }
 
+/// Waits (10 s at most) for an event `want` accepts; false at the end or the deadline.
+async fn next(
+    rx: &mut tokio::sync::mpsc::Receiver<PlayerEvent>,
+    want: fn(&PlayerEvent) -> bool,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while let Ok(Some(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        if want(&e) {
+            return true;
+        }
+        if matches!(e, PlayerEvent::End { .. } | PlayerEvent::Error { .. }) {
+            return false;
+        }
+    }
+    false
+}
+
 /// Seek latencies (ms) during one playback of `url`.
 async fn seeks_during_playback(url: &str) -> Vec<f64> {
     let opts = PlayOptions::default();
@@ -77,21 +94,6 @@ async fn seeks_during_playback(url: &str) -> Vec<f64> {
         Events::new(tx),
         stop_rx,
     ));
-    let next = |rx: &mut tokio::sync::mpsc::Receiver<PlayerEvent>,
-                want: fn(&PlayerEvent) -> bool| {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        async move {
-            while let Ok(Some(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-                if want(&e) {
-                    return true;
-                }
-                if matches!(e, PlayerEvent::End { .. } | PlayerEvent::Error { .. }) {
-                    return false;
-                }
-            }
-            false
-        }
-    };
     let mut got = Vec::new();
     if next(&mut rx, |e| *e == PlayerEvent::FirstAudio).await {
         // Into the paced part of the stream, past the preroll burst.
