@@ -21,7 +21,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use mmsplay_net::rollover::{ConnectEvent, RolloverPlan};
-use mmsplay_net::{AsfEvent, ConnectOptions, Ports, StreamUrl, Transport, TransportStats};
+use mmsplay_net::{
+    AsfEvent, ConnectOptions, ErrorKind, Ports, StreamUrl, Transport, TransportStats,
+};
 use tokio::sync::mpsc;
 
 use crate::audio::{AudioControl, OutputSpec, open_sink};
@@ -337,13 +339,6 @@ fn decode_thread(
         if pipe.frames_out > 0
             && let Some(by_ms) = opts.seek.take()
         {
-            let past_end = |to: u64| {
-                matches!(mover, Some(Mover::Net(_)))
-                    && pipe
-                        .header()
-                        .and_then(|h| h.file.duration_ms())
-                        .is_some_and(|d| d > 0 && to >= d)
-            };
             match &mover {
                 Some(m) if !live => {
                     // From what the listener hears: written less still queued in the sink.
@@ -362,7 +357,7 @@ fn decode_thread(
                     );
                     // What the output still holds is from before the seek.
                     control.discard_queued();
-                    if past_end(to as u64) {
+                    if m.past_end(pipe.header(), to as u64) {
                         // A server has nothing to send from there: the end, as for a file.
                         events.log("info", "the seek is past the end of the stream");
                         break Ok(EndReason::Eos);
@@ -410,6 +405,12 @@ fn decode_thread(
                 if let Some(landing) = start.take() {
                     if pipe.header().is_some_and(|h| h.file.broadcast) {
                         events.log("warn", "--start is ignored: the stream is live");
+                    } else if let Some(m) = &mover
+                        && let Landing::Ms(ms) = landing
+                        && m.past_end(pipe.header(), ms)
+                    {
+                        events.log("info", "the start position is past the end of the stream");
+                        break Ok(EndReason::Eos);
                     } else {
                         landing.apply(&mut pipe);
                     }
@@ -784,10 +785,32 @@ async fn open_target(
                 })
             };
             let connect = mmsplay_net::rollover::connect(url, plan, &copts, &mut on_event);
-            let session = tokio::select! {
+            let mut session = tokio::select! {
                 s = connect => s,
                 _ = stop_rx.changed() => return Opened::Stopped,
             };
+            if let Err(e) = &session
+                && copts.start_ms > 0
+                && matches!(e.kind, ErrorKind::Protocol | ErrorKind::Closed)
+            {
+                // A server with nothing to send from a position past the end may end the
+                // stream before any data, which some transports take for a failure. The
+                // stream's start tells its length, and the decoder ends playback there.
+                events.log(
+                    "info",
+                    format!("nothing at the start position ({e}): asking for the stream's start"),
+                );
+                let plan = RolloverPlan::new(url, opts.transports.as_deref());
+                let from_start = ConnectOptions {
+                    start_ms: 0,
+                    ..copts.clone()
+                };
+                let connect = mmsplay_net::rollover::connect(url, plan, &from_start, &mut on_event);
+                session = tokio::select! {
+                    s = connect => s,
+                    _ = stop_rx.changed() => return Opened::Stopped,
+                };
+            }
             let session = match session {
                 Ok(s) => s,
                 Err(e) => return Opened::Failed(e.into()),

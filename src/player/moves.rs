@@ -56,6 +56,16 @@ impl Mover {
         Landing::Ms(to_ms)
     }
 
+    /// Whether `to_ms` lies past the end of a network stream with this header: a server has
+    /// nothing to send from there, so playback ends instead. (A file's reader finds its end by
+    /// itself, to the packet.)
+    pub(super) fn past_end(&self, header: Option<&mmsplay_asf::Header>, to_ms: u64) -> bool {
+        matches!(self, Mover::Net(_))
+            && header
+                .and_then(|h| h.file.duration_ms())
+                .is_some_and(|d| d > 0 && to_ms >= d)
+    }
+
     /// After a long pause let the server go, the stream from where the written audio ends (a
     /// live stream: from now); `None` when the server was not let go.
     pub(super) fn resume(&self, pipe: &Pipeline, live: bool) -> Option<Landing> {

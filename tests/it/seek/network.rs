@@ -249,3 +249,50 @@ async fn a_live_stream_refuses_to_seek_and_ignores_start() {
     assert!(!ev.iter().any(|e| e["event"] == "seek"), "{ev:?}");
     assert_eq!(ev.last().unwrap()["event"], "end");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_end_ends_cleanly_over_every_transport() {
+    if !have_tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_file, _reference, server) = served(dir.path(), true).await;
+    for t in TRANSPORTS {
+        // `--start` past the end: some transports' servers end such a stream before any data;
+        // the player reads the length from the stream's start and ends there.
+        let target = url(&server, t, "tones.wma");
+        let ev = tokio::task::spawn_blocking(move || {
+            let mut player = mmsplay();
+            player.args(["--start", "30"]);
+            play_to_null(player, target)
+        })
+        .await
+        .unwrap();
+        assert!(!ev.iter().any(|e| e["event"] == "seek"), "{t}: {ev:?}");
+        assert!(
+            ev.iter()
+                .any(|e| e["event"] == "log"
+                    && e["message"].as_str().unwrap().contains("past the end")),
+            "{t}: {ev:?}"
+        );
+        assert_eq!(ev.last().unwrap()["event"], "end", "{t}: {ev:?}");
+        assert_eq!(ev.last().unwrap()["reason"], "eos", "{t}: {ev:?}");
+        // A seek past the end during playback ends it too.
+        let target = Target::Url(StreamUrl::parse(&url(&server, t, "tones.wma")).unwrap());
+        let (_audio, events) = super::play_with_seek(target, 60_000).await;
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, PlayerEvent::Log { message, .. }
+                if message.contains("the seek is past the end"))),
+            "{t}: {events:?}"
+        );
+        assert!(
+            events.iter().any(|e| *e
+                == PlayerEvent::End {
+                    reason: mmsplay::events::EndReason::Eos
+                }),
+            "{t}: {events:?}"
+        );
+    }
+}

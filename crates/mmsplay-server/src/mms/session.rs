@@ -551,7 +551,9 @@ impl Session {
             media,
         });
         if index >= n {
-            self.finish_play();
+            // A start past the end: nothing to send, so no datagrams to wait for either.
+            self.play = None;
+            self.eos_at = Some((Instant::now(), incarnation));
         }
         Ok(())
     }
