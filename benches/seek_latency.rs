@@ -10,7 +10,7 @@
 //! Run: `cargo bench --bench seek_latency` (needs ffmpeg). Target: under 300 ms on loopback for
 //! every transport.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -20,33 +20,13 @@ use mmsplay::events::PlayerEvent;
 use mmsplay::player::{Events, PlayOptions, Target, play};
 use mmsplay_net::{StreamUrl, Transport};
 
+mod common;
+
+use common::{have, median};
+
 const MMSPLAY: &str = env!("CARGO_BIN_EXE_mmsplay");
-const TRANSPORTS: [Transport; 5] = [
-    Transport::Rtspu,
-    Transport::Rtspt,
-    Transport::Mmsu,
-    Transport::Mmst,
-    Transport::Mmsh,
-];
 /// Seeks per transport: forward and back in turn.
 const SEEKS: [i64; 6] = [15_000, -10_000, 20_000, -12_000, 8_000, -15_000];
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 fn make_stream(dir: &Path) -> Option<PathBuf> {
     let stream = dir.join("seek60.wma");
@@ -140,25 +120,6 @@ fn mmsplay_start_ms(url: &str, start: &str) -> Option<f64> {
     found
 }
 
-/// Milliseconds from spawning `ffmpeg -ss` to its first decoded byte.
-fn ffmpeg_start_ms(url: &str, start: &str) -> Option<f64> {
-    let t = Instant::now();
-    let mut child = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-ss", start, "-i", url])
-        .args(["-f", "f32le", "-"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut out = child.stdout.take()?;
-    let mut b = [0u8; 1];
-    let got = out.read(&mut b).ok()? == 1;
-    let ms = t.elapsed().as_secs_f64() * 1000.0;
-    let _ = child.kill();
-    let _ = child.wait();
-    got.then_some(ms)
-}
-
 fn main() {
     if !have("ffmpeg") {
         println!("ffmpeg is not installed: no figures");
@@ -204,7 +165,7 @@ fn main() {
             format!("{}://127.0.0.1:{port}/seek60.wma", t.as_str())
         };
         println!("seek latency during playback, request to first audio at the new position:");
-        for t in TRANSPORTS {
+        for t in Transport::LADDER {
             let v = seeks_during_playback(&url(t)).await;
             let worst = v.iter().copied().fold(0.0, f64::max);
             println!(
@@ -220,7 +181,7 @@ fn main() {
                 .filter_map(|_| mmsplay_start_ms(&mmsh, "30"))
                 .collect();
             let ff = (0..5)
-                .filter_map(|_| ffmpeg_start_ms(&mmsh, "30"))
+                .filter_map(|_| common::ffmpeg_first_audio_ms(&["-ss", "30", "-i", &mmsh]))
                 .collect();
             (ours, ff)
         })

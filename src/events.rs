@@ -243,6 +243,10 @@ pub enum UiCommand {
     Seek {
         by_ms: i64,
     },
+    /// Seek to this position in milliseconds (MPRIS SetPosition).
+    SeekTo {
+        ms: u64,
+    },
     /// Start the next `Play` at this position (a bookmark's remembered place), instead of
     /// `--start` or the beginning.
     StartAt {

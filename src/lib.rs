@@ -195,7 +195,7 @@ async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
         remote.commands,
         remote.state,
         control.clone(),
-        opts.playlist_nav.clone(),
+        (opts.playlist_nav.clone(), opts.seek.clone()),
         stop_tx,
     ));
     let result = playlist::play(target, opts, control, Events::new(player_tx), stop_rx).await;

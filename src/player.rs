@@ -56,34 +56,63 @@ pub enum Target {
 }
 
 /// A seek waiting to be carried out: the UI puts, the playback takes. Presses that arrive
-/// before the playback gets to them add up.
-/// A request also wakes the playback if it is waiting for the stream (a paced stream's next
-/// packet may be a fraction of a second away).
+/// before the playback gets to them add up. A request also wakes the playback if it is waiting
+/// for the stream (a paced stream's next packet may be a fraction of a second away).
 #[derive(Debug, Default)]
 pub struct SeekRequests {
-    slot: std::sync::Mutex<Option<i64>>,
+    slot: std::sync::Mutex<Option<SeekTo>>,
     wake: tokio::sync::Notify,
+}
+
+/// Where a seek goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeekTo {
+    /// By this many milliseconds from what is heard (negative: back).
+    By(i64),
+    /// To this position, in milliseconds (MPRIS SetPosition).
+    At(u64),
 }
 
 impl SeekRequests {
     /// Asks to move by `by_ms` (negative: back).
     pub fn request(&self, by_ms: i64) {
-        if let Ok(mut g) = self.slot.lock() {
-            *g = Some(g.unwrap_or(0).saturating_add(by_ms));
-        }
-        self.wake.notify_one();
+        self.put(|g| match g {
+            Some(SeekTo::At(ms)) => {
+                let to = i64::try_from(ms).unwrap_or(i64::MAX).saturating_add(by_ms);
+                SeekTo::At(u64::try_from(to).unwrap_or(0))
+            }
+            Some(SeekTo::By(b)) => SeekTo::By(b.saturating_add(by_ms)),
+            None => SeekTo::By(by_ms),
+        });
     }
 
-    /// Sets the request to `to`, whatever was there.
+    /// Asks to move to `ms`, whatever was asked before.
+    pub fn request_at(&self, ms: u64) {
+        self.put(|_| SeekTo::At(ms));
+    }
+
+    /// Sets the request to the absolute position `to` (ms; negative is 0).
     pub(crate) fn set(&self, to: i64) {
+        self.request_at(u64::try_from(to).unwrap_or(0));
+    }
+
+    fn put(&self, f: impl FnOnce(Option<SeekTo>) -> SeekTo) {
         if let Ok(mut g) = self.slot.lock() {
-            *g = Some(to);
+            *g = Some(f(*g));
         }
         self.wake.notify_one();
     }
 
-    pub fn take(&self) -> Option<i64> {
+    pub fn take_request(&self) -> Option<SeekTo> {
         self.slot.lock().ok().and_then(|mut g| g.take())
+    }
+
+    /// The absolute position asked for (ms), for the file reader's slot.
+    pub(crate) fn take(&self) -> Option<i64> {
+        self.take_request().map(|r| match r {
+            SeekTo::At(ms) => i64::try_from(ms).unwrap_or(i64::MAX),
+            SeekTo::By(by) => by,
+        })
     }
 
     /// Resolves when a request was made (maybe one already taken: a spurious wake-up).
@@ -337,24 +366,33 @@ fn decode_thread(
         }
         // Seeks are taken once audio plays, so that there is a position to move from.
         if pipe.frames_out > 0
-            && let Some(by_ms) = opts.seek.take()
+            && let Some(request) = opts.seek.take_request()
         {
             match &mover {
                 Some(m) if !live => {
-                    // From what the listener hears: written less still queued in the sink.
-                    let here = pipe.position_ms().saturating_sub(sink.buffered_ms());
-                    let to = i64::try_from(here)
-                        .unwrap_or(i64::MAX)
-                        .saturating_add(by_ms)
-                        .max(0);
-                    events.log(
-                        "info",
-                        format!(
-                            "seeking {:+.0} s to {:.3} s",
-                            by_ms as f64 / 1000.0,
-                            to as f64 / 1000.0
-                        ),
-                    );
+                    let to = match request {
+                        SeekTo::By(by_ms) => {
+                            // From what the listener hears: written less still queued.
+                            let here = pipe.position_ms().saturating_sub(sink.buffered_ms());
+                            let to = i64::try_from(here)
+                                .unwrap_or(i64::MAX)
+                                .saturating_add(by_ms)
+                                .max(0);
+                            events.log(
+                                "info",
+                                format!(
+                                    "seeking {:+.0} s to {:.3} s",
+                                    by_ms as f64 / 1000.0,
+                                    to as f64 / 1000.0
+                                ),
+                            );
+                            to
+                        }
+                        SeekTo::At(ms) => {
+                            events.log("info", format!("seeking to {:.3} s", ms as f64 / 1000.0));
+                            i64::try_from(ms).unwrap_or(i64::MAX)
+                        }
+                    };
                     // What the output still holds is from before the seek.
                     control.discard_queued();
                     if m.past_end(pipe.header(), to as u64) {

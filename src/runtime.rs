@@ -101,6 +101,11 @@ pub async fn run_tui(
                     opts.seek.request(by_ms);
                 }
             }
+            UiCommand::SeekTo { ms } => {
+                if current.is_some() {
+                    opts.seek.request_at(ms);
+                }
+            }
             UiCommand::StartAt { ms } => start_at = Some(ms),
             UiCommand::Quit => break,
         }

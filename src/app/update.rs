@@ -523,6 +523,8 @@ fn on_remote(model: &mut Model, command: RemoteCommand) -> Vec<Cmd> {
             vec![Cmd::Player(UiCommand::SetVolume(model.volume))]
         }
         RemoteCommand::Quit => quit(model),
+        RemoteCommand::Seek(by_ms) if playing => vec![Cmd::Player(UiCommand::Seek { by_ms })],
+        RemoteCommand::SetPosition(ms) if playing => vec![Cmd::Player(UiCommand::SeekTo { ms })],
         // MPRIS: without such an entry, Next and Previous do nothing.
         RemoteCommand::Next if entry.is_some_and(|(i, n)| i.saturating_add(1) < n) => {
             on_action(model, Action::NextEntry)
@@ -534,7 +536,9 @@ fn on_remote(model: &mut Model, command: RemoteCommand) -> Vec<Cmd> {
         | RemoteCommand::Play
         | RemoteCommand::Pause
         | RemoteCommand::Next
-        | RemoteCommand::Previous => Vec::new(),
+        | RemoteCommand::Previous
+        | RemoteCommand::Seek(_)
+        | RemoteCommand::SetPosition(_) => Vec::new(),
     }
 }
 

@@ -105,6 +105,10 @@ impl Feed {
                             "info",
                             "paused for long: the server is paused until playback resumes",
                         );
+                        // A decoder waiting for the next packet would wait for ever now:
+                        // an empty gap wakes it, to find the pause and, after it, the
+                        // release. (A full queue means it is not waiting.)
+                        let _ = self.tx.try_send(AsfEvent::Gap { lost: 0 });
                     }
                     // Until the decoder asks for a position, or goes.
                     loop {

@@ -164,6 +164,7 @@ pub async fn run(
             | UiCommand::NextEntry
             | UiCommand::PreviousEntry
             | UiCommand::Seek { .. }
+            | UiCommand::SeekTo { .. }
             | UiCommand::StartAt { .. } => {}
             UiCommand::Quit => break,
         }

@@ -12,24 +12,8 @@ use mmsplay_net::{StreamUrl, Transport};
 use super::{check_seek_of, check_start_of, wma_file, wma_file_of};
 use crate::common::*;
 
-const TRANSPORTS: [Transport; 5] = [
-    Transport::Rtspu,
-    Transport::Rtspt,
-    Transport::Mmsu,
-    Transport::Mmst,
-    Transport::Mmsh,
-];
-
-/// The URL of `name` on `server` for one transport (its scheme names it, so no rollover).
-fn url(server: &InProcessServer, t: Transport, name: &str) -> String {
-    let b = &server.bound;
-    let port = match t {
-        Transport::Rtspu | Transport::Rtspt => b.rtsp.port(),
-        Transport::Mmsu | Transport::Mmst => b.mms.port(),
-        _ => b.http.port(),
-    };
-    format!("{}://127.0.0.1:{port}/{name}", t.as_str())
-}
+/// Every transport, in the rollover's order.
+const TRANSPORTS: [Transport; 5] = Transport::LADDER;
 
 /// The test file, its ffmpeg decode, and a server for it (`fast`: as fast as read).
 async fn served(dir: &Path, fast: bool) -> (PathBuf, Audio, InProcessServer) {
@@ -59,7 +43,7 @@ async fn start_over_every_transport_matches_ffmpeg() {
     let mut sessions = 0;
     for t in TRANSPORTS {
         for start in [5.0, 12.345] {
-            let (target, r) = (url(&server, t, "tones.wma"), reference.clone());
+            let (target, r) = (server.url(t, "tones.wma"), reference.clone());
             let pos = tokio::task::spawn_blocking(move || {
                 println!("{t}:");
                 check_start_of(&target, &[], &r, start, 2048)
@@ -91,12 +75,11 @@ async fn seeking_during_playback_over_every_transport_matches_ffmpeg() {
     let (_file, reference, server) = served(dir.path(), true).await;
     for t in TRANSPORTS {
         println!("{t}:");
-        let target = Target::Url(StreamUrl::parse(&url(&server, t, "tones.wma")).unwrap());
+        let target = Target::Url(StreamUrl::parse(&server.url(t, "tones.wma")).unwrap());
         check_seek_of(target, &reference, 10_000, None).await;
     }
     // Back past the start: the start.
-    let target =
-        Target::Url(StreamUrl::parse(&url(&server, Transport::Mmst, "tones.wma")).unwrap());
+    let target = Target::Url(StreamUrl::parse(&server.url(Transport::Mmst, "tones.wma")).unwrap());
     check_seek_of(target, &reference, -60_000, Some(0)).await;
 }
 
@@ -167,7 +150,7 @@ async fn a_long_pause_pauses_the_server_and_resumes_without_gap_or_repeat() {
         let (server, reference) = (server.clone(), reference.clone());
         tokio::spawn(async move {
             let (ours, events) = play_with_pause(
-                &url(&server, t, "tones.wma"),
+                &server.url(t, "tones.wma"),
                 Duration::from_millis(1500),
                 Duration::from_millis(300),
             )
@@ -225,7 +208,7 @@ async fn a_live_stream_refuses_to_seek_and_ignores_start() {
     let file = asset("pcm_s16_8k_mono.asf");
     let server =
         InProcessServer::start(vec![file], true, false, mmsplay_server::Faults::default()).await;
-    let target = url(&server, Transport::Mmst, "pcm_s16_8k_mono.asf");
+    let target = server.url(Transport::Mmst, "pcm_s16_8k_mono.asf");
     let out = tokio::task::spawn_blocking(move || {
         run_with_deadline(
             mmsplay()
@@ -260,7 +243,7 @@ async fn past_the_end_ends_cleanly_over_every_transport() {
     for t in TRANSPORTS {
         // `--start` past the end: some transports' servers end such a stream before any data;
         // the player reads the length from the stream's start and ends there.
-        let target = url(&server, t, "tones.wma");
+        let target = server.url(t, "tones.wma");
         let ev = tokio::task::spawn_blocking(move || {
             let mut player = mmsplay();
             player.args(["--start", "30"]);
@@ -278,7 +261,7 @@ async fn past_the_end_ends_cleanly_over_every_transport() {
         assert_eq!(ev.last().unwrap()["event"], "end", "{t}: {ev:?}");
         assert_eq!(ev.last().unwrap()["reason"], "eos", "{t}: {ev:?}");
         // A seek past the end during playback ends it too.
-        let target = Target::Url(StreamUrl::parse(&url(&server, t, "tones.wma")).unwrap());
+        let target = Target::Url(StreamUrl::parse(&server.url(t, "tones.wma")).unwrap());
         let (_audio, events) = super::play_with_seek(target, 60_000).await;
         assert!(
             events
@@ -288,10 +271,9 @@ async fn past_the_end_ends_cleanly_over_every_transport() {
             "{t}: {events:?}"
         );
         assert!(
-            events.iter().any(|e| *e
-                == PlayerEvent::End {
-                    reason: mmsplay::events::EndReason::Eos
-                }),
+            events.contains(&PlayerEvent::End {
+                reason: mmsplay::events::EndReason::Eos
+            }),
             "{t}: {events:?}"
         );
     }
