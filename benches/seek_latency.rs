@@ -10,9 +10,8 @@
 //! Run: `cargo bench --bench seek_latency` (needs ffmpeg). Target: under 300 ms on loopback for
 //! every transport.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,9 +21,8 @@ use mmsplay_net::{StreamUrl, Transport};
 
 mod common;
 
-use common::{have, median};
+use common::{have, median, mmsplay_event_ms};
 
-const MMSPLAY: &str = env!("CARGO_BIN_EXE_mmsplay");
 /// Seeks per transport: forward and back in turn.
 const SEEKS: [i64; 6] = [15_000, -10_000, 20_000, -12_000, 8_000, -15_000];
 
@@ -93,33 +91,6 @@ async fn seeks_during_playback(url: &str) -> Vec<f64> {
     got
 }
 
-/// Milliseconds from spawning `mmsplay --start` to its `seek` event.
-fn mmsplay_start_ms(url: &str, start: &str) -> Option<f64> {
-    let t = Instant::now();
-    let mut child = Command::new(MMSPLAY)
-        .args(["--headless", "--events", "json", "--output", "null"])
-        .args(["--start", start, url])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let out = child.stdout.take()?;
-    let mut found = None;
-    for line in BufReader::new(out).lines().map_while(Result::ok) {
-        let v: serde_json::Value = serde_json::from_str(&line).ok()?;
-        if v["event"] == "seek" {
-            found = Some(t.elapsed().as_secs_f64() * 1000.0);
-            break;
-        }
-        if v["event"] == "end" || v["event"] == "error" {
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    found
-}
-
 fn main() {
     if !have("ffmpeg") {
         println!("ffmpeg is not installed: no figures");
@@ -178,7 +149,10 @@ fn main() {
         let mmsh = url(Transport::Mmsh);
         let (ours, ff): (Vec<f64>, Vec<f64>) = tokio::task::spawn_blocking(move || {
             let ours = (0..5)
-                .filter_map(|_| mmsplay_start_ms(&mmsh, "30"))
+                .filter_map(|_| {
+                    let args = ["--start".to_string(), "30".to_string(), mmsh.clone()];
+                    mmsplay_event_ms(&args, "seek")
+                })
                 .collect();
             let ff = (0..5)
                 .filter_map(|_| common::ffmpeg_first_audio_ms(&["-ss", "30", "-i", &mmsh]))

@@ -17,9 +17,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{have, median};
-
-const MMSPLAY: &str = env!("CARGO_BIN_EXE_mmsplay");
+use common::{MMSPLAY, have, median, mmsplay_event_ms};
 
 struct Server {
     child: Child,
@@ -78,31 +76,6 @@ fn ladder_args(s: &Server) -> Vec<String> {
         format!("http={}", s.http),
         "mms://127.0.0.1/demo.wma".to_string(),
     ]
-}
-
-/// Runs mmsplay headless and returns the time from spawning it to reading the first event
-/// named `name` (process start-up included, as for the peers).
-fn mmsplay_event_ms(args: &[String], name: &str) -> Option<f64> {
-    let t = Instant::now();
-    let mut child = Command::new(MMSPLAY)
-        .args(["--headless", "--events", "json", "--output", "null"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let out = child.stdout.take()?;
-    let mut found = None;
-    for line in BufReader::new(out).lines().map_while(Result::ok) {
-        let v: serde_json::Value = serde_json::from_str(&line).ok()?;
-        if v["event"] == name {
-            found = Some(t.elapsed().as_secs_f64() * 1000.0);
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    found
 }
 
 /// VLC refuses to run as root: run it as nobody (docs/oracles.md).

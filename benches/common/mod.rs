@@ -1,9 +1,11 @@
 //! Helpers the benchmarks share: medians, tool lookup, and ffmpeg as the peer measured in the
 //! same run.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::Instant;
+
+pub const MMSPLAY: &str = env!("CARGO_BIN_EXE_mmsplay");
 
 /// The median of `v`; NaN when there are no figures.
 pub fn median(mut v: Vec<f64>) -> f64 {
@@ -43,4 +45,29 @@ pub fn ffmpeg_first_audio_ms(input: &[&str]) -> Option<f64> {
     let _ = child.kill();
     let _ = child.wait();
     got.then_some(ms)
+}
+
+/// Runs mmsplay headless and returns the time from spawning it to reading the first event
+/// named `name` (process start-up included, as for the peers); `None` if it never came.
+pub fn mmsplay_event_ms(args: &[String], name: &str) -> Option<f64> {
+    let t = Instant::now();
+    let mut child = Command::new(MMSPLAY)
+        .args(["--headless", "--events", "json", "--output", "null"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let out = child.stdout.take()?;
+    let mut found = None;
+    for line in BufReader::new(out).lines().map_while(Result::ok) {
+        let v: serde_json::Value = serde_json::from_str(&line).ok()?;
+        if v["event"] == name {
+            found = Some(t.elapsed().as_secs_f64() * 1000.0);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    found
 }
