@@ -364,16 +364,22 @@ fn decode_thread(
             );
             seeking_to = Some(landing);
         }
-        // Seeks are taken once audio plays, so that there is a position to move from.
+        // Seeks are taken once audio plays, so that there is a position to move from, and one
+        // at a time: a press during a seek waits for it to land, and moves from there (a new
+        // header cannot be told from the one a seek before it asked for).
         if pipe.frames_out > 0
+            && seeking_to.is_none()
             && let Some(request) = opts.seek.take_request()
         {
             match &mover {
                 Some(m) if !live => {
                     let to = match request {
                         SeekTo::By(by_ms) => {
-                            // From what the listener hears: written less still queued.
-                            let here = pipe.position_ms().saturating_sub(sink.buffered_ms());
+                            // From what the listener hears (written less still queued),
+                            // or from where a seek that has not landed yet goes.
+                            let here = pipe.seek_target_ms().unwrap_or_else(|| {
+                                pipe.position_ms().saturating_sub(sink.buffered_ms())
+                            });
                             let to = i64::try_from(here)
                                 .unwrap_or(i64::MAX)
                                 .saturating_add(by_ms)

@@ -255,6 +255,11 @@ impl Pipeline {
         self.seek.is_some()
     }
 
+    /// Where a seek that has not landed yet goes (ms).
+    pub fn seek_target_ms(&self) -> Option<u64> {
+        self.seek.map(|s| s.target_ms)
+    }
+
     /// The stream position of the audio written so far, in milliseconds.
     pub fn position_ms(&self) -> u64 {
         let rate = u64::from(self.sample_rate().unwrap_or(0).max(1));

@@ -220,6 +220,26 @@ async fn check_seek(file: &Path, reference: &Audio, by_ms: i64, expect_ms: Optio
     check_seek_of(target, reference, by_ms, expect_ms).await;
 }
 
+/// The SNR of what `ours` plays after a seek that resumed at `pos` ms, against ffmpeg's full
+/// decode from there, and how many frames came before the seek. The first sample after the
+/// seek is ffmpeg's sample `at`, within the millisecond the event reports; from there to the
+/// end the lengths agree, which places it in our output.
+fn snr_after_seek(reference: &Audio, ours: &Audio, pos: u64) -> (f64, usize) {
+    let rate = u64::from(ours.rate);
+    let ch = usize::from(ours.channels);
+    let window = (pos * rate / 1000) as usize..=((pos + 1) * rate / 1000) as usize;
+    window
+        .map(|at| {
+            let before = ours.frames().saturating_sub(reference.frames() - at);
+            let tail = Audio {
+                samples: ours.samples[before * ch..].to_vec(),
+                ..ours.clone()
+            };
+            (snr_at(reference, &tail, at), before)
+        })
+        .fold((f64::NEG_INFINITY, 0), |b, x| if x.0 > b.0 { x } else { b })
+}
+
 /// [`check_seek`] for any target (a URL).
 async fn check_seek_of(
     target: mmsplay::player::Target,
@@ -239,21 +259,7 @@ async fn check_seek_of(
     if let Some(want) = expect_ms {
         assert_eq!(pos, want);
     }
-    let rate = u64::from(ours.rate);
-    let ch = usize::from(ours.channels);
-    // The first sample after the seek is ffmpeg's sample `at`, within the millisecond the
-    // event reports; from there to the end the lengths agree, which places it in our output.
-    let window = (pos * rate / 1000) as usize..=((pos + 1) * rate / 1000) as usize;
-    let (snr, before) = window
-        .map(|at| {
-            let before = ours.frames().saturating_sub(reference.frames() - at);
-            let tail = Audio {
-                samples: ours.samples[before * ch..].to_vec(),
-                ..ours.clone()
-            };
-            (snr_at(reference, &tail, at), before)
-        })
-        .fold((f64::NEG_INFINITY, 0), |b, x| if x.0 > b.0 { x } else { b });
+    let (snr, before) = snr_after_seek(reference, &ours, pos);
     assert!(
         before > 0 && before < ours.rate as usize,
         "seek {by_ms}: {before} frames before the seek"

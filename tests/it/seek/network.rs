@@ -278,3 +278,49 @@ async fn past_the_end_ends_cleanly_over_every_transport() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_seek_during_the_first_moves_on_from_its_target() {
+    use mmsplay::player::{Events, PlayOptions, play};
+    if !have_tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_file, reference, server) = served(dir.path(), true).await;
+    let wav = dir.path().join("out.wav");
+    let opts = PlayOptions {
+        output: mmsplay::audio::OutputSpec::Wav(wav.clone()),
+        ..PlayOptions::default()
+    };
+    let seek = opts.seek.clone();
+    seek.request(5_000);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let control = std::sync::Arc::new(mmsplay::audio::AudioControl::default());
+    let target = Target::Url(StreamUrl::parse(&server.url(Transport::Mmst, "tones.wma")).unwrap());
+    let playing = tokio::spawn(play(target, opts, control, Events::new(tx), stop_rx));
+    let (mut seeks, mut pressed) = (Vec::new(), false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while let Ok(Some(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        match e {
+            // The first is taken: the second comes as it is carried out.
+            PlayerEvent::Log { message, .. } if message.starts_with("seeking +5 s") && !pressed => {
+                pressed = true;
+                seek.request(5_000);
+            }
+            PlayerEvent::Seek { position_ms } => seeks.push(position_ms),
+            PlayerEvent::End { .. } | PlayerEvent::Error { .. } => break,
+            _ => {}
+        }
+    }
+    assert!(matches!(playing.await, Ok(Ok(_))));
+    // The first seek went to 5.1 s (from the first audio); the second on from there, whether
+    // it landed already (one `seek` event each) or not (one for both).
+    let last = *seeks.last().expect("a seek event");
+    assert!((1..=2).contains(&seeks.len()), "{seeks:?}");
+    assert!((10_000..10_600).contains(&last), "{seeks:?}");
+    // From the last seek on, the file as ffmpeg decodes it: nothing repeated after it.
+    let (snr, before) = super::snr_after_seek(&reference, &read_wav(&wav), last);
+    println!("seeks {seeks:?}: {before} frames before, SNR {snr:.1} dB after");
+    assert!(snr >= 90.0, "SNR {snr:.1} dB");
+}
