@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mmsplay_net::{AsfEvent, ConnectOptions, StreamUrl};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::{Events, PlaybackCounters};
 use crate::audio::AudioControl;
@@ -60,6 +60,8 @@ pub(super) struct Feed {
     pub(super) events: Events,
     pub(super) tx: mpsc::Sender<AsfEvent>,
     pub(super) counters: Arc<PlaybackCounters>,
+    /// The audio streams playback needs; asked of the server as they change.
+    pub(super) wanted: watch::Receiver<Vec<u16>>,
     pub(super) control: Arc<FeedControl>,
     /// The output's pause, and how long a pause lasts before the session is let go.
     pub(super) audio: Arc<AudioControl>,
@@ -82,7 +84,7 @@ enum Interrupt {
 
 impl Feed {
     pub(super) async fn run(
-        self,
+        mut self,
         mut session: mmsplay_net::Session,
     ) -> Option<mmsplay_net::NetError> {
         let transport = session.transport();
@@ -155,7 +157,7 @@ impl Feed {
     /// move; lets the session go when the output stays paused for `release_after`. Hands the
     /// session back when it is not in the middle of a read (a read cut short drops it).
     async fn forward(
-        &self,
+        &mut self,
         session: mmsplay_net::Session,
         failures: &mut u32,
         asked: &mut Option<u64>,
@@ -180,7 +182,7 @@ impl Feed {
         let mut ended: Option<mmsplay_net::Session> = None;
         loop {
             tokio::select! {
-                (s, r) = &mut reading, if pending.is_none() && ended.is_none() => match r {
+                (mut s, r) = &mut reading, if pending.is_none() && ended.is_none() => match r {
                     Ok(AsfEvent::End) => {
                         pending = Some(AsfEvent::End);
                         ended = Some(s);
@@ -191,6 +193,18 @@ impl Feed {
                             *asked = None;
                         }
                         pending = Some(e);
+                        // Between events, so that no read is ever cut short: a move to
+                        // another stream asks the server for it.
+                        if self.wanted.has_changed().unwrap_or(false) {
+                            let wanted = self.wanted.borrow_and_update().clone();
+                            match s.select(&wanted).await {
+                                Ok(true) => {
+                                    tracing::debug!("asked the server for streams {wanted:?}");
+                                }
+                                Ok(false) => {}
+                                Err(e) => return (Some(s), Interrupt::Failed(e)),
+                            }
+                        }
                         reading = Box::pin(read(s));
                     }
                     Err(e) => return (Some(s), Interrupt::Failed(e)),

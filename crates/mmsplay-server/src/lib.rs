@@ -16,6 +16,7 @@ pub mod pacing;
 pub mod record;
 pub mod relay;
 pub mod rtsp;
+pub mod thinning;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

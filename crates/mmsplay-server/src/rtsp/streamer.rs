@@ -18,6 +18,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use crate::Media;
 use crate::faults::Loss;
 use crate::pacing::Pacer;
+use crate::thinning::{Kept, StreamFilter};
 
 /// RTP payload type of the ASF stream (as in the SDP).
 pub const PAYLOAD_TYPE: u8 = 96;
@@ -72,6 +73,9 @@ pub struct Shared {
     pub history: Mutex<VecDeque<(u16, Vec<u8>)>>,
     /// Where resends go: the client's retransmission (rtx) RTP port, once SET UP.
     pub rtx_to: Mutex<Option<SocketAddr>>,
+    /// The streams the client selected: those it SETUP, changed by SelectStream requests
+    /// while streaming.
+    pub filter: Mutex<StreamFilter>,
 }
 
 impl Shared {
@@ -87,6 +91,7 @@ impl Shared {
             ssrc: rand::random(),
             history: Mutex::new(VecDeque::new()),
             rtx_to: Mutex::new(None),
+            filter: Mutex::new(StreamFilter::default()),
         }
     }
 
@@ -205,6 +210,20 @@ impl Job {
     /// An error: the TCP connection failed.
     async fn send_packet(&self, packet: &[u8], timestamp: u32) -> std::io::Result<()> {
         let m = &self.media;
+        let rebuilt;
+        let decision = match self.shared.filter.lock() {
+            Ok(mut f) => f.decide(packet, m.packet_size),
+            Err(_) => Some(Kept::Whole),
+        };
+        let packet = match decision {
+            // Nothing the client SETUP: no RTP packet at all.
+            None => return Ok(()),
+            Some(Kept::Whole) => packet,
+            Some(Kept::Rebuilt(p)) => {
+                rebuilt = padding::pad(p, m.packet_size);
+                &rebuilt
+            }
+        };
         let stripped = padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
         let key = asfpf::has_key_frame(packet, m.packet_size);
         let max = if self.target.is_udp() {
