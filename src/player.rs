@@ -5,6 +5,7 @@ pub mod adapt;
 mod asking;
 pub mod codec;
 pub mod convert;
+mod entries;
 mod feed;
 pub mod http_file;
 mod moves;
@@ -153,6 +154,8 @@ pub struct PlayOptions {
     /// A pause this long also pauses a network stream's server (the session goes, and
     /// playback resumes it at the position).
     pub release_after: Duration,
+    /// Ask network servers for an accelerated start (not `--no-fast-start`).
+    pub fast_start: bool,
     /// `--user`: credentials for servers that ask.
     pub credentials: Option<Credentials>,
     /// `--proxy` or the environment's: the HTTP proxy for MMSH and metafiles.
@@ -177,6 +180,7 @@ impl Default for PlayOptions {
             connect_timeout: Duration::from_secs(10),
             silent_fallback: false,
             release_after: LONG_PAUSE,
+            fast_start: true,
             credentials: None,
             proxy: ProxyConfig::direct(),
         }
@@ -330,6 +334,8 @@ struct Positioning {
     start_ms: Option<u64>,
     /// How the target moves during playback, for targets that can.
     mover: Option<Mover>,
+    /// The target as events name it (its URL or file), for a server-side playlist's entries.
+    label: String,
 }
 
 /// What the decode thread counts into (playback) and reads (the transport's link statistics,
@@ -344,7 +350,11 @@ struct Meters {
 /// The decode thread: header and packets in, audio out. Returns how it ended.
 fn decode_thread(
     mut rx: mpsc::Receiver<AsfEvent>,
-    Positioning { start_ms, mover }: Positioning,
+    Positioning {
+        start_ms,
+        mover,
+        label,
+    }: Positioning,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -376,6 +386,7 @@ fn decode_thread(
     // A seek under way: packets are dropped until the reader marks the new position with the
     // header.
     let mut seeking_to: Option<Landing> = None;
+    let mut entries = entries::Entries::default();
     let result = loop {
         moves::hold_while_paused(&control, &stop);
         if stop.load(Ordering::Relaxed) {
@@ -469,6 +480,23 @@ fn decode_thread(
                 r
             }
             AsfEvent::Header(h) => {
+                if let Some(index) = entries.on_header(&h) {
+                    // A server-side playlist moved on: the entry that ended plays out, and
+                    // the outputs go on in files of the new entry's own.
+                    if let Err(e) = pipe.end_entry(sink.as_mut(), &mut obs) {
+                        break Err(PlayError::Pipeline(e));
+                    }
+                    if let Err(e) = sink.next_entry(index + 1) {
+                        break Err(PlayError::Pipeline(e.into()));
+                    }
+                    if let (Some(r), Some(first)) = (recorder.as_mut(), opts.record.as_deref()) {
+                        if let Err(e) = r.finish() {
+                            events.log("warn", e);
+                        }
+                        *r = record::Recorder::for_entry(first, index + 1);
+                    }
+                    events.emit(entries::event(index, &label, &h));
+                }
                 if let Some(r) = recorder.as_mut()
                     && let Err(e) = r.header(&h)
                 {
@@ -713,7 +741,16 @@ pub async fn play_first(
         .await
         {
             Opened::Feeding(f, rx, start_ms, mover) => {
-                opened = Some((f, rx, start_ms, mover));
+                let label = crate::playlist::target_label(target);
+                opened = Some((
+                    f,
+                    rx,
+                    Positioning {
+                        start_ms,
+                        mover,
+                        label,
+                    },
+                ));
                 break;
             }
             Opened::Stopped => {
@@ -722,15 +759,14 @@ pub async fn play_first(
             Opened::Failed(e) => last = Some(e),
         }
     }
-    let Some((feeder, rx, start_ms, mover)) = opened else {
+    let Some((feeder, rx, positioning)) = opened else {
         let e = last.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
         return finish_with(Err(e), &events, &transport_stats, &counters);
     };
     run_playback(
         feeder,
         rx,
-        start_ms,
-        mover,
+        positioning,
         opts,
         control,
         events,
@@ -849,6 +885,7 @@ async fn open_target(
                 stats: transport_stats.clone(),
                 streams: opts.stream.into_iter().collect(),
                 start_ms: target_ms.map_or(0, |ms| ms.saturating_sub(source::SEEK_LEAD_MS)),
+                accelerate: opts.fast_start.then_some(mmsplay_net::Acceleration::CLIENT),
                 choose: Some(asking.chooser()),
                 credentials: opts.credentials.clone(),
                 proxy: opts.proxy.clone(),
@@ -1009,8 +1046,7 @@ fn file_start(
 async fn run_playback(
     feeder: Feeder,
     rx: mpsc::Receiver<AsfEvent>,
-    start_ms: Option<u64>,
-    mover: Option<Mover>,
+    positioning: Positioning,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -1026,15 +1062,7 @@ async fn run_playback(
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
-                let r = decode_thread(
-                    rx,
-                    Positioning { start_ms, mover },
-                    opts,
-                    control,
-                    events,
-                    meters,
-                    stop,
-                );
+                let r = decode_thread(rx, positioning, opts, control, events, meters, stop);
                 let _ = done_tx.send(r);
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;

@@ -13,6 +13,7 @@ pub mod media;
 pub mod mms;
 pub mod mmsh;
 pub mod pacing;
+pub mod playlist;
 pub mod record;
 pub mod relay;
 pub mod rtsp;

@@ -1,7 +1,7 @@
 //! The files a server serves, loaded once: header bytes and data packets with their send times.
 
 use std::path::Path;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use mmsplay_asf::{FileLayout, Header};
@@ -29,6 +29,9 @@ pub struct Media {
     pub duration_ms: u64,
     /// Set for a live relay: its packets come from there, not from `packets` (empty).
     pub relay: Option<Weak<Relay>>,
+    /// A server-side playlist's later entries, played in turn after this one's packets
+    /// (empty for a plain file): see [`crate::playlist`].
+    pub next: Vec<Arc<Media>>,
 }
 
 impl Media {
@@ -82,6 +85,7 @@ impl Media {
             send_times_ms,
             duration_ms,
             relay: None,
+            next: Vec::new(),
         })
     }
 
@@ -101,11 +105,12 @@ impl Media {
             send_times_ms: Vec::new(),
             duration_ms: 1,
             relay: Some(relay),
+            next: Vec::new(),
         })
     }
 
     /// The relay this stream comes from, if it is a relay that is still running.
-    pub fn relay(&self) -> Option<std::sync::Arc<Relay>> {
+    pub fn relay(&self) -> Option<Arc<Relay>> {
         self.relay.as_ref()?.upgrade()
     }
 
