@@ -109,6 +109,7 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         ports,
         connect_timeout: Duration::from_secs(10),
         silent_fallback: false,
+        release_after: player::LONG_PAUSE,
         fast_start: !args.no_fast_start,
         credentials: args.user.as_deref().map(|spec| {
             GivenCredentials::new(Credentials::from_spec(spec), OwnerRule::NamedTarget)
@@ -202,7 +203,7 @@ async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
         remote.commands,
         remote.state,
         control.clone(),
-        opts.playlist_nav.clone(),
+        (opts.playlist_nav.clone(), opts.seek.clone()),
         stop_tx,
     ));
     let result = playlist::play(target, opts, control, Events::new(player_tx), stop_rx).await;

@@ -60,13 +60,7 @@ impl Running {
 
     /// The URL of `name` for a transport, on the right port.
     pub fn url(&self, t: Transport, name: &str) -> StreamUrl {
-        let b = &self.server.bound;
-        let port = match t {
-            Transport::Rtspu | Transport::Rtspt => b.rtsp.port(),
-            Transport::Mmsu | Transport::Mmst => b.mms.port(),
-            _ => b.http.port(),
-        };
-        StreamUrl::parse(&format!("{}://127.0.0.1:{port}/{name}", t.as_str())).unwrap()
+        StreamUrl::parse(&self.reported.url(t, name)).unwrap()
     }
 
     /// A session on `t` that has received `n` data packets.

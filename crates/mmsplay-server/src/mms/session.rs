@@ -619,7 +619,9 @@ impl Session {
             media,
         });
         if index >= n {
-            self.finish_play();
+            // A start past the end: nothing to send, so no datagrams to wait for either.
+            self.play = None;
+            self.eos_at = Some((Instant::now(), u32::from(incarnation)));
         }
     }
 
