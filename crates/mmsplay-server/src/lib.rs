@@ -11,10 +11,12 @@ pub mod library;
 pub mod media;
 pub mod mms;
 pub mod mmsh;
+pub mod outbox;
 pub mod pacing;
 pub mod record;
 pub mod relay;
 pub mod rtsp;
+pub mod tick;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,8 +58,8 @@ pub struct ServerOptions {
     pub handshake_timeout: Duration,
     /// Live relays: `(NAME, SOURCE)`, served under `/NAME`.
     pub relays: Vec<(String, relay::Source)>,
-    /// Packets a relay listener may fall behind before it is dropped.
-    pub relay_queue: usize,
+    /// Packets a listener (of a file or a relay) may fall behind before it is dropped.
+    pub queue: usize,
 }
 
 impl Default for ServerOptions {
@@ -75,7 +77,7 @@ impl Default for ServerOptions {
             limits: Limits::default(),
             handshake_timeout: HANDSHAKE_TIMEOUT,
             relays: Vec::new(),
-            relay_queue: relay::QUEUE_PACKETS,
+            queue: relay::QUEUE_PACKETS,
         }
     }
 }
@@ -93,6 +95,8 @@ pub struct ServerContext {
     /// Connection accounting and limits.
     pub clients: Arc<clients::Clients>,
     pub handshake_timeout: Duration,
+    /// Packets a listener may fall behind before it is dropped.
+    pub queue: usize,
     /// Turns `true` when the server is shutting down: sessions end with their protocol's
     /// end-of-stream message.
     pub shutdown: watch::Sender<bool>,
@@ -205,7 +209,7 @@ pub async fn launch(
     report: Box<dyn Fn(&str) + Send + Sync>,
 ) -> Result<Server, ServerError> {
     let mut library = Library::open(&opts.files, opts.media.clone())?;
-    library.relays = relay::start(&opts.relays, opts.relay_queue)?;
+    library.relays = relay::start(&opts.relays, opts.queue)?;
     let addrs: Vec<&str> = opts
         .bind
         .split(',')
@@ -238,6 +242,7 @@ pub async fn launch(
         report,
         clients: clients::Clients::new(opts.limits),
         handshake_timeout: opts.handshake_timeout,
+        queue: opts.queue,
         shutdown: watch::Sender::new(false),
     });
     for l in rtsp {

@@ -78,7 +78,7 @@ async fn handle(
         ctx.session_end(&SessionRecord::new(Transport::Mmsh, Some(peer)));
         return Ok(());
     }
-    let mut sink = Sink::new(sock);
+    let mut sink = Sink::new(sock, ctx.queue);
     let mut buf: Vec<u8> = Vec::new();
     let mut stop = ctx.shutdown.subscribe();
     for n in 0..MAX_REQUESTS_PER_CONNECTION {
@@ -357,23 +357,16 @@ async fn send_live(
     let mut loops = 0u64;
     let mut location = i as u32;
     let first_ms = u64::from(media.send_times_ms[i]);
-    let pacer = Pacer::new(ctx.fast, first_ms, media.header.file.preroll_ms);
+    let preroll = media.header.file.preroll_ms;
+    let pacer = Pacer::new(ctx.fast, first_ms, preroll).batched(preroll);
     let mut stop = ctx.shutdown.subscribe();
     loop {
         tokio::select! {
-            _ = pacer.wait(clock.timeline_ms(i, loops)) => {}
+            r = sink.until_due(&pacer, clock.timeline_ms(i, loops)) => r?,
             _ = crate::stopping(&mut stop) => return end_of_stream(sink).await,
         }
         let packet = &media.packets[i];
-        let chunk = encode_mms_chunk(
-            ChunkKind::Data,
-            location,
-            0,
-            record.packets_sent as u8,
-            packet,
-        )
-        .map_err(|e| ServerError::Media(e.to_string()))?;
-        sink.body(&chunk).await?;
+        sink.data(location, record.packets_sent as u8, packet)?;
         record.sent(packet.len());
         location = location.wrapping_add(1);
         i += 1;
@@ -401,30 +394,28 @@ async fn send_relay(
     let mut stop = ctx.shutdown.subscribe();
     let mut location = 0u32;
     loop {
-        let next = tokio::select! {
-            n = feed.next() => n,
-            _ = crate::stopping(&mut stop) => Next::End,
-        };
-        let packet = match next {
-            Next::Packet(p) => p,
-            Next::End => return end_of_stream(sink).await,
-            Next::TooSlow => {
-                return Err(ServerError::Usage("mmsh: client too slow, dropped".into()));
-            }
-        };
-        let seq = record.packets_sent as u8;
-        let chunk = encode_mms_chunk(ChunkKind::Data, location, 0, seq, &packet)
-            .map_err(|e| ServerError::Media(e.to_string()))?;
-        match feed.unless_too_slow(sink.body(&chunk)).await {
-            Some(written) => written?,
-            None => {
-                return Err(ServerError::Usage(
-                    "mmsh: client stopped reading, dropped".into(),
-                ));
-            }
+        // Once a tick: what the relay sent since, in one write.
+        tokio::select! {
+            _ = crate::tick::next() => {}
+            _ = crate::stopping(&mut stop) => return end_of_stream(sink).await,
         }
-        record.sent(packet.len());
-        location = location.wrapping_add(1);
+        // Still a whole queue behind since the last tick: dropped.
+        sink.write_queued()?;
+        sink.check_queue()?;
+        loop {
+            let packet = match feed.try_next() {
+                None => break,
+                Some(Next::Packet(p)) => p,
+                Some(Next::End) => return end_of_stream(sink).await,
+                Some(Next::TooSlow) => {
+                    return Err(ServerError::Usage("mmsh: client too slow, dropped".into()));
+                }
+            };
+            sink.data(location, record.packets_sent as u8, &packet)?;
+            record.sent(packet.len());
+            location = location.wrapping_add(1);
+        }
+        sink.write_queued()?;
     }
 }
 
@@ -447,19 +438,17 @@ async fn send_on_demand(
     let Some(first) = times.get(start) else {
         return Ok(());
     };
-    let pacer = Pacer::new(ctx.fast, u64::from(*first), media.header.file.preroll_ms);
+    let preroll = media.header.file.preroll_ms;
+    let pacer = Pacer::new(ctx.fast, u64::from(*first), preroll).batched(preroll);
     let mut stop = ctx.shutdown.subscribe();
     for (i, packet) in media.packets.iter().enumerate().skip(start) {
         tokio::select! {
             biased;
             _ = crate::stopping(&mut stop) => return Ok(()),
-            _ = pacer.wait(u64::from(times[i])) => {}
+            r = sink.until_due(&pacer, u64::from(times[i])) => r?,
         }
         // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
-        let seq = record.packets_sent as u8;
-        let chunk = encode_mms_chunk(ChunkKind::Data, i as u32, 0, seq, packet)
-            .map_err(|e| ServerError::Media(e.to_string()))?;
-        sink.body(&chunk).await?;
+        sink.data(i as u32, record.packets_sent as u8, packet)?;
         record.sent(packet.len());
     }
     Ok(())

@@ -315,7 +315,7 @@ async fn a_listener_that_stops_reading_is_dropped_and_slows_nobody() {
             "pcm".into(),
             Source::Url(format!("mmsh://127.0.0.1:{}/pcm.asf", origin.http)),
         )],
-        relay_queue: 16,
+        queue: 16,
         ..ServerOptions::default()
     })
     .await;
