@@ -5,7 +5,9 @@
 mod dirs;
 mod limits;
 mod ops;
+mod queues;
 mod relay;
+mod relay_audio;
 mod wire;
 
 use std::sync::{Arc, Mutex};
