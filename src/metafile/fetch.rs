@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use mmsplay_net::mmsh::ResponseHead;
+use mmsplay_net::redirect::{RedirectChain, RedirectError};
 use mmsplay_net::transport::http::{HttpResponse, exchange};
 use mmsplay_net::{ErrorKind, NetError, StreamUrl};
 use tokio::time::Instant;
 
 /// Most redirects followed for one fetch.
-pub const MAX_REDIRECTS: u32 = 5;
+pub const MAX_REDIRECTS: usize = 5;
 /// Windows Media Player's own user agent: Windows Media Services answers it with the stream
 /// (or its MS-WMSP header), where a browser's would get a `[Reference]` file pointing back.
 const USER_AGENT: &str = mmsplay_net::mmsh::request::USER_AGENT;
@@ -34,8 +35,9 @@ pub enum FetchError {
     /// A redirect away from HTTP (a metafile fetch stays on HTTP).
     #[error("redirected to {0}")]
     RedirectOffHttp(String),
-    #[error("more than {MAX_REDIRECTS} redirects")]
-    Redirects,
+    /// Too many redirects, or a loop of them.
+    #[error(transparent)]
+    Redirects(RedirectError),
     #[error("the response is larger than {0} bytes")]
     TooLarge(usize),
 }
@@ -120,7 +122,8 @@ pub async fn get(
     deadline: Instant,
 ) -> Result<HttpBody, FetchError> {
     let mut url = url.clone();
-    for _ in 0..=MAX_REDIRECTS {
+    let mut chain = RedirectChain::new(http_url(&url), MAX_REDIRECTS);
+    loop {
         let authority = url.authority(url.port.unwrap_or(default_port));
         let req = format!(
             "GET {} HTTP/1.0\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
@@ -138,22 +141,26 @@ pub async fn get(
                     .get("location")
                     .ok_or(FetchError::RedirectWithoutLocation)?;
                 url = redirect(&url, loc.trim())?;
+                chain
+                    .follow(http_url(&url))
+                    .map_err(FetchError::Redirects)?;
             }
             s => return Err(FetchError::Status(s, resp.head.reason.clone())),
         }
     }
-    Err(FetchError::Redirects)
+}
+
+/// `url` as the `http://` URL requests go to (the port made explicit).
+fn http_url(url: &StreamUrl) -> String {
+    format!(
+        "http://{}{}",
+        url.authority(url.port.unwrap_or(80)),
+        url.path
+    )
 }
 
 fn redirect(from: &StreamUrl, location: &str) -> Result<StreamUrl, FetchError> {
-    let abs = super::resolve_ref(
-        Some(&format!(
-            "http://{}{}",
-            from.authority(from.port.unwrap_or(80)),
-            from.path
-        )),
-        location,
-    );
+    let abs = super::resolve_ref(Some(&http_url(from)), location);
     let u = StreamUrl::parse(&abs)
         .map_err(|_| FetchError::RedirectUnsupported(location.to_string()))?;
     if u.scheme != "http" {

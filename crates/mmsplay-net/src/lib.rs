@@ -4,12 +4,14 @@
 //! protocol rollover that tries them in order.
 //!
 //! Layering rule: the protocol modules (`mmsp`, `mmsh`, `rtsp`) and the shared sans-IO pieces
-//! they and the transports use (`reorder`, the one reorder/resend buffer) never import tokio;
+//! they and the transports use (`reorder`, the one reorder/resend buffer; `redirect`, the one
+//! redirect follower) never import tokio;
 //! only `transport`, `session` and `rollover` do.
 
 pub mod error;
 pub mod mmsh;
 pub mod mmsp;
+pub mod redirect;
 pub mod reorder;
 pub mod rollover;
 pub mod rtsp;

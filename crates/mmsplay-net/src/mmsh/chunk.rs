@@ -4,7 +4,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::MmshError;
+use super::{ChunkError, MmshError};
 
 /// Size of the Framing Header: B/Frame byte, PacketID, PacketLength (LE16).
 pub const FRAMING_LEN: usize = 4;
@@ -99,20 +99,21 @@ impl Chunk {
     pub fn mms_packet(&self) -> Result<MmsPacket, MmshError> {
         let b = &self.body;
         if b.len() < MMS_HEADER_LEN {
-            return Err(MmshError::Chunk(format!(
-                "${} chunk of {} bytes is shorter than its 8-byte packet header",
-                self.kind.id() as char,
-                b.len()
-            )));
+            return Err(ChunkError::ShorterThanPacketHeader {
+                kind: self.kind.id() as char,
+                len: b.len(),
+            }
+            .into());
         }
         let location_id = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         let packet_size = usize::from(u16::from_le_bytes([b[6], b[7]]));
         if packet_size > b.len() {
-            return Err(MmshError::Chunk(format!(
-                "${} packet size {packet_size} exceeds its chunk length {}",
-                self.kind.id() as char,
-                b.len()
-            )));
+            return Err(ChunkError::PacketSizeBeyondChunk {
+                kind: self.kind.id() as char,
+                packet_size,
+                len: b.len(),
+            }
+            .into());
         }
         Ok(MmsPacket {
             location_id,
@@ -162,10 +163,11 @@ impl ChunkDecoder {
         }
         let first = self.buf[0];
         if first & 0x7F != 0x24 {
-            return Err(MmshError::Chunk(format!(
-                "expected a '$' chunk at body offset {}, got byte 0x{first:02x}",
-                self.offset
-            )));
+            return Err(ChunkError::NotAChunk {
+                offset: self.offset,
+                byte: first,
+            }
+            .into());
         }
         if self.buf.len() < FRAMING_LEN {
             return Ok(None);
@@ -212,11 +214,7 @@ pub fn encode_mms_chunk_head(
     payload_len: usize,
 ) -> Result<[u8; FRAMING_LEN + MMS_HEADER_LEN], MmshError> {
     let size = MMS_HEADER_LEN + payload_len;
-    let size16 = u16::try_from(size).map_err(|_| {
-        MmshError::Chunk(format!(
-            "payload of {payload_len} bytes is too large for one chunk"
-        ))
-    })?;
+    let size16 = u16::try_from(size).map_err(|_| ChunkError::PayloadTooLarge(payload_len))?;
     let [s0, s1] = size16.to_le_bytes();
     let [l0, l1, l2, l3] = location_id.to_le_bytes();
     Ok([

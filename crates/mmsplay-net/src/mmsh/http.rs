@@ -2,7 +2,7 @@
 //! chunked transfer coding that pipelined mode uses. Bounded: a head larger than
 //! [`MAX_HEAD_LEN`] is an error, never a bigger buffer.
 
-use super::MmshError;
+use super::{HttpError, MmshError};
 
 /// Largest request or response head we accept (real ones are well under 2 KiB).
 pub const MAX_HEAD_LEN: usize = 16 * 1024;
@@ -47,19 +47,26 @@ pub struct RequestHead {
 }
 
 /// Splits a complete head into its first line and header lines.
-fn split_head(buf: &[u8], what: &str) -> Result<Option<(String, Headers, usize)>, MmshError> {
+fn split_head(
+    buf: &[u8],
+    what: &'static str,
+) -> Result<Option<(String, Headers, usize)>, MmshError> {
     let Some(end) = crate::text_head::head_end(buf, MAX_HEAD_LEN + 4) else {
         if buf.len() > MAX_HEAD_LEN {
-            return Err(MmshError::Http(format!(
-                "{what} head is longer than {MAX_HEAD_LEN} bytes"
-            )));
+            return Err(HttpError::HeadTooLong {
+                what,
+                limit: MAX_HEAD_LEN,
+            }
+            .into());
         }
         return Ok(None);
     };
     if end > MAX_HEAD_LEN {
-        return Err(MmshError::Http(format!(
-            "{what} head is longer than {MAX_HEAD_LEN} bytes"
-        )));
+        return Err(HttpError::HeadTooLong {
+            what,
+            limit: MAX_HEAD_LEN,
+        }
+        .into());
     }
     let text = String::from_utf8_lossy(&buf[..end]);
     let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
@@ -67,7 +74,7 @@ fn split_head(buf: &[u8], what: &str) -> Result<Option<(String, Headers, usize)>
     let mut headers = Vec::new();
     for line in lines.filter(|l| !l.is_empty()) {
         if headers.len() >= MAX_HEADERS {
-            return Err(MmshError::Http(format!("{what} has too many header lines")));
+            return Err(HttpError::TooManyHeaders { what }.into());
         }
         // A line without a colon is ignored rather than fatal: be liberal with old servers.
         if let Some((n, v)) = line.split_once(':') {
@@ -91,22 +98,19 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, 
     // Fail fast on something that is not HTTP at all, instead of waiting for a blank line.
     let probe = &buf[..buf.len().min(5)];
     if !b"HTTP/"[..probe.len()].eq_ignore_ascii_case(probe) {
-        return Err(MmshError::Http(
-            "the server did not answer with HTTP".into(),
-        ));
+        return Err(HttpError::NotHttp.into());
     }
     let Some((first, headers, end)) = split_head(buf, "response")? else {
         return Ok(None);
     };
     let mut parts = first.splitn(3, ' ');
     let version = parts.next().unwrap_or("");
-    let minor = parse_version(version)
-        .ok_or_else(|| MmshError::Http(format!("unsupported HTTP version {version:?}")))?;
+    let minor = parse_version(version).ok_or_else(|| HttpError::Version(version.to_string()))?;
     let status = parts
         .next()
         .and_then(|s| s.parse::<u16>().ok())
         .filter(|s| (100..1000).contains(s))
-        .ok_or_else(|| MmshError::Http(format!("bad status line {first:?}")))?;
+        .ok_or_else(|| HttpError::StatusLine(first.clone()))?;
     let reason = parts.next().unwrap_or("").to_string();
     Ok(Some((
         ResponseHead {
@@ -127,10 +131,9 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, Mm
     let mut parts = first.split_whitespace();
     let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
     else {
-        return Err(MmshError::Http(format!("bad request line {first:?}")));
+        return Err(HttpError::RequestLine(first).into());
     };
-    let minor = parse_version(version)
-        .ok_or_else(|| MmshError::Http(format!("unsupported HTTP version {version:?}")))?;
+    let minor = parse_version(version).ok_or_else(|| HttpError::Version(version.to_string()))?;
     Ok(Some((
         RequestHead {
             method: method.to_string(),
@@ -175,14 +178,14 @@ impl Dechunker {
                     let Some(nl) = input.iter().position(|&b| b == b'\n') else {
                         self.line.extend_from_slice(input);
                         if self.line.len() > MAX_SIZE_LINE {
-                            return Err(MmshError::Http("chunk size line too long".into()));
+                            return Err(HttpError::ChunkSizeLineTooLong.into());
                         }
                         return Ok(false);
                     };
                     self.line.extend_from_slice(&input[..nl]);
                     input = &input[nl + 1..];
                     if self.line.len() > MAX_SIZE_LINE {
-                        return Err(MmshError::Http("chunk size line too long".into()));
+                        return Err(HttpError::ChunkSizeLineTooLong.into());
                     }
                     let line = String::from_utf8_lossy(&self.line).trim().to_string();
                     self.line.clear();
@@ -198,7 +201,7 @@ impl Dechunker {
                         continue;
                     }
                     let size = u64::from_str_radix(hex, 16)
-                        .map_err(|_| MmshError::Http(format!("bad chunk size {hex:?}")))?;
+                        .map_err(|_| HttpError::ChunkSize(hex.to_string()))?;
                     self.state = if size == 0 {
                         DechunkState::Trailer
                     } else {

@@ -2,9 +2,45 @@
 //! many hops are allowed, and which statuses end the Describe with which error. The transport
 //! only sends the request for [`Redirects::target`], awaits the head and applies it.
 
-use crate::error::{ErrorKind, NetError, Result};
+use crate::error::{ErrorKind, NetError};
 use crate::mmsh::ResponseHead;
+use crate::redirect::{RedirectChain, RedirectError};
 use crate::url::StreamUrl;
+
+/// Why an HTTP answer ended the exchange.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    /// A status we do not go on from.
+    #[error("the server answered HTTP {status} {}{}", reason.trim(), if matches!(status, 401 | 407) { " (authentication is not supported)" } else { "" })]
+    Status { status: u16, reason: String },
+    #[error("a redirect without a Location header")]
+    NoLocation,
+    #[error("redirected to an unsupported URL: {0}")]
+    UnsupportedUrl(String),
+    #[error("redirected to another protocol: {0}")]
+    OtherProtocol(String),
+    /// Too many redirects, or a loop.
+    #[error(transparent)]
+    Chain(#[from] RedirectError),
+}
+
+impl From<AnswerError> for NetError {
+    fn from(e: AnswerError) -> Self {
+        let kind = match &e {
+            AnswerError::Status {
+                status: 404 | 410, ..
+            } => ErrorKind::NotFound,
+            AnswerError::Status { .. } => ErrorKind::Refused,
+            AnswerError::UnsupportedUrl(_) | AnswerError::OtherProtocol(_) => {
+                ErrorKind::Unsupported
+            }
+            AnswerError::NoLocation | AnswerError::Chain(_) => ErrorKind::Protocol,
+        };
+        NetError::caused_by(kind, e)
+    }
+}
+
+type Result<T> = std::result::Result<T, AnswerError>;
 
 /// Redirects followed before giving up (a loop or a chain that long is broken).
 pub const MAX_REDIRECTS: usize = 5;
@@ -18,6 +54,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// The target as an `http://` URL.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.authority(), self.path)
+    }
+
     pub fn authority(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
@@ -29,16 +70,12 @@ impl Target {
     /// Resolves a `Location` header: absolute `http://`/`mmsh://` URLs, or an absolute or
     /// relative path on the same server.
     pub fn redirect(&self, location: &str) -> Result<Target> {
-        let here = format!("http://{}{}", self.authority(), self.path);
-        let location = crate::url::resolve(&here, location);
+        let location = crate::url::resolve(&self.url(), location);
         let location = location.as_str();
-        let u = StreamUrl::parse(location).map_err(|_| {
-            NetError::unsupported(format!("redirected to an unsupported URL: {location}"))
-        })?;
+        let u = StreamUrl::parse(location)
+            .map_err(|_| AnswerError::UnsupportedUrl(location.to_string()))?;
         if !matches!(u.scheme.as_str(), "http" | "mmsh") {
-            return Err(NetError::unsupported(format!(
-                "redirected to another protocol: {location}"
-            )));
+            return Err(AnswerError::OtherProtocol(location.to_string()));
         }
         Ok(Target {
             port: u.port.unwrap_or(80),
@@ -61,12 +98,13 @@ pub enum Followed {
 #[derive(Clone, Debug)]
 pub struct Redirects {
     target: Target,
-    hops: usize,
+    chain: RedirectChain,
 }
 
 impl Redirects {
     pub fn new(target: Target) -> Redirects {
-        Redirects { target, hops: 0 }
+        let chain = RedirectChain::new(target.url(), MAX_REDIRECTS);
+        Redirects { target, chain }
     }
 
     /// Where the next request goes.
@@ -83,17 +121,13 @@ impl Redirects {
         match head.status {
             200 => Ok(Followed::Answered),
             301 | 302 | 303 | 305 | 307 | 308 => {
-                self.hops += 1;
-                if self.hops > MAX_REDIRECTS {
-                    return Err(NetError::protocol(format!(
-                        "more than {MAX_REDIRECTS} redirects"
-                    )));
-                }
                 let loc = head
                     .headers
                     .get("location")
-                    .ok_or_else(|| NetError::protocol("a redirect without a Location header"))?;
-                self.target = self.target.redirect(loc)?;
+                    .ok_or(AnswerError::NoLocation)?;
+                let next = self.target.redirect(loc)?;
+                self.chain.follow(next.url())?;
+                self.target = next;
                 Ok(Followed::Redirected)
             }
             _ => Err(status_error(head)),
@@ -102,16 +136,10 @@ impl Redirects {
 }
 
 /// Maps a non-200 status to an error.
-pub fn status_error(head: &ResponseHead) -> NetError {
-    let what = format!(
-        "the server answered HTTP {} {}",
-        head.status,
-        head.reason.trim()
-    );
-    match head.status {
-        404 | 410 => NetError::new(ErrorKind::NotFound, what),
-        401 | 407 => NetError::refused(format!("{what} (authentication is not supported)")),
-        _ => NetError::refused(what),
+pub fn status_error(head: &ResponseHead) -> AnswerError {
+    AnswerError::Status {
+        status: head.status,
+        reason: head.reason.clone(),
     }
 }
 
@@ -168,18 +196,36 @@ mod tests {
             port: 80,
             path: "/a".into(),
         };
+        // Back to where the chain started: a loop, said at once.
         let mut r = Redirects::new(t.clone());
         let again = head("HTTP/1.0 302 Found\r\nLocation: /a\r\n\r\n");
-        for _ in 0..MAX_REDIRECTS {
-            assert_eq!(r.on_response(&again).unwrap(), Followed::Redirected);
-        }
         let e = r.on_response(&again).unwrap_err();
-        assert!(e.to_string().contains("redirects"), "{e}");
+        assert!(e.to_string().contains("redirects go in a loop"), "{e}");
+        // A chain of new places is cut after MAX_REDIRECTS hops.
+        let mut r = Redirects::new(t.clone());
+        for i in 0..MAX_REDIRECTS {
+            let next = head(&format!("HTTP/1.0 302 Found\r\nLocation: /n{i}\r\n\r\n"));
+            assert_eq!(r.on_response(&next).unwrap(), Followed::Redirected);
+        }
+        let e = r.on_response(&head("HTTP/1.0 302 Found\r\nLocation: /z\r\n\r\n"));
+        assert!(e.unwrap_err().to_string().contains("too many redirects"));
         let mut r = Redirects::new(t.clone());
         let bare = head("HTTP/1.0 302 Found\r\n\r\n");
-        assert_eq!(r.on_response(&bare).unwrap_err().kind, ErrorKind::Protocol);
-        let mut r = Redirects::new(t);
+        let e = r.on_response(&bare).unwrap_err();
+        assert_eq!(e, AnswerError::NoLocation);
+        assert_eq!(NetError::from(e).kind, ErrorKind::Protocol);
+        let mut r = Redirects::new(t.clone());
         let gone = head("HTTP/1.0 404 Not Found\r\n\r\n");
-        assert_eq!(r.on_response(&gone).unwrap_err().kind, ErrorKind::NotFound);
+        let e = NetError::from(r.on_response(&gone).unwrap_err());
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert_eq!(e.to_string(), "the server answered HTTP 404 Not Found");
+        let mut r = Redirects::new(t);
+        let auth = head("HTTP/1.0 401 Unauthorized\r\n\r\n");
+        let e = NetError::from(r.on_response(&auth).unwrap_err());
+        assert_eq!(e.kind, ErrorKind::Refused);
+        assert!(
+            e.to_string().ends_with("(authentication is not supported)"),
+            "{e}"
+        );
     }
 }

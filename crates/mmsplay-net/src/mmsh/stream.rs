@@ -6,8 +6,8 @@
 use bytes::Bytes;
 use mmsplay_asf::header::DATA_OBJECT_FIXED_LEN;
 
-use super::MmshError;
 use super::chunk::{AF_FIRST, AF_LAST, ChunkDecoder, ChunkKind};
+use super::{ChunkError, MmshError};
 
 /// Largest ASF header (Header Object + Data Object prefix) we assemble from `$H` pieces.
 /// Real headers are a few KiB; album art can make them a few hundred.
@@ -65,11 +65,10 @@ impl BodyReader {
     /// Starts with a header already known (from the Describe), so that the Play's repeat of it
     /// is not reported as a change and data may come without it.
     pub fn seed_header(&mut self, header: Bytes) -> Result<(), MmshError> {
-        let parsed = mmsplay_asf::parse_header(&header)
-            .map_err(|e| MmshError::Chunk(format!("bad ASF header: {e}")))?;
+        let parsed = mmsplay_asf::parse_header(&header).map_err(ChunkError::BadHeader)?;
         let size = parsed.packet_size();
         if size == 0 || size > mmsplay_asf::limits::MAX_PACKET_SIZE {
-            return Err(MmshError::Chunk(format!("bad ASF packet size {size}")));
+            return Err(ChunkError::BadPacketSize(size).into());
         }
         self.packet_size = size;
         self.header = Some(header);
@@ -120,9 +119,7 @@ impl BodyReader {
                 ChunkKind::Data => {
                     let p = chunk.mms_packet()?;
                     if self.header.is_none() || self.assembling {
-                        return Err(MmshError::Chunk(
-                            "the server sent data before a complete ASF header".into(),
-                        ));
+                        return Err(ChunkError::DataBeforeHeader.into());
                     }
                     let lost = self.note_location(p.location_id);
                     if p.payload.len() > self.packet_size as usize {
@@ -186,12 +183,12 @@ impl BodyReader {
         self.partial.extend_from_slice(payload);
         if self.partial.len() < 24 {
             if af_flags & AF_LAST != 0 {
-                return Err(MmshError::Chunk("the ASF header is truncated".into()));
+                return Err(ChunkError::HeaderTruncated.into());
             }
             return Ok(None);
         }
-        let object_len = mmsplay_asf::header_object_len(&self.partial)
-            .map_err(|e| MmshError::Chunk(format!("bad ASF header: {e}")))?;
+        let object_len =
+            mmsplay_asf::header_object_len(&self.partial).map_err(ChunkError::BadHeader)?;
         if object_len > MAX_HEADER_LEN {
             return Err(MmshError::HeaderTooLarge {
                 limit_kib: MAX_HEADER_LEN / 1024,
@@ -200,10 +197,11 @@ impl BodyReader {
         let need = object_len + DATA_OBJECT_FIXED_LEN;
         if self.partial.len() < need {
             if af_flags & AF_LAST != 0 {
-                return Err(MmshError::Chunk(format!(
-                    "the ASF header is truncated: {} of {need} bytes",
-                    self.partial.len()
-                )));
+                return Err(ChunkError::HeaderTruncatedAt {
+                    got: self.partial.len(),
+                    need,
+                }
+                .into());
             }
             return Ok(None);
         }
@@ -215,11 +213,10 @@ impl BodyReader {
             self.last_location = None;
             return Ok(None);
         }
-        let parsed = mmsplay_asf::parse_header(&bytes)
-            .map_err(|e| MmshError::Chunk(format!("bad ASF header: {e}")))?;
+        let parsed = mmsplay_asf::parse_header(&bytes).map_err(ChunkError::BadHeader)?;
         let size = parsed.packet_size();
         if size == 0 || size > mmsplay_asf::limits::MAX_PACKET_SIZE {
-            return Err(MmshError::Chunk(format!("bad ASF packet size {size}")));
+            return Err(ChunkError::BadPacketSize(size).into());
         }
         self.packet_size = size;
         self.header = Some(bytes.clone());

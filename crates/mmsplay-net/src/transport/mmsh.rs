@@ -10,18 +10,15 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use mmsplay_asf::padding::pad;
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
-use crate::mmsh::redirect::{Followed, Redirects, Target, status_error};
-use crate::mmsh::{
-    BodyEvent, BodyReader, ClientRequest, HttpContent, HttpMode, Pragmas, classify_http,
-    request::{random_client_guid, select_streams},
-};
+use crate::mmsh::client::{self, Outcome, Step};
+use crate::mmsh::redirect::Target;
+use crate::mmsh::request::random_client_guid;
+use crate::mmsh::{BodyEvent, BodyReader, HttpContent, HttpMode, classify_http};
 use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::transport::http::{HttpResponse, by, exchange, request_on};
 use crate::url::StreamUrl;
@@ -30,63 +27,52 @@ pub use crate::mmsh::redirect::MAX_REDIRECTS;
 /// Socket read size.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Body bytes looked at before deciding whether a Describe answer is MS-WMSP.
-const PROBE_LEN: usize = 16;
-
-/// Rejects an answer that is not an MS-WMSP body, naming what it is instead (the metafile
-/// code handles ASX and `[Reference]` files).
-fn check_content(content_type: Option<&str>, probe: &[u8]) -> Result<()> {
-    match classify_http(content_type, probe) {
-        HttpContent::Wmsp => Ok(()),
-        HttpContent::Metafile => Err(NetError::unsupported(
-            "the URL is a metafile (ASX), not an MS-WMSP stream",
-        )),
-        HttpContent::PlainAsf => Err(NetError::unsupported(
-            "the URL is a plain ASF file, not an MS-WMSP stream",
-        )),
-        HttpContent::Other if probe.is_empty() => Err(NetError::closed(
-            "the server closed the connection before sending the ASF header",
-        )),
-        HttpContent::Other => Err(NetError::unsupported(format!(
-            "the URL is not an MS-WMSP stream (Content-Type {})",
-            content_type.unwrap_or("none")
-        ))),
-    }
+/// The connect machine for `url`.
+fn machine(url: &StreamUrl, opts: &ConnectOptions, mode: HttpMode) -> client::Connect {
+    client::Connect::new(client::ConnectConfig {
+        target: Target {
+            host: url.host.clone(),
+            port: url.port_for(Transport::Mmsh, &opts.ports),
+            path: url.path.clone(),
+        },
+        client_guid: random_client_guid(),
+        mode,
+        start_ms: opts.start_ms,
+        streams: opts.streams.clone(),
+        extra_headers: Vec::new(),
+        absolute_uri: false,
+    })
 }
 
-/// What the Describe step learned.
-struct Described {
-    target: Target,
-    /// The Describe's connection, still open for the Play (pipelined mode).
-    conn: Option<TcpStream>,
-    header: Bytes,
-    live: bool,
-    scripts: Vec<AsfEvent>,
+/// The response being read, and whether it came on a reused connection.
+#[derive(Default)]
+struct Current {
+    resp: Option<HttpResponse>,
+    reused: bool,
 }
 
-/// Sends a Describe ([MS-WMSP] 2.2.2.1) and follows redirects (bounded); returns the final
-/// target and its 200 response, body unread.
-async fn describe_request(
-    target: Target,
-    guid: &str,
-    mode: HttpMode,
+/// Sends the machine's requests until it wants body bytes or is done; returns that step.
+async fn send_requests(
+    machine: &mut client::Connect,
+    mut step: Step,
+    cur: &mut Current,
     deadline: Instant,
-) -> Result<(Target, HttpResponse)> {
-    let mut redirects = Redirects::new(target);
+) -> Result<Step> {
     loop {
-        let target = redirects.target();
-        let req = ClientRequest {
-            path: &target.path,
-            host: &target.authority(),
-            client_guid: guid,
-            request_context: 1,
-            mode,
-        }
-        .describe();
-        let resp = exchange(&target.authority(), &req, deadline).await?;
-        if redirects.on_response(&resp.head)? == Followed::Answered {
-            return Ok((redirects.into_target(), resp));
-        }
+        let Step::Send { to, request, reuse } = step else {
+            return Ok(step);
+        };
+        let kept = match (reuse, cur.resp.take()) {
+            (true, Some(r)) => r.into_reusable(deadline).await,
+            _ => None,
+        };
+        cur.reused = kept.is_some();
+        let resp = match kept {
+            Some(sock) => request_on(sock, &request, deadline).await?,
+            None => exchange(&to.authority(), &request, deadline).await?,
+        };
+        step = machine.on_head(&resp.head)?;
+        cur.resp = Some(resp);
     }
 }
 
@@ -108,14 +94,16 @@ pub struct HttpProbe {
 /// `opts.connect_timeout` and `max_body`.
 pub async fn probe(url: &StreamUrl, opts: &ConnectOptions, max_body: usize) -> Result<HttpProbe> {
     let deadline = Instant::now() + opts.connect_timeout;
-    let target = Target {
-        host: url.host.clone(),
-        port: url.port_for(Transport::Mmsh, &opts.ports),
-        path: url.path.clone(),
+    let mut machine = machine(url, opts, HttpMode::NonPipelined);
+    let mut cur = Current::default();
+    let first = machine.start();
+    let step = send_requests(&mut machine, first, &mut cur, deadline).await?;
+    let mut resp = match (step, cur.resp) {
+        (Step::ReadBody, Some(resp)) => resp,
+        (Step::Done(Outcome::Unauthorized(u)), _) => return Err(u.into_error().into()),
+        _ => return Err(client::ClientError::OutOfOrder("probe").into()),
     };
-    let guid = random_client_guid();
-    let (target, mut resp) =
-        describe_request(target, &guid, HttpMode::NonPipelined, deadline).await?;
+    let target = machine.target();
     let content_type = resp.head.content_type().map(str::to_string);
     let mut body = Vec::new();
     let mut chunk = Vec::new();
@@ -144,76 +132,6 @@ pub async fn probe(url: &StreamUrl, opts: &ConnectOptions, max_body: usize) -> R
         content_type,
         url: format!("http://{}{}", target.authority(), target.path),
         body,
-    })
-}
-
-/// Describe ([MS-WMSP] 2.2.2.1), following redirects, then the ASF header from its body.
-async fn describe(
-    target: Target,
-    guid: &str,
-    mode: HttpMode,
-    deadline: Instant,
-) -> Result<Described> {
-    let (target, mut resp) = describe_request(target, guid, mode, deadline).await?;
-    let pragmas = Pragmas::from_headers(&resp.head.headers);
-    let features = pragmas.features();
-    let content_type = resp.head.content_type().map(str::to_string);
-    let mut reader = BodyReader::new();
-    let mut body = Vec::new();
-    // The first body bytes, held until there are enough to tell what the body is.
-    let mut probe: Option<Vec<u8>> = Some(Vec::new());
-    let mut scripts = Vec::new();
-    let header = by(deadline, "waiting for the ASF header", async {
-        loop {
-            while let Some(ev) = reader.next_event()? {
-                match ev {
-                    BodyEvent::Header(h) => return Ok(h),
-                    BodyEvent::Meta(text) => scripts.push(AsfEvent::Script {
-                        kind: "metadata".into(),
-                        text,
-                    }),
-                    BodyEvent::Packet(_) | BodyEvent::Gap(_) => {}
-                    BodyEvent::End => {
-                        return Err(NetError::protocol("the stream ended before its header"));
-                    }
-                }
-            }
-            body.clear();
-            let more = resp.read_body(&mut body, deadline).await?;
-            if let Some(p) = probe.as_mut() {
-                p.extend_from_slice(&body);
-                if p.len() < PROBE_LEN && more {
-                    continue;
-                }
-                check_content(content_type.as_deref(), p)?;
-                body = probe.take().unwrap_or_default();
-            }
-            if !more {
-                reader.push(&body);
-                // Whatever is left may still complete the header; otherwise the body ended.
-                if let Some(BodyEvent::Header(h)) = reader.next_event()? {
-                    return Ok(h);
-                }
-                return Err(NetError::closed(
-                    "the server closed the connection before sending the ASF header",
-                ));
-            }
-            reader.push(&body);
-        }
-    })
-    .await?;
-    let parsed = mmsplay_asf::parse_header(&header)?;
-    let live = parsed.file.broadcast || features.iter().any(|f| f == "broadcast");
-    let conn = match mode {
-        HttpMode::Pipelined => resp.into_reusable(deadline).await,
-        HttpMode::NonPipelined => None,
-    };
-    Ok(Described {
-        target,
-        conn,
-        header,
-        live,
-        scripts,
     })
 }
 
@@ -251,50 +169,56 @@ impl MmshSession {
         mode: HttpMode,
     ) -> Result<Self> {
         let deadline = Instant::now() + opts.connect_timeout;
-        let guid = random_client_guid();
-        let target = Target {
-            host: url.host.clone(),
-            port: url.port_for(Transport::Mmsh, &opts.ports),
-            path: url.path.clone(),
+        let mut machine = machine(url, opts, mode);
+        let mut cur = Current::default();
+        let mut step = machine.start();
+        let mut body = Vec::with_capacity(READ_CHUNK);
+        let ready = loop {
+            step = match send_requests(&mut machine, step, &mut cur, deadline).await? {
+                Step::ReadBody => {
+                    let resp = cur
+                        .resp
+                        .as_mut()
+                        .ok_or(client::ClientError::OutOfOrder("a body with no response"))?;
+                    body.clear();
+                    let more = by(
+                        deadline,
+                        "waiting for the ASF header",
+                        resp.read_body(&mut body, deadline),
+                    )
+                    .await?;
+                    machine.on_body(&body, more)?
+                }
+                Step::Done(Outcome::Playing(ready)) => break *ready,
+                Step::Done(Outcome::Unauthorized(u)) => return Err(u.into_error().into()),
+                send @ Step::Send { .. } => send,
+            };
         };
-        let mut d = describe(target, &guid, mode, deadline).await?;
-        let header = mmsplay_asf::parse_header(&d.header)?;
-
-        let streams = select_streams(&header, &opts.streams);
-        let start = if d.live { None } else { Some(opts.start_ms) };
-        let req = ClientRequest {
-            path: &d.target.path,
-            host: &d.target.authority(),
-            client_guid: &guid,
-            request_context: 2,
-            mode,
-        }
-        .play(start, &streams);
-        let reused = d.conn.is_some();
-        let resp = match d.conn.take() {
-            Some(sock) => request_on(sock, &req, deadline).await?,
-            None => exchange(&d.target.authority(), &req, deadline).await?,
-        };
-        let pipelined = reused && resp.head.is_chunked();
-        if resp.head.status != 200 {
-            return Err(status_error(&resp.head));
-        }
+        let resp = cur
+            .resp
+            .ok_or(client::ClientError::OutOfOrder("Play without a response"))?;
+        let pipelined = cur.reused && resp.head.is_chunked();
         let mut reader = BodyReader::new();
-        reader.seed_header(d.header.clone())?;
+        reader.seed_header(ready.header.clone())?;
         let mut session = MmshSession {
             transport: Transport::Mmsh,
             pipelined,
             resp: Box::new(resp),
             reader: Box::new(reader),
             pending: VecDeque::new(),
-            packet_size: header.packet_size(),
+            packet_size: ready.packet_size,
             idle_timeout: opts.idle_timeout,
             stats: opts.stats.clone(),
-            expected_packets: if d.live { 0 } else { header.file.data_packets },
+            expected_packets: ready.expected_packets,
             finished: false,
         };
-        session.pending.push_back(AsfEvent::Header(d.header));
-        session.pending.extend(d.scripts);
+        session.pending.push_back(AsfEvent::Header(ready.header));
+        session
+            .pending
+            .extend(ready.scripts.into_iter().map(|text| AsfEvent::Script {
+                kind: "metadata".into(),
+                text,
+            }));
         // Media flows once the first data packet is here.
         loop {
             let ev = session.pull(deadline).await?;

@@ -25,11 +25,11 @@ use tokio::time::Instant;
 
 use crate::Transport;
 use crate::error::{NetError, Result};
+use crate::redirect::RedirectChain;
 use crate::rtsp::asfpf::Depacketizer;
-use crate::rtsp::client::{self, Described};
-use crate::rtsp::headers::{self, LowerTransport, TransportSpec};
+use crate::rtsp::client::{self, Outcome, Step};
+use crate::rtsp::headers::LowerTransport;
 use crate::rtsp::holdback::{Holdback, Pushed, Released};
-use crate::rtsp::message::Message;
 use crate::rtsp::sdp;
 use crate::rtsp::sequence::SeqTracker;
 use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
@@ -38,17 +38,9 @@ use crate::url::StreamUrl;
 use control::Control;
 use media::MediaPath;
 
-/// How long `rtspu` waits for the first RTP packet after PLAY succeeded before it gives up, so
-/// that the rollover moves on to `rtspt` quickly when a firewall eats UDP.
-pub const UDP_FIRST_MEDIA_TIMEOUT: Duration = Duration::from_secs(1);
-/// How long to wait for the answer to one request.
-pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Largest DESCRIBE body (the SDP with the base64 ASF header) we accept.
-pub const MAX_SDP_LEN: usize = 4 * 1024 * 1024;
+pub use crate::rtsp::client::{MAX_SDP_LEN, REPLY_TIMEOUT, UDP_FIRST_MEDIA_TIMEOUT};
 /// Redirects (3xx with Location to DESCRIBE, [MS-RTSP] 3.2.5.2) followed in one connect.
 const MAX_REDIRECTS: usize = 3;
-/// Session timeout when the server does not give one (RFC 2326 12.37).
-const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// RTCP receiver reports while playing (more often when the session timeout is short: the
 /// reports keep the session alive on servers that count RTCP as activity).
 const REPORT_INTERVAL: Duration = Duration::from_secs(5);
@@ -81,15 +73,23 @@ pub struct RtspSession(Box<Inner>);
 impl RtspSession {
     pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
         let mut url = url.clone();
-        for _ in 0..=MAX_REDIRECTS {
+        let rtsp_url = |u: &StreamUrl| {
+            format!(
+                "rtsp://{}{}",
+                u.authority(u.port_for(t, &opts.ports)),
+                u.path
+            )
+        };
+        let mut chain = RedirectChain::new(rtsp_url(&url), MAX_REDIRECTS);
+        loop {
             match Inner::connect(&url, t, opts).await? {
                 Connected::Session(s) => return Ok(RtspSession(s)),
-                Connected::Redirect(to) => url = to,
+                Connected::Redirect(to) => {
+                    chain.follow(rtsp_url(&to))?;
+                    url = to;
+                }
             }
         }
-        Err(NetError::protocol(format!(
-            "the server redirected more than {MAX_REDIRECTS} times"
-        )))
     }
 
     pub async fn next_event(&mut self) -> Result<AsfEvent> {
@@ -134,6 +134,8 @@ struct Inner {
 }
 
 impl Inner {
+    /// One connect attempt: the sans-IO [`client::Connect`] decides, this sends its requests,
+    /// opens the sockets it asks for and applies what the server agreed to.
     async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Connected> {
         let lower = match t {
             Transport::Rtspu => LowerTransport::Udp,
@@ -148,115 +150,65 @@ impl Inner {
         let _ = stream.set_nodelay(true);
         let request_url = format!("rtsp://{authority}{}", url.path);
         let mut control = Control::new(stream, request_url.clone());
-
-        // OPTIONS: which keep-alive the server takes (WMS lists GET_PARAMETER).
-        let reply = control
-            .call(Message::request("OPTIONS", &request_url))
-            .await?;
-        let keepalive_method = client::on_options(&reply)?;
-
-        // DESCRIBE: the SDP with the ASF header.
-        let reply = control
-            .call_with_body_limit(client::describe_request(&request_url), MAX_SDP_LEN)
-            .await?;
-        let (desc, aggregate, chosen) =
-            match client::on_describe(&reply, &request_url, &opts.streams)? {
-                Described::Redirect(to) => return Ok(Connected::Redirect(to)),
-                Described::Stream {
-                    desc,
-                    aggregate,
-                    chosen,
-                } => (desc, aggregate, chosen),
-            };
-        control.aggregate = aggregate.clone();
-
-        // SETUP each chosen stream: one RTP flow carries them all ([MS-RTSP] 2.2.6.13), so
-        // they share the client port (UDP) or channel pair (TCP).
         let mut media = match lower {
             LowerTransport::Udp => MediaPath::bind_udp(control.local_ip()?).await?,
             LowerTransport::Tcp => MediaPath::tcp(),
         };
-        let mut session_timeout = DEFAULT_SESSION_TIMEOUT;
-        // Over UDP, the retransmission stream first (as Windows Media Player does), so that
-        // lost packets can be asked for again. A server that refuses it just gets no NACKs.
-        let rtx = desc.media.iter().find(|m| m.encoding == sdp::ENCODING_RTX);
-        if let (LowerTransport::Udp, Some(rtx)) = (lower, rtx) {
-            media.bind_rtx(control.local_ip()?).await?;
-            let url = sdp::resolve_control(&aggregate, rtx.control.as_deref());
-            let spec = media.rtx_transport_request().unwrap_or_default();
-            let reply = control
-                .call(Message::request("SETUP", &url).with("Transport", spec))
-                .await?;
-            match (reply.status(), reply.header("Session")) {
-                (Some(200..=299), Some(session)) => {
-                    let (id, timeout) = headers::parse_session(session);
-                    if !id.is_empty() && id.len() <= 64 {
-                        control.session = Some(id);
-                        if let Some(t) = timeout.filter(|t| *t > 0) {
-                            session_timeout = Duration::from_secs(t.min(3600));
-                        }
-                        let answer = reply
-                            .header("Transport")
-                            .and_then(|t| TransportSpec::parse(t).ok());
-                        media.apply_rtx_reply(answer.as_ref(), control.peer_ip()?);
-                    } else {
-                        media.drop_rtx();
-                    }
+        // The bytes are random, so the GUID's mixed-endian layout does not matter.
+        let guid = mmsplay_asf::Guid(rand::random()).to_string();
+        let mut machine = client::Connect::new(client::ConnectConfig {
+            url: request_url,
+            lower,
+            client_ports: media.client_ports(),
+            streams: opts.streams.clone(),
+            start_ms: opts.start_ms,
+            connect_timeout: opts.connect_timeout,
+            user_agent: client::Requester::wmplayer_user_agent(&guid),
+            extra_headers: Vec::new(),
+        });
+        let mut step = machine.start();
+        let est = loop {
+            step = match step {
+                Step::Send(req) => {
+                    let reply = control.call(&req).await?;
+                    control.req.session = machine.session().map(str::to_string);
+                    machine.on_reply(&reply)?
                 }
-                _ => media.drop_rtx(),
-            }
-        }
-        let mut first_setup_url = None;
-        for (i, m) in chosen.iter().enumerate() {
-            let setup_url = sdp::resolve_control(&aggregate, m.control.as_deref());
-            let spec = media.transport_request(i);
-            let reply = control
-                .call(Message::request("SETUP", &setup_url).with("Transport", spec))
-                .await?;
-            client::on_setup(&reply, lower)?;
-            if let Some(v) = reply.header("Session") {
-                let (id, timeout) = headers::parse_session(v);
-                if id.is_empty() || id.len() > 64 {
-                    return Err(NetError::protocol("the server sent a bad Session header"));
+                Step::OpenRtx => {
+                    let ports = media.bind_rtx(control.local_ip()?).await?;
+                    machine.rtx_opened(ports)?
                 }
-                control.session = Some(id);
-                if let Some(t) = timeout.filter(|t| *t > 0) {
-                    session_timeout = Duration::from_secs(t.min(3600));
-                }
-            }
-            let answer = reply
-                .header("Transport")
-                .map(TransportSpec::parse)
-                .transpose()?;
-            if i == 0 {
-                media.apply_reply(answer.as_ref(), control.peer_ip()?)?;
-                first_setup_url = Some(setup_url);
-            }
+                Step::Done(Outcome::Redirect(to)) => return Ok(Connected::Redirect(to)),
+                Step::Done(Outcome::Unauthorized(u)) => return Err(u.into_error().into()),
+                Step::Done(Outcome::Playing(est)) => break est,
+            };
+        };
+        let client::Established {
+            requester,
+            aggregate,
+            desc,
+            keepalive_method,
+            session_timeout,
+            setup_tail,
+            media_answer,
+            rtx,
+            first_seq,
+            first_media_timeout,
+        } = *est;
+        let peer = control.peer_ip()?;
+        media.apply_reply(media_answer.as_ref(), peer);
+        match rtx {
+            Some(answer) => media.apply_rtx_reply(answer.as_ref(), peer),
+            None => media.drop_rtx(),
         }
-        if control.session.is_none() {
-            return Err(NetError::protocol("the server gave no Session to SETUP"));
-        }
+        control.adopt(requester, aggregate, keepalive_method, setup_tail);
 
-        // PLAY from the resume position.
-        let play =
-            Message::request("PLAY", &aggregate).with("Range", headers::npt_from(opts.start_ms));
-        let reply = control.call(play).await?;
-        client::expect_success(&reply, "PLAY")?;
         let mut seq = SeqTracker::default();
         let mut holdback = Holdback::new(HOLD_TIME.as_millis() as u64);
-        let tail = first_setup_url
-            .as_deref()
-            .and_then(|u| u.rsplit('/').next())
-            .map(|t| format!("/{t}"));
-        control.setup_tail = tail.clone();
-        if let Some(s) = reply
-            .header("RTP-Info")
-            .and_then(|v| headers::rtp_info_seq(v, tail.as_deref()))
-        {
+        if let Some(s) = first_seq {
             seq.expect(s);
             holdback.expect(s);
         }
-
         let now = Instant::now();
         let keepalive_every = (session_timeout / 2).max(Duration::from_secs(1));
         let mut s = Inner {
@@ -285,21 +237,12 @@ impl Inner {
             nacks: Vec::new(),
             epoch: now,
         };
-        s.control.keepalive_method = keepalive_method;
-        s.wait_first_media(lower, opts).await?;
+        s.wait_first_media(lower, first_media_timeout).await?;
         Ok(Connected::Session(Box::new(s)))
     }
 
     /// Returns once the first data packet is in `pending`.
-    async fn wait_first_media(
-        &mut self,
-        lower: LowerTransport,
-        opts: &ConnectOptions,
-    ) -> Result<()> {
-        let limit = match lower {
-            LowerTransport::Udp => UDP_FIRST_MEDIA_TIMEOUT,
-            LowerTransport::Tcp => opts.connect_timeout,
-        };
+    async fn wait_first_media(&mut self, lower: LowerTransport, limit: Duration) -> Result<()> {
         let deadline = Instant::now() + limit;
         loop {
             if self
@@ -518,7 +461,7 @@ impl Inner {
             .push_back(AsfEvent::Header(Bytes::from(desc.header_bytes)));
         let aggregate = self.control.aggregate.clone();
         self.control
-            .send(Message::request("PLAY", &aggregate))
+            .send(client::play_request(&aggregate, None))
             .await
     }
 

@@ -10,13 +10,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 
-use super::REPLY_TIMEOUT;
 use crate::error::{NetError, Result};
+use crate::rtsp::client::{MAX_BODY, REPLY_TIMEOUT, Request, Requester};
 use crate::rtsp::headers;
 use crate::rtsp::message::{Frame, Framer, Message};
-
-/// Body limit for replies other than DESCRIBE and for server requests.
-const MAX_BODY: usize = 64 * 1024;
 /// Bytes of frames held while waiting for a reply (RTP may start before the PLAY reply is
 /// read); past it the oldest are dropped.
 const MAX_BACKLOG_BYTES: usize = 4 * 1024 * 1024;
@@ -55,14 +52,14 @@ pub(super) enum Event {
 pub(super) struct Control {
     stream: TcpStream,
     framer: Framer,
-    cseq: u32,
-    pub session: Option<String>,
+    /// Stamps our requests; during connect the sans-IO machine stamps them and only the
+    /// Session is mirrored here (server requests are answered with it).
+    pub req: Requester,
     /// The aggregate control URL (PLAY, keep-alive, TEARDOWN).
     pub aggregate: String,
     pub keepalive_method: &'static str,
     /// The last path segment of the first SETUP URL (`/audio`), to pick our `RTP-Info` entry.
     pub setup_tail: Option<String>,
-    user_agent: String,
     buf: Vec<u8>,
     backlog: VecDeque<Event>,
     backlog_bytes: usize,
@@ -70,21 +67,13 @@ pub(super) struct Control {
 
 impl Control {
     pub fn new(stream: TcpStream, url: String) -> Control {
-        // The bytes are random, so the GUID's mixed-endian layout does not matter.
-        let guid = mmsplay_asf::Guid(rand::random()).to_string();
         Control {
             stream,
             framer: Framer::new(MAX_BODY),
-            cseq: 0,
-            session: None,
+            req: Requester::default(),
             aggregate: url,
             keepalive_method: "GET_PARAMETER",
             setup_tail: None,
-            // [MS-RTSP] 2.2.6.15: WMPlayer/<version> guid/<client GUID>.
-            user_agent: format!(
-                "WMPlayer/12.0.7601.17514 guid/{guid} mmsplay/{}",
-                env!("CARGO_PKG_VERSION")
-            ),
             buf: vec![0u8; 64 * 1024],
             backlog: VecDeque::new(),
             backlog_bytes: 0,
@@ -105,15 +94,23 @@ impl Control {
             .map_err(|e| NetError::io("RTSP connection", e))
     }
 
+    /// Takes over what the connect agreed to: the request stamp (CSeq, Session, headers)
+    /// and the session's URLs.
+    pub fn adopt(
+        &mut self,
+        req: Requester,
+        aggregate: String,
+        keepalive_method: &'static str,
+        setup_tail: Option<String>,
+    ) {
+        self.req = req;
+        self.aggregate = aggregate;
+        self.keepalive_method = keepalive_method;
+        self.setup_tail = setup_tail;
+    }
+
     fn stamp(&mut self, msg: Message) -> (u32, Message) {
-        self.cseq += 1;
-        let mut m = msg
-            .with("CSeq", self.cseq.to_string())
-            .with("User-Agent", self.user_agent.clone());
-        if let Some(s) = &self.session {
-            m = m.with("Session", s.clone());
-        }
-        (self.cseq, m)
+        self.req.stamp(msg)
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -125,23 +122,19 @@ impl Control {
         }
     }
 
-    pub async fn call(&mut self, msg: Message) -> Result<Message> {
-        self.call_with_body_limit(msg, MAX_BODY).await
-    }
-
-    /// Sends a request and waits for its reply, handling whatever else arrives meanwhile.
-    pub async fn call_with_body_limit(&mut self, msg: Message, max_body: usize) -> Result<Message> {
-        let method = msg.method().unwrap_or("request").to_string();
-        let (cseq, msg) = self.stamp(msg);
-        self.write(&msg.to_bytes()).await?;
-        self.framer.set_max_body(max_body);
-        let r = self.wait_reply(cseq, &method).await;
+    /// Sends a stamped request and waits for its reply, handling whatever else arrives
+    /// meanwhile.
+    pub async fn call(&mut self, req: &Request) -> Result<Message> {
+        let method = req.message.method().unwrap_or("request").to_string();
+        self.write(&req.message.to_bytes()).await?;
+        self.framer.set_max_body(req.body_limit);
+        let r = self.wait_reply(req.cseq, &method, req.timeout).await;
         self.framer.set_max_body(MAX_BODY);
         r
     }
 
-    async fn wait_reply(&mut self, cseq: u32, method: &str) -> Result<Message> {
-        let deadline = Instant::now() + REPLY_TIMEOUT;
+    async fn wait_reply(&mut self, cseq: u32, method: &str, wait: Duration) -> Result<Message> {
+        let deadline = Instant::now() + wait;
         loop {
             while let Some(frame) = self.framer.next_frame()? {
                 match frame {
@@ -166,7 +159,7 @@ impl Control {
                 Err(_) => {
                     return Err(NetError::timeout(format!(
                         "no answer to {method} within {:.0} s",
-                        REPLY_TIMEOUT.as_secs_f64()
+                        wait.as_secs_f64()
                     )));
                 }
             };
@@ -253,7 +246,7 @@ impl Control {
         };
         let mut reply = Message::response(status.0, status.1)
             .with("CSeq", req.header("CSeq").unwrap_or("0").trim().to_string());
-        if let Some(s) = &self.session {
+        if let Some(s) = &self.req.session {
             reply = reply.with("Session", s.clone());
         }
         self.write(&reply.to_bytes()).await?;
@@ -300,14 +293,14 @@ impl Control {
 
     /// TEARDOWN, waiting briefly for the reply.
     pub async fn teardown(&mut self) {
-        if self.session.is_none() {
+        if self.req.session.is_none() {
             return;
         }
         let (cseq, m) = self.stamp(Message::request("TEARDOWN", &self.aggregate.clone()));
         if self.write(&m.to_bytes()).await.is_err() {
             return;
         }
-        let _ = timeout(TEARDOWN_WAIT, self.wait_reply(cseq, "TEARDOWN")).await;
+        let _ = self.wait_reply(cseq, "TEARDOWN", TEARDOWN_WAIT).await;
         let _ = self.stream.shutdown().await;
     }
 }

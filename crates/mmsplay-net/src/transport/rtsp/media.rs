@@ -8,7 +8,7 @@ use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 use crate::error::{NetError, Result};
-use crate::rtsp::headers::{LowerTransport, TransportSpec};
+use crate::rtsp::headers::TransportSpec;
 use crate::rtsp::rtp::is_rtcp;
 
 /// Largest datagram we read.
@@ -43,9 +43,8 @@ impl UdpPair {
         })
     }
 
-    /// `client_port=RTP-RTCP`.
-    fn client_ports(&self) -> String {
-        format!("client_port={}-{}", self.rtp_port, self.rtcp_port)
+    fn ports(&self) -> (u16, u16) {
+        (self.rtp_port, self.rtcp_port)
     }
 
     /// Takes the server's address and its `server_port` (RTCP: the second port, else the
@@ -108,17 +107,20 @@ impl MediaPath {
         })
     }
 
-    /// Opens the retransmission stream's port pair.
-    pub async fn bind_rtx(&mut self, ip: IpAddr) -> Result<()> {
-        self.rtx = Some(UdpPair::bind(ip).await?);
-        Ok(())
+    /// Opens the retransmission stream's port pair; returns its ports.
+    pub async fn bind_rtx(&mut self, ip: IpAddr) -> Result<(u16, u16)> {
+        let pair = UdpPair::bind(ip).await?;
+        let ports = pair.ports();
+        self.rtx = Some(pair);
+        Ok(ports)
     }
 
-    /// The `Transport` of the retransmission stream's SETUP, when it is open.
-    pub fn rtx_transport_request(&self) -> Option<String> {
-        self.rtx
-            .as_ref()
-            .map(|r| format!("RTP/AVP/UDP;unicast;{};mode=PLAY", r.client_ports()))
+    /// Our RTP/RTCP ports, over UDP.
+    pub fn client_ports(&self) -> Option<(u16, u16)> {
+        match &self.link {
+            Link::Udp(pair) => Some(pair.ports()),
+            Link::Tcp { .. } => None,
+        }
     }
 
     /// Takes the server's answer to the retransmission SETUP.
@@ -200,61 +202,20 @@ impl MediaPath {
         matches!(self.link, Link::Tcp { .. })
     }
 
-    /// The `Transport` of the `index`-th SETUP. All data streams share the first stream's
-    /// client port ([MS-RTSP] 2.2.6.13: a single port for every non-rtx stream).
-    pub fn transport_request(&self, index: usize) -> String {
-        match &self.link {
-            Link::Udp(pair) => {
-                if index == 0 {
-                    format!("RTP/AVP/UDP;unicast;{};mode=PLAY", pair.client_ports())
-                } else {
-                    format!(
-                        "RTP/AVP/UDP;unicast;client_port={};mode=PLAY",
-                        pair.rtp_port
-                    )
-                }
-            }
-            Link::Tcp { .. } => {
-                let ch = (index * 2).min(254);
-                format!(
-                    "RTP/AVP/TCP;unicast;interleaved={}-{};mode=PLAY",
-                    ch,
-                    ch + 1
-                )
-            }
-        }
-    }
-
-    /// Takes the server's answer to the first SETUP.
-    pub fn apply_reply(&mut self, spec: Option<&TransportSpec>, server: IpAddr) -> Result<()> {
+    /// Takes the server's answer to the first SETUP (checked by the connect machine).
+    pub fn apply_reply(&mut self, spec: Option<&TransportSpec>, server: IpAddr) {
         match &mut self.link {
-            Link::Udp(pair) => {
-                if spec.is_some_and(|s| s.lower == Some(LowerTransport::Tcp)) {
-                    pair.server_ip = Some(server);
-                    return Err(NetError::protocol(
-                        "the server answered a UDP SETUP with a TCP transport",
-                    ));
-                }
-                pair.set_server(server, spec.and_then(|s| s.server_port));
-            }
+            Link::Udp(pair) => pair.set_server(server, spec.and_then(|s| s.server_port)),
             Link::Tcp {
                 rtp_channel,
                 rtcp_channel,
             } => {
-                if let Some(s) = spec {
-                    if s.lower == Some(LowerTransport::Udp) && s.client_port.is_some() {
-                        return Err(NetError::protocol(
-                            "the server answered a TCP SETUP with a UDP transport",
-                        ));
-                    }
-                    if let Some((a, b)) = s.interleaved {
-                        *rtp_channel = a;
-                        *rtcp_channel = b.unwrap_or(a.saturating_add(1));
-                    }
+                if let Some((a, b)) = spec.and_then(|s| s.interleaved) {
+                    *rtp_channel = a;
+                    *rtcp_channel = b.unwrap_or(a.saturating_add(1));
                 }
             }
         }
-        Ok(())
     }
 
     pub fn rtcp_channel(&self) -> Option<u8> {
