@@ -2,12 +2,10 @@
 //! whole queue behind, on each TCP transport and for a file on demand (relays: see relay.rs),
 //! while a listener that reads plays on at full rate.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use mmsplay_net::{AsfEvent, Session, Transport};
 use mmsplay_server::ServerOptions;
-use tokio::io::AsyncWriteExt;
 
 use super::{Running, client_options};
 use crate::common::have_tool;
@@ -20,18 +18,8 @@ async fn listeners_that_stop_reading_are_dropped_and_slow_nobody() {
     if !have_tool("ffmpeg") {
         return;
     }
-    // 1.4 Mb/s PCM in 4000-byte packets (44 a second), so that socket buffers fill within a
-    // second or two.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("pcm.asf");
-    let st = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i"])
-        .arg(format!("sine=f=440:d={FILE_SECONDS}:sample_rate=44100"))
-        .args(["-ac", "2", "-c:a", "pcm_s16le", "-packet_size", "4000"])
-        .arg(&file)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let file = super::pcm_file(dir.path(), FILE_SECONDS);
     let total_packets = mmsplay_server::Media::load(&file).unwrap().packets.len() as u64;
     let srv = Running::start(ServerOptions {
         files: vec![file],
@@ -64,15 +52,7 @@ async fn listeners_that_stop_reading_are_dropped_and_slow_nobody() {
 
     // Three listeners that never read: a raw MMSH Play with a small receive buffer, and MMS
     // over TCP and RTSP over TCP sessions that are opened and then never read from.
-    let sock = tokio::net::TcpSocket::new_v4().unwrap();
-    sock.set_recv_buffer_size(4096).unwrap();
-    let mut stuck_mmsh = sock.connect(srv.server.bound.http).await.unwrap();
-    stuck_mmsh
-        .write_all(
-            b"GET /pcm.asf HTTP/1.0\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nPragma: xPlayStrm=1\r\nPragma: stream-switch-count=1\r\nPragma: stream-switch-entry=ffff:1:0\r\n\r\n",
-        )
-        .await
-        .unwrap();
+    let stuck_mmsh = super::stuck_mmsh_play(srv.server.bound.http, "/pcm.asf").await;
     let mut stuck = Vec::new();
     for t in [Transport::Mmst, Transport::Rtspt] {
         let s = Session::open(&srv.url(t, "pcm.asf"), t, &client_options())

@@ -4,8 +4,7 @@
 //! 90 dB) from where it joined, once its decoder has the frame it joined on behind it (that
 //! one lacks the previous frame's overlap).
 
-use std::io::{BufRead, Write};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use super::TRANSPORTS;
@@ -106,31 +105,7 @@ fn relayed_audio_equals_the_source_on_every_transport() {
     // A live origin, and one server relaying both standard input and the origin.
     let origin = ServeProcess::start(&[file.as_path()], &["--live"]);
     let upstream = format!("up=mmsh://127.0.0.1:{}/source.asf", origin.http);
-    let mut child = mmsplay()
-        .args(["serve", "--relay", "radio=-", "--relay", &upstream])
-        .args(["--rtsp-port", "0", "--mms-port", "0", "--http-port", "0"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _guard = ChildGuard(child);
-    // The relay reads as it paces: write from a thread of its own.
-    std::thread::spawn(move || {
-        let _ = stdin.write_all(&stream);
-    });
-    let mut lines = std::io::BufReader::new(stdout);
-    let mut line = String::new();
-    lines.read_line(&mut line).unwrap();
-    let ports: serde_json::Value = serde_json::from_str(&line).unwrap();
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while lines.read_line(&mut sink).is_ok_and(|n| n > 0) {
-            sink.clear();
-        }
-    });
+    let (_server, ports) = super::stdin_relay(stream, &["--relay", &upstream]);
     let port = |k: &str| ports[k].as_u64().unwrap() as u16;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
