@@ -36,7 +36,6 @@ pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
     Ok(ServerOptions {
         relays,
         files: a.files.clone(),
-        media: Vec::new(),
         bind: a.bind.join(","),
         rtsp_port: a.rtsp_port,
         mms_port: a.mms_port,

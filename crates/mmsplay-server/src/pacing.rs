@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The longest lead a batched listener gets (see [`Pacer::batched`]).
-const MAX_LEAD: Duration = Duration::from_secs(1);
+const MAX_LEAD: Duration = Duration::from_secs(2);
 
 pub struct Pacer {
     fast: bool,
@@ -35,13 +35,13 @@ impl Pacer {
         }
     }
 
-    /// Batches a TCP listener's packets: when one falls due, those due within half the
-    /// stream's preroll after it (at most a second) go out with it, in one write, so that the
+    /// Batches a TCP listener's packets: when one falls due, those due within the stream's
+    /// preroll after it (at most two seconds) go out with it, in one write, so that the
     /// listener is woken and written to about once in that time rather than once a packet.
-    /// The client holds a preroll of media anyway; half as much again early is room it has
-    /// (Windows Media Services' Fast Cache ran much further ahead).
+    /// The client buffers a preroll of media anyway; as much again early is room it has
+    /// (Windows Media Services' Fast Cache ran up to five times real time).
     pub fn batched(mut self, preroll_ms: u64) -> Pacer {
-        self.lead = (Duration::from_millis(preroll_ms) / 2).min(MAX_LEAD);
+        self.lead = Duration::from_millis(preroll_ms).min(MAX_LEAD);
         self
     }
 

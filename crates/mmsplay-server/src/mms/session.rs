@@ -21,7 +21,9 @@ use mmsplay_net::mmsp::{
     ATTR_BROADCAST, ATTR_CANSEEK, ATTR_CANSTRIDE, ATTR_LIVE, DISABLE_PACKET_PAIR, FromClient,
     FromServer, Funnel, OpenFileReport, ResendRequest, TcpDecoder, TcpItem,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::io::IoSlice;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
@@ -98,6 +100,39 @@ struct Sent {
 impl Sent {
     fn datagram(&self) -> Vec<u8> {
         encode_data(self.location, self.incarnation, self.af_flags, &self.packet)
+    }
+
+    /// The data header, and the part of the packet that goes after it.
+    fn head(&self) -> ([u8; DATA_HEADER_LEN], &[u8]) {
+        let size = (DATA_HEADER_LEN + self.packet.len()).min(usize::from(u16::MAX));
+        let head = DataHeader {
+            location_id: self.location,
+            incarnation: self.incarnation,
+            af_flags: self.af_flags,
+            size: size as u16,
+        };
+        (head.encode(), &self.packet[..size - DATA_HEADER_LEN])
+    }
+}
+
+/// One data packet as a datagram: its header and the shared packet in one `sendmsg`, not
+/// copied together (copied only when the socket is momentarily full and the send must wait).
+/// A failed datagram is loss the client will see; not a reason to stop.
+async fn send_datagram(udp: &UdpSocket, sent: &Sent, to: SocketAddr) {
+    let (head, payload) = sent.head();
+    let bufs = [IoSlice::new(&head), IoSlice::new(payload)];
+    let addr = socket2::SockAddr::from(to);
+    let sent_now = udp.try_io(Interest::WRITABLE, || {
+        socket2::SockRef::from(udp).send_to_vectored(&bufs, &addr)
+    });
+    let r = match sent_now {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            udp.send_to(&sent.datagram(), to).await.map(|_| 0)
+        }
+        r => r,
+    };
+    if let Err(e) = r {
+        tracing::debug!("mms: UDP send to {to}: {e}");
     }
 }
 
@@ -688,31 +723,31 @@ impl Session {
             // TCP: queued with its data header in front, the packet shared, not copied.
             self.record.sent(media_len);
             if !self.silent {
-                let size = (DATA_HEADER_LEN + media_len).min(usize::from(u16::MAX));
-                let head = DataHeader {
-                    location_id: sent.location,
-                    incarnation: sent.incarnation,
-                    af_flags: sent.af_flags,
-                    size: size as u16,
-                };
-                self.out.framing(&head.encode());
-                self.out.packet(sent.packet.slice(..size - DATA_HEADER_LEN));
+                let (head, payload) = sent.head();
+                self.out.framing(&head);
+                self.out.packet(sent.packet.slice(..payload.len()));
             }
             return Ok(());
         }
-        let datagram = sent.datagram();
-        {
-            self.ring.push_back((seq, sent));
-            if self.ring.len() > RESEND_RING {
-                self.ring.pop_front();
-            }
-            if self.loss.drop_next() {
-                self.record.packets_dropped += 1;
-                return Ok(());
-            }
+        let Some(DataPath::Udp(to)) = self.path else {
+            return Ok(());
+        };
+        self.ring.push_back((seq, sent));
+        if self.ring.len() > RESEND_RING {
+            self.ring.pop_front();
+        }
+        if self.loss.drop_next() {
+            self.record.packets_dropped += 1;
+            return Ok(());
         }
         self.record.sent(media_len);
-        self.send_data(&datagram).await
+        if self.silent || self.ctx.faults.blackholes(Transport::Mmsu) {
+            return Ok(());
+        }
+        if let Some((_, sent)) = self.ring.back() {
+            send_datagram(&self.udp, sent, to).await;
+        }
+        Ok(())
     }
 
     /// Sends a relayed packet; ends the play when the relay ends, the session when the client
