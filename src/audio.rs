@@ -10,6 +10,8 @@ mod cpal_sink;
 pub mod downmix;
 pub mod layout;
 mod null;
+// Only the sound device resamples (to the rate it runs at); files keep the stream's rate.
+#[cfg(feature = "cpal")]
 mod resample;
 mod wav;
 

@@ -393,7 +393,9 @@ impl fmt::Display for ListDisplay<'_> {
                 .last_played
                 .as_ref()
                 .map_or_else(|| "-".to_string(), |d| d.to_string());
-            writeln!(f, "{}\t{}\t{transport}\t{played}", b.name, b.url)?;
+            // A password saved in a bookmark stays in the file, not on the screen.
+            let url = mmsplay_net::url::redact(&b.url);
+            writeln!(f, "{}\t{url}\t{transport}\t{played}", b.name)?;
         }
         Ok(())
     }

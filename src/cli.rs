@@ -116,6 +116,16 @@ pub struct PlayArgs {
     #[arg(long, value_name = "KBPS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_bitrate: Option<u32>,
 
+    /// Credentials for servers that ask (HTTP Basic or Digest on MMSH and RTSP); without
+    /// :PASS the TUI asks for the password. Also taken from the URL's user:pass@.
+    #[arg(long, value_name = "USER[:PASS]")]
+    pub user: Option<String>,
+
+    /// HTTP proxy for MMSH and HTTP metafiles (the other transports go direct); `none` for
+    /// none. Default: http_proxy or HTTP_PROXY, except for the hosts no_proxy names.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+
     /// Write the log to this file (default: stderr when headless, a file under the cache
     /// directory while the TUI is up).
     #[arg(long, value_name = "PATH")]
@@ -182,6 +192,16 @@ pub struct ServeArgs {
     /// Most connections from one address at once; more get the "server busy" answer.
     #[arg(long, value_name = "N")]
     pub max_clients_per_ip: Option<usize>,
+
+    /// Require these credentials (HTTP Basic or Digest) on MMSH and RTSP, and refuse the MMS
+    /// transports, which cannot carry them.
+    #[arg(long, value_name = "USER:PASS")]
+    pub auth: Option<String>,
+
+    /// Send requests for /NAME to URL: an HTTP 302 on MMSH, an RTSP 302, an MMS redirect
+    /// report (repeatable).
+    #[arg(long = "redirect", value_name = "NAME=URL")]
+    pub redirects: Vec<String>,
 
     /// Seconds a new connection may take to send its first complete request.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]

@@ -162,6 +162,14 @@ pub enum PlayerEvent {
     Error {
         message: String,
     },
+    /// The server wants a user name and password that we lack, or refused ours; comes just
+    /// before the `error`. `user` is the name already known. The TUI asks for the password.
+    CredentialsNeeded {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<String>,
+        /// Credentials were sent and refused.
+        rejected: bool,
+    },
 }
 
 fn ser_tags<S: serde::Serializer>(tags: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
@@ -243,6 +251,8 @@ pub enum UiCommand {
     Seek {
         by_ms: i64,
     },
+    /// Use these credentials from now on (the TUI's password prompt); a `Play` follows.
+    SetCredentials(mmsplay_net::auth::Credentials),
     /// Leave the program.
     Quit,
 }

@@ -63,6 +63,8 @@ pub fn human_line(ev: &PlayerEvent) -> Option<String> {
         PlayerEvent::Entry { .. } => crate::app::entry_line(ev),
         PlayerEvent::End { reason } => format!("end ({reason:?})").to_lowercase(),
         PlayerEvent::Error { message } => format!("error: {message}"),
+        // The error line that follows says what to do.
+        PlayerEvent::CredentialsNeeded { .. } => return None,
     })
 }
 

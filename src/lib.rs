@@ -28,6 +28,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use mmsplay_net::auth::Credentials;
+use mmsplay_net::proxy::ProxyConfig;
 use mmsplay_net::{Ports, Transport};
 
 use audio::{AudioControl, OutputSpec};
@@ -107,6 +109,9 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         ports,
         connect_timeout: Duration::from_secs(10),
         silent_fallback: false,
+        credentials: args.user.as_deref().map(Credentials::from_spec),
+        proxy: ProxyConfig::from_setting(args.proxy.as_deref(), |k| std::env::var(k).ok())
+            .map_err(anyhow::Error::msg)?,
     })
 }
 

@@ -19,7 +19,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use mmsplay_net::auth::Credentials;
+use mmsplay_net::proxy::ProxyConfig;
 use mmsplay_net::rollover::{ConnectEvent, RolloverPlan};
+use mmsplay_net::stream::Notes;
 use mmsplay_net::{AsfEvent, ConnectOptions, Ports, StreamUrl, Transport, TransportStats};
 use tokio::sync::mpsc;
 
@@ -101,6 +104,10 @@ pub struct PlayOptions {
     pub connect_timeout: Duration,
     /// Play silently when the sound device cannot be opened (`--demo`), instead of failing.
     pub silent_fallback: bool,
+    /// `--user`: credentials for servers that ask.
+    pub credentials: Option<Credentials>,
+    /// `--proxy` or the environment's: the HTTP proxy for MMSH and metafiles.
+    pub proxy: ProxyConfig,
 }
 
 impl Default for PlayOptions {
@@ -120,6 +127,8 @@ impl Default for PlayOptions {
             ports: Ports::default(),
             connect_timeout: Duration::from_secs(10),
             silent_fallback: false,
+            credentials: None,
+            proxy: ProxyConfig::direct(),
         }
     }
 }
@@ -677,7 +686,7 @@ async fn open_target(
                 transport: Transport::File,
                 url: url.for_transport(Transport::File, &opts.ports),
             });
-            let open = http_file::open(url, opts.ports.http, opts.connect_timeout);
+            let open = http_file::open(url, opts.ports.http, &opts.proxy, opts.connect_timeout);
             let o = tokio::select! {
                 o = open => o,
                 _ = stop_rx.changed() => return Opened::Stopped,
@@ -708,8 +717,17 @@ async fn open_target(
                 connect_timeout: opts.connect_timeout,
                 stats: transport_stats.clone(),
                 streams: opts.stream.into_iter().collect(),
+                credentials: opts.credentials.clone(),
+                proxy: opts.proxy.clone(),
+                notes: {
+                    let ev = events.clone();
+                    Notes::new(move |line| ev.log("info", line))
+                },
                 ..ConnectOptions::default()
             };
+            if let Some(line) = proxy_route_line(url, &plan, &opts.proxy) {
+                events.log("info", line);
+            }
             let ev = events.clone();
             let mut on_event = move |e: ConnectEvent| {
                 ev.emit(match e {
@@ -742,6 +760,50 @@ async fn open_target(
         }
     };
     Opened::Feeding(feeder, rx, start_ms, seeker)
+}
+
+/// Announces a failed playback: the `error` event, and before it `credentials_needed` when
+/// the server wants credentials we lack or refused ours.
+pub fn emit_error(events: &Events, e: &PlayError) {
+    use mmsplay_net::auth::AuthError;
+    if let PlayError::Net(n) = e {
+        let wanted = match n.auth_error() {
+            Some(AuthError::NoCredentials) => Some((None, false)),
+            Some(AuthError::NoPassword(u)) => Some((Some(u.clone()), false)),
+            Some(AuthError::Rejected) => Some((None, true)),
+            _ => None,
+        };
+        if let Some((user, rejected)) = wanted {
+            events.emit(PlayerEvent::CredentialsNeeded { user, rejected });
+        }
+    }
+    events.emit(PlayerEvent::Error {
+        message: e.to_string(),
+    });
+}
+
+/// The log line that says which steps of the ladder go through the HTTP proxy (MMSH only) and
+/// which go direct; `None` without a proxy for this host.
+fn proxy_route_line(url: &StreamUrl, plan: &RolloverPlan, proxy: &ProxyConfig) -> Option<String> {
+    let p = proxy.for_host(&url.host)?;
+    let direct: Vec<String> = plan
+        .steps()
+        .iter()
+        .filter(|t| **t != Transport::Mmsh)
+        .map(Transport::to_string)
+        .collect();
+    let via = plan.steps().contains(&Transport::Mmsh);
+    Some(match (via, direct.is_empty()) {
+        (true, true) => format!("mmsh goes through the HTTP proxy {p}"),
+        (true, false) => format!(
+            "mmsh goes through the HTTP proxy {p}; {} go direct (a proxy carries only HTTP)",
+            direct.join(", ")
+        ),
+        (false, _) => format!(
+            "{} go direct: the HTTP proxy {p} carries only HTTP",
+            direct.join(", ")
+        ),
+    })
 }
 
 /// Positions a file's reader for `--start`: at the packet to enter at, found through the
@@ -886,9 +948,7 @@ fn finish_with(
     events.emit(PlayerEvent::Stats(s));
     match (&outcome, events.announce_end) {
         (Ok(reason), true) => events.emit(PlayerEvent::End { reason: *reason }),
-        (Err(e), true) => events.emit(PlayerEvent::Error {
-            message: e.to_string(),
-        }),
+        (Err(e), true) => emit_error(events, e),
         (Ok(_), false) => events.log("info", "playlist entry ended"),
         (Err(e), false) => events.log("warn", format!("playlist entry failed: {e}")),
     }

@@ -47,6 +47,7 @@ pub async fn play(
     let mut x = Expander {
         events: &events,
         default_port: opts.ports.http,
+        proxy: opts.proxy.clone(),
         fetches: 0,
         last_error: None,
         out: Vec::new(),
@@ -309,9 +310,7 @@ async fn play_entries(
         return Ok(EndReason::Eos);
     }
     let e = last_error.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
-    events.emit(crate::events::PlayerEvent::Error {
-        message: e.to_string(),
-    });
+    crate::player::emit_error(&events, &e);
     Err(e)
 }
 
@@ -326,6 +325,8 @@ enum Base {
 struct Expander<'a> {
     events: &'a Events,
     default_port: u16,
+    /// Metafiles are fetched through the HTTP proxy too.
+    proxy: mmsplay_net::proxy::ProxyConfig,
     fetches: usize,
     last_error: Option<PlayError>,
     out: Vec<(usize, Candidate)>,
@@ -431,7 +432,7 @@ impl Expander<'_> {
                 for r in refs {
                     match self.child(&base, r) {
                         Ok(c) => children.push((c, depth + 1, id)),
-                        Err(reason) => self.fail(id, r, reason),
+                        Err(reason) => self.fail(id, &mmsplay_net::url::redact(r), reason),
                     }
                 }
             }
@@ -524,7 +525,7 @@ impl Expander<'_> {
     /// Looks at what an `http://` URL serves.
     async fn probe(&mut self, url: &StreamUrl) -> Result<Probed, String> {
         let deadline = fetch::deadline_in(FETCH_TIMEOUT);
-        let mut body = match fetch::get(url, self.default_port, deadline).await {
+        let mut body = match fetch::get(url, self.default_port, &self.proxy, deadline).await {
             Ok(b) => b,
             // The rollover's MMSH step reports what is wrong with the server, as for any URL.
             Err(_) => return Ok(Probed::Stream),
@@ -540,13 +541,18 @@ impl Expander<'_> {
             HttpContent::Metafile => {
                 self.count_fetch()?;
                 let label = url_text(url, self.default_port);
+                let served_from = url_text(&body.url, self.default_port);
+                if served_from != label {
+                    // The chain's ends; an MMSH stream's redirects are logged by its transport.
+                    self.events.log(
+                        "info",
+                        format!("metafile: {label} redirects to {served_from}"),
+                    );
+                }
                 body.read_to_end(&mut prefix, MAX_METAFILE_LEN, deadline)
                     .await
                     .map_err(|e| format!("{label}: {e}"))?;
-                Ok(Probed::Metafile(
-                    prefix,
-                    url_text(&body.url, self.default_port),
-                ))
+                Ok(Probed::Metafile(prefix, served_from))
             }
         }
     }

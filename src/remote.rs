@@ -131,7 +131,7 @@ impl RemoteState {
         match command {
             UiCommand::Play { target } => {
                 *self = RemoteState {
-                    url: Some(target.clone()),
+                    url: Some(mmsplay_net::url::redact(target).into_owned()),
                     volume: self.volume,
                     ..RemoteState::default()
                 };
@@ -149,6 +149,7 @@ impl RemoteState {
             UiCommand::SetVolume(volume) => self.volume = f64::from(*volume),
             // The title and position follow from the stream's own events.
             UiCommand::NextLanguage
+            | UiCommand::SetCredentials(_)
             | UiCommand::NextEntry
             | UiCommand::PreviousEntry
             | UiCommand::Seek { .. } => {}
@@ -204,6 +205,16 @@ pub fn player_volume(volume: f64) -> f32 {
 mod tests {
     use super::*;
     use crate::events::{EndReason, Stats, StreamInfo};
+
+    /// Desktop widgets show the URL: never with its password.
+    #[test]
+    fn the_url_shown_to_the_desktop_has_no_password() {
+        let mut s = RemoteState::default();
+        s.on_command(&UiCommand::Play {
+            target: "mmsh://bob:Hunter2@h/x".into(),
+        });
+        assert_eq!(s.url.as_deref(), Some("mmsh://bob:***@h/x"));
+    }
 
     #[test]
     fn the_state_follows_a_playback() {

@@ -29,7 +29,7 @@ impl Current {
 pub async fn run_tui(
     start: Option<String>,
     ephemeral_target: Option<String>,
-    opts: PlayOptions,
+    mut opts: PlayOptions,
     log_path: std::path::PathBuf,
 ) -> anyhow::Result<()> {
     let (ev_tx, ev_rx) = mpsc::channel::<PlayerEvent>(4096);
@@ -92,6 +92,7 @@ pub async fn run_tui(
                     opts.seek.request(by_ms);
                 }
             }
+            UiCommand::SetCredentials(c) => opts.credentials = Some(c),
             UiCommand::Quit => break,
         }
     }

@@ -5,6 +5,8 @@ use anyhow::Context;
 use crate::cli::ServeArgs;
 use std::time::Duration;
 
+use mmsplay_net::auth::ServerAuth;
+use mmsplay_server::access::{Access, parse_redirect};
 use mmsplay_server::{Faults, Limits, ServerOptions, faults::parse_list};
 
 /// Turns the command-line options into server options, checking the lists.
@@ -33,7 +35,22 @@ pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
         .iter()
         .map(|r| mmsplay_server::relay::parse_spec(r))
         .collect::<Result<Vec<_>, _>>()?;
+    let access = Access {
+        auth: a
+            .auth
+            .as_deref()
+            .map(ServerAuth::from_spec)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        redirects: a
+            .redirects
+            .iter()
+            .map(|r| parse_redirect(r))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?,
+    };
     Ok(ServerOptions {
+        access,
         relays,
         files: a.files.clone(),
         bind: a.bind.join(","),

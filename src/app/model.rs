@@ -50,6 +50,17 @@ pub enum PromptKind {
     AddName { url: String },
     /// A new name for the bookmark `from`.
     Rename { from: String },
+    /// The user name a server asks for, to play `target` again; a password prompt follows.
+    User {
+        target: String,
+        bookmark: Option<String>,
+    },
+    /// The password of `user` a server asks for, to play `target` again. Shown masked.
+    Password {
+        target: String,
+        bookmark: Option<String>,
+        user: String,
+    },
 }
 
 impl PromptKind {
@@ -59,7 +70,14 @@ impl PromptKind {
             PromptKind::AddUrl => "Add bookmark: URL",
             PromptKind::AddName { .. } => "Add bookmark: name",
             PromptKind::Rename { .. } => "Rename bookmark",
+            PromptKind::User { .. } => "The server asks for a user name",
+            PromptKind::Password { .. } => "Password",
         }
+    }
+
+    /// Whether the text typed is hidden (a password).
+    pub fn is_secret(&self) -> bool {
+        matches!(self, PromptKind::Password { .. })
     }
 }
 

@@ -10,6 +10,8 @@ use super::model::{
 use super::msg::{BookmarkOp, Cmd, Msg};
 use crate::events::{EndReason, PlayerEvent, Stats, UiCommand};
 use crate::remote::RemoteCommand;
+use mmsplay_net::auth::Credentials;
+use mmsplay_net::url::without_password;
 
 /// Volume step for one key press, and the maximum, in percent of unity gain.
 const VOLUME_STEP: i32 = 5;
@@ -204,6 +206,26 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
                 }
             }
         }
+        PlayerEvent::CredentialsNeeded { user, .. } => {
+            // Ask, unless the user is busy with another window; Esc gives up.
+            if model.overlay.is_none() {
+                let (target, bookmark) = (session.target.clone(), session.bookmark.clone());
+                model.overlay = Some(Overlay::Prompt(match user {
+                    Some(user) => Prompt {
+                        kind: PromptKind::Password {
+                            target,
+                            bookmark,
+                            user,
+                        },
+                        text: String::new(),
+                    },
+                    None => Prompt {
+                        kind: PromptKind::User { target, bookmark },
+                        text: String::new(),
+                    },
+                }));
+            }
+        }
         PlayerEvent::Error { message } => {
             for step in &mut session.steps {
                 if let StepState::Trying { since_ms } = step.state {
@@ -339,6 +361,14 @@ fn log_line_for(event: &PlayerEvent) -> (&str, String) {
             .to_string(),
         ),
         PlayerEvent::Error { message } => ("error", format!("error: {message}")),
+        PlayerEvent::CredentialsNeeded { rejected, .. } => (
+            "warn",
+            if *rejected {
+                "the server refused the credentials: asking again".to_string()
+            } else {
+                "the server asks for a user name and password".to_string()
+            },
+        ),
     }
 }
 
@@ -556,7 +586,8 @@ fn start_add(model: &mut Model) {
             .as_ref()
             .and_then(|i| i.title.clone())
             .filter(|t| !t.is_empty());
-        (s.target.clone(), title)
+        // A password typed into the URL is asked for again, not saved.
+        (without_password(&s.target).into_owned(), title)
     });
     model.overlay = Some(Overlay::Prompt(match (model.view, current) {
         (View::Player, Some((url, title))) => {
@@ -634,7 +665,7 @@ fn on_prompt_key(model: &mut Model, mut prompt: Prompt, key: KeyEvent) -> Vec<Cm
                     // on, and if it has already connected, what worked is recorded at once
                     // rather than at the next play.
                     if let Some(session) = model.session.as_mut()
-                        && session.target == url
+                        && without_password(&session.target) == url.as_str()
                     {
                         session.bookmark.get_or_insert_with(|| text.clone());
                         if let Some(transport) = session.connected {
@@ -644,6 +675,31 @@ fn on_prompt_key(model: &mut Model, mut prompt: Prompt, key: KeyEvent) -> Vec<Cm
                             }));
                         }
                     }
+                    cmds
+                }
+                PromptKind::User { target, bookmark } => {
+                    model.overlay = Some(Overlay::Prompt(Prompt {
+                        kind: PromptKind::Password {
+                            target,
+                            bookmark,
+                            user: text,
+                        },
+                        text: String::new(),
+                    }));
+                    Vec::new()
+                }
+                PromptKind::Password {
+                    target,
+                    bookmark,
+                    user,
+                } => {
+                    // The password as typed: spaces may belong to it.
+                    let credentials = Credentials {
+                        user,
+                        password: Some(prompt.text),
+                    };
+                    let mut cmds = vec![Cmd::Player(UiCommand::SetCredentials(credentials))];
+                    cmds.extend(play(model, target, bookmark));
                     cmds
                 }
                 PromptKind::Rename { from } => {
@@ -688,6 +744,80 @@ mod tests {
 
     fn ev(model: &mut Model, event: PlayerEvent, now_ms: u64) -> Vec<Cmd> {
         update(model, Msg::Player { event, now_ms })
+    }
+
+    /// A server that wants credentials: the TUI asks for the user name, then the password
+    /// (typed, Enter), and plays the same stream again with them.
+    #[test]
+    fn asks_for_credentials_and_plays_again() {
+        let mut m = Model::default();
+        play_stream(&mut m);
+        let needed = PlayerEvent::CredentialsNeeded {
+            user: None,
+            rejected: false,
+        };
+        assert!(ev(&mut m, needed, 10).is_empty());
+        let enter = || Msg::Key(KeyEvent::from(KeyCode::Enter));
+        for c in "bob".chars() {
+            update(&mut m, key(c));
+        }
+        assert!(update(&mut m, enter()).is_empty());
+        match &m.overlay {
+            Some(Overlay::Prompt(p)) => assert!(p.kind.is_secret()),
+            other => panic!("no password prompt: {other:?}"),
+        }
+        for c in "s3 cret".chars() {
+            update(&mut m, key(c));
+        }
+        let cmds = update(&mut m, enter());
+        assert_eq!(
+            cmds[0],
+            Cmd::Player(UiCommand::SetCredentials(Credentials {
+                user: "bob".into(),
+                password: Some("s3 cret".into()),
+            }))
+        );
+        assert!(cmds.contains(&Cmd::Player(UiCommand::Play {
+            target: "mms://h/x".into()
+        })));
+        assert!(m.overlay.is_none());
+        // A user already known: straight to the password; Esc gives up.
+        let needed = PlayerEvent::CredentialsNeeded {
+            user: Some("bob".into()),
+            rejected: true,
+        };
+        ev(&mut m, needed, 20);
+        assert!(matches!(&m.overlay, Some(Overlay::Prompt(p)) if p.kind.is_secret()));
+        assert!(update(&mut m, Msg::Key(KeyEvent::from(KeyCode::Esc))).is_empty());
+        assert!(m.overlay.is_none());
+    }
+
+    /// A bookmark made from a stream played with a password in its URL keeps the user, not
+    /// the password.
+    #[test]
+    fn bookmarks_leave_the_password_out() {
+        let mut m = Model::default();
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://bob:pw@h/x".into(),
+                bookmark: None,
+            },
+        );
+        m.view = View::Player;
+        update(&mut m, key('a'));
+        match &m.overlay {
+            Some(Overlay::Prompt(p)) => {
+                assert_eq!(
+                    p.kind,
+                    PromptKind::AddName {
+                        url: "mms://bob@h/x".into()
+                    }
+                );
+                assert!(!p.text.contains("pw"), "{}", p.text);
+            }
+            other => panic!("no bookmark prompt: {other:?}"),
+        }
     }
 
     #[test]

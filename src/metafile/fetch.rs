@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use mmsplay_net::mmsh::ResponseHead;
+use mmsplay_net::proxy::ProxyConfig;
 use mmsplay_net::redirect::{RedirectChain, RedirectError};
-use mmsplay_net::transport::http::{HttpResponse, exchange};
+use mmsplay_net::transport::http::{HttpResponse, exchange_via};
 use mmsplay_net::{ErrorKind, NetError, StreamUrl};
 use tokio::time::Instant;
 
@@ -114,11 +115,13 @@ impl HttpBody {
     }
 }
 
-/// GETs `url` (`http://`), following redirects. `default_port` is used when the URL has none.
+/// GETs `url` (`http://`), following redirects, through the proxy `proxy` names for its host.
+/// `default_port` is used when the URL has none.
 /// Returns once the response head is in; the body is read through [`HttpBody`].
 pub async fn get(
     url: &StreamUrl,
     default_port: u16,
+    proxy: &ProxyConfig,
     deadline: Instant,
 ) -> Result<HttpBody, FetchError> {
     let mut url = url.clone();
@@ -129,7 +132,7 @@ pub async fn get(
             "GET {} HTTP/1.0\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
             url.path
         );
-        let resp = exchange(&authority, &req, deadline)
+        let resp = exchange_via(&authority, proxy.for_host(&url.host), &req, deadline)
             .await
             .map_err(FetchError::Net)?;
         match resp.head.status {

@@ -161,6 +161,7 @@ pub async fn run(
             UiCommand::SetPaused(_)
             | UiCommand::SetVolume(_)
             | UiCommand::NextLanguage
+            | UiCommand::SetCredentials(_)
             | UiCommand::NextEntry
             | UiCommand::PreviousEntry
             | UiCommand::Seek { .. } => {}

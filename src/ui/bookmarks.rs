@@ -1,5 +1,6 @@
 //! The bookmarks browser.
 
+use mmsplay_net::url::redact;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -46,7 +47,7 @@ pub fn render(model: &Model, area: Rect, buf: &mut Buffer) {
     if let Some(b) = model.selected_bookmark() {
         Line::from(vec![
             Span::styled("→ ", THEME.key),
-            Span::raw(b.url.as_str()),
+            Span::raw(redact(&b.url)),
         ])
         .render(detail_area, buf);
     }
@@ -54,7 +55,7 @@ pub fn render(model: &Model, area: Rect, buf: &mut Buffer) {
     let rows = model.bookmarks.iter().map(|b| {
         Row::new([
             b.name.clone(),
-            b.url.clone(),
+            redact(&b.url).into_owned(),
             b.last_transport
                 .map(|t| t.to_string())
                 .unwrap_or_else(|| "-".into()),

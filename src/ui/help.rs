@@ -32,11 +32,13 @@ pub fn render_overlay(model: &Model, area: Rect, buf: &mut Buffer) {
             window(area, 72, height, " Keys ", lines, buf);
         }
         Some(Overlay::Prompt(prompt)) => {
+            let shown = if prompt.kind.is_secret() {
+                "*".repeat(prompt.text.chars().count())
+            } else {
+                prompt.text.clone()
+            };
             let lines = vec![
-                Line::from(vec![
-                    Span::raw(prompt.text.as_str()),
-                    Span::styled("▏", THEME.key),
-                ]),
+                Line::from(vec![Span::raw(shown), Span::styled("▏", THEME.key)]),
                 Line::styled("enter: ok   esc: cancel   ctrl-u: clear", THEME.dim),
             ];
             window(

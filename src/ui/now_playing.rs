@@ -1,5 +1,6 @@
 //! The now-playing panel: what the ASF header says about the stream, and where playback is.
 
+use mmsplay_net::url::redact;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -22,7 +23,7 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
 
     let title = info.and_then(|i| i.title.clone()).filter(|t| !t.is_empty());
     lines.push(Line::styled(
-        title.unwrap_or_else(|| session.target.clone()),
+        title.unwrap_or_else(|| redact(&session.target).into_owned()),
         THEME.title,
     ));
     let credits: Vec<String> = info
@@ -140,7 +141,7 @@ pub fn render(model: &Model, session: &Session, area: Rect, buf: &mut Buffer) {
         PlayState::Connecting | PlayState::Playing => {}
     }
     if let Some(t) = session.connected {
-        let url = session.connected_url().unwrap_or(&session.target);
+        let url = redact(session.connected_url().unwrap_or(&session.target));
         lines.push(Line::from(vec![
             Span::styled("via ", THEME.dim),
             Span::raw(format!("{t}  {url}")),

@@ -229,6 +229,31 @@ fn the_command_line_adds_lists_and_removes() {
     );
 }
 
+/// A password saved in a bookmark stays in the file (the user put it there) and is masked
+/// when the list is shown.
+#[test]
+fn listed_bookmarks_mask_their_passwords() {
+    let (_dir, path) = temp_path();
+    let run = |cmd: BookmarksCommand| {
+        let mut out = Vec::new();
+        run_bookmarks_command_at(&cmd, &path, &mut out).map(|()| String::from_utf8(out).unwrap())
+    };
+    run(BookmarksCommand::Add {
+        name: "Members".into(),
+        url: "mmsh://bob:Hunter2@h/members".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        run(BookmarksCommand::List).unwrap(),
+        "Members\tmmsh://bob:***@h/members\t-\t-\n"
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("bob:Hunter2@h")
+    );
+}
+
 #[test]
 fn the_example_file_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/bookmarks.example.toml");

@@ -368,6 +368,30 @@ fn drain(mut out: BufReader<std::process::ChildStdout>) {
     });
 }
 
+/// `N` different loopback ports free a moment ago, for a program that must be told its ports
+/// before it starts (a taker in between makes that program fail to start, and the test say
+/// so).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port"))
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().map_or(0, |a| a.port()))
+}
+
+/// Runs the player headless to the null sink with JSON events and `args`, whatever comes of
+/// it: whether it succeeded, its events and its stderr (the log and the error line).
+pub fn play_outcome(args: &[&str], target: &str) -> (bool, Vec<serde_json::Value>, String) {
+    let out = run_with_deadline(
+        mmsplay()
+            .args(["--headless", "--events", "json", "--output", "null"])
+            .args(args)
+            .arg(target),
+        Duration::from_secs(30),
+    );
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    (out.status.success(), events(&out.stdout), err)
+}
+
 /// Plays `target` with `player` (`mmsplay()`, maybe with some environment) headless to the
 /// null sink; asserts that it exits cleanly and returns its events.
 pub fn play_to_null(

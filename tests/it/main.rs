@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
+mod auth;
 mod bookmarks;
 mod common;
 mod cpal_output;
@@ -14,6 +15,7 @@ mod mpris;
 mod multichannel;
 mod playback;
 mod reconnect;
+mod redirects;
 mod rollover;
 mod rtsp;
 mod seek;

@@ -5,4 +5,4 @@
 mod metafile;
 mod record;
 mod script;
-mod support;
+pub mod support;

@@ -767,3 +767,41 @@ pub fn temp_store(bookmarks: &[Bookmark]) -> (tempfile::TempDir, PathBuf) {
     store.save().unwrap();
     (dir, path)
 }
+
+/// A stream played with a password in its URL and the password prompt: the screen never
+/// shows the password, in any view.
+#[test]
+fn passwords_are_never_on_screen() {
+    let mut m = Model::default();
+    update(&mut m, Msg::BookmarksLoaded(Ok(bookmarks())));
+    update(
+        &mut m,
+        Msg::Play {
+            target: "mms://bob:Hunter2@example.net/station".into(),
+            bookmark: None,
+        },
+    );
+    event(
+        &mut m,
+        100,
+        PlayerEvent::CredentialsNeeded {
+            user: Some("bob".into()),
+            rejected: true,
+        },
+    );
+    for c in "Hunter2".chars() {
+        update(&mut m, ch(c));
+    }
+    let text = screen(&m, 100, 30);
+    assert!(
+        text.contains("*******"),
+        "the typed password is not masked:\n{text}"
+    );
+    assert!(text.contains("bob:***@example.net"), "{text}");
+    for view in ['1', '2', '3'] {
+        update(&mut m, key(KeyCode::Esc));
+        update(&mut m, ch(view));
+        let text = screen(&m, 100, 30);
+        assert!(!text.contains("Hunter2"), "view {view}:\n{text}");
+    }
+}

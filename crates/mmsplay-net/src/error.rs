@@ -24,6 +24,9 @@ pub enum ErrorKind {
     Closed,
     /// A local IO failure.
     Io,
+    /// The server asks for credentials we do not have, or refused ours (the cause is an
+    /// [`AuthError`](crate::auth::AuthError) saying which).
+    Unauthorized,
 }
 
 /// A network failure with where and why: the transport, the peer, what was being done and
@@ -163,6 +166,27 @@ impl From<mmsplay_asf::AsfError> for NetError {
             _ => ErrorKind::Protocol,
         };
         Self::caused_by(kind, e)
+    }
+}
+
+impl From<crate::auth::AuthError> for NetError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        let kind = match e {
+            crate::auth::AuthError::Syntax(_) => ErrorKind::Protocol,
+            _ => ErrorKind::Unauthorized,
+        };
+        Self::caused_by(kind, e)
+    }
+}
+
+impl NetError {
+    /// The authentication failure behind this error, if it is one.
+    pub fn auth_error(&self) -> Option<&crate::auth::AuthError> {
+        let cause = self.cause.as_deref()?;
+        match cause.downcast_ref::<NetError>() {
+            Some(inner) => inner.auth_error(),
+            None => cause.downcast_ref(),
+        }
     }
 }
 

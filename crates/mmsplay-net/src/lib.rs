@@ -8,9 +8,11 @@
 //! redirect follower) never import tokio;
 //! only `transport`, `session` and `rollover` do.
 
+pub mod auth;
 pub mod error;
 pub mod mmsh;
 pub mod mmsp;
+pub mod proxy;
 pub mod redirect;
 pub mod reorder;
 pub mod rollover;

@@ -310,7 +310,14 @@ where
                                 });
                                 ladder.failed(i);
                                 let not_found = e.kind == ErrorKind::NotFound;
-                                last_err = Some(e);
+                                // A server that wants credentials says the most useful
+                                // thing: later refusals do not hide it.
+                                let held_auth = last_err
+                                    .as_ref()
+                                    .is_some_and(|l| l.kind == ErrorKind::Unauthorized);
+                                if !held_auth || e.kind == ErrorKind::Unauthorized {
+                                    last_err = Some(e);
+                                }
                                 if not_found {
                                     // The stream does not exist: no other transport will find it.
                                     running.abort_all();
@@ -326,6 +333,9 @@ where
     }
     Err(match last_err {
         Some(e) if order.len() == 1 => e,
+        Some(e) if e.kind == ErrorKind::Unauthorized => {
+            NetError::new(e.kind, format!("every transport failed; {e}")).with_cause(e)
+        }
         Some(e) => {
             NetError::new(e.kind, format!("every transport failed (last: {e})")).with_cause(e)
         }

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::auth::Credentials;
+use crate::proxy::ProxyConfig;
 use crate::url::Ports;
 
 /// One item of the uniform stream.
@@ -67,6 +69,45 @@ pub struct ConnectOptions {
     /// Stream numbers to ask for (empty: the server's default / all audio).
     pub streams: Vec<u16>,
     pub stats: Arc<TransportStats>,
+    /// `--user`: answers a server's 401 on MMSH and RTSP, before the URL's own `user:pass@`.
+    pub credentials: Option<Credentials>,
+    /// The HTTP proxy MMSH goes through (the other transports go direct).
+    pub proxy: ProxyConfig,
+    /// Where a transport tells what it did on the way (each redirect followed): the log.
+    pub notes: Notes,
+}
+
+/// A sink for log lines from inside a connect (the player's log); silent by default.
+#[derive(Clone, Default)]
+pub struct Notes(Option<Arc<dyn Fn(String) + Send + Sync>>);
+
+impl Notes {
+    pub fn new(f: impl Fn(String) + Send + Sync + 'static) -> Notes {
+        Notes(Some(Arc::new(f)))
+    }
+
+    pub fn note(&self, line: impl Into<String>) {
+        if let Some(f) = &self.0 {
+            f(line.into());
+        }
+    }
+}
+
+impl std::fmt::Debug for Notes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Notes(on)"
+        } else {
+            "Notes(off)"
+        })
+    }
+}
+
+impl ConnectOptions {
+    /// The credentials for `url`: `--user`, else the URL's own.
+    pub fn credentials_for(&self, url: &crate::url::StreamUrl) -> Option<Credentials> {
+        self.credentials.clone().or_else(|| url.credentials.clone())
+    }
 }
 
 impl Default for ConnectOptions {
@@ -78,6 +119,9 @@ impl Default for ConnectOptions {
             start_ms: 0,
             streams: Vec::new(),
             stats: Arc::new(TransportStats::default()),
+            credentials: None,
+            proxy: ProxyConfig::direct(),
+            notes: Notes::default(),
         }
     }
 }

@@ -1,6 +1,9 @@
 //! Stream URLs: which scheme, host, port and path, and which transports a scheme starts with.
 
+use std::borrow::Cow;
+
 use crate::Transport;
+use crate::auth::Credentials;
 use crate::error::{NetError, Result};
 
 /// A parsed stream URL.
@@ -13,6 +16,9 @@ pub struct StreamUrl {
     pub port: Option<u16>,
     /// Path with query, starting with '/'.
     pub path: String,
+    /// The `user:pass@` of the URL, percent-decoded. Never displayed: [`StreamUrl::for_transport`]
+    /// and [`redact`] leave it out.
+    pub credentials: Option<Credentials>,
 }
 
 /// Default ports per protocol family, overridable with `--port`.
@@ -35,7 +41,7 @@ impl Default for Ports {
 
 impl StreamUrl {
     pub fn parse(s: &str) -> Result<StreamUrl> {
-        let bad = || NetError::unsupported(format!("not a stream URL: {s}"));
+        let bad = || NetError::unsupported(format!("not a stream URL: {}", redact(s)));
         let (scheme, rest) = s.split_once("://").ok_or_else(bad)?;
         let scheme = scheme.to_ascii_lowercase();
         if !matches!(
@@ -50,8 +56,10 @@ impl StreamUrl {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        // Drop user info; we have no use for credentials.
-        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        let (credentials, authority) = match authority.rsplit_once('@') {
+            Some((userinfo, hostport)) => (Some(userinfo_credentials(userinfo)), hostport),
+            None => (None, authority),
+        };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (h, tail) = v6.split_once(']').ok_or_else(bad)?;
             let port = match tail.strip_prefix(':') {
@@ -73,6 +81,7 @@ impl StreamUrl {
             host,
             port,
             path: path.to_string(),
+            credentials,
         })
     }
 
@@ -105,11 +114,7 @@ impl StreamUrl {
 
     /// `host:port` for a socket connect (IPv6 literals bracketed).
     pub fn authority(&self, port: u16) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{port}", self.host)
-        } else {
-            format!("{}:{port}", self.host)
-        }
+        authority(&self.host, port)
     }
 
     /// The URL rewritten for one transport's protocol, e.g. `mms://h/x` as `rtsp://h:554/x`.
@@ -125,6 +130,63 @@ impl StreamUrl {
             self.path
         )
     }
+}
+
+/// `host:port` for a socket connect or a `Host` header, IPv6 literals bracketed.
+pub fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// The credentials of a URL's userinfo (`user[:pass]`), percent-decoded (RFC 3986 3.2.1).
+pub fn userinfo_credentials(userinfo: &str) -> Credentials {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    match userinfo.split_once(':') {
+        Some((u, p)) => Credentials {
+            user: decode(u),
+            password: Some(decode(p)),
+        },
+        None => Credentials {
+            user: decode(userinfo),
+            password: None,
+        },
+    }
+}
+
+/// A URL as it may be shown (logs, events, errors, the TUI): a password in its userinfo
+/// becomes `***` (`mms://bob:***@host/x`). Text that is no URL comes back as it is.
+pub fn redact(s: &str) -> Cow<'_, str> {
+    match password_span(s) {
+        Some((from, to)) => Cow::Owned(format!("{}***{}", &s[..from], &s[to..])),
+        None => Cow::Borrowed(s),
+    }
+}
+
+/// A URL without the password of its userinfo (`mms://bob@host/x`): what a bookmark made
+/// from a playing stream keeps, so that the password is asked for, not stored.
+pub fn without_password(s: &str) -> Cow<'_, str> {
+    match password_span(s) {
+        Some((from, to)) => Cow::Owned(format!("{}{}", &s[..from - 1], &s[to..])),
+        None => Cow::Borrowed(s),
+    }
+}
+
+/// Where the password of a URL's userinfo is: the bytes after `user:` up to the `@`.
+fn password_span(s: &str) -> Option<(usize, usize)> {
+    let start = s.find("://")? + 3;
+    let authority_end = s[start..]
+        .find(['/', '?', '#'])
+        .map_or(s.len(), |i| start + i);
+    let at = start + s[start..authority_end].rfind('@')?;
+    let colon = start + s[start..at].find(':')?;
+    Some((colon + 1, at))
 }
 
 /// Resolves a reference against the URL it was found at (RFC 3986 section 5, by the `url`
@@ -197,6 +259,38 @@ mod tests {
         assert!(StreamUrl::parse("ftp://x/y").is_err());
         assert!(StreamUrl::parse("mms://:99/y").is_err());
         assert!(StreamUrl::parse("mms://h:99999/y").is_err());
+    }
+
+    #[test]
+    fn credentials_are_kept_apart_and_never_shown() {
+        let u = StreamUrl::parse("mmsh://b%40b:p%3Ass@h:8/x").unwrap();
+        let c = u.credentials.clone().unwrap();
+        assert_eq!(
+            (c.user.as_str(), c.password.as_deref()),
+            ("b@b", Some("p:ss"))
+        );
+        assert_eq!(u.host, "h");
+        assert!(
+            !u.for_transport(Transport::Mmsh, &Ports::default())
+                .contains("p%3Ass")
+        );
+        assert!(!format!("{u:?}").contains("p%3Ass") && !format!("{u:?}").contains("p:ss"));
+        assert_eq!(redact("mms://bob:pw@h/x@y"), "mms://bob:***@h/x@y");
+        assert_eq!(redact("mms://bob@h/x"), "mms://bob@h/x");
+        assert_eq!(redact("rtsp://h/a:b@c"), "rtsp://h/a:b@c");
+        assert_eq!(redact("a.wma"), "a.wma");
+        assert_eq!(without_password("mms://bob:pw@h/x"), "mms://bob@h/x");
+        assert_eq!(without_password("mms://bob@h/x"), "mms://bob@h/x");
+        let e = StreamUrl::parse("mms://bob:pw@h:bad/x").unwrap_err();
+        assert!(!e.to_string().contains("pw"), "{e}");
+        assert_eq!(
+            StreamUrl::parse("mms://bob@h/x")
+                .unwrap()
+                .credentials
+                .unwrap()
+                .password,
+            None
+        );
     }
 
     #[test]

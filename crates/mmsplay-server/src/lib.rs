@@ -4,6 +4,7 @@
 //! checked against independent clients (ffmpeg, VLC, GStreamer).
 
 mod accept;
+pub mod access;
 pub mod clients;
 pub mod error;
 pub mod faults;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use access::Access;
 pub use clients::{Busy, Limits};
 pub use error::ServerError;
 pub use faults::Faults;
@@ -60,6 +62,8 @@ pub struct ServerOptions {
     pub relays: Vec<(String, relay::Source)>,
     /// Packets a listener (of a file or a relay) may fall behind before it is dropped.
     pub queue: usize,
+    /// `--auth` and `--redirect`.
+    pub access: Access,
 }
 
 impl Default for ServerOptions {
@@ -78,6 +82,7 @@ impl Default for ServerOptions {
             handshake_timeout: HANDSHAKE_TIMEOUT,
             relays: Vec::new(),
             queue: relay::QUEUE_PACKETS,
+            access: Access::default(),
         }
     }
 }
@@ -100,6 +105,8 @@ pub struct ServerContext {
     /// Turns `true` when the server is shutting down: sessions end with their protocol's
     /// end-of-stream message.
     pub shutdown: watch::Sender<bool>,
+    /// `--auth` and `--redirect`.
+    pub access: Access,
 }
 impl ServerContext {
     /// Whether `media` is served as a live broadcast: `--live`, or a relay.
@@ -244,6 +251,7 @@ pub async fn launch(
         handshake_timeout: opts.handshake_timeout,
         queue: opts.queue,
         shutdown: watch::Sender::new(false),
+        access: opts.access.clone(),
     });
     for l in rtsp {
         tokio::spawn(rtsp::serve(l, ctx.clone()));

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mmsplay_net::Transport;
+use mmsplay_net::auth::Verdict;
 use mmsplay_net::mmsh::chunk::{
     ChunkKind, encode_header_chunks, encode_mms_chunk, encode_reason_chunk,
 };
@@ -121,6 +122,21 @@ async fn handle(
                 .headers
                 .all("connection")
                 .any(|v| v.to_ascii_lowercase().contains("close"));
+        if matches!(req.kind, RequestKind::Describe | RequestKind::Play) {
+            if let Some(to) = ctx.access.redirect_for(&req.path) {
+                sink.redirect(to).await;
+                return Ok(());
+            }
+            let verdict = ctx.access.check(
+                &head.method,
+                &head.target,
+                head.headers.get("authorization"),
+            );
+            if verdict != Verdict::Allowed {
+                sink.unauthorized(&ctx.access.challenges(verdict)).await;
+                return Ok(());
+            }
+        }
         match req.kind {
             RequestKind::Describe => {
                 let Some(media) = ctx.library.find(&req.path) else {

@@ -168,6 +168,13 @@ fn reference_file_local_and_over_http() {
     let moved = redirect_server(http.url("/lists/radio.asx"));
     let (out, ev) = run_player(&wav_args(dir.path(), &moved, &[]), Duration::from_secs(30));
     assert_played(&out, &ev);
+    // The log shows where the metafile was redirected.
+    assert!(
+        of(&ev, "log").iter().any(|l| l["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("redirects to") && m.ends_with("/lists/radio.asx"))),
+        "{ev:?}"
+    );
     assert_same_audio(dir.path());
     let asked = http.requests.lock().unwrap().clone();
     assert_eq!(asked, ["/lists/radio.asx", "/lists/next"]);

@@ -400,3 +400,34 @@ fn example_binary(name: &str) -> PathBuf {
     assert!(path.exists(), "{} missing", path.display());
     path
 }
+
+/// A server that wants a password: the TUI asks for the user name and the password (shown
+/// masked), then plays; the password is never on the screen.
+#[test]
+fn the_tui_asks_for_credentials_in_tmux() {
+    let bin = env!("CARGO_BIN_EXE_mmsplay");
+    let (_dir, env) = temp_env();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
+    let server = crate::common::ServeProcess::start(&[&demo], &["--auth", "alice:Op3nSesame"]);
+    let url = format!("mmsh://127.0.0.1:{}/demo.wma", server.http);
+    let tmux = Tmux::start(
+        100,
+        30,
+        &format!("{bin} --output null {url}"),
+        &env_refs(&env),
+    );
+    let long = Duration::from_secs(60);
+    tmux.wait_for("the user name prompt", long, |s| {
+        s.contains("asks for a user name")
+    });
+    tmux.keys(&["-l", "alice"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the password prompt", long, |s| s.contains("Password"));
+    tmux.keys(&["-l", "Op3nSesame"]);
+    let screen = tmux.wait_for("the masked password", long, |s| s.contains("**********"));
+    assert!(!screen.contains("Op3nSesame"), "{screen}");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the stream to play", long, bitrate_nonzero);
+    assert!(!screen.contains("Op3nSesame"), "{screen}");
+    tmux.quit_and_check_restored();
+}

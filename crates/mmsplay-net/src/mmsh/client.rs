@@ -10,6 +10,7 @@
 
 use bytes::Bytes;
 
+use crate::auth::{AuthError, ClientAuth, Credentials};
 use crate::error::{ErrorKind, NetError};
 use crate::mmsh::redirect::{AnswerError, Followed, Redirects, Target, status_error};
 use crate::mmsh::request::select_streams;
@@ -43,6 +44,9 @@ pub enum ClientError {
     Body(#[from] MmshError),
     #[error(transparent)]
     Header(#[from] mmsplay_asf::AsfError),
+    /// The server wants credentials we lack, or refused ours.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// A step was fed out of order (a transport bug, not a server one).
     #[error("the MMSH connect was driven out of order ({0})")]
     OutOfOrder(&'static str),
@@ -54,6 +58,7 @@ impl From<ClientError> for NetError {
             ClientError::Answer(a) => return a.into(),
             ClientError::Body(b) => return b.into(),
             ClientError::Header(h) => return h.into(),
+            ClientError::Auth(a) => return a.into(),
             ClientError::Metafile | ClientError::PlainAsf | ClientError::NotWmsp { .. } => {
                 ErrorKind::Unsupported
             }
@@ -102,9 +107,8 @@ pub enum Step {
 pub enum Outcome {
     /// Play answered 200: its body is the stream.
     Playing(Box<Ready>),
-    /// 401 or 407: the server wants credentials. Today this ends the connect
-    /// ([`Unauthorized::into_error`]); a caller with credentials adds a header to
-    /// [`ConnectConfig::extra_headers`] and starts again.
+    /// 401 or 407: the server wants credentials. A caller with credentials answers with
+    /// [`Connect::answer_challenge`]; otherwise [`Unauthorized::into_error`] ends the connect.
     Unauthorized(Unauthorized),
 }
 
@@ -165,6 +169,10 @@ pub struct Connect {
     probe: Option<Vec<u8>>,
     scripts: Vec<String>,
     ready: Option<Ready>,
+    /// Signs every request once a 401 was answered (Digest covers each request's URL).
+    auth: Option<ClientAuth>,
+    /// The last request, unsigned, to send again after a challenge: where, what, reuse.
+    last: Option<(Target, String, bool)>,
 }
 
 impl Connect {
@@ -179,6 +187,8 @@ impl Connect {
             probe: Some(Vec::new()),
             scripts: Vec::new(),
             ready: None,
+            auth: None,
+            last: None,
         }
     }
 
@@ -193,14 +203,49 @@ impl Connect {
         self.describe()
     }
 
-    fn describe(&self) -> Step {
+    fn describe(&mut self) -> Step {
         let to = self.redirects.target().clone();
         let request = self.build(&to, 1, |r| r.describe());
-        Step::Send {
-            to,
-            request,
-            reuse: false,
+        self.send(to, request, false)
+    }
+
+    /// A request to send, signed when a challenge was answered; kept for a resend.
+    fn send(&mut self, to: Target, request: String, reuse: bool) -> Step {
+        self.last = Some((to.clone(), request.clone(), reuse));
+        let signature = self
+            .auth
+            .as_mut()
+            .and_then(|a| a.authorization("GET", &to.path));
+        let request = match signature {
+            Some(v) => decorate(request, &[("Authorization".to_string(), v)]),
+            None => request,
+        };
+        Step::Send { to, request, reuse }
+    }
+
+    /// After an [`Outcome::Unauthorized`] (401): answers the challenge with `credentials`
+    /// (Basic or Digest, [`crate::auth`]), signs this and every later request, and sends the
+    /// refused one again. An error when there are no credentials, when they were refused
+    /// already (a second 401 that is not a stale nonce), when no offered scheme is supported,
+    /// or for a proxy's 407.
+    pub fn answer_challenge(
+        &mut self,
+        refused: &Unauthorized,
+        credentials: Option<Credentials>,
+    ) -> Result<Step, ClientError> {
+        if refused.status != 401 {
+            return Err(refused.clone().into_error());
         }
+        let auth = self
+            .auth
+            .get_or_insert_with(|| ClientAuth::new(credentials));
+        auth.on_challenge(refused.challenges.iter().map(String::as_str))?;
+        // The server closes after its 401: the request goes on a new connection.
+        let (to, request, _) = self
+            .last
+            .take()
+            .ok_or(ClientError::OutOfOrder("a challenge before any request"))?;
+        Ok(self.send(to, request, false))
     }
 
     /// Builds one request for `to` with the session's GUID and mode, plus the extra headers.
@@ -223,7 +268,7 @@ impl Connect {
     /// Takes a response head.
     pub fn on_head(&mut self, head: &ResponseHead) -> Result<Step, ClientError> {
         if matches!(head.status, 401 | 407) {
-            self.phase = Phase::Done;
+            // The phase stays: an answered challenge sends the same request again.
             let challenge = if head.status == 401 {
                 "www-authenticate"
             } else {
@@ -309,11 +354,8 @@ impl Connect {
             expected_packets: if live { 0 } else { parsed.file.data_packets },
         });
         self.phase = Phase::Play;
-        Ok(Step::Send {
-            to,
-            request,
-            reuse: self.cfg.mode == HttpMode::Pipelined,
-        })
+        let reuse = self.cfg.mode == HttpMode::Pipelined;
+        Ok(self.send(to, request, reuse))
     }
 }
 

@@ -11,7 +11,11 @@ use crate::url::StreamUrl;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnswerError {
     /// A status we do not go on from.
-    #[error("the server answered HTTP {status} {}{}", reason.trim(), if matches!(status, 401 | 407) { " (authentication is not supported)" } else { "" })]
+    #[error("the server answered HTTP {status} {}{}", reason.trim(), match status {
+        401 => ": the user name or password was refused",
+        407 => ": the HTTP proxy asks for credentials (give them as --proxy http://USER:PASS@HOST:PORT)",
+        _ => "",
+    })]
     Status { status: u16, reason: String },
     #[error("a redirect without a Location header")]
     NoLocation,
@@ -30,6 +34,7 @@ impl From<AnswerError> for NetError {
             AnswerError::Status {
                 status: 404 | 410, ..
             } => ErrorKind::NotFound,
+            AnswerError::Status { status: 401, .. } => ErrorKind::Unauthorized,
             AnswerError::Status { .. } => ErrorKind::Refused,
             AnswerError::UnsupportedUrl(_) | AnswerError::OtherProtocol(_) => {
                 ErrorKind::Unsupported
@@ -222,10 +227,7 @@ mod tests {
         let mut r = Redirects::new(t);
         let auth = head("HTTP/1.0 401 Unauthorized\r\n\r\n");
         let e = NetError::from(r.on_response(&auth).unwrap_err());
-        assert_eq!(e.kind, ErrorKind::Refused);
-        assert!(
-            e.to_string().ends_with("(authentication is not supported)"),
-            "{e}"
-        );
+        assert_eq!(e.kind, ErrorKind::Unauthorized);
+        assert!(e.to_string().ends_with("password was refused"), "{e}");
     }
 }

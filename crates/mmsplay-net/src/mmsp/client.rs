@@ -33,6 +33,9 @@ pub enum Step {
     ReadHeader { header_size: u32 },
     /// Media flows from here on.
     Playing,
+    /// The server sent the client elsewhere ([MS-MMSP] 3.1.5.7): close this connection and
+    /// start again at this URL.
+    Redirect(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -142,9 +145,9 @@ impl Handshake {
             (State::OpenFile, FromServer::ReportOpenFile(r)) => {
                 Err(hr_error(&format!("to open {:?}", self.file_name), r.hr))
             }
-            (State::OpenFile, FromServer::ReportRedirect { location, .. }) => Err(
-                NetError::unsupported(format!("the server redirects to {location}")),
-            ),
+            (State::OpenFile, FromServer::ReportRedirect { location, .. }) => {
+                Ok(Step::Redirect(location))
+            }
             (State::OpenFile, FromServer::SecurityChallenge) => {
                 Err(NetError::unsupported("the stream requires a login"))
             }

@@ -479,3 +479,28 @@ fn handshake_replays_the_fixture_conversation() {
         .unwrap_err();
     assert!(e.to_string().contains("data over UDP"), "{e}");
 }
+
+/// A redirect report in answer to OpenFile ([MS-MMSP] 2.2.4.9, 3.1.5.7) sends the client to
+/// the URL it carries; the report round-trips through our encoder and decoder.
+#[test]
+fn handshake_follows_a_redirect_report() {
+    use super::client::{Handshake, Step};
+    let funnel = Funnel {
+        ip: "127.0.0.1".into(),
+        udp: false,
+        port: 1755,
+    };
+    let (mut hs, _) = Handshake::new("127.0.0.1", funnel, "old".into());
+    let next = |hs: &mut Handshake, reply: Vec<u8>| hs.on_reply(decode_server(&reply)).unwrap();
+    next(&mut hs, fx!("report_connected_ex.hex"));
+    next(&mut hs, fx!("report_funnel_info.hex"));
+    next(&mut hs, fx!("report_connected_funnel.hex"));
+    let report = FromServer::ReportRedirect {
+        hr: 0,
+        location: "mms://other:1756/new.asf".into(),
+    };
+    assert_eq!(
+        next(&mut hs, report.encode(3)),
+        Step::Redirect("mms://other:1756/new.asf".into())
+    );
+}

@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use crate::auth::{AuthError, ClientAuth, Credentials};
 use crate::error::{ErrorKind, NetError};
 use crate::rtsp::RtspError;
 use crate::rtsp::headers::{self, LowerTransport, TransportSpec};
@@ -53,6 +54,9 @@ pub enum ClientError {
     /// A DESCRIBE redirect to something that is not an `rtsp` URL.
     #[error("the server redirects to {0:?}, not RTSP")]
     RedirectNotRtsp(String),
+    /// The server wants credentials we lack, or refused ours.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     #[error("the server sent a bad Session header")]
     BadSession,
     #[error("the server gave no Session to SETUP")]
@@ -97,7 +101,9 @@ impl From<ClientError> for NetError {
     fn from(e: ClientError) -> Self {
         let kind = match &e {
             ClientError::Rtsp(inner) => return NetError::from(inner.clone()),
+            ClientError::Auth(a) => return NetError::from(a.clone()),
             ClientError::Status { status: 404, .. } => ErrorKind::NotFound,
+            ClientError::Status { status: 401, .. } => ErrorKind::Unauthorized,
             ClientError::Status { .. } | ClientError::UnsupportedTransport(_) => ErrorKind::Refused,
             ClientError::NoAsfStream | ClientError::NoAudio | ClientError::NoRequestedStream => {
                 ErrorKind::Unsupported
@@ -121,6 +127,9 @@ pub struct Requester {
     pub session: Option<String>,
     /// Added to every request, e.g. `Authorization` (set by whoever answers a 401).
     pub extra_headers: Vec<(String, String)>,
+    /// Signs every request once a 401 was answered ([`Connect::answer_challenge`]): Digest
+    /// covers each request's method and URL, so one fixed header would not do.
+    pub auth: Option<ClientAuth>,
 }
 
 impl Requester {
@@ -130,6 +139,7 @@ impl Requester {
             user_agent,
             session: None,
             extra_headers,
+            auth: None,
         }
     }
 
@@ -152,6 +162,13 @@ impl Requester {
         }
         for (k, v) in &self.extra_headers {
             m = m.with(k, v.clone());
+        }
+        let signature = match (&mut self.auth, &m.start) {
+            (Some(a), StartLine::Request { method, uri }) => a.authorization(method, uri),
+            _ => None,
+        };
+        if let Some(v) = signature {
+            m = m.with("Authorization", v);
         }
         (self.cseq, m)
     }
@@ -336,6 +353,27 @@ impl Connect {
             .extra_headers
             .retain(|(k, _)| !k.eq_ignore_ascii_case(name));
         self.req.extra_headers.push((name.to_string(), value));
+        Ok(self.send(msg, limit))
+    }
+
+    /// After an [`Outcome::Unauthorized`]: answers the challenge with `credentials` (Basic or
+    /// Digest, [`crate::auth`]), signs this and every later request, and sends the refused
+    /// request again. An error when there are no credentials, when they were refused already
+    /// (a second 401 that is not a stale nonce), or when no offered scheme is supported.
+    pub fn answer_challenge(
+        &mut self,
+        refused: &Unauthorized,
+        credentials: Option<Credentials>,
+    ) -> Result<Step, ClientError> {
+        let auth = self
+            .req
+            .auth
+            .get_or_insert_with(|| ClientAuth::new(credentials));
+        auth.on_challenge(refused.challenges.iter().map(String::as_str))?;
+        let (msg, limit) = self
+            .last
+            .clone()
+            .ok_or(ClientError::OutOfOrder("a challenge before any request"))?;
         Ok(self.send(msg, limit))
     }
 

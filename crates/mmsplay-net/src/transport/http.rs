@@ -10,6 +10,7 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::error::{NetError, Result};
 use crate::mmsh::{Dechunker, ResponseHead, parse_response_head};
+use crate::proxy::{Proxy, proxied_request};
 
 /// Socket read size.
 const READ_CHUNK: usize = 16 * 1024;
@@ -127,6 +128,35 @@ pub async fn exchange(addr: &str, request: &str, deadline: Instant) -> Result<Ht
     .await?;
     let _ = sock.set_nodelay(true);
     request_on(sock, request, deadline).await
+}
+
+/// [`exchange`] with the origin server `authority` (`host:port`), directly or through an
+/// HTTP proxy (the request rewritten for it by [`proxied_request`]).
+pub async fn exchange_via(
+    authority: &str,
+    proxy: Option<&Proxy>,
+    request: &str,
+    deadline: Instant,
+) -> Result<HttpResponse> {
+    let Some(p) = proxy else {
+        return exchange(authority, request, deadline).await;
+    };
+    let resp = exchange(
+        &p.authority(),
+        &proxied_request(request, authority, p),
+        deadline,
+    )
+    .await
+    .map_err(|mut e| {
+        e.message = format!("through the HTTP proxy {p}: {}", e.message);
+        e
+    })?;
+    if resp.head.status == 407 {
+        return Err(NetError::refused(format!(
+            "the HTTP proxy {p} asks for credentials: give them as --proxy http://USER:PASS@HOST:PORT"
+        )));
+    }
+    Ok(resp)
 }
 
 /// Sends one request on an open connection and reads the response head.

@@ -9,6 +9,7 @@
 
 mod reorder;
 
+use crate::redirect::RedirectChain;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -49,10 +50,36 @@ const REPLY_MARGIN: Duration = Duration::from_millis(150);
 pub struct MmsSession(Box<Conn>);
 
 impl MmsSession {
+    /// Connects, following the server's redirects ([MS-MMSP] 3.1.5.7: to another MMS URL,
+    /// on a new connection; bounded, a loop stopped at once, each hop in the log).
     pub async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
-        Conn::connect(url, t, opts)
-            .await
-            .map(|c| MmsSession(Box::new(c)))
+        let mut url = url.clone();
+        let mut chain = RedirectChain::new(url.for_transport(t, &opts.ports), MAX_REDIRECTS);
+        loop {
+            let to = match Conn::connect(&url, t, opts).await? {
+                Opened::Session(c) => return Ok(MmsSession(c)),
+                Opened::Redirect(to) => to,
+            };
+            let here = url.for_transport(t, &opts.ports);
+            let next = crate::url::resolve(&here, &to);
+            let parsed = StreamUrl::parse(&next)
+                .ok()
+                .filter(|u| matches!(u.scheme.as_str(), "mms" | "mmst" | "mmsu"));
+            let Some(mut parsed) = parsed else {
+                return Err(NetError::unsupported(format!(
+                    "the server redirects to {}, not an MMS URL",
+                    crate::url::redact(&next)
+                )));
+            };
+            let next = parsed.for_transport(t, &opts.ports);
+            opts.notes.note(format!("{t}: {here} redirects to {next}"));
+            chain.follow(next)?;
+            // `--user` covers every hop; the URL's own credentials stay with its host.
+            if parsed.host == url.host {
+                parsed.credentials = parsed.credentials.or(url.credentials.take());
+            }
+            url = parsed;
+        }
     }
 
     pub async fn next_event(&mut self) -> Result<AsfEvent> {
@@ -66,6 +93,15 @@ impl MmsSession {
     pub async fn close(self) {
         self.0.close().await
     }
+}
+
+/// Redirects followed in one connect.
+const MAX_REDIRECTS: usize = 5;
+
+/// What a connection's handshake came to.
+enum Opened {
+    Session(Box<Conn>),
+    Redirect(String),
 }
 
 struct Conn {
@@ -131,7 +167,7 @@ fn codec(e: CodecError) -> NetError {
 }
 
 impl Conn {
-    async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Self> {
+    async fn connect(url: &StreamUrl, t: Transport, opts: &ConnectOptions) -> Result<Opened> {
         let port = url.port_for(t, &opts.ports);
         let addr = url.authority(port);
         let ctl = TcpStream::connect(&addr)
@@ -202,8 +238,10 @@ impl Conn {
                 port: local.port(),
             }
         };
-        s.handshake(url, port, &funnel, opts).await?;
-        Ok(s)
+        Ok(match s.handshake(url, port, &funnel, opts).await? {
+            Some(to) => Opened::Redirect(to),
+            None => Opened::Session(Box::new(s)),
+        })
     }
 
     async fn handshake(
@@ -212,7 +250,7 @@ impl Conn {
         port: u16,
         funnel: &Funnel,
         opts: &ConnectOptions,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         // [MS-MMSP] 2.2.4.17 subscriberName with the host-param.
         let host = if port == 1755 {
             url.host.clone()
@@ -265,6 +303,8 @@ impl Conn {
                     self.send(switch).await?;
                 }
                 Step::Playing => break,
+                // The connection closes with `self` ([MS-MMSP] 3.1.5.7).
+                Step::Redirect(to) => return Ok(Some(to)),
             }
         }
         self.client_id = hs.client_id();
@@ -284,7 +324,7 @@ impl Conn {
             let is_end = matches!(ev, AsfEvent::End);
             self.pending.push_back(ev);
             if is_packet || is_end {
-                return Ok(());
+                return Ok(None);
             }
         }
     }

@@ -19,8 +19,9 @@ use crate::mmsh::client::{self, Outcome, Step};
 use crate::mmsh::redirect::Target;
 use crate::mmsh::request::random_client_guid;
 use crate::mmsh::{BodyEvent, BodyReader, HttpContent, HttpMode, classify_http};
+use crate::proxy::proxied_request;
 use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
-use crate::transport::http::{HttpResponse, by, exchange, request_on};
+use crate::transport::http::{HttpResponse, by, exchange_via, request_on};
 use crate::url::StreamUrl;
 
 pub use crate::mmsh::redirect::MAX_REDIRECTS;
@@ -52,25 +53,55 @@ struct Current {
 }
 
 /// Sends the machine's requests until it wants body bytes or is done; returns that step.
+/// Requests go through the HTTP proxy `opts` names for the host; a 401 is answered with the
+/// credentials (once, or again for a stale nonce: `--user`, or the URL's own while the
+/// requests go to its host); each redirect hop is noted in the log.
 async fn send_requests(
     machine: &mut client::Connect,
     mut step: Step,
     cur: &mut Current,
+    (url, opts): (&StreamUrl, &ConnectOptions),
     deadline: Instant,
 ) -> Result<Step> {
     loop {
-        let Step::Send { to, request, reuse } = step else {
-            return Ok(step);
+        let (to, request, reuse) = match step {
+            Step::Send { to, request, reuse } => (to, request, reuse),
+            Step::Done(Outcome::Unauthorized(u)) => {
+                let credentials = if machine.target().host.eq_ignore_ascii_case(&url.host) {
+                    opts.credentials_for(url)
+                } else {
+                    opts.credentials.clone()
+                };
+                step = machine.answer_challenge(&u, credentials)?;
+                continue;
+            }
+            other => return Ok(other),
         };
+        let proxy = opts.proxy.for_host(&to.host);
         let kept = match (reuse, cur.resp.take()) {
             (true, Some(r)) => r.into_reusable(deadline).await,
             _ => None,
         };
         cur.reused = kept.is_some();
         let resp = match kept {
-            Some(sock) => request_on(sock, &request, deadline).await?,
-            None => exchange(&to.authority(), &request, deadline).await?,
+            Some(sock) => {
+                let request = match proxy {
+                    Some(p) => proxied_request(&request, &to.authority(), p),
+                    None => request,
+                };
+                request_on(sock, &request, deadline).await?
+            }
+            None => exchange_via(&to.authority(), proxy, &request, deadline).await?,
         };
+        // Every redirect answer is a line in the log, the one a loop ends on too.
+        if let (300..=399, Some(location)) = (resp.head.status, resp.head.headers.get("location")) {
+            let here = to.url();
+            let there = crate::url::resolve(&here, location.trim());
+            opts.notes.note(format!(
+                "mmsh: {here} redirects to {}",
+                crate::url::redact(&there)
+            ));
+        }
         step = machine.on_head(&resp.head)?;
         cur.resp = Some(resp);
     }
@@ -97,7 +128,7 @@ pub async fn probe(url: &StreamUrl, opts: &ConnectOptions, max_body: usize) -> R
     let mut machine = machine(url, opts, HttpMode::NonPipelined);
     let mut cur = Current::default();
     let first = machine.start();
-    let step = send_requests(&mut machine, first, &mut cur, deadline).await?;
+    let step = send_requests(&mut machine, first, &mut cur, (url, opts), deadline).await?;
     let mut resp = match (step, cur.resp) {
         (Step::ReadBody, Some(resp)) => resp,
         (Step::Done(Outcome::Unauthorized(u)), _) => return Err(u.into_error().into()),
@@ -174,7 +205,7 @@ impl MmshSession {
         let mut step = machine.start();
         let mut body = Vec::with_capacity(READ_CHUNK);
         let ready = loop {
-            step = match send_requests(&mut machine, step, &mut cur, deadline).await? {
+            step = match send_requests(&mut machine, step, &mut cur, (url, opts), deadline).await? {
                 Step::ReadBody => {
                     let resp = cur
                         .resp

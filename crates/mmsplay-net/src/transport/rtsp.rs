@@ -85,7 +85,17 @@ impl RtspSession {
             match Inner::connect(&url, t, opts).await? {
                 Connected::Session(s) => return Ok(RtspSession(s)),
                 Connected::Redirect(to) => {
+                    opts.notes.note(format!(
+                        "{t}: {} redirects to {}",
+                        rtsp_url(&url),
+                        rtsp_url(&to)
+                    ));
                     chain.follow(rtsp_url(&to))?;
+                    // `--user` covers every hop; the URL's own credentials stay with it.
+                    let mut to = to;
+                    if to.host == url.host {
+                        to.credentials = to.credentials.or(url.credentials.take());
+                    }
                     url = to;
                 }
             }
@@ -179,7 +189,10 @@ impl Inner {
                     machine.rtx_opened(ports)?
                 }
                 Step::Done(Outcome::Redirect(to)) => return Ok(Connected::Redirect(to)),
-                Step::Done(Outcome::Unauthorized(u)) => return Err(u.into_error().into()),
+                // Answered once with the credentials (again only on a stale nonce).
+                Step::Done(Outcome::Unauthorized(u)) => {
+                    machine.answer_challenge(&u, opts.credentials_for(url))?
+                }
                 Step::Done(Outcome::Playing(est)) => break est,
             };
         };

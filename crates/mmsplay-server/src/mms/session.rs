@@ -409,7 +409,11 @@ impl Session {
                 // Refusing both MMS transports is known at once; otherwise the refusal waits
                 // for ConnectFunnel, which says TCP or UDP.
                 let f = &self.ctx.faults;
-                let hr = if f.refuses(Transport::Mmst) && f.refuses(Transport::Mmsu) {
+                // `--auth` asks for HTTP authentication, which MMS cannot carry: refuse, as a
+                // Windows Media server with only HTTP authentication enabled did.
+                let hr = if (f.refuses(Transport::Mmst) && f.refuses(Transport::Mmsu))
+                    || self.ctx.access.refuses_mms()
+                {
                     E_ACCESSDENIED
                 } else {
                     0
@@ -464,6 +468,15 @@ impl Session {
                 file_name,
             } => {
                 self.record.path = file_name.chars().take(1024).collect();
+                if let Some(to) = self.ctx.access.redirect_for(&file_name) {
+                    // [MS-MMSP] 3.2.5.5: the redirect report, then the connection closes.
+                    self.reply(FromServer::ReportRedirect {
+                        hr: 0,
+                        location: to.to_string(),
+                    })
+                    .await?;
+                    return Ok(false);
+                }
                 let Some(media) = self.ctx.library.find(&file_name) else {
                     self.reply(FromServer::ReportOpenFile(OpenFileReport {
                         hr: NS_E_FILE_NOT_FOUND,

@@ -178,6 +178,34 @@ impl Sink {
         let _ = self.flush().await;
     }
 
+    /// `401 Unauthorized` with one `WWW-Authenticate` line per challenge (`serve --auth`).
+    pub async fn unauthorized(&mut self, challenges: &[String]) {
+        let body = "401 Unauthorized\r\n";
+        let mut head = format!(
+            "HTTP/1.0 401 Unauthorized\r\nServer: {}\r\n",
+            super::SERVER_NAME
+        );
+        for c in challenges {
+            head.push_str(&format!("WWW-Authenticate: {c}\r\n"));
+        }
+        head.push_str(&format!(
+            "Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ));
+        let _ = self.raw(head.as_bytes()).await;
+        let _ = self.flush().await;
+    }
+
+    /// `302 Found` to `location` (`serve --redirect`).
+    pub async fn redirect(&mut self, location: &str) {
+        let head = format!(
+            "HTTP/1.0 302 Found\r\nServer: {}\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            super::SERVER_NAME
+        );
+        let _ = self.raw(head.as_bytes()).await;
+        let _ = self.flush().await;
+    }
+
     /// The busy answer to a client over the session limits: `503` with a `Retry-After`.
     pub async fn busy(&mut self) {
         let body = "503 Service Unavailable: too many clients\r\n";

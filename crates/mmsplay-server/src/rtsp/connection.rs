@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use mmsplay_net::Transport;
+use mmsplay_net::auth::Verdict;
 use mmsplay_net::rtsp::headers::{self, LowerTransport, TransportSpec};
 use mmsplay_net::rtsp::message::{Frame, Framer, Message};
 use mmsplay_net::rtsp::{WMS_SERVER, WMS_SUPPORTED, sdp};
@@ -242,6 +243,28 @@ impl Conn {
                 Some(self.reply(req, 454, "Session Not Found")),
                 After::Nothing,
             );
+        }
+        // `--redirect` and `--auth`: keep-alives and TEARDOWN need neither.
+        if !matches!(
+            method.as_str(),
+            "OPTIONS" | "GET_PARAMETER" | "SET_PARAMETER" | "TEARDOWN"
+        ) {
+            if let Some(to) = self.ctx.access.redirect_for(&uri) {
+                let r = self.reply(req, 302, "Found").with("Location", to);
+                return (Some(r), After::Nothing);
+            }
+            let verdict = self.ctx.access.check(
+                req.method().unwrap_or(""),
+                &uri,
+                req.header("Authorization"),
+            );
+            if verdict != Verdict::Allowed {
+                let mut r = self.reply(req, 401, "Unauthorized");
+                for c in self.ctx.access.challenges(verdict) {
+                    r = r.with("WWW-Authenticate", c);
+                }
+                return (Some(r), After::Nothing);
+            }
         }
         let reply = match method.as_str() {
             "OPTIONS" => self

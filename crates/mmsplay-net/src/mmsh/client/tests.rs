@@ -166,7 +166,7 @@ fn redirects_are_followed_and_loops_end() {
 
 #[test]
 fn refusals_and_what_is_not_a_stream() {
-    // 401: an outcome with the challenges, which today ends as the refusal it always was.
+    // 401: an outcome with the challenges; without credentials it ends as a refusal.
     let mut m = Connect::new(config(80, "/a.asf", "{g}".into()));
     m.start();
     let denied = head("HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"r\"\r\n\r\n");
@@ -175,12 +175,37 @@ fn refusals_and_what_is_not_a_stream() {
         other => panic!("{other:?}"),
     };
     assert_eq!(u.challenges, ["Basic realm=\"r\""]);
-    let e = NetError::from(u.into_error());
-    assert_eq!(e.kind, ErrorKind::Refused);
+    let e = NetError::from(m.answer_challenge(&u, None).unwrap_err());
+    assert_eq!(e.kind, ErrorKind::Unauthorized);
+    assert!(e.to_string().contains("--user"), "{e}");
+    let e = NetError::from(u.clone().into_error());
+    assert_eq!(e.kind, ErrorKind::Unauthorized);
     assert_eq!(
         e.to_string(),
-        "the server answered HTTP 401 Unauthorized (authentication is not supported)"
+        "the server answered HTTP 401 Unauthorized: the user name or password was refused"
     );
+    // With credentials: the same Describe again, signed; a second 401 means they are wrong.
+    let mut m = Connect::new(config(80, "/a.asf", "{g}".into()));
+    m.start();
+    let Step::Done(Outcome::Unauthorized(u)) = m.on_head(&denied).unwrap() else {
+        panic!("no challenge")
+    };
+    let creds = crate::auth::Credentials::from_spec("Aladdin:open sesame");
+    match m.answer_challenge(&u, Some(creds.clone())).unwrap() {
+        Step::Send { request, .. } => {
+            assert!(request.starts_with("GET /a.asf HTTP/1.0\r\n"), "{request}");
+            assert!(
+                request.contains("\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n"),
+                "{request}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let Step::Done(Outcome::Unauthorized(u)) = m.on_head(&denied).unwrap() else {
+        panic!("no challenge")
+    };
+    let e = m.answer_challenge(&u, Some(creds)).unwrap_err();
+    assert_eq!(e, ClientError::Auth(crate::auth::AuthError::Rejected));
     // A metafile where a stream was expected.
     let mut m = Connect::new(config(80, "/a.asf", "{g}".into()));
     m.start();

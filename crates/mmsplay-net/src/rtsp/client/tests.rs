@@ -266,7 +266,7 @@ fn unauthorized_is_an_outcome_the_caller_can_retry() {
     assert_eq!(u.challenges.len(), 2);
     assert!(u.challenges[1].starts_with("Digest"));
     let e = NetError::from(u.clone().into_error());
-    assert_eq!(e.kind, ErrorKind::Refused);
+    assert_eq!(e.kind, ErrorKind::Unauthorized);
     assert_eq!(
         e.to_string(),
         "the server answered DESCRIBE with 401 Unauthorized"
@@ -279,6 +279,47 @@ fn unauthorized_is_an_outcome_the_caller_can_retry() {
     assert_eq!(req.cseq, 3);
     assert_eq!(req.message.header("Authorization"), Some("Basic dTpw"));
     assert_eq!(req.body_limit, MAX_SDP_LEN);
+}
+
+/// A Digest challenge answered with credentials: every later request is signed for its own
+/// method and URL (our server's check accepts each), and the session keeps signing.
+#[test]
+fn answered_challenges_sign_every_request() {
+    use crate::auth::{Credentials, ServerAuth, Verdict};
+    let server = ServerAuth::new("u", "p", [3; 32]);
+    let replies = messages(include_bytes!("../testdata/ours_rtspt.replies"));
+    let mut m = Connect::new(config(LowerTransport::Tcp, None, "ua"));
+    m.start();
+    m.on_reply(&replies[0]).unwrap();
+    let mut denied = Message::response(401, "Unauthorized");
+    for c in server.challenges(1_000, false) {
+        denied.headers.push("WWW-Authenticate", c);
+    }
+    let Step::Done(Outcome::Unauthorized(u)) = m.on_reply(&denied).unwrap() else {
+        panic!("no challenge")
+    };
+    let checked = |step: Step, method: &str| match step {
+        Step::Send(r) => {
+            let StartLine::Request { uri, .. } = &r.message.start else {
+                panic!("not a request")
+            };
+            assert_eq!(r.message.method(), Some(method));
+            let auth = r.message.header("Authorization");
+            assert!(auth.is_some_and(|a| a.contains("SHA-256")), "{auth:?}");
+            assert_eq!(server.check(method, uri, auth, 1_001), Verdict::Allowed);
+        }
+        other => panic!("{other:?}"),
+    };
+    let again = m.answer_challenge(&u, Some(Credentials::from_spec("u:p")));
+    checked(again.unwrap(), "DESCRIBE");
+    checked(m.on_reply(&replies[1]).unwrap(), "SETUP");
+    // The refused credentials: a second plain 401 ends the connect.
+    let Step::Done(Outcome::Unauthorized(u)) = m.on_reply(&denied).unwrap() else {
+        panic!("no challenge")
+    };
+    let e = NetError::from(m.answer_challenge(&u, None).unwrap_err());
+    assert_eq!(e.kind, ErrorKind::Unauthorized);
+    assert!(e.to_string().contains("rejected"), "{e}");
 }
 
 /// PLAY starts where asked; the later requests of a session use the same builders.
