@@ -372,6 +372,11 @@ impl Job {
 
     /// The end of a stream: the EndOfStream notice, then one SR+BYE per `m=` line.
     async fn say_goodbye(&self, last_ts: u32) {
+        // The last packets go out before the gap, not with the notice: a client that takes
+        // the notice as the end would lose them.
+        if !self.target.is_udp() && self.writer.lock().await.drain().await.is_err() {
+            return;
+        }
         tokio::time::sleep(EOS_GAP).await;
         if self.send_end_of_stream().await.is_err() {
             return;
