@@ -2,6 +2,7 @@
 //! its own thread, and the sink; events out for the TUI or the headless printer.
 
 pub mod adapt;
+mod asking;
 pub mod codec;
 pub mod convert;
 mod feed;
@@ -214,14 +215,23 @@ struct PlaybackCounters {
     reconnects: AtomicU64,
 }
 
-/// Sends events and counts from the decode thread.
+/// Sends events and counts from the decode thread, and tells the transport which streams
+/// playback needs.
 struct Observer<'a> {
     events: &'a Events,
+    asking: &'a asking::Asking,
+    /// The stream playing.
+    current: Option<u8>,
 }
 
 impl PipelineObserver for Observer<'_> {
     fn stream(&mut self, info: StreamInfo) {
+        self.current = u8::try_from(info.stream_number).ok();
         self.events.emit(PlayerEvent::Stream(info));
+    }
+
+    fn switch_requested(&mut self, to: u8) {
+        self.asking.moving(self.current, to);
     }
 
     fn first_audio(&mut self) {
@@ -252,6 +262,9 @@ impl PipelineObserver for Observer<'_> {
         };
         tracing::info!("{}", crate::app::switch_line(&ev));
         self.events.emit(ev);
+        self.current = Some(to.stream_number);
+        let language = (to.reason == "language").then_some(to.language.as_deref());
+        self.asking.moved(to.stream_number, language.flatten());
     }
 }
 
@@ -272,6 +285,8 @@ struct Positioning {
 struct Meters {
     counters: Arc<PlaybackCounters>,
     transport: Arc<TransportStats>,
+    /// Where the streams playback needs go to the transport.
+    asking: asking::Asking,
 }
 
 /// The decode thread: header and packets in, audio out. Returns how it ended.
@@ -284,6 +299,7 @@ fn decode_thread(
     Meters {
         counters,
         transport,
+        asking,
     }: Meters,
     stop: Arc<AtomicBool>,
 ) -> Result<EndReason, PlayError> {
@@ -293,7 +309,11 @@ fn decode_thread(
     }
     let mut pipe = Pipeline::new(opts.selection());
     let mut recorder = opts.record.clone().map(record::Recorder::new);
-    let mut obs = Observer { events: &events };
+    let mut obs = Observer {
+        events: &events,
+        asking: &asking,
+        current: None,
+    };
     let mut rate_for_limit = None;
     // Link statistics for bitrate adaptation, judged once a second.
     let mut seconds = adapt::SecondCounter::default();
@@ -564,6 +584,7 @@ pub async fn play_first(
     let transport_stats = Arc::new(TransportStats::default());
     let counters = Arc::new(PlaybackCounters::default());
     let stop = Arc::new(AtomicBool::new(false));
+    let asking = asking::Asking::new(opts.selection());
     let mut last = prior;
     let mut opened = None;
     for candidate in &candidates {
@@ -586,8 +607,7 @@ pub async fn play_first(
             target,
             &opts,
             &events,
-            &transport_stats,
-            &counters,
+            (&transport_stats, &counters, &asking),
             &mut stop_rx,
         )
         .await
@@ -615,8 +635,11 @@ pub async fn play_first(
         control,
         events,
         stop_rx,
-        transport_stats,
-        counters,
+        Meters {
+            counters,
+            transport: transport_stats,
+            asking,
+        },
         stop,
     )
     .await
@@ -628,8 +651,11 @@ async fn open_target(
     target: &Target,
     opts: &PlayOptions,
     events: &Events,
-    transport_stats: &Arc<TransportStats>,
-    counters: &Arc<PlaybackCounters>,
+    (transport_stats, counters, asking): (
+        &Arc<TransportStats>,
+        &Arc<PlaybackCounters>,
+        &asking::Asking,
+    ),
     stop_rx: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Opened {
     let (tx, rx) = mpsc::channel::<AsfEvent>(ASF_QUEUE);
@@ -717,6 +743,7 @@ async fn open_target(
                 connect_timeout: opts.connect_timeout,
                 stats: transport_stats.clone(),
                 streams: opts.stream.into_iter().collect(),
+                choose: Some(asking.chooser()),
                 credentials: opts.credentials.clone(),
                 proxy: opts.proxy.clone(),
                 notes: {
@@ -755,6 +782,7 @@ async fn open_target(
                 events: events.clone(),
                 tx,
                 counters: counters.clone(),
+                wanted: asking.subscribe(),
             };
             Feeder::Task(tokio::spawn(feed.run(session)))
         }
@@ -854,20 +882,14 @@ async fn run_playback(
     control: Arc<AudioControl>,
     events: Events,
     mut stop_rx: tokio::sync::watch::Receiver<bool>,
-    transport_stats: Arc<TransportStats>,
-    counters: Arc<PlaybackCounters>,
+    meters: Meters,
     stop: Arc<AtomicBool>,
 ) -> Result<EndReason, PlayError> {
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel();
+    let (transport_stats, counters) = (meters.transport.clone(), meters.counters.clone());
     {
-        let (opts, control, events, counters, transport, stop) = (
-            opts.clone(),
-            control.clone(),
-            events.clone(),
-            counters.clone(),
-            transport_stats.clone(),
-            stop.clone(),
-        );
+        let (opts, control, events, stop) =
+            (opts.clone(), control.clone(), events.clone(), stop.clone());
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
@@ -877,10 +899,7 @@ async fn run_playback(
                     opts,
                     control,
                     events,
-                    Meters {
-                        counters,
-                        transport,
-                    },
+                    meters,
                     stop,
                 );
                 let _ = done_tx.send(r);

@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         mode: HttpMode::NonPipelined,
         start_ms: 0,
         streams: Vec::new(),
+        choose: None,
         extra_headers: Vec::new(),
         absolute_uri: false,
     });

@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         lower,
         client_ports: Some((5000, 5001)),
         streams: if first & 2 == 0 { Vec::new() } else { vec![1, 2] },
+        choose: None,
         start_ms: 0,
         connect_timeout: Duration::from_secs(1),
         user_agent: "fuzz".into(),

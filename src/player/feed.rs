@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use mmsplay_net::{AsfEvent, ConnectOptions, StreamUrl};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::{Events, PlaybackCounters};
 use crate::events::PlayerEvent;
@@ -24,11 +24,13 @@ pub(super) struct Feed {
     pub(super) events: Events,
     pub(super) tx: mpsc::Sender<AsfEvent>,
     pub(super) counters: Arc<PlaybackCounters>,
+    /// The audio streams playback needs; asked of the server as they change.
+    pub(super) wanted: watch::Receiver<Vec<u16>>,
 }
 
 impl Feed {
     pub(super) async fn run(
-        self,
+        mut self,
         mut session: mmsplay_net::Session,
     ) -> Option<mmsplay_net::NetError> {
         let transport = session.transport();
@@ -47,6 +49,16 @@ impl Feed {
                         }
                     }
                     Err(e) => break e,
+                }
+                // Between events, so that no read is ever cut short: a move to another
+                // stream asks the server for it.
+                if self.wanted.has_changed().unwrap_or(false) {
+                    let wanted = self.wanted.borrow_and_update().clone();
+                    match session.select(&wanted).await {
+                        Ok(true) => tracing::debug!("asked the server for streams {wanted:?}"),
+                        Ok(false) => {}
+                        Err(e) => break e,
+                    }
                 }
             };
             session.close().await;

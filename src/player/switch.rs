@@ -100,21 +100,11 @@ impl PendingSwitch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mmsplay_asf::{AudioStreamSpec, HeaderSpec, WaveFormatEx, parse_header, write_header};
+    use mmsplay_asf::parse_header;
+    use mmsplay_asf::writer::pcm_streams_header;
 
     fn pending() -> PendingSwitch {
-        let stream = |number| AudioStreamSpec {
-            number,
-            format: WaveFormatEx::pcm(1, 8000, 16),
-            spread: None,
-            bitrate: 128_000,
-        };
-        let spec = HeaderSpec {
-            packet_size: 1000,
-            streams: vec![stream(1), stream(2)],
-            ..Default::default()
-        };
-        let h = parse_header(&write_header(&spec)).unwrap();
+        let h = parse_header(&pcm_streams_header(1000, &[1, 2], 128_000)).unwrap();
         let to = super::super::codec::chosen(&h, 2).unwrap();
         PendingSwitch::new(to, "loss".into(), Demuxer::new(&h, 2))
     }

@@ -205,26 +205,51 @@ fn the_chosen_language_plays() {
     assert_eq!(stream_number_with_locale(&f, "de_DE", &["--lang", "en"]), 1);
 }
 
+/// The five transports' URL schemes.
+const SCHEMES: [&str; 5] = ["mmst", "mmsu", "mmsh", "rtspt", "rtspu"];
+
+/// The URL of `file` on `server` over the transport of `scheme`.
+fn served_url(server: &ServeProcess, scheme: &str, file: &Path) -> String {
+    let port = match scheme {
+        "mmst" | "mmsu" => server.mms,
+        "mmsh" => server.http,
+        _ => server.rtsp,
+    };
+    let name = file.file_name().unwrap().to_str().unwrap();
+    format!("{scheme}://127.0.0.1:{port}/{name}")
+}
+
+/// Each transport plays the stream the rules choose, and the server sends only that one.
 #[test]
 fn every_transport_plays_the_chosen_stream() {
     let dir = tempfile::tempdir().unwrap();
-    let (Some(video), Some(langs)) = (video_and_audio(dir.path()), two_languages(dir.path()))
-    else {
+    let (Some(video), Some(langs), Some(mbr)) = (
+        video_and_audio(dir.path()),
+        two_languages(dir.path()),
+        two_bitrates(dir.path(), 2),
+    ) else {
         return;
     };
-    let server = ServeProcess::start(&[&video, &langs], &["--fast"]);
-    for scheme in ["mmst", "mmsu", "mmsh", "rtspt", "rtspu"] {
-        let port = match scheme {
-            "mmst" | "mmsu" => server.mms,
-            "mmsh" => server.http,
-            _ => server.rtsp,
-        };
-        let url = |f: &Path| {
-            let name = f.file_name().unwrap().to_str().unwrap();
-            format!("{scheme}://127.0.0.1:{port}/{name}")
+    let (server, out) = ServeProcess::start_reading(&[&video, &langs, &mbr], &["--fast"]);
+    let mut next_end = session_ends(out);
+    for scheme in SCHEMES {
+        let url = |f: &Path| served_url(&server, scheme, f);
+        let mut sent_only = |stream: u8| {
+            let end = next_end();
+            assert_eq!(
+                end["streams"],
+                serde_json::json!([stream]),
+                "{scheme}: {end}"
+            );
         };
         plays_stream(&url(&video), &video, &[], 2, 0);
+        sent_only(2);
         plays_stream(&url(&langs), &langs, &["--lang", "de"], 2, 1);
+        sent_only(2);
+        plays_stream(&url(&mbr), &mbr, &[], 1, 0);
+        sent_only(1);
+        plays_stream(&url(&mbr), &mbr, &["--max-bitrate", "48"], 2, 1);
+        sent_only(2);
     }
 }
 
@@ -235,9 +260,32 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
         return;
     };
     // Paced in real time, so the loss spreads over seconds the player judges one by one.
-    let server = ServeProcess::start(&[&f], &["--udp-loss", "0.3"]);
-    let url = format!("mmsu://127.0.0.1:{}/mbr.asf", server.mms);
-    let (ours, ev) = play_to_wav(&url, &[]);
+    let (server, out) = ServeProcess::start_reading(&[&f], &["--udp-loss", "0.3"]);
+    let mut next_end = session_ends(out);
+    for scheme in ["mmsu", "rtspu"] {
+        moves_down_without_a_gap(&served_url(&server, scheme, &f), &f, &mut next_end);
+    }
+}
+
+/// Plays the two-bitrate file `f` from `url` over a lossy link: the move down is made by the
+/// server and the audio stays continuous.
+fn moves_down_without_a_gap(url: &str, f: &Path, next_end: &mut impl FnMut() -> serde_json::Value) {
+    let (ours, ev) = play_to_wav(url, &[]);
+    // The server sent one variant, then the other (both only while the move was made): what
+    // it offered, withheld packets included, is well under both streams' bytes.
+    let end = next_end();
+    assert_eq!(end["streams"], serde_json::json!([1, 2]), "{url}: {end}");
+    let (sent, dropped) = (
+        end["packets_sent"].as_u64().unwrap(),
+        end["packets_dropped"].as_u64().unwrap(),
+    );
+    let offered = end["bytes_sent"].as_u64().unwrap() * (sent + dropped) / sent.max(1);
+    let both = stream_bytes(f, 1) + stream_bytes(f, 2);
+    eprintln!("{url}: offered {offered} of {both} bytes");
+    assert!(
+        offered * 100 < both * 85,
+        "{url}: {offered} bytes offered of {both}"
+    );
     let switch = ev.iter().find(|e| e["event"] == "stream_switch").unwrap();
     assert_eq!(
         (switch["stream_number"].as_u64(), switch["reason"].as_str()),
@@ -250,11 +298,11 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
     );
     // Continuous: as long as one stream's decoding (to a few frames of millisecond timestamps),
     // and never silent for more than 5 ms.
-    let reference = ffmpeg_decode_stream(s(&f), Some(0), ours.rate, ours.channels);
+    let reference = ffmpeg_decode_stream(s(f), Some(0), ours.rate, ours.channels);
     let diff = ours.frames() as i64 - reference.frames() as i64;
     assert!(
         diff.abs() <= 32,
-        "{} frames against {}",
+        "{url}: {} frames against {}",
         ours.frames(),
         reference.frames()
     );
@@ -264,7 +312,10 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
         .map(<[f32]>::len)
         .max()
         .unwrap_or(0);
-    assert!(longest_silence < 110, "{longest_silence} silent samples");
+    assert!(
+        longest_silence < 110,
+        "{url}: {longest_silence} silent samples"
+    );
 }
 
 /// Media packets per stream index as ffmpeg reads them from `input` (every stream mapped).
@@ -299,9 +350,12 @@ fn ffmpeg_still_gets_every_stream_from_our_server() {
     let local = ffmpeg_packets_per_stream(s(&video));
     assert_eq!(local.len(), 2, "video and audio: {local:?}");
     let server = ServeProcess::start(&[&video], &["--fast"]);
+    // mmst copies to the end and exits: its demuxer stops at the Data Object's size before
+    // ReportEndOfStream, which only a decoding ffmpeg reads past (and then never ends).
     for url in [
         format!("mmsh://127.0.0.1:{}/video.asf", server.http),
         format!("rtsp://127.0.0.1:{}/video.asf", server.rtsp),
+        format!("mmst://127.0.0.1:{}/video.asf", server.mms),
     ] {
         assert_eq!(ffmpeg_packets_per_stream(&url), local, "{url}");
     }
@@ -335,4 +389,168 @@ async fn vlc_still_gets_every_stream_from_our_server() {
     assert!(status.success());
     let streams = ffmpeg_packets_per_stream(s(&copy));
     assert_eq!(streams.len(), 2, "VLC's copy has {streams:?}");
+}
+
+/// The bytes of stream `number`'s payloads in an ASF file (media data, no packet framing).
+fn stream_bytes(file: &Path, number: u8) -> u64 {
+    let bytes = std::fs::read(file).unwrap();
+    let layout = mmsplay_asf::FileLayout::parse(&bytes, bytes.len() as u64).unwrap();
+    let mut payloads = Vec::new();
+    let mut total = 0;
+    for p in layout.packets(&bytes) {
+        mmsplay_asf::parse_packet(p, layout.packet_size, &mut payloads).unwrap();
+        for pl in payloads.iter().filter(|pl| pl.stream == number) {
+            total += match &pl.data {
+                mmsplay_asf::PayloadData::Fragment { data, .. }
+                | mmsplay_asf::PayloadData::Compressed { data, .. }
+                | mmsplay_asf::PayloadData::Bare { data, .. } => data.len() as u64,
+            };
+        }
+    }
+    total
+}
+
+/// The server's `session_end` lines as they come, each waited for (bounded).
+fn session_ends(
+    out: std::io::BufReader<std::process::ChildStdout>,
+) -> impl FnMut() -> serde_json::Value {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["event"] == "session_end" && tx.send(v).is_err() {
+                return;
+            }
+        }
+    });
+    move || {
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("a session_end line from the server")
+    }
+}
+
+/// What a playback received, from its last `stats` event.
+fn bytes_received(ev: &[serde_json::Value]) -> u64 {
+    let stats = ev.iter().rev().find(|e| e["event"] == "stats").unwrap();
+    stats["bytes_received"].as_u64().unwrap()
+}
+
+#[test]
+fn only_the_audio_of_a_video_file_crosses_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(video) = video_and_audio(dir.path()) else {
+        return;
+    };
+    let audio = stream_bytes(&video, 2);
+    let everything = std::fs::metadata(&video).unwrap().len();
+    assert!(audio * 5 < everything, "{audio} of {everything} bytes");
+    let limit = audio * 12 / 10;
+    let (server, out) = ServeProcess::start_reading(&[&video], &["--fast"]);
+    let mut next_end = session_ends(out);
+    for scheme in SCHEMES {
+        let url = served_url(&server, scheme, &video);
+        let ev = plays_stream(&url, &video, &[], 2, 0);
+        let received = bytes_received(&ev);
+        let end = next_end();
+        assert_eq!(end["streams"], serde_json::json!([2]), "{scheme}: {end}");
+        let sent = end["bytes_sent"].as_u64().unwrap();
+        eprintln!("{scheme}: sent {sent}, received {received}, audio {audio} bytes");
+        assert!(
+            sent <= limit && received <= limit,
+            "{scheme}: sent {sent}, received {received}, audio {audio} bytes"
+        );
+        assert_eq!(end["packets_dropped"], 0, "{scheme}");
+        // Packets the server skipped are not loss to the client.
+        let stats = ev.iter().rev().find(|e| e["event"] == "stats").unwrap();
+        assert_eq!(stats["packets_lost"], 0, "{scheme}: {stats}");
+    }
+}
+
+/// The audio stream numbers of the payloads in `packet`.
+fn payload_streams(packet: &[u8], packet_size: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = mmsplay_asf::parse_packet(packet, packet_size, &mut out);
+    out.iter().map(|p| p.stream).collect()
+}
+
+/// Mid-stream, each transport asks the server for another stream (as a language or bitrate
+/// move does): first both, then the new one alone; the server sends exactly that, from its
+/// next packets on, and reports both streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_transport_moves_to_another_stream_mid_stream() {
+    use mmsplay_net::{AsfEvent, ConnectOptions, Session, StreamUrl, Transport};
+    let dir = tempfile::tempdir().unwrap();
+    // Six seconds: past the preroll burst, the server paces, so the moves land mid-file.
+    let streams = [(440, "64k", Some("eng")), (660, "32k", Some("deu"))];
+    let Some(langs) = wma_tones(dir.path(), "languages.asf", 6, &streams) else {
+        return;
+    };
+    let server = InProcessServer::start(
+        vec![langs.clone()],
+        false,
+        false,
+        mmsplay_server::Faults::default(),
+    )
+    .await;
+    let b = server.bound;
+    let transports = [
+        (Transport::Mmst, "mmst", b.mms.port()),
+        (Transport::Mmsu, "mmsu", b.mms.port()),
+        (Transport::Mmsh, "mmsh", b.http.port()),
+        (Transport::Rtspt, "rtspt", b.rtsp.port()),
+        (Transport::Rtspu, "rtspu", b.rtsp.port()),
+    ];
+    for (n, (t, scheme, port)) in transports.into_iter().enumerate() {
+        let url = StreamUrl::parse(&format!("{scheme}://127.0.0.1:{port}/languages.asf")).unwrap();
+        let opts = ConnectOptions {
+            streams: vec![1],
+            ..ConnectOptions::default()
+        };
+        let mut session =
+            tokio::time::timeout(Duration::from_secs(20), Session::open(&url, t, &opts))
+                .await
+                .expect("connect in time")
+                .unwrap();
+        let mut packet_size = 0;
+        let mut seen: Vec<Vec<u8>> = Vec::new();
+        let mut step = 0;
+        let start = std::time::Instant::now();
+        let result = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                match session.next_event().await.unwrap() {
+                    AsfEvent::Header(h) => {
+                        packet_size = mmsplay_asf::parse_header(&h).unwrap().packet_size();
+                    }
+                    AsfEvent::Packet(p) => {
+                        seen.push(payload_streams(&p, packet_size));
+                        let at = start.elapsed();
+                        if step == 0 && at > Duration::from_millis(500) {
+                            assert!(session.select(&[1, 2]).await.unwrap(), "{scheme}");
+                            step = 1;
+                        }
+                        if step == 1 && at > Duration::from_millis(1500) {
+                            assert!(session.select(&[2]).await.unwrap(), "{scheme}");
+                            step = 2;
+                        }
+                    }
+                    AsfEvent::End => break,
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        session.close().await;
+        assert!(result.is_ok(), "{scheme}: the stream did not end");
+        assert_eq!(step, 2, "{scheme}: {} packets", seen.len());
+        let first: Vec<u8> = seen[..10].concat();
+        let last: Vec<u8> = seen[seen.len() - 5..].concat();
+        assert!(first.iter().all(|s| *s == 1), "{scheme}: {first:?}");
+        assert!(
+            last.iter().all(|s| *s == 2) && !last.is_empty(),
+            "{scheme}: {last:?}"
+        );
+        let ends = server.wait_session_ends(n + 1).await;
+        assert_eq!(ends[n]["streams"], serde_json::json!([1, 2]), "{scheme}");
+    }
 }

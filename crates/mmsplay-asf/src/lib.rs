@@ -16,6 +16,7 @@ pub mod padding;
 mod reader;
 pub mod reassembly;
 pub mod seek;
+pub mod thin;
 pub mod timing;
 pub mod writer;
 

@@ -213,6 +213,8 @@ pub struct PayloadPosition {
     pub offset_field: (usize, usize),
     /// Byte offset of the replicated data.
     pub replicated_at: usize,
+    /// The payload's bytes in the packet, header and data: `start..end`.
+    pub span: (usize, usize),
 }
 
 /// Walks the payloads of a packet whose header is `h`, ending at `payload_end`: calls `each`
@@ -234,7 +236,8 @@ fn walk_payloads<'a>(
             if r.pos() >= payload_end {
                 break;
             }
-            let (head, pos) = payload_header(&mut r, rep_type, offset_type, object_type)?;
+            let start = r.pos();
+            let (head, mut pos) = payload_header(&mut r, rep_type, offset_type, object_type)?;
             let len = r.var(len_type)? as usize;
             if r.pos() + len > payload_end {
                 return Err(AsfError::Invalid {
@@ -243,10 +246,12 @@ fn walk_payloads<'a>(
                 });
             }
             let data = r.bytes(len)?;
+            pos.span = (start, r.pos());
             each(make_payload(head, data, r.pos())?, pos);
         }
     } else if payload_end.saturating_sub(r.pos()) >= MIN_PAYLOAD_HEADER.min(payload_end) {
-        let (head, pos) = payload_header(&mut r, rep_type, offset_type, object_type)?;
+        let start = r.pos();
+        let (head, mut pos) = payload_header(&mut r, rep_type, offset_type, object_type)?;
         if r.pos() > payload_end {
             return Err(AsfError::Invalid {
                 what: "payload header",
@@ -254,6 +259,7 @@ fn walk_payloads<'a>(
             });
         }
         let data = r.bytes(payload_end - r.pos())?;
+        pos.span = (start, r.pos());
         each(make_payload(head, data, r.pos())?, pos);
     }
     Ok(())
@@ -353,6 +359,7 @@ fn payload_header<'a>(
     let pos = PayloadPosition {
         offset_field: (offset_at, field_width(offset_type)),
         replicated_at,
+        span: (0, 0),
     };
     Ok((head, pos))
 }

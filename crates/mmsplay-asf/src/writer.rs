@@ -271,6 +271,25 @@ pub fn write_header(spec: &HeaderSpec) -> Vec<u8> {
     out
 }
 
+/// The header of mono 8 kHz 16-bit PCM streams `numbers`, each declared at `bitrate`: the
+/// smallest real header, for tests of code that selects among streams.
+pub fn pcm_streams_header(packet_size: u32, numbers: &[u8], bitrate: u32) -> Vec<u8> {
+    let streams = numbers
+        .iter()
+        .map(|&number| AudioStreamSpec {
+            number,
+            format: crate::WaveFormatEx::pcm(1, 8000, 16),
+            spread: None,
+            bitrate,
+        })
+        .collect();
+    write_header(&HeaderSpec {
+        packet_size,
+        streams,
+        ..Default::default()
+    })
+}
+
 /// The Data Object's fixed part for `packets` packets of `packet_size` bytes.
 pub fn data_object_prefix(file_id: Guid, packets: u64, packet_size: u32) -> Vec<u8> {
     let mut b = Vec::with_capacity(DATA_OBJECT_FIXED_LEN);

@@ -23,6 +23,7 @@ pub mod message;
 pub mod rtp;
 pub mod sdp;
 pub mod sequence;
+pub mod streamswitch;
 
 use crate::error::{ErrorKind, NetError};
 

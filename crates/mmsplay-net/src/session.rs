@@ -70,6 +70,18 @@ impl Session {
         })
     }
 
+    /// Asks the server for audio stream `audio` (with the command streams) from now on,
+    /// mid-stream. Returns whether the transport could: MMS (StreamSwitch), RTSP
+    /// (SelectStream), MMSH in non-pipelined mode (SelectStream); an MMSH session in pipelined
+    /// mode keeps what it asked for at connect.
+    pub async fn select(&mut self, audio: &[u16]) -> Result<bool> {
+        match &mut self.link {
+            Link::Mms(s) => s.select(audio).await.map(|()| true),
+            Link::Rtsp(s) => s.select(audio).await.map(|()| true),
+            Link::Mmsh(s) => s.select(audio).await,
+        }
+    }
+
     pub fn transport(&self) -> Transport {
         match &self.link {
             Link::Mmsh(_) => Transport::Mmsh,

@@ -66,8 +66,12 @@ pub struct ConnectOptions {
     pub idle_timeout: Duration,
     /// Where to start an on-demand stream (resume after a reconnect), in milliseconds.
     pub start_ms: u64,
-    /// Stream numbers to ask for (empty: the server's default / all audio).
+    /// Stream numbers to ask for (empty: the one `choose` picks, else the server's default /
+    /// all audio).
     pub streams: Vec<u16>,
+    /// Picks the audio stream the player will play from the stream's header, so that a
+    /// transport asks the server for that one only.
+    pub choose: Option<StreamChooser>,
     pub stats: Arc<TransportStats>,
     /// `--user`: answers a server's 401 on MMSH and RTSP, before the URL's own `user:pass@`.
     pub credentials: Option<Credentials>,
@@ -110,6 +114,61 @@ impl ConnectOptions {
     }
 }
 
+/// The player's choice of audio stream, asked once the header is known (it arrives before
+/// any transport selects streams: MMS ReadBlock, MMSH Describe, RTSP DESCRIBE).
+#[derive(Clone)]
+pub struct StreamChooser(pub Arc<ChooseFn>);
+
+/// From a header, the number of the audio stream to play, if any.
+pub type ChooseFn = dyn Fn(&mmsplay_asf::Header) -> Option<u16> + Send + Sync;
+
+impl std::fmt::Debug for StreamChooser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StreamChooser")
+    }
+}
+
+impl ConnectOptions {
+    /// The streams to ask the server for, once its `header` is known: `streams`, else the one
+    /// `choose` picks, each with the header's command (script) streams. Empty: no preference,
+    /// the transport's default.
+    pub fn wanted(&self, header: &mmsplay_asf::Header) -> Vec<u16> {
+        wanted(&self.streams, self.choose.as_ref(), header)
+    }
+}
+
+/// `streams` when given, else the one `choose` picks from `header`, each with the header's
+/// command streams; empty when there is neither.
+pub fn wanted(
+    streams: &[u16],
+    choose: Option<&StreamChooser>,
+    header: &mmsplay_asf::Header,
+) -> Vec<u16> {
+    let audio: Vec<u16> = if streams.is_empty() {
+        choose.and_then(|c| (c.0)(header)).into_iter().collect()
+    } else {
+        streams.to_vec()
+    };
+    with_commands(header, &audio)
+}
+
+/// `audio` and the command (script) streams of `header`, which carry captions and URLs
+/// whichever audio stream plays. Empty stays empty.
+pub fn with_commands(header: &mmsplay_asf::Header, audio: &[u16]) -> Vec<u16> {
+    if audio.is_empty() {
+        return Vec::new();
+    }
+    let commands = header
+        .streams
+        .iter()
+        .filter(|s| s.kind == mmsplay_asf::StreamKind::Command)
+        .map(|s| u16::from(s.number));
+    let mut out: Vec<u16> = audio.iter().copied().chain(commands).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions {
@@ -118,6 +177,7 @@ impl Default for ConnectOptions {
             idle_timeout: Duration::from_secs(10),
             start_ms: 0,
             streams: Vec::new(),
+            choose: None,
             stats: Arc::new(TransportStats::default()),
             credentials: None,
             proxy: ProxyConfig::direct(),

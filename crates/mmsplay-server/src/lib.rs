@@ -17,6 +17,7 @@ pub mod pacing;
 pub mod record;
 pub mod relay;
 pub mod rtsp;
+pub mod thinning;
 pub mod tick;
 
 use std::net::SocketAddr;

@@ -17,8 +17,9 @@ mod sink;
 
 pub use live::broadcast_header;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mmsplay_net::Transport;
@@ -36,6 +37,7 @@ use crate::clients::Arrival;
 use crate::media::Media;
 use crate::pacing::Pacer;
 use crate::record::SessionRecord;
+use crate::thinning::StreamFilter;
 use crate::{ServerContext, ServerError};
 use sink::Sink;
 
@@ -50,14 +52,39 @@ const MAX_REQUEST_BODY: u64 = 64 * 1024;
 /// Most requests on one keep-alive connection.
 const MAX_REQUESTS_PER_CONNECTION: usize = 32;
 
+/// The stream selections of the Plays under way, by the client-id their response gave, so
+/// that a SelectStream on another connection ([MS-WMSP] 3.2.5.7) reaches its Play.
+#[derive(Default)]
+struct Selections(Mutex<HashMap<u32, Arc<Mutex<StreamFilter>>>>);
+
+impl Selections {
+    fn register(&self, client_id: u32, filter: Arc<Mutex<StreamFilter>>) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(client_id, filter);
+        }
+    }
+
+    fn unregister(&self, client_id: u32) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(&client_id);
+        }
+    }
+
+    fn find(&self, client_id: u32) -> Option<Arc<Mutex<StreamFilter>>> {
+        self.0.lock().ok()?.get(&client_id).cloned()
+    }
+}
+
 /// Accepts connections until the runtime stops.
 pub async fn serve(listener: TcpListener, ctx: Arc<ServerContext>) {
     // The broadcast clock: every live stream has been "on the air" since the server started.
     let epoch = Instant::now();
+    let selections = Arc::new(Selections::default());
     crate::accept::accept_each(listener, &ctx, "mmsh", |sock, peer, arrival| {
         let ctx = ctx.clone();
+        let selections = selections.clone();
         tokio::spawn(async move {
-            if let Err(e) = handle(sock, peer, arrival, &ctx, epoch).await {
+            if let Err(e) = handle(sock, peer, arrival, &ctx, (epoch, &selections)).await {
                 tracing::debug!("mmsh connection: {e}");
             }
         });
@@ -71,7 +98,7 @@ async fn handle(
     peer: SocketAddr,
     mut arrival: Arrival,
     ctx: &ServerContext,
-    epoch: Instant,
+    (epoch, selections): (Instant, &Selections),
 ) -> Result<(), ServerError> {
     let _ = sock.set_nodelay(true);
     if ctx.faults.blackholes(Transport::Mmsh) {
@@ -159,10 +186,42 @@ async fn handle(
                 let mut record = SessionRecord::new(Transport::Mmsh, Some(peer));
                 record.set_user_agent(&req.user_agent);
                 record.path = req.path.clone();
-                let result = stream(&mut sink, ctx, &media, &req, epoch, &mut record).await;
+                let client_id = new_client_id();
+                let filter = Arc::new(Mutex::new(StreamFilter::default()));
+                selections.register(client_id, filter.clone());
+                let play = Play {
+                    client_id,
+                    filter,
+                    epoch,
+                };
+                let result = stream(&mut sink, ctx, &media, &req, &play, &mut record).await;
+                selections.unregister(client_id);
                 ctx.session_end(&record);
                 result?;
                 if !req.pipelined || !keep_alive {
+                    return Ok(());
+                }
+            }
+            RequestKind::OtherPost if !req.stream_switches().is_empty() => {
+                // SelectStream (non-pipelined: a POST on its own connection naming the Play
+                // by client-id): the Play's next packets follow the new selection.
+                let play = req
+                    .pragmas
+                    .number("client-id")
+                    .and_then(|id| selections.find(u32::try_from(id).ok()?));
+                let Some(filter) = play else {
+                    sink.simple(404, "Not Found").await;
+                    return Ok(());
+                };
+                if let (Some(media), Ok(mut f)) = (ctx.library.find(&req.path), filter.lock()) {
+                    let entries = req.stream_switches().into_iter();
+                    f.switch(
+                        &media.header,
+                        entries.map(|e| (e.dst, u16::from(e.thinning))),
+                    );
+                }
+                sink.empty_ok(keep_alive).await?;
+                if !keep_alive {
                     return Ok(());
                 }
             }
@@ -254,9 +313,13 @@ async fn blackhole(mut sock: TcpStream) {
     .await;
 }
 
+/// A client-id for a response ([MS-WMSP] 2.2.1.4.5): a positive 31-bit number.
+fn new_client_id() -> u32 {
+    rand::random::<u32>() & 0x7FFF_FFFF
+}
+
 /// The response head lines both requests share ([MS-WMSP] 2.2.2.1, 2.2.2.6).
-fn common_headers(ctx_live: bool, content_type: &str) -> String {
-    let client_id: u32 = rand::random::<u32>() & 0x7FFF_FFFF;
+fn common_headers(ctx_live: bool, content_type: &str, client_id: u32) -> String {
     let features = if ctx_live {
         "\"broadcast\""
     } else {
@@ -308,12 +371,24 @@ async fn describe(
     };
     let head = format!(
         "HTTP/{version} 200 OK\r\n{}Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
-        common_headers(ctx.is_live(media), "application/vnd.ms.wms-hdr.asfv1"),
+        common_headers(
+            ctx.is_live(media),
+            "application/vnd.ms.wms-hdr.asfv1",
+            new_client_id()
+        ),
         body.len()
     );
     sink.raw(head.as_bytes()).await?;
     sink.raw(&body).await?;
     sink.flush().await
+}
+
+/// One Play: the client-id its response gives, the streams selected (shared with
+/// SelectStream requests), and the broadcast clock.
+struct Play {
+    client_id: u32,
+    filter: Arc<Mutex<StreamFilter>>,
+    epoch: Instant,
 }
 
 /// The Play response ([MS-WMSP] 2.2.2.6): head, [`$M`] `$H`, the data, `$E` (on demand).
@@ -322,19 +397,28 @@ async fn stream(
     ctx: &ServerContext,
     media: &Media,
     req: &ServerRequest,
-    epoch: Instant,
+    play: &Play,
     record: &mut SessionRecord,
 ) -> Result<(), ServerError> {
+    let epoch = play.epoch;
     let n = media.packets.len();
     let head = if req.pipelined {
         format!(
             "HTTP/1.1 200 OK\r\n{}Transfer-Encoding: chunked\r\nConnection: Keep-Alive\r\n\r\n",
-            common_headers(ctx.is_live(media), "application/x-mms-framed")
+            common_headers(
+                ctx.is_live(media),
+                "application/x-mms-framed",
+                play.client_id
+            )
         )
     } else {
         format!(
             "HTTP/1.0 200 OK\r\n{}Connection: close\r\n\r\n",
-            common_headers(ctx.is_live(media), "application/x-mms-framed")
+            common_headers(
+                ctx.is_live(media),
+                "application/x-mms-framed",
+                play.client_id
+            )
         )
     };
     sink.raw(head.as_bytes()).await?;
@@ -342,18 +426,69 @@ async fn stream(
     let mut first = metadata_chunk(ctx.is_live(media), req);
     first.extend(encode_header_chunks(&header_for(ctx, media)));
     sink.body(&first).await?;
-    if let Some(relay) = media.relay() {
-        return send_relay(sink, ctx, &relay, media, record).await;
+    // The streams the client selected ([MS-WMSP] 2.2.1.4.27); the others are thinned out.
+    if let Ok(mut f) = play.filter.lock() {
+        let entries = req.stream_switches().into_iter();
+        f.switch(
+            &media.header,
+            entries.map(|e| (e.dst, u16::from(e.thinning))),
+        );
     }
-    if n == 0 {
-        sink.body(&encode_reason_chunk(ChunkKind::End, 0)).await?;
-        return sink.finish().await;
+    let mut out = Outgoing {
+        filter: play.filter.clone(),
+        location: 0,
+        packet_size: media.packet_size,
+    };
+    let r = if let Some(relay) = media.relay() {
+        send_relay(sink, ctx, &relay, media, record, &mut out).await
+    } else if n == 0 {
+        end_of_stream(sink).await
+    } else if ctx.live {
+        send_live(sink, ctx, media, epoch, record, &mut out).await
+    } else {
+        let start = start_index(media, req);
+        out.location = start as u32;
+        match send_on_demand(sink, ctx, media, start, record, &mut out).await {
+            Ok(()) => end_of_stream(sink).await,
+            Err(e) => Err(e),
+        }
+    };
+    if let Ok(f) = out.filter.lock() {
+        record.streams = f.sent(&media.header);
     }
-    if ctx.live {
-        return send_live(sink, ctx, media, epoch, record).await;
+    r
+}
+
+/// How a Play's data packets go out: thinned to the selected streams, numbered in the order
+/// sent (LocationId counts the packets a client gets, so a thinned stream shows no gaps).
+struct Outgoing {
+    filter: Arc<Mutex<StreamFilter>>,
+    location: u32,
+    packet_size: u32,
+}
+
+impl Outgoing {
+    /// Queues the `$D` chunk of what the client selected of `packet` (nothing when none of
+    /// it is), the packet itself shared, not copied, when nothing needs leaving out.
+    fn queue(
+        &mut self,
+        sink: &mut Sink,
+        packet: &bytes::Bytes,
+        record: &mut SessionRecord,
+    ) -> Result<(), ServerError> {
+        let kept = match self.filter.lock() {
+            Ok(mut f) => f.apply(packet, self.packet_size),
+            Err(_) => Some(packet.clone()),
+        };
+        let Some(packet) = kept else {
+            return Ok(());
+        };
+        // AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
+        sink.data(self.location, record.packets_sent as u8, &packet)?;
+        record.sent(packet.len());
+        self.location = self.location.wrapping_add(1);
+        Ok(())
     }
-    send_on_demand(sink, ctx, media, start_index(media, req), record).await?;
-    end_of_stream(sink).await
 }
 
 /// Broadcast: join where the broadcast is now and loop for ever on one continuous timeline,
@@ -365,13 +500,14 @@ async fn send_live(
     media: &Media,
     epoch: Instant,
     record: &mut SessionRecord,
+    out: &mut Outgoing,
 ) -> Result<(), ServerError> {
     let n = media.packets.len();
     let clock = live::LiveClock::new(media);
     let mut i = clock.packet_now(epoch.elapsed());
     record.playing(media, i);
     let mut loops = 0u64;
-    let mut location = i as u32;
+    out.location = i as u32;
     let first_ms = u64::from(media.send_times_ms[i]);
     let preroll = media.header.file.preroll_ms;
     let pacer = Pacer::new(ctx.fast, first_ms, preroll).batched(preroll);
@@ -381,10 +517,7 @@ async fn send_live(
             r = sink.until_due(&pacer, clock.timeline_ms(i, loops)) => r?,
             _ = crate::stopping(&mut stop) => return end_of_stream(sink).await,
         }
-        let packet = &media.packets[i];
-        sink.data(location, record.packets_sent as u8, packet)?;
-        record.sent(packet.len());
-        location = location.wrapping_add(1);
+        out.queue(sink, &media.packets[i], record)?;
         i += 1;
         if i == n {
             i = 0;
@@ -401,6 +534,7 @@ async fn send_relay(
     relay: &crate::relay::Relay,
     media: &Media,
     record: &mut SessionRecord,
+    out: &mut Outgoing,
 ) -> Result<(), ServerError> {
     use crate::relay::Next;
     let Some(mut feed) = relay.subscribe() else {
@@ -408,7 +542,6 @@ async fn send_relay(
     };
     record.playing(media, 0);
     let mut stop = ctx.shutdown.subscribe();
-    let mut location = 0u32;
     loop {
         // Once a tick: what the relay sent since, in one write.
         tokio::select! {
@@ -427,9 +560,7 @@ async fn send_relay(
                     return Err(ServerError::Usage("mmsh: client too slow, dropped".into()));
                 }
             };
-            sink.data(location, record.packets_sent as u8, &packet)?;
-            record.sent(packet.len());
-            location = location.wrapping_add(1);
+            out.queue(sink, &packet, record)?;
         }
         sink.write_queued()?;
     }
@@ -448,6 +579,7 @@ async fn send_on_demand(
     media: &Media,
     start: usize,
     record: &mut SessionRecord,
+    out: &mut Outgoing,
 ) -> Result<(), ServerError> {
     record.playing(media, start);
     let times = &media.send_times_ms;
@@ -463,9 +595,7 @@ async fn send_on_demand(
             _ = crate::stopping(&mut stop) => return Ok(()),
             r = sink.until_due(&pacer, u64::from(times[i])) => r?,
         }
-        // LocationId = packet number; AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
-        sink.data(i as u32, record.packets_sent as u8, packet)?;
-        record.sent(packet.len());
+        out.queue(sink, packet, record)?;
     }
     Ok(())
 }

@@ -78,8 +78,11 @@ pub struct ConnectConfig {
     pub mode: HttpMode,
     /// Where an on-demand Play starts (ignored for a broadcast).
     pub start_ms: u64,
-    /// Stream numbers to play; empty: the audio (and script) streams.
+    /// Stream numbers to play; empty: the one `choose` picks, else the audio (and script)
+    /// streams.
     pub streams: Vec<u16>,
+    /// Picks the audio stream to play from the described header.
+    pub choose: Option<crate::StreamChooser>,
     /// Header lines added to every request (Authorization, X-Accelerate-Streaming, …).
     pub extra_headers: Vec<(String, String)>,
     /// Name the absolute URI in the request line (for an HTTP proxy).
@@ -212,15 +215,20 @@ impl Connect {
     /// A request to send, signed when a challenge was answered; kept for a resend.
     fn send(&mut self, to: Target, request: String, reuse: bool) -> Step {
         self.last = Some((to.clone(), request.clone(), reuse));
+        let request = self.sign("GET", &to, request);
+        Step::Send { to, request, reuse }
+    }
+
+    /// `request` with an Authorization header once a challenge was answered.
+    fn sign(&mut self, method: &str, to: &Target, request: String) -> String {
         let signature = self
             .auth
             .as_mut()
-            .and_then(|a| a.authorization("GET", &to.path));
-        let request = match signature {
+            .and_then(|a| a.authorization(method, &to.path));
+        match signature {
             Some(v) => decorate(request, &[("Authorization".to_string(), v)]),
             None => request,
-        };
-        Step::Send { to, request, reuse }
+        }
     }
 
     /// After an [`Outcome::Unauthorized`] (401): answers the challenge with `credentials`
@@ -246,6 +254,17 @@ impl Connect {
             .take()
             .ok_or(ClientError::OutOfOrder("a challenge before any request"))?;
         Ok(self.send(to, request, false))
+    }
+
+    /// Once playing, a SelectStream ([MS-WMSP] 2.2.2.8, non-pipelined mode): the empty POST
+    /// naming the Play by the `client_id` its response gave, with the streams that change
+    /// (stream, thinning), signed like every request after an answered challenge. It goes on
+    /// a new connection to the returned target; its answer is the caller's.
+    pub fn select_stream(&mut self, client_id: u64, changes: &[(u16, u8)]) -> (Target, String) {
+        let to = self.redirects.target().clone();
+        let request = self.build(&to, 3, |r| r.select_stream(client_id, changes));
+        let request = self.sign("POST", &to, request);
+        (to, request)
     }
 
     /// Builds one request for `to` with the session's GUID and mode, plus the extra headers.
@@ -341,7 +360,8 @@ impl Connect {
     fn described(&mut self, header: Bytes) -> Result<Step, ClientError> {
         let parsed = mmsplay_asf::parse_header(&header)?;
         let live = parsed.file.broadcast || self.features.iter().any(|f| f == "broadcast");
-        let streams = select_streams(&parsed, &self.cfg.streams);
+        let wanted = crate::stream::wanted(&self.cfg.streams, self.cfg.choose.as_ref(), &parsed);
+        let streams = select_streams(&parsed, &wanted);
         let start = if live { None } else { Some(self.cfg.start_ms) };
         let to = self.redirects.target().clone();
         let request = self.build(&to, 2, |r| r.play(start, &streams));

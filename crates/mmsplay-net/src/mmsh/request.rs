@@ -37,11 +37,15 @@ pub struct ClientRequest<'a> {
 
 impl ClientRequest<'_> {
     fn start(&self, out: &mut String) {
+        self.start_with("GET", out);
+    }
+
+    fn start_with(&self, method: &str, out: &mut String) {
         let version = match self.mode {
             HttpMode::NonPipelined => "1.0",
             HttpMode::Pipelined => "1.1",
         };
-        out.push_str(&format!("GET {} HTTP/{version}\r\n", self.path));
+        out.push_str(&format!("{method} {} HTTP/{version}\r\n", self.path));
         out.push_str("Accept: */*\r\n");
         out.push_str(&format!("User-Agent: {USER_AGENT}\r\n"));
         out.push_str(&format!("Host: {}\r\n", self.host));
@@ -87,23 +91,46 @@ impl ClientRequest<'_> {
             )),
         }
         s.push_str("Pragma: xPlayStrm=1\r\n");
-        if !streams.is_empty() {
-            s.push_str(&format!(
-                "Pragma: stream-switch-count={}\r\n",
-                streams.len()
-            ));
-            let entries: Vec<String> = streams
-                .iter()
-                .map(|(n, thin)| format!("ffff:{n:x}:{thin}"))
-                .collect();
-            s.push_str(&format!(
-                "Pragma: stream-switch-entry={}\r\n",
-                entries.join(" ")
-            ));
-        }
+        push_switches(&mut s, streams);
         self.end(&mut s);
         s
     }
+
+    /// SelectStream in non-pipelined mode ([MS-WMSP] 2.2.2.8): an empty POST naming the Play
+    /// by the `client-id` its response gave, with the streams that change (stream number,
+    /// thinning: 0 on, 2 off).
+    pub fn select_stream(&self, client_id: u64, streams: &[(u16, u8)]) -> String {
+        let mut s = String::with_capacity(512);
+        self.start_with("POST", &mut s);
+        s.push_str(&format!(
+            "Pragma: no-cache,request-context={},client-id={client_id}\r\n",
+            self.request_context
+        ));
+        push_switches(&mut s, streams);
+        s.push_str("Content-Length: 0\r\n");
+        self.end(&mut s);
+        s
+    }
+}
+
+/// The `stream-switch-count` and `stream-switch-entry` Pragma lines, the entries on a line of
+/// their own ([MS-WMSP] 2.2.1.4.26, 2.2.1.4.27).
+fn push_switches(s: &mut String, streams: &[(u16, u8)]) {
+    if streams.is_empty() {
+        return;
+    }
+    s.push_str(&format!(
+        "Pragma: stream-switch-count={}\r\n",
+        streams.len()
+    ));
+    let entries: Vec<String> = streams
+        .iter()
+        .map(|(n, thin)| format!("ffff:{n:x}:{thin}"))
+        .collect();
+    s.push_str(&format!(
+        "Pragma: stream-switch-entry={}\r\n",
+        entries.join(" ")
+    ));
 }
 
 /// The stream-switch entries of a Play ([MS-WMSP] 2.2.1.4.27): `(stream, thinning)`, with
@@ -381,5 +408,33 @@ mod libmms_tests {
         let r = ServerRequest::from_head(&h);
         assert_eq!(r.kind, RequestKind::Play);
         assert_eq!(r.start_at(), StartAt::Beginning);
+    }
+
+    /// Our SelectStream is what the server side reads as one: a POST with the client-id and
+    /// the stream-switch entries.
+    #[test]
+    fn select_stream_round_trips_through_the_server_view() {
+        let req = ClientRequest {
+            path: "/a.asf",
+            host: "h:80",
+            client_guid: "{00000000-0000-0000-0000-000000000001}",
+            request_context: 3,
+            mode: HttpMode::NonPipelined,
+        }
+        .select_stream(297_067_864, &[(1, 2), (0x1a, 0)]);
+        let (head, used) = super::super::parse_request_head(req.as_bytes())
+            .unwrap()
+            .unwrap();
+        assert_eq!(used, req.len());
+        let r = ServerRequest::from_head(&head);
+        assert_eq!(r.kind, RequestKind::OtherPost);
+        assert_eq!(r.pragmas.number("client-id"), Some(297_067_864));
+        let e: Vec<(u16, u8)> = r
+            .stream_switches()
+            .iter()
+            .map(|s| (s.dst, s.thinning))
+            .collect();
+        assert_eq!(e, vec![(1, 2), (0x1a, 0)]);
+        assert_eq!(head.headers.get("content-length"), Some("0"));
     }
 }

@@ -183,8 +183,10 @@ pub struct ConnectConfig {
     pub lower: LowerTransport,
     /// Our RTP/RTCP port pair when `lower` is UDP.
     pub client_ports: Option<(u16, u16)>,
-    /// Stream numbers to SETUP; empty: the audio streams.
+    /// Stream numbers to SETUP; empty: the one `choose` picks, else the audio streams.
     pub streams: Vec<u16>,
+    /// Picks the audio stream to SETUP from the described header.
+    pub choose: Option<crate::StreamChooser>,
     /// Where PLAY starts (`Range: npt=`).
     pub start_ms: u64,
     /// How long an `rtspt` connect waits for the first RTP packet after PLAY.
@@ -331,6 +333,17 @@ impl Connect {
     }
 
     /// The Session id once a SETUP gave one (server requests are answered with it).
+    /// The streams to SETUP: those configured, else the chooser's pick from the described
+    /// header (with the command streams), else none named (the audio streams).
+    fn wanted(&self, describe_reply: &Message) -> Vec<u16> {
+        match (&self.cfg.choose, self.cfg.streams.is_empty()) {
+            (Some(c), true) => sdp::parse(&describe_reply.body)
+                .map(|d| crate::stream::wanted(&[], Some(c), &d.header))
+                .unwrap_or_default(),
+            _ => self.cfg.streams.clone(),
+        }
+    }
+
     pub fn session(&self) -> Option<&str> {
         self.req.session.as_deref()
     }
@@ -409,7 +422,7 @@ impl Connect {
                 let url = self.cfg.url.clone();
                 Ok(self.send(describe_request(&url), MAX_SDP_LEN))
             }
-            State::Describe => match on_describe(reply, &self.cfg.url, &self.cfg.streams)? {
+            State::Describe => match on_describe(reply, &self.cfg.url, &self.wanted(reply))? {
                 DescribeReply::Redirect(to) => {
                     self.state = State::Done;
                     Ok(Step::Done(Outcome::Redirect(to)))

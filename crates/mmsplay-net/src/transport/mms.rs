@@ -90,6 +90,11 @@ impl MmsSession {
         self.0.transport
     }
 
+    /// Asks the server for `audio` (and the command streams) from now on.
+    pub async fn select(&mut self, audio: &[u16]) -> Result<()> {
+        self.0.select(audio).await
+    }
+
     pub async fn close(self) {
         self.0.close().await
     }
@@ -127,6 +132,8 @@ struct Conn {
     done: bool,
     /// Replies to a repeated ReadBlock still to come: they may trail the header itself.
     read_block_replies: u32,
+    /// The stream's header, once read: its streams are what StreamSwitch selects among.
+    header: Option<Box<mmsplay_asf::Header>>,
     /// Handshake replies must come before this, a little inside the caller's connect timeout,
     /// so that the error says which way the server failed.
     reply_deadline: Option<Instant>,
@@ -145,8 +152,28 @@ struct Udp {
     /// protocols.md 2.3): deliver in arrival order, no loss detection.
     unsequenced: bool,
     last: Option<(u8, u32)>,
+    /// The last packet's extended sequence and LocationId.
+    last_numbers: Option<(u32, u32)>,
+    /// LocationIds ran ahead of the sequence: the server skips packets of streams we did not
+    /// select, so the file's packet count says nothing about a missing tail.
+    thinned: bool,
     /// Next slot in the reorder buffer when unsequenced.
     queue_seq: u32,
+}
+
+/// A complete stream selection ([MS-MMSP] 2.2.4.28): `wanted` on (thinning 0), every other
+/// stream of the header off (2); `wanted` empty: every stream on.
+fn switch_entries(header: &mmsplay_asf::Header, wanted: &[u16]) -> Vec<StreamSwitchEntry> {
+    let on = |n: u16| wanted.is_empty() || wanted.contains(&n);
+    header
+        .streams
+        .iter()
+        .map(|st| StreamSwitchEntry {
+            src: 0xFFFF,
+            dst: u16::from(st.number),
+            thinning: if on(u16::from(st.number)) { 0 } else { 2 },
+        })
+        .collect()
 }
 
 /// One thing read from the network.
@@ -200,6 +227,7 @@ impl Conn {
             eos: None,
             done: false,
             read_block_replies: 0,
+            header: None,
             reply_deadline: opts
                 .connect_timeout
                 .checked_sub(REPLY_MARGIN)
@@ -224,6 +252,8 @@ impl Conn {
                 reorder: Reorder::new(0),
                 unsequenced: false,
                 last: None,
+                last_numbers: None,
+                thinned: false,
                 queue_seq: 0,
             }));
             Funnel {
@@ -284,16 +314,8 @@ impl Conn {
                         return Err(NetError::protocol("the stream has no usable packet size"));
                     }
                     self.live = self.live || parsed.file.broadcast;
-                    let wanted = |n: u16| opts.streams.is_empty() || opts.streams.contains(&n);
-                    let entries = parsed
-                        .streams
-                        .iter()
-                        .map(|st| StreamSwitchEntry {
-                            src: 0xFFFF,
-                            dst: u16::from(st.number),
-                            thinning: if wanted(u16::from(st.number)) { 0 } else { 2 },
-                        })
-                        .collect();
+                    let entries = switch_entries(&parsed, &opts.wanted(&parsed));
+                    self.header = Some(Box::new(parsed));
                     let position = if self.live {
                         0.0
                     } else {
@@ -442,6 +464,18 @@ impl Conn {
             return Err(NetError::protocol("the ASF header arrived incomplete"));
         }
         Ok(header)
+    }
+
+    /// Asks the server mid-stream for `audio` (with the command streams) instead of what it
+    /// sends now: LinkViewerToMacStreamSwitch while playing ([MS-MMSP] 3.1.4.x); the server
+    /// applies it from its next packet and acknowledges with ReportStreamSwitch, which the
+    /// event loop takes in passing.
+    async fn select(&mut self, audio: &[u16]) -> Result<()> {
+        let Some(h) = self.header.as_deref() else {
+            return Ok(());
+        };
+        let entries = switch_entries(h, &crate::stream::with_commands(h, audio));
+        self.send(FromClient::StreamSwitch { entries }).await
     }
 
     async fn send(&mut self, m: FromClient) -> Result<()> {
@@ -666,6 +700,12 @@ impl Conn {
         u.last = Some((h.af_flags, h.location_id));
         let now = Instant::now();
         let seq = u.seq.extend(h.af_flags);
+        if let Some((last_seq, last_loc)) = u.last_numbers
+            && seq > last_seq
+        {
+            u.thinned |= h.location_id.wrapping_sub(last_loc) > seq - last_seq;
+        }
+        u.last_numbers = Some((seq, h.location_id));
         let holes = if u.unsequenced {
             // Keep the reorder buffer as a plain queue.
             let next = u.reorder_next();
@@ -685,7 +725,7 @@ impl Conn {
         let now = Instant::now();
         self.eos = Some(now + reorder::RESEND_WAIT + Duration::from_millis(50));
         let Some(u) = self.udp.as_mut() else { return };
-        if u.unsequenced || self.live || self.packet_count == 0 {
+        if u.unsequenced || u.thinned || self.live || self.packet_count == 0 {
             return;
         }
         // On demand, LocationId = packet number in the file, so the last one is known.

@@ -17,8 +17,8 @@ use crate::Transport;
 use crate::error::{ErrorKind, NetError, Result};
 use crate::mmsh::client::{self, Outcome, Step};
 use crate::mmsh::redirect::Target;
-use crate::mmsh::request::random_client_guid;
-use crate::mmsh::{BodyEvent, BodyReader, HttpContent, HttpMode, classify_http};
+use crate::mmsh::request::{random_client_guid, select_streams};
+use crate::mmsh::{BodyEvent, BodyReader, HttpContent, HttpMode, Pragmas, classify_http};
 use crate::proxy::proxied_request;
 use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::transport::http::{HttpResponse, by, exchange_via, request_on};
@@ -27,19 +27,48 @@ use crate::url::StreamUrl;
 pub use crate::mmsh::redirect::MAX_REDIRECTS;
 /// Socket read size.
 const READ_CHUNK: usize = 16 * 1024;
+/// How long a SelectStream request may take.
+const SELECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The connect machine for `url`.
-fn machine(url: &StreamUrl, opts: &ConnectOptions, mode: HttpMode) -> client::Connect {
+/// What a mid-stream SelectStream needs: the connect machine (where the Play went, as which
+/// client, with which credentials), the proxy, the Play's client-id, and which of the
+/// header's streams it sends now.
+struct Selector {
+    machine: client::Connect,
+    proxy: Option<crate::proxy::Proxy>,
+    client_id: u64,
+    header: mmsplay_asf::Header,
+    on: Vec<u16>,
+}
+
+/// The streams a Play that named none gets: every audio and command stream (what
+/// [`select_streams`] asks for).
+fn all_selected(header: &mmsplay_asf::Header) -> Vec<u16> {
+    select_streams(header, &[])
+        .into_iter()
+        .filter(|(_, thin)| *thin == 0)
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// The connect machine for `url`, as client `client_guid`.
+fn machine(
+    url: &StreamUrl,
+    opts: &ConnectOptions,
+    mode: HttpMode,
+    client_guid: String,
+) -> client::Connect {
     client::Connect::new(client::ConnectConfig {
         target: Target {
             host: url.host.clone(),
             port: url.port_for(Transport::Mmsh, &opts.ports),
             path: url.path.clone(),
         },
-        client_guid: random_client_guid(),
+        client_guid,
         mode,
         start_ms: opts.start_ms,
         streams: opts.streams.clone(),
+        choose: opts.choose.clone(),
         extra_headers: Vec::new(),
         absolute_uri: false,
     })
@@ -125,7 +154,7 @@ pub struct HttpProbe {
 /// `opts.connect_timeout` and `max_body`.
 pub async fn probe(url: &StreamUrl, opts: &ConnectOptions, max_body: usize) -> Result<HttpProbe> {
     let deadline = Instant::now() + opts.connect_timeout;
-    let mut machine = machine(url, opts, HttpMode::NonPipelined);
+    let mut machine = machine(url, opts, HttpMode::NonPipelined, random_client_guid());
     let mut cur = Current::default();
     let first = machine.start();
     let step = send_requests(&mut machine, first, &mut cur, (url, opts), deadline).await?;
@@ -182,6 +211,8 @@ pub struct MmshSession {
     /// without `$E` from a server that died.
     expected_packets: u64,
     finished: bool,
+    /// For a SelectStream mid-stream (non-pipelined mode only).
+    selector: Option<Box<Selector>>,
 }
 
 impl MmshSession {
@@ -200,7 +231,7 @@ impl MmshSession {
         mode: HttpMode,
     ) -> Result<Self> {
         let deadline = Instant::now() + opts.connect_timeout;
-        let mut machine = machine(url, opts, mode);
+        let mut machine = machine(url, opts, mode, random_client_guid());
         let mut cur = Current::default();
         let mut step = machine.start();
         let mut body = Vec::with_capacity(READ_CHUNK);
@@ -229,6 +260,27 @@ impl MmshSession {
             .resp
             .ok_or(client::ClientError::OutOfOrder("Play without a response"))?;
         let pipelined = cur.reused && resp.head.is_chunked();
+        // A SelectStream names the Play by the client-id its response gave; in pipelined
+        // mode it would go on the Play's own connection, which this client does not do.
+        let selector = Pragmas::from_headers(&resp.head.headers)
+            .number("client-id")
+            .filter(|_| !pipelined)
+            .and_then(|client_id| {
+                let header = mmsplay_asf::parse_header(&ready.header).ok()?;
+                let on = crate::stream::wanted(&opts.streams, opts.choose.as_ref(), &header);
+                let on = if on.is_empty() {
+                    all_selected(&header)
+                } else {
+                    on
+                };
+                Some(Box::new(Selector {
+                    proxy: opts.proxy.for_host(&ready.target.host).cloned(),
+                    machine,
+                    client_id,
+                    header,
+                    on,
+                }))
+            });
         let mut reader = BodyReader::new();
         reader.seed_header(ready.header.clone())?;
         let mut session = MmshSession {
@@ -242,6 +294,7 @@ impl MmshSession {
             stats: opts.stats.clone(),
             expected_packets: ready.expected_packets,
             finished: false,
+            selector,
         };
         session.pending.push_back(AsfEvent::Header(ready.header));
         session
@@ -353,6 +406,49 @@ impl MmshSession {
 
     pub fn transport(&self) -> Transport {
         self.transport
+    }
+
+    /// Asks the server for `audio` (and the command streams) from now on: a SelectStream
+    /// request on a connection of its own ([MS-WMSP] 3.1.4.x, non-pipelined mode), naming the
+    /// Play by its client-id. A session without one (pipelined, or a server that gave no
+    /// client-id), or whose server refuses, keeps its streams (`false`).
+    pub async fn select(&mut self, audio: &[u16]) -> Result<bool> {
+        let Some(s) = self.selector.as_mut() else {
+            return Ok(false);
+        };
+        let want = crate::stream::with_commands(&s.header, audio);
+        let changes: Vec<(u16, u8)> = s
+            .header
+            .streams
+            .iter()
+            .map(|st| u16::from(st.number))
+            .filter(|n| want.contains(n) != s.on.contains(n))
+            .map(|n| (n, if want.contains(&n) { 0 } else { 2 }))
+            .collect();
+        if changes.is_empty() {
+            return Ok(true);
+        }
+        let (to, request) = s.machine.select_stream(s.client_id, &changes);
+        let deadline = Instant::now() + SELECT_TIMEOUT;
+        // A server that cannot select is no reason to stop: the stream plays on as it is.
+        match exchange_via(&to.authority(), s.proxy.as_ref(), &request, deadline).await {
+            Ok(resp) if resp.head.status == 200 => {
+                s.on = want;
+                Ok(true)
+            }
+            Ok(resp) => {
+                tracing::warn!(
+                    "the server answered a stream selection with {} {}",
+                    resp.head.status,
+                    resp.head.reason
+                );
+                Ok(false)
+            }
+            Err(e) => {
+                tracing::warn!("cannot ask the server for other streams: {e}");
+                Ok(false)
+            }
+        }
     }
 
     /// Whether the session runs in pipelined mode (one connection, chunked Play body).

@@ -32,6 +32,7 @@ use crate::rtsp::headers::LowerTransport;
 use crate::rtsp::holdback::{Holdback, Pushed, Released};
 use crate::rtsp::sdp;
 use crate::rtsp::sequence::SeqTracker;
+use crate::rtsp::streamswitch;
 use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::url::StreamUrl;
 
@@ -110,6 +111,11 @@ impl RtspSession {
         self.0.transport
     }
 
+    /// Asks the server for `audio` (and the command streams) from now on.
+    pub async fn select(&mut self, audio: &[u16]) -> Result<()> {
+        self.0.select(audio).await
+    }
+
     pub async fn close(self) {
         self.0.close().await;
     }
@@ -141,6 +147,11 @@ struct Inner {
     /// Sequence numbers to ask for again.
     nacks: Vec<u16>,
     epoch: Instant,
+    /// Each ASF stream's URL (from the SDP), for SelectStream.
+    stream_urls: Vec<(u16, String)>,
+    /// The streams the server sends now.
+    streams_on: Vec<u16>,
+    header: mmsplay_asf::Header,
 }
 
 impl Inner {
@@ -171,6 +182,7 @@ impl Inner {
             lower,
             client_ports: media.client_ports(),
             streams: opts.streams.clone(),
+            choose: opts.choose.clone(),
             start_ms: opts.start_ms,
             connect_timeout: opts.connect_timeout,
             user_agent: client::Requester::wmplayer_user_agent(&guid),
@@ -208,6 +220,28 @@ impl Inner {
             first_seq,
             first_media_timeout,
         } = *est;
+        let stream_urls: Vec<(u16, String)> = desc
+            .media
+            .iter()
+            .filter(|m| m.is_asf())
+            .filter_map(|m| {
+                let n = u16::try_from(m.stream?).ok()?;
+                Some((n, sdp::resolve_control(&aggregate, m.control.as_deref())))
+            })
+            .collect();
+        // What the connect SETUP: the streams asked for, else the audio streams.
+        let mut streams_on =
+            crate::stream::wanted(&opts.streams, opts.choose.as_ref(), &desc.header);
+        if streams_on.is_empty() {
+            streams_on = desc
+                .header
+                .streams
+                .iter()
+                .filter(|s| s.kind == mmsplay_asf::StreamKind::Audio)
+                .map(|s| u16::from(s.number))
+                .collect();
+        }
+        streams_on.retain(|n| stream_urls.iter().any(|(s, _)| s == n));
         let peer = control.peer_ip()?;
         media.apply_reply(media_answer.as_ref(), peer);
         match rtx {
@@ -249,6 +283,9 @@ impl Inner {
             holdback,
             nacks: Vec::new(),
             epoch: now,
+            stream_urls,
+            streams_on,
+            header: desc.header,
         };
         s.wait_first_media(lower, first_media_timeout).await?;
         Ok(Connected::Session(Box::new(s)))
@@ -338,6 +375,20 @@ impl Inner {
             }
             self.poll(wake).await?;
         }
+    }
+
+    /// Asks the server mid-stream for `audio` (with the command streams) instead of the
+    /// audio it sends now: a SelectStream SET_PARAMETER ([MS-RTSP] 4.4.4.1), whose reply is
+    /// read in passing. The RTP session stays: every ASF stream travels in it.
+    async fn select(&mut self, audio: &[u16]) -> Result<()> {
+        let want = crate::stream::with_commands(&self.header, audio);
+        let Some(req) = streamswitch::select_request(&self.stream_urls, &self.streams_on, &want)
+        else {
+            return Ok(());
+        };
+        self.control.send(req).await?;
+        self.streams_on = want;
+        Ok(())
     }
 
     async fn close(mut self) {

@@ -37,6 +37,7 @@ use crate::outbox::Outbox;
 use crate::pacing::Pacer;
 use crate::record::SessionRecord;
 use crate::relay::{Feed, Next};
+use crate::thinning::StreamFilter;
 use crate::{Media, ServerContext};
 
 /// With no command from the client for this long (and not playing), the session ends
@@ -161,6 +162,8 @@ struct Session {
     relay: Option<RelayPlay>,
     /// (sequence, datagram) of recent data packets, oldest first.
     ring: VecDeque<(u32, Sent)>,
+    /// The streams the client selected (StreamSwitch).
+    filter: StreamFilter,
     record: SessionRecord,
     /// This connection's place among the server's clients.
     arrival: Arrival,
@@ -196,6 +199,7 @@ pub async fn run(
         play: None,
         relay: None,
         ring: VecDeque::new(),
+        filter: StreamFilter::default(),
         record: SessionRecord::new(Transport::Mmst, Some(peer)),
         arrival,
         silent: false,
@@ -207,6 +211,9 @@ pub async fn run(
     resends.unregister(client_id);
     if let Err(e) = r {
         tracing::debug!("mms session {n} from {peer}: {e}");
+    }
+    if let Some(m) = &s.media {
+        s.record.streams = s.filter.sent(&m.header);
     }
     ctx.session_end(&s.record);
 }
@@ -540,9 +547,14 @@ impl Session {
                 .await?;
                 self.send_header(play_incarnation as u8).await?;
             }
-            FromClient::StreamSwitch { .. } => {
-                // We serve every stream of the file (audio-only content); the reply is all a
-                // client waits for.
+            FromClient::StreamSwitch { entries } => {
+                // Before StartPlaying it is the initial selection; while playing it applies
+                // from the next packet on ([MS-MMSP] 3.2.5.12): a client moving to another
+                // stream asks for both until its move is made, so nothing is cut short.
+                if let Some(m) = &self.media {
+                    let entries = entries.iter().map(|e| (e.dst, e.thinning));
+                    self.filter.switch(&m.header, entries);
+                }
                 self.reply(FromServer::ReportStreamSwitch { hr: 0 }).await?;
             }
             FromClient::StartPlaying {
@@ -699,6 +711,22 @@ impl Session {
         } else {
             packet
         };
+        // A packet with nothing selected is skipped: LocationId still counts the file's
+        // packets, the sequence (AFFlags) only those sent, so a client sees no loss.
+        let thinned = self.filter.apply(&packet, p.media.packet_size);
+        let Some(packet) = thinned else {
+            p.index += 1;
+            p.location = p.location.wrapping_add(1);
+            if p.index >= p.media.packets.len() {
+                if p.live {
+                    p.index = 0;
+                    p.loops += 1;
+                } else {
+                    self.finish_play();
+                }
+            }
+            return Ok(());
+        };
         let sent = Sent {
             location: p.location,
             incarnation: p.incarnation,
@@ -782,6 +810,11 @@ impl Session {
             }
         };
         let Some(mut r) = self.relay.take() else {
+            return Ok(());
+        };
+        let size = self.media.as_ref().map_or(0, |m| m.packet_size);
+        let Some(packet) = self.filter.apply(&packet, size) else {
+            self.relay = Some(r);
             return Ok(());
         };
         let sent = Sent {

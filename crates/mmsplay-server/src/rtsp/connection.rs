@@ -9,7 +9,7 @@ use mmsplay_net::Transport;
 use mmsplay_net::auth::Verdict;
 use mmsplay_net::rtsp::headers::{self, LowerTransport, TransportSpec};
 use mmsplay_net::rtsp::message::{Frame, Framer, Message};
-use mmsplay_net::rtsp::{WMS_SERVER, WMS_SUPPORTED, sdp};
+use mmsplay_net::rtsp::{WMS_SERVER, WMS_SUPPORTED, sdp, streamswitch};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use super::streamer::{Job, Shared, Target, Writer, loop_span_ms};
 use crate::clients::Arrival;
 use crate::record::SessionRecord;
+use crate::thinning::StreamFilter;
 use crate::{Media, ServerContext};
 
 /// Largest request body (parameter bodies are a few lines).
@@ -41,6 +42,8 @@ struct Session {
     resender: Option<JoinHandle<()>>,
     /// Media never goes out (`--blackhole rtspu`).
     blackholed: bool,
+    /// The ASF streams SETUP (by their control names), in order; none named: every stream.
+    setup_streams: Vec<u8>,
     started: std::time::Instant,
 }
 
@@ -204,7 +207,10 @@ impl Conn {
             r.packets_sent = s.shared.sent.load(Ordering::Relaxed);
             r.packets_dropped = s.shared.dropped.load(Ordering::Relaxed);
             r.bytes_sent = s.shared.octets.load(Ordering::Relaxed);
-            r.streams = s.media.header.streams.iter().map(|st| st.number).collect();
+            r.streams = match s.shared.filter.lock() {
+                Ok(f) => f.sent(&s.media.header),
+                Err(_) => Vec::new(),
+            };
             r.start_ms = s.shared.start_ms.load(Ordering::Relaxed);
             self.ctx.session_end(&r);
         }
@@ -289,6 +295,7 @@ impl Conn {
                 self.end_session();
                 r
             }
+            "SET_PARAMETER" if is_select_stream(req) => self.select_stream(req),
             // Keep-alives, logging, and GStreamer's echo of our EndOfStream notice.
             "GET_PARAMETER" | "SET_PARAMETER" => self.reply(req, 200, "OK"),
             _ => self.reply(req, 501, "Not Implemented"),
@@ -413,6 +420,7 @@ impl Conn {
                 streamer: None,
                 resender: None,
                 blackholed: false,
+                setup_streams: Vec::new(),
                 started: std::time::Instant::now(),
             });
         }
@@ -421,6 +429,22 @@ impl Conn {
         let blackhole_udp = self.ctx.faults.blackholes(Transport::Rtspu);
         let s = self.session.as_mut()?;
         let is_rtx = tail == "rtx" || tail.ends_with("/rtx");
+        // Which ASF stream the SETUP names, by the control names our SDP gave them.
+        let header = &s.media.header;
+        let named = header
+            .streams
+            .iter()
+            .map(|st| st.number)
+            .find(|n| tail == sdp::stream_control(header, *n));
+        if let Some(n) = named
+            && !s.setup_streams.contains(&n)
+        {
+            s.setup_streams.push(n);
+            // The streams SETUP are sent, and no other.
+            if let Ok(mut f) = s.shared.filter.lock() {
+                *f = StreamFilter::only(header, &s.setup_streams);
+            }
+        }
         let transport_reply = match lower {
             LowerTransport::Udp => {
                 if s.udp.is_none() {
@@ -491,6 +515,22 @@ impl Conn {
                 .with("Transport", transport_reply)
                 .with("Cache-Control", "no-cache"),
         )
+    }
+
+    /// SelectStream ([MS-RTSP] 4.4.4.1): while streaming, stop sending each entry's old
+    /// stream and send its new one, from the next packet on; the reply has no body.
+    fn select_stream(&mut self, req: &Message) -> Message {
+        let Some(s) = &self.session else {
+            return self.reply(req, 454, "Session Not Found");
+        };
+        let entries = streamswitch::parse(&req.body);
+        if entries.is_empty() {
+            return self.reply(req, 400, "Bad Request");
+        }
+        if let Ok(mut f) = s.shared.filter.lock() {
+            f.switch(&s.media.header, entries.iter().flat_map(|e| e.switches()));
+        }
+        self.reply(req, 200, "OK")
     }
 
     fn play(&mut self, req: &Message) -> (Option<Message>, After) {
@@ -577,6 +617,15 @@ impl Conn {
         };
         s.streamer = Some(tokio::spawn(job.run()));
     }
+}
+
+/// Whether a SET_PARAMETER is a SelectStream: its body is of the stream-switch media type.
+fn is_select_stream(req: &Message) -> bool {
+    req.header("Content-Type").is_some_and(|t| {
+        t.trim()
+            .to_ascii_lowercase()
+            .starts_with(streamswitch::CONTENT_TYPE)
+    })
 }
 
 /// The UDP socket pair of a session, an even port and the next when possible.

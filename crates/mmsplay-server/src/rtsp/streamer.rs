@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use mmsplay_asf::padding;
 use mmsplay_net::rtsp::asfpf;
 use mmsplay_net::rtsp::message::Message;
 use mmsplay_net::rtsp::rtp::{RtpHeader, encode_rtp_header, sender_report_bye, write_rtp_header};
@@ -22,6 +23,7 @@ use super::wire::Wire;
 use crate::Media;
 use crate::faults::Loss;
 use crate::pacing::Pacer;
+use crate::thinning::{Kept, StreamFilter};
 
 /// RTP payload type of the ASF stream (as in the SDP).
 pub const PAYLOAD_TYPE: u8 = 96;
@@ -81,6 +83,9 @@ pub struct Shared {
     /// Notified when the streamer dropped the client (gone, or a whole queue behind): the
     /// connection ends.
     pub gone: tokio::sync::Notify,
+    /// The streams the client selected: those it SETUP, changed by SelectStream requests
+    /// while streaming.
+    pub filter: Mutex<StreamFilter>,
 }
 
 impl Shared {
@@ -97,6 +102,7 @@ impl Shared {
             history: Mutex::new(VecDeque::new()),
             rtx_to: Mutex::new(None),
             gone: tokio::sync::Notify::new(),
+            filter: Mutex::new(StreamFilter::default()),
         }
     }
 
@@ -207,13 +213,13 @@ impl Job {
                 _ = crate::stopping(&mut stop) => break,
                 r = self.until_due(&pacer, send_ms) => r?,
             }
-            let prepared = if loop_offset == 0 {
-                prepared::packet(m, idx)
-            } else {
-                None
-            };
-            let packet = if let Some(p) = prepared {
-                p
+            last_ts = send_ms as u32;
+            if loop_offset == 0 {
+                let whole = || {
+                    prepared::packet(m, idx)
+                        .unwrap_or_else(|| RtpPacket::new(&m.packets[idx], m.packet_size))
+                };
+                self.send_selected(&m.packets[idx], whole, last_ts).await?;
             } else {
                 // A later loop keeps its timeline going forward.
                 let mut moved = m.packets[idx].to_vec();
@@ -221,10 +227,9 @@ impl Job {
                     &mut moved,
                     loop_offset.min(u64::from(u32::MAX)) as i64,
                 );
-                RtpPacket::new(&moved, m.packet_size)
-            };
-            last_ts = send_ms as u32;
-            self.send_packet(&packet, last_ts).await?;
+                let whole = || RtpPacket::new(&moved, m.packet_size);
+                self.send_selected(&moved, whole, last_ts).await?;
+            }
             self.shared.next_index.store(idx + 1, Ordering::Relaxed);
         }
         self.say_goodbye(last_ts).await;
@@ -259,6 +264,29 @@ impl Job {
             w.check()?;
         }
         Ok(())
+    }
+
+    /// What the client selected of `packet` (see [`StreamFilter`]) as RTP: `whole` (the
+    /// packet ready for RTP, made once for every listener where it can be) when it takes all
+    /// of it, a rebuilt packet when it takes some streams, nothing when it takes none.
+    async fn send_selected(
+        &self,
+        packet: &[u8],
+        whole: impl FnOnce() -> RtpPacket,
+        timestamp: u32,
+    ) -> std::io::Result<()> {
+        let size = self.media.packet_size;
+        let decision = match self.shared.filter.lock() {
+            Ok(mut f) => f.decide(packet, size),
+            Err(_) => Some(Kept::Whole),
+        };
+        let ready = match decision {
+            // Nothing the client SETUP: no RTP packet at all.
+            None => return Ok(()),
+            Some(Kept::Whole) => whole(),
+            Some(Kept::Rebuilt(p)) => RtpPacket::new(&padding::pad(p, size), size),
+        };
+        self.send_packet(&ready, timestamp).await
     }
 
     /// One ASF packet as RTP (fragmented if large), counted; `--udp-loss` may withhold it.
@@ -355,8 +383,8 @@ impl Job {
                         if let Some(f) = mmsplay_asf::timing::time_fields(&p) {
                             last_ts = f.send_time_ms;
                         }
-                        let packet = RtpPacket::new(&p, self.media.packet_size);
-                        self.send_packet(&packet, last_ts).await?;
+                        let whole = || RtpPacket::new(&p, self.media.packet_size);
+                        self.send_selected(&p, whole, last_ts).await?;
                     }
                     Next::TooSlow => return Err(std::io::Error::other("too slow for the relay")),
                     Next::End => break 'ticks,

@@ -28,6 +28,7 @@ fn config(port: u16, path: &str, guid: String) -> ConnectConfig {
         mode: HttpMode::NonPipelined,
         start_ms: 0,
         streams: Vec::new(),
+        choose: None,
         extra_headers: Vec::new(),
         absolute_uri: false,
     }

@@ -23,6 +23,7 @@ fn config(lower: LowerTransport, client_ports: Option<(u16, u16)>, ua: &str) -> 
         lower,
         client_ports,
         streams: Vec::new(),
+        choose: None,
         start_ms: 0,
         connect_timeout: Duration::from_secs(7),
         user_agent: ua.into(),
