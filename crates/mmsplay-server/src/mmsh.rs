@@ -510,7 +510,7 @@ async fn send_live(
     out.location = i as u32;
     let first_ms = u64::from(media.send_times_ms[i]);
     let preroll = media.header.file.preroll_ms;
-    let pacer = Pacer::new(ctx.fast, first_ms, preroll).batched(preroll);
+    let pacer = Pacer::new(ctx.fast, first_ms, preroll).batched(media);
     let mut stop = ctx.shutdown.subscribe();
     loop {
         tokio::select! {
@@ -587,7 +587,7 @@ async fn send_on_demand(
         return Ok(());
     };
     let preroll = media.header.file.preroll_ms;
-    let pacer = Pacer::new(ctx.fast, u64::from(*first), preroll).batched(preroll);
+    let pacer = Pacer::new(ctx.fast, u64::from(*first), preroll).batched(media);
     let mut stop = ctx.shutdown.subscribe();
     for (i, packet) in media.packets.iter().enumerate().skip(start) {
         tokio::select! {

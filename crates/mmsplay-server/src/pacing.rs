@@ -21,6 +21,8 @@ pub struct Pacer {
     lead: Duration,
     /// Packets due up to this many ms after `start` go out now.
     window_ms: AtomicU64,
+    /// Each packet waits for its own time on a timer of its own, not for the shared tick.
+    precise: bool,
 }
 
 impl Pacer {
@@ -32,6 +34,7 @@ impl Pacer {
             burst_ms,
             lead: Duration::ZERO,
             window_ms: AtomicU64::new(0),
+            precise: false,
         }
     }
 
@@ -40,9 +43,29 @@ impl Pacer {
     /// listener is woken and written to about once in that time rather than once a packet.
     /// The client buffers a preroll of media anyway; as much again early is room it has
     /// (Windows Media Services' Fast Cache ran up to five times real time).
-    pub fn batched(mut self, preroll_ms: u64) -> Pacer {
-        self.lead = Duration::from_millis(preroll_ms).min(MAX_LEAD);
+    ///
+    /// Only for media of one stream: where a client can move to another stream mid-stream
+    /// (a language or bitrate), the move applies from the next packet not yet sent, and a
+    /// batch, or a tick's worth, sent at once would delay it by as much. Such media is paced
+    /// packet by packet, each on its own timer, as precisely as before any batching.
+    pub fn batched(mut self, media: &crate::Media) -> Pacer {
+        if media.header.streams.len() <= 1 {
+            self.lead = Duration::from_millis(media.header.file.preroll_ms).min(MAX_LEAD);
+        } else {
+            self.precise = true;
+        }
         self
+    }
+
+    /// Each packet waits for its own time on a timer of its own (UDP: see the MMS session).
+    pub fn precise(mut self) -> Pacer {
+        self.precise = true;
+        self
+    }
+
+    /// Whether each packet waits on a timer of its own (see [`Pacer::batched`]).
+    pub fn is_precise(&self) -> bool {
+        self.precise
     }
 
     /// Whether pacing is off (`--fast`).
@@ -55,7 +78,11 @@ impl Pacer {
         if self.fast {
             return;
         }
-        crate::tick::until(self.due(send_ms)).await;
+        if self.precise {
+            tokio::time::sleep_until(self.due(send_ms)).await;
+        } else {
+            crate::tick::until(self.due(send_ms)).await;
+        }
         self.is_due(send_ms);
     }
 

@@ -237,6 +237,9 @@ impl Session {
             let next_packet = self.next_due();
             let eos = self.eos_at.map(|(t, _)| t);
             let streaming = self.play.is_some() || self.relay.is_some();
+            // Over UDP, or for media a client may move within, each packet keeps its own time.
+            let precise = matches!(self.path, Some(DataPath::Udp(_)))
+                || self.play.as_ref().is_some_and(|p| p.pacer.is_precise());
             // While streaming, a silent client gets a Ping ([MS-MMSP] 3.2.6.1); otherwise a
             // silent client is dropped ([MS-MMSP] 3.2.6.2).
             let ping_at = self.last_command + KEEPALIVE_INTERVAL;
@@ -284,15 +287,17 @@ impl Session {
                         self.send_relayed(next).await?;
                     }
                 }
-                // A file: on the tick it is due, the next packet and all others due by then.
-                _ = crate::tick::until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() => {
-                    self.check_queue()?;
-                    for _ in 0..BATCH {
-                        if !self.next_is_due() {
-                            break;
-                        }
-                        self.send_next_packet().await?;
-                    }
+                // A file over TCP: on the tick it is due, the next packet and all others due by
+                // then, in one write.
+                _ = crate::tick::until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() && !precise => {
+                    self.send_due_packets().await?;
+                }
+                // Over UDP each datagram is a send of its own: a shared tick would save only
+                // wakeups, and would send datagrams in bunches a client's socket buffer and a
+                // stream move (which applies from the next packet sent) both feel. Each keeps
+                // its own time.
+                _ = sleep_until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() && precise => {
+                    self.send_due_packets().await?;
                 }
                 _ = sleep_until(eos.unwrap_or(idle_at)), if eos.is_some() => {
                     if let Some((_, pi)) = self.eos_at.take() {
@@ -360,6 +365,19 @@ impl Session {
             }
             Err(e) => Err(format!("write: {e}")),
         }
+    }
+
+    /// The packets that are due (at most [`BATCH`]), after checking that the client is not a
+    /// whole queue behind.
+    async fn send_due_packets(&mut self) -> Result<(), End> {
+        self.check_queue()?;
+        for _ in 0..BATCH {
+            if !self.next_is_due() {
+                break;
+            }
+            self.send_next_packet().await?;
+        }
+        Ok(())
     }
 
     /// Whether the next data packet goes out now (see [`Pacer::is_due`]).
@@ -675,7 +693,7 @@ impl Session {
             pacer: if matches!(self.path, Some(DataPath::Udp(_))) {
                 Pacer::new(fast, u64::from(first_ms), preroll)
             } else {
-                Pacer::new(fast, u64::from(first_ms), preroll).batched(preroll)
+                Pacer::new(fast, u64::from(first_ms), preroll).batched(&media)
             },
             location: index as u32,
             index,

@@ -190,10 +190,13 @@ impl Job {
             .min(m.packets.len() - 1);
         let first_send = u64::from(m.send_times_ms[start]);
         let preroll = m.header.file.preroll_ms;
-        let mut pacer = Pacer::new(self.fast && !self.live, first_send, preroll);
-        if !self.target.is_udp() {
-            pacer = pacer.batched(preroll);
-        }
+        let pacer = Pacer::new(self.fast && !self.live, first_send, preroll);
+        // Over UDP each packet is a datagram of its own: it keeps its own time, as over MMS.
+        let pacer = if self.target.is_udp() {
+            pacer.precise()
+        } else {
+            pacer.batched(m)
+        };
         let span = loop_span_ms(m);
         let mut stop = self.stop.clone();
         let mut loop_offset = 0u64;
@@ -229,6 +232,10 @@ impl Job {
                 );
                 let whole = || RtpPacket::new(&moved, m.packet_size);
                 self.send_selected(&moved, whole, last_ts).await?;
+            }
+            if pacer.is_precise() && !self.target.is_udp() {
+                // Packet by packet: it goes out now, not with the next.
+                self.writer.lock().await.write_ready()?;
             }
             self.shared.next_index.store(idx + 1, Ordering::Relaxed);
         }
