@@ -6,9 +6,13 @@
 //! 2. time to first decoded audio on a healthy MMSH stream (mmsplay's `first_audio`; ffmpeg's
 //!    first byte of decoded PCM; VLC's first bytes of its decoded output file);
 //! 3. peak resident memory and CPU time while playing a 128 kb/s WMA v2 stream for a while
-//!    (mmsplay `--output null`, `cvlc -A dummy`, `ffmpeg -f null`).
+//!    (mmsplay `--output null`, `cvlc -A dummy`, `ffmpeg -f null`);
+//! 4. fast start: on a file whose preroll is 3.1 s (ffmpeg's ASF muxer), served in real time,
+//!    the time to first audio and until a whole preroll of audio is in, over each transport with
+//!    and without fast start, beside ffmpeg (which does not ask for it) decoding the same span.
 //!
-//! Run: `cargo bench --bench streaming` (needs ffmpeg; VLC figures when cvlc is installed).
+//! Run: `cargo bench --bench streaming` (needs ffmpeg; VLC figures when cvlc is installed);
+//! `cargo bench --bench streaming -- fast-start` runs the fourth only.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -84,26 +88,127 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Runs mmsplay headless and returns the time from spawning it to reading the first event
 /// named `name` (process start-up included, as for the peers).
 fn mmsplay_event_ms(args: &[String], name: &str) -> Option<f64> {
+    mmsplay_events_ms(args, &[name])[0]
+}
+
+/// The same for several events, each the first of its name, read until the last of them.
+fn mmsplay_events_ms(args: &[String], names: &[&str]) -> Vec<Option<f64>> {
+    let mut found = vec![None; names.len()];
     let t = Instant::now();
-    let mut child = Command::new(MMSPLAY)
+    let Ok(mut child) = Command::new(MMSPLAY)
         .args(["--headless", "--events", "json", "--output", "null"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .ok()?;
-    let out = child.stdout.take()?;
-    let mut found = None;
-    for line in BufReader::new(out).lines().map_while(Result::ok) {
-        let v: serde_json::Value = serde_json::from_str(&line).ok()?;
-        if v["event"] == name {
-            found = Some(t.elapsed().as_secs_f64() * 1000.0);
-            break;
+    else {
+        return found;
+    };
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                break;
+            };
+            if let Some(i) = names.iter().position(|n| v["event"] == *n)
+                && found[i].is_none()
+            {
+                found[i] = Some(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            if found.iter().all(Option::is_some) {
+                break;
+            }
         }
     }
     let _ = child.kill();
     let _ = child.wait();
     found
+}
+
+/// Wall time of ffmpeg decoding the first `secs` seconds of a URL (`-t`), start-up included.
+fn ffmpeg_span_ms(url: &str, secs: f64, extra: &[&str]) -> Option<f64> {
+    let t = Instant::now();
+    let ok = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error"])
+        .args(extra)
+        .args(["-i", url, "-t", &secs.to_string(), "-f", "null", "-"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?
+        .success();
+    ok.then(|| t.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Median of the runs that gave a figure, as text.
+fn median_text(v: Vec<Option<f64>>) -> String {
+    let v: Vec<f64> = v.into_iter().flatten().collect();
+    if v.is_empty() {
+        "-".into()
+    } else {
+        format!("{:.0}", median(v))
+    }
+}
+
+/// 4. Fast start, on each transport: first audio and a whole preroll in, with and without.
+fn fast_start(dir: &Path) {
+    // ffmpeg's ASF muxer writes a preroll of 3.1 s.
+    const PREROLL_S: f64 = 3.1;
+    let file = dir.join("preroll.wma");
+    let made = Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("sine=f=440:d=20:sample_rate=44100")
+        .args(["-ac", "2", "-c:a", "wmav2", "-b:a", "64k"])
+        .arg(&file)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        return;
+    }
+    let s = serve(&file, &[]);
+    println!(
+        "fast start, 64 kb/s WMA v2 with a {PREROLL_S} s preroll served in real time (ms, median of 3; first audio / a whole preroll in):"
+    );
+    for t in ["mmsh", "mmst", "mmsu", "rtspt", "rtspu"] {
+        let port = match t {
+            "mmsh" => s.http,
+            "mmst" | "mmsu" => s.mms,
+            _ => s.rtsp,
+        };
+        let url = format!("{t}://127.0.0.1:{port}/preroll.wma");
+        let mut cols = Vec::new();
+        for extra in [&[][..], &["--no-fast-start"][..]] {
+            let mut args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+            args.extend(["--duration".into(), PREROLL_S.to_string(), url.clone()]);
+            let runs: Vec<Vec<Option<f64>>> = (0..3)
+                .map(|_| mmsplay_events_ms(&args, &["first_audio", "end"]))
+                .collect();
+            let first = median_text(runs.iter().map(|r| r[0]).collect());
+            let full = median_text(runs.iter().map(|r| r[1]).collect());
+            cols.push(format!("{first} / {full}"));
+        }
+        let ff = match t {
+            "mmsh" | "mmst" => Some(&[][..]),
+            "rtspt" => Some(&["-rtsp_transport", "tcp"][..]),
+            "rtspu" => Some(&["-rtsp_transport", "udp"][..]),
+            _ => None,
+        };
+        let ffmpeg = ff.map_or("-".to_string(), |extra| {
+            let url = url
+                .replace("rtspt://", "rtsp://")
+                .replace("rtspu://", "rtsp://");
+            let first = median_text((0..3).map(|_| ffmpeg_span_ms(&url, 0.1, extra)).collect());
+            let full = median_text(
+                (0..3)
+                    .map(|_| ffmpeg_span_ms(&url, PREROLL_S, extra))
+                    .collect(),
+            );
+            format!("{first} / {full}")
+        });
+        println!(
+            "  {t:6} mmsplay fast start {:>13}   without {:>13}   ffmpeg {:>13}",
+            cols[0], cols[1], ffmpeg
+        );
+    }
 }
 
 fn have(tool: &str) -> bool {
@@ -226,6 +331,11 @@ fn main() {
     let _ = Command::new("chmod").arg("777").arg(&dir).status();
     let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo.wma");
     let vlc_ok = have("cvlc") && have("setpriv");
+    if std::env::args().any(|a| a == "fast-start") {
+        fast_start(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
 
     // 1. Time to connected with only MMSH working.
     let s = serve(
@@ -347,5 +457,6 @@ fn main() {
         }
     }
     drop(s);
+    fast_start(&dir);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -54,6 +54,12 @@ pub trait Sink {
     }
     /// Plays out what is queued and closes files.
     fn finish(&mut self) -> Result<(), AudioError>;
+    /// A server-side playlist moved to its entry `n` (counting from 1): what is queued plays
+    /// out, and the next `start` may bring another format. A file sink goes on in a file of
+    /// its own.
+    fn next_entry(&mut self, _n: usize) -> Result<(), AudioError> {
+        self.finish()
+    }
     /// A warning for the log, once (a device given up for silence, say).
     fn take_warning(&mut self) -> Option<String> {
         None
@@ -149,6 +155,10 @@ impl Sink for SilentFallback {
 
     fn finish(&mut self) -> Result<(), AudioError> {
         self.inner.finish()
+    }
+
+    fn next_entry(&mut self, n: usize) -> Result<(), AudioError> {
+        self.inner.next_entry(n)
     }
 
     fn take_warning(&mut self) -> Option<String> {

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve ASF files over RTSP, MMS (TCP and UDP) and MMSH, like Windows Media Services.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// List, add or remove saved streams.
     Bookmarks {
         #[command(subcommand)]
@@ -130,6 +130,11 @@ pub struct PlayArgs {
     /// directory while the TUI is up).
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+
+    /// Do not ask the server for fast start (an accelerated start that fills the buffer in a
+    /// fraction of the preroll): the stream comes in real time from its start.
+    #[arg(long)]
+    pub no_fast_start: bool,
 }
 
 /// Options of `mmsplay serve`.
@@ -137,13 +142,18 @@ pub struct PlayArgs {
 pub struct ServeArgs {
     /// The ASF files to serve, each under its file name as the URL path; a directory serves
     /// every ASF/WMA/WMV file under it by its relative path.
-    #[arg(required_unless_present = "relays")]
+    #[arg(required_unless_present_any = ["relays", "playlists"])]
     pub files: Vec<PathBuf>,
 
     /// Serve a live source under /NAME on all transports: SOURCE is a URL mmsplay can play
     /// that yields ASF, or `-` for an ASF stream on standard input (repeatable).
     #[arg(long = "relay", value_name = "NAME=SOURCE")]
     pub relays: Vec<String>,
+
+    /// Serve the files in sequence as one stream under /NAME, a server-side playlist: each
+    /// session plays them in turn from the first (repeatable).
+    #[arg(long = "playlist", value_name = "NAME=A,B,...")]
+    pub playlists: Vec<String>,
 
     /// Address to listen on (repeatable; IPv6 too, e.g. `::1` or `::`).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]

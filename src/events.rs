@@ -144,11 +144,13 @@ pub enum PlayerEvent {
         message: String,
     },
     /// A metafile's playlist started an entry: the first one, the next one at the end of an
-    /// entry, or the one `n`/`p` (MPRIS Next/Previous) moved to. `index` counts from 0.
+    /// entry, or the one `n`/`p` (MPRIS Next/Previous) moved to; or a server-side playlist
+    /// moved to its next entry mid-stream. `index` counts from 0.
     Entry {
         index: usize,
-        /// How many entries the playlist has.
-        count: usize,
+        /// How many entries a metafile's playlist has (a server-side playlist does not say).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        count: Option<usize>,
         /// The entry's first reference (a URL or a file).
         url: String,
         #[serde(skip_serializing_if = "Option::is_none")]

@@ -109,6 +109,7 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         ports,
         connect_timeout: Duration::from_secs(10),
         silent_fallback: false,
+        fast_start: !args.no_fast_start,
         credentials: args.user.as_deref().map(Credentials::from_spec),
         proxy: ProxyConfig::from_setting(args.proxy.as_deref(), |k| std::env::var(k).ok())
             .map_err(anyhow::Error::msg)?,

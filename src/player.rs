@@ -5,6 +5,7 @@ pub mod adapt;
 mod asking;
 pub mod codec;
 pub mod convert;
+mod entries;
 mod feed;
 pub mod http_file;
 pub mod mp3_frames;
@@ -105,6 +106,8 @@ pub struct PlayOptions {
     pub connect_timeout: Duration,
     /// Play silently when the sound device cannot be opened (`--demo`), instead of failing.
     pub silent_fallback: bool,
+    /// Ask network servers for an accelerated start (not `--no-fast-start`).
+    pub fast_start: bool,
     /// `--user`: credentials for servers that ask.
     pub credentials: Option<Credentials>,
     /// `--proxy` or the environment's: the HTTP proxy for MMSH and metafiles.
@@ -128,6 +131,7 @@ impl Default for PlayOptions {
             ports: Ports::default(),
             connect_timeout: Duration::from_secs(10),
             silent_fallback: false,
+            fast_start: true,
             credentials: None,
             proxy: ProxyConfig::direct(),
         }
@@ -278,6 +282,8 @@ struct Positioning {
     /// The file reader's seek slot (absolute positions in ms), for targets that can seek
     /// during playback.
     seeker: Option<Arc<SeekRequests>>,
+    /// The target as events name it (its URL or file), for a server-side playlist's entries.
+    label: String,
 }
 
 /// What the decode thread counts into (playback) and reads (the transport's link statistics,
@@ -292,7 +298,11 @@ struct Meters {
 /// The decode thread: header and packets in, audio out. Returns how it ended.
 fn decode_thread(
     mut rx: mpsc::Receiver<AsfEvent>,
-    Positioning { start_ms, seeker }: Positioning,
+    Positioning {
+        start_ms,
+        seeker,
+        label,
+    }: Positioning,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -325,6 +335,7 @@ fn decode_thread(
     // A seek under way: packets are dropped until the reader marks the new position with the
     // header.
     let mut seeking_to: Option<u64> = None;
+    let mut entries = entries::Entries::default();
     let result = loop {
         if stop.load(Ordering::Relaxed) {
             break Ok(EndReason::Stopped);
@@ -378,6 +389,23 @@ fn decode_thread(
                 r
             }
             AsfEvent::Header(h) => {
+                if let Some(index) = entries.on_header(&h) {
+                    // A server-side playlist moved on: the entry that ended plays out, and
+                    // the outputs go on in files of the new entry's own.
+                    if let Err(e) = pipe.end_entry(sink.as_mut(), &mut obs) {
+                        break Err(PlayError::Pipeline(e));
+                    }
+                    if let Err(e) = sink.next_entry(index + 1) {
+                        break Err(PlayError::Pipeline(e.into()));
+                    }
+                    if let (Some(r), Some(first)) = (recorder.as_mut(), opts.record.as_deref()) {
+                        if let Err(e) = r.finish() {
+                            events.log("warn", e);
+                        }
+                        *r = record::Recorder::for_entry(first, index + 1);
+                    }
+                    events.emit(entries::event(index, &label, &h));
+                }
                 if let Some(r) = recorder.as_mut()
                     && let Err(e) = r.header(&h)
                 {
@@ -613,7 +641,16 @@ pub async fn play_first(
         .await
         {
             Opened::Feeding(f, rx, start_ms, seeker) => {
-                opened = Some((f, rx, start_ms, seeker));
+                let label = crate::playlist::target_label(target);
+                opened = Some((
+                    f,
+                    rx,
+                    Positioning {
+                        start_ms,
+                        seeker,
+                        label,
+                    },
+                ));
                 break;
             }
             Opened::Stopped => {
@@ -622,15 +659,14 @@ pub async fn play_first(
             Opened::Failed(e) => last = Some(e),
         }
     }
-    let Some((feeder, rx, start_ms, seeker)) = opened else {
+    let Some((feeder, rx, positioning)) = opened else {
         let e = last.unwrap_or_else(|| PlayError::Input("nothing to play".into()));
         return finish_with(Err(e), &events, &transport_stats, &counters);
     };
     run_playback(
         feeder,
         rx,
-        start_ms,
-        seeker,
+        positioning,
         opts,
         control,
         events,
@@ -743,6 +779,7 @@ async fn open_target(
                 connect_timeout: opts.connect_timeout,
                 stats: transport_stats.clone(),
                 streams: opts.stream.into_iter().collect(),
+                accelerate: opts.fast_start.then_some(mmsplay_net::Acceleration::CLIENT),
                 choose: Some(asking.chooser()),
                 credentials: opts.credentials.clone(),
                 proxy: opts.proxy.clone(),
@@ -876,8 +913,7 @@ fn file_start(
 async fn run_playback(
     feeder: Feeder,
     rx: mpsc::Receiver<AsfEvent>,
-    start_ms: Option<u64>,
-    seeker: Option<Arc<SeekRequests>>,
+    positioning: Positioning,
     opts: PlayOptions,
     control: Arc<AudioControl>,
     events: Events,
@@ -893,15 +929,7 @@ async fn run_playback(
         std::thread::Builder::new()
             .name("decode".into())
             .spawn(move || {
-                let r = decode_thread(
-                    rx,
-                    Positioning { start_ms, seeker },
-                    opts,
-                    control,
-                    events,
-                    meters,
-                    stop,
-                );
+                let r = decode_thread(rx, positioning, opts, control, events, meters, stop);
                 let _ = done_tx.send(r);
             })
             .map_err(|e| PlayError::Internal(format!("cannot start the decode thread: {e}")))?;

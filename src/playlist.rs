@@ -94,7 +94,7 @@ pub async fn play(
 }
 
 /// `out.wav` as `out.2.wav` for the second entry of a playlist.
-fn numbered_path(path: &Path, n: usize) -> PathBuf {
+pub(crate) fn numbered_path(path: &Path, n: usize) -> PathBuf {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("out");
     let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("wav");
     path.with_file_name(format!("{stem}.{n}.{ext}"))
@@ -171,7 +171,7 @@ impl PlaylistNav {
 }
 
 /// How a target is named in the `entry` event.
-fn target_label(t: &Target) -> String {
+pub(crate) fn target_label(t: &Target) -> String {
     match t {
         Target::File(path) => path.display().to_string(),
         Target::Url(u) | Target::HttpFile(u) => {
@@ -219,7 +219,7 @@ async fn play_entries(
         }
         events.emit(crate::events::PlayerEvent::Entry {
             index: i,
-            count,
+            count: Some(count),
             url: entry_label(&entry.alternatives),
             title: entry.title.clone(),
         });

@@ -105,7 +105,10 @@ impl RemoteState {
                 url,
                 title,
             } => {
-                self.entry = Some((*index, *count));
+                // A server-side playlist's entry (no count) leaves the metafile's position.
+                if let Some(count) = count {
+                    self.entry = Some((*index, *count));
+                }
                 self.url = Some(url.clone());
                 self.title = title.clone();
                 self.author = None;
@@ -273,7 +276,7 @@ mod tests {
         assert!(!s.can_go_next() && !s.can_go_previous());
         let entry = |index| PlayerEvent::Entry {
             index,
-            count: 3,
+            count: Some(3),
             url: format!("e{index}.asf"),
             title: None,
         };

@@ -35,6 +35,14 @@ pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
         .iter()
         .map(|r| mmsplay_server::relay::parse_spec(r))
         .collect::<Result<Vec<_>, _>>()?;
+    let playlists = a
+        .playlists
+        .iter()
+        .map(|p| {
+            let (name, paths) = mmsplay_server::playlist::parse_spec(p)?;
+            mmsplay_server::playlist::load(&name, &paths)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let access = Access {
         auth: a
             .auth
@@ -53,6 +61,7 @@ pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
         access,
         relays,
         files: a.files.clone(),
+        media: playlists,
         bind: a.bind.join(","),
         rtsp_port: a.rtsp_port,
         mms_port: a.mms_port,
@@ -66,7 +75,6 @@ pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
         },
         handshake_timeout: Duration::from_secs_f64(a.handshake_timeout),
         queue: a.queue as usize,
-        ..ServerOptions::default()
     })
 }
 

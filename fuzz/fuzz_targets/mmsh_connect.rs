@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         choose: None,
         extra_headers: Vec::new(),
         absolute_uri: false,
+        accelerate: None,
     });
     let mut rest = data;
     let mut step = m.start();

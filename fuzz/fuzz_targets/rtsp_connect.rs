@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         connect_timeout: Duration::from_secs(1),
         user_agent: "fuzz".into(),
         extra_headers: Vec::new(),
+        accelerate: None,
     });
     let mut f = Framer::new(1 << 20);
     f.push(wire);

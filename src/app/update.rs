@@ -196,7 +196,13 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             session.state = PlayState::Reconnecting { attempt, reason };
         }
         PlayerEvent::Log { .. } => {}
-        PlayerEvent::Entry { index, count, .. } => session.entry = Some((index, count)),
+        PlayerEvent::Entry {
+            index,
+            count: Some(count),
+            ..
+        } => session.entry = Some((index, count)),
+        // A server-side playlist's entry: its title comes with the stream event.
+        PlayerEvent::Entry { count: None, .. } => {}
         PlayerEvent::End { reason } => {
             session.state = PlayState::Ended(reason);
             // A step still spinning when playback ends will never finish.
@@ -315,7 +321,10 @@ pub fn entry_line(event: &PlayerEvent) -> String {
         .as_deref()
         .map(|t| format!(" \"{t}\""))
         .unwrap_or_default();
-    format!("playlist entry {} of {count}{title}: {url}", index + 1)
+    match count {
+        Some(count) => format!("playlist entry {} of {count}{title}: {url}", index + 1),
+        None => format!("server playlist entry {}{title}: {url}", index + 1),
+    }
 }
 
 /// How a player event reads in the log.
@@ -1028,7 +1037,7 @@ mod tests {
         assert!(update(&mut m, Msg::Remote(RemoteCommand::Next)).is_empty());
         let entry = |index| PlayerEvent::Entry {
             index,
-            count: 2,
+            count: Some(2),
             url: format!("/m/{index}.asf"),
             title: Some("Tone".into()),
         };
@@ -1226,6 +1235,36 @@ mod tests {
             })]
         );
         assert_eq!(m.session.as_ref().unwrap().bookmark.as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn a_server_side_playlist_entry_shows_its_title_and_keeps_n_and_p_off() {
+        let mut m = Model::default();
+        play_stream(&mut m);
+        let titled = |t: &str| {
+            PlayerEvent::Stream(StreamInfo {
+                title: Some(t.into()),
+                ..StreamInfo::default()
+            })
+        };
+        ev(&mut m, titled("First"), 1);
+        let entry = PlayerEvent::Entry {
+            index: 1,
+            count: None,
+            url: "mms://h/x".into(),
+            title: Some("Second".into()),
+        };
+        ev(&mut m, entry, 2);
+        ev(&mut m, titled("Second"), 3);
+        let s = m.session.as_ref().unwrap();
+        assert_eq!(s.stream.as_ref().unwrap().title.as_deref(), Some("Second"));
+        // The server's playlist is no metafile playlist: n/p have nothing to move in.
+        assert_eq!(s.entry, None);
+        assert!(update(&mut m, key('n')).is_empty());
+        assert!(m.log.iter().any(|l| {
+            l.message
+                .contains("server playlist entry 2 \"Second\": mms://h/x")
+        }));
     }
 
     #[test]

@@ -22,12 +22,18 @@ const WAVE_FORMAT_EXTENSIBLE: u16 = 0xFFFE;
 
 pub struct WavSink {
     path: PathBuf,
+    /// The path given; a server-side playlist's later entries go to numbered files beside it.
+    first: PathBuf,
     writer: Option<hound::WavWriter<BufWriter<File>>>,
 }
 
 impl WavSink {
     pub fn new(path: PathBuf) -> WavSink {
-        WavSink { path, writer: None }
+        WavSink {
+            first: path.clone(),
+            path,
+            writer: None,
+        }
     }
 
     fn err(&self, e: impl std::fmt::Display) -> AudioError {
@@ -97,6 +103,13 @@ impl Sink for WavSink {
         if let Some(w) = self.writer.take() {
             w.finalize().map_err(|e| self.err(e))?;
         }
+        Ok(())
+    }
+
+    /// Entry `n` goes on in its own file (`out.2.wav`), in its own format.
+    fn next_entry(&mut self, n: usize) -> Result<(), AudioError> {
+        self.finish()?;
+        self.path = crate::playlist::numbered_path(&self.first, n);
         Ok(())
     }
 }

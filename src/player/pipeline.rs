@@ -382,8 +382,29 @@ impl Pipeline {
         Ok(())
     }
 
-    /// End of stream: flush what is pending.
-    pub fn on_end(
+    /// A server-side playlist's entry ended (a new entry's header follows): what it still
+    /// holds is played out, and the next entry starts the sink afresh with its own format and
+    /// its own position from 0.
+    pub fn end_entry(
+        &mut self,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        self.decode_held_objects(sink, obs)?;
+        self.flush_decoder(sink, obs)?;
+        self.active = None;
+        self.pending = None;
+        self.converter = None;
+        self.held = None;
+        self.skip_frames = 0;
+        self.sink_format = None;
+        self.base_ms = 0;
+        self.base_frames = self.frames_out;
+        Ok(())
+    }
+
+    /// Decodes the objects the demuxer still holds (the last, maybe incomplete, included).
+    fn decode_held_objects(
         &mut self,
         sink: &mut dyn Sink,
         obs: &mut dyn PipelineObserver,
@@ -394,6 +415,16 @@ impl Pipeline {
         while let Some(obj) = self.active.as_mut().and_then(Active::pop_audio) {
             self.decode_object(obj, sink, obs)?;
         }
+        Ok(())
+    }
+
+    /// End of stream: flush what is pending.
+    pub fn on_end(
+        &mut self,
+        sink: &mut dyn Sink,
+        obs: &mut dyn PipelineObserver,
+    ) -> Result<(), PipelineError> {
+        self.decode_held_objects(sink, obs)?;
         if self.active.is_some() && self.sink_format.is_none() {
             // A header-only file, or a stream that ended before its first audio: nothing to
             // flush, and the sink never started. A normal end, said plainly.

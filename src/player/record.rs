@@ -47,6 +47,16 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// The recording of a server-side playlist's entry `n` (from 1), in a numbered file beside
+    /// `first` (`show.2.asf`) after the first entry's.
+    pub fn for_entry(first: &std::path::Path, n: usize) -> Recorder {
+        if n <= 1 {
+            Recorder::new(first.to_path_buf())
+        } else {
+            Recorder::new(crate::playlist::numbered_path(first, n))
+        }
+    }
+
     pub fn new(path: PathBuf) -> Recorder {
         Recorder {
             path,

@@ -270,7 +270,8 @@ fn heavy_loss_moves_down_a_bitrate_without_a_gap() {
 /// Plays the two-bitrate file `f` from `url` over a lossy link: the move down is made by the
 /// server and the audio stays continuous.
 fn moves_down_without_a_gap(url: &str, f: &Path, next_end: &mut impl FnMut() -> serde_json::Value) {
-    let (ours, ev) = play_to_wav(url, &[]);
+    // Without fast start, which would bring the whole file within a second.
+    let (ours, ev) = play_to_wav(url, &["--no-fast-start"]);
     // The server sent one variant, then the other (both only while the move was made): what
     // it offered, withheld packets included, is well under both streams' bytes.
     let end = next_end();
@@ -503,8 +504,14 @@ async fn every_transport_moves_to_another_stream_mid_stream() {
     ];
     for (n, (t, scheme, port)) in transports.into_iter().enumerate() {
         let url = StreamUrl::parse(&format!("{scheme}://127.0.0.1:{port}/languages.asf")).unwrap();
+        // A fast start of one preroll (ffmpeg's 3.1 s), then real time: there is a mid-stream
+        // to select in.
         let opts = ConnectOptions {
             streams: vec![1],
+            accelerate: Some(mmsplay_net::Acceleration {
+                bandwidth_bps: 100_000_000,
+                duration_ms: 3_100,
+            }),
             ..ConnectOptions::default()
         };
         let mut session =

@@ -5,6 +5,7 @@
 mod dirs;
 mod limits;
 mod ops;
+mod playlist;
 mod queues;
 mod relay;
 mod relay_audio;

@@ -26,6 +26,6 @@ pub mod url;
 
 pub use error::{ErrorKind, NetError};
 pub use session::Session;
-pub use stream::{AsfEvent, ConnectOptions, StreamChooser, TransportStats};
+pub use stream::{Acceleration, AsfEvent, ConnectOptions, StreamChooser, TransportStats};
 pub use transport_kind::{Transport, UnknownTransport};
 pub use url::{Ports, StreamUrl};

@@ -17,7 +17,9 @@ pub mod stream;
 pub use data::{DataHeader, DataKind};
 pub use framing::{CodecError, MAX_COMMAND_LEN, encode_command};
 pub use header::HeaderAssembly;
-pub use message::{FromClient, FromServer, OpenFileReport, StreamSwitchEntry};
+pub use message::{
+    FromClient, FromServer, OpenFileReport, STREAM_CHANGE_INCARNATION, StreamSwitchEntry,
+};
 pub use resend::ResendRequest;
 pub use stream::{TcpDecoder, TcpItem};
 

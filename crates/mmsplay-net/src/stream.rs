@@ -56,6 +56,27 @@ impl TransportStats {
     }
 }
 
+/// Fast start: a client asks the server to send the start of the stream faster than real time
+/// so that its buffer fills in a fraction of the preroll ([MS-MMSP] dwAccelBandwidth and
+/// dwAccelDuration, [MS-WMSP] `AccelBW`/`AccelDuration` pragmas, [MS-RTSP]
+/// `X-Accelerate-Streaming`). The same two figures on every transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Acceleration {
+    /// The rate to send at, bits per second.
+    pub bandwidth_bps: u32,
+    /// How much media (ms of stream time) to send at that rate.
+    pub duration_ms: u32,
+}
+
+impl Acceleration {
+    /// What mmsplay asks for: up to 10 s of media at up to 10 Mb/s (the server sends no faster
+    /// than the link takes, and no more than it has).
+    pub const CLIENT: Acceleration = Acceleration {
+        bandwidth_bps: 10_000_000,
+        duration_ms: 10_000,
+    };
+}
+
 /// What a transport needs to connect.
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
@@ -69,6 +90,8 @@ pub struct ConnectOptions {
     /// Stream numbers to ask for (empty: the one `choose` picks, else the server's default /
     /// all audio).
     pub streams: Vec<u16>,
+    /// Ask for an accelerated start (fast start); `None`: real time from the start.
+    pub accelerate: Option<Acceleration>,
     /// Picks the audio stream the player will play from the stream's header, so that a
     /// transport asks the server for that one only.
     pub choose: Option<StreamChooser>,
@@ -177,6 +200,7 @@ impl Default for ConnectOptions {
             idle_timeout: Duration::from_secs(10),
             start_ms: 0,
             streams: Vec::new(),
+            accelerate: Some(Acceleration::CLIENT),
             choose: None,
             stats: Arc::new(TransportStats::default()),
             credentials: None,

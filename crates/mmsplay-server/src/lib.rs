@@ -14,6 +14,7 @@ pub mod mms;
 pub mod mmsh;
 pub mod outbox;
 pub mod pacing;
+pub mod playlist;
 pub mod record;
 pub mod relay;
 pub mod rtsp;

@@ -25,6 +25,25 @@ const MAX_SEGMENTS: usize = 32;
 /// Bytes of directory media kept in memory once no session uses them.
 const CACHE_BUDGET: usize = 256 * 1024 * 1024;
 
+/// Splits a `NAME=VALUE` option (`--relay`, `--playlist`) and checks that NAME can be served
+/// as one plain path segment (`/NAME`); `usage` names the expected form in the error.
+pub fn named_spec<'a>(
+    option: &str,
+    usage: &str,
+    spec: &'a str,
+) -> Result<(&'a str, &'a str), ServerError> {
+    let (name, value) = spec
+        .split_once('=')
+        .ok_or_else(|| ServerError::Usage(format!("{option} {spec}: expected {usage}")))?;
+    let name = name.trim().trim_matches('/');
+    if name.is_empty() || name.contains(['/', '\\', '?', '#', '%']) || name == ".." {
+        return Err(ServerError::Usage(format!(
+            "{option} {spec}: NAME must be one plain path segment"
+        )));
+    }
+    Ok((name, value))
+}
+
 /// Why a request path was refused before any lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadPath(pub &'static str);

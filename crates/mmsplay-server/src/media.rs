@@ -1,7 +1,7 @@
 //! The files a server serves, loaded once: header bytes and data packets with their send times.
 
 use std::path::Path;
-use std::sync::{OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use bytes::Bytes;
 use mmsplay_asf::{FileLayout, Header};
@@ -31,6 +31,9 @@ pub struct Media {
     pub relay: Option<Weak<Relay>>,
     /// `packets` as RTP sends them, made when an RTSP client first plays the file.
     pub rtp: OnceLock<Vec<crate::rtsp::RtpPacket>>,
+    /// A server-side playlist's later entries, played in turn after this one's packets
+    /// (empty for a plain file): see [`crate::playlist`].
+    pub next: Vec<Arc<Media>>,
 }
 
 impl Media {
@@ -85,6 +88,7 @@ impl Media {
             duration_ms,
             relay: None,
             rtp: OnceLock::new(),
+            next: Vec::new(),
         })
     }
 
@@ -105,11 +109,12 @@ impl Media {
             duration_ms: 1,
             relay: Some(relay),
             rtp: OnceLock::new(),
+            next: Vec::new(),
         })
     }
 
     /// The relay this stream comes from, if it is a relay that is still running.
-    pub fn relay(&self) -> Option<std::sync::Arc<Relay>> {
+    pub fn relay(&self) -> Option<Arc<Relay>> {
         self.relay.as_ref()?.upgrade()
     }
 

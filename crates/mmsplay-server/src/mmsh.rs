@@ -28,6 +28,7 @@ use mmsplay_net::mmsh::chunk::{
     ChunkKind, encode_header_chunks, encode_mms_chunk, encode_reason_chunk,
 };
 use mmsplay_net::mmsh::http::MAX_HEAD_LEN;
+use mmsplay_net::mmsh::stream::EOS_ENTRY_DONE;
 use mmsplay_net::mmsh::{RequestKind, ServerRequest, StartAt, parse_request_head};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -448,8 +449,21 @@ async fn stream(
     } else {
         let start = start_index(media, req);
         out.location = start as u32;
-        match send_on_demand(sink, ctx, media, start, record, &mut out).await {
-            Ok(()) => end_of_stream(sink).await,
+        match send_on_demand(
+            sink,
+            ctx,
+            media,
+            start,
+            req.acceleration(),
+            record,
+            &mut out,
+        )
+        .await
+        {
+            Ok(()) => match send_later_entries(sink, ctx, media, req, record, &mut out).await {
+                Ok(()) => end_of_stream(sink).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         }
     };
@@ -457,6 +471,37 @@ async fn stream(
         record.streams = f.sent(&media.header);
     }
     r
+}
+
+/// A server-side playlist: each later entry after `$E` (reason 1), `$C`, [`$M`] and its `$H`,
+/// from its start, every stream of it (the client's selection named the first entry's
+/// streams), its LocationIds from 0.
+async fn send_later_entries(
+    sink: &mut Sink,
+    ctx: &ServerContext,
+    media: &Media,
+    req: &ServerRequest,
+    record: &mut SessionRecord,
+    out: &mut Outgoing,
+) -> Result<(), ServerError> {
+    for entry in crate::playlist::entries(media).skip(1) {
+        if *ctx.shutdown.borrow() {
+            break;
+        }
+        let mut change = encode_reason_chunk(ChunkKind::End, EOS_ENTRY_DONE).to_vec();
+        change.extend(encode_reason_chunk(ChunkKind::Change, 0));
+        change.extend(metadata_chunk(false, req));
+        change.extend(encode_header_chunks(&entry.header_bytes));
+        sink.body(&change).await?;
+        if let Ok(mut f) = out.filter.lock() {
+            *f = StreamFilter::default();
+        }
+        out.location = 0;
+        out.packet_size = entry.packet_size;
+        // The client's buffer is already ahead: later entries go in real time.
+        send_on_demand(sink, ctx, entry, 0, None, record, out).await?;
+    }
+    Ok(())
 }
 
 /// How a Play's data packets go out: thinned to the selected streams, numbered in the order
@@ -572,12 +617,14 @@ async fn end_of_stream(sink: &mut Sink) -> Result<(), ServerError> {
     sink.finish().await
 }
 
-/// On demand: packets `start..` paced by their send times after a preroll burst.
+/// On demand: packets `start..` paced by their send times, the first stretch faster when the
+/// client asked for fast start.
 async fn send_on_demand(
     sink: &mut Sink,
     ctx: &ServerContext,
     media: &Media,
     start: usize,
+    accelerate: Option<mmsplay_net::Acceleration>,
     record: &mut SessionRecord,
     out: &mut Outgoing,
 ) -> Result<(), ServerError> {
@@ -586,8 +633,9 @@ async fn send_on_demand(
     let Some(first) = times.get(start) else {
         return Ok(());
     };
-    let preroll = media.header.file.preroll_ms;
-    let pacer = Pacer::new(ctx.fast, u64::from(*first), preroll).batched(media);
+    let pacer = Pacer::new(ctx.fast, u64::from(*first), 0)
+        .accelerated(accelerate, media.header.file.max_bitrate)
+        .batched(media);
     let mut stop = ctx.shutdown.subscribe();
     for (i, packet) in media.packets.iter().enumerate().skip(start) {
         tokio::select! {

@@ -1,14 +1,21 @@
-//! Real-time pacing of data packets by their send times, after a fast-start burst of the
-//! preroll, as Windows Media Services did. `--fast` turns pacing off for on-demand tests.
+//! Real-time pacing of data packets by their send times. A live broadcast starts with a burst
+//! of the preroll; an on-demand stream starts in real time unless the client asked for fast
+//! start, whose first stretch of media goes out at the accelerated rate it asked for, as
+//! Windows Media Services did. `--fast` turns pacing off for on-demand tests.
 //! The waits are on the server's one pacing tick ([`crate::tick`]), not a timer each.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use mmsplay_net::Acceleration;
 use tokio::time::Instant;
 
 /// The longest lead a batched listener gets (see [`Pacer::batched`]).
 const MAX_LEAD: Duration = Duration::from_secs(2);
+/// Most media a client may have sent at an accelerated rate, ms.
+const MAX_ACCEL_MS: u64 = 60_000;
+/// Fastest acceleration honoured, as a multiple of real time.
+const MAX_ACCEL_FACTOR: f64 = 100.0;
 
 pub struct Pacer {
     fast: bool,
@@ -23,6 +30,8 @@ pub struct Pacer {
     window_ms: AtomicU64,
     /// Each packet waits for its own time on a timer of its own, not for the shared tick.
     precise: bool,
+    /// Fast start: this much media (ms of send time) at this multiple of real time.
+    accel: Option<(u64, f64)>,
 }
 
 impl Pacer {
@@ -35,6 +44,33 @@ impl Pacer {
             lead: Duration::ZERO,
             window_ms: AtomicU64::new(0),
             precise: false,
+            accel: None,
+        }
+    }
+
+    /// Honours a client's fast-start request for a stream of `bitrate_bps`: the first
+    /// `duration_ms` of media at `bandwidth_bps` (never slower than real time, at most 100
+    /// times faster and for at most a minute of media), then real time.
+    pub fn accelerated(mut self, request: Option<Acceleration>, bitrate_bps: u32) -> Pacer {
+        if let Some(a) = request {
+            let factor = f64::from(a.bandwidth_bps) / f64::from(bitrate_bps.max(1));
+            if factor > 1.0 {
+                let ms = u64::from(a.duration_ms).min(MAX_ACCEL_MS);
+                self.accel = Some((ms, factor.min(MAX_ACCEL_FACTOR)));
+            }
+        }
+        self
+    }
+
+    /// How long after `start` a packet with send time `send_ms` is due, ms.
+    fn offset_ms(&self, send_ms: u64) -> u64 {
+        let t = send_ms
+            .saturating_sub(self.base_ms)
+            .saturating_sub(self.burst_ms);
+        match self.accel {
+            Some((accel_ms, factor)) if t <= accel_ms => (t as f64 / factor) as u64,
+            Some((accel_ms, factor)) => (accel_ms as f64 / factor) as u64 + (t - accel_ms),
+            None => t,
         }
     }
 
@@ -112,10 +148,7 @@ impl Pacer {
         if self.fast {
             return self.start;
         }
-        let due = send_ms
-            .saturating_sub(self.base_ms)
-            .saturating_sub(self.burst_ms);
-        self.start + Duration::from_millis(due)
+        self.start + Duration::from_millis(self.offset_ms(send_ms))
     }
 
     /// Restarts the clock (a live loop wrapped around, or a new PLAY).
@@ -123,5 +156,37 @@ impl Pacer {
         self.start = Instant::now();
         self.base_ms = first_send_ms;
         self.window_ms = AtomicU64::new(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_start_sends_its_stretch_at_the_asked_rate_then_real_time() {
+        let asked = Some(Acceleration {
+            bandwidth_bps: 640_000,
+            duration_ms: 3_000,
+        });
+        // A 64 kb/s stream: ten times real time for its first 3 s.
+        let p = Pacer::new(false, 1_000, 0).accelerated(asked, 64_000);
+        assert_eq!(p.offset_ms(1_000), 0);
+        assert_eq!(p.offset_ms(2_000), 100);
+        assert_eq!(p.offset_ms(4_000), 300);
+        assert_eq!(p.offset_ms(5_000), 1_300);
+        // Without a request, or one no faster than the stream: real time.
+        let plain = Pacer::new(false, 1_000, 0).accelerated(None, 64_000);
+        assert_eq!(plain.offset_ms(4_000), 3_000);
+        let slow = Pacer::new(false, 0, 0).accelerated(asked, 1_000_000);
+        assert_eq!(slow.offset_ms(3_000), 3_000);
+        // Bounded: at most 100 times real time, a minute of media.
+        let greedy = Some(Acceleration {
+            bandwidth_bps: u32::MAX,
+            duration_ms: u32::MAX,
+        });
+        let g = Pacer::new(false, 0, 0).accelerated(greedy, 64_000);
+        assert_eq!(g.offset_ms(60_000), 600);
+        assert_eq!(g.offset_ms(61_000), 1_600);
     }
 }

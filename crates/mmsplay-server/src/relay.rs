@@ -41,15 +41,7 @@ pub enum Source {
 
 /// Parses `NAME=SOURCE`.
 pub fn parse_spec(s: &str) -> Result<(String, Source), ServerError> {
-    let (name, source) = s
-        .split_once('=')
-        .ok_or_else(|| ServerError::Usage(format!("--relay {s}: expected NAME=SOURCE")))?;
-    let name = name.trim().trim_matches('/');
-    if name.is_empty() || name.contains(['/', '\\', '?', '#', '%']) || name == ".." {
-        return Err(ServerError::Usage(format!(
-            "--relay {s}: NAME must be one plain path segment"
-        )));
-    }
+    let (name, source) = crate::library::named_spec("--relay", "NAME=SOURCE", s)?;
     let source = match source.trim() {
         "-" => Source::Stdin,
         "" => return Err(ServerError::Usage(format!("--relay {s}: no source"))),

@@ -87,6 +87,8 @@ pub struct ConnectConfig {
     pub extra_headers: Vec<(String, String)>,
     /// Name the absolute URI in the request line (for an HTTP proxy).
     pub absolute_uri: bool,
+    /// Fast start asked for on Play (`AccelBW`/`AccelDuration` pragmas).
+    pub accelerate: Option<crate::stream::Acceleration>,
 }
 
 /// What the transport does next.
@@ -364,7 +366,8 @@ impl Connect {
         let streams = select_streams(&parsed, &wanted);
         let start = if live { None } else { Some(self.cfg.start_ms) };
         let to = self.redirects.target().clone();
-        let request = self.build(&to, 2, |r| r.play(start, &streams));
+        let accelerate = self.cfg.accelerate;
+        let request = self.build(&to, 2, |r| r.play(start, &streams, accelerate));
         self.ready = Some(Ready {
             target: to.clone(),
             header,

@@ -77,7 +77,13 @@ impl ClientRequest<'_> {
     /// The Play request. `start_ms`: position for on-demand content (`None` for a broadcast,
     /// where VLC leaves stream-time and stream-offset out). `streams`: (stream number,
     /// thinning) pairs for the stream-switch entries ([MS-WMSP] 2.2.1.4.26, 2.2.1.4.27).
-    pub fn play(&self, start_ms: Option<u64>, streams: &[(u16, u8)]) -> String {
+    /// `accelerate`: fast start, as `AccelBW` and `AccelDuration` ([MS-WMSP] 2.2.1.4.1, 2.2.1.4.2).
+    pub fn play(
+        &self,
+        start_ms: Option<u64>,
+        streams: &[(u16, u8)],
+        accelerate: Option<crate::stream::Acceleration>,
+    ) -> String {
         let mut s = String::with_capacity(512);
         self.start(&mut s);
         match start_ms {
@@ -91,6 +97,12 @@ impl ClientRequest<'_> {
             )),
         }
         s.push_str("Pragma: xPlayStrm=1\r\n");
+        if let Some(a) = accelerate {
+            s.push_str(&format!(
+                "Pragma: AccelBW={},AccelDuration={}\r\n",
+                a.bandwidth_bps, a.duration_ms
+            ));
+        }
         push_switches(&mut s, streams);
         self.end(&mut s);
         s
@@ -221,6 +233,21 @@ impl ServerRequest {
         }
     }
 
+    /// The fast-start request of a Play: `AccelBW` (bits per second) and `AccelDuration` (ms)
+    /// pragmas ([MS-WMSP] 2.2.1.4.1, 2.2.1.4.2), both needed and non-zero.
+    pub fn acceleration(&self) -> Option<crate::stream::Acceleration> {
+        let p = &self.pragmas;
+        let figure = |name| {
+            p.number(name)
+                .filter(|n| *n > 0)
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        Some(crate::stream::Acceleration {
+            bandwidth_bps: figure("AccelBW")?,
+            duration_ms: figure("AccelDuration")?,
+        })
+    }
+
     pub fn start_at(&self) -> StartAt {
         let p = &self.pragmas;
         if let Some(t) = p
@@ -320,19 +347,23 @@ mod tests {
             request_context: 2,
             ..c
         };
-        let p = server_view(&c.play(Some(2500), &[(1, 0), (0x1a, 2)]));
+        let p = server_view(&c.play(Some(2500), &[(1, 0), (0x1a, 2)], None));
         assert_eq!(p.kind, RequestKind::Play);
         assert_eq!(p.start_at(), StartAt::TimeMs(2500));
         assert_eq!(p.stream_switches().len(), 2);
         assert_eq!(p.stream_switches()[1].dst, 0x1a);
         assert!(!p.pipelined);
-        let live = server_view(&c.play(None, &[]));
+        let live = server_view(&c.play(None, &[], None));
         assert_eq!(live.start_at(), StartAt::Beginning);
         let c = ClientRequest {
             mode: HttpMode::Pipelined,
             ..c
         };
-        assert!(server_view(&c.play(Some(0), &[])).pipelined);
+        let fast = crate::stream::Acceleration::CLIENT;
+        let asked = server_view(&c.play(Some(0), &[], Some(fast)));
+        assert!(asked.pipelined);
+        // Fast start as the server reads it back.
+        assert_eq!(asked.acceleration(), Some(fast));
     }
 
     #[test]
@@ -408,6 +439,23 @@ mod libmms_tests {
         let r = ServerRequest::from_head(&h);
         assert_eq!(r.kind, RequestKind::Play);
         assert_eq!(r.start_at(), StartAt::Beginning);
+    }
+
+    #[test]
+    fn a_play_asks_for_fast_start_with_accel_pragmas() {
+        let play = "GET /t.asf HTTP/1.0\r\nPragma: xPlayStrm=1\r\nPragma: AccelBW=10000000, AccelDuration=10000\r\n\r\n";
+        assert_eq!(
+            ServerRequest::from_head(&parse_request_head(play.as_bytes()).unwrap().unwrap().0)
+                .acceleration(),
+            Some(crate::stream::Acceleration {
+                bandwidth_bps: 10_000_000,
+                duration_ms: 10_000
+            })
+        );
+        let half = "GET /t.asf HTTP/1.0\r\nPragma: xPlayStrm=1,AccelBW=10000000\r\n\r\n";
+        let half =
+            ServerRequest::from_head(&parse_request_head(half.as_bytes()).unwrap().unwrap().0);
+        assert_eq!(half.acceleration(), None);
     }
 
     /// Our SelectStream is what the server side reads as one: a POST with the client-id and

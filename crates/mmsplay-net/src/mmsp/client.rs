@@ -61,6 +61,8 @@ pub struct Handshake {
     file_name: String,
     client_id: Option<u32>,
     open_file_id: u32,
+    /// Fast start asked for in StartPlaying.
+    accelerate: Option<crate::stream::Acceleration>,
 }
 
 impl Handshake {
@@ -73,12 +75,18 @@ impl Handshake {
             file_name,
             client_id: None,
             open_file_id: 0,
+            accelerate: None,
         };
         let connect = FromClient::Connect {
             play_incarnation: DISABLE_PACKET_PAIR,
             subscriber: format!("{PLAYER_TOKEN}; {CLIENT_GUID}; Host: {host}"),
         };
         (hs, connect)
+    }
+
+    /// Asks for an accelerated start (fast start) in StartPlaying.
+    pub fn accelerate(&mut self, a: Option<crate::stream::Acceleration>) {
+        self.accelerate = a;
     }
 
     /// The client id the server gave (resend requests carry it, [MS-MMSP] 2.2.4.6).
@@ -166,6 +174,7 @@ impl Handshake {
                     asf_offset: u32::MAX,
                     location_id: u32::MAX,
                     play_incarnation: PLAY_INCARNATION,
+                    accelerate: self.accelerate,
                 }))
             }
             (State::StartPlaying, FromServer::ReportStartedPlaying { hr: 0, .. }) => {

@@ -77,10 +77,12 @@ impl DataHeader {
         Ok(h)
     }
 
-    /// Classifies by the incarnations of the client's ReadBlock and StartPlaying.
+    /// Classifies by the incarnations of the client's ReadBlock and StartPlaying. A header
+    /// incarnation of 0xFF (the header a server sends after ReportStreamChange on TCP,
+    /// [MS-MMSP] 3.2.4.2) takes precedence over packet-pair, which only comes at connect time.
     pub fn kind(&self, header_incarnation: u8, play_incarnation: u8) -> DataKind {
         // Only the incarnation marks packet-pair: AFFlags 0x10 is also data sequence 16.
-        if self.incarnation == PACKET_PAIR_INCARNATION {
+        if self.incarnation == PACKET_PAIR_INCARNATION && header_incarnation != self.incarnation {
             DataKind::PacketPair
         } else if self.incarnation == header_incarnation {
             // ffmpeg's test for "more pieces" is AFFlags == 0x04 exactly; any other value ends

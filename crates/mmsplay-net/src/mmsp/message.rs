@@ -3,6 +3,7 @@
 //! 6.1/6A.5 (short bodies, junk playIncarnations, malformed GUIDs) because real peers send them.
 
 use super::framing::{CodecError, Reader, Writer, encode_command, utf16_until_nul, utf16z_units};
+use crate::stream::Acceleration;
 
 pub mod mid {
     //! Message IDs ([MS-MMSP] 2.2.4).
@@ -36,6 +37,10 @@ pub mod mid {
     pub const REPORT_STREAM_SWITCH: u32 = 0x0004_0021;
     pub const REPORT_REDIRECT: u32 = 0x0004_0022;
 }
+
+/// The incarnation of the header Data packets a server sends on TCP after ReportStreamChange
+/// ([MS-MMSP] 2.2.4.12 dwTcpHdrIncarnation, 3.2.4.2).
+pub const STREAM_CHANGE_INCARNATION: u32 = 0xFF;
 
 /// One STREAM_SWITCH_ENTRY ([MS-MMSP] 2.2.4.28.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +88,8 @@ pub enum FromClient {
         asf_offset: u32,
         location_id: u32,
         play_incarnation: u32,
+        /// dwAccelBandwidth and dwAccelDuration (fast start), when asked for.
+        accelerate: Option<Acceleration>,
     },
     /// 2.2.4.27
     StopPlaying {
@@ -153,8 +160,14 @@ pub enum FromServer {
     Ping,
     /// 2.2.4.5
     ReportEndOfStream { hr: u32, play_incarnation: u32 },
-    /// 2.2.4.12
-    ReportStreamChange { hr: u32 },
+    /// 2.2.4.12: a server-side playlist's next entry starts; its packet size, header size and
+    /// bit rate (dwTcpHdrIncarnation is always 0xFF, dwStreamId 0).
+    ReportStreamChange {
+        hr: u32,
+        packet_size: u32,
+        header_size: u32,
+        bit_rate: u32,
+    },
     /// 2.2.4.9
     ReportRedirect { hr: u32, location: String },
     /// 2.2.4.14
@@ -252,6 +265,7 @@ impl FromClient {
                 asf_offset,
                 location_id,
                 play_incarnation,
+                accelerate,
             } => {
                 w.u32(*open_file_id)
                     .u32(0) // padding
@@ -260,6 +274,10 @@ impl FromClient {
                     .u32(*location_id)
                     .u32(0) // frameOffset: play to the end
                     .u32(*play_incarnation);
+                if let Some(a) = accelerate {
+                    // dwLinkBandwidth is left out: we do not know the link.
+                    w.u32(a.bandwidth_bps).u32(a.duration_ms);
+                }
             }
             FromClient::StopPlaying {
                 open_file_id,
@@ -352,12 +370,19 @@ impl FromClient {
                 let asf_offset = r.u32()?;
                 let location_id = r.u32()?;
                 r.skip(4)?;
+                let play_incarnation = r.u32()?;
+                // Optional; the zeros of chunk padding ask for nothing.
+                let (bandwidth_bps, duration_ms) = (r.u32_or_zero(), r.u32_or_zero());
                 FromClient::StartPlaying {
                     open_file_id,
                     position,
                     asf_offset,
                     location_id,
-                    play_incarnation: r.u32()?,
+                    play_incarnation,
+                    accelerate: (bandwidth_bps > 0 && duration_ms > 0).then_some(Acceleration {
+                        bandwidth_bps,
+                        duration_ms,
+                    }),
                 }
             }
             mid::STOP_PLAYING => FromClient::StopPlaying {
@@ -411,7 +436,7 @@ impl FromServer {
             | FromServer::ReportStreamSwitch { hr }
             | FromServer::ReportStartedPlaying { hr, .. }
             | FromServer::ReportEndOfStream { hr, .. }
-            | FromServer::ReportStreamChange { hr }
+            | FromServer::ReportStreamChange { hr, .. }
             | FromServer::ReportRedirect { hr, .. } => Some(*hr),
             FromServer::ReportOpenFile(r) => Some(r.hr),
             FromServer::Other { hr, .. } => *hr,
@@ -520,8 +545,14 @@ impl FromServer {
             } => {
                 w.u32(*hr).u32(*play_incarnation);
             }
-            FromServer::ReportStreamChange { hr } => {
-                w.u32(*hr).u32(0xFF).zeros(16);
+            FromServer::ReportStreamChange {
+                hr,
+                packet_size,
+                header_size,
+                bit_rate,
+            } => {
+                w.u32(*hr).u32(STREAM_CHANGE_INCARNATION);
+                w.u32(*packet_size).u32(*header_size).u32(*bit_rate).u32(0);
             }
             FromServer::ReportRedirect { hr, location } => {
                 let units = utf16z_units(location);
@@ -643,7 +674,16 @@ impl FromServer {
                 hr: r.u32()?,
                 play_incarnation: r.u32_or_zero(),
             },
-            mid::REPORT_STREAM_CHANGE => FromServer::ReportStreamChange { hr: r.u32()? },
+            mid::REPORT_STREAM_CHANGE => {
+                let hr = r.u32()?;
+                let _incarnation = r.u32_or_zero();
+                FromServer::ReportStreamChange {
+                    hr,
+                    packet_size: r.u32_or_zero(),
+                    header_size: r.u32_or_zero(),
+                    bit_rate: r.u32_or_zero(),
+                }
+            }
             mid::REPORT_REDIRECT => {
                 let hr = r.u32()?;
                 let _kind = r.u16()?;

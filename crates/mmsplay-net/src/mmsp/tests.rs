@@ -109,6 +109,7 @@ fn client_cases() -> Vec<(Vec<u8>, u32, FromClient)> {
                 asf_offset: 0xFFFF_FFFF,
                 location_id: 0xFFFF_FFFF,
                 play_incarnation: 10,
+                accelerate: None,
             },
         ),
         (fx!("pong.hex"), 7, FromClient::Pong),
@@ -198,6 +199,50 @@ fn server_cases() -> Vec<(Vec<u8>, u32, FromServer)> {
             },
         ),
     ]
+}
+
+#[test]
+fn start_playing_asks_for_fast_start_in_its_optional_fields() {
+    let accelerate = Some(crate::Acceleration {
+        bandwidth_bps: 10_000_000,
+        duration_ms: 10_000,
+    });
+    let m = FromClient::StartPlaying {
+        open_file_id: 1,
+        position: 0.0,
+        asf_offset: u32::MAX,
+        location_id: u32::MAX,
+        play_incarnation: 10,
+        accelerate,
+    };
+    let bytes = m.encode(6);
+    assert_eq!(decode_client(&bytes), m);
+    // Without them the message is the fixed 2.2.4.25 layout, and asks for nothing.
+    let plain = FromClient::StartPlaying {
+        open_file_id: 1,
+        position: 0.0,
+        asf_offset: u32::MAX,
+        location_id: u32::MAX,
+        play_incarnation: 10,
+        accelerate: None,
+    };
+    assert!(plain.encode(6).len() < bytes.len());
+    assert_eq!(decode_client(&plain.encode(6)), plain);
+}
+
+#[test]
+fn stream_change_carries_the_next_entry_sizes() {
+    let m = FromServer::ReportStreamChange {
+        hr: 0,
+        packet_size: 3200,
+        header_size: 5000,
+        bit_rate: 64_000,
+    };
+    let bytes = m.encode(3);
+    // hr, dwTcpHdrIncarnation 0xFF, sizes, bit rate, dwStreamId 0 after the 40-byte head.
+    assert_eq!(&bytes[40..48], &[0, 0, 0, 0, 0xFF, 0, 0, 0]);
+    assert_eq!(&bytes[60..64], &[0, 0, 0, 0]);
+    assert_eq!(decode_server(&bytes), m);
 }
 
 #[test]

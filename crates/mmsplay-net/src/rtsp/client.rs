@@ -194,6 +194,8 @@ pub struct ConnectConfig {
     pub user_agent: String,
     /// Headers added to every request (Authorization, …).
     pub extra_headers: Vec<(String, String)>,
+    /// Fast start asked for on PLAY (`X-Accelerate-Streaming`).
+    pub accelerate: Option<crate::stream::Acceleration>,
 }
 
 /// A request to send; its reply goes to [`Connect::on_reply`].
@@ -573,7 +575,10 @@ impl Connect {
             .as_ref()
             .map(|d| d.aggregate.clone())
             .unwrap_or_default();
-        let msg = play_request(&aggregate, Some(self.cfg.start_ms));
+        let mut msg = play_request(&aggregate, Some(self.cfg.start_ms));
+        if let Some(a) = &self.cfg.accelerate {
+            msg = msg.with("X-Accelerate-Streaming", headers::accelerate_value(a));
+        }
         self.send(msg, MAX_BODY)
     }
 

@@ -97,6 +97,36 @@ pub fn parse_session(value: &str) -> (String, Option<u64>) {
     (id, timeout)
 }
 
+/// `X-Accelerate-Streaming: AccelDuration=<ms>;AccelBandwidth=<bps>` ([MS-RTSP] 2.2.6.11),
+/// the client's fast-start request on PLAY.
+pub fn accelerate_value(a: &crate::stream::Acceleration) -> String {
+    format!(
+        "AccelDuration={};AccelBandwidth={}",
+        a.duration_ms, a.bandwidth_bps
+    )
+}
+
+/// Reads an `X-Accelerate-Streaming` value (parameters in any order, case-insensitive names);
+/// `None` unless both figures are there and non-zero.
+pub fn parse_accelerate(value: &str) -> Option<crate::stream::Acceleration> {
+    let (mut duration, mut bandwidth) = (None, None);
+    for param in value.split(';') {
+        let Some((k, v)) = param.split_once('=') else {
+            continue;
+        };
+        let v = v.trim().parse::<u32>().ok();
+        match k.trim().to_ascii_lowercase().as_str() {
+            "acceldurationms" | "accelduration" => duration = v,
+            "accelbandwidth" => bandwidth = v,
+            _ => {}
+        }
+    }
+    Some(crate::stream::Acceleration {
+        bandwidth_bps: bandwidth.filter(|b| *b > 0)?,
+        duration_ms: duration.filter(|d| *d > 0)?,
+    })
+}
+
 /// The start of an `npt=` range, in milliseconds (`npt=now-` and other forms give `None`).
 pub fn parse_npt_start(value: &str) -> Option<u64> {
     let v = value.trim();
@@ -201,5 +231,29 @@ mod tests {
         assert_eq!(rtp_info_seq(info, None), Some(9));
         let info = "url=rtsp://h/p.wsx/audio;\r\n Seq=26968, url=rtsp://h/p.wsx/video; Seq=46497";
         assert_eq!(rtp_info_seq(info, Some("/video")), Some(46497));
+    }
+
+    #[test]
+    fn accelerate_header_round_trips_and_needs_both_figures() {
+        let a = crate::stream::Acceleration {
+            bandwidth_bps: 10_000_000,
+            duration_ms: 10_000,
+        };
+        assert_eq!(parse_accelerate(&accelerate_value(&a)), Some(a));
+        assert_eq!(
+            parse_accelerate(" AccelBandwidth=64000 ; accelduration=500"),
+            Some(crate::stream::Acceleration {
+                bandwidth_bps: 64_000,
+                duration_ms: 500
+            })
+        );
+        for bad in [
+            "",
+            "AccelDuration=500",
+            "AccelDuration=x;AccelBandwidth=1",
+            "AccelDuration=0;AccelBandwidth=9",
+        ] {
+            assert_eq!(parse_accelerate(bad), None, "{bad}");
+        }
     }
 }

@@ -27,7 +27,7 @@ use crate::mmsp::data::{DataHeader, SequenceExtender, parse_datagram};
 use crate::mmsp::resend::MAX_RESEND_PACKETS;
 use crate::mmsp::{
     CodecError, DataKind, FromClient, FromServer, Funnel, HeaderAssembly, OpenFileReport,
-    ResendRequest, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
+    ResendRequest, STREAM_CHANGE_INCARNATION, StreamSwitchEntry, TcpDecoder, TcpItem, hresult,
 };
 use crate::stream::{AsfEvent, ConnectOptions, TransportStats};
 use crate::url::StreamUrl;
@@ -132,6 +132,8 @@ struct Conn {
     done: bool,
     /// Replies to a repeated ReadBlock still to come: they may trail the header itself.
     read_block_replies: u32,
+    /// Fast start asked for, again at each playlist entry.
+    accelerate: Option<crate::stream::Acceleration>,
     /// The stream's header, once read: its streams are what StreamSwitch selects among.
     header: Option<Box<mmsplay_asf::Header>>,
     /// Handshake replies must come before this, a little inside the caller's connect timeout,
@@ -227,6 +229,7 @@ impl Conn {
             eos: None,
             done: false,
             read_block_replies: 0,
+            accelerate: None,
             header: None,
             reply_deadline: opts
                 .connect_timeout
@@ -290,6 +293,8 @@ impl Conn {
         // [MS-MMSP] 2.2.4.21: the URL path without percent-encoding.
         let file_name = percent_decode(url.path.trim_start_matches('/'));
         let (mut hs, connect) = Handshake::new(&host, funnel.clone(), file_name);
+        hs.accelerate(opts.accelerate);
+        self.accelerate = opts.accelerate;
         self.send(connect).await?;
         let mut header = Vec::new();
         loop {
@@ -304,7 +309,9 @@ impl Conn {
                     self.send(read_block).await?;
                 }
                 Step::ReadHeader { header_size } => {
-                    header = self.read_header(header_size).await?;
+                    header = self
+                        .read_header(header_size, HEADER_INCARNATION, false)
+                        .await?;
                     let parsed = mmsplay_asf::parse_header(&header)?;
                     if parsed.packet_size() != 0 && parsed.packet_size() != self.packet_size {
                         // The ASF header is the authority for padding.
@@ -375,7 +382,16 @@ impl Conn {
     /// piece is asked for again once, halfway through the wait, with CancelReadBlock and a new
     /// ReadBlock ([MS-MMSP] 3.1.6.1, within our one-second budget instead of the spec's four
     /// header timer rounds).
-    async fn read_header(&mut self, announced: u32) -> Result<Vec<u8>> {
+    ///
+    /// `incarnation` marks the header's Data packets (HEADER_INCARNATION for our ReadBlock,
+    /// 0xFF for the header a server sends unasked after ReportStreamChange on TCP). Mid-stream,
+    /// data packets of the entry that ended may still trail in, and are dropped.
+    async fn read_header(
+        &mut self,
+        announced: u32,
+        incarnation: u32,
+        mid_stream: bool,
+    ) -> Result<Vec<u8>> {
         let mut assembly = HeaderAssembly::new(MAX_HEADER_LEN as usize);
         let start = Instant::now();
         let deadline = self.udp.as_ref().map(|_| start + UDP_FIRST_DATA_TIMEOUT);
@@ -383,7 +399,8 @@ impl Conn {
             .udp
             .as_ref()
             .map(|_| start + UDP_FIRST_DATA_TIMEOUT / 2);
-        let mut incarnation = HEADER_INCARNATION;
+        let first_incarnation = incarnation;
+        let mut incarnation = incarnation;
         loop {
             let wake = match (retry_at, deadline) {
                 (Some(r), Some(d)) => Some(r.min(d)),
@@ -436,7 +453,7 @@ impl Conn {
             };
             // Pieces of the first or the repeated request are the same bytes.
             let kind = match h.kind(incarnation as u8, PLAY_INCARNATION as u8) {
-                DataKind::Unexpected => h.kind(HEADER_INCARNATION as u8, PLAY_INCARNATION as u8),
+                DataKind::Unexpected => h.kind(first_incarnation as u8, PLAY_INCARNATION as u8),
                 k => k,
             };
             match kind {
@@ -449,6 +466,7 @@ impl Conn {
                     }
                 }
                 DataKind::PacketPair => {}
+                DataKind::AsfPacket if mid_stream => {}
                 _ => return Err(NetError::protocol("data arrived before the ASF header")),
             }
         }
@@ -608,18 +626,24 @@ impl Conn {
                 Input::Item(TcpItem::Command { mid, body }) => {
                     match FromServer::decode(mid, &body).map_err(codec)? {
                         FromServer::Ping => self.send(FromClient::Pong).await?,
-                        FromServer::ReportEndOfStream { hr, .. } if hr == 0 || hr == 1 => {
-                            self.end_of_stream();
-                        }
+                        // hr 1: a playlist entry ended and ReportStreamChange follows.
+                        FromServer::ReportEndOfStream { hr: 1, .. } => {}
+                        FromServer::ReportEndOfStream { hr: 0, .. } => self.end_of_stream(),
                         FromServer::ReportEndOfStream { hr, .. } => {
                             return Err(NetError::closed(format!(
                                 "the server ended the stream: {}",
                                 hresult::describe(hr)
                             )));
                         }
-                        FromServer::ReportStreamChange { .. } => {
-                            // Server-side playlists are not followed: the entry ended.
-                            self.end_of_stream();
+                        FromServer::ReportStreamChange {
+                            packet_size,
+                            header_size,
+                            ..
+                        } => {
+                            self.next_entry(packet_size, header_size).await?;
+                            if let Some(ev) = self.pending.pop_front() {
+                                return Ok(ev);
+                            }
                         }
                         // Late replies (StreamSwitch) and anything unknown: nothing to do.
                         _ => {}
@@ -648,6 +672,76 @@ impl Conn {
                 }
             }
         }
+    }
+
+    /// A server-side playlist's next entry ([MS-MMSP] 3.1.5.19): what is still held of the
+    /// entry that ended goes out first, then the new header. Over TCP the server sends the
+    /// header unasked (incarnation 0xFF); over UDP it is asked for with ReadBlock, and the
+    /// entry played with StartPlaying from its start, its packets numbered afresh.
+    async fn next_entry(&mut self, packet_size: u32, header_size: u32) -> Result<()> {
+        if packet_size == 0 || packet_size > MAX_PACKET_SIZE || header_size > MAX_HEADER_LEN {
+            return Err(NetError::limit(format!(
+                "the server's next playlist entry has packets of {packet_size} bytes and a \
+                 header of {header_size}"
+            )));
+        }
+        if let Some(u) = self.udp.as_mut() {
+            u.reorder.flush_all();
+            while let Some(out) = u.reorder.pop() {
+                self.pending.push_back(match out {
+                    Out::Packet(p) => AsfEvent::Packet(p),
+                    Out::Gap(n) => AsfEvent::Gap { lost: n },
+                });
+            }
+        }
+        self.sync_counts();
+        let header = if self.udp.is_some() {
+            self.send(FromClient::ReadBlock {
+                open_file_id: self.open_file_id,
+                play_incarnation: HEADER_INCARNATION,
+            })
+            .await?;
+            self.read_block_replies += 1;
+            self.read_header(header_size, HEADER_INCARNATION, true)
+                .await?
+        } else {
+            self.read_header(header_size, STREAM_CHANGE_INCARNATION, true)
+                .await?
+        };
+        let parsed = mmsplay_asf::parse_header(&header)?;
+        self.packet_size = match parsed.packet_size() {
+            0 => packet_size,
+            n if n > MAX_PACKET_SIZE => {
+                return Err(NetError::protocol(
+                    "the next entry has no usable packet size",
+                ));
+            }
+            n => n,
+        };
+        // Its packet count is not announced: no end-of-entry resend check.
+        self.packet_count = 0;
+        self.first_location = None;
+        self.last_data = Instant::now();
+        self.pending
+            .push_back(AsfEvent::Header(Bytes::from(header)));
+        if let Some(u) = self.udp.as_mut() {
+            // The new play numbers its packets from 0 again.
+            u.seq = SequenceExtender::expecting(0);
+            u.reorder = Reorder::new(0);
+            u.last = None;
+            u.unsequenced = false;
+            u.queue_seq = 0;
+            self.send(FromClient::StartPlaying {
+                open_file_id: self.open_file_id,
+                position: 0.0,
+                asf_offset: u32::MAX,
+                location_id: u32::MAX,
+                play_incarnation: PLAY_INCARNATION,
+                accelerate: self.accelerate,
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     /// A Data packet on the TCP connection.

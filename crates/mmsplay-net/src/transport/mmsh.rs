@@ -71,6 +71,7 @@ fn machine(
         choose: opts.choose.clone(),
         extra_headers: Vec::new(),
         absolute_uri: false,
+        accelerate: opts.accelerate,
     })
 }
 

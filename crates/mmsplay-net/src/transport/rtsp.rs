@@ -187,6 +187,7 @@ impl Inner {
             connect_timeout: opts.connect_timeout,
             user_agent: client::Requester::wmplayer_user_agent(&guid),
             extra_headers: Vec::new(),
+            accelerate: opts.accelerate,
         });
         let mut step = machine.start();
         let est = loop {

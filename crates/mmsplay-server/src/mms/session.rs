@@ -19,7 +19,8 @@ use mmsplay_net::mmsp::data::{
 use mmsplay_net::mmsp::hresult::{E_ACCESSDENIED, NS_E_FILE_NOT_FOUND};
 use mmsplay_net::mmsp::{
     ATTR_BROADCAST, ATTR_CANSEEK, ATTR_CANSTRIDE, ATTR_LIVE, DISABLE_PACKET_PAIR, FromClient,
-    FromServer, Funnel, OpenFileReport, ResendRequest, TcpDecoder, TcpItem,
+    FromServer, Funnel, OpenFileReport, ResendRequest, STREAM_CHANGE_INCARNATION, TcpDecoder,
+    TcpItem,
 };
 use std::io::IoSlice;
 
@@ -69,6 +70,13 @@ const BATCH: usize = 32;
 enum DataPath {
     Tcp,
     Udp(SocketAddr),
+}
+
+/// Where a StartPlaying asks to start ([MS-MMSP] 2.2.4.25).
+struct StartAt {
+    position: f64,
+    asf_offset: u32,
+    location_id: u32,
 }
 
 /// An active StartPlaying.
@@ -153,7 +161,11 @@ struct Session {
     out_seq: u32,
     peer: SocketAddr,
     path: Option<DataPath>,
+    /// The file opened, or the playlist entry playing.
     media: Option<Arc<Media>>,
+    /// The media OpenFile named (a server-side playlist's first entry) and the index of the
+    /// entry playing among [`crate::playlist::entries`] of it.
+    opened: Option<(Arc<Media>, usize)>,
     header: Bytes,
     client_id: u32,
     udp: Arc<UdpSocket>,
@@ -193,6 +205,7 @@ pub async fn run(
         peer,
         path: None,
         media: None,
+        opened: None,
         header: Bytes::new(),
         client_id,
         udp,
@@ -301,7 +314,7 @@ impl Session {
                 }
                 _ = sleep_until(eos.unwrap_or(idle_at)), if eos.is_some() => {
                     if let Some((_, pi)) = self.eos_at.take() {
-                        self.reply(FromServer::ReportEndOfStream { hr: 0, play_incarnation: pi }).await?;
+                        self.end_of_entry(pi).await?;
                     }
                 }
                 _ = sleep_until(ping_at), if streaming => {
@@ -543,6 +556,7 @@ impl Session {
                     bit_rate: file.max_bitrate,
                     header_size: self.header.len() as u32,
                 };
+                self.opened = Some((media.clone(), 0));
                 self.media = Some(media);
                 self.reply(FromServer::ReportOpenFile(report)).await?;
             }
@@ -580,6 +594,7 @@ impl Session {
                 asf_offset,
                 location_id,
                 play_incarnation,
+                accelerate,
                 ..
             } => {
                 let Some(media) = self.media.clone() else {
@@ -591,7 +606,12 @@ impl Session {
                     .await?;
                     return Ok(true);
                 };
-                self.start_play(media, position, asf_offset, location_id, play_incarnation)
+                let at = StartAt {
+                    position,
+                    asf_offset,
+                    location_id,
+                };
+                self.start_play(media, at, play_incarnation, accelerate)
                     .await?;
             }
             FromClient::StopPlaying {
@@ -636,10 +656,13 @@ impl Session {
     async fn start_play(
         &mut self,
         media: Arc<Media>,
-        position: f64,
-        asf_offset: u32,
-        location_id: u32,
+        StartAt {
+            position,
+            asf_offset,
+            location_id,
+        }: StartAt,
         incarnation: u32,
+        accelerate: Option<mmsplay_net::Acceleration>,
     ) -> Result<(), End> {
         if let Some(relay) = media.relay() {
             // A relay: join at its next packet.
@@ -683,22 +706,42 @@ impl Session {
             tiger_file_id: OPEN_FILE_ID,
         })
         .await?;
+        self.begin(media, index, incarnation as u8, accelerate);
+        Ok(())
+    }
+
+    /// Plays `media` from packet `index` (live: loops it after a burst of its preroll; on
+    /// demand: real time, its start faster when the client asked for fast start).
+    fn begin(
+        &mut self,
+        media: Arc<Media>,
+        index: usize,
+        incarnation: u8,
+        accelerate: Option<mmsplay_net::Acceleration>,
+    ) {
+        let live = self.ctx.live;
+        let n = media.packets.len();
         self.record.playing(&media, index);
         let first_ms = media.send_times_ms.get(index).copied().unwrap_or(0);
         let fast = self.ctx.fast && !live;
-        let preroll = media.header.file.preroll_ms;
+        let base = if live {
+            Pacer::new(fast, u64::from(first_ms), media.header.file.preroll_ms)
+        } else {
+            Pacer::new(fast, u64::from(first_ms), 0)
+                .accelerated(accelerate, media.header.file.max_bitrate)
+        };
         self.ring.clear();
         self.eos_at = None;
         self.play = Some(Play {
             pacer: if matches!(self.path, Some(DataPath::Udp(_))) {
-                Pacer::new(fast, u64::from(first_ms), preroll)
+                base.precise()
             } else {
-                Pacer::new(fast, u64::from(first_ms), preroll).batched(&media)
+                base.batched(&media)
             },
             location: index as u32,
             index,
             seq: 0,
-            incarnation: incarnation as u8,
+            incarnation,
             live,
             loops: 0,
             loop_ms: live::loop_ms(&media),
@@ -706,6 +749,46 @@ impl Session {
         });
         if index >= n {
             self.finish_play();
+        }
+    }
+
+    /// The entry that played has been sent (and, over UDP, given time to drain). Without a
+    /// next playlist entry: ReportEndOfStream. With one ([MS-MMSP] 3.2.4.2): ReportEndOfStream
+    /// hr 1 and ReportStreamChange; over TCP the new header follows at once as Data packets of
+    /// incarnation 0xFF, then the entry's packets (under the play's incarnation); over UDP the
+    /// client asks for the header (ReadBlock) and plays the entry (StartPlaying).
+    async fn end_of_entry(&mut self, play_incarnation: u32) -> Result<(), End> {
+        let next = self.opened.as_mut().and_then(|(head, i)| {
+            let next = crate::playlist::entry(head, *i + 1)?;
+            *i += 1;
+            Some(next)
+        });
+        let Some(next) = next else {
+            return self
+                .reply(FromServer::ReportEndOfStream {
+                    hr: 0,
+                    play_incarnation,
+                })
+                .await;
+        };
+        self.reply(FromServer::ReportEndOfStream {
+            hr: 1,
+            play_incarnation,
+        })
+        .await?;
+        self.header = next.header_bytes.clone();
+        self.reply(FromServer::ReportStreamChange {
+            hr: 0,
+            packet_size: next.packet_size,
+            header_size: self.header.len() as u32,
+            bit_rate: next.header.file.max_bitrate,
+        })
+        .await?;
+        self.media = Some(next.clone());
+        if self.path == Some(DataPath::Tcp) {
+            self.send_header(STREAM_CHANGE_INCARNATION as u8).await?;
+            // The client's buffer is already ahead: later entries go in real time.
+            self.begin(next, 0, play_incarnation as u8, None);
         }
         Ok(())
     }

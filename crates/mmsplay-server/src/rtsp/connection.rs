@@ -42,6 +42,8 @@ struct Session {
     resender: Option<JoinHandle<()>>,
     /// Media never goes out (`--blackhole rtspu`).
     blackholed: bool,
+    /// The latest PLAY's fast-start request, for the streamer it starts.
+    accelerate: Option<mmsplay_net::Acceleration>,
     /// The ASF streams SETUP (by their control names), in order; none named: every stream.
     setup_streams: Vec<u8>,
     started: std::time::Instant,
@@ -52,6 +54,12 @@ impl Session {
         if let Some(h) = self.streamer.take() {
             h.abort();
         }
+    }
+
+    /// The media streaming now: a server-side playlist's current entry, else what SETUP named.
+    fn playing(&self) -> Arc<Media> {
+        let entry = self.shared.entry.load(Ordering::Relaxed);
+        crate::playlist::entry(&self.media, entry).unwrap_or_else(|| self.media.clone())
     }
 
     fn transport(&self) -> Transport {
@@ -420,6 +428,7 @@ impl Conn {
                 streamer: None,
                 resender: None,
                 blackholed: false,
+                accelerate: None,
                 setup_streams: Vec::new(),
                 started: std::time::Instant::now(),
             });
@@ -548,7 +557,7 @@ impl Conn {
             );
         }
         s.stop();
-        let m = &s.media;
+        let m = &s.playing();
         let first_send = u64::from(m.send_times_ms.first().copied().unwrap_or(0));
         let index = if live {
             let span = loop_span_ms(m);
@@ -573,16 +582,26 @@ impl Conn {
             .unwrap_or(0);
         s.shared.start_ms.store(start_ms, Ordering::Relaxed);
         let rtptime = m.send_times_ms.get(index).copied().unwrap_or(0);
+        // [MS-RTSP] 2.2.6.11: the reply repeats the acceleration the server will use.
+        s.accelerate = req
+            .header("X-Accelerate-Streaming")
+            .and_then(headers::parse_accelerate)
+            .filter(|_| !live);
         let info = format!(
             "url={};seq={};rtptime={rtptime}",
             s.setup_url,
             s.shared.seq()
         );
+        let accelerate = s.accelerate;
         let reply = self
             .reply(req, 200, "OK")
             // An open range: GStreamer hangs at the end with a closed one (protocols.md 6.4).
             .with("Range", headers::npt_from(if live { 0 } else { start_ms }))
             .with("RTP-Info", info);
+        let reply = match accelerate {
+            Some(a) => reply.with("X-Accelerate-Streaming", headers::accelerate_value(&a)),
+            None => reply,
+        };
         (Some(reply), After::Play)
     }
 
@@ -599,10 +618,15 @@ impl Conn {
         if s.blackholed {
             return;
         }
+        let media = s.playing();
         // One BYE per m= line: the streams and the rtx line.
-        let byes = s.media.header.streams.len() + 1;
+        let byes = media.header.streams.len() + 1;
+        let entry = s.shared.entry.load(Ordering::Relaxed);
         let job = Job {
-            media: s.media.clone(),
+            next: crate::playlist::entry(&s.media, entry + 1),
+            ipv6: self.local.is_ipv6(),
+            accelerate: s.accelerate,
+            media,
             target,
             writer,
             shared: s.shared.clone(),

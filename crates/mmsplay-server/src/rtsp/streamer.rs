@@ -74,6 +74,8 @@ pub struct Shared {
     pub start_ms: AtomicU64,
     pub next_seq: AtomicU32,
     pub next_index: AtomicUsize,
+    /// The server-side playlist entry the session plays (0: the media itself).
+    pub entry: AtomicUsize,
     pub loss: Mutex<Loss>,
     pub ssrc: u32,
     /// The last RTP packets sent on UDP (withheld ones too), for resends after a NACK.
@@ -97,6 +99,7 @@ impl Shared {
             start_ms: AtomicU64::new(0),
             next_seq: AtomicU32::new(u32::from(rand::random::<u16>())),
             next_index: AtomicUsize::new(0),
+            entry: AtomicUsize::new(0),
             loss: Mutex::new(loss),
             ssrc: rand::random(),
             history: Mutex::new(VecDeque::new()),
@@ -140,6 +143,12 @@ impl Shared {
 /// One PLAY's worth of streaming.
 pub struct Job {
     pub media: Arc<Media>,
+    /// A server-side playlist's entry after this one: announced when this one ends.
+    pub next: Option<Arc<Media>>,
+    /// For the next entry's SDP: `IP6` addresses.
+    pub ipv6: bool,
+    /// The PLAY's fast-start request (`X-Accelerate-Streaming`).
+    pub accelerate: Option<mmsplay_net::Acceleration>,
     pub target: Target,
     pub writer: Writer,
     pub shared: Arc<Shared>,
@@ -189,8 +198,12 @@ impl Job {
             .load(Ordering::Relaxed)
             .min(m.packets.len() - 1);
         let first_send = u64::from(m.send_times_ms[start]);
-        let preroll = m.header.file.preroll_ms;
-        let pacer = Pacer::new(self.fast && !self.live, first_send, preroll);
+        let pacer = if self.live {
+            Pacer::new(false, first_send, m.header.file.preroll_ms)
+        } else {
+            Pacer::new(self.fast, first_send, 0)
+                .accelerated(self.accelerate, m.header.file.max_bitrate)
+        };
         // Over UDP each packet is a datagram of its own: it keeps its own time, as over MMS.
         let pacer = if self.target.is_udp() {
             pacer.precise()
@@ -238,6 +251,16 @@ impl Job {
                 self.writer.lock().await.write_ready()?;
             }
             self.shared.next_index.store(idx + 1, Ordering::Relaxed);
+        }
+        if let Some(next) = self.next.clone()
+            && !*self.stop.borrow()
+        {
+            // The last packets go out before the announcement's gap, as before a goodbye.
+            if !self.target.is_udp() {
+                self.writer.lock().await.drain().await?;
+            }
+            let _ = self.announce(&next).await;
+            return Ok(());
         }
         self.say_goodbye(last_ts).await;
         Ok(())
@@ -294,6 +317,39 @@ impl Job {
             Some(Kept::Rebuilt(p)) => RtpPacket::new(&padding::pad(p, size), size),
         };
         self.send_packet(&ready, timestamp).await
+    }
+
+    /// A server-side playlist moves on ([MS-RTSP] 3.2.4.2): the EndOfStream request with
+    /// `End-Of-Playlist-Entry: true`, then an Announce with the next entry's SDP. The client's
+    /// PLAY then streams it from its start.
+    async fn announce(&self, next: &Media) -> std::io::Result<()> {
+        tokio::time::sleep(EOS_GAP).await;
+        self.shared.entry.fetch_add(1, Ordering::Relaxed);
+        self.shared.next_index.store(0, Ordering::Relaxed);
+        self.send_end_of_stream().await?;
+        let control = format!("{}/", self.aggregate_url);
+        let body = mmsplay_net::rtsp::sdp::build(&mmsplay_net::rtsp::sdp::DescribeSpec {
+            control: &control,
+            header_bytes: &next.header_bytes,
+            header: &next.header,
+            duration_ms: next.header.file.duration_ms(),
+            live: false,
+            ipv6: self.ipv6,
+            session_id: rand::random::<u64>() >> 1,
+        });
+        let cseq = self.cseq.fetch_add(1, Ordering::Relaxed);
+        let req = Message::request("ANNOUNCE", &self.aggregate_url)
+            .with("CSeq", cseq.to_string())
+            .with("Session", self.session_id.clone())
+            .with("X-Playlist-Gen-Id", self.playlist_gen_id().to_string())
+            .with("Server", mmsplay_net::rtsp::WMS_SERVER)
+            .with_body("application/sdp", body);
+        self.writer.lock().await.write_all(&req.to_bytes()).await
+    }
+
+    /// [MS-RTSP] 2.2.6.22: identifies the playlist entry; ours count from 1.
+    fn playlist_gen_id(&self) -> usize {
+        self.shared.entry.load(Ordering::Relaxed) + 1
     }
 
     /// One ASF packet as RTP (fragmented if large), counted; `--udp-loss` may withhold it.
@@ -463,9 +519,14 @@ impl Job {
         }
     }
 
-    /// [MS-RTSP] 2.2.7.1.1 EndOfStream: a SET_PARAMETER to the client.
+    /// [MS-RTSP] 2.2.7.1.1 EndOfStream: a SET_PARAMETER to the client; between two playlist
+    /// entries, with `End-Of-Playlist-Entry: true`.
     async fn send_end_of_stream(&self) -> std::io::Result<()> {
         let cseq = self.cseq.fetch_add(1, Ordering::Relaxed);
+        let mut body = format!("Session: {}\r\nEOF: true\r\n", self.session_id);
+        if self.next.is_some() {
+            body.push_str("End-Of-Playlist-Entry: true\r\n");
+        }
         let req = Message::request("SET_PARAMETER", &self.aggregate_url)
             .with("CSeq", cseq.to_string())
             .with("Session", self.session_id.clone())
@@ -476,10 +537,7 @@ impl Job {
             )
             .with("Server", mmsplay_net::rtsp::WMS_SERVER)
             // [MS-RTSP] 2.2.7.3: the body repeats the session.
-            .with_body(
-                "application/x-wms-extension-cmd",
-                format!("Session: {}\r\nEOF: true\r\n", self.session_id),
-            );
+            .with_body("application/x-wms-extension-cmd", body);
         self.writer.lock().await.write_all(&req.to_bytes()).await
     }
 }

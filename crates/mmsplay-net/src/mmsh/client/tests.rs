@@ -31,6 +31,7 @@ fn config(port: u16, path: &str, guid: String) -> ConnectConfig {
         choose: None,
         extra_headers: Vec::new(),
         absolute_uri: false,
+        accelerate: None,
     }
 }
 

@@ -28,6 +28,7 @@ fn config(lower: LowerTransport, client_ports: Option<(u16, u16)>, ua: &str) -> 
         connect_timeout: Duration::from_secs(7),
         user_agent: ua.into(),
         extra_headers: Vec::new(),
+        accelerate: None,
     }
 }
 
