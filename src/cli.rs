@@ -218,4 +218,9 @@ pub struct ServeArgs {
     /// Seconds a new connection may take to send its first complete request.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub handshake_timeout: f64,
+
+    /// Packets a listener may fall behind before it is dropped.
+    #[arg(long, value_name = "N", default_value_t = mmsplay_server::outbox::QUEUE_PACKETS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub queue: u64,
 }
