@@ -780,7 +780,7 @@ async fn open_target(
                 stats: transport_stats.clone(),
                 streams: opts.stream.into_iter().collect(),
                 accelerate: opts.fast_start.then_some(mmsplay_net::Acceleration::CLIENT),
-                choose: Some(asking.chooser()),
+                choose: Some(asking.chooser(transport_stats.clone())),
                 credentials: opts.credentials.clone(),
                 proxy: opts.proxy.clone(),
                 notes: {
@@ -813,6 +813,9 @@ async fn open_target(
                 Ok(s) => s,
                 Err(e) => return Opened::Failed(e.into()),
             };
+            if let Some(bps) = transport_stats.link_bps() {
+                events.log("info", format!("link measured at {} kb/s", bps / 1000));
+            }
             let feed = feed::Feed {
                 url: url.clone(),
                 opts: copts,
