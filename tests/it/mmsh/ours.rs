@@ -242,13 +242,19 @@ async fn raw_exchange(port: u16, request: &str) -> Vec<u8> {
     out
 }
 
+/// Our server (on demand, fast) with a one-second `tone.asf` in `dir`, and its HTTP port.
+async fn one_second_tone_server(dir: &std::path::Path) -> (TestServer, u16) {
+    let file = synthetic_asf(dir, "tone.asf", 1);
+    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
+    let port = server.bound.http.port();
+    (server, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metadata_only_for_version_9_clients() {
     use mmsplay_net::mmsh::{BodyEvent, BodyReader, parse_response_head};
     let dir = tempfile::tempdir().unwrap();
-    let file = synthetic_asf(dir.path(), "tone.asf", 1);
-    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
-    let port = server.bound.http.port();
+    let (server, port) = one_second_tone_server(dir.path()).await;
     for (agent, play) in [
         ("NSPlayer/12.0.7680.0", false),
         ("NSPlayer/12.0.7680.0", true),
@@ -297,9 +303,7 @@ async fn a_describe_asking_for_packet_pair_gets_three_p_chunks() {
     use mmsplay_net::mmsh::chunk::{ChunkDecoder, ChunkKind};
     use mmsplay_net::mmsh::parse_response_head;
     let dir = tempfile::tempdir().unwrap();
-    let file = synthetic_asf(dir.path(), "tone.asf", 1);
-    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
-    let port = server.bound.http.port();
+    let (server, port) = one_second_tone_server(dir.path()).await;
     for asked in [true, false] {
         let pragma = if asked {
             ",packet-pair-experiment=1"
