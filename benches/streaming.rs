@@ -14,12 +14,14 @@
 //! Run: `cargo bench --bench streaming` (needs ffmpeg; VLC figures when cvlc is installed);
 //! `cargo bench --bench streaming -- fast-start` runs the fourth only.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const MMSPLAY: &str = env!("CARGO_BIN_EXE_mmsplay");
+mod common;
+
+use common::{MMSPLAY, have, median, mmsplay_event_ms};
 
 struct Server {
     child: Child,
@@ -78,17 +80,6 @@ fn ladder_args(s: &Server) -> Vec<String> {
         format!("http={}", s.http),
         "mms://127.0.0.1/demo.wma".to_string(),
     ]
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Runs mmsplay headless and returns the time from spawning it to reading the first event
-/// named `name` (process start-up included, as for the peers).
-fn mmsplay_event_ms(args: &[String], name: &str) -> Option<f64> {
-    mmsplay_events_ms(args, &[name])[0]
 }
 
 /// The same for several events, each the first of its name, read until the last of them.
@@ -211,15 +202,6 @@ fn fast_start(dir: &Path) {
     }
 }
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// VLC refuses to run as root: run it as nobody (docs/oracles.md).
 fn vlc(args: &[&str], home: &Path) -> Command {
     let mut c = Command::new("setpriv");
@@ -236,33 +218,6 @@ fn vlc(args: &[&str], home: &Path) -> Command {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     c
-}
-
-/// Time from spawn to the first byte ffmpeg decodes from a URL.
-fn ffmpeg_first_audio_ms(url: &str) -> Option<f64> {
-    let t = Instant::now();
-    let mut child = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-i",
-            url,
-            "-f",
-            "f32le",
-            "-",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut out = child.stdout.take()?;
-    let mut b = [0u8; 1];
-    let got = out.read(&mut b).ok()? == 1;
-    let ms = t.elapsed().as_secs_f64() * 1000.0;
-    let _ = child.kill();
-    let _ = child.wait();
-    got.then_some(ms)
 }
 
 /// Time from spawn until VLC's decoded output file has data.
@@ -376,7 +331,9 @@ fn main() {
     let ours: Vec<f64> = (0..5)
         .filter_map(|_| mmsplay_event_ms(std::slice::from_ref(&url), "first_audio"))
         .collect();
-    let ff: Vec<f64> = (0..5).filter_map(|_| ffmpeg_first_audio_ms(&url)).collect();
+    let ff: Vec<f64> = (0..5)
+        .filter_map(|_| common::ffmpeg_first_audio_ms(&["-i", &url]))
+        .collect();
     let (o, f) = (median(ours), median(ff));
     println!(
         "time to first audio, healthy MMSH: mmsplay {o:.0} ms, ffmpeg {f:.0} ms, ratio {:.2}",

@@ -6,6 +6,7 @@
 //! url = "mms://example.net/radio1"
 //! last_transport = "mmst"            # the rollover step that last worked (optional)
 //! last_played = 2026-11-25T20:30:00Z # when it was last played (optional)
+//! position_ms = 754200               # where an on-demand stream was left (optional)
 //! ```
 //!
 //! The file is `$XDG_CONFIG_HOME/mmsplay/bookmarks.toml` (`MMSPLAY_CONFIG_DIR` overrides the
@@ -49,6 +50,10 @@ pub struct Bookmark {
     /// When the stream last connected (UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_played: Option<Datetime>,
+    /// Where playback of an on-demand stream was left (milliseconds): the next play resumes
+    /// there. Cleared when it plays to its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position_ms: Option<u64>,
 }
 
 impl Bookmark {
@@ -58,6 +63,7 @@ impl Bookmark {
             url: url.into(),
             last_transport: None,
             last_played: None,
+            position_ms: None,
         }
     }
 }
@@ -229,6 +235,17 @@ impl Store {
         let i = self.index(name)?;
         self.bookmarks[i].last_transport = Some(transport);
         self.bookmarks[i].last_played = Some(at);
+        Ok(())
+    }
+
+    /// Remembers where playback of `name` was left (`None`: at its end, or live).
+    pub fn record_position(
+        &mut self,
+        name: &str,
+        position_ms: Option<u64>,
+    ) -> Result<(), BookmarksError> {
+        let i = self.index(name)?;
+        self.bookmarks[i].position_ms = position_ms;
         Ok(())
     }
 
@@ -433,9 +450,14 @@ mod tests {
         store
             .record_played("Two", Transport::Mmst, datetime_from_unix(0))
             .unwrap();
+        store.record_position("Two", Some(754_200)).unwrap();
         let text = store.to_toml();
         let back = parse(Path::new("x"), &text).unwrap();
         assert_eq!(back, store.bookmarks());
         assert!(text.contains("last_transport = \"mmst\""), "{text}");
+        assert!(text.contains("position_ms = 754200"), "{text}");
+        // Played to its end: the line goes.
+        store.record_position("Two", None).unwrap();
+        assert!(!store.to_toml().contains("position_ms"));
     }
 }

@@ -117,8 +117,10 @@ pub struct PlayArgs {
     #[arg(long, value_name = "KBPS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_bitrate: Option<u32>,
 
-    /// Credentials for servers that ask (HTTP Basic or Digest on MMSH and RTSP); without
-    /// :PASS the TUI asks for the password. Also taken from the URL's user:pass@.
+    /// Credentials for the server the target names, when it asks (HTTP Basic or Digest on
+    /// MMSH, RTSP and HTTP metafiles; a redirect or metafile entry on another server does not
+    /// get them); without :PASS the TUI asks for the password. Also taken from the URL's
+    /// user:pass@.
     #[arg(long, value_name = "USER[:PASS]")]
     pub user: Option<String>,
 
@@ -217,4 +219,9 @@ pub struct ServeArgs {
     /// Seconds a new connection may take to send its first complete request.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub handshake_timeout: f64,
+
+    /// Packets a listener may fall behind before it is dropped.
+    #[arg(long, value_name = "N", default_value_t = mmsplay_server::outbox::QUEUE_PACKETS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub queue: u64,
 }

@@ -253,6 +253,15 @@ pub enum UiCommand {
     Seek {
         by_ms: i64,
     },
+    /// Seek to this position in milliseconds (MPRIS SetPosition).
+    SeekTo {
+        ms: u64,
+    },
+    /// Start the next `Play` at this position (a bookmark's remembered place), instead of
+    /// `--start` or the beginning.
+    StartAt {
+        ms: u64,
+    },
     /// Use these credentials from now on (the TUI's password prompt); a `Play` follows.
     SetCredentials(mmsplay_net::auth::Credentials),
     /// Leave the program.

@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::audio::AudioControl;
 use crate::events::{PlayerEvent, UiCommand};
+use crate::player::SeekRequests;
 use crate::playlist::{PlaylistNav, Step};
 use crate::remote::{Playback, RemoteCommand, RemoteState, player_volume};
 
@@ -69,18 +70,23 @@ pub fn human_line(ev: &PlayerEvent) -> Option<String> {
 }
 
 /// Carries out remote controllers' commands while playing headless: pause and resume, volume,
-/// next and previous playlist entry, and stop (which ends the playback like SIGINT does).
+/// seeks, next and previous playlist entry, and stop (which ends the playback like SIGINT does).
 pub async fn follow_remote(
     mut commands: mpsc::UnboundedReceiver<RemoteCommand>,
     state: watch::Sender<RemoteState>,
     control: Arc<AudioControl>,
-    nav: PlaylistNav,
+    (nav, seek): (PlaylistNav, Arc<SeekRequests>),
     stop: Arc<watch::Sender<bool>>,
 ) {
     while let Some(command) = commands.recv().await {
-        let (playback, can_go_next, can_go_previous) = {
+        let (playback, can_go_next, can_go_previous, can_seek) = {
             let s = state.borrow();
-            (s.playback, s.can_go_next(), s.can_go_previous())
+            (
+                s.playback,
+                s.can_go_next(),
+                s.can_go_previous(),
+                s.can_seek(),
+            )
         };
         let command = match command {
             RemoteCommand::PlayPause if playback != Playback::Stopped => {
@@ -102,11 +108,22 @@ pub async fn follow_remote(
                 nav.request(Step::Previous);
                 continue;
             }
+            // The playback says in its log why a seek cannot be done (a live stream).
+            RemoteCommand::Seek(by_ms) if can_seek => {
+                seek.request(by_ms);
+                continue;
+            }
+            RemoteCommand::SetPosition(ms) if can_seek => {
+                seek.request_at(ms);
+                continue;
+            }
             RemoteCommand::PlayPause
             | RemoteCommand::Play
             | RemoteCommand::Pause
             | RemoteCommand::Next
-            | RemoteCommand::Previous => continue,
+            | RemoteCommand::Previous
+            | RemoteCommand::Seek(_)
+            | RemoteCommand::SetPosition(_) => continue,
         };
         match command {
             UiCommand::SetPaused(paused) => control.set_paused(paused),

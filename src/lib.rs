@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use mmsplay_net::auth::Credentials;
+use mmsplay_net::auth::{Credentials, GivenCredentials, OwnerRule};
 use mmsplay_net::proxy::ProxyConfig;
 use mmsplay_net::{Ports, Transport};
 
@@ -109,8 +109,11 @@ pub fn play_options(args: &cli::PlayArgs) -> anyhow::Result<PlayOptions> {
         ports,
         connect_timeout: Duration::from_secs(10),
         silent_fallback: false,
+        release_after: player::LONG_PAUSE,
         fast_start: !args.no_fast_start,
-        credentials: args.user.as_deref().map(Credentials::from_spec),
+        credentials: args.user.as_deref().map(|spec| {
+            GivenCredentials::new(Credentials::from_spec(spec), OwnerRule::NamedTarget)
+        }),
         proxy: ProxyConfig::from_setting(args.proxy.as_deref(), |k| std::env::var(k).ok())
             .map_err(anyhow::Error::msg)?,
     })
@@ -200,7 +203,7 @@ async fn run_headless(args: cli::PlayArgs) -> anyhow::Result<()> {
         remote.commands,
         remote.state,
         control.clone(),
-        opts.playlist_nav.clone(),
+        (opts.playlist_nav.clone(), opts.seek.clone()),
         stop_tx,
     ));
     let result = playlist::play(target, opts, control, Events::new(player_tx), stop_rx).await;

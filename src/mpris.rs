@@ -57,6 +57,7 @@ async fn serve(
     commands: mpsc::UnboundedSender<RemoteCommand>,
     mut state: watch::Receiver<RemoteState>,
 ) -> mpris_server::zbus::Result<()> {
+    let mut seeks = 0;
     let player = match build(NAME).await {
         Ok(p) => p,
         Err(_) => build(&format!("{NAME}.instance{}", std::process::id())).await?,
@@ -66,6 +67,11 @@ async fn serve(
     loop {
         let current = state.borrow_and_update().clone();
         show(&player, &current).await?;
+        if current.seeks != seeks {
+            seeks = current.seeks;
+            let at = i64::try_from(current.position_ms).unwrap_or(i64::MAX);
+            player.seeked(Time::from_millis(at)).await?;
+        }
         // The program dropped its end: it is leaving.
         if state.changed().await.is_err() {
             return Ok(());
@@ -107,6 +113,15 @@ fn connect(player: &Player, commands: &mpsc::UnboundedSender<RemoteCommand>) {
     player.connect_set_volume(move |_, v| {
         let _ = volume.send(RemoteCommand::SetVolume(v));
     });
+    let seek = commands.clone();
+    player.connect_seek(move |_, offset| {
+        let _ = seek.send(RemoteCommand::Seek(offset.as_millis()));
+    });
+    let position = commands.clone();
+    player.connect_set_position(move |_, _track, at| {
+        let ms = u64::try_from(at.as_millis()).unwrap_or(0);
+        let _ = position.send(RemoteCommand::SetPosition(ms));
+    });
 }
 
 /// Brings the properties in line with `state`; each setter signals only a change.
@@ -128,6 +143,9 @@ async fn show(player: &Player, state: &RemoteState) -> mpris_server::zbus::Resul
     }
     if player.can_go_previous() != state.can_go_previous() {
         player.set_can_go_previous(state.can_go_previous()).await?;
+    }
+    if player.can_seek() != state.can_seek() {
+        player.set_can_seek(state.can_seek()).await?;
     }
     if player.volume() != state.volume {
         player.set_volume(state.volume).await?;

@@ -8,6 +8,7 @@ pub mod convert;
 mod entries;
 mod feed;
 pub mod http_file;
+mod moves;
 pub mod mp3_frames;
 pub mod pipeline;
 pub mod record;
@@ -21,15 +22,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use mmsplay_net::auth::Credentials;
+use mmsplay_net::auth::GivenCredentials;
 use mmsplay_net::proxy::ProxyConfig;
 use mmsplay_net::rollover::{ConnectEvent, RolloverPlan};
 use mmsplay_net::stream::Notes;
-use mmsplay_net::{AsfEvent, ConnectOptions, Ports, StreamUrl, Transport, TransportStats};
+use mmsplay_net::{
+    AsfEvent, ConnectOptions, ErrorKind, Ports, StreamUrl, Transport, TransportStats,
+};
 use tokio::sync::mpsc;
 
 use crate::audio::{AudioControl, OutputSpec, open_sink};
 use crate::events::{EndReason, PlayerEvent, Stats, StreamInfo};
+use moves::{Landing, Mover};
 use pipeline::{Pipeline, PipelineObserver};
 
 /// Why playback failed.
@@ -57,27 +61,68 @@ pub enum Target {
 }
 
 /// A seek waiting to be carried out: the UI puts, the playback takes. Presses that arrive
-/// before the playback gets to them add up.
+/// before the playback gets to them add up. A request also wakes the playback if it is waiting
+/// for the stream (a paced stream's next packet may be a fraction of a second away).
 #[derive(Debug, Default)]
-pub struct SeekRequests(std::sync::Mutex<Option<i64>>);
+pub struct SeekRequests {
+    slot: std::sync::Mutex<Option<SeekTo>>,
+    wake: tokio::sync::Notify,
+}
+
+/// Where a seek goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeekTo {
+    /// By this many milliseconds from what is heard (negative: back).
+    By(i64),
+    /// To this position, in milliseconds (MPRIS SetPosition).
+    At(u64),
+}
 
 impl SeekRequests {
     /// Asks to move by `by_ms` (negative: back).
     pub fn request(&self, by_ms: i64) {
-        if let Ok(mut g) = self.0.lock() {
-            *g = Some(g.unwrap_or(0).saturating_add(by_ms));
-        }
+        self.put(|g| match g {
+            Some(SeekTo::At(ms)) => {
+                let to = i64::try_from(ms).unwrap_or(i64::MAX).saturating_add(by_ms);
+                SeekTo::At(u64::try_from(to).unwrap_or(0))
+            }
+            Some(SeekTo::By(b)) => SeekTo::By(b.saturating_add(by_ms)),
+            None => SeekTo::By(by_ms),
+        });
     }
 
-    /// Sets the request to `to`, whatever was there.
+    /// Asks to move to `ms`, whatever was asked before.
+    pub fn request_at(&self, ms: u64) {
+        self.put(|_| SeekTo::At(ms));
+    }
+
+    /// Sets the request to the absolute position `to` (ms; negative is 0).
     pub(crate) fn set(&self, to: i64) {
-        if let Ok(mut g) = self.0.lock() {
-            *g = Some(to);
-        }
+        self.request_at(u64::try_from(to).unwrap_or(0));
     }
 
-    pub fn take(&self) -> Option<i64> {
-        self.0.lock().ok().and_then(|mut g| g.take())
+    fn put(&self, f: impl FnOnce(Option<SeekTo>) -> SeekTo) {
+        if let Ok(mut g) = self.slot.lock() {
+            *g = Some(f(*g));
+        }
+        self.wake.notify_one();
+    }
+
+    pub fn take_request(&self) -> Option<SeekTo> {
+        self.slot.lock().ok().and_then(|mut g| g.take())
+    }
+
+    /// The absolute position asked for (ms), for the file reader's slot.
+    pub(crate) fn take(&self) -> Option<i64> {
+        self.take_request().map(|r| match r {
+            SeekTo::At(ms) => i64::try_from(ms).unwrap_or(i64::MAX),
+            SeekTo::By(by) => by,
+        })
+    }
+
+    /// Resolves when a request was made (maybe one already taken: a spurious wake-up).
+    async fn requested(&self) {
+        self.wake.notified().await;
     }
 }
 
@@ -106,10 +151,13 @@ pub struct PlayOptions {
     pub connect_timeout: Duration,
     /// Play silently when the sound device cannot be opened (`--demo`), instead of failing.
     pub silent_fallback: bool,
+    /// A pause this long also pauses a network stream's server (the session goes, and
+    /// playback resumes it at the position).
+    pub release_after: Duration,
     /// Ask network servers for an accelerated start (not `--no-fast-start`).
     pub fast_start: bool,
-    /// `--user`: credentials for servers that ask.
-    pub credentials: Option<Credentials>,
+    /// `--user` or the TUI's prompt: credentials for the server they belong to.
+    pub credentials: Option<GivenCredentials>,
     /// `--proxy` or the environment's: the HTTP proxy for MMSH and metafiles.
     pub proxy: ProxyConfig,
 }
@@ -131,6 +179,7 @@ impl Default for PlayOptions {
             ports: Ports::default(),
             connect_timeout: Duration::from_secs(10),
             silent_fallback: false,
+            release_after: LONG_PAUSE,
             fast_start: true,
             credentials: None,
             proxy: ProxyConfig::direct(),
@@ -272,6 +321,10 @@ impl PipelineObserver for Observer<'_> {
     }
 }
 
+/// A pause longer than this pauses the server too: beyond a few seconds packets would pile up,
+/// and a server may time out a client that does not read.
+pub const LONG_PAUSE: Duration = Duration::from_secs(5);
+
 /// Largest number of transport events queued ahead of the decoder.
 const ASF_QUEUE: usize = 256;
 
@@ -279,9 +332,8 @@ const ASF_QUEUE: usize = 256;
 struct Positioning {
     /// The position (ms) playback starts at (`--start`), when the target could go there.
     start_ms: Option<u64>,
-    /// The file reader's seek slot (absolute positions in ms), for targets that can seek
-    /// during playback.
-    seeker: Option<Arc<SeekRequests>>,
+    /// How the target moves during playback, for targets that can.
+    mover: Option<Mover>,
     /// The target as events name it (its URL or file), for a server-side playlist's entries.
     label: String,
 }
@@ -300,7 +352,7 @@ fn decode_thread(
     mut rx: mpsc::Receiver<AsfEvent>,
     Positioning {
         start_ms,
-        seeker,
+        mover,
         label,
     }: Positioning,
     opts: PlayOptions,
@@ -313,7 +365,7 @@ fn decode_thread(
     }: Meters,
     stop: Arc<AtomicBool>,
 ) -> Result<EndReason, PlayError> {
-    let mut sink = open_sink(&opts.output, control)?;
+    let mut sink = open_sink(&opts.output, control.clone())?;
     if opts.silent_fallback {
         sink = Box::new(crate::audio::SilentFallback::new(sink));
     }
@@ -329,49 +381,86 @@ fn decode_thread(
     let mut seconds = adapt::SecondCounter::default();
     let mut next_second = std::time::Instant::now() + Duration::from_secs(1);
     let mut language_presses = opts.language_key.load(Ordering::Relaxed);
-    if let Some(ms) = start_ms {
-        pipe.seek_to(ms);
-    }
+    // `--start`: applied with the first header, unless that says the stream is live.
+    let mut start = start_ms.map(Landing::Ms);
     // A seek under way: packets are dropped until the reader marks the new position with the
     // header.
-    let mut seeking_to: Option<u64> = None;
+    let mut seeking_to: Option<Landing> = None;
     let mut entries = entries::Entries::default();
     let result = loop {
+        moves::hold_while_paused(&control, &stop);
         if stop.load(Ordering::Relaxed) {
             break Ok(EndReason::Stopped);
         }
-        // Seeks are taken once audio plays, so that there is a position to move from.
+        let live = pipe.header().is_some_and(|h| h.file.broadcast);
+        if let Some(landing) = mover.as_ref().and_then(|m| m.resume(&pipe, live)) {
+            events.log(
+                "info",
+                if live {
+                    "resuming: rejoining the live stream".to_string()
+                } else {
+                    format!("resuming at {:.3} s", pipe.position_ms() as f64 / 1000.0)
+                },
+            );
+            seeking_to = Some(landing);
+        }
+        // Seeks are taken once audio plays, so that there is a position to move from, and one
+        // at a time: a press during a seek waits for it to land, and moves from there (a new
+        // header cannot be told from the one a seek before it asked for).
         if pipe.frames_out > 0
-            && let Some(by_ms) = opts.seek.take()
+            && seeking_to.is_none()
+            && let Some(request) = opts.seek.take_request()
         {
-            let live = pipe.header().is_some_and(|h| h.file.broadcast);
-            match &seeker {
-                Some(slot) if !live => {
-                    // From what the listener hears: written less still queued in the sink.
-                    let here = pipe.position_ms().saturating_sub(sink.buffered_ms());
-                    let to = i64::try_from(here)
-                        .unwrap_or(i64::MAX)
-                        .saturating_add(by_ms)
-                        .max(0);
-                    events.log(
-                        "info",
-                        format!(
-                            "seeking {:+.0} s to {:.3} s",
-                            by_ms as f64 / 1000.0,
-                            to as f64 / 1000.0
-                        ),
-                    );
-                    slot.set(to);
-                    seeking_to = Some(to as u64);
+            match &mover {
+                Some(m) if !live => {
+                    let to = match request {
+                        SeekTo::By(by_ms) => {
+                            // From what the listener hears (written less still queued),
+                            // or from where a seek that has not landed yet goes.
+                            let here = pipe.seek_target_ms().unwrap_or_else(|| {
+                                pipe.position_ms().saturating_sub(sink.buffered_ms())
+                            });
+                            let to = i64::try_from(here)
+                                .unwrap_or(i64::MAX)
+                                .saturating_add(by_ms)
+                                .max(0);
+                            events.log(
+                                "info",
+                                format!(
+                                    "seeking {:+.0} s to {:.3} s",
+                                    by_ms as f64 / 1000.0,
+                                    to as f64 / 1000.0
+                                ),
+                            );
+                            to
+                        }
+                        SeekTo::At(ms) => {
+                            events.log("info", format!("seeking to {:.3} s", ms as f64 / 1000.0));
+                            i64::try_from(ms).unwrap_or(i64::MAX)
+                        }
+                    };
+                    // What the output still holds is from before the seek.
+                    control.discard_queued();
+                    if m.past_end(pipe.header(), to as u64) {
+                        // A server has nothing to send from there: the end, as for a file.
+                        events.log("info", "the seek is past the end of the stream");
+                        break Ok(EndReason::Eos);
+                    }
+                    seeking_to = Some(m.seek(to as u64));
                 }
                 _ if live => events.log("warn", "cannot seek: the stream is live"),
-                _ => events.log(
-                    "warn",
-                    "cannot seek: seeking in network streams is not supported yet",
-                ),
+                _ => events.log("warn", "cannot seek: this stream cannot seek"),
             }
         }
-        let Some(ev) = rx.blocking_recv() else {
+        // The next event, or a seek asked for meanwhile (taken at the top of the loop).
+        let next = futures::executor::block_on(async {
+            tokio::select! {
+                ev = rx.recv() => Some(ev),
+                () = opts.seek.requested(), if pipe.frames_out > 0 => None,
+            }
+        });
+        let Some(next) = next else { continue };
+        let Some(ev) = next else {
             // The transport side went away without an End: treat as stopped.
             break Ok(EndReason::Stopped);
         };
@@ -385,7 +474,9 @@ fn decode_thread(
             AsfEvent::Header(h) if seeking_to.is_some() => {
                 // A fresh demuxer and decoder: nothing carries over from before the seek.
                 let r = pipe.on_header(&h, &mut obs);
-                pipe.seek_to(seeking_to.take().unwrap_or(0));
+                if let Some(landing) = seeking_to.take() {
+                    landing.apply(&mut pipe);
+                }
                 r
             }
             AsfEvent::Header(h) => {
@@ -411,7 +502,21 @@ fn decode_thread(
                 {
                     events.log("warn", e);
                 }
-                pipe.on_header(&h, &mut obs)
+                let r = pipe.on_header(&h, &mut obs);
+                if let Some(landing) = start.take() {
+                    if pipe.header().is_some_and(|h| h.file.broadcast) {
+                        events.log("warn", "--start is ignored: the stream is live");
+                    } else if let Some(m) = &mover
+                        && let Landing::Ms(ms) = landing
+                        && m.past_end(pipe.header(), ms)
+                    {
+                        events.log("info", "the start position is past the end of the stream");
+                        break Ok(EndReason::Eos);
+                    } else {
+                        landing.apply(&mut pipe);
+                    }
+                }
+                r
             }
             AsfEvent::Packet(p) => {
                 if let Some(r) = recorder.as_mut()
@@ -586,14 +691,8 @@ pub fn stopped_before_start(events: &Events) -> Result<EndReason, PlayError> {
 enum Opened {
     /// Media flows; with the position (ms) playback starts at, when it was asked for and the
     /// target can start there.
-    /// The last is the file reader's seek slot (absolute positions in ms), for targets that can
-    /// seek during playback.
-    Feeding(
-        Feeder,
-        mpsc::Receiver<AsfEvent>,
-        Option<u64>,
-        Option<Arc<SeekRequests>>,
-    ),
+    /// The last is how the target moves during playback, for targets that can.
+    Feeding(Feeder, mpsc::Receiver<AsfEvent>, Option<u64>, Option<Mover>),
     Stopped,
     Failed(PlayError),
 }
@@ -634,20 +733,21 @@ pub async fn play_first(
         match open_target(
             target,
             &opts,
+            &control,
             &events,
             (&transport_stats, &counters, &asking),
             &mut stop_rx,
         )
         .await
         {
-            Opened::Feeding(f, rx, start_ms, seeker) => {
+            Opened::Feeding(f, rx, start_ms, mover) => {
                 let label = crate::playlist::target_label(target);
                 opened = Some((
                     f,
                     rx,
                     Positioning {
                         start_ms,
-                        seeker,
+                        mover,
                         label,
                     },
                 ));
@@ -686,6 +786,7 @@ pub async fn play_first(
 async fn open_target(
     target: &Target,
     opts: &PlayOptions,
+    control: &Arc<AudioControl>,
     events: &Events,
     (transport_stats, counters, asking): (
         &Arc<TransportStats>,
@@ -696,14 +797,12 @@ async fn open_target(
 ) -> Opened {
     let (tx, rx) = mpsc::channel::<AsfEvent>(ASF_QUEUE);
     let mut start_ms = None;
-    let mut seeker = None;
-    if opts.start.is_some() && !matches!(target, Target::File(_)) {
-        // Each transport asks its server for a position in its own way (MMS's StartPlaying,
-        // MMSH's Pragma, RTSP's Range); that is not wired up yet, so say so rather than play
-        // from the start as if it were.
+    let mut mover = None;
+    if opts.start.is_some() && matches!(target, Target::HttpFile(_)) {
+        // A plain download has no way to ask for a position.
         events.log(
             "warn",
-            "--start is ignored: seeking in network streams is not supported yet",
+            "--start is ignored: a file on a web server plays from its start",
         );
     }
     let feeder = match target {
@@ -735,7 +834,7 @@ async fn open_target(
             }
             let st = transport_stats.clone();
             let slot = (!layout.header.file.broadcast).then(|| Arc::new(SeekRequests::default()));
-            seeker = slot.clone();
+            mover = slot.clone().map(Mover::File);
             let stream = opts.stream;
             std::thread::spawn(move || {
                 let seek = slot.map(|s| (s, stream));
@@ -748,7 +847,13 @@ async fn open_target(
                 transport: Transport::File,
                 url: url.for_transport(Transport::File, &opts.ports),
             });
-            let open = http_file::open(url, opts.ports.http, &opts.proxy, opts.connect_timeout);
+            let open = http_file::open(
+                url,
+                opts.ports.http,
+                &opts.proxy,
+                opts.credentials.as_ref(),
+                opts.connect_timeout,
+            );
             let o = tokio::select! {
                 o = open => o,
                 _ = stop_rx.changed() => return Opened::Stopped,
@@ -774,11 +879,18 @@ async fn open_target(
         }
         Target::Url(url) => {
             let plan = RolloverPlan::new(url, opts.transports.as_deref());
+            // `--start`: the server is asked for a little before the target (as a file is
+            // entered), and the decoder trims to it; a live server ignores the position.
+            let target_ms = opts
+                .start
+                .map(|secs| (secs.max(0.0) * 1000.0).round() as u64);
+            start_ms = target_ms;
             let copts = ConnectOptions {
                 ports: opts.ports,
                 connect_timeout: opts.connect_timeout,
                 stats: transport_stats.clone(),
                 streams: opts.stream.into_iter().collect(),
+                start_ms: target_ms.map_or(0, |ms| ms.saturating_sub(source::SEEK_LEAD_MS)),
                 accelerate: opts.fast_start.then_some(mmsplay_net::Acceleration::CLIENT),
                 choose: Some(asking.chooser(transport_stats.clone())),
                 credentials: opts.credentials.clone(),
@@ -805,10 +917,32 @@ async fn open_target(
                 })
             };
             let connect = mmsplay_net::rollover::connect(url, plan, &copts, &mut on_event);
-            let session = tokio::select! {
+            let mut session = tokio::select! {
                 s = connect => s,
                 _ = stop_rx.changed() => return Opened::Stopped,
             };
+            if let Err(e) = &session
+                && copts.start_ms > 0
+                && matches!(e.kind, ErrorKind::Protocol | ErrorKind::Closed)
+            {
+                // A server with nothing to send from a position past the end may end the
+                // stream before any data, which some transports take for a failure. The
+                // stream's start tells its length, and the decoder ends playback there.
+                events.log(
+                    "info",
+                    format!("nothing at the start position ({e}): asking for the stream's start"),
+                );
+                let plan = RolloverPlan::new(url, opts.transports.as_deref());
+                let from_start = ConnectOptions {
+                    start_ms: 0,
+                    ..copts.clone()
+                };
+                let connect = mmsplay_net::rollover::connect(url, plan, &from_start, &mut on_event);
+                session = tokio::select! {
+                    s = connect => s,
+                    _ = stop_rx.changed() => return Opened::Stopped,
+                };
+            }
             let session = match session {
                 Ok(s) => s,
                 Err(e) => return Opened::Failed(e.into()),
@@ -816,18 +950,23 @@ async fn open_target(
             if let Some(bps) = transport_stats.link_bps() {
                 events.log("info", format!("link measured at {} kb/s", bps / 1000));
             }
+            let net = Arc::new(feed::FeedControl::default());
             let feed = feed::Feed {
                 url: url.clone(),
                 opts: copts,
                 events: events.clone(),
                 tx,
                 counters: counters.clone(),
+                control: net.clone(),
+                audio: control.clone(),
+                release_after: opts.release_after,
                 wanted: asking.subscribe(),
             };
+            mover = Some(Mover::Net(net));
             Feeder::Task(tokio::spawn(feed.run(session)))
         }
     };
-    Opened::Feeding(feeder, rx, start_ms, seeker)
+    Opened::Feeding(feeder, rx, start_ms, mover)
 }
 
 /// Announces a failed playback: the `error` event, and before it `credentials_needed` when

@@ -44,10 +44,16 @@ pub async fn play(
     events: Events,
     mut stop_rx: tokio::sync::watch::Receiver<bool>,
 ) -> Result<EndReason, PlayError> {
+    // `--user` belongs to the server of the target the user named, not to those its
+    // metafile or redirects lead to.
+    if let (Some(c), Target::Url(url) | Target::HttpFile(url)) = (&opts.credentials, &target) {
+        c.bind_to_target(mmsplay_net::auth::Owner::of_url(url, &opts.ports));
+    }
     let mut x = Expander {
         events: &events,
         default_port: opts.ports.http,
         proxy: opts.proxy.clone(),
+        credentials: opts.credentials.clone(),
         fetches: 0,
         last_error: None,
         out: Vec::new(),
@@ -327,6 +333,8 @@ struct Expander<'a> {
     default_port: u16,
     /// Metafiles are fetched through the HTTP proxy too.
     proxy: mmsplay_net::proxy::ProxyConfig,
+    /// `--user` or the TUI's: for a metafile server that asks, when it owns them.
+    credentials: Option<mmsplay_net::auth::GivenCredentials>,
     fetches: usize,
     last_error: Option<PlayError>,
     out: Vec<(usize, Candidate)>,
@@ -525,7 +533,15 @@ impl Expander<'_> {
     /// Looks at what an `http://` URL serves.
     async fn probe(&mut self, url: &StreamUrl) -> Result<Probed, String> {
         let deadline = fetch::deadline_in(FETCH_TIMEOUT);
-        let mut body = match fetch::get(url, self.default_port, &self.proxy, deadline).await {
+        let mut body = match fetch::get(
+            url,
+            self.default_port,
+            &self.proxy,
+            self.credentials.as_ref(),
+            deadline,
+        )
+        .await
+        {
             Ok(b) => b,
             // The rollover's MMSH step reports what is wrong with the server, as for any URL.
             Err(_) => return Ok(Probed::Stream),

@@ -25,6 +25,11 @@ pub enum RemoteCommand {
     Previous,
     /// Linear gain as MPRIS gives it (1.0 = unchanged); the player clamps it.
     SetVolume(f64),
+    /// Move by this many milliseconds (negative: back), on demand (ignored unless
+    /// [`RemoteState::can_seek`]).
+    Seek(i64),
+    /// Move to this position in milliseconds, on demand.
+    SetPosition(u64),
     Quit,
 }
 
@@ -52,6 +57,8 @@ pub struct RemoteState {
     pub volume: f64,
     /// Where a metafile's playlist is: the entry playing (from 0) and how many it has.
     pub entry: Option<(usize, usize)>,
+    /// Counts the seeks carried out (MPRIS signals each with `Seeked`).
+    pub seeks: u64,
 }
 
 impl Default for RemoteState {
@@ -66,11 +73,17 @@ impl Default for RemoteState {
             position_ms: 0,
             volume: 1.0,
             entry: None,
+            seeks: 0,
         }
     }
 }
 
 impl RemoteState {
+    /// Whether the player can seek: an on-demand stream is playing.
+    pub fn can_seek(&self) -> bool {
+        self.playback != Playback::Stopped && self.duration_ms.is_some()
+    }
+
     /// Whether the playlist has an entry after the one playing.
     pub fn can_go_next(&self) -> bool {
         self.entry
@@ -119,6 +132,10 @@ impl RemoteState {
                 self.playback = Playback::Playing;
             }
             PlayerEvent::Stats(stats) if !self.live => self.position_ms = stats.position_ms,
+            PlayerEvent::Seek { position_ms } => {
+                self.position_ms = *position_ms;
+                self.seeks = self.seeks.wrapping_add(1);
+            }
             PlayerEvent::End { .. } | PlayerEvent::Error { .. } => {
                 self.playback = Playback::Stopped;
                 self.entry = None;
@@ -155,7 +172,9 @@ impl RemoteState {
             | UiCommand::SetCredentials(_)
             | UiCommand::NextEntry
             | UiCommand::PreviousEntry
-            | UiCommand::Seek { .. } => {}
+            | UiCommand::Seek { .. }
+            | UiCommand::SeekTo { .. }
+            | UiCommand::StartAt { .. } => {}
         }
         *self != before
     }
@@ -239,6 +258,10 @@ mod tests {
             position_ms: 2500,
             ..Stats::default()
         };
+        assert!(s.on_event(&PlayerEvent::Stats(stats.clone())));
+        assert!(s.can_seek(), "on demand");
+        // A seek moves the position at once, and is counted for MPRIS's Seeked signal.
+        assert!(s.on_event(&PlayerEvent::Seek { position_ms: 7000 }));
         assert!(s.on_event(&PlayerEvent::Stats(stats)));
         assert!(s.on_command(&UiCommand::SetPaused(true)));
         assert!(s.on_command(&UiCommand::SetVolume(0.5)));
@@ -254,12 +277,14 @@ mod tests {
                 position_ms: 2500,
                 volume: 0.5,
                 entry: None,
+                seeks: 1,
             }
         );
         assert!(s.on_event(&PlayerEvent::End {
             reason: EndReason::Eos
         }));
         assert_eq!(s.playback, Playback::Stopped);
+        assert!(!s.can_seek(), "nothing plays");
         // Pausing nothing changes nothing.
         assert!(!s.on_command(&UiCommand::SetPaused(true)));
         // A new playback keeps the volume only.

@@ -59,6 +59,8 @@ pub async fn run_tui(
     let control = Arc::new(AudioControl::default());
     let events = Events::new(player_tx);
     let mut current: Option<Current> = None;
+    // A bookmark's remembered place, for the next playback only.
+    let mut start_at: Option<u64> = None;
     while let Some(cmd) = cmd_rx.recv().await {
         remote_state.send_if_modified(|s| s.on_command(&cmd));
         match cmd {
@@ -69,6 +71,13 @@ pub async fn run_tui(
                 control.set_paused(false);
                 // A seek asked for the last playback is not one for this one.
                 opts.seek.take();
+                let opts = match start_at.take() {
+                    Some(ms) => PlayOptions {
+                        start: Some(ms as f64 / 1000.0),
+                        ..opts.clone()
+                    },
+                    None => opts.clone(),
+                };
                 current = Some(start_playback(&target, &opts, &control, &events));
             }
             UiCommand::Stop => {
@@ -92,7 +101,20 @@ pub async fn run_tui(
                     opts.seek.request(by_ms);
                 }
             }
-            UiCommand::SetCredentials(c) => opts.credentials = Some(c),
+            UiCommand::SeekTo { ms } => {
+                if current.is_some() {
+                    opts.seek.request_at(ms);
+                }
+            }
+            UiCommand::StartAt { ms } => start_at = Some(ms),
+            // Typed for the server that asked: the next one to ask, as playing again leads
+            // back to it.
+            UiCommand::SetCredentials(c) => {
+                opts.credentials = Some(mmsplay_net::auth::GivenCredentials::new(
+                    c,
+                    mmsplay_net::auth::OwnerRule::FirstToAsk,
+                ));
+            }
             UiCommand::Quit => break,
         }
     }

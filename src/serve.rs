@@ -74,7 +74,7 @@ pub fn server_options(a: &ServeArgs) -> anyhow::Result<ServerOptions> {
             max_clients_per_ip: a.max_clients_per_ip,
         },
         handshake_timeout: Duration::from_secs_f64(a.handshake_timeout),
-        ..ServerOptions::default()
+        queue: a.queue as usize,
     })
 }
 

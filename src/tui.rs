@@ -325,6 +325,9 @@ pub fn apply_bookmark_op(store: &Store, op: &BookmarkOp) -> Result<Store, String
         BookmarkOp::RecordPlayed { name, transport } => {
             next.record_played(name, *transport, bookmarks::now_utc())
         }
+        BookmarkOp::RecordPosition { name, position_ms } => {
+            next.record_position(name, *position_ms)
+        }
     };
     changed
         .and_then(|()| next.save())

@@ -51,6 +51,11 @@ pub enum BookmarkOp {
         name: String,
         transport: Transport,
     },
+    /// Remember where an on-demand stream was left (`None`: it played to its end).
+    RecordPosition {
+        name: String,
+        position_ms: Option<u64>,
+    },
 }
 
 /// An effect for the runtime to carry out.

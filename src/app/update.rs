@@ -8,6 +8,7 @@ use super::model::{
     StepState, View,
 };
 use super::msg::{BookmarkOp, Cmd, Msg};
+use crate::bookmarks::Bookmark;
 use crate::events::{EndReason, PlayerEvent, Stats, UiCommand};
 use crate::remote::RemoteCommand;
 use mmsplay_net::auth::Credentials;
@@ -52,12 +53,29 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
 
 /// Starts a new playback: a fresh ladder, the player view, and the `Play` command.
 fn play(model: &mut Model, target: String, bookmark: Option<String>) -> Vec<Cmd> {
+    // The playback this one replaces is left where it is: remember the place.
+    let mut cmds: Vec<Cmd> = leave_position(model).into_iter().collect();
+    // A bookmark's remembered place: the new playback starts there.
+    let resume = bookmark
+        .as_ref()
+        .and_then(|name| model.bookmarks.iter().find(|b| &b.name == name))
+        .and_then(|b| b.position_ms)
+        .filter(|ms| *ms > 0);
     let ladder = model.ladder_for(&target);
     model.session = Some(Session::new(target.clone(), bookmark, ladder));
     model.paused = false;
     model.view = View::Player;
     model.status = None;
-    let mut cmds = vec![Cmd::Player(UiCommand::Play { target })];
+    if let Some(ms) = resume {
+        let secs = ms / 1000;
+        model.status = Some(format!(
+            "resuming where you left off ({}:{:02})",
+            secs / 60,
+            secs % 60
+        ));
+        cmds.push(Cmd::Player(UiCommand::StartAt { ms }));
+    }
+    cmds.push(Cmd::Player(UiCommand::Play { target }));
     // The volume is the user's, not the stream's: carry it over to the new playback.
     if model.volume != 1.0 {
         cmds.push(Cmd::Player(UiCommand::SetVolume(model.volume)));
@@ -142,17 +160,8 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
             }
             session.connected = Some(transport);
             session.state = PlayState::Playing;
-            // Remember what worked in the bookmark this playback belongs to: the one it was
-            // started from, or one saved with the same URL.
-            let name = session.bookmark.clone().or_else(|| {
-                let url = session.connected_url();
-                model
-                    .bookmarks
-                    .iter()
-                    .find(|b| b.url == session.target || Some(b.url.as_str()) == url)
-                    .map(|b| b.name.clone())
-            });
-            if let Some(name) = name {
+            // Remember what worked in the bookmark this playback belongs to.
+            if let Some(name) = bookmark_of(&model.bookmarks, session) {
                 return vec![Cmd::Bookmarks(BookmarkOp::RecordPlayed { name, transport })];
             }
         }
@@ -205,6 +214,21 @@ fn on_player_event(model: &mut Model, event: PlayerEvent) -> Vec<Cmd> {
         PlayerEvent::Entry { count: None, .. } => {}
         PlayerEvent::End { reason } => {
             session.state = PlayState::Ended(reason);
+            // Played to its end: the next play starts from the beginning again.
+            let had_place = bookmark_of(&model.bookmarks, session).filter(|name| {
+                model
+                    .bookmarks
+                    .iter()
+                    .any(|b| &b.name == name && b.position_ms.is_some())
+            });
+            if reason == EndReason::Eos
+                && let Some(name) = had_place
+            {
+                return vec![Cmd::Bookmarks(BookmarkOp::RecordPosition {
+                    name,
+                    position_ms: None,
+                })];
+            }
             // A step still spinning when playback ends will never finish.
             for step in &mut session.steps {
                 if matches!(step.state, StepState::Trying { .. }) {
@@ -454,11 +478,13 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Cmd> {
             }
         }
         Action::Stop => {
+            let mut cmds: Vec<Cmd> = leave_position(model).into_iter().collect();
             if let Some(session) = &mut model.session
                 && matches!(session.state, PlayState::Connecting | PlayState::Playing)
             {
                 session.state = PlayState::Ended(EndReason::Stopped);
-                return vec![Cmd::Player(UiCommand::Stop)];
+                cmds.push(Cmd::Player(UiCommand::Stop));
+                return cmds;
             }
         }
         Action::VolumeUp | Action::VolumeDown => {
@@ -536,6 +562,8 @@ fn on_remote(model: &mut Model, command: RemoteCommand) -> Vec<Cmd> {
             vec![Cmd::Player(UiCommand::SetVolume(model.volume))]
         }
         RemoteCommand::Quit => quit(model),
+        RemoteCommand::Seek(by_ms) if playing => vec![Cmd::Player(UiCommand::Seek { by_ms })],
+        RemoteCommand::SetPosition(ms) if playing => vec![Cmd::Player(UiCommand::SeekTo { ms })],
         // MPRIS: without such an entry, Next and Previous do nothing.
         RemoteCommand::Next if entry.is_some_and(|(i, n)| i.saturating_add(1) < n) => {
             on_action(model, Action::NextEntry)
@@ -547,13 +575,45 @@ fn on_remote(model: &mut Model, command: RemoteCommand) -> Vec<Cmd> {
         | RemoteCommand::Play
         | RemoteCommand::Pause
         | RemoteCommand::Next
-        | RemoteCommand::Previous => Vec::new(),
+        | RemoteCommand::Previous
+        | RemoteCommand::Seek(_)
+        | RemoteCommand::SetPosition(_) => Vec::new(),
     }
 }
 
 fn quit(model: &mut Model) -> Vec<Cmd> {
     model.should_quit = true;
-    vec![Cmd::Player(UiCommand::Quit)]
+    let mut cmds: Vec<Cmd> = leave_position(model).into_iter().collect();
+    cmds.push(Cmd::Player(UiCommand::Quit));
+    cmds
+}
+
+/// The bookmark a playback belongs to: the one it was started from, or one saved with the same
+/// URL.
+fn bookmark_of(bookmarks: &[Bookmark], session: &Session) -> Option<String> {
+    session.bookmark.clone().or_else(|| {
+        let url = session.connected_url();
+        bookmarks
+            .iter()
+            .find(|b| b.url == session.target || Some(b.url.as_str()) == url)
+            .map(|b| b.name.clone())
+    })
+}
+
+/// When an on-demand stream that belongs to a bookmark is left in the middle (stopped, quit,
+/// or replaced), remembers where, so that playing the bookmark again resumes there.
+fn leave_position(model: &Model) -> Option<Cmd> {
+    let session = model.session.as_ref()?;
+    let on_demand = session.stream.as_ref().is_some_and(|s| !s.live);
+    let position_ms = session.stats.position_ms;
+    if session.state != PlayState::Playing || !on_demand || position_ms == 0 {
+        return None;
+    }
+    let name = bookmark_of(&model.bookmarks, session)?;
+    Some(Cmd::Bookmarks(BookmarkOp::RecordPosition {
+        name,
+        position_ms: Some(position_ms),
+    }))
 }
 
 fn move_cursor(model: &mut Model, action: Action) {
@@ -946,6 +1006,108 @@ mod tests {
             }
         );
         assert_eq!(s.steps[3].state, StepState::Waiting);
+    }
+
+    /// A model playing the on-demand bookmark "Lecture" at `position_ms`.
+    fn playing_lecture(position_ms: u64, live: bool) -> Model {
+        let mut m = Model {
+            bookmarks: vec![Bookmark::new("Lecture", "mms://h/lecture")],
+            ..Model::default()
+        };
+        update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/lecture".into(),
+                bookmark: Some("Lecture".into()),
+            },
+        );
+        ev(
+            &mut m,
+            PlayerEvent::Connected {
+                transport: Transport::Mmst,
+            },
+            5,
+        );
+        let info = StreamInfo {
+            live,
+            ..StreamInfo::default()
+        };
+        ev(&mut m, PlayerEvent::Stream(info), 6);
+        ev(&mut m, PlayerEvent::Seek { position_ms }, 7);
+        m
+    }
+
+    #[test]
+    fn leaving_an_on_demand_bookmark_remembers_the_place() {
+        let place = Cmd::Bookmarks(BookmarkOp::RecordPosition {
+            name: "Lecture".into(),
+            position_ms: Some(754_200),
+        });
+        let mut m = playing_lecture(754_200, false);
+        assert_eq!(
+            update(&mut m, key('q')),
+            vec![place.clone(), Cmd::Player(UiCommand::Quit)]
+        );
+        let mut m = playing_lecture(754_200, false);
+        assert_eq!(
+            update(&mut m, key('s')),
+            vec![place.clone(), Cmd::Player(UiCommand::Stop)]
+        );
+        // Another target replaces it.
+        let mut m = playing_lecture(754_200, false);
+        let cmds = update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/other".into(),
+                bookmark: None,
+            },
+        );
+        assert_eq!(cmds[0], place);
+        // A live stream has no place to return to.
+        let mut m = playing_lecture(754_200, true);
+        assert_eq!(update(&mut m, key('q')), vec![Cmd::Player(UiCommand::Quit)]);
+    }
+
+    #[test]
+    fn a_bookmark_with_a_place_resumes_there_until_it_plays_to_its_end() {
+        let mut lecture = Bookmark::new("Lecture", "mms://h/lecture");
+        lecture.position_ms = Some(754_200);
+        let mut m = Model {
+            bookmarks: vec![lecture],
+            ..Model::default()
+        };
+        let cmds = update(
+            &mut m,
+            Msg::Play {
+                target: "mms://h/lecture".into(),
+                bookmark: Some("Lecture".into()),
+            },
+        );
+        assert_eq!(
+            cmds,
+            vec![
+                Cmd::Player(UiCommand::StartAt { ms: 754_200 }),
+                Cmd::Player(UiCommand::Play {
+                    target: "mms://h/lecture".into()
+                })
+            ]
+        );
+        assert!(m.status.as_deref().unwrap().contains("12:34"));
+        // To the end: forgotten.
+        let cmds = ev(
+            &mut m,
+            PlayerEvent::End {
+                reason: EndReason::Eos,
+            },
+            9,
+        );
+        assert_eq!(
+            cmds,
+            vec![Cmd::Bookmarks(BookmarkOp::RecordPosition {
+                name: "Lecture".into(),
+                position_ms: None,
+            })]
+        );
     }
 
     #[test]

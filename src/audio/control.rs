@@ -10,6 +10,9 @@ pub struct AudioControl {
     volume: AtomicU32,
     /// Device underruns, counted by the callback.
     pub underruns: AtomicU64,
+    /// Bumped to ask the audio callback to drop what is queued (a seek): the callback keeps
+    /// the last value it acted on.
+    discards: AtomicU64,
 }
 
 impl Default for AudioControl {
@@ -18,6 +21,7 @@ impl Default for AudioControl {
             paused: AtomicBool::new(false),
             volume: AtomicU32::new(1.0f32.to_bits()),
             underruns: AtomicU64::new(0),
+            discards: AtomicU64::new(0),
         }
     }
 }
@@ -39,6 +43,18 @@ impl AudioControl {
             1.0
         };
         self.volume.store(v.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Asks the output to drop the audio queued ahead of what is heard (after a seek, that
+    /// audio is from before it).
+    pub fn discard_queued(&self) {
+        self.discards.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many discards were asked for so far; the callback compares it with the count it
+    /// last acted on.
+    pub fn discards(&self) -> u64 {
+        self.discards.load(Ordering::Relaxed)
     }
 
     pub fn volume(&self) -> f32 {

@@ -174,6 +174,7 @@ fn build<T: SizedSample + cpal::FromSample<f32> + Send + 'static>(
 ) -> Result<cpal::Stream, AudioError> {
     // Allocated here, once; the callback only indexes into it.
     let mut scratch = vec![0.0f32; SCRATCH_SAMPLES];
+    let mut discarded = control.discards();
     let err_flag = failed.clone();
     let stream = device
         .build_output_stream::<T, _, _>(
@@ -181,6 +182,14 @@ fn build<T: SizedSample + cpal::FromSample<f32> + Send + 'static>(
             move |out: &mut [T], _| {
                 let paused = control.paused();
                 let gain = control.volume();
+                let discards = control.discards();
+                if discards != discarded {
+                    // A seek: what is queued is from before it. Skipping is an index move.
+                    discarded = discards;
+                    if let Ok(all) = consumer.read_chunk(consumer.slots()) {
+                        all.commit_all();
+                    }
+                }
                 for block in out.chunks_mut(SCRATCH_SAMPLES) {
                     let buf = &mut scratch[..block.len()];
                     let got = if paused {

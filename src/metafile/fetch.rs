@@ -1,9 +1,12 @@
 //! A bounded HTTP/1.0 GET for metafiles and progressively downloaded ASF files, on the one
 //! HTTP client of `mmsplay_net::transport::http` (which MMSH uses too): every wait has a
-//! deadline, every length a limit, and redirects are followed a bounded number of times.
+//! deadline, every length a limit, and redirects are followed a bounded number of times. A
+//! 401 is answered like MMSH's (Basic or Digest, `mmsplay_net::auth`), with the credentials
+//! that belong to the server asking.
 
 use std::time::Duration;
 
+use mmsplay_net::auth::{AuthError, ClientAuth, GivenCredentials};
 use mmsplay_net::mmsh::ResponseHead;
 use mmsplay_net::proxy::ProxyConfig;
 use mmsplay_net::redirect::{RedirectChain, RedirectError};
@@ -41,6 +44,9 @@ pub enum FetchError {
     Redirects(RedirectError),
     #[error("the response is larger than {0} bytes")]
     TooLarge(usize),
+    /// A 401 we could not answer (no credentials for this server, wrong ones…).
+    #[error("{0}")]
+    Auth(AuthError),
 }
 
 impl FetchError {
@@ -115,21 +121,31 @@ impl HttpBody {
     }
 }
 
-/// GETs `url` (`http://`), following redirects, through the proxy `proxy` names for its host.
-/// `default_port` is used when the URL has none.
+/// GETs `url` (`http://`), following redirects, through the proxy `proxy` names for its host,
+/// answering a 401 with the credentials [`GivenCredentials::offer`] gives for the server
+/// asking (`credentials`: the user's). `default_port` is used when the URL has none.
 /// Returns once the response head is in; the body is read through [`HttpBody`].
 pub async fn get(
     url: &StreamUrl,
     default_port: u16,
     proxy: &ProxyConfig,
+    credentials: Option<&GivenCredentials>,
     deadline: Instant,
 ) -> Result<HttpBody, FetchError> {
     let mut url = url.clone();
     let mut chain = RedirectChain::new(http_url(&url), MAX_REDIRECTS);
+    // The challenge answered for the current URL; a redirect starts afresh.
+    let mut auth: Option<ClientAuth> = None;
     loop {
-        let authority = url.authority(url.port.unwrap_or(default_port));
+        let port = url.port.unwrap_or(default_port);
+        let authority = url.authority(port);
+        let signature = auth
+            .as_mut()
+            .and_then(|a| a.authorization("GET", &url.path))
+            .map(|v| format!("Authorization: {v}\r\n"))
+            .unwrap_or_default();
         let req = format!(
-            "GET {} HTTP/1.0\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+            "GET {} HTTP/1.0\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\n{signature}Connection: close\r\n\r\n",
             url.path
         );
         let resp = exchange_via(&authority, proxy.for_host(&url.host), &req, deadline)
@@ -147,6 +163,20 @@ pub async fn get(
                 chain
                     .follow(http_url(&url))
                     .map_err(FetchError::Redirects)?;
+                auth = None;
+            }
+            // Answered once (again only for a stale nonce: `ClientAuth` counts).
+            401 => {
+                let a = auth.get_or_insert_with(|| {
+                    ClientAuth::new(GivenCredentials::offer(
+                        credentials,
+                        &url.host,
+                        port,
+                        url.credentials.as_ref(),
+                    ))
+                });
+                a.on_challenge(resp.head.headers.all("www-authenticate"))
+                    .map_err(FetchError::Auth)?;
             }
             s => return Err(FetchError::Status(s, resp.head.reason.clone())),
         }

@@ -32,11 +32,12 @@ pub async fn open(
     url: &StreamUrl,
     default_port: u16,
     proxy: &mmsplay_net::proxy::ProxyConfig,
+    credentials: Option<&mmsplay_net::auth::GivenCredentials>,
     timeout: Duration,
 ) -> Result<Opened, PlayError> {
     let deadline = deadline_in(timeout);
     let err = |m: String| PlayError::Input(format!("{}: {m}", url_text(url)));
-    let mut body = fetch::get(url, default_port, proxy, deadline)
+    let mut body = fetch::get(url, default_port, proxy, credentials, deadline)
         .await
         .map_err(|e| err(e.to_string()))?;
     let mut buf = Vec::new();

@@ -156,6 +156,11 @@ impl Active {
 #[derive(Clone, Copy, Debug)]
 struct PendingSeek {
     target_ms: u64,
+    /// The target as a stream position in frames, when it is known to the sample (a resume
+    /// where playback stopped); otherwise it is `target_ms` at the stream's rate.
+    target_frame: Option<u64>,
+    /// Whether reaching it is a `seek` event (a resume where playback was is not).
+    announce: bool,
     /// The stream position, in frames, of the next decoded frame: known from the first object
     /// decoded after the seek (its presentation time, preroll excluded), counted on from there.
     next_frame: Option<u64>,
@@ -187,8 +192,8 @@ pub struct Pipeline {
     /// Bitrate adaptation among the chosen stream's variants, when it has some.
     adapter: Option<switching::Ladder>,
     seek: Option<PendingSeek>,
-    /// Where playback last (re)started: its stream position, and `frames_out` then.
-    base_ms: u64,
+    /// Where playback last (re)started: its stream position in frames, and `frames_out` then.
+    base_frame: u64,
     base_frames: u64,
 }
 
@@ -211,7 +216,7 @@ impl Pipeline {
             held: None,
             adapter: None,
             seek: None,
-            base_ms: 0,
+            base_frame: 0,
             base_frames: 0,
         }
     }
@@ -222,8 +227,27 @@ impl Pipeline {
     pub fn seek_to(&mut self, target_ms: u64) {
         self.seek = Some(PendingSeek {
             target_ms,
+            target_frame: None,
+            announce: true,
             next_frame: None,
         });
+    }
+
+    /// [`Pipeline::seek_to`] a stream position given in frames: playback continues at exactly
+    /// that sample (a resume after the server was paused).
+    pub fn seek_to_frame(&mut self, frame: u64) {
+        let rate = u64::from(self.sample_rate().unwrap_or(0).max(1));
+        self.seek = Some(PendingSeek {
+            target_ms: frame * 1000 / rate,
+            target_frame: Some(frame),
+            announce: false,
+            next_frame: None,
+        });
+    }
+
+    /// Drops a seek that has not reached its target (`--start` on a stream found to be live).
+    pub fn cancel_seek(&mut self) {
+        self.seek = None;
     }
 
     /// Whether a seek has not reached its target yet (at the end: it was past the end).
@@ -231,10 +255,20 @@ impl Pipeline {
         self.seek.is_some()
     }
 
+    /// Where a seek that has not landed yet goes (ms).
+    pub fn seek_target_ms(&self) -> Option<u64> {
+        self.seek.map(|s| s.target_ms)
+    }
+
     /// The stream position of the audio written so far, in milliseconds.
     pub fn position_ms(&self) -> u64 {
         let rate = u64::from(self.sample_rate().unwrap_or(0).max(1));
-        self.base_ms + (self.frames_out - self.base_frames) * 1000 / rate
+        self.position_frames() * 1000 / rate
+    }
+
+    /// The stream position of the audio written so far, in frames.
+    pub fn position_frames(&self) -> u64 {
+        self.base_frame + (self.frames_out - self.base_frames)
     }
 
     pub fn header(&self) -> Option<&Header> {
@@ -398,7 +432,7 @@ impl Pipeline {
         self.held = None;
         self.skip_frames = 0;
         self.sink_format = None;
-        self.base_ms = 0;
+        self.base_frame = 0;
         self.base_frames = self.frames_out;
         Ok(())
     }
@@ -541,7 +575,9 @@ impl Pipeline {
             let rate = u64::from(self.sink_format.map_or(1, |f| f.0).max(1));
             let next = s.next_frame.unwrap_or(0);
             // Saturating: a start far past the end is simply never reached.
-            let target = s.target_ms.saturating_mul(rate).div_ceil(1000);
+            let target = s
+                .target_frame
+                .unwrap_or_else(|| s.target_ms.saturating_mul(rate).div_ceil(1000));
             let have = (samples.len() / ch) as u64;
             let skip = target.saturating_sub(next).min(have);
             s.next_frame = Some(next + have);
@@ -550,9 +586,12 @@ impl Pipeline {
             }
             samples = &samples[skip as usize * ch..];
             let at_ms = (next + skip) * 1000 / rate;
+            let announce = s.announce;
             self.seek = None;
-            (self.base_ms, self.base_frames) = (at_ms, self.frames_out);
-            obs.seeked(at_ms);
+            (self.base_frame, self.base_frames) = (next + skip, self.frames_out);
+            if announce {
+                obs.seeked(at_ms);
+            }
         }
         let mut frames = samples.len() / ch;
         if let Some(limit) = self.frame_limit {

@@ -102,7 +102,7 @@ pub fn pump_file(
 /// target (a WMA frame overlaps its predecessor), and a packet's send time may run ahead of
 /// the presentation times of the objects it carries. The player drops what it decodes before
 /// the target, so entering early costs only decoding.
-const SEEK_LEAD_MS: u64 = 1000;
+pub(crate) const SEEK_LEAD_MS: u64 = 1000;
 
 /// The packet to start reading at for presentation time `target_ms` (preroll excluded), and
 /// how it was found, for the log. Uses the file's index objects where present (read whole,

@@ -164,7 +164,9 @@ pub async fn run(
             | UiCommand::SetCredentials(_)
             | UiCommand::NextEntry
             | UiCommand::PreviousEntry
-            | UiCommand::Seek { .. } => {}
+            | UiCommand::Seek { .. }
+            | UiCommand::SeekTo { .. }
+            | UiCommand::StartAt { .. } => {}
             UiCommand::Quit => break,
         }
     }

@@ -23,8 +23,9 @@ fn auth_server() -> ServeProcess {
     ServeProcess::start(&[&demo()], &["--fast", "--auth", &format!("{USER}:{PASS}")])
 }
 
-/// curl as Windows Media Player's MMSH Describe: an NSPlayer User-Agent and a client GUID.
-fn curl_describe(url: &str, extra: &[&str]) -> (String, Vec<u8>) {
+/// curl as Windows Media Player's MMSH Describe: an NSPlayer User-Agent and a client GUID;
+/// the status code, the body and curl's stderr.
+fn curl_describe(url: &str, extra: &[&str]) -> (String, Vec<u8>, String) {
     let dir = tempfile::tempdir().unwrap();
     let body = dir.path().join("body");
     let out = run_with_deadline(
@@ -42,7 +43,8 @@ fn curl_describe(url: &str, extra: &[&str]) -> (String, Vec<u8>) {
         Duration::from_secs(20),
     );
     let code = String::from_utf8_lossy(&out.stdout).to_string();
-    (code, std::fs::read(&body).unwrap_or_default())
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    (code, std::fs::read(&body).unwrap_or_default(), stderr)
 }
 
 #[test]
@@ -54,15 +56,15 @@ fn curl_authenticates_on_mmsh_with_basic_and_digest() {
     let url = format!("http://127.0.0.1:{}/demo.wma", server.http);
     let creds = format!("{USER}:{PASS}");
     for scheme in ["--basic", "--digest"] {
-        let (code, body) = curl_describe(&url, &[scheme, "-u", &creds]);
+        let (code, body, _) = curl_describe(&url, &[scheme, "-u", &creds]);
         assert_eq!(code, "200", "{scheme}");
         // The Describe answer is the ASF header in a `$H` chunk ([MS-WMSP] 2.2.3.2).
         assert_eq!(body.get(..2), Some(&b"$H"[..]), "{scheme}");
-        let (code, body) = curl_describe(&url, &[scheme, "-u", &format!("{USER}:wrong")]);
+        let (code, body, _) = curl_describe(&url, &[scheme, "-u", &format!("{USER}:wrong")]);
         assert_eq!(code, "401", "{scheme} with a wrong password");
         assert!(!body.starts_with(b"$H"));
     }
-    let (code, _) = curl_describe(&url, &[]);
+    let (code, _, _) = curl_describe(&url, &[]);
     assert_eq!(code, "401", "no credentials");
     // The challenges offered: Digest with SHA-256 and MD5, and Basic.
     let out = run_with_deadline(
@@ -72,6 +74,44 @@ fn curl_authenticates_on_mmsh_with_basic_and_digest() {
     let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
     assert!(head.contains("www-authenticate: digest") && head.contains("algorithm=sha-256"));
     assert!(head.contains("algorithm=md5") && head.contains("www-authenticate: basic"));
+}
+
+/// A Digest `Authorization` value captured from curl's successful request is refused when
+/// sent again within its nonce's life, and without `stale=true` (a replaying party must not
+/// be invited to take a fresh nonce as if the credentials were right).
+#[test]
+fn a_replayed_digest_header_is_refused() {
+    if !have_tool("curl") {
+        return;
+    }
+    let server = auth_server();
+    let url = format!("http://127.0.0.1:{}/demo.wma", server.http);
+    let creds = format!("{USER}:{PASS}");
+    let (code, _, verbose) = curl_describe(&url, &["-v", "--digest", "-u", &creds]);
+    assert_eq!(code, "200");
+    let captured = verbose
+        .lines()
+        .filter_map(|l| l.strip_prefix("> Authorization: "))
+        .map(str::trim)
+        .find(|v| v.starts_with("Digest "))
+        .unwrap_or_else(|| panic!("no Digest header in curl's trace:\n{verbose}"))
+        .to_string();
+    assert!(captured.contains("nc=00000001"), "{captured}");
+    let out = run_with_deadline(
+        Command::new("curl")
+            .args(["-s", "-D", "-", "-o", "/dev/null", "--max-time", "10"])
+            .args(["-A", "NSPlayer/7.10.0.3059"])
+            .args(["-H", &format!("Authorization: {captured}")])
+            .arg(&url),
+        Duration::from_secs(20),
+    );
+    let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    assert!(
+        head.starts_with("http/1.") && head.contains(" 401 "),
+        "{head}"
+    );
+    assert!(head.contains("www-authenticate: digest"), "{head}");
+    assert!(!head.contains("stale=true"), "{head}");
 }
 
 #[test]
@@ -313,9 +353,12 @@ fn mmsh_plays_through_tinyproxy() {
         "no_proxy or --proxy none went through the proxy"
     );
 
-    // A metafile over HTTP comes through the proxy too, and so does the stream it names.
+    // A metafile over HTTP comes through the proxy too, and so does the stream it names (on
+    // an open server: `--user` belongs to the metafile's server, not to this one).
+    let open = ServeProcess::start(&[&demo()], &["--fast"]);
+    let entry = format!("mmsh://127.0.0.1:{}/demo.wma", open.http);
     let files = crate::meta::support::HttpFiles::start();
-    let asx = format!("<asx version=\"3.0\"><entry><ref href=\"{target}\"/></entry></asx>");
+    let asx = format!("<asx version=\"3.0\"><entry><ref href=\"{entry}\"/></entry></asx>");
     files.route(
         "/radio.asx",
         crate::meta::support::reply("video/x-ms-asf", asx),
@@ -331,8 +374,9 @@ fn mmsh_plays_through_tinyproxy() {
         Some("/radio.asx")
     );
     let after_meta = proxy.forwarded();
+    // The fetch, then the stream's Describe and Play.
     assert!(
-        after_meta > after_env + 3,
+        after_meta >= after_env + 3,
         "the metafile's fetch or its stream skipped the proxy"
     );
 
@@ -374,4 +418,133 @@ fn a_proxy_that_wants_credentials() {
         "{message}"
     );
     assert!(!err.contains("Pr0xyPass"));
+}
+
+/// Whether any recorded request head carries an `Authorization` header.
+fn any_authorization(heads: &[String]) -> bool {
+    heads
+        .iter()
+        .any(|h| h.to_ascii_lowercase().contains("\r\nauthorization:"))
+}
+
+/// A metafile behind a password: its fetch answers the 401 like MMSH (Digest, the strongest
+/// offered) with the user's credentials, and without them playback fails with the clear
+/// line.
+#[test]
+fn a_metafile_behind_a_password_is_fetched_with_the_users_credentials() {
+    let files = crate::meta::support::HttpFiles::start();
+    files.require(USER, PASS);
+    let server = ServeProcess::start(&[&demo()], &["--fast"]);
+    let asx = format!(
+        "<asx version=\"3.0\"><entry><ref href=\"mmsh://127.0.0.1:{}/demo.wma\"/></entry></asx>",
+        server.http
+    );
+    files.route(
+        "/radio.asx",
+        crate::meta::support::reply("video/x-ms-asf", asx),
+    );
+    let user = format!("{USER}:{PASS}");
+    let (ok, ev, err) = play(
+        &["--duration", "1", "--user", &user],
+        &files.url("/radio.asx"),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(of(&ev, "connected")[0]["transport"], "mmsh");
+    let heads = files.heads.lock().unwrap().clone();
+    assert!(!any_authorization(&heads[..1]), "{heads:?}");
+    let signed = heads
+        .iter()
+        .find(|h| h.contains("Authorization: Digest"))
+        .unwrap_or_else(|| panic!("the fetch never answered the challenge: {heads:?}"));
+    assert!(signed.contains("algorithm=SHA-256"), "{signed}");
+    assert!(!signed.contains(PASS));
+
+    let (ok, ev, _) = play(&["--duration", "1"], &files.url("/radio.asx"));
+    assert!(!ok, "played a metafile behind a password without one");
+    let message = of(&ev, "error")[0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("give them with --user"), "{message}");
+}
+
+/// curl's rule: `--user` belongs to the server the user named. A redirect, or a metafile
+/// entry, leading to another server (another port on loopback here) does not get it: that
+/// server sees no `Authorization` at all, and playback fails with the clear line. Named
+/// directly, the same server does get them (the check can fail).
+#[test]
+fn credentials_stay_with_the_server_they_were_given_for() {
+    let second = crate::meta::support::HttpFiles::start();
+    second.require(USER, "another-password");
+    let elsewhere = format!("http://127.0.0.1:{}/demo.wma", second.port);
+    let first = ServeProcess::start(
+        &[&demo()],
+        &["--fast", "--redirect", &format!("away={elsewhere}")],
+    );
+    let user = format!("{USER}:{PASS}");
+    let base = ["--duration", "1", "--transports", "mmsh", "--user", &user];
+    let (ok, ev, err) = play(&base, &format!("mmsh://127.0.0.1:{}/away", first.http));
+    assert!(!ok, "{err}");
+    assert!(err.contains("redirects to"), "{err}");
+    let message = of(&ev, "error")[0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("give them with --user"), "{message}");
+    let heads = second.heads.lock().unwrap().clone();
+    assert!(
+        !heads.is_empty(),
+        "the redirect did not reach the second server"
+    );
+    assert!(!any_authorization(&heads), "{heads:?}");
+
+    // A metafile on one server naming a stream on another.
+    let files = crate::meta::support::HttpFiles::start();
+    let asx = format!(
+        "<asx version=\"3.0\"><entry><ref href=\"mmsh://127.0.0.1:{}/demo.wma\"/></entry></asx>",
+        second.port
+    );
+    files.route(
+        "/radio.asx",
+        crate::meta::support::reply("video/x-ms-asf", asx),
+    );
+    let before = second.heads.lock().unwrap().len();
+    let (ok, _, _) = play(&base, &files.url("/radio.asx"));
+    assert!(!ok);
+    let heads = second.heads.lock().unwrap().clone();
+    assert!(
+        heads.len() > before,
+        "the entry did not reach the second server"
+    );
+    assert!(!any_authorization(&heads), "{heads:?}");
+
+    // Named by the user, the second server gets them (and refuses this password).
+    let (ok, ev, _) = play(&base, &format!("mmsh://127.0.0.1:{}/demo.wma", second.port));
+    assert!(!ok);
+    assert_eq!(of(&ev, "credentials_needed")[0]["rejected"], true);
+    assert!(any_authorization(&second.heads.lock().unwrap()));
+}
+
+/// The same rule on RTSP: a 302 to another `serve --auth` that takes the very same password
+/// gets nothing (had the password gone along, playback would succeed), while the URL's own
+/// credentials for it play.
+#[test]
+fn rtsp_redirects_do_not_carry_credentials_to_another_server() {
+    let second = auth_server();
+    let elsewhere = format!("rtsp://127.0.0.1:{}/demo.wma", second.rtsp);
+    let first = ServeProcess::start(
+        &[&demo()],
+        &["--fast", "--redirect", &format!("away={elsewhere}")],
+    );
+    let user = format!("{USER}:{PASS}");
+    let ports = first.port_args();
+    let mut base: Vec<&str> = ports.iter().map(String::as_str).collect();
+    base.extend(["--duration", "1", "--transports", "rtspt"]);
+    let mut with_user = base.clone();
+    with_user.extend(["--user", &user]);
+    let (ok, ev, err) = play(&with_user, "rtsp://127.0.0.1/away");
+    assert!(
+        !ok,
+        "the redirect target got the first server's password: {err}"
+    );
+    assert!(err.contains("redirects to"), "{err}");
+    let message = of(&ev, "error")[0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("give them with --user"), "{message}");
+    // Named for the second server, they play.
+    let (ok, _, err) = play(&with_user, &elsewhere);
+    assert!(ok, "{err}");
 }

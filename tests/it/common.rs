@@ -238,6 +238,19 @@ impl InProcessServer {
             .expect("server starts")
     }
 
+    /// The URL of `name` for one transport (its scheme names it, so no rollover), on the
+    /// right port.
+    pub fn url(&self, t: mmsplay_net::Transport, name: &str) -> String {
+        use mmsplay_net::Transport;
+        let b = &self.bound;
+        let port = match t {
+            Transport::Rtspu | Transport::Rtspt => b.rtsp.port(),
+            Transport::Mmsu | Transport::Mmst => b.mms.port(),
+            _ => b.http.port(),
+        };
+        format!("{}://127.0.0.1:{port}/{name}", t.as_str())
+    }
+
     /// The `session_end` lines so far, parsed.
     pub fn session_ends(&self) -> Vec<serde_json::Value> {
         self.lines

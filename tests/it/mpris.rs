@@ -292,3 +292,54 @@ fn playerctl_next_and_previous_move_in_a_headless_playlist() {
     let status = player.0.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// Waits for the next `seek` event; its position in ms.
+fn next_seek(rx: &std::sync::mpsc::Receiver<serde_json::Value>, seen: &mut Vec<String>) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ev = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|e| panic!("no seek event ({e}); events so far: {seen:?}"));
+        seen.push(ev.to_string());
+        if ev["event"] == "seek" {
+            return ev["position_ms"].as_u64().unwrap();
+        }
+    }
+}
+
+#[test]
+fn playerctl_seeks_a_headless_network_playback() {
+    if !have_tool("dbus-daemon") || !have_tool("playerctl") || !have_tool("dbus-send") {
+        return;
+    }
+    let bus = PrivateBus::start();
+    // Paced in real time, so that the 16 s stream outlasts the seeks.
+    let (_server, url) = serve_demo();
+    let mut player = mmsplay()
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .args(["--headless", "--events", "json", "--output", "null"])
+        .arg(&url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let rx = event_lines(player.stdout.take().unwrap());
+    let _guard = ChildGuard(player);
+    bus.wait_for(&["status"], "Playing");
+    assert_eq!(bus.player_property("CanSeek"), "variant boolean true");
+    let mut seen = Vec::new();
+    // SetPosition: to 10 s, within one WMA frame (2048 samples at 44.1 kHz: 47 ms).
+    bus.playerctl(&["position", "10"]);
+    let at = next_seek(&rx, &mut seen);
+    assert!((10_000..10_050).contains(&at), "{at}: {seen:?}");
+    // Seek: 3 s back from what is heard.
+    bus.playerctl(&["position", "3-"]);
+    let back = next_seek(&rx, &mut seen);
+    assert!(
+        back < at && at - back < 4_000,
+        "{back} after {at}: {seen:?}"
+    );
+    println!("SetPosition 10 s: resumed at {at} ms; Seek -3 s: at {back} ms");
+    bus.playerctl(&["stop"]);
+}

@@ -8,6 +8,8 @@
 //! dropped up to the target, which is what the full decode has there.) The reported position
 //! must be within one codec frame of the target.
 
+mod network;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,12 +18,19 @@ use crate::common::*;
 /// A 20 s stereo WMA v2 file made by ffmpeg (which writes no index for audio-only files, so
 /// the player bisects by send time).
 fn wma_file(dir: &Path) -> PathBuf {
+    wma_file_of(dir, 20)
+}
+
+/// The same tones, `secs` long.
+fn wma_file_of(dir: &Path, secs: u32) -> PathBuf {
     let path = dir.join("tones.wma");
     let out = run_with_deadline(
         std::process::Command::new("ffmpeg")
             .args(["-nostdin", "-loglevel", "error", "-y"])
-            .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=20"])
-            .args(["-f", "lavfi", "-i", "sine=frequency=650:duration=20"])
+            .args(["-f", "lavfi", "-i"])
+            .arg(format!("sine=frequency=440:duration={secs}"))
+            .args(["-f", "lavfi", "-i"])
+            .arg(format!("sine=frequency=650:duration={secs}"))
             .args(["-filter_complex", "[0][1]amerge=inputs=2,volume=0.5"])
             .args(["-c:a", "wmav2", "-b:a", "128k", "-ar", "44100"])
             .arg(&path),
@@ -45,8 +54,21 @@ fn snr_at(reference: &Audio, ours: &Audio, at: usize) -> f64 {
 /// Plays `file` from `start` seconds and checks it against ffmpeg's full decode; returns the
 /// reported position in ms.
 fn check_start(file: &Path, reference: &Audio, start: f64, frame_len: usize) -> u64 {
+    check_start_of(file.to_str().unwrap(), &[], reference, start, frame_len)
+}
+
+/// [`check_start`] for any target (a URL), with more player options.
+fn check_start_of(
+    target: &str,
+    extra: &[&str],
+    reference: &Audio,
+    start: f64,
+    frame_len: usize,
+) -> u64 {
     let arg = start.to_string();
-    let (ours, events) = play_to_wav(file.to_str().unwrap(), &["--start", &arg]);
+    let mut args = vec!["--start", &arg];
+    args.extend_from_slice(extra);
+    let (ours, events) = play_to_wav(target, &args);
     let seek = events
         .iter()
         .find(|e| e["event"] == "seek")
@@ -164,31 +186,13 @@ fn start_uses_the_files_index_where_there_is_one() {
     );
 }
 
-#[test]
-fn start_on_a_network_stream_says_it_is_not_supported_yet() {
-    // Nothing listens there: the line comes before the connection attempt fails.
-    let out = run_with_deadline(
-        mmsplay()
-            .args(["--headless", "--events", "json", "--output", "null"])
-            .args(["--start", "10", "--transports", "mmsh", "--port", "http=9"])
-            .arg("mms://127.0.0.1/x.asf"),
-        Duration::from_secs(30),
-    );
-    let ev = events(&out.stdout);
-    assert!(
-        ev.iter().any(|e| e["event"] == "log"
-            && e["message"]
-                .as_str()
-                .unwrap()
-                .contains("--start is ignored: seeking in network streams is not supported yet")),
-        "{ev:?}"
-    );
-}
-
-/// Plays `file` through the library with a seek of `by_ms` asked for before it starts: the
+/// Plays `target` through the library with a seek of `by_ms` asked for before it starts: the
 /// player carries it out as soon as the first audio is written. Returns the audio and events.
-async fn play_with_seek(file: &Path, by_ms: i64) -> (Audio, Vec<mmsplay::events::PlayerEvent>) {
-    use mmsplay::player::{Events, PlayOptions, Target, play};
+async fn play_with_seek(
+    target: mmsplay::player::Target,
+    by_ms: i64,
+) -> (Audio, Vec<mmsplay::events::PlayerEvent>) {
+    use mmsplay::player::{Events, PlayOptions, play};
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("out.wav");
     let opts = PlayOptions {
@@ -199,14 +203,7 @@ async fn play_with_seek(file: &Path, by_ms: i64) -> (Audio, Vec<mmsplay::events:
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
     let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let control = std::sync::Arc::new(mmsplay::audio::AudioControl::default());
-    let end = play(
-        Target::File(file.to_path_buf()),
-        opts,
-        control,
-        Events::new(tx),
-        stop_rx,
-    )
-    .await;
+    let end = play(target, opts, control, Events::new(tx), stop_rx).await;
     assert!(end.is_ok(), "{end:?}");
     let mut events = Vec::new();
     while let Ok(e) = rx.try_recv() {
@@ -219,8 +216,39 @@ async fn play_with_seek(file: &Path, by_ms: i64) -> (Audio, Vec<mmsplay::events:
 /// the `seek` event reports (the same rule as for `--start`), and what comes before is the
 /// little that was written before the seek was taken.
 async fn check_seek(file: &Path, reference: &Audio, by_ms: i64, expect_ms: Option<u64>) {
+    let target = mmsplay::player::Target::File(file.to_path_buf());
+    check_seek_of(target, reference, by_ms, expect_ms).await;
+}
+
+/// The SNR of what `ours` plays after a seek that resumed at `pos` ms, against ffmpeg's full
+/// decode from there, and how many frames came before the seek. The first sample after the
+/// seek is ffmpeg's sample `at`, within the millisecond the event reports; from there to the
+/// end the lengths agree, which places it in our output.
+fn snr_after_seek(reference: &Audio, ours: &Audio, pos: u64) -> (f64, usize) {
+    let rate = u64::from(ours.rate);
+    let ch = usize::from(ours.channels);
+    let window = (pos * rate / 1000) as usize..=((pos + 1) * rate / 1000) as usize;
+    window
+        .map(|at| {
+            let before = ours.frames().saturating_sub(reference.frames() - at);
+            let tail = Audio {
+                samples: ours.samples[before * ch..].to_vec(),
+                ..ours.clone()
+            };
+            (snr_at(reference, &tail, at), before)
+        })
+        .fold((f64::NEG_INFINITY, 0), |b, x| if x.0 > b.0 { x } else { b })
+}
+
+/// [`check_seek`] for any target (a URL).
+async fn check_seek_of(
+    target: mmsplay::player::Target,
+    reference: &Audio,
+    by_ms: i64,
+    expect_ms: Option<u64>,
+) {
     use mmsplay::events::PlayerEvent;
-    let (ours, events) = play_with_seek(file, by_ms).await;
+    let (ours, events) = play_with_seek(target, by_ms).await;
     let pos = events
         .iter()
         .find_map(|e| match e {
@@ -231,21 +259,7 @@ async fn check_seek(file: &Path, reference: &Audio, by_ms: i64, expect_ms: Optio
     if let Some(want) = expect_ms {
         assert_eq!(pos, want);
     }
-    let rate = u64::from(ours.rate);
-    let ch = usize::from(ours.channels);
-    // The first sample after the seek is ffmpeg's sample `at`, within the millisecond the
-    // event reports; from there to the end the lengths agree, which places it in our output.
-    let window = (pos * rate / 1000) as usize..=((pos + 1) * rate / 1000) as usize;
-    let (snr, before) = window
-        .map(|at| {
-            let before = ours.frames().saturating_sub(reference.frames() - at);
-            let tail = Audio {
-                samples: ours.samples[before * ch..].to_vec(),
-                ..ours.clone()
-            };
-            (snr_at(reference, &tail, at), before)
-        })
-        .fold((f64::NEG_INFINITY, 0), |b, x| if x.0 > b.0 { x } else { b });
+    let (snr, before) = snr_after_seek(reference, &ours, pos);
     assert!(
         before > 0 && before < ours.rate as usize,
         "seek {by_ms}: {before} frames before the seek"

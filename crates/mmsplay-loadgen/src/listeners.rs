@@ -57,6 +57,25 @@ pub struct Report {
     pub peak_rss_kb: u64,
 }
 
+impl Report {
+    /// All listeners.
+    pub fn listeners(&self) -> usize {
+        self.per_kind.iter().map(|(_, c)| c.listeners).sum()
+    }
+
+    /// The share of all listeners that kept real-time rate.
+    pub fn share(&self) -> f64 {
+        let real_time: usize = self.per_kind.iter().map(|(_, c)| c.real_time).sum();
+        real_time as f64 / self.listeners().max(1) as f64
+    }
+
+    /// The server's CPU seconds per delivered GB.
+    pub fn cpu_per_gb(&self) -> f64 {
+        let gb = self.bytes as f64 / 1e9;
+        if gb > 0.0 { self.cpu_seconds / gb } else { 0.0 }
+    }
+}
+
 /// Starts the listeners of `plan` (kind, count, port) on `path`, waits until they are all
 /// set up, then measures over `window`.
 pub async fn run(

@@ -1,11 +1,16 @@
 //! `mmsplay-loadgen`: holds many listeners on a live `mmsplay serve` (MMSH over raw sockets,
-//! MMS over UDP and RTSP over TCP through mmsplay's own client), then the same MMSH load on
-//! VLC's MMSH output, and prints per transport the share of listeners that kept real-time
-//! rate, the server's CPU seconds per delivered GB and its peak RSS.
+//! MMS over UDP and RTSP over TCP through mmsplay's own client), then MMSH listeners on VLC's
+//! MMSH output, and prints per transport the share of listeners that kept real-time rate, the
+//! server's CPU seconds per delivered GB and its peak RSS.
+//!
+//! VLC is measured at growing listener counts (`--vlc-steps`, ascending) until one it does not
+//! sustain (fewer than 99 % of its listeners at real-time rate); its figures at the largest
+//! count it sustained are printed beside ours, with the ratio of CPU per GB.
 //!
 //! ```text
-//! ulimit -n 100000
-//! cargo run --release -p mmsplay-loadgen -- --mmsh 10000 --mmsu 1000 --rtspt 1000 --seconds 60 --vlc-mmsh 1000
+//! ulimit -n 20000
+//! cargo run --release -p mmsplay-loadgen -- --mmsh 10000 --mmsu 1000 --rtspt 1000 --seconds 60 \
+//!     --vlc-steps 500,1000,2000,4000
 //! ```
 //!
 //! Needs ffmpeg (to make the 128 kb/s content), and cvlc with setpriv for the VLC run.
@@ -21,13 +26,16 @@ use listeners::{Counts, Kind};
 
 /// The content bitrate, bits per second.
 const BITRATE: u64 = 128_000;
+/// A server sustains a listener count when at least this share of them kept real-time rate.
+const SUSTAINED_SHARE: f64 = 0.99;
 
 struct Args {
     mmsh: usize,
     mmsu: usize,
     rtspt: usize,
     seconds: u64,
-    vlc_mmsh: usize,
+    /// VLC listener counts to try, ascending (empty: VLC is not measured).
+    vlc_steps: Vec<usize>,
     mmsplay: PathBuf,
 }
 
@@ -37,7 +45,7 @@ fn parse_args() -> Result<Args, String> {
         mmsu: 100,
         rtspt: 100,
         seconds: 60,
-        vlc_mmsh: 0,
+        vlc_steps: Vec::new(),
         mmsplay: default_mmsplay(),
     };
     let mut it = std::env::args().skip(1);
@@ -49,11 +57,20 @@ fn parse_args() -> Result<Args, String> {
             "--mmsu" => a.mmsu = num(value()?)?,
             "--rtspt" => a.rtspt = num(value()?)?,
             "--seconds" => a.seconds = num(value()?)? as u64,
-            "--vlc-mmsh" => a.vlc_mmsh = num(value()?)?,
+            "--vlc-mmsh" => a.vlc_steps = vec![num(value()?)?],
+            "--vlc-steps" => {
+                a.vlc_steps = value()?
+                    .split(',')
+                    .map(|v| num(v.trim().to_string()))
+                    .collect::<Result<_, _>>()?;
+                if !a.vlc_steps.is_sorted() || a.vlc_steps.len() > 8 {
+                    return Err("--vlc-steps: at most 8 counts, ascending".into());
+                }
+            }
             "--mmsplay" => a.mmsplay = PathBuf::from(value()?),
             "--help" | "-h" => {
                 return Err("usage: mmsplay-loadgen [--mmsh N] [--mmsu N] [--rtspt N] \
-                            [--seconds S] [--vlc-mmsh N] [--mmsplay PATH]"
+                            [--seconds S] [--vlc-steps N,N,...] [--mmsplay PATH]"
                     .into());
             }
             other => return Err(format!("unknown option {other}")),
@@ -132,17 +149,63 @@ async fn run(args: Args) -> Result<(), String> {
         (Kind::Rtspt, args.rtspt, ours.port("rtsp")),
     ];
     let report = listeners::run(&ours, &plan, "load.asf", window, BITRATE).await;
+    drop(ours);
     print_report("mmsplay serve", &report);
 
-    if args.vlc_mmsh > 0 {
+    // VLC at growing counts, each on a fresh VLC, until one it does not sustain.
+    let mut best: Option<(usize, listeners::Report)> = None;
+    for &n in &args.vlc_steps {
         let port = measure::free_port()?;
         let vlc = measure::Server::vlc(&dir, &content, port)?;
-        let plan = [(Kind::Mmsh, args.vlc_mmsh, port)];
-        let report = listeners::run(&vlc, &plan, "", window, BITRATE).await;
-        print_report("VLC MMSH output", &report);
+        let plan = [(Kind::Mmsh, n, port)];
+        let r = listeners::run(&vlc, &plan, "", window, BITRATE).await;
+        drop(vlc);
+        print_report(&format!("VLC MMSH output, {n} listeners"), &r);
+        let sustained = r.share() >= SUSTAINED_SHARE;
+        println!(
+            "  VLC {} {n} listeners",
+            if sustained {
+                "sustains"
+            } else {
+                "does not sustain"
+            }
+        );
+        if !sustained {
+            break;
+        }
+        best = Some((n, r));
+    }
+    if !args.vlc_steps.is_empty() {
+        summarize(&report, best.as_ref());
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// Our figures beside VLC's at the largest count it sustained.
+fn summarize(ours: &listeners::Report, vlc: Option<&(usize, listeners::Report)>) {
+    let Some((n, vlc)) = vlc else {
+        println!("VLC sustained none of the counts tried");
+        return;
+    };
+    println!("summary (CPU s per delivered GB, peak RSS):");
+    println!(
+        "  mmsplay serve, {} listeners: {:.2} CPU s/GB, {:.1} MB",
+        ours.listeners(),
+        ours.cpu_per_gb(),
+        ours.peak_rss_kb as f64 / 1024.0
+    );
+    println!(
+        "  VLC MMSH output, {n} listeners (its largest sustained count): {:.2} CPU s/GB, {:.1} MB",
+        vlc.cpu_per_gb(),
+        vlc.peak_rss_kb as f64 / 1024.0
+    );
+    if vlc.cpu_per_gb() > 0.0 && ours.bytes > 0 {
+        println!(
+            "  mmsplay's CPU per GB is {:.0} % of VLC's (target: at most 33 %)",
+            100.0 * ours.cpu_per_gb() / vlc.cpu_per_gb()
+        );
+    }
 }
 
 fn print_report(who: &str, r: &listeners::Report) {
@@ -150,13 +213,11 @@ fn print_report(who: &str, r: &listeners::Report) {
     for (kind, c) in &r.per_kind {
         print_kind(*kind, c);
     }
-    let gb = r.bytes as f64 / 1e9;
-    let cpu_per_gb = if gb > 0.0 { r.cpu_seconds / gb } else { 0.0 };
     println!(
-        "  delivered {:.3} GB, server CPU {:.2} s = {:.1} CPU s per GB, peak RSS {:.1} MB",
-        gb,
+        "  delivered {:.3} GB, server CPU {:.2} s = {:.2} CPU s per GB, peak RSS {:.1} MB",
+        r.bytes as f64 / 1e9,
         r.cpu_seconds,
-        cpu_per_gb,
+        r.cpu_per_gb(),
         r.peak_rss_kb as f64 / 1024.0
     );
 }

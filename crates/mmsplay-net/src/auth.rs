@@ -7,8 +7,9 @@
 //! picks the strongest scheme it can answer (Digest SHA-256, then Digest MD5, then Basic) and
 //! writes the `Authorization` value for each later request. The server side is
 //! [`ServerAuth`]: the challenges to send and the check of an `Authorization` value, with
-//! stateless nonces (a time stamp sealed with a per-server secret) and constant-time
-//! comparisons.
+//! stateless nonces (a time stamp sealed with a per-server secret), a bounded record of each
+//! nonce's highest count (so that a captured Digest header cannot be sent again) and
+//! constant-time comparisons.
 //!
 //! NTLM is not supported: the Rust crates that implement it are either unmaintained or part of
 //! a large SSPI emulation, it binds the handshake to one kept-alive connection (which MMSH's
@@ -18,6 +19,9 @@
 //! Everything here is bounded: a header value longer than [`MAX_HEADER_LEN`], more than
 //! [`MAX_CHALLENGES`] challenges or [`MAX_PARAMS`] parameters is an error, never a bigger
 //! buffer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -87,6 +91,112 @@ impl Credentials {
                 password: None,
             },
         }
+    }
+}
+
+/// A server credentials belong to: a host and the ports mmsplay reaches it on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub host: String,
+    pub ports: Vec<u16>,
+}
+
+impl Owner {
+    /// The server a URL names: its host, on the port each protocol family would use for it
+    /// (the rollover reaches one server on several ports).
+    pub fn of_url(url: &crate::url::StreamUrl, ports: &crate::url::Ports) -> Owner {
+        use crate::transport_kind::Transport;
+        let mut p: Vec<u16> = [Transport::Rtspt, Transport::Mmst, Transport::Mmsh]
+            .iter()
+            .map(|&t| url.port_for(t, ports))
+            .collect();
+        p.dedup();
+        Owner {
+            host: url.host.clone(),
+            ports: p,
+        }
+    }
+
+    fn covers(&self, host: &str, port: u16) -> bool {
+        self.host.eq_ignore_ascii_case(host) && self.ports.contains(&port)
+    }
+}
+
+/// How credentials the user gave find their owner, when it is not known yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnerRule {
+    /// `--user`: the server of the target the user played (bound by the player before it
+    /// reads a metafile or connects; a local metafile names none, and then it is the first
+    /// server that asks).
+    NamedTarget,
+    /// Typed at the TUI's prompt: the first server that asks afterwards, the one the prompt
+    /// was for (playing again follows the same path to it).
+    FirstToAsk,
+}
+
+/// Credentials the user gave (`--user`, the TUI's prompt) and the one server they belong to.
+///
+/// curl's rule: a redirect or a metafile entry leading to another server does not get them;
+/// that server gets only the credentials of its own URL (`user:pass@`, which the user or the
+/// metafile named for it), and without those the TUI asks again and headless fails with the
+/// usual clear message. The owner, once known, is shared by the clones (the player's options
+/// are cloned for each playback).
+#[derive(Clone, Debug)]
+pub struct GivenCredentials {
+    pub credentials: Credentials,
+    rule: OwnerRule,
+    owner: Arc<std::sync::OnceLock<Owner>>,
+}
+
+impl PartialEq for GivenCredentials {
+    fn eq(&self, other: &Self) -> bool {
+        self.credentials == other.credentials
+            && self.rule == other.rule
+            && self.owner.get() == other.owner.get()
+    }
+}
+
+impl Eq for GivenCredentials {}
+
+impl GivenCredentials {
+    pub fn new(credentials: Credentials, rule: OwnerRule) -> GivenCredentials {
+        GivenCredentials {
+            credentials,
+            rule,
+            owner: Arc::default(),
+        }
+    }
+
+    /// The server of the target the user played; kept if the owner is known already.
+    pub fn bind_to_target(&self, owner: Owner) {
+        if self.rule == OwnerRule::NamedTarget {
+            let _ = self.owner.set(owner);
+        }
+    }
+
+    /// The owner, once known.
+    pub fn owner(&self) -> Option<&Owner> {
+        self.owner.get()
+    }
+
+    /// The one rule for which credentials answer a challenge from `host:port`, on every
+    /// protocol and the metafile fetch: the user's own for their owner (credentials without
+    /// one yet, typed at the prompt or `--user` with a local metafile that names no server,
+    /// become this server's now), else those of the URL that led here (`own`), else none.
+    pub fn offer(
+        given: Option<&GivenCredentials>,
+        host: &str,
+        port: u16,
+        own: Option<&Credentials>,
+    ) -> Option<Credentials> {
+        let mine = given.filter(|g| {
+            let owner = g.owner.get_or_init(|| Owner {
+                host: host.to_string(),
+                ports: vec![port],
+            });
+            owner.covers(host, port)
+        });
+        mine.map(|g| g.credentials.clone()).or_else(|| own.cloned())
     }
 }
 
@@ -632,14 +742,89 @@ pub enum Verdict {
     Stale,
 }
 
-/// The server's side: the one user and password `serve --auth` requires, a realm, and the
-/// secret that seals its nonces.
+/// The server's side: the one user and password `serve --auth` requires, a realm, the
+/// secret that seals its nonces, and the nonce counts seen (shared by the clones, one per
+/// connection task).
 #[derive(Clone)]
 pub struct ServerAuth {
     user: String,
     password: String,
     realm: String,
     secret: [u8; 32],
+    counts: Arc<Mutex<NonceCounts>>,
+}
+
+/// Most `(nonce, cnonce)` pairs whose count the server remembers.
+pub const MAX_TRACKED_NONCES: usize = 4096;
+
+/// The highest Digest nonce count accepted per `(nonce, cnonce)`, so that a captured
+/// `Authorization` value cannot be sent again while its nonce is fresh (RFC 7616 section
+/// 3.4: a server should check that `nc` grows). Keyed by the client nonce too because our
+/// nonces are stateless: every client that asks within the same second gets the same one,
+/// and each counts from 1 with its own cnonce; a replay with another cnonce needs the
+/// password to compute its response.
+///
+/// Bounded: only verified requests are recorded, entries leave when their nonce expires, and
+/// when [`MAX_TRACKED_NONCES`] pairs are fresh at once the oldest nonce time is forgotten and
+/// every nonce issued up to it is treated as stale from then on (the client is sent a new
+/// nonce and answers it without asking the user), so forgetting never reopens a replay.
+#[derive(Debug, Default)]
+pub struct NonceCounts {
+    seen: HashMap<(String, String), (u32, u64)>,
+    /// Nonces issued at or before this time are stale (their counts were forgotten).
+    floor: Option<u64>,
+}
+
+/// What [`NonceCounts::accept`] makes of a count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Count {
+    /// Higher than any seen for the pair: recorded.
+    Fresh,
+    /// Equal to or lower than one seen: a replay.
+    Replayed,
+    /// The nonce's counts were forgotten: the client must take a new nonce.
+    Forgotten,
+}
+
+impl NonceCounts {
+    /// Checks and records `nc` for `(nonce, cnonce)`; `issued` is the nonce's time stamp and
+    /// `now` the time (seconds).
+    pub fn accept(&mut self, nonce: &str, cnonce: &str, nc: u32, issued: u64, now: u64) -> Count {
+        if self.floor.is_some_and(|f| issued <= f) {
+            return Count::Forgotten;
+        }
+        let key = (nonce.to_string(), cnonce.to_string());
+        if let Some((last, _)) = self.seen.get_mut(&key) {
+            if nc <= *last {
+                return Count::Replayed;
+            }
+            *last = nc;
+            return Count::Fresh;
+        }
+        if self.seen.len() >= MAX_TRACKED_NONCES {
+            self.seen
+                .retain(|_, (_, t)| now.saturating_sub(*t) <= NONCE_LIFETIME_SECS);
+        }
+        if self.seen.len() >= MAX_TRACKED_NONCES {
+            let oldest = self.seen.values().map(|&(_, t)| t).min().unwrap_or(issued);
+            self.seen.retain(|_, (_, t)| *t > oldest);
+            self.floor = Some(self.floor.map_or(oldest, |f| f.max(oldest)));
+            if issued <= oldest {
+                return Count::Forgotten;
+            }
+        }
+        self.seen.insert(key, (nc, issued));
+        Count::Fresh
+    }
+
+    /// Pairs remembered now.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
 }
 
 impl std::fmt::Debug for ServerAuth {
@@ -672,6 +857,7 @@ impl ServerAuth {
             password: password.to_string(),
             realm: "mmsplay".to_string(),
             secret,
+            counts: Arc::default(),
         }
     }
 
@@ -690,14 +876,15 @@ impl ServerAuth {
         hex(&h.finalize()[..16])
     }
 
-    /// `Ok(true)`: one we issued, still fresh; `Ok(false)`: ours but expired; `Err`: not ours.
-    fn check_nonce(&self, nonce: &str, now: u64) -> Result<bool, ()> {
+    /// `Ok((issued, true))`: one we issued, still fresh; `Ok((issued, false))`: ours but
+    /// expired; `Err`: not ours.
+    fn check_nonce(&self, nonce: &str, now: u64) -> Result<(u64, bool), ()> {
         let (t, seal) = nonce.split_once('-').ok_or(())?;
         let t = u64::from_str_radix(t, 16).map_err(|_| ())?;
         if !same(seal, &self.seal(t)) || t > now.saturating_add(60) {
             return Err(());
         }
-        Ok(now.saturating_sub(t) <= NONCE_LIFETIME_SECS)
+        Ok((t, now.saturating_sub(t) <= NONCE_LIFETIME_SECS))
     }
 
     /// The `WWW-Authenticate` values of a 401, strongest first: Digest SHA-256, Digest MD5
@@ -781,15 +968,17 @@ impl ServerAuth {
         } else {
             same(get("username"), &self.user)
         };
-        let qop = get("qop");
-        let nc = u32::from_str_radix(get("nc"), 16).ok();
-        let qop_auth = match (qop.is_empty(), nc) {
-            (true, _) => None,
-            (false, Some(nc)) if qop.eq_ignore_ascii_case("auth") => Some((nc, get("cnonce"))),
-            _ => return Verdict::Denied,
+        // We always offer qop=auth; an answer without it (RFC 2069) has no count, so it
+        // could be replayed for the nonce's whole life.
+        let Some(nc) = u32::from_str_radix(get("nc"), 16).ok() else {
+            return Verdict::Denied;
         };
+        if !get("qop").eq_ignore_ascii_case("auth") || get("cnonce").is_empty() {
+            return Verdict::Denied;
+        }
+        let qop_auth = Some((nc, get("cnonce")));
         let nonce = get("nonce");
-        let fresh = match self.check_nonce(nonce, now) {
+        let (issued, fresh) = match self.check_nonce(nonce, now) {
             Ok(f) => f,
             Err(()) => return Verdict::Denied,
         };
@@ -806,10 +995,18 @@ impl ServerAuth {
         }
         .response();
         let ok = user_ok & same(&get("response").to_ascii_lowercase(), &want);
-        match (ok, fresh) {
-            (true, true) => Verdict::Allowed,
-            (true, false) => Verdict::Stale,
-            _ => Verdict::Denied,
+        if !ok {
+            return Verdict::Denied;
+        }
+        if !fresh {
+            return Verdict::Stale;
+        }
+        // Only verified requests are counted: a flood of made-up ones records nothing.
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        match counts.accept(nonce, get("cnonce"), nc, issued, now) {
+            Count::Fresh => Verdict::Allowed,
+            Count::Replayed => Verdict::Denied,
+            Count::Forgotten => Verdict::Stale,
         }
     }
 }
@@ -1068,6 +1265,153 @@ mod tests {
         let mut c = ClientAuth::new(Some(Credentials::from_spec("alice:s3cret")));
         c.on_challenge(offers.iter().map(String::as_str)).unwrap();
         assert!(c.authorization("GET", "/").unwrap().contains("SHA-256"));
+    }
+
+    /// A captured Digest value sent again, or an older one, is refused without `stale` (the
+    /// password is not the problem, so the client must not be told to retry quietly); a
+    /// second client on the same nonce with its own cnonce is not confused with a replay.
+    #[test]
+    fn server_refuses_replayed_nonce_counts() {
+        let s = server();
+        let now = 2_000;
+        let offer = s.challenges(now, false)[1].clone();
+        let mut c = ClientAuth::new(Some(Credentials::from_spec("alice:s3cret")));
+        c.on_challenge([offer.as_str()]).unwrap();
+        let first = c.authorization("GET", "/a").unwrap();
+        let second = c.authorization("GET", "/a").unwrap();
+        assert_eq!(s.check("GET", "/a", Some(&first), now), Verdict::Allowed);
+        assert_eq!(s.check("GET", "/a", Some(&first), now), Verdict::Denied);
+        assert_eq!(s.check("GET", "/a", Some(&second), now), Verdict::Allowed);
+        assert_eq!(s.check("GET", "/a", Some(&first), now + 1), Verdict::Denied);
+        assert_eq!(
+            s.check("GET", "/a", Some(&second), now + 1),
+            Verdict::Denied
+        );
+        let mut other = ClientAuth::new(Some(Credentials::from_spec("alice:s3cret")));
+        other.on_challenge([offer.as_str()]).unwrap();
+        let v = other.authorization("GET", "/a").unwrap();
+        assert_eq!(s.check("GET", "/a", Some(&v), now), Verdict::Allowed);
+        // A value without qop has no count to check: refused.
+        let plain = DigestInput {
+            algorithm: Algorithm::Md5,
+            session: false,
+            user: "alice",
+            realm: "mmsplay",
+            password: "s3cret",
+            method: "GET",
+            uri: "/a",
+            nonce: &s.nonce(now),
+            qop_auth: None,
+        }
+        .response();
+        let v = format!(
+            "Digest username=\"alice\", realm=\"mmsplay\", nonce=\"{}\", uri=\"/a\", response=\"{plain}\"",
+            s.nonce(now)
+        );
+        assert_eq!(s.check("GET", "/a", Some(&v), now), Verdict::Denied);
+    }
+
+    /// The record stays within its cap under a flood of fresh pairs; what it forgets becomes
+    /// stale, never replayable; expired pairs make room first.
+    #[test]
+    fn nonce_counts_stay_bounded() {
+        let mut n = NonceCounts::default();
+        for i in 0..MAX_TRACKED_NONCES as u64 * 3 {
+            let t = 10_000 + i / 100;
+            assert_eq!(
+                n.accept(&format!("n{t}"), &format!("c{i}"), 1, t, t),
+                Count::Fresh
+            );
+            assert!(n.len() <= MAX_TRACKED_NONCES);
+        }
+        // The first nonces were forgotten: stale, even for their first count.
+        assert_eq!(
+            n.accept("n10000", "c0", 1, 10_000, 10_200),
+            Count::Forgotten
+        );
+        assert_eq!(
+            n.accept("n10000", "new", 1, 10_000, 10_200),
+            Count::Forgotten
+        );
+        // A recent pair is still remembered.
+        let last = MAX_TRACKED_NONCES as u64 * 3 - 1;
+        let t = 10_000 + last / 100;
+        assert_eq!(
+            n.accept(&format!("n{t}"), &format!("c{last}"), 1, t, t),
+            Count::Replayed
+        );
+        // Long after, expiry makes room without forgetting anything fresh.
+        let later = t + NONCE_LIFETIME_SECS + 1;
+        for i in 0..10 {
+            assert_eq!(
+                n.accept("fresh", &format!("x{i}"), 1, later, later),
+                Count::Fresh
+            );
+        }
+        assert!(n.len() < MAX_TRACKED_NONCES);
+    }
+
+    /// curl's rule: the user's credentials go to the server they named, on any of its
+    /// ports, and nowhere else; another server gets only its URL's own.
+    #[test]
+    fn given_credentials_stay_with_their_server() {
+        let url = crate::url::StreamUrl::parse("mms://Radio.example/live").unwrap();
+        let ports = crate::url::Ports::default();
+        let user = Credentials::from_spec("alice:pw");
+        let own = Credentials::from_spec("bob:other");
+        let g = GivenCredentials::new(user.clone(), OwnerRule::NamedTarget);
+        g.bind_to_target(Owner::of_url(&url, &ports));
+        let clone = g.clone();
+        for port in [554, 1755, 80] {
+            assert_eq!(
+                GivenCredentials::offer(Some(&clone), "radio.example", port, Some(&own)),
+                Some(user.clone())
+            );
+        }
+        assert_eq!(
+            GivenCredentials::offer(Some(&g), "radio.example", 8080, None),
+            None
+        );
+        assert_eq!(
+            GivenCredentials::offer(Some(&g), "evil.example", 80, None),
+            None
+        );
+        assert_eq!(
+            GivenCredentials::offer(Some(&g), "evil.example", 80, Some(&own)),
+            Some(own.clone())
+        );
+        // A second binding does not move them.
+        g.bind_to_target(Owner {
+            host: "evil.example".into(),
+            ports: vec![80],
+        });
+        assert_eq!(
+            GivenCredentials::offer(Some(&g), "evil.example", 80, None),
+            None
+        );
+        // Typed at the prompt: the first server that asks owns them.
+        let typed = GivenCredentials::new(user.clone(), OwnerRule::FirstToAsk);
+        typed.bind_to_target(Owner::of_url(&url, &ports));
+        assert!(typed.owner().is_none());
+        assert_eq!(
+            GivenCredentials::offer(Some(&typed), "b.example", 8081, None),
+            Some(user.clone())
+        );
+        assert_eq!(
+            GivenCredentials::offer(Some(&typed), "radio.example", 80, None),
+            None
+        );
+        assert_eq!(GivenCredentials::offer(None, "b.example", 8081, None), None);
+        // `--user` with a target that names no server (a local metafile): the first to ask.
+        let local = GivenCredentials::new(user.clone(), OwnerRule::NamedTarget);
+        assert_eq!(
+            GivenCredentials::offer(Some(&local), "c.example", 80, None),
+            Some(user.clone())
+        );
+        assert_eq!(
+            GivenCredentials::offer(Some(&local), "d.example", 80, None),
+            None
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::auth::Credentials;
+use crate::auth::{Credentials, GivenCredentials};
 use crate::proxy::ProxyConfig;
 use crate::url::Ports;
 
@@ -109,8 +109,9 @@ pub struct ConnectOptions {
     /// transport asks the server for that one only.
     pub choose: Option<StreamChooser>,
     pub stats: Arc<TransportStats>,
-    /// `--user`: answers a server's 401 on MMSH and RTSP, before the URL's own `user:pass@`.
-    pub credentials: Option<Credentials>,
+    /// `--user` or the TUI's prompt: answers a 401 from the server they belong to (see
+    /// [`GivenCredentials::offer`]), before the URL's own `user:pass@`.
+    pub credentials: Option<GivenCredentials>,
     /// The HTTP proxy MMSH goes through (the other transports go direct).
     pub proxy: ProxyConfig,
     /// Where a transport tells what it did on the way (each redirect followed): the log.
@@ -144,9 +145,20 @@ impl std::fmt::Debug for Notes {
 }
 
 impl ConnectOptions {
-    /// The credentials for `url`: `--user`, else the URL's own.
-    pub fn credentials_for(&self, url: &crate::url::StreamUrl) -> Option<Credentials> {
-        self.credentials.clone().or_else(|| url.credentials.clone())
+    /// The credentials for a challenge from `host:port`, reached through `url`: the user's
+    /// when that server owns them, else the URL's own.
+    pub fn credentials_for(
+        &self,
+        host: &str,
+        port: u16,
+        url: &crate::url::StreamUrl,
+    ) -> Option<Credentials> {
+        GivenCredentials::offer(
+            self.credentials.as_ref(),
+            host,
+            port,
+            url.credentials.as_ref(),
+        )
     }
 }
 

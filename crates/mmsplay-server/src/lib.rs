@@ -12,12 +12,14 @@ pub mod library;
 pub mod media;
 pub mod mms;
 pub mod mmsh;
+pub mod outbox;
 pub mod pacing;
 pub mod playlist;
 pub mod record;
 pub mod relay;
 pub mod rtsp;
 pub mod thinning;
+pub mod tick;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,8 +62,8 @@ pub struct ServerOptions {
     pub handshake_timeout: Duration,
     /// Live relays: `(NAME, SOURCE)`, served under `/NAME`.
     pub relays: Vec<(String, relay::Source)>,
-    /// Packets a relay listener may fall behind before it is dropped.
-    pub relay_queue: usize,
+    /// Packets a listener (of a file or a relay) may fall behind before it is dropped.
+    pub queue: usize,
     /// `--auth` and `--redirect`.
     pub access: Access,
 }
@@ -81,7 +83,7 @@ impl Default for ServerOptions {
             limits: Limits::default(),
             handshake_timeout: HANDSHAKE_TIMEOUT,
             relays: Vec::new(),
-            relay_queue: relay::QUEUE_PACKETS,
+            queue: relay::QUEUE_PACKETS,
             access: Access::default(),
         }
     }
@@ -100,6 +102,8 @@ pub struct ServerContext {
     /// Connection accounting and limits.
     pub clients: Arc<clients::Clients>,
     pub handshake_timeout: Duration,
+    /// Packets a listener may fall behind before it is dropped.
+    pub queue: usize,
     /// Turns `true` when the server is shutting down: sessions end with their protocol's
     /// end-of-stream message.
     pub shutdown: watch::Sender<bool>,
@@ -214,7 +218,7 @@ pub async fn launch(
     report: Box<dyn Fn(&str) + Send + Sync>,
 ) -> Result<Server, ServerError> {
     let mut library = Library::open(&opts.files, opts.media.clone())?;
-    library.relays = relay::start(&opts.relays, opts.relay_queue)?;
+    library.relays = relay::start(&opts.relays, opts.queue)?;
     let addrs: Vec<&str> = opts
         .bind
         .split(',')
@@ -247,6 +251,7 @@ pub async fn launch(
         report,
         clients: clients::Clients::new(opts.limits),
         handshake_timeout: opts.handshake_timeout,
+        queue: opts.queue,
         shutdown: watch::Sender::new(false),
         access: opts.access.clone(),
     });

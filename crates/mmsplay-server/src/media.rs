@@ -1,7 +1,7 @@
 //! The files a server serves, loaded once: header bytes and data packets with their send times.
 
 use std::path::Path;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use bytes::Bytes;
 use mmsplay_asf::{FileLayout, Header};
@@ -29,6 +29,8 @@ pub struct Media {
     pub duration_ms: u64,
     /// Set for a live relay: its packets come from there, not from `packets` (empty).
     pub relay: Option<Weak<Relay>>,
+    /// `packets` as RTP sends them, made when an RTSP client first plays the file.
+    pub rtp: OnceLock<Vec<crate::rtsp::RtpPacket>>,
     /// A server-side playlist's later entries, played in turn after this one's packets
     /// (empty for a plain file): see [`crate::playlist`].
     pub next: Vec<Arc<Media>>,
@@ -85,6 +87,7 @@ impl Media {
             send_times_ms,
             duration_ms,
             relay: None,
+            rtp: OnceLock::new(),
             next: Vec::new(),
         })
     }
@@ -105,6 +108,7 @@ impl Media {
             send_times_ms: Vec::new(),
             duration_ms: 1,
             relay: Some(relay),
+            rtp: OnceLock::new(),
             next: Vec::new(),
         })
     }

@@ -108,7 +108,7 @@ async fn handle(
         ctx.session_end(&SessionRecord::new(Transport::Mmsh, Some(peer)));
         return Ok(());
     }
-    let mut sink = Sink::new(sock);
+    let mut sink = Sink::new(sock, ctx.queue);
     let mut buf: Vec<u8> = Vec::new();
     let mut stop = ctx.shutdown.subscribe();
     for n in 0..MAX_REQUESTS_PER_CONNECTION {
@@ -532,25 +532,26 @@ struct Outgoing {
 }
 
 impl Outgoing {
-    /// The `$D` chunk for `packet`, or `None` when nothing of it is selected.
-    fn chunk(
+    /// Queues the `$D` chunk of what the client selected of `packet` (nothing when none of
+    /// it is), the packet itself shared, not copied, when nothing needs leaving out.
+    fn queue(
         &mut self,
+        sink: &mut Sink,
         packet: &bytes::Bytes,
-        record: &SessionRecord,
-    ) -> Result<Option<(Vec<u8>, usize)>, ServerError> {
+        record: &mut SessionRecord,
+    ) -> Result<(), ServerError> {
         let kept = match self.filter.lock() {
             Ok(mut f) => f.apply(packet, self.packet_size),
             Err(_) => Some(packet.clone()),
         };
         let Some(packet) = kept else {
-            return Ok(None);
+            return Ok(());
         };
         // AFFlags = sequence from 0 ([MS-WMSP] 2.2.3.1.2).
-        let seq = record.packets_sent as u8;
-        let chunk = encode_mms_chunk(ChunkKind::Data, self.location, 0, seq, &packet)
-            .map_err(|e| ServerError::Media(e.to_string()))?;
+        sink.data(self.location, record.packets_sent as u8, &packet)?;
+        record.sent(packet.len());
         self.location = self.location.wrapping_add(1);
-        Ok(Some((chunk, packet.len())))
+        Ok(())
     }
 }
 
@@ -572,17 +573,15 @@ async fn send_live(
     let mut loops = 0u64;
     out.location = i as u32;
     let first_ms = u64::from(media.send_times_ms[i]);
-    let pacer = Pacer::new(ctx.fast, first_ms, media.header.file.preroll_ms);
+    let preroll = media.header.file.preroll_ms;
+    let pacer = Pacer::new(ctx.fast, first_ms, preroll).batched(media);
     let mut stop = ctx.shutdown.subscribe();
     loop {
         tokio::select! {
-            _ = pacer.wait(clock.timeline_ms(i, loops)) => {}
+            r = sink.until_due(&pacer, clock.timeline_ms(i, loops)) => r?,
             _ = crate::stopping(&mut stop) => return end_of_stream(sink).await,
         }
-        if let Some((chunk, len)) = out.chunk(&media.packets[i], record)? {
-            sink.body(&chunk).await?;
-            record.sent(len);
-        }
+        out.queue(sink, &media.packets[i], record)?;
         i += 1;
         if i == n {
             i = 0;
@@ -608,29 +607,26 @@ async fn send_relay(
     record.playing(media, 0);
     let mut stop = ctx.shutdown.subscribe();
     loop {
-        let next = tokio::select! {
-            n = feed.next() => n,
-            _ = crate::stopping(&mut stop) => Next::End,
-        };
-        let packet = match next {
-            Next::Packet(p) => p,
-            Next::End => return end_of_stream(sink).await,
-            Next::TooSlow => {
-                return Err(ServerError::Usage("mmsh: client too slow, dropped".into()));
-            }
-        };
-        let Some((chunk, len)) = out.chunk(&packet, record)? else {
-            continue;
-        };
-        match feed.unless_too_slow(sink.body(&chunk)).await {
-            Some(written) => written?,
-            None => {
-                return Err(ServerError::Usage(
-                    "mmsh: client stopped reading, dropped".into(),
-                ));
-            }
+        // Once a tick: what the relay sent since, in one write.
+        tokio::select! {
+            _ = crate::tick::next() => {}
+            _ = crate::stopping(&mut stop) => return end_of_stream(sink).await,
         }
-        record.sent(len);
+        // Still a whole queue behind since the last tick: dropped.
+        sink.write_queued()?;
+        sink.check_queue()?;
+        loop {
+            let packet = match feed.try_next() {
+                None => break,
+                Some(Next::Packet(p)) => p,
+                Some(Next::End) => return end_of_stream(sink).await,
+                Some(Next::TooSlow) => {
+                    return Err(ServerError::Usage("mmsh: client too slow, dropped".into()));
+                }
+            };
+            out.queue(sink, &packet, record)?;
+        }
+        sink.write_queued()?;
     }
 }
 
@@ -657,18 +653,16 @@ async fn send_on_demand(
         return Ok(());
     };
     let pacer = Pacer::new(ctx.fast, u64::from(*first), 0)
-        .accelerated(accelerate, media.header.file.max_bitrate);
+        .accelerated(accelerate, media.header.file.max_bitrate)
+        .batched(media);
     let mut stop = ctx.shutdown.subscribe();
     for (i, packet) in media.packets.iter().enumerate().skip(start) {
         tokio::select! {
             biased;
             _ = crate::stopping(&mut stop) => return Ok(()),
-            _ = pacer.wait(u64::from(times[i])) => {}
+            r = sink.until_due(&pacer, u64::from(times[i])) => r?,
         }
-        if let Some((chunk, len)) = out.chunk(packet, record)? {
-            sink.body(&chunk).await?;
-            record.sent(len);
-        }
+        out.queue(sink, packet, record)?;
     }
     Ok(())
 }

@@ -2,12 +2,16 @@
 //! of the preroll; an on-demand stream starts in real time unless the client asked for fast
 //! start, whose first stretch of media goes out at the accelerated rate it asked for, as
 //! Windows Media Services did. `--fast` turns pacing off for on-demand tests.
+//! The waits are on the server's one pacing tick ([`crate::tick`]), not a timer each.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mmsplay_net::Acceleration;
 use tokio::time::Instant;
 
+/// The longest lead a batched listener gets (see [`Pacer::batched`]).
+const MAX_LEAD: Duration = Duration::from_secs(2);
 /// Most media a client may have sent at an accelerated rate, ms.
 const MAX_ACCEL_MS: u64 = 60_000;
 /// Fastest acceleration honoured, as a multiple of real time.
@@ -20,6 +24,12 @@ pub struct Pacer {
     base_ms: u64,
     /// Media sent this far ahead of real time at once (the preroll burst).
     burst_ms: u64,
+    /// How far ahead of their time packets may go out together (see [`Pacer::batched`]).
+    lead: Duration,
+    /// Packets due up to this many ms after `start` go out now.
+    window_ms: AtomicU64,
+    /// Each packet waits for its own time on a timer of its own, not for the shared tick.
+    precise: bool,
     /// Fast start: this much media (ms of send time) at this multiple of real time.
     accel: Option<(u64, f64)>,
 }
@@ -31,6 +41,9 @@ impl Pacer {
             start: Instant::now(),
             base_ms: first_send_ms,
             burst_ms,
+            lead: Duration::ZERO,
+            window_ms: AtomicU64::new(0),
+            precise: false,
             accel: None,
         }
     }
@@ -61,13 +74,72 @@ impl Pacer {
         }
     }
 
+    /// Batches a TCP listener's packets: when one falls due, those due within the stream's
+    /// preroll after it (at most two seconds) go out with it, in one write, so that the
+    /// listener is woken and written to about once in that time rather than once a packet.
+    /// The client buffers a preroll of media anyway; as much again early is room it has
+    /// (Windows Media Services' Fast Cache ran up to five times real time).
+    ///
+    /// Only for media of one stream: where a client can move to another stream mid-stream
+    /// (a language or bitrate), the move applies from the next packet not yet sent, and a
+    /// batch, or a tick's worth, sent at once would delay it by as much. Such media is paced
+    /// packet by packet, each on its own timer, as precisely as before any batching.
+    pub fn batched(mut self, media: &crate::Media) -> Pacer {
+        if media.header.streams.len() <= 1 {
+            self.lead = Duration::from_millis(media.header.file.preroll_ms).min(MAX_LEAD);
+        } else {
+            self.precise = true;
+        }
+        self
+    }
+
+    /// Each packet waits for its own time on a timer of its own (UDP: see the MMS session).
+    pub fn precise(mut self) -> Pacer {
+        self.precise = true;
+        self
+    }
+
+    /// Whether each packet waits on a timer of its own (see [`Pacer::batched`]).
+    pub fn is_precise(&self) -> bool {
+        self.precise
+    }
+
+    /// Whether pacing is off (`--fast`).
+    pub fn is_fast(&self) -> bool {
+        self.fast
+    }
+
     /// Waits until a packet with send time `send_ms` is due.
     pub async fn wait(&self, send_ms: u64) {
         if self.fast {
             return;
         }
-        let due = self.offset_ms(send_ms);
-        tokio::time::sleep_until(self.start + Duration::from_millis(due)).await;
+        if self.precise {
+            tokio::time::sleep_until(self.due(send_ms)).await;
+        } else {
+            crate::tick::until(self.due(send_ms)).await;
+        }
+        self.is_due(send_ms);
+    }
+
+    /// Whether a packet with send time `send_ms` goes out now: it is due before the next
+    /// tick, or (batched) within the lead of one that was. Packets that are go out together.
+    pub fn is_due(&self, send_ms: u64) -> bool {
+        if self.fast {
+            return true;
+        }
+        let due = self.due(send_ms);
+        let window = self.start + Duration::from_millis(self.window_ms.load(Ordering::Relaxed));
+        if due <= window {
+            return true;
+        }
+        if !crate::tick::is_due(due) {
+            return false;
+        }
+        let until = (Instant::now() + self.lead).saturating_duration_since(self.start);
+        self.window_ms
+            .store(until.as_millis() as u64, Ordering::Relaxed);
+        true
     }
 
     /// The instant a packet with send time `send_ms` is due (in the past when `fast`), for
@@ -83,6 +155,7 @@ impl Pacer {
     pub fn rebase(&mut self, first_send_ms: u64) {
         self.start = Instant::now();
         self.base_ms = first_send_ms;
+        self.window_ms = AtomicU64::new(0);
     }
 }
 

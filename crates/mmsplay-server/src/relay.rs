@@ -19,7 +19,6 @@ mod timeline;
 mod upstream;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{broadcast, watch};
@@ -29,9 +28,7 @@ use crate::media::Media;
 use crate::pacing::Pacer;
 pub use timeline::Timeline;
 
-/// Packets a listener may fall behind before it is dropped, by default (about 100 s of
-/// 128 kb/s audio in 1600-byte packets: the socket buffers come on top).
-pub const QUEUE_PACKETS: usize = 1024;
+pub use crate::outbox::QUEUE_PACKETS;
 
 /// Where a relay's stream comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +50,11 @@ pub fn parse_spec(s: &str) -> Result<(String, Source), ServerError> {
     Ok((name.to_string(), source))
 }
 
+/// Room in the broadcast beyond a listener's queue: listeners take the packets once a pacing
+/// tick, and a source that delivers in bursts (an upstream server batching its writes, a
+/// reconnect) may send many at once. A listener's own queue bounds how far behind it may be.
+const BURST_ROOM: usize = 512;
+
 /// One relayed stream.
 #[derive(Debug)]
 pub struct Relay {
@@ -66,13 +68,9 @@ pub struct Relay {
     queue: usize,
 }
 
-/// How often a listener blocked on a write checks whether it fell a whole queue behind.
-const LAG_CHECK: Duration = Duration::from_millis(100);
-
 /// A listener's view of a relay: the packets from when it joined.
 pub struct Feed {
     rx: broadcast::Receiver<Bytes>,
-    queue: usize,
 }
 
 /// What a listener gets next.
@@ -93,19 +91,14 @@ impl Feed {
         }
     }
 
-    /// Runs a write to the listener; `None` if the listener fell a whole queue behind while
-    /// it was blocked (it stopped reading: drop it now rather than at a write timeout).
-    pub async fn unless_too_slow<F: Future>(&self, write: F) -> Option<F::Output> {
-        let mut write = std::pin::pin!(write);
-        loop {
-            tokio::select! {
-                out = &mut write => return Some(out),
-                _ = tokio::time::sleep(LAG_CHECK) => {
-                    if self.rx.len() >= self.queue {
-                        return None;
-                    }
-                }
-            }
+    /// The next packet if one is waiting, without waiting (listeners take what arrived
+    /// once a pacing tick).
+    pub fn try_next(&mut self) -> Option<Next> {
+        match self.rx.try_recv() {
+            Ok(p) => Some(Next::Packet(p)),
+            Err(broadcast::error::TryRecvError::Empty) => None,
+            Err(broadcast::error::TryRecvError::Lagged(_)) => Some(Next::TooSlow),
+            Err(broadcast::error::TryRecvError::Closed) => Some(Next::End),
         }
     }
 }
@@ -116,7 +109,7 @@ impl Relay {
         Arc::new(Relay {
             name,
             media: watch::Sender::new(None),
-            packets: Mutex::new(broadcast::Sender::new(queue)),
+            packets: Mutex::new(broadcast::Sender::new(queue + BURST_ROOM)),
             queue,
         })
     }
@@ -129,10 +122,7 @@ impl Relay {
     /// Joins the stream at the next packet.
     pub fn subscribe(&self) -> Option<Feed> {
         let tx = self.packets.lock().ok()?;
-        Some(Feed {
-            rx: tx.subscribe(),
-            queue: self.queue,
-        })
+        Some(Feed { rx: tx.subscribe() })
     }
 
     /// The source sent a header (first, or after reconnecting). Listeners carry on when it
@@ -146,7 +136,7 @@ impl Relay {
             old.packet_size == media.packet_size && stream_numbers(&old) == stream_numbers(&media)
         });
         if !compatible && let Ok(mut tx) = self.packets.lock() {
-            *tx = broadcast::Sender::new(self.queue);
+            *tx = broadcast::Sender::new(self.queue + BURST_ROOM);
         }
         self.media.send_replace(Some(Arc::new(media)));
         Ok(())

@@ -14,7 +14,11 @@
 //! withholds UDP data packets (a NACK can still get them resent).
 
 mod connection;
+mod prepared;
 mod streamer;
+mod wire;
+
+pub use prepared::RtpPacket;
 
 use std::sync::{Arc, OnceLock};
 

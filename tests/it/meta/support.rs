@@ -31,11 +31,14 @@ pub fn reply(content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
 }
 
 /// A tiny HTTP/1.0 server on 127.0.0.1: answers each exact request target from a table, 404
-/// otherwise, and records what was asked.
+/// otherwise, and records what was asked (the targets, and the whole request heads); with
+/// [`HttpFiles::require`], only requests with good credentials (401 otherwise).
 pub struct HttpFiles {
     pub port: u16,
     routes: Arc<Mutex<HashMap<String, Reply>>>,
     pub requests: Arc<Mutex<Vec<String>>>,
+    pub heads: Arc<Mutex<Vec<String>>>,
+    auth: Arc<Mutex<Option<mmsplay_net::auth::ServerAuth>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -47,21 +50,26 @@ impl HttpFiles {
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+        let auth: Arc<Mutex<Option<mmsplay_net::auth::ServerAuth>>> = Arc::default();
         let (s, r, table) = (stop.clone(), requests.clone(), routes.clone());
+        let (h, a) = (heads.clone(), auth.clone());
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::Relaxed) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (table, r) = (table.clone(), r.clone());
-                std::thread::spawn(move || answer(conn, &table, &r));
+                let (table, r, h, a) = (table.clone(), r.clone(), h.clone(), a.clone());
+                std::thread::spawn(move || answer(conn, &table, &r, &h, &a));
             }
         });
         HttpFiles {
             port,
             routes,
             requests,
+            heads,
+            auth,
             stop,
             thread: Some(thread),
         }
@@ -73,6 +81,11 @@ impl HttpFiles {
             .lock()
             .unwrap()
             .insert(target.to_string(), reply);
+    }
+
+    /// Requires `user:pass` (Basic or Digest, as `serve --auth` checks them) from now on.
+    pub fn require(&self, user: &str, pass: &str) {
+        *self.auth.lock().unwrap() = Some(mmsplay_net::auth::ServerAuth::new(user, pass, [9; 32]));
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -90,7 +103,13 @@ impl Drop for HttpFiles {
     }
 }
 
-fn answer(mut conn: TcpStream, routes: &Mutex<HashMap<String, Reply>>, log: &Mutex<Vec<String>>) {
+fn answer(
+    mut conn: TcpStream,
+    routes: &Mutex<HashMap<String, Reply>>,
+    log: &Mutex<Vec<String>>,
+    heads: &Mutex<Vec<String>>,
+    auth: &Mutex<Option<mmsplay_net::auth::ServerAuth>>,
+) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
     let mut head = Vec::new();
     let mut b = [0u8; 1024];
@@ -103,6 +122,29 @@ fn answer(mut conn: TcpStream, routes: &Mutex<HashMap<String, Reply>>, log: &Mut
     let text = String::from_utf8_lossy(&head);
     let target = text.split_whitespace().nth(1).unwrap_or("").to_string();
     log.lock().unwrap().push(target.clone());
+    heads.lock().unwrap().push(text.to_string());
+    if let Some(a) = auth.lock().unwrap().as_ref() {
+        let authorization = text.lines().find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("authorization")
+                .then(|| value.trim())
+        });
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let verdict = a.check("GET", &target, authorization, now);
+        if verdict != mmsplay_net::auth::Verdict::Allowed {
+            let stale = verdict == mmsplay_net::auth::Verdict::Stale;
+            let mut v = "HTTP/1.0 401 Unauthorized\r\nContent-Length: 0\r\n".to_string();
+            for c in a.challenges(now, stale) {
+                v.push_str(&format!("WWW-Authenticate: {c}\r\n"));
+            }
+            v.push_str("\r\n");
+            let _ = conn.write_all(v.as_bytes());
+            return;
+        }
+    }
     let found = routes.lock().unwrap().get(&target).cloned();
     let resp = match found {
         Some(r) => {

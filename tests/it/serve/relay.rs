@@ -2,8 +2,7 @@
 //! `mmsplay serve`), relayed on all five transports with the source's packets unchanged but
 //! for their times; a source that drops and comes back keeps its listeners; relays chain.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use mmsplay_server::ServerOptions;
 use mmsplay_server::relay::Source;
 
 use super::{FILE, Running, TRANSPORTS, client_options, next_event};
-use crate::common::{ChildGuard, ServeProcess, asset, have_tool};
+use crate::common::{ServeProcess, asset, have_tool};
 
 /// The next `n` data packets of a session (a repeated header is allowed, an end is not).
 async fn collect(s: &mut Session, n: usize) -> Vec<Vec<u8>> {
@@ -80,25 +79,7 @@ async fn an_encoder_on_stdin_is_relayed_on_every_transport() {
     assert!(out.status.success());
     let stream = out.stdout;
     let source = split_stream(&stream);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mmsplay"))
-        .args(["serve", "--relay", "radio=-"])
-        .args(["--rtsp-port", "0", "--mms-port", "0", "--http-port", "0"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _guard = ChildGuard(child);
-    // The server reads as it paces: write from a thread of its own.
-    std::thread::spawn(move || {
-        let _ = stdin.write_all(&stream);
-    });
-    let mut lines = std::io::BufReader::new(stdout);
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut lines, &mut line).unwrap();
-    let ports: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let (_server, ports) = super::stdin_relay(stream, &[]);
     let port = |k: &str| ports[k].as_u64().unwrap();
     // The relay is served once the source's header is in.
     let mut up = false;
@@ -298,40 +279,22 @@ async fn a_listener_that_stops_reading_is_dropped_and_slows_nobody() {
     if !have_tool("ffmpeg") {
         return;
     }
-    // 1.4 Mb/s PCM, so that socket buffers fill within a second or two.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("pcm.asf");
-    let st = Command::new("ffmpeg")
-        .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i"])
-        .arg("sine=f=440:d=3:sample_rate=44100")
-        .args(["-ac", "2", "-c:a", "pcm_s16le", "-packet_size", "4000"])
-        .arg(&file)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let file = super::pcm_file(dir.path(), 3);
     let origin = ServeProcess::start(&[file.as_path()], &["--live"]);
     let relay = Running::start(ServerOptions {
         relays: vec![(
             "pcm".into(),
             Source::Url(format!("mmsh://127.0.0.1:{}/pcm.asf", origin.http)),
         )],
-        relay_queue: 16,
+        queue: 16,
         ..ServerOptions::default()
     })
     .await;
     until_up(&relay, "pcm").await;
     let reader = Listener::spawn(&relay, Transport::Mmsh, "pcm");
     reader.until(2).await;
-    // A Play whose client never reads, with a small receive buffer.
-    let sock = tokio::net::TcpSocket::new_v4().unwrap();
-    sock.set_recv_buffer_size(4096).unwrap();
-    let mut stuck = sock.connect(relay.server.bound.http).await.unwrap();
-    tokio::io::AsyncWriteExt::write_all(
-        &mut stuck,
-        b"GET /pcm HTTP/1.0\r\nUser-Agent: NSPlayer/4.1.0.3856\r\nPragma: xPlayStrm=1\r\nPragma: stream-switch-count=1\r\nPragma: stream-switch-entry=ffff:1:0\r\n\r\n",
-    )
-    .await
-    .unwrap();
+    let stuck = super::stuck_mmsh_play(relay.server.bound.http, "/pcm").await;
     // The stuck listener's session ends (dropped) while the reader plays on at full rate.
     let start = std::time::Instant::now();
     let counted = reader.count();

@@ -197,18 +197,40 @@ pub fn encode_mms_chunk(
     af_flags: u8,
     payload: &[u8],
 ) -> Result<Vec<u8>, MmshError> {
-    let size = MMS_HEADER_LEN + payload.len();
-    let size16 = u16::try_from(size).map_err(|_| ChunkError::PayloadTooLarge(payload.len()))?;
-    let mut out = Vec::with_capacity(FRAMING_LEN + size);
-    out.push(0x24);
-    out.push(kind.id());
-    out.extend_from_slice(&size16.to_le_bytes());
-    out.extend_from_slice(&location_id.to_le_bytes());
-    out.push(incarnation);
-    out.push(af_flags);
-    out.extend_from_slice(&size16.to_le_bytes());
+    let head = encode_mms_chunk_head(kind, location_id, incarnation, af_flags, payload.len())?;
+    let mut out = Vec::with_capacity(head.len() + payload.len());
+    out.extend_from_slice(&head);
     out.extend_from_slice(payload);
     Ok(out)
+}
+
+/// The framing and MMS data header that go before a payload of `payload_len` bytes in a
+/// `$H`, `$D` or `$M` chunk, for a server that sends the payload from where it already is.
+pub fn encode_mms_chunk_head(
+    kind: ChunkKind,
+    location_id: u32,
+    incarnation: u8,
+    af_flags: u8,
+    payload_len: usize,
+) -> Result<[u8; FRAMING_LEN + MMS_HEADER_LEN], MmshError> {
+    let size = MMS_HEADER_LEN + payload_len;
+    let size16 = u16::try_from(size).map_err(|_| ChunkError::PayloadTooLarge(payload_len))?;
+    let [s0, s1] = size16.to_le_bytes();
+    let [l0, l1, l2, l3] = location_id.to_le_bytes();
+    Ok([
+        0x24,
+        kind.id(),
+        s0,
+        s1,
+        l0,
+        l1,
+        l2,
+        l3,
+        incarnation,
+        af_flags,
+        s0,
+        s1,
+    ])
 }
 
 /// Encodes a `$E` or `$C` chunk with its Reason ([MS-WMSP] 2.2.3.2, 2.2.3.4).

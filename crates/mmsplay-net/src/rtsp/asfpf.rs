@@ -60,6 +60,15 @@ fn parse_pf_header(buf: &[u8]) -> Result<PfHeader> {
     })
 }
 
+/// The payload-format header before a whole ASF packet of `len` bytes (L=1, the
+/// header-inclusive Length), for a sender that sends the packet from where it already is.
+/// The caller keeps `len` within 24 bits (RTP payloads are far smaller).
+pub fn whole_packet_header(len: usize, key: bool) -> [u8; 4] {
+    let s = if key { FLAG_S } else { 0 };
+    let [_, l1, l2, l3] = ((len + 4) as u32).to_be_bytes();
+    [s | FLAG_L, l1, l2, l3]
+}
+
 /// Splits one ASF packet into RTP payloads (payload-format header + data), each with its
 /// marker bit. A packet that fits in `max_payload` goes whole with L=1 and the header-inclusive
 /// Length; a larger one is cut into L=0 fragments with the marker on the last.
@@ -67,10 +76,8 @@ pub fn packetize(asf: &[u8], key: bool, max_payload: usize) -> Vec<(Vec<u8>, boo
     let s = if key { FLAG_S } else { 0 };
     let max_data = max_payload.saturating_sub(4).max(1);
     if asf.len() <= max_data {
-        let len = (asf.len() + 4) as u32;
         let mut p = Vec::with_capacity(asf.len() + 4);
-        p.push(s | FLAG_L);
-        p.extend_from_slice(&len.to_be_bytes()[1..]);
+        p.extend_from_slice(&whole_packet_header(asf.len(), key));
         p.extend_from_slice(asf);
         return vec![(p, true)];
     }

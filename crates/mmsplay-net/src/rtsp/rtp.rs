@@ -55,11 +55,28 @@ pub fn parse_rtp(buf: &[u8]) -> Result<(RtpHeader, &[u8])> {
 
 /// Appends a 12-byte RTP header (V=2, no padding, extension or CSRC).
 pub fn write_rtp_header(h: &RtpHeader, out: &mut Vec<u8>) {
-    out.push(0x80);
-    out.push((u8::from(h.marker) << 7) | (h.payload_type & 0x7F));
-    out.extend_from_slice(&h.sequence.to_be_bytes());
-    out.extend_from_slice(&h.timestamp.to_be_bytes());
-    out.extend_from_slice(&h.ssrc.to_be_bytes());
+    out.extend_from_slice(&encode_rtp_header(h));
+}
+
+/// The 12-byte RTP header (V=2, no padding, extension or CSRC).
+pub fn encode_rtp_header(h: &RtpHeader) -> [u8; 12] {
+    let [q0, q1] = h.sequence.to_be_bytes();
+    let [t0, t1, t2, t3] = h.timestamp.to_be_bytes();
+    let [s0, s1, s2, s3] = h.ssrc.to_be_bytes();
+    [
+        0x80,
+        (u8::from(h.marker) << 7) | (h.payload_type & 0x7F),
+        q0,
+        q1,
+        t0,
+        t1,
+        t2,
+        t3,
+        s0,
+        s1,
+        s2,
+        s3,
+    ]
 }
 
 /// RTCP packet types (RFC 3550 12.1).

@@ -74,7 +74,7 @@ impl MmsSession {
             let next = parsed.for_transport(t, &opts.ports);
             opts.notes.note(format!("{t}: {here} redirects to {next}"));
             chain.follow(next)?;
-            // `--user` covers every hop; the URL's own credentials stay with its host.
+            // The URL's own credentials stay with its host.
             if parsed.host == url.host {
                 parsed.credentials = parsed.credentials.or(url.credentials.take());
             }

@@ -14,6 +14,7 @@ use mmsplay_asf::padding::pad;
 use tokio::time::Instant;
 
 use crate::Transport;
+use crate::auth::GivenCredentials;
 use crate::error::{ErrorKind, NetError, Result};
 use crate::mmsh::client::{self, Outcome, Step};
 use crate::mmsh::redirect::Target;
@@ -85,8 +86,8 @@ struct Current {
 
 /// Sends the machine's requests until it wants body bytes or is done; returns that step.
 /// Requests go through the HTTP proxy `opts` names for the host; a 401 is answered with the
-/// credentials (once, or again for a stale nonce: `--user`, or the URL's own while the
-/// requests go to its host); each redirect hop is noted in the log.
+/// credentials (once, or again for a stale nonce) that belong to the server asking
+/// ([`GivenCredentials::offer`]); each redirect hop is noted in the log.
 async fn send_requests(
     machine: &mut client::Connect,
     mut step: Step,
@@ -98,10 +99,12 @@ async fn send_requests(
         let (to, request, reuse) = match step {
             Step::Send { to, request, reuse } => (to, request, reuse),
             Step::Done(Outcome::Unauthorized(u)) => {
-                let credentials = if machine.target().host.eq_ignore_ascii_case(&url.host) {
-                    opts.credentials_for(url)
+                let to = machine.target();
+                let credentials = if to.host.eq_ignore_ascii_case(&url.host) {
+                    opts.credentials_for(&to.host, to.port, url)
                 } else {
-                    opts.credentials.clone()
+                    // Redirected to another host: the URL's own credentials stay behind.
+                    GivenCredentials::offer(opts.credentials.as_ref(), &to.host, to.port, None)
                 };
                 step = machine.answer_challenge(&u, credentials)?;
                 continue;

@@ -92,7 +92,7 @@ impl RtspSession {
                         rtsp_url(&to)
                     ));
                     chain.follow(rtsp_url(&to))?;
-                    // `--user` covers every hop; the URL's own credentials stay with it.
+                    // The URL's own credentials stay with its host; `--user`'s with theirs.
                     let mut to = to;
                     if to.host == url.host {
                         to.credentials = to.credentials.or(url.credentials.take());
@@ -204,7 +204,7 @@ impl Inner {
                 Step::Done(Outcome::Redirect(to)) => return Ok(Connected::Redirect(to)),
                 // Answered once with the credentials (again only on a stale nonce).
                 Step::Done(Outcome::Unauthorized(u)) => {
-                    machine.answer_challenge(&u, opts.credentials_for(url))?
+                    machine.answer_challenge(&u, opts.credentials_for(&url.host, port, url))?
                 }
                 Step::Done(Outcome::Playing(est)) => break est,
             };

@@ -13,14 +13,18 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mmsplay_net::Transport;
-use mmsplay_net::mmsp::data::{AF_HEADER_LAST, AF_HEADER_MORE, encode_data};
+use mmsplay_net::mmsp::data::{
+    AF_HEADER_LAST, AF_HEADER_MORE, DATA_HEADER_LEN, DataHeader, encode_data,
+};
 use mmsplay_net::mmsp::hresult::{E_ACCESSDENIED, NS_E_FILE_NOT_FOUND};
 use mmsplay_net::mmsp::{
     ATTR_BROADCAST, ATTR_CANSEEK, ATTR_CANSTRIDE, ATTR_LIVE, DISABLE_PACKET_PAIR, FromClient,
     FromServer, Funnel, OpenFileReport, ResendRequest, STREAM_CHANGE_INCARNATION, TcpDecoder,
     TcpItem,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::io::IoSlice;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
@@ -30,6 +34,7 @@ use super::live;
 use super::resend::Resends;
 use crate::clients::Arrival;
 use crate::faults::Loss;
+use crate::outbox::Outbox;
 use crate::pacing::Pacer;
 use crate::record::SessionRecord;
 use crate::relay::{Feed, Next};
@@ -56,6 +61,9 @@ const OPEN_FILE_ID: u32 = 1;
 pub const NS_E_TOO_MANY_SESS: u32 = 0xC00D_000F;
 /// Largest UDP payload on IPv4.
 const MAX_DATAGRAM: usize = 65_507;
+/// Most data packets sent in one go: without pacing (`--fast`) they are then written out
+/// before the session looks at its client again.
+const BATCH: usize = 32;
 
 /// Where the session's data goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +110,39 @@ impl Sent {
     fn datagram(&self) -> Vec<u8> {
         encode_data(self.location, self.incarnation, self.af_flags, &self.packet)
     }
+
+    /// The data header, and the part of the packet that goes after it.
+    fn head(&self) -> ([u8; DATA_HEADER_LEN], &[u8]) {
+        let size = (DATA_HEADER_LEN + self.packet.len()).min(usize::from(u16::MAX));
+        let head = DataHeader {
+            location_id: self.location,
+            incarnation: self.incarnation,
+            af_flags: self.af_flags,
+            size: size as u16,
+        };
+        (head.encode(), &self.packet[..size - DATA_HEADER_LEN])
+    }
+}
+
+/// One data packet as a datagram: its header and the shared packet in one `sendmsg`, not
+/// copied together (copied only when the socket is momentarily full and the send must wait).
+/// A failed datagram is loss the client will see; not a reason to stop.
+async fn send_datagram(udp: &UdpSocket, sent: &Sent, to: SocketAddr) {
+    let (head, payload) = sent.head();
+    let bufs = [IoSlice::new(&head), IoSlice::new(payload)];
+    let addr = socket2::SockAddr::from(to);
+    let sent_now = udp.try_io(Interest::WRITABLE, || {
+        socket2::SockRef::from(udp).send_to_vectored(&bufs, &addr)
+    });
+    let r = match sent_now {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            udp.send_to(&sent.datagram(), to).await.map(|_| 0)
+        }
+        r => r,
+    };
+    if let Err(e) = r {
+        tracing::debug!("mms: UDP send to {to}: {e}");
+    }
 }
 
 /// An active StartPlaying of a relay.
@@ -115,6 +156,8 @@ struct RelayPlay {
 struct Session {
     ctx: Arc<ServerContext>,
     wr: OwnedWriteHalf,
+    /// Data packets for the TCP data path not written yet (MMST).
+    out: Outbox,
     out_seq: u32,
     peer: SocketAddr,
     path: Option<DataPath>,
@@ -155,6 +198,7 @@ pub async fn run(
     let (mut rd, wr) = sock.into_split();
     let mut s = Session {
         loss: ctx.faults.loss(n),
+        out: Outbox::new(ctx.queue),
         ctx: ctx.clone(),
         wr,
         out_seq: 0,
@@ -206,6 +250,9 @@ impl Session {
             let next_packet = self.next_due();
             let eos = self.eos_at.map(|(t, _)| t);
             let streaming = self.play.is_some() || self.relay.is_some();
+            // Over UDP, or for media a client may move within, each packet keeps its own time.
+            let precise = matches!(self.path, Some(DataPath::Udp(_)))
+                || self.play.as_ref().is_some_and(|p| p.pacer.is_precise());
             // While streaming, a silent client gets a Ping ([MS-MMSP] 3.2.6.1); otherwise a
             // silent client is dropped ([MS-MMSP] 3.2.6.2).
             let ping_at = self.last_command + KEEPALIVE_INTERVAL;
@@ -242,9 +289,28 @@ impl Session {
                     }
                 }
                 Some(req) = resend_rx.recv() => self.resend(req).await,
-                next = Self::next_relayed(&mut self.relay) => self.send_relayed(next).await?,
-                _ = sleep_until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() => {
-                    self.send_next_packet().await?;
+                // What the socket did not take goes out as it drains.
+                w = self.wr.writable(), if !self.out.is_empty() => {
+                    w.map_err(|e| format!("write: {e}"))?;
+                }
+                // A relay: once a tick, what it sent since.
+                _ = crate::tick::next(), if self.relay.is_some() => {
+                    self.check_queue()?;
+                    while let Some(next) = self.relay.as_mut().and_then(|r| r.feed.try_next()) {
+                        self.send_relayed(next).await?;
+                    }
+                }
+                // A file over TCP: on the tick it is due, the next packet and all others due by
+                // then, in one write.
+                _ = crate::tick::until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() && !precise => {
+                    self.send_due_packets().await?;
+                }
+                // Over UDP each datagram is a send of its own: a shared tick would save only
+                // wakeups, and would send datagrams in bunches a client's socket buffer and a
+                // stream move (which applies from the next packet sent) both feel. Each keeps
+                // its own time.
+                _ = sleep_until(next_packet.unwrap_or(idle_at)), if next_packet.is_some() && precise => {
+                    self.send_due_packets().await?;
                 }
                 _ = sleep_until(eos.unwrap_or(idle_at)), if eos.is_some() => {
                     if let Some((_, pi)) = self.eos_at.take() {
@@ -276,7 +342,64 @@ impl Session {
                     return Ok(());
                 }
             }
+            self.write_queued().await?;
         }
+    }
+
+    /// Writes the data queued for the TCP data path: while a paced stream plays, as much as
+    /// the client takes now; otherwise all of it.
+    async fn write_queued(&mut self) -> Result<(), End> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let paced = self.relay.is_some() || self.play.as_ref().is_some_and(|p| !p.pacer.is_fast());
+        if !paced {
+            return self.drain().await;
+        }
+        self.out
+            .write_ready(&self.wr)
+            .map_err(|e| format!("write: {e}"))
+    }
+
+    /// An error if the client is still a whole queue behind when the next packets fall due
+    /// (not when a burst was just queued: a client that reads takes it in the meantime).
+    fn check_queue(&self) -> Result<(), End> {
+        self.out
+            .check()
+            .map_err(|_| "client a whole queue behind, dropped".to_string())
+    }
+
+    /// Writes everything queued, waiting (bounded) for the client.
+    async fn drain(&mut self) -> Result<(), End> {
+        match self.out.write_all(&self.wr, WRITE_TIMEOUT).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                Err("client stopped reading".into())
+            }
+            Err(e) => Err(format!("write: {e}")),
+        }
+    }
+
+    /// The packets that are due (at most [`BATCH`]), after checking that the client is not a
+    /// whole queue behind.
+    async fn send_due_packets(&mut self) -> Result<(), End> {
+        self.check_queue()?;
+        for _ in 0..BATCH {
+            if !self.next_is_due() {
+                break;
+            }
+            self.send_next_packet().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the next data packet goes out now (see [`Pacer::is_due`]).
+    fn next_is_due(&self) -> bool {
+        let Some(p) = self.play.as_ref() else {
+            return false;
+        };
+        let send_ms = p.media.send_times_ms.get(p.index).copied().unwrap_or(0);
+        p.pacer.is_due(u64::from(send_ms) + p.loops * p.loop_ms)
     }
 
     /// When the next data packet is due, if playing.
@@ -287,6 +410,7 @@ impl Session {
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), End> {
+        self.drain().await?;
         match timeout(WRITE_TIMEOUT, self.wr.write_all(bytes)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(format!("write: {e}")),
@@ -600,14 +724,19 @@ impl Session {
         self.record.playing(&media, index);
         let first_ms = media.send_times_ms.get(index).copied().unwrap_or(0);
         let fast = self.ctx.fast && !live;
+        let base = if live {
+            Pacer::new(fast, u64::from(first_ms), media.header.file.preroll_ms)
+        } else {
+            Pacer::new(fast, u64::from(first_ms), 0)
+                .accelerated(accelerate, media.header.file.max_bitrate)
+        };
         self.ring.clear();
         self.eos_at = None;
         self.play = Some(Play {
-            pacer: if live {
-                Pacer::new(fast, u64::from(first_ms), media.header.file.preroll_ms)
+            pacer: if matches!(self.path, Some(DataPath::Udp(_))) {
+                base.precise()
             } else {
-                Pacer::new(fast, u64::from(first_ms), 0)
-                    .accelerated(accelerate, media.header.file.max_bitrate)
+                base.batched(&media)
             },
             location: index as u32,
             index,
@@ -619,7 +748,9 @@ impl Session {
             media,
         });
         if index >= n {
-            self.finish_play();
+            // A start past the end: nothing to send, so no datagrams to wait for either.
+            self.play = None;
+            self.eos_at = Some((Instant::now(), u32::from(incarnation)));
         }
     }
 
@@ -731,28 +862,36 @@ impl Session {
     /// Sends one data packet's datagram (`--udp-loss` may withhold it) and keeps it for
     /// resends on UDP.
     async fn deliver(&mut self, seq: u32, sent: Sent) -> Result<(), End> {
-        let datagram = sent.datagram();
         let media_len = sent.packet.len();
-        if let Some(DataPath::Udp(_)) = self.path {
-            self.ring.push_back((seq, sent));
-            if self.ring.len() > RESEND_RING {
-                self.ring.pop_front();
+        if !matches!(self.path, Some(DataPath::Udp(_))) {
+            // TCP: queued with its data header in front, the packet shared, not copied.
+            self.record.sent(media_len);
+            if !self.silent {
+                let (head, payload) = sent.head();
+                self.out.framing(&head);
+                self.out.packet(sent.packet.slice(..payload.len()));
             }
-            if self.loss.drop_next() {
-                self.record.packets_dropped += 1;
-                return Ok(());
-            }
+            return Ok(());
+        }
+        let Some(DataPath::Udp(to)) = self.path else {
+            return Ok(());
+        };
+        self.ring.push_back((seq, sent));
+        if self.ring.len() > RESEND_RING {
+            self.ring.pop_front();
+        }
+        if self.loss.drop_next() {
+            self.record.packets_dropped += 1;
+            return Ok(());
         }
         self.record.sent(media_len);
-        self.send_data(&datagram).await
-    }
-
-    /// The next packet of a relay being played, or why there is none.
-    async fn next_relayed(relay: &mut Option<RelayPlay>) -> Next {
-        match relay {
-            Some(r) => r.feed.next().await,
-            None => std::future::pending().await,
+        if self.silent || self.ctx.faults.blackholes(Transport::Mmsu) {
+            return Ok(());
         }
+        if let Some((_, sent)) = self.ring.back() {
+            send_datagram(&self.udp, sent, to).await;
+        }
+        Ok(())
     }
 
     /// Sends a relayed packet; ends the play when the relay ends, the session when the client
@@ -790,9 +929,8 @@ impl Session {
         let seq = r.seq;
         r.location = r.location.wrapping_add(1);
         r.seq = r.seq.wrapping_add(1);
-        let written = r.feed.unless_too_slow(self.deliver(seq, sent)).await;
         self.relay = Some(r);
-        written.unwrap_or_else(|| Err("client stopped reading the relay, dropped".into()))
+        self.deliver(seq, sent).await
     }
 
     fn finish_play(&mut self) {

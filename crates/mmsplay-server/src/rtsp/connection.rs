@@ -10,7 +10,7 @@ use mmsplay_net::auth::Verdict;
 use mmsplay_net::rtsp::headers::{self, LowerTransport, TransportSpec};
 use mmsplay_net::rtsp::message::{Frame, Framer, Message};
 use mmsplay_net::rtsp::{WMS_SERVER, WMS_SUPPORTED, sdp, streamswitch};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
 
@@ -100,11 +100,12 @@ pub async fn handle(
         return;
     };
     let (mut rd, wr) = sock.into_split();
+    let queue = ctx.queue;
     let mut conn = Conn {
         ctx,
         peer,
         local,
-        writer: Arc::new(tokio::sync::Mutex::new(wr)),
+        writer: Arc::new(tokio::sync::Mutex::new(super::wire::Wire::new(wr, queue))),
         session: None,
         silent: false,
         cseq_out: Arc::new(AtomicU32::new(1)),
@@ -130,6 +131,8 @@ pub async fn handle(
                 conn.finish_streaming().await;
                 break;
             }
+            // The streamer dropped a client that stopped reading.
+            _ = gone(conn.session.as_ref().map(|s| s.shared.clone())) => break,
         };
         framer.push(&buf[..n]);
         loop {
@@ -170,6 +173,14 @@ pub async fn handle(
         }
     }
     conn.end_session();
+}
+
+/// Resolves when the session's streamer drops its client.
+async fn gone(shared: Option<Arc<Shared>>) {
+    match shared {
+        Some(s) => s.gone.notified().await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Conn {

@@ -1,5 +1,9 @@
 //! Sends a file's data packets as `x-asf-pf` RTP, paced by their send times, then signals the
 //! end of the stream the way ffmpeg and GStreamer need (protocols.md 6A.4 steps 5-8).
+//!
+//! Over TCP each packet is queued in the connection's [`Wire`] with its interleaved framing,
+//! RTP header and payload-format header in front and the file's prepared packet shared behind
+//! them; what is due in one pacing tick goes out in one write.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -7,14 +11,15 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use mmsplay_asf::padding;
 use mmsplay_net::rtsp::asfpf;
 use mmsplay_net::rtsp::message::Message;
-use mmsplay_net::rtsp::rtp::{RtpHeader, sender_report_bye, write_rtp_header};
-use tokio::io::AsyncWriteExt;
+use mmsplay_net::rtsp::rtp::{RtpHeader, encode_rtp_header, sender_report_bye, write_rtp_header};
 use tokio::net::UdpSocket;
-use tokio::net::tcp::OwnedWriteHalf;
 
+use super::prepared::{self, RtpPacket};
+use super::wire::Wire;
 use crate::Media;
 use crate::faults::Loss;
 use crate::pacing::Pacer;
@@ -33,9 +38,11 @@ const TCP_MAX_PAYLOAD: usize = 65_535 - 12;
 const HISTORY: usize = 512;
 /// Pause between the last packet and the EndOfStream notice, and between it and the BYEs.
 const EOS_GAP: Duration = Duration::from_millis(100);
+/// Without pacing (`--fast`), packets queued over TCP are written in batches of this many.
+const FAST_BATCH: usize = 32;
 
-/// The connection's write half, shared by replies and interleaved media.
-pub type Writer = Arc<tokio::sync::Mutex<OwnedWriteHalf>>;
+/// The connection's writing side, shared by replies and interleaved media.
+pub type Writer = Arc<tokio::sync::Mutex<Wire>>;
 
 /// Where a session's RTP goes.
 #[derive(Clone, Debug)]
@@ -75,6 +82,9 @@ pub struct Shared {
     pub history: Mutex<VecDeque<(u16, Vec<u8>)>>,
     /// Where resends go: the client's retransmission (rtx) RTP port, once SET UP.
     pub rtx_to: Mutex<Option<SocketAddr>>,
+    /// Notified when the streamer dropped the client (gone, or a whole queue behind): the
+    /// connection ends.
+    pub gone: tokio::sync::Notify,
     /// The streams the client selected: those it SETUP, changed by SelectStream requests
     /// while streaming.
     pub filter: Mutex<StreamFilter>,
@@ -94,6 +104,7 @@ impl Shared {
             ssrc: rand::random(),
             history: Mutex::new(VecDeque::new()),
             rtx_to: Mutex::new(None),
+            gone: tokio::sync::Notify::new(),
             filter: Mutex::new(StreamFilter::default()),
         }
     }
@@ -162,14 +173,24 @@ pub fn loop_span_ms(media: &Media) -> u64 {
 }
 
 impl Job {
-    pub async fn run(mut self) {
-        if let Some(relay) = self.media.relay() {
-            return self.run_relay(&relay).await;
+    /// Streams until the end (or a stop); a client that is gone or a whole queue behind is
+    /// dropped: [`Shared::gone`] tells its connection to end.
+    pub async fn run(self) {
+        let shared = self.shared.clone();
+        let dropped = match self.media.relay() {
+            Some(relay) => self.run_relay(&relay).await.is_err(),
+            None => self.run_file().await.is_err(),
+        };
+        if dropped {
+            shared.gone.notify_one();
         }
+    }
+
+    async fn run_file(self) -> std::io::Result<()> {
         let media = self.media.clone();
         let m = &*media;
         if m.packets.is_empty() {
-            return;
+            return Ok(());
         }
         let start = self
             .shared
@@ -183,7 +204,14 @@ impl Job {
             Pacer::new(self.fast, first_send, 0)
                 .accelerated(self.accelerate, m.header.file.max_bitrate)
         };
+        // Over UDP each packet is a datagram of its own: it keeps its own time, as over MMS.
+        let pacer = if self.target.is_udp() {
+            pacer.precise()
+        } else {
+            pacer.batched(m)
+        };
         let span = loop_span_ms(m);
+        let mut stop = self.stop.clone();
         let mut loop_offset = 0u64;
         let mut last_ts = 0u32;
         loop {
@@ -198,28 +226,97 @@ impl Job {
             let send_ms = u64::from(m.send_times_ms[idx]) + loop_offset;
             tokio::select! {
                 biased;
-                _ = crate::stopping(&mut self.stop) => break,
-                _ = pacer.wait(send_ms) => {}
+                _ = crate::stopping(&mut stop) => break,
+                r = self.until_due(&pacer, send_ms) => r?,
             }
-            let mut packet = m.packets[idx].to_vec();
-            // A live loop keeps its timeline going forward.
-            mmsplay_asf::timing::shift_times(
-                &mut packet,
-                loop_offset.min(u64::from(u32::MAX)) as i64,
-            );
             last_ts = send_ms as u32;
-            if self.send_packet(&packet, last_ts).await.is_err() {
-                return;
+            if loop_offset == 0 {
+                let whole = || {
+                    prepared::packet(m, idx)
+                        .unwrap_or_else(|| RtpPacket::new(&m.packets[idx], m.packet_size))
+                };
+                self.send_selected(&m.packets[idx], whole, last_ts).await?;
+            } else {
+                // A later loop keeps its timeline going forward.
+                let mut moved = m.packets[idx].to_vec();
+                mmsplay_asf::timing::shift_times(
+                    &mut moved,
+                    loop_offset.min(u64::from(u32::MAX)) as i64,
+                );
+                let whole = || RtpPacket::new(&moved, m.packet_size);
+                self.send_selected(&moved, whole, last_ts).await?;
+            }
+            if pacer.is_precise() && !self.target.is_udp() {
+                // Packet by packet: it goes out now, not with the next.
+                self.writer.lock().await.write_ready()?;
             }
             self.shared.next_index.store(idx + 1, Ordering::Relaxed);
         }
         if let Some(next) = self.next.clone()
             && !*self.stop.borrow()
         {
+            // The last packets go out before the announcement's gap, as before a goodbye.
+            if !self.target.is_udp() {
+                self.writer.lock().await.drain().await?;
+            }
             let _ = self.announce(&next).await;
-            return;
+            return Ok(());
         }
         self.say_goodbye(last_ts).await;
+        Ok(())
+    }
+
+    /// Unless the packet with send time `send_ms` is due now, writes what is queued (as much
+    /// as the client takes) and waits for the tick at which it is. An error: the client is a
+    /// whole queue behind, or gone.
+    async fn until_due(&self, pacer: &Pacer, send_ms: u64) -> std::io::Result<()> {
+        let tcp = !self.target.is_udp();
+        if pacer.is_fast() {
+            if tcp {
+                let mut w = self.writer.lock().await;
+                if w.queued() >= FAST_BATCH {
+                    w.drain().await?;
+                }
+            }
+            return Ok(());
+        }
+        if pacer.is_due(send_ms) {
+            return Ok(());
+        }
+        if tcp {
+            self.writer.lock().await.write_ready()?;
+        }
+        pacer.wait(send_ms).await;
+        if tcp {
+            // Still a whole queue behind after the wait: dropped.
+            let mut w = self.writer.lock().await;
+            w.write_ready()?;
+            w.check()?;
+        }
+        Ok(())
+    }
+
+    /// What the client selected of `packet` (see [`StreamFilter`]) as RTP: `whole` (the
+    /// packet ready for RTP, made once for every listener where it can be) when it takes all
+    /// of it, a rebuilt packet when it takes some streams, nothing when it takes none.
+    async fn send_selected(
+        &self,
+        packet: &[u8],
+        whole: impl FnOnce() -> RtpPacket,
+        timestamp: u32,
+    ) -> std::io::Result<()> {
+        let size = self.media.packet_size;
+        let decision = match self.shared.filter.lock() {
+            Ok(mut f) => f.decide(packet, size),
+            Err(_) => Some(Kept::Whole),
+        };
+        let ready = match decision {
+            // Nothing the client SETUP: no RTP packet at all.
+            None => return Ok(()),
+            Some(Kept::Whole) => whole(),
+            Some(Kept::Rebuilt(p)) => RtpPacket::new(&padding::pad(p, size), size),
+        };
+        self.send_packet(&ready, timestamp).await
     }
 
     /// A server-side playlist moves on ([MS-RTSP] 3.2.4.2): the EndOfStream request with
@@ -257,31 +354,21 @@ impl Job {
 
     /// One ASF packet as RTP (fragmented if large), counted; `--udp-loss` may withhold it.
     /// An error: the TCP connection failed.
-    async fn send_packet(&self, packet: &[u8], timestamp: u32) -> std::io::Result<()> {
-        let m = &self.media;
-        let rebuilt;
-        let decision = match self.shared.filter.lock() {
-            Ok(mut f) => f.decide(packet, m.packet_size),
-            Err(_) => Some(Kept::Whole),
-        };
-        let packet = match decision {
-            // Nothing the client SETUP: no RTP packet at all.
-            None => return Ok(()),
-            Some(Kept::Whole) => packet,
-            Some(Kept::Rebuilt(p)) => {
-                rebuilt = padding::pad(p, m.packet_size);
-                &rebuilt
-            }
-        };
-        let stripped = padding::strip(packet, m.packet_size).unwrap_or_else(|_| packet.to_vec());
-        let key = asfpf::has_key_frame(packet, m.packet_size);
+    async fn send_packet(&self, packet: &RtpPacket, timestamp: u32) -> std::io::Result<()> {
+        let RtpPacket { stripped, key } = packet;
         let max = if self.target.is_udp() {
             UDP_MAX_PAYLOAD
         } else {
             TCP_MAX_PAYLOAD
         };
+        if let Target::Tcp { channel, .. } = self.target
+            && stripped.len() + 4 <= max
+        {
+            self.queue_whole(channel, stripped, *key, timestamp).await;
+            return Ok(());
+        }
         let drop = self.target.is_udp() && self.shared.drop_next();
-        for (payload, marker) in asfpf::packetize(&stripped, key, max) {
+        for (payload, marker) in asfpf::packetize(stripped, *key, max) {
             let h = RtpHeader {
                 marker,
                 payload_type: PAYLOAD_TYPE,
@@ -311,40 +398,76 @@ impl Job {
         Ok(())
     }
 
-    /// A relay: its packets as they come, until it ends, the client falls a whole queue
-    /// behind (dropped without the goodbye) or the server shuts down.
-    async fn run_relay(mut self, relay: &crate::relay::Relay) {
+    /// A whole packet over TCP, queued: `$`, channel and length, the RTP header and the
+    /// payload-format header in front of the shared packet.
+    async fn queue_whole(&self, channel: u8, stripped: &Bytes, key: bool, timestamp: u32) {
+        let h = RtpHeader {
+            marker: true,
+            payload_type: PAYLOAD_TYPE,
+            sequence: self.shared.take_seq(),
+            timestamp,
+            ssrc: self.shared.ssrc,
+        };
+        let [l0, l1] = ((12 + 4 + stripped.len()) as u16).to_be_bytes();
+        let mut framing = [0u8; 4 + 12 + 4];
+        framing[..4].copy_from_slice(&[b'$', channel, l0, l1]);
+        framing[4..16].copy_from_slice(&encode_rtp_header(&h));
+        framing[16..].copy_from_slice(&asfpf::whole_packet_header(stripped.len(), key));
+        self.writer.lock().await.queue(&framing, stripped.clone());
+        self.shared.sent.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .octets
+            .fetch_add(stripped.len() as u64, Ordering::Relaxed);
+    }
+
+    /// A relay: once a tick, the packets it sent since, until it ends, the client falls a
+    /// whole queue behind (dropped without the goodbye) or the server shuts down.
+    async fn run_relay(mut self, relay: &crate::relay::Relay) -> std::io::Result<()> {
         use crate::relay::Next;
         let Some(mut feed) = relay.subscribe() else {
-            return;
+            return Ok(());
         };
         let mut last_ts = 0u32;
-        loop {
-            let next = tokio::select! {
+        'ticks: loop {
+            tokio::select! {
                 biased;
-                _ = crate::stopping(&mut self.stop) => Next::End,
-                n = feed.next() => n,
-            };
-            match next {
-                Next::Packet(p) => {
-                    if let Some(f) = mmsplay_asf::timing::time_fields(&p) {
-                        last_ts = f.send_time_ms;
+                _ = crate::stopping(&mut self.stop) => break,
+                _ = crate::tick::next() => {}
+            }
+            if !self.target.is_udp() {
+                // Still a whole queue behind since the last tick: dropped.
+                let mut w = self.writer.lock().await;
+                w.write_ready()?;
+                w.check()?;
+            }
+            while let Some(next) = feed.try_next() {
+                match next {
+                    Next::Packet(p) => {
+                        if let Some(f) = mmsplay_asf::timing::time_fields(&p) {
+                            last_ts = f.send_time_ms;
+                        }
+                        let whole = || RtpPacket::new(&p, self.media.packet_size);
+                        self.send_selected(&p, whole, last_ts).await?;
                     }
-                    // An error or a listener that stopped reading: it is dropped.
-                    match feed.unless_too_slow(self.send_packet(&p, last_ts)).await {
-                        Some(Ok(())) => {}
-                        _ => return,
-                    }
+                    Next::TooSlow => return Err(std::io::Error::other("too slow for the relay")),
+                    Next::End => break 'ticks,
                 }
-                Next::TooSlow => return,
-                Next::End => break,
+            }
+            if !self.target.is_udp() {
+                self.writer.lock().await.write_ready()?;
             }
         }
         self.say_goodbye(last_ts).await;
+        Ok(())
     }
 
     /// The end of a stream: the EndOfStream notice, then one SR+BYE per `m=` line.
     async fn say_goodbye(&self, last_ts: u32) {
+        // The last packets go out before the gap, not with the notice: a client that takes
+        // the notice as the end would lose them.
+        if !self.target.is_udp() && self.writer.lock().await.drain().await.is_err() {
+            return;
+        }
         tokio::time::sleep(EOS_GAP).await;
         if self.send_end_of_stream().await.is_err() {
             return;
