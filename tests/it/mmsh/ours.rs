@@ -256,7 +256,7 @@ async fn one_second_tone_server(dir: &std::path::Path) -> (TestServer, u16) {
 async fn metadata_only_for_version_9_clients() {
     use mmsplay_net::mmsh::{BodyEvent, BodyReader, parse_response_head};
     let dir = tempfile::tempdir().unwrap();
-    let (server, port) = one_second_tone_server(dir.path()).await;
+    let (_server, port) = one_second_tone_server(dir.path()).await;
     for (agent, play) in [
         ("NSPlayer/12.0.7680.0", false),
         ("NSPlayer/12.0.7680.0", true),
