@@ -112,7 +112,8 @@ pub struct PlayArgs {
     pub lang: Option<String>,
 
     /// Among alternative bitrates of the same audio, never choose one above KBPS (kbit/s).
-    /// Default: no cap, the highest the link sustains.
+    /// Default: no cap, the highest the link sustains (over MMSH a packet-pair probe at
+    /// connect measures the link and caps the choice).
     #[arg(long, value_name = "KBPS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_bitrate: Option<u32>,
 

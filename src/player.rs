@@ -892,7 +892,7 @@ async fn open_target(
                 streams: opts.stream.into_iter().collect(),
                 start_ms: target_ms.map_or(0, |ms| ms.saturating_sub(source::SEEK_LEAD_MS)),
                 accelerate: opts.fast_start.then_some(mmsplay_net::Acceleration::CLIENT),
-                choose: Some(asking.chooser()),
+                choose: Some(asking.chooser(transport_stats.clone())),
                 credentials: opts.credentials.clone(),
                 proxy: opts.proxy.clone(),
                 notes: {
@@ -947,6 +947,9 @@ async fn open_target(
                 Ok(s) => s,
                 Err(e) => return Opened::Failed(e.into()),
             };
+            if let Some(bps) = transport_stats.link_bps() {
+                events.log("info", format!("link measured at {} kb/s", bps / 1000));
+            }
             let net = Arc::new(feed::FeedControl::default());
             let feed = feed::Feed {
                 url: url.clone(),

@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
         extra_headers: Vec::new(),
         absolute_uri: false,
         accelerate: None,
+        stats: Default::default(),
     });
     let mut rest = data;
     let mut step = m.start();

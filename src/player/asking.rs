@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use mmsplay_net::StreamChooser;
+use mmsplay_net::{StreamChooser, TransportStats};
 use tokio::sync::watch;
 
 use super::codec::{choose_stream, registry};
@@ -30,11 +30,12 @@ impl Asking {
         }
     }
 
-    /// The chooser a transport asks at connect.
-    pub fn chooser(&self) -> StreamChooser {
+    /// The chooser a transport asks at connect. A packet-pair measurement the transport made
+    /// (in `link`) caps the bitrate like `--max-bitrate`, whichever is lower.
+    pub fn chooser(&self, link: Arc<TransportStats>) -> StreamChooser {
         let selection = self.selection.clone();
         StreamChooser(Arc::new(move |header| {
-            let sel = selection.lock().ok()?.clone();
+            let sel = capped(selection.lock().ok()?.clone(), link.link_bps());
             choose_stream(header, &sel, &registry())
                 .ok()
                 .map(|c| u16::from(c.number))
@@ -62,9 +63,31 @@ impl Asking {
     }
 }
 
+/// `sel` with its bitrate cap lowered to the measured link bandwidth, if there is one.
+fn capped(mut sel: Selection, link_bps: Option<u64>) -> Selection {
+    if let Some(bps) = link_bps {
+        let bps = u32::try_from(bps).unwrap_or(u32::MAX);
+        sel.max_bitrate = Some(sel.max_bitrate.map_or(bps, |m| m.min(bps)));
+    }
+    sel
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_measured_link_caps_the_bitrate_below_the_users_cap_only() {
+        let sel = |max| Selection {
+            max_bitrate: max,
+            ..Selection::default()
+        };
+        assert_eq!(capped(sel(None), None), sel(None));
+        assert_eq!(capped(sel(None), Some(64_000)), sel(Some(64_000)));
+        assert_eq!(capped(sel(Some(32_000)), Some(64_000)), sel(Some(32_000)));
+        assert_eq!(capped(sel(Some(128_000)), Some(64_000)), sel(Some(64_000)));
+        assert_eq!(capped(sel(None), Some(u64::MAX)), sel(Some(u32::MAX)));
+    }
 
     #[test]
     fn a_move_asks_for_both_streams_then_the_new_one() {

@@ -561,3 +561,33 @@ async fn every_transport_moves_to_another_stream_mid_stream() {
         assert_eq!(ends[n]["streams"], serde_json::json!([1, 2]), "{scheme}");
     }
 }
+
+/// The kb/s of the "link measured at N kb/s" log line among `ev`, if there is one.
+fn link_measured_kbps(ev: &[serde_json::Value]) -> Option<u64> {
+    ev.iter()
+        .filter(|e| e["event"] == "log")
+        .filter_map(|e| e["message"].as_str()?.strip_prefix("link measured at "))
+        .find_map(|rest| rest.strip_suffix(" kb/s")?.parse().ok())
+}
+
+/// Over MMSH the client asks for a packet-pair experiment and our server answers it; on
+/// loopback the link measures far above both variants, so the highest still plays, and the
+/// server sends only it.
+#[test]
+fn a_packet_pair_probe_measures_the_link_before_the_bitrate_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mbr) = two_bitrates(dir.path(), 2) else {
+        return;
+    };
+    let (server, out) = ServeProcess::start_reading(&[&mbr], &["--fast"]);
+    let mut next_end = session_ends(out);
+    let url = served_url(&server, "mmsh", &mbr);
+    let ev = plays_stream(&url, &mbr, &[], 1, 0);
+    let kbps = link_measured_kbps(&ev).expect("no \"link measured at N kb/s\" log line");
+    assert!(kbps > 64, "loopback measured at only {kbps} kb/s");
+    assert_eq!(next_end()["streams"], serde_json::json!([1]));
+    // The user's cap still applies below the measured link.
+    let ev = plays_stream(&url, &mbr, &["--max-bitrate", "48"], 2, 1);
+    assert!(link_measured_kbps(&ev).is_some());
+    assert_eq!(next_end()["streams"], serde_json::json!([2]));
+}

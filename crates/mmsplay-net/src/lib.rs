@@ -4,7 +4,8 @@
 //! protocol rollover that tries them in order.
 //!
 //! Layering rule: the protocol modules (`mmsp`, `mmsh`, `rtsp`) and the shared sans-IO pieces
-//! they and the transports use (`reorder`, the one reorder/resend buffer; `redirect`, the one
+//! they and the transports use (`reorder`, the one reorder/resend buffer; `packet_pair`, the
+//! bandwidth probe; `redirect`, the one
 //! redirect follower) never import tokio;
 //! only `transport`, `session` and `rollover` do.
 
@@ -12,6 +13,7 @@ pub mod auth;
 pub mod error;
 pub mod mmsh;
 pub mod mmsp;
+pub mod packet_pair;
 pub mod proxy;
 pub mod redirect;
 pub mod reorder;

@@ -38,6 +38,9 @@ pub struct TransportStats {
     pub packets_lost: AtomicU64,
     pub packets_recovered: AtomicU64,
     pub packets_late: AtomicU64,
+    /// The link's bandwidth in bits per second from a packet-pair probe at connect; 0 until
+    /// one was measured.
+    pub link_bps: AtomicU64,
 }
 
 impl TransportStats {
@@ -53,6 +56,16 @@ impl TransportStats {
 
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Records a packet-pair measurement (at least 1 b/s, so it reads as measured).
+    pub fn set_link_bps(&self, bps: u64) {
+        self.link_bps.store(bps.max(1), Ordering::Relaxed);
+    }
+
+    /// The packet-pair measurement, if the server answered one.
+    pub fn link_bps(&self) -> Option<u64> {
+        Some(Self::get(&self.link_bps)).filter(|b| *b > 0)
     }
 }
 

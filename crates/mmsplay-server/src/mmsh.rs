@@ -25,7 +25,8 @@ use std::time::Duration;
 use mmsplay_net::Transport;
 use mmsplay_net::auth::Verdict;
 use mmsplay_net::mmsh::chunk::{
-    ChunkKind, encode_header_chunks, encode_mms_chunk, encode_reason_chunk,
+    ChunkKind, encode_header_chunks, encode_mms_chunk, encode_packet_pair_chunks,
+    encode_reason_chunk,
 };
 use mmsplay_net::mmsh::http::MAX_HEAD_LEN;
 use mmsplay_net::mmsh::stream::EOS_ENTRY_DONE;
@@ -370,16 +371,34 @@ async fn describe(
     } else {
         ("1.0", "close")
     };
+    // A packet-pair experiment ([MS-WMSP] 2.2.1.4.14, 2.2.3.7): three `$P` before the rest,
+    // whose total length does not depend on the head's (only their split does).
+    let pair = req.pragmas.flag("packet-pair-experiment");
+    let pair_len = if pair {
+        encode_packet_pair_chunks(0, 1).len()
+    } else {
+        0
+    };
     let head = format!(
-        "HTTP/{version} 200 OK\r\n{}Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
+        "HTTP/{version} 200 OK\r\n{}{}Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
         common_headers(
             ctx.is_live(media),
             "application/vnd.ms.wms-hdr.asfv1",
             new_client_id()
         ),
-        body.len()
+        if pair {
+            "Pragma: packet-pair-experiment=1\r\n"
+        } else {
+            ""
+        },
+        pair_len + body.len()
     );
     sink.raw(head.as_bytes()).await?;
+    if pair {
+        // Back to back in one write, so the pair leaves the server together.
+        let pairs = encode_packet_pair_chunks(head.len(), rand::random());
+        sink.raw(&pairs).await?;
+    }
     sink.raw(&body).await?;
     sink.flush().await
 }

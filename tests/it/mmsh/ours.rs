@@ -244,13 +244,19 @@ async fn raw_exchange(port: u16, request: &str) -> Vec<u8> {
     out
 }
 
+/// Our server (on demand, fast) with a one-second `tone.asf` in `dir`, and its HTTP port.
+async fn one_second_tone_server(dir: &std::path::Path) -> (TestServer, u16) {
+    let file = synthetic_asf(dir, "tone.asf", 1);
+    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
+    let port = server.bound.http.port();
+    (server, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metadata_only_for_version_9_clients() {
     use mmsplay_net::mmsh::{BodyEvent, BodyReader, parse_response_head};
     let dir = tempfile::tempdir().unwrap();
-    let file = synthetic_asf(dir.path(), "tone.asf", 1);
-    let server = TestServer::start(vec![file], false, true, Faults::default()).await;
-    let port = server.bound.http.port();
+    let (_server, port) = one_second_tone_server(dir.path()).await;
     for (agent, play) in [
         ("NSPlayer/12.0.7680.0", false),
         ("NSPlayer/12.0.7680.0", true),
@@ -288,6 +294,63 @@ async fn metadata_only_for_version_9_clients() {
             other => panic!("unexpected {other:?}"),
         }
     }
+}
+
+/// A Describe asking for a packet-pair experiment gets three `$P` before the header, sized as
+/// [MS-WMSP] 2.2.3.7 says: Reason is the head's length (at most 504); the head and the first
+/// `$P` fill 512 bytes, the second `$P` is 512 bytes and the third 1056 + Reason; the payloads
+/// differ. Without the pragma, none. Then our client measures the link from them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_describe_asking_for_packet_pair_gets_three_p_chunks() {
+    use mmsplay_net::mmsh::chunk::{ChunkDecoder, ChunkKind};
+    use mmsplay_net::mmsh::parse_response_head;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) = one_second_tone_server(dir.path()).await;
+    for asked in [true, false] {
+        let pragma = if asked {
+            ",packet-pair-experiment=1"
+        } else {
+            ""
+        };
+        let req = format!(
+            "GET /tone.asf HTTP/1.0\r\nUser-Agent: NSPlayer/7.10.0.3059\r\nPragma: no-cache{pragma}\r\nPragma: xClientGUID={{c77e7400-738a-11d2-9add-0020af0a3278}}\r\n\r\n"
+        );
+        let resp = raw_exchange(port, &req).await;
+        let (head, used) = parse_response_head(&resp).unwrap().unwrap();
+        assert_eq!(head.status, 200);
+        let mut d = ChunkDecoder::new();
+        d.push(&resp[used..]);
+        let mut pairs = Vec::new();
+        while let Some(c) = d.next_chunk().unwrap() {
+            if c.kind != ChunkKind::PacketPair {
+                assert_eq!(c.kind, ChunkKind::Header, "the header follows the probe");
+                break;
+            }
+            pairs.push(c);
+        }
+        if !asked {
+            assert!(pairs.is_empty());
+            continue;
+        }
+        assert_eq!(pairs.len(), 3);
+        let reason = used.min(504);
+        assert!(pairs.iter().all(|c| c.reason() as usize == reason));
+        let wire: Vec<usize> = pairs.iter().map(|c| 4 + c.body.len()).collect();
+        assert_eq!(used + wire[0], 512.max(used + 8));
+        assert_eq!(wire[1], 512);
+        assert_eq!(wire[2], 1056 + reason);
+        assert_ne!(pairs[1].body[4..], pairs[2].body[4..508]);
+    }
+    let url = mmsplay_net::StreamUrl::parse(&server.url("tone.asf")).unwrap();
+    let o = opts();
+    let _s = mmsplay_net::transport::mmsh::MmshSession::connect(&url, &o)
+        .await
+        .unwrap();
+    assert!(
+        o.stats.link_bps().is_some_and(|b| b > 64_000),
+        "{:?}",
+        o.stats.link_bps()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

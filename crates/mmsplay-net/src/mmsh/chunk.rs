@@ -267,9 +267,66 @@ pub fn encode_header_chunks(header: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The nominal `$P` sizes of [MS-WMSP] 2.2.3.7: the pair's packets, then the third one.
+pub const PAIR_LEN: usize = 504;
+pub const PAIR_THIRD_LEN: usize = 1048;
+
+/// Encodes the three `$P` chunks a Describe answer starts with when the client asked for a
+/// packet-pair experiment ([MS-WMSP] 2.2.3.7). `head_len` is the length of the HTTP head
+/// before them: the Reason field is the smaller of it and 504, and the first payload is
+/// 504 - Reason bytes so the head and the first `$P` fill a nominal 512-byte segment; the
+/// second carries 504 bytes and the third 1048 + Reason. The spec's PacketLength values
+/// (504, 1048) disagree with those payload sizes, and every client frames a chunk by its
+/// PacketLength, so ours states the bytes that really follow (Reason + payload). Payloads are
+/// high-entropy bytes from `seed` so no link compression can shrink them.
+pub fn encode_packet_pair_chunks(head_len: usize, seed: u64) -> Vec<u8> {
+    let reason = head_len.min(PAIR_LEN);
+    let payloads = [PAIR_LEN - reason, PAIR_LEN, PAIR_THIRD_LEN + reason];
+    let mut state = seed | 1;
+    let mut out = Vec::with_capacity(3 * (FRAMING_LEN + 4) + payloads.iter().sum::<usize>());
+    for n in payloads {
+        // n + 4 <= 1048 + 504 + 4, far within u16.
+        let len = (n + 4) as u16;
+        out.extend_from_slice(&[0x24, ChunkKind::PacketPair.id()]);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(reason as u32).to_le_bytes());
+        for _ in 0..n {
+            // xorshift64: cheap, and entropic enough to defeat compression.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            out.push(state as u8);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packet_pair_chunks_follow_the_sizes_of_the_spec() {
+        let wire = encode_packet_pair_chunks(300, 7);
+        let mut d = ChunkDecoder::new();
+        d.push(&wire);
+        let mut bodies = Vec::new();
+        while let Some(c) = d.next_chunk().unwrap() {
+            assert_eq!(c.kind, ChunkKind::PacketPair);
+            assert_eq!(c.reason(), 300);
+            bodies.push(c.body);
+        }
+        let lens: Vec<usize> = bodies.iter().map(|b| b.len()).collect();
+        assert_eq!(lens, [4 + 204, 4 + 504, 4 + 1048 + 300]);
+        // The head and the first `$P` fill 512 bytes; the pair's second packet is 512 too.
+        assert_eq!(300 + FRAMING_LEN + lens[0], 512);
+        assert_eq!(FRAMING_LEN + lens[1], 512);
+        assert_ne!(bodies[1][4..], bodies[2][4..508], "payloads must differ");
+        // A head longer than 504 bytes caps Reason and leaves the first payload empty.
+        let long = encode_packet_pair_chunks(9000, 1);
+        assert_eq!(long.len(), 3 * 8 + 504 + 1048 + 504);
+        assert_eq!(&long[4..8], &504u32.to_le_bytes());
+    }
 
     #[test]
     fn verify_round_trip_byte_by_byte() {

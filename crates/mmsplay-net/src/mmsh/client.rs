@@ -8,6 +8,9 @@
 //! moves the bytes and keeps the deadline. After Play the body is read by
 //! [`super::BodyReader`].
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use bytes::Bytes;
 
 use crate::auth::{AuthError, ClientAuth, Credentials};
@@ -18,6 +21,7 @@ use crate::mmsh::{
     BodyEvent, BodyReader, ClientRequest, HttpContent, HttpMode, MmshError, Pragmas, ResponseHead,
     classify_http,
 };
+use crate::packet_pair::PairTimer;
 
 /// Body bytes looked at before deciding whether a Describe answer is MS-WMSP.
 const PROBE_LEN: usize = 16;
@@ -89,6 +93,9 @@ pub struct ConnectConfig {
     pub absolute_uri: bool,
     /// Fast start asked for on Play (`AccelBW`/`AccelDuration` pragmas).
     pub accelerate: Option<crate::stream::Acceleration>,
+    /// Where the Describe's packet-pair measurement goes as soon as it is made, before the
+    /// header's streams are chosen (the chooser may read it).
+    pub stats: Arc<crate::TransportStats>,
 }
 
 /// What the transport does next.
@@ -147,6 +154,9 @@ pub struct Ready {
     pub packet_size: u32,
     /// On demand: the packet count the header declares (0: unknown or live).
     pub expected_packets: u64,
+    /// The link's bandwidth in bits per second from the Describe's `$P` pair, if the server
+    /// answered the packet-pair experiment.
+    pub link_bps: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -173,6 +183,8 @@ pub struct Connect {
     /// The first body bytes, held until there are enough to tell what the body is.
     probe: Option<Vec<u8>>,
     scripts: Vec<String>,
+    /// Times the `$P` pair the Describe asked for.
+    pair: PairTimer,
     ready: Option<Ready>,
     /// Signs every request once a 401 was answered (Digest covers each request's URL).
     auth: Option<ClientAuth>,
@@ -191,6 +203,7 @@ impl Connect {
             reader: BodyReader::new(),
             probe: Some(Vec::new()),
             scripts: Vec::new(),
+            pair: PairTimer::new(),
             ready: None,
             auth: None,
             last: None,
@@ -330,6 +343,16 @@ impl Connect {
 
     /// Takes Describe body bytes; `more` is false once the body ended.
     pub fn on_body(&mut self, data: &[u8], more: bool) -> Result<Step, ClientError> {
+        self.on_body_at(data, more, Instant::now())
+    }
+
+    /// [`Connect::on_body`] with the time the bytes arrived, which times `$P` packets.
+    pub fn on_body_at(
+        &mut self,
+        data: &[u8],
+        more: bool,
+        at: Instant,
+    ) -> Result<Step, ClientError> {
         if !matches!(self.phase, Phase::DescribeBody) {
             return Err(ClientError::OutOfOrder("body bytes with no body pending"));
         }
@@ -348,6 +371,12 @@ impl Connect {
             match ev {
                 BodyEvent::Header(h) => return self.described(h),
                 BodyEvent::Meta(text) => self.scripts.push(text),
+                BodyEvent::PacketPair { wire_len } => {
+                    self.pair.arrival(wire_len, at);
+                    if let Some(bps) = self.pair.estimate() {
+                        self.cfg.stats.set_link_bps(bps);
+                    }
+                }
                 BodyEvent::Packet(_) | BodyEvent::Gap(_) => {}
                 BodyEvent::End => return Err(ClientError::EndedBeforeHeader),
             }
@@ -375,6 +404,7 @@ impl Connect {
             scripts: std::mem::take(&mut self.scripts),
             packet_size: parsed.packet_size(),
             expected_packets: if live { 0 } else { parsed.file.data_packets },
+            link_bps: self.pair.estimate(),
         });
         self.phase = Phase::Play;
         let reuse = self.cfg.mode == HttpMode::Pipelined;

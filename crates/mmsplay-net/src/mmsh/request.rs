@@ -62,12 +62,14 @@ impl ClientRequest<'_> {
         });
     }
 
-    /// The Describe request: asks for the ASF header only.
+    /// The Describe request: asks for the ASF header only, and for a packet-pair experiment
+    /// ([MS-WMSP] 2.2.1.4.14) on the same Pragma line, so a proxy that keeps only the first
+    /// Pragma line keeps the request.
     pub fn describe(&self) -> String {
         let mut s = String::with_capacity(512);
         self.start(&mut s);
         s.push_str(&format!(
-            "Pragma: no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context={},max-duration=0\r\n",
+            "Pragma: no-cache,rate=1.000000,stream-time=0,stream-offset=0:0,request-context={},max-duration=0,packet-pair-experiment=1\r\n",
             self.request_context
         ));
         self.end(&mut s);

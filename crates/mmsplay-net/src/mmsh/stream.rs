@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use mmsplay_asf::header::DATA_OBJECT_FIXED_LEN;
 
-use super::chunk::{AF_FIRST, AF_LAST, ChunkDecoder, ChunkKind};
+use super::chunk::{AF_FIRST, AF_LAST, ChunkDecoder, ChunkKind, FRAMING_LEN};
 use super::{ChunkError, MmshError};
 
 /// Largest ASF header (Header Object + Data Object prefix) we assemble from `$H` pieces.
@@ -31,6 +31,8 @@ pub enum BodyEvent {
     Meta(String),
     /// `$E`: the stream (or the last playlist entry) ended.
     End,
+    /// `$P`: one packet-pair probe of `wire_len` bytes (framing included) arrived.
+    PacketPair { wire_len: usize },
 }
 
 /// The body reader of one response.
@@ -156,8 +158,13 @@ impl BodyReader {
                         String::from_utf8_lossy(text).into_owned(),
                     )));
                 }
-                // We never ask for packet-pair or pipeline tests; skip them by their length.
-                ChunkKind::PacketPair | ChunkKind::Test | ChunkKind::Other(_) => {}
+                ChunkKind::PacketPair => {
+                    return Ok(Some(BodyEvent::PacketPair {
+                        wire_len: FRAMING_LEN + chunk.body.len(),
+                    }));
+                }
+                // We never ask for pipeline tests; skip them by their length.
+                ChunkKind::Test | ChunkKind::Other(_) => {}
             }
         }
         Ok(None)
@@ -240,7 +247,9 @@ impl BodyReader {
 
 #[cfg(test)]
 mod tests {
-    use super::super::chunk::{encode_header_chunks, encode_mms_chunk, encode_reason_chunk};
+    use super::super::chunk::{
+        encode_header_chunks, encode_mms_chunk, encode_packet_pair_chunks, encode_reason_chunk,
+    };
     use super::*;
 
     /// A minimal valid header from the asf writer, packet size 100.
@@ -274,7 +283,9 @@ mod tests {
     #[test]
     fn verify_play_body() {
         let h = test_header();
-        let mut wire = encode_header_chunks(&h);
+        // A Describe's packet-pair probe before the header: three `$P`, each reported.
+        let mut wire = encode_packet_pair_chunks(200, 9);
+        wire.extend(encode_header_chunks(&h));
         wire.extend(data(0, 100));
         wire.extend(data(1, 60)); // stripped padding
         wire.extend(data(4, 100)); // two lost
@@ -293,9 +304,14 @@ mod tests {
                 BodyEvent::Gap(n) => format!("G{n}"),
                 BodyEvent::Meta(_) => "M".into(),
                 BodyEvent::End => "E".into(),
+                BodyEvent::PacketPair { wire_len } => format!("pp{wire_len}"),
             })
             .collect();
-        assert_eq!(kinds, ["H", "P100", "P60", "G2", "P100", "G1", "P100", "E"]);
+        assert_eq!(kinds[..3], ["pp312", "pp512", "pp1256"]);
+        assert_eq!(
+            kinds[3..],
+            ["H", "P100", "P60", "G2", "P100", "G1", "P100", "E"]
+        );
         assert!(r.ended());
     }
 

@@ -73,6 +73,7 @@ fn machine(
         extra_headers: Vec::new(),
         absolute_uri: false,
         accelerate: opts.accelerate,
+        stats: opts.stats.clone(),
     })
 }
 
@@ -253,7 +254,8 @@ impl MmshSession {
                         resp.read_body(&mut body, deadline),
                     )
                     .await?;
-                    machine.on_body(&body, more)?
+                    // Stamped as the bytes arrive: it times the Describe's `$P` pair.
+                    machine.on_body_at(&body, more, std::time::Instant::now())?
                 }
                 Step::Done(Outcome::Playing(ready)) => break *ready,
                 Step::Done(Outcome::Unauthorized(u)) => return Err(u.into_error().into()),
@@ -340,7 +342,10 @@ impl MmshSession {
                 return Ok(AsfEvent::End);
             }
             if let Some(ev) = self.reader.next_event()? {
-                return Ok(self.convert(ev));
+                if let Some(ev) = self.convert(ev) {
+                    return Ok(ev);
+                }
+                continue;
             }
             buf.clear();
             let more = self.resp.read_body(&mut buf, deadline).await.map_err(|e| {
@@ -373,8 +378,8 @@ impl MmshSession {
         }
     }
 
-    fn convert(&mut self, ev: BodyEvent) -> AsfEvent {
-        match ev {
+    fn convert(&mut self, ev: BodyEvent) -> Option<AsfEvent> {
+        Some(match ev {
             BodyEvent::Header(h) => {
                 self.packet_size = self.reader.packet_size();
                 // A new header may change the packet count too.
@@ -405,7 +410,9 @@ impl MmshSession {
                 self.finished = true;
                 AsfEvent::End
             }
-        }
+            // Only a Describe asks for `$P`; one in a Play body carries nothing to play.
+            BodyEvent::PacketPair { .. } => return None,
+        })
     }
 
     pub fn transport(&self) -> Transport {

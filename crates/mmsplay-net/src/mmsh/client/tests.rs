@@ -32,6 +32,7 @@ fn config(port: u16, path: &str, guid: String) -> ConnectConfig {
         extra_headers: Vec::new(),
         absolute_uri: false,
         accelerate: None,
+        stats: Default::default(),
     }
 }
 
@@ -78,7 +79,61 @@ fn replay(port: u16, path: &str, conv: [&[u8]; 4]) -> Ready {
         }
     }
     assert!(packets > 0, "the recorded Play body gave no packet");
+    // These servers ignored the packet-pair experiment: no measurement, and no stall.
+    assert_eq!(ready.link_bps, None);
     ready
+}
+
+/// A Describe answered with the `$P` pair our server sends: the pair's second packet over the
+/// gap between the arrivals is the link's bandwidth, recorded before the header's streams
+/// are chosen and handed on with the header.
+#[test]
+fn the_describes_packet_pair_measures_the_link() {
+    let describe_req = include_str!("../testdata/ours_ondemand.0.request");
+    let mut cfg = config(28080, "/tone.asf", guid(describe_req));
+    let stats = cfg.stats.clone();
+    let seen_by_chooser = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = seen_by_chooser.clone();
+    let link = stats.clone();
+    cfg.choose = Some(crate::StreamChooser(Arc::new(move |_| {
+        seen.store(
+            link.link_bps().unwrap_or(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        None
+    })));
+    let mut m = Connect::new(cfg);
+    let (_, req, _) = expect_send(m.start());
+    assert!(req.contains(",packet-pair-experiment=1\r\n"), "{req}");
+    let wire = include_bytes!("../testdata/ours_ondemand.0.response");
+    let (head, body) = response(wire);
+    let head_len = wire.len() - body.len();
+    let pairs = crate::mmsh::chunk::encode_packet_pair_chunks(head_len, 3);
+    let (first, rest) = pairs.split_at(4 + 4 + 504 - head_len.min(504));
+    let (second, third) = rest.split_at(512);
+    assert!(matches!(m.on_head(&head).unwrap(), Step::ReadBody));
+    let t0 = Instant::now();
+    let ms = std::time::Duration::from_millis;
+    assert!(matches!(
+        m.on_body_at(first, true, t0).unwrap(),
+        Step::ReadBody
+    ));
+    assert!(matches!(
+        m.on_body_at(second, true, t0 + ms(4)).unwrap(),
+        Step::ReadBody
+    ));
+    // 512 bytes in 4 ms: 1.024 Mb/s.
+    assert_eq!(stats.link_bps(), Some(1_024_000));
+    assert!(matches!(
+        m.on_body_at(third, true, t0 + ms(5)).unwrap(),
+        Step::ReadBody
+    ));
+    expect_send(m.on_body_at(body, true, t0 + ms(6)).unwrap());
+    assert_eq!(
+        seen_by_chooser.load(std::sync::atomic::Ordering::Relaxed),
+        1_024_000
+    );
+    assert_eq!(stats.link_bps(), Some(1_024_000));
 }
 
 #[test]
