@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{MMSPLAY, have, median, mmsplay_event_ms};
+use common::{MMSPLAY, have, median, mmsplay_event_ms, mmsplay_events_ms};
 
 struct Server {
     child: Child,
@@ -80,39 +80,6 @@ fn ladder_args(s: &Server) -> Vec<String> {
         format!("http={}", s.http),
         "mms://127.0.0.1/demo.wma".to_string(),
     ]
-}
-
-/// The same for several events, each the first of its name, read until the last of them.
-fn mmsplay_events_ms(args: &[String], names: &[&str]) -> Vec<Option<f64>> {
-    let mut found = vec![None; names.len()];
-    let t = Instant::now();
-    let Ok(mut child) = Command::new(MMSPLAY)
-        .args(["--headless", "--events", "json", "--output", "null"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
-        return found;
-    };
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-                break;
-            };
-            if let Some(i) = names.iter().position(|n| v["event"] == *n)
-                && found[i].is_none()
-            {
-                found[i] = Some(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            if found.iter().all(Option::is_some) {
-                break;
-            }
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    found
 }
 
 /// Wall time of ffmpeg decoding the first `secs` seconds of a URL (`-t`), start-up included.

@@ -50,21 +50,36 @@ pub fn ffmpeg_first_audio_ms(input: &[&str]) -> Option<f64> {
 /// Runs mmsplay headless and returns the time from spawning it to reading the first event
 /// named `name` (process start-up included, as for the peers); `None` if it never came.
 pub fn mmsplay_event_ms(args: &[String], name: &str) -> Option<f64> {
+    mmsplay_events_ms(args, &[name])[0]
+}
+
+/// [`mmsplay_event_ms`] for several events, each the first of its name, read until the last
+/// of them.
+pub fn mmsplay_events_ms(args: &[String], names: &[&str]) -> Vec<Option<f64>> {
+    let mut found = vec![None; names.len()];
     let t = Instant::now();
-    let mut child = Command::new(MMSPLAY)
+    let Ok(mut child) = Command::new(MMSPLAY)
         .args(["--headless", "--events", "json", "--output", "null"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .ok()?;
-    let out = child.stdout.take()?;
-    let mut found = None;
-    for line in BufReader::new(out).lines().map_while(Result::ok) {
-        let v: serde_json::Value = serde_json::from_str(&line).ok()?;
-        if v["event"] == name {
-            found = Some(t.elapsed().as_secs_f64() * 1000.0);
-            break;
+    else {
+        return found;
+    };
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                break;
+            };
+            if let Some(i) = names.iter().position(|n| v["event"] == *n)
+                && found[i].is_none()
+            {
+                found[i] = Some(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            if found.iter().all(Option::is_some) {
+                break;
+            }
         }
     }
     let _ = child.kill();
