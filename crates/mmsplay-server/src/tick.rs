@@ -84,8 +84,12 @@ pub fn is_due(due: tokio::time::Instant) -> bool {
     due.into_std() <= Instant::now()
 }
 
-/// Waits for the tick at which `due` falls due (at once if it already does).
+/// Waits for the tick at which `due` falls due; at once if its time has already come (a new
+/// session's first packets, a seek's: they should not wait up to a tick for nothing).
 pub async fn until(due: tokio::time::Instant) {
+    if is_due(due) {
+        return;
+    }
     let clock = clock();
     let target = clock.tick_for(due.into_std());
     wait_tick(clock, target).await;
