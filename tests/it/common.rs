@@ -424,3 +424,59 @@ pub fn play_to_null(
     );
     events(&out.stdout)
 }
+
+/// A small deterministic generator (xorshift64*), so that random inputs are the same on every
+/// run and a failure reproduces.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// A copy of `seed` with a few bytes flipped, inserted, removed or truncated.
+    pub fn mutate(&mut self, seed: &[u8]) -> Vec<u8> {
+        let mut v = seed.to_vec();
+        for _ in 0..1 + self.below(8) {
+            match self.below(5) {
+                0 if !v.is_empty() => {
+                    let i = self.below(v.len());
+                    v[i] ^= 1 << self.below(8);
+                }
+                1 if !v.is_empty() => {
+                    let i = self.below(v.len());
+                    v[i] = self.next() as u8;
+                }
+                2 => {
+                    let i = self.below(v.len() + 1);
+                    v.insert(i, self.next() as u8);
+                }
+                3 if !v.is_empty() => {
+                    let i = self.below(v.len());
+                    v.remove(i);
+                }
+                _ => {
+                    let n = self.below(v.len() + 1);
+                    v.truncate(n);
+                }
+            }
+        }
+        v
+    }
+
+    pub fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let n = self.below(max);
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+
+    pub fn byte(&mut self) -> u8 {
+        self.next() as u8
+    }
+}

@@ -9,6 +9,7 @@ use mmsplay_net::mmsh::{
 };
 
 use super::support::*;
+use crate::common::Rng;
 
 fn body_reader_all(data: &[u8], split: usize) {
     let mut r = BodyReader::new();
@@ -30,26 +31,6 @@ fn http_all(data: &[u8]) {
     let mut out = Vec::new();
     let _ = Dechunker::default().decode(data, &mut out);
     assert!(out.len() <= data.len());
-}
-
-/// A small deterministic generator (xorshift64*), so the inputs are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
 }
 
 #[test]

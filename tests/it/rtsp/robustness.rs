@@ -6,56 +6,7 @@ use mmsplay_net::rtsp::asfpf::Depacketizer;
 use mmsplay_net::rtsp::message::Framer;
 use mmsplay_net::rtsp::{headers, rtp, sdp};
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    /// A copy of `seed` with a few bytes flipped, inserted, removed or truncated.
-    fn mutate(&mut self, seed: &[u8]) -> Vec<u8> {
-        let mut v = seed.to_vec();
-        for _ in 0..1 + self.below(8) {
-            match self.below(5) {
-                0 if !v.is_empty() => {
-                    let i = self.below(v.len());
-                    v[i] ^= 1 << self.below(8);
-                }
-                1 if !v.is_empty() => {
-                    let i = self.below(v.len());
-                    v[i] = self.next() as u8;
-                }
-                2 => {
-                    let i = self.below(v.len() + 1);
-                    v.insert(i, self.next() as u8);
-                }
-                3 if !v.is_empty() => {
-                    let i = self.below(v.len());
-                    v.remove(i);
-                }
-                _ => {
-                    let n = self.below(v.len() + 1);
-                    v.truncate(n);
-                }
-            }
-        }
-        v
-    }
-
-    fn bytes(&mut self, max: usize) -> Vec<u8> {
-        let n = self.below(max);
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+use crate::common::Rng;
 
 const SDP_SEED: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\na=maxps:3200\r\na=control:rtsp://h/a.asf/\r\na=pgmpu:data:application/vnd.ms.wms-hdr.asfv1;base64,MCaydY5mzxGm2QCqAGLObB4AAAAAAAAAAAAAAAEC\r\nm=audio 0 RTP/AVP 96\r\na=rtpmap:96 x-asf-pf/1000\r\na=control:audio\r\na=stream:1\r\n";
 
